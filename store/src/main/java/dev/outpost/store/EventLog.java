@@ -1,0 +1,36 @@
+package dev.outpost.store;
+
+import java.util.List;
+
+/**
+ * The append-only event log: gap-free sequence numbers from 1, an HLC ingest time per record, a
+ * checksum per record. Implementations are thread-safe.
+ */
+public interface EventLog extends AutoCloseable {
+
+  /**
+   * Appends the drafts as one unit: they get consecutive sequence numbers and nondecreasing ingest
+   * times, and no other append interleaves with them.
+   *
+   * @throws StoreException if the log cannot be written (nothing of this call is acknowledged)
+   */
+  AppendResult append(List<EventDraft> drafts);
+
+  /** The highest sequence number written, 0 when empty. */
+  long lastSeq();
+
+  /** The lowest sequence number still held, or {@code lastSeq() + 1} when empty. */
+  long firstSeq();
+
+  /** A cursor positioned at the first readable record with sequence number >= {@code fromSeq}. */
+  EventCursor cursorFromSeq(long fromSeq);
+
+  /** The lowest sequence number whose ingest time is >= {@code hlc}, or {@code lastSeq() + 1}. */
+  long seqAtOrAfterTime(long hlc);
+
+  /** Counters of what the log has seen. */
+  LogCounters counters();
+
+  @Override
+  void close();
+}

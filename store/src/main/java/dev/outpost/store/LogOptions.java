@@ -1,0 +1,33 @@
+package dev.outpost.store;
+
+import java.nio.file.Path;
+
+/**
+ * How to open the event log.
+ *
+ * @param directory where the queue's cycle files live
+ * @param quarantineDirectory where corrupt records found on open are copied
+ * @param durability when an append counts as acknowledged
+ * @param rollCycle the Chronicle roll cycle name (e.g. {@code FAST_HOURLY})
+ * @param fsyncDelayMicros how long group commit waits for more appends before it fsyncs
+ */
+public record LogOptions(
+    Path directory,
+    Path quarantineDirectory,
+    Durability durability,
+    String rollCycle,
+    long fsyncDelayMicros) {
+
+  /** Defaults for {@code dataDir}: {@code dataDir/log}, {@code dataDir/quarantine}, durability os. */
+  public static LogOptions defaults(Path dataDir) {
+    return new LogOptions(dataDir.resolve("log"), dataDir.resolve("quarantine"), Durability.OS, "FAST_HOURLY", 0);
+  }
+
+  public LogOptions withDurability(Durability d) {
+    return new LogOptions(directory, quarantineDirectory, d, rollCycle, fsyncDelayMicros);
+  }
+
+  public LogOptions withRollCycle(String r) {
+    return new LogOptions(directory, quarantineDirectory, durability, r, fsyncDelayMicros);
+  }
+}
