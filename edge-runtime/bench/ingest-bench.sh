@@ -140,7 +140,7 @@ log "nginx ($NGINX_VERSION) on $HOST:$NGINX_PORT, pid $NGINX_PID"
 # --- build if needed ---------------------------------------------------------------------------
 JAR=edge-runtime/target/outpost.jar
 if [[ ${FORCE_BUILD:-0} == 1 || ! -f $JAR || ! -d edge-runtime/target/lib ]] \
-  || [[ -n $(find . -path ./.git -prune -o \( -path '*/src/main/*' -o -name pom.xml \) -newer "$JAR" -print -quit) ]]; then
+  || [[ -n $(find . -path ./.git -prune -o -path '*/target' -prune -o \( -name '*.java' -o -name pom.xml -o -path '*/src/main/resources/*' \) -newer "$JAR" -print -quit) ]]; then
   log "building (./mvnw -q -DskipTests package)"
   ./mvnw -q -DskipTests package
 fi
@@ -164,7 +164,7 @@ log:
 EOF
   port_in_use "$AGENT_PORT" && die "$HOST:$AGENT_PORT is already in use"
   if [[ -x ./outpost ]]; then
-    setsid ./outpost run --config "$dir/outpost.yaml" </dev/null >"$TMP/agent-$durability.log" 2>&1 &
+    OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$dir/outpost.yaml" </dev/null >"$TMP/agent-$durability.log" 2>&1 &
   else
     log "no ./outpost launcher; starting the jar directly"
     # shellcheck disable=SC2086
