@@ -162,7 +162,9 @@ public final class Main {
       } finally {
         agent.close();
       }
-      log.info("stopped cleanly");
+      // Straight to stderr: closing the context may already have stopped the logging system.
+      System.err.println("outpost: stopped cleanly (event log closed at seq " + agent.log().lastSeq() + ")");
+      System.err.flush();
     }
   }
 }

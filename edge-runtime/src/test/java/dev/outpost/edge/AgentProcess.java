@@ -19,18 +19,20 @@ final class AgentProcess implements AutoCloseable {
 
   final Process process;
   final int port;
-  final StringBuilder stderr;
+  final Path stderrFile;
 
-  private AgentProcess(Process process, int port, StringBuilder stderr) {
+  private AgentProcess(Process process, int port, Path stderrFile) {
     this.process = process;
     this.port = port;
-    this.stderr = stderr;
+    this.stderrFile = stderrFile;
   }
 
-  /** What the agent logged so far. */
+  /** What the agent logged so far (its stderr goes to a file: no pipe to drain). */
   String log() {
-    synchronized (stderr) {
-      return stderr.toString();
+    try {
+      return java.nio.file.Files.readString(stderrFile);
+    } catch (IOException e) {
+      return "(cannot read " + stderrFile + ": " + e + ")";
     }
   }
 
@@ -63,9 +65,9 @@ final class AgentProcess implements AutoCloseable {
 
   /** Starts the agent and waits (bounded) until it prints its port. */
   static AgentProcess start(Path config, Path home) throws IOException {
-    Process p = command(config, home).start();
-    StringBuilder err = new StringBuilder();
-    Thread errPump = Thread.ofVirtual().start(() -> pump(p, err));
+    Path errFile = java.nio.file.Files.createTempFile("outpost-agent-", ".log");
+    Process p = command(config, home).redirectError(errFile.toFile()).start();
+    errFile.toFile().deleteOnExit();
     CompletableFuture<Integer> port = new CompletableFuture<>();
     Thread.ofVirtual().start(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -86,17 +88,12 @@ final class AgentProcess implements AutoCloseable {
       got = port.get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       p.destroyForcibly();
-      throw new IOException("agent did not start within 60 s; stderr:\n" + err, e);
+      throw new IOException("agent did not start within 60 s; stderr:\n" + java.nio.file.Files.readString(errFile), e);
     }
     if (got < 0) {
-      try {
-        errPump.join(2000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      throw new IOException("agent exited during start with " + waitExit(p) + "; stderr:\n" + err);
+      throw new IOException("agent exited during start with " + waitExit(p) + "; stderr:\n" + java.nio.file.Files.readString(errFile));
     }
-    return new AgentProcess(p, got, err);
+    return new AgentProcess(p, got, errFile);
   }
 
   private static int waitExit(Process p) {
@@ -105,21 +102,6 @@ final class AgentProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return -1;
-    }
-  }
-
-  private static void pump(Process p, StringBuilder into) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        synchronized (into) {
-          if (into.length() < 200_000) {
-            into.append(line).append('\n');
-          }
-        }
-      }
-    } catch (IOException ignored) {
-      // process gone
     }
   }
 
@@ -133,7 +115,6 @@ final class AgentProcess implements AutoCloseable {
   int terminate() throws InterruptedException {
     process.destroy();
     int code = process.waitFor(30, TimeUnit.SECONDS) ? process.exitValue() : -1;
-    Thread.sleep(200); // let the stderr pump drain
     return code;
   }
 
