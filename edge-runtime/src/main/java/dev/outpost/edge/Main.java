@@ -104,7 +104,9 @@ public final class Main {
     props.put("micronaut.server.host", config.httpHost());
     props.put("micronaut.server.port", config.httpPort());
     props.put("micronaut.server.max-request-size", config.httpBodyBytesMax());
-    props.put("micronaut.server.netty.server-header", "outpost");
+    // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
+    // and no client of a local agent needs it.
+    props.put("micronaut.server.date-header", false);
     ApplicationContext ctx;
     try {
       ctx = ApplicationContext.builder()

@@ -34,6 +34,12 @@ final class GroupCommit implements AutoCloseable {
   private final LogCounters counters;
   private final Thread thread;
   private final Map<Integer, FileChannel> channels = new HashMap<>();
+  /**
+   * Completes waiters off the committer thread: completing a future runs the HTTP response work
+   * chained on it, and the next fsync must not wait for that.
+   */
+  private final java.util.concurrent.ExecutorService acknowledger =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("outpost-ack").daemon().unstarted(r));
 
   private final Object lock = new Object();
   private List<CompletableFuture<Void>> waiting = new ArrayList<>();
@@ -99,12 +105,12 @@ final class GroupCommit implements AutoCloseable {
           channel(c).force(false);
         }
         counters.fsyncs.increment();
-        batch.forEach(f -> f.complete(null));
+        acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
       } catch (IOException | RuntimeException e) {
         LOG.error("fsync of the event log failed; {} waiting appends get an error", batch.size(), e);
         StoreException se = new StoreException("fsync event log cycles " + cycles, null,
             "check the disk (space, I/O errors); the events were not acknowledged and may be retried", e);
-        batch.forEach(f -> f.completeExceptionally(se));
+        acknowledger.execute(() -> batch.forEach(f -> f.completeExceptionally(se)));
       }
     }
     channels.values().forEach(ch -> {
@@ -145,6 +151,8 @@ final class GroupCommit implements AutoCloseable {
     }
     try {
       thread.join(10_000);
+      acknowledger.shutdown();
+      acknowledger.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
