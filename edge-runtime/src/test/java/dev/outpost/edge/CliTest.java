@@ -71,6 +71,31 @@ class CliTest {
     }
   }
 
+  /** `outpost run` with no file: ./data, 127.0.0.1:7070, offline; SIGTERM stops it cleanly. */
+  @Test
+  void runsWithNoConfigFileOnTheDefaultPort() throws Exception {
+    ProcessBuilder pb = AgentProcess.command(null, dir);
+    pb.directory(dir.toFile());
+    pb.redirectError(dir.resolve("stderr.txt").toFile());
+    Process p = pb.start();
+    try {
+      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+      String line = r.readLine();
+      assertEquals("outpost: listening on http://127.0.0.1:7070", line,
+          "needs port 7070 free; stderr: " + Files.readString(dir.resolve("stderr.txt")));
+      HttpResponse<String> health = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:7070/health")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, health.statusCode());
+      assertTrue(Files.isDirectory(dir.resolve("data").resolve("log")), "data in ./data");
+      String log = Files.readString(dir.resolve("stderr.txt"));
+      assertTrue(log.contains("offline"), log);
+    } finally {
+      p.destroy();
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    }
+    assertTrue(Files.readString(dir.resolve("stderr.txt")).contains("outpost: stopped cleanly"));
+  }
+
   @Test
   void unknownCommandAndOptionAreUsageErrors() throws Exception {
     assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"fly"}));
