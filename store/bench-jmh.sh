@@ -22,21 +22,7 @@ HEAP=${HEAP:-1g}
 
 die() { printf 'bench-jmh: %s\n' "$*" >&2; exit 1; }
 
-java_major() {
-  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
-}
-find_java_home() {
-  if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
-    local m; m=$(java_major "$JAVA_HOME/bin/java")
-    if [[ -n $m && $m -ge 25 ]]; then echo "$JAVA_HOME"; return 0; fi
-  fi
-  local d
-  for d in /usr/lib/jvm/temurin-25*; do
-    if [[ -x $d/bin/java ]]; then echo "$d"; return 0; fi
-  done
-  return 1
-}
-JAVA_HOME=$(find_java_home) || die "Java 25 not found: set JAVA_HOME to a JDK 25+ or install one under /usr/lib/jvm/temurin-25*"
+JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
 export JAVA_HOME
 
 # Compile store (and what it depends on) with its tests, which runs the JMH annotation processor,

@@ -37,24 +37,10 @@ done
 [[ $RUNS =~ ^[abcd\ ]+$ ]] || die "RUNS must list runs among a b c d, not '$RUNS'"
 
 # --- Java 25, found the way the launcher finds it ----------------------------------------------
-java_major() { # prints the feature version of the java at $1, or nothing
-  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
-}
-find_java_home() {
-  if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then
-    local m; m=$(java_major "$JAVA_HOME/bin/java")
-    if [[ -n $m && $m -ge 25 ]]; then echo "$JAVA_HOME"; return 0; fi
-  fi
-  local d
-  for d in /usr/lib/jvm/temurin-25*; do
-    if [[ -x $d/bin/java ]]; then echo "$d"; return 0; fi
-  done
-  return 1
-}
-JAVA_HOME=$(find_java_home) || die "Java 25 not found: set JAVA_HOME to a JDK 25+ or install one under /usr/lib/jvm/temurin-25*"
+JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
-log "java: $JAVA ($(java_major "$JAVA"))"
+log "java: $JAVA"
 
 # --- temp dir and cleanup ----------------------------------------------------------------------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/outpost-bench.XXXXXX")
