@@ -17,90 +17,104 @@ import java.util.concurrent.atomic.LongAdder;
  * Only this class (and {@link Main}) know how modules fit together.
  */
 public final class Agent implements AutoCloseable {
-  private final OutpostConfig config;
-  private final EventLog log;
-  private final EventParser parser;
-  private final Ingestor ingestor;
-  private final Metrics metrics = new Metrics();
-  private final long startedAtMillis = System.currentTimeMillis();
-  private volatile boolean ready;
+    private final OutpostConfig config;
+    private final EventLog log;
+    private final EventParser parser;
+    private final Ingestor ingestor;
+    private final Metrics metrics = new Metrics();
+    private final long startedAtMillis = System.currentTimeMillis();
+    private volatile boolean ready;
 
-  /** Ingest requests that stored or replayed events. */
-  public final LongAdder ingestRequests;
-  /** Ingest requests rejected with a 4xx or 5xx. */
-  public final LongAdder ingestRejected;
-  /** Events stored. */
-  public final LongAdder ingestEvents;
-  /** Events that were duplicates of earlier ones (event id or Idempotency-Key). */
-  public final LongAdder ingestDuplicates;
-  /** Query requests served. */
-  public final LongAdder queryRequests;
-  /** Events returned by queries. */
-  public final LongAdder queryEvents;
-  /** Latency of POST /v1/events, until acknowledged. */
-  public final Histogram ingestLatency;
-  /** Latency of GET /v1/events until the first byte is ready. */
-  public final Histogram queryLatency;
+    /** Ingest requests that stored or replayed events. */
+    public final LongAdder ingestRequests;
+    /** Ingest requests rejected with a 4xx or 5xx. */
+    public final LongAdder ingestRejected;
+    /** Events stored. */
+    public final LongAdder ingestEvents;
+    /** Events that were duplicates of earlier ones (event id or Idempotency-Key). */
+    public final LongAdder ingestDuplicates;
+    /** Query requests served. */
+    public final LongAdder queryRequests;
+    /** Events returned by queries. */
+    public final LongAdder queryEvents;
+    /** Latency of POST /v1/events, until acknowledged. */
+    public final Histogram ingestLatency;
+    /** Latency of GET /v1/events until the first byte is ready. */
+    public final Histogram queryLatency;
 
-  public Agent(OutpostConfig config) {
-    this.config = config;
-    LogOptions lo = LogOptions.defaults(config.dataDir());
-    lo = new LogOptions(lo.directory(), lo.quarantineDirectory(), config.logDurability(), config.logRollCycle(),
-        config.logFsyncDelayMicros());
-    this.log = ChronicleEventLog.open(lo, HybridClock.system());
-    this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
-    this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
-    ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
-    ingestRejected = metrics.counter("outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
-    ingestEvents = metrics.counter("outpost_ingest_events_total", "Events stored.");
-    ingestDuplicates = metrics.counter("outpost_ingest_duplicates_total", "Events not stored again: retries within the dedup window.");
-    queryRequests = metrics.counter("outpost_query_requests_total", "GET /v1/events requests served.");
-    queryEvents = metrics.counter("outpost_query_events_total", "Events returned by GET /v1/events.");
-    LogCounters lc = log.counters();
-    metrics.gauge("outpost_log_last_seq", "Highest sequence number in the event log.", log::lastSeq);
-    metrics.gauge("outpost_log_first_seq", "Lowest sequence number still in the event log.", log::firstSeq);
-    metrics.counterFn("outpost_log_appended_bytes_total", "Bytes appended to the event log.", lc.appendedBytes::sum);
-    metrics.counterFn("outpost_log_fsyncs_total", "fsync calls by group commit (durability fsync).", lc.fsyncs::sum);
-    metrics.counterFn("outpost_log_corrupt_skipped_total", "Corrupt records skipped by readers.", lc.corruptSkipped::sum);
-    metrics.counterFn("outpost_log_quarantined_total", "Corrupt log groups quarantined at startup.", lc.quarantined::sum);
-    metrics.gauge("outpost_uptime_seconds", "Seconds since the agent started.",
-        () -> (System.currentTimeMillis() - startedAtMillis) / 1000);
-    ingestLatency = metrics.histogram("outpost_ingest_request_duration_seconds",
-        "POST /v1/events latency until acknowledged (including fsync when configured).");
-    queryLatency = metrics.histogram("outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
-  }
+    public Agent(OutpostConfig config) {
+        this.config = config;
+        LogOptions lo = LogOptions.defaults(config.dataDir());
+        lo = new LogOptions(
+                lo.directory(),
+                lo.quarantineDirectory(),
+                config.logDurability(),
+                config.logRollCycle(),
+                config.logFsyncDelayMicros());
+        this.log = ChronicleEventLog.open(lo, HybridClock.system());
+        this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
+        this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
+        ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
+        ingestRejected = metrics.counter(
+                "outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
+        ingestEvents = metrics.counter("outpost_ingest_events_total", "Events stored.");
+        ingestDuplicates = metrics.counter(
+                "outpost_ingest_duplicates_total", "Events not stored again: retries within the dedup window.");
+        queryRequests = metrics.counter("outpost_query_requests_total", "GET /v1/events requests served.");
+        queryEvents = metrics.counter("outpost_query_events_total", "Events returned by GET /v1/events.");
+        LogCounters lc = log.counters();
+        metrics.gauge("outpost_log_last_seq", "Highest sequence number in the event log.", log::lastSeq);
+        metrics.gauge("outpost_log_first_seq", "Lowest sequence number still in the event log.", log::firstSeq);
+        metrics.counterFn(
+                "outpost_log_appended_bytes_total", "Bytes appended to the event log.", lc.appendedBytes::sum);
+        metrics.counterFn(
+                "outpost_log_fsyncs_total", "fsync calls by group commit (durability fsync).", lc.fsyncs::sum);
+        metrics.counterFn(
+                "outpost_log_corrupt_skipped_total", "Corrupt records skipped by readers.", lc.corruptSkipped::sum);
+        metrics.counterFn(
+                "outpost_log_quarantined_total", "Corrupt log groups quarantined at startup.", lc.quarantined::sum);
+        metrics.gauge(
+                "outpost_uptime_seconds",
+                "Seconds since the agent started.",
+                () -> (System.currentTimeMillis() - startedAtMillis) / 1000);
+        ingestLatency = metrics.histogram(
+                "outpost_ingest_request_duration_seconds",
+                "POST /v1/events latency until acknowledged (including fsync when configured).");
+        queryLatency = metrics.histogram(
+                "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
+    }
 
-  public OutpostConfig config() {
-    return config;
-  }
+    public OutpostConfig config() {
+        return config;
+    }
 
-  public EventLog log() {
-    return log;
-  }
+    public EventLog log() {
+        return log;
+    }
 
-  public EventParser parser() {
-    return parser;
-  }
+    public EventParser parser() {
+        return parser;
+    }
 
-  public Ingestor ingestor() {
-    return ingestor;
-  }
+    public Ingestor ingestor() {
+        return ingestor;
+    }
 
-  public Metrics metrics() {
-    return metrics;
-  }
+    public Metrics metrics() {
+        return metrics;
+    }
 
-  public boolean ready() {
-    return ready;
-  }
+    public boolean ready() {
+        return ready;
+    }
 
-  void markReady() {
-    ready = true;
-  }
+    void markReady() {
+        ready = true;
+    }
 
-  @Override
-  public void close() {
-    ready = false;
-    log.close();
-  }
+    @Override
+    public void close() {
+        ready = false;
+        log.close();
+    }
 }

@@ -16,12 +16,12 @@ import org.slf4j.LoggerFactory;
 
 /** The command line: {@code outpost run [--config FILE]}, {@code outpost loadgen ...}. */
 public final class Main {
-  /** Exit code for a bad command line or configuration. */
-  public static final int EXIT_USAGE = 2;
-  /** Exit code when the agent cannot start (e.g. the data directory is unusable). */
-  public static final int EXIT_START_FAILED = 1;
+    /** Exit code for a bad command line or configuration. */
+    public static final int EXIT_USAGE = 2;
+    /** Exit code when the agent cannot start (e.g. the data directory is unusable). */
+    public static final int EXIT_START_FAILED = 1;
 
-  private static final String USAGE = """
+    private static final String USAGE = """
       usage: outpost <command> [options]
 
       commands:
@@ -32,141 +32,149 @@ public final class Main {
       docs: README.md, docs/CONFIG.md, docs/API.md; example config: docs/outpost.example.yaml
       """;
 
-  private Main() {}
+    private Main() {}
 
-  public static void main(String[] args) {
-    System.setProperty("chronicle.analytics.disable", "true");
-    int code = run(args);
-    if (code != 0) {
-      System.exit(code);
-    }
-  }
-
-  static int run(String[] args) {
-    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
-      System.out.print(USAGE);
-      return args.length == 0 ? EXIT_USAGE : 0;
-    }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    return switch (args[0]) {
-      case "run" -> runAgent(rest);
-      case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
-      default -> {
-        System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, loadgen, help");
-        yield EXIT_USAGE;
-      }
-    };
-  }
-
-  private static int runAgent(String[] args) {
-    Path configFile = null;
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        configFile = Path.of(args[++i]);
-      } else {
-        System.err.println("outpost run: unknown option '" + args[i] + "'; allowed: --config FILE");
-        return EXIT_USAGE;
-      }
-    }
-    OutpostConfig config;
-    try {
-      config = configFile == null ? ConfigLoader.defaults() : ConfigLoader.load(configFile);
-    } catch (ConfigException e) {
-      System.err.println("outpost: " + e.getMessage());
-      return EXIT_USAGE;
-    }
-    RunningAgent running;
-    try {
-      running = start(config);
-    } catch (StoreException e) {
-      System.err.println("outpost: cannot start: " + e.getMessage());
-      return EXIT_START_FAILED;
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      running.close();
-      stopped.countDown();
-    }, "outpost-shutdown"));
-    try {
-      stopped.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return 0;
-  }
-
-  /** Starts the agent and its HTTP server; close the result to stop both. */
-  public static RunningAgent start(OutpostConfig config) {
-    Logger log = LoggerFactory.getLogger(Main.class);
-    Agent agent = new Agent(config);
-    Map<String, Object> props = new HashMap<>();
-    props.put("micronaut.application.name", "outpost");
-    props.put("micronaut.server.host", config.httpHost());
-    props.put("micronaut.server.port", config.httpPort());
-    props.put("micronaut.server.max-request-size", config.httpBodyBytesMax());
-    // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
-    // and no client of a local agent needs it.
-    props.put("micronaut.server.date-header", false);
-    ApplicationContext ctx;
-    try {
-      ctx = ApplicationContext.builder()
-          .properties(props)
-          .singletons(agent)
-          .banner(false)
-          .deduceEnvironment(false)
-          .start();
-    } catch (RuntimeException e) {
-      agent.close();
-      throw e;
-    }
-    EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
-    server.start();
-    agent.markReady();
-    log.info("Outpost node '{}' listening on http://{}:{} (data: {}, durability: {}, offline)", config.nodeId(),
-        config.httpHost(), server.getPort(), config.dataDir().toAbsolutePath(),
-        config.logDurability().name().toLowerCase());
-    System.out.println("outpost: listening on http://" + config.httpHost() + ":" + server.getPort());
-    System.out.flush();
-    return new RunningAgent(agent, ctx, server.getPort());
-  }
-
-  /** A started agent. */
-  public static final class RunningAgent implements AutoCloseable {
-    private final Agent agent;
-    private final ApplicationContext ctx;
-    private final int port;
-    private boolean closed;
-
-    RunningAgent(Agent agent, ApplicationContext ctx, int port) {
-      this.agent = agent;
-      this.ctx = ctx;
-      this.port = port;
+    public static void main(String[] args) {
+        System.setProperty("chronicle.analytics.disable", "true");
+        int code = run(args);
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
-    public int port() {
-      return port;
+    static int run(String[] args) {
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+            System.out.print(USAGE);
+            return args.length == 0 ? EXIT_USAGE : 0;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        return switch (args[0]) {
+            case "run" -> runAgent(rest);
+            case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
+            default -> {
+                System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, loadgen, help");
+                yield EXIT_USAGE;
+            }
+        };
     }
 
-    public Agent agent() {
-      return agent;
+    private static int runAgent(String[] args) {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]);
+            } else {
+                System.err.println("outpost run: unknown option '" + args[i] + "'; allowed: --config FILE");
+                return EXIT_USAGE;
+            }
+        }
+        OutpostConfig config;
+        try {
+            config = configFile == null ? ConfigLoader.defaults() : ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            System.err.println("outpost: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        RunningAgent running;
+        try {
+            running = start(config);
+        } catch (StoreException e) {
+            System.err.println("outpost: cannot start: " + e.getMessage());
+            return EXIT_START_FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            running.close();
+                            stopped.countDown();
+                        },
+                        "outpost-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
     }
 
-    @Override
-    public synchronized void close() {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      Logger log = LoggerFactory.getLogger(Main.class);
-      log.info("shutting down");
-      try {
-        ctx.close();
-      } finally {
-        agent.close();
-      }
-      // Straight to stderr: closing the context may already have stopped the logging system.
-      System.err.println("outpost: stopped cleanly (event log closed at seq " + agent.log().lastSeq() + ")");
-      System.err.flush();
+    /** Starts the agent and its HTTP server; close the result to stop both. */
+    public static RunningAgent start(OutpostConfig config) {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Agent agent = new Agent(config);
+        Map<String, Object> props = new HashMap<>();
+        props.put("micronaut.application.name", "outpost");
+        props.put("micronaut.server.host", config.httpHost());
+        props.put("micronaut.server.port", config.httpPort());
+        props.put("micronaut.server.max-request-size", config.httpBodyBytesMax());
+        // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
+        // and no client of a local agent needs it.
+        props.put("micronaut.server.date-header", false);
+        ApplicationContext ctx;
+        try {
+            ctx = ApplicationContext.builder()
+                    .properties(props)
+                    .singletons(agent)
+                    .banner(false)
+                    .deduceEnvironment(false)
+                    .start();
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+        EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
+        server.start();
+        agent.markReady();
+        log.info(
+                "Outpost node '{}' listening on http://{}:{} (data: {}, durability: {}, offline)",
+                config.nodeId(),
+                config.httpHost(),
+                server.getPort(),
+                config.dataDir().toAbsolutePath(),
+                config.logDurability().name().toLowerCase());
+        System.out.println("outpost: listening on http://" + config.httpHost() + ":" + server.getPort());
+        System.out.flush();
+        return new RunningAgent(agent, ctx, server.getPort());
     }
-  }
+
+    /** A started agent. */
+    public static final class RunningAgent implements AutoCloseable {
+        private final Agent agent;
+        private final ApplicationContext ctx;
+        private final int port;
+        private boolean closed;
+
+        RunningAgent(Agent agent, ApplicationContext ctx, int port) {
+            this.agent = agent;
+            this.ctx = ctx;
+            this.port = port;
+        }
+
+        public int port() {
+            return port;
+        }
+
+        public Agent agent() {
+            return agent;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            Logger log = LoggerFactory.getLogger(Main.class);
+            log.info("shutting down");
+            try {
+                ctx.close();
+            } finally {
+                agent.close();
+            }
+            // Straight to stderr: closing the context may already have stopped the logging system.
+            System.err.println("outpost: stopped cleanly (event log closed at seq "
+                    + agent.log().lastSeq() + ")");
+            System.err.flush();
+        }
+    }
 }

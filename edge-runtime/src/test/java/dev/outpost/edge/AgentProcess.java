@@ -15,113 +15,122 @@ import java.util.regex.Pattern;
 
 /** The real agent as a child process (same JVM binary, classpath and flags as the tests). */
 final class AgentProcess implements AutoCloseable {
-  private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on http://[^:]+:(\\d+)");
 
-  final Process process;
-  final int port;
-  final Path stderrFile;
+    final Process process;
+    final int port;
+    final Path stderrFile;
 
-  private AgentProcess(Process process, int port, Path stderrFile) {
-    this.process = process;
-    this.port = port;
-    this.stderrFile = stderrFile;
-  }
-
-  /** What the agent logged so far (its stderr goes to a file: no pipe to drain). */
-  String log() {
-    try {
-      return java.nio.file.Files.readString(stderrFile);
-    } catch (IOException e) {
-      return "(cannot read " + stderrFile + ": " + e + ")";
+    private AgentProcess(Process process, int port, Path stderrFile) {
+        this.process = process;
+        this.port = port;
+        this.stderrFile = stderrFile;
     }
-  }
 
-  static ProcessBuilder command(Path config, Path home) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (a.startsWith("--add-") || a.startsWith("--enable-native-access") || a.startsWith("--sun-misc")
-          || a.startsWith("-Dchronicle")) {
-        cmd.add(a);
-      }
-    }
-    cmd.add("-Xmx256m");
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(Main.class.getName());
-    cmd.add("run");
-    if (config != null) {
-      cmd.add("--config");
-      cmd.add(config.toString());
-    }
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    if (home != null) {
-      pb.environment().put("HOME", home.toString());
-      cmd.add(1, "-Duser.home=" + home);
-    }
-    return pb;
-  }
-
-  /** Starts the agent and waits (bounded) until it prints its port. */
-  static AgentProcess start(Path config, Path home) throws IOException {
-    Path errFile = java.nio.file.Files.createTempFile("outpost-agent-", ".log");
-    Process p = command(config, home).redirectError(errFile.toFile()).start();
-    errFile.toFile().deleteOnExit();
-    CompletableFuture<Integer> port = new CompletableFuture<>();
-    Thread.ofVirtual().start(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          Matcher m = LISTENING.matcher(line);
-          if (m.find()) {
-            port.complete(Integer.parseInt(m.group(1)));
-          }
+    /** What the agent logged so far (its stderr goes to a file: no pipe to drain). */
+    String log() {
+        try {
+            return java.nio.file.Files.readString(stderrFile);
+        } catch (IOException e) {
+            return "(cannot read " + stderrFile + ": " + e + ")";
         }
-      } catch (IOException ignored) {
-        // the process died; the port future times out or the exit is seen below
-      }
-      port.complete(-1);
-    });
-    int got;
-    try {
-      got = port.get(60, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      p.destroyForcibly();
-      throw new IOException("agent did not start within 60 s; stderr:\n" + java.nio.file.Files.readString(errFile), e);
     }
-    if (got < 0) {
-      throw new IOException("agent exited during start with " + waitExit(p) + "; stderr:\n" + java.nio.file.Files.readString(errFile));
+
+    static ProcessBuilder command(Path config, Path home) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-")
+                    || a.startsWith("--enable-native-access")
+                    || a.startsWith("--sun-misc")
+                    || a.startsWith("-Dchronicle")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Xmx256m");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add("run");
+        if (config != null) {
+            cmd.add("--config");
+            cmd.add(config.toString());
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        if (home != null) {
+            pb.environment().put("HOME", home.toString());
+            cmd.add(1, "-Duser.home=" + home);
+        }
+        return pb;
     }
-    return new AgentProcess(p, got, errFile);
-  }
 
-  private static int waitExit(Process p) {
-    try {
-      return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
+    /** Starts the agent and waits (bounded) until it prints its port. */
+    static AgentProcess start(Path config, Path home) throws IOException {
+        Path errFile = java.nio.file.Files.createTempFile("outpost-agent-", ".log");
+        Process p = command(config, home).redirectError(errFile.toFile()).start();
+        errFile.toFile().deleteOnExit();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    Matcher m = LISTENING.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process died; the port future times out or the exit is seen below
+            }
+            port.complete(-1);
+        });
+        int got;
+        try {
+            got = port.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IOException(
+                    "agent did not start within 60 s; stderr:\n" + java.nio.file.Files.readString(errFile), e);
+        }
+        if (got < 0) {
+            throw new IOException("agent exited during start with " + waitExit(p) + "; stderr:\n"
+                    + java.nio.file.Files.readString(errFile));
+        }
+        return new AgentProcess(p, got, errFile);
     }
-  }
 
-  /** SIGKILL: Process.destroyForcibly sends SIGKILL on Linux. */
-  void kill() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor(30, TimeUnit.SECONDS);
-  }
-
-  /** SIGTERM, then wait for the exit (the JVM reports 143 = 128 + SIGTERM after its hooks ran). */
-  int terminate() throws InterruptedException {
-    process.destroy();
-    int code = process.waitFor(30, TimeUnit.SECONDS) ? process.exitValue() : -1;
-    return code;
-  }
-
-  @Override
-  public void close() throws InterruptedException {
-    if (process.isAlive()) {
-      kill();
+    private static int waitExit(Process p) {
+        try {
+            return p.waitFor(10, TimeUnit.SECONDS) ? p.exitValue() : -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
-  }
+
+    /** SIGKILL: Process.destroyForcibly sends SIGKILL on Linux. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then wait for the exit (the JVM reports 143 = 128 + SIGTERM after its hooks ran). */
+    int terminate() throws InterruptedException {
+        process.destroy();
+        int code = process.waitFor(30, TimeUnit.SECONDS) ? process.exitValue() : -1;
+        return code;
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            try {
+                kill();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
 }

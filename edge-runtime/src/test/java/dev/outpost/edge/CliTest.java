@@ -17,89 +17,103 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The agent's command line, as a real child process. */
 class CliTest {
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  private static String run(ProcessBuilder pb, int[] exit) throws Exception {
-    pb.redirectErrorStream(true);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    exit[0] = p.exitValue();
-    return out;
-  }
-
-  @Test
-  void badConfigStopsStartupNamingTheKeyAndAllowedValues() throws Exception {
-    Path cfg = dir.resolve("bad.yaml");
-    Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nlog:\n  durability: sometimes\n");
-    int[] exit = new int[1];
-    String out = run(AgentProcess.command(cfg, dir), exit);
-    assertEquals(Main.EXIT_USAGE, exit[0], out);
-    assertTrue(out.contains("'log.durability' = 'sometimes' is not allowed; allowed values: os, fsync"), out);
-    Files.writeString(cfg, "http:\n  prot: 1\n");
-    out = run(AgentProcess.command(cfg, dir), exit);
-    assertEquals(Main.EXIT_USAGE, exit[0]);
-    assertTrue(out.contains("unknown key 'http.prot'"), out);
-  }
-
-  @Test
-  void runsWithDefaultsInTheWorkingDirectoryAndNeverPhonesHome() throws Exception {
-    // No config file: data goes to ./data; port 7070 may be taken on a dev box, so this test only
-    // checks the defaults wiring through a config that keeps everything default but the port.
-    Path cfg = dir.resolve("port-only.yaml");
-    Files.writeString(cfg, "http:\n  port: 0\n");
-    ProcessBuilder pb = AgentProcess.command(cfg, dir);
-    pb.directory(dir.toFile());
-    Process p = pb.start();
-    try {
-      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
-      String line = r.readLine();
-      assertTrue(line != null && line.contains("listening on http://127.0.0.1:"), String.valueOf(line));
-      int port = Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
-      HttpResponse<String> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + port + "/v1/events")).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":\"s\",\"data\":{}}")).build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, resp.statusCode());
-      assertTrue(Files.isDirectory(dir.resolve("data").resolve("log")), "data in ./data by default");
-    } finally {
-      p.destroy();
-      p.waitFor(30, TimeUnit.SECONDS);
+    private static String run(ProcessBuilder pb, int[] exit) throws Exception {
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        exit[0] = p.exitValue();
+        return out;
     }
-    try (Stream<Path> home = Files.list(dir)) {
-      assertEquals(0, home.filter(f -> f.getFileName().toString().startsWith(".chronicle.analytics")).count(),
-          "Chronicle must not write its analytics files in HOME");
-    }
-  }
 
-  /** `outpost run` with no file: ./data, 127.0.0.1:7070, offline; SIGTERM stops it cleanly. */
-  @Test
-  void runsWithNoConfigFileOnTheDefaultPort() throws Exception {
-    ProcessBuilder pb = AgentProcess.command(null, dir);
-    pb.directory(dir.toFile());
-    pb.redirectError(dir.resolve("stderr.txt").toFile());
-    Process p = pb.start();
-    try {
-      java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
-      String line = r.readLine();
-      assertEquals("outpost: listening on http://127.0.0.1:7070", line,
-          "needs port 7070 free; stderr: " + Files.readString(dir.resolve("stderr.txt")));
-      HttpResponse<String> health = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:7070/health")).build(), HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, health.statusCode());
-      assertTrue(Files.isDirectory(dir.resolve("data").resolve("log")), "data in ./data");
-      String log = Files.readString(dir.resolve("stderr.txt"));
-      assertTrue(log.contains("offline"), log);
-    } finally {
-      p.destroy();
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    @Test
+    void badConfigStopsStartupNamingTheKeyAndAllowedValues() throws Exception {
+        Path cfg = dir.resolve("bad.yaml");
+        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nlog:\n  durability: sometimes\n");
+        int[] exit = new int[1];
+        String out = run(AgentProcess.command(cfg, dir), exit);
+        assertEquals(Main.EXIT_USAGE, exit[0], out);
+        assertTrue(out.contains("'log.durability' = 'sometimes' is not allowed; allowed values: os, fsync"), out);
+        Files.writeString(cfg, "http:\n  prot: 1\n");
+        out = run(AgentProcess.command(cfg, dir), exit);
+        assertEquals(Main.EXIT_USAGE, exit[0]);
+        assertTrue(out.contains("unknown key 'http.prot'"), out);
     }
-    assertTrue(Files.readString(dir.resolve("stderr.txt")).contains("outpost: stopped cleanly"));
-  }
 
-  @Test
-  void unknownCommandAndOptionAreUsageErrors() throws Exception {
-    assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"fly"}));
-    assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"run", "--colour"}));
-    assertEquals(0, Main.run(new String[] {"help"}));
-  }
+    @Test
+    void runsWithDefaultsInTheWorkingDirectoryAndNeverPhonesHome() throws Exception {
+        // No config file: data goes to ./data; port 7070 may be taken on a dev box, so this test only
+        // checks the defaults wiring through a config that keeps everything default but the port.
+        Path cfg = dir.resolve("port-only.yaml");
+        Files.writeString(cfg, "http:\n  port: 0\n");
+        ProcessBuilder pb = AgentProcess.command(cfg, dir);
+        pb.directory(dir.toFile());
+        Process p = pb.start();
+        try {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            String line = r.readLine();
+            assertTrue(line != null && line.contains("listening on http://127.0.0.1:"), String.valueOf(line));
+            int port =
+                    Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).trim());
+            HttpResponse<String> resp = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":\"s\",\"data\":{}}"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, resp.statusCode());
+            assertTrue(Files.isDirectory(dir.resolve("data").resolve("log")), "data in ./data by default");
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        try (Stream<Path> home = Files.list(dir)) {
+            assertEquals(
+                    0,
+                    home.filter(f -> f.getFileName().toString().startsWith(".chronicle.analytics"))
+                            .count(),
+                    "Chronicle must not write its analytics files in HOME");
+        }
+    }
+
+    /** `outpost run` with no file: ./data, 127.0.0.1:7070, offline; SIGTERM stops it cleanly. */
+    @Test
+    void runsWithNoConfigFileOnTheDefaultPort() throws Exception {
+        ProcessBuilder pb = AgentProcess.command(null, dir);
+        pb.directory(dir.toFile());
+        pb.redirectError(dir.resolve("stderr.txt").toFile());
+        Process p = pb.start();
+        try {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            String line = r.readLine();
+            assertEquals(
+                    "outpost: listening on http://127.0.0.1:7070",
+                    line,
+                    "needs port 7070 free; stderr: " + Files.readString(dir.resolve("stderr.txt")));
+            HttpResponse<String> health = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:7070/health"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, health.statusCode());
+            assertTrue(Files.isDirectory(dir.resolve("data").resolve("log")), "data in ./data");
+            String log = Files.readString(dir.resolve("stderr.txt"));
+            assertTrue(log.contains("offline"), log);
+        } finally {
+            p.destroy();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        }
+        assertTrue(Files.readString(dir.resolve("stderr.txt")).contains("outpost: stopped cleanly"));
+    }
+
+    @Test
+    void unknownCommandAndOptionAreUsageErrors() throws Exception {
+        assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"fly"}));
+        assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"run", "--colour"}));
+        assertEquals(0, Main.run(new String[] {"help"}));
+    }
 }

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  *     promises; already complete for {@link Durability#OS}
  */
 public record AppendResult(long firstSeq, int count, long firstHlc, CompletableFuture<Void> durable) {
-  public long lastSeq() {
-    return firstSeq + count - 1;
-  }
+    public long lastSeq() {
+        return firstSeq + count - 1;
+    }
 }

@@ -6,6 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,9 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -52,483 +52,517 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class ChronicleEventLog implements EventLog {
-  static {
-    // Chronicle phones home to Google Analytics unless told not to (BRIEF §4). The artifact is
-    // also excluded from the build; this is the second lock on the door.
-    System.setProperty("chronicle.analytics.disable", "true");
-  }
-
-  private static final Logger LOG = LoggerFactory.getLogger(ChronicleEventLog.class);
-
-  /** Roll cycles a configuration may name: a cycle is the unit retention deletes. */
-  public static final List<String> ROLL_CYCLES =
-      List.of("FIVE_MINUTELY", "TEN_MINUTELY", "TWENTY_MINUTELY", "HALF_HOURLY", "FAST_HOURLY", "TWO_HOURLY",
-          "FOUR_HOURLY", "SIX_HOURLY", "FAST_DAILY");
-
-  /** Name of the file in the quarantine directory that lists quarantined group indexes. */
-  static final String QUARANTINE_LIST = "quarantined-groups.txt";
-
-  private static final long NONE = Long.MIN_VALUE;
-
-  private final LogOptions options;
-  private final SingleChronicleQueue queue;
-  private final ExcerptAppender appender;
-  private final HybridClock clock;
-  private final ReentrantLock appendLock = new ReentrantLock();
-  private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
-  private final LogCounters counters = new LogCounters();
-  private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
-  private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
-  private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
-  private final GroupCommit groupCommit;
-  private volatile long lastSeq;
-  private volatile long firstSeq;
-  private volatile boolean closed;
-
-  private ChronicleEventLog(LogOptions options, HybridClock clock) {
-    this.options = options;
-    this.clock = clock;
-    Path dir = options.directory();
-    try {
-      Files.createDirectories(dir);
-      Files.createDirectories(options.quarantineDirectory());
-      loadQuarantineList();
-    } catch (IOException e) {
-      throw new StoreException("create log directories", dir, "check permissions and free space of the data directory", e);
+    static {
+        // Chronicle phones home to Google Analytics unless told not to (BRIEF §4). The artifact is
+        // also excluded from the build; this is the second lock on the door.
+        System.setProperty("chronicle.analytics.disable", "true");
     }
-    RollCycle roll = RollCycles.valueOf(options.rollCycle());
-    try {
-      this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
-          .rollCycle(roll)
-          .storeFileListener(new StoreFileListener() {
-            @Override
-            public boolean isActive() {
-              return true; // Chronicle calls an inactive listener for nothing
-            }
 
-            @Override
-            public void onAcquired(int cycle, File file) {
-              cycleFiles.put(cycle, file.toPath());
-            }
+    private static final Logger LOG = LoggerFactory.getLogger(ChronicleEventLog.class);
 
-            @Override
-            public void onReleased(int cycle, File file) {
-              // kept: group commit may still fsync a released cycle's last writes
-            }
-          })
-          .build();
-    } catch (RuntimeException e) {
-      throw new StoreException("open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
-    }
-    this.appender = queue.createAppender();
-    appender.singleThreadedCheckDisabled(true);
-    recover();
-    this.groupCommit = options.durability() == Durability.FSYNC
-        ? new GroupCommit(this::cycleFile, options.fsyncDelayMicros(), counters)
-        : null;
-    LOG.info("event log open at {}: seq {}..{}, durability {}, roll cycle {}", dir, firstSeq, lastSeq,
-        options.durability().name().toLowerCase(), options.rollCycle());
-  }
+    /** Roll cycles a configuration may name: a cycle is the unit retention deletes. */
+    public static final List<String> ROLL_CYCLES = List.of(
+            "FIVE_MINUTELY",
+            "TEN_MINUTELY",
+            "TWENTY_MINUTELY",
+            "HALF_HOURLY",
+            "FAST_HOURLY",
+            "TWO_HOURLY",
+            "FOUR_HOURLY",
+            "SIX_HOURLY",
+            "FAST_DAILY");
 
-  /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */
-  public static ChronicleEventLog open(LogOptions options, HybridClock clock) {
-    return new ChronicleEventLog(options, clock);
-  }
+    /** Name of the file in the quarantine directory that lists quarantined group indexes. */
+    static final String QUARANTINE_LIST = "quarantined-groups.txt";
 
-  @Override
-  public AppendResult append(List<EventDraft> drafts) {
-    assert !drafts.isEmpty();
-    appendLock.lock();
-    try {
-      if (closed) {
-        throw new StoreException("append", options.directory(), "the agent is shutting down; retry", null);
-      }
-      long first = lastSeq + 1;
-      long firstHlc = 0;
-      buf.reset(RecordCodec.GROUP_HEADER_BYTES);
-      buf.skip(RecordCodec.GROUP_HEADER_BYTES);
-      long seq = first;
-      for (EventDraft d : drafts) {
-        long hlc = clock.now();
-        if (seq == first) {
-          firstHlc = hlc;
+    private static final long NONE = Long.MIN_VALUE;
+
+    private final LogOptions options;
+    private final SingleChronicleQueue queue;
+    private final ExcerptAppender appender;
+    private final HybridClock clock;
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
+    private final LogCounters counters = new LogCounters();
+    private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
+    private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
+    private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
+    private final GroupCommit groupCommit;
+    private volatile long lastSeq;
+    private volatile long firstSeq;
+    private volatile boolean closed;
+
+    private ChronicleEventLog(LogOptions options, HybridClock clock) {
+        this.options = options;
+        this.clock = clock;
+        Path dir = options.directory();
+        try {
+            Files.createDirectories(dir);
+            Files.createDirectories(options.quarantineDirectory());
+            loadQuarantineList();
+        } catch (IOException e) {
+            throw new StoreException(
+                    "create log directories", dir, "check permissions and free space of the data directory", e);
         }
-        RecordCodec.encode(d, seq++, hlc, buf);
-      }
-      RecordCodec.writeGroupHeader(buf.array(), drafts.size(), first, firstHlc);
-      int cycle;
-      try (DocumentContext dc = appender.writingDocument()) {
-        dc.wire().bytes().write(buf.array(), 0, buf.position());
-      } catch (RuntimeException e) {
-        throw new StoreException("append", options.directory(),
-            "check free space of the data directory; nothing of this request was acknowledged", e);
-      }
-      cycle = appender.cycle();
-      lastSeq = seq - 1;
-      counters.appended.add(drafts.size());
-      counters.appendedBytes.add(buf.position());
-      CompletableFuture<Void> durable = groupCommit == null
-          ? CompletableFuture.completedFuture(null)
-          : groupCommit.enqueue(cycle);
-      return new AppendResult(first, drafts.size(), firstHlc, durable);
-    } finally {
-      appendLock.unlock();
-    }
-  }
+        RollCycle roll = RollCycles.valueOf(options.rollCycle());
+        try {
+            this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
+                    .rollCycle(roll)
+                    .storeFileListener(new StoreFileListener() {
+                        @Override
+                        public boolean isActive() {
+                            return true; // Chronicle calls an inactive listener for nothing
+                        }
 
-  @Override
-  public long lastSeq() {
-    return lastSeq;
-  }
+                        @Override
+                        public void onAcquired(int cycle, File file) {
+                            cycleFiles.put(cycle, file.toPath());
+                        }
 
-  @Override
-  public long firstSeq() {
-    return firstSeq;
-  }
-
-  @Override
-  public LogCounters counters() {
-    return counters;
-  }
-
-  @Override
-  public EventCursor cursorFromSeq(long fromSeq) {
-    ExcerptTailer t = tailer();
-    long index = findGroup(t, Math.max(fromSeq, 1), false);
-    if (index == NONE) {
-      t.toEnd();
-    } else if (!t.moveToIndex(index)) {
-      t.toStart();
-    }
-    return new Cursor(t, fromSeq);
-  }
-
-  @Override
-  public long seqAtOrAfterTime(long hlc) {
-    try (ExcerptTailer t = tailer()) {
-      long index = findGroup(t, hlc, true);
-      if (index == NONE || !t.moveToIndex(index)) {
-        t.toStart();
-      }
-      try (Cursor c = new Cursor(t, 0)) {
-        RecordView v = new RecordView();
-        while (c.next(v)) {
-          if (v.hlc >= hlc) {
-            return v.seq;
-          }
+                        @Override
+                        public void onReleased(int cycle, File file) {
+                            // kept: group commit may still fsync a released cycle's last writes
+                        }
+                    })
+                    .build();
+        } catch (RuntimeException e) {
+            throw new StoreException(
+                    "open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
         }
-      }
-      return lastSeq + 1;
+        this.appender = queue.createAppender();
+        appender.singleThreadedCheckDisabled(true);
+        recover();
+        this.groupCommit = options.durability() == Durability.FSYNC
+                ? new GroupCommit(this::cycleFile, options.fsyncDelayMicros(), counters)
+                : null;
+        LOG.info(
+                "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
+                dir,
+                firstSeq,
+                lastSeq,
+                options.durability().name().toLowerCase(),
+                options.rollCycle());
     }
-  }
 
-  /** Path of the cycle file for {@code cycle}, for fsync. */
-  Path cycleFile(int cycle) {
-    Path p = cycleFiles.get(cycle);
-    if (p != null) {
-      return p;
-    }
-    // Chronicle names a cycle file by formatting the cycle's start time (UTC, epoch 0) with the
-    // roll cycle's pattern; its StoreFileListener is not called for every acquisition.
-    RollCycle rc = queue.rollCycle();
-    String name = DateTimeFormatter.ofPattern(rc.format()).withZone(ZoneOffset.UTC)
-        .format(Instant.ofEpochMilli((long) cycle * rc.lengthInMillis())) + SingleChronicleQueue.SUFFIX;
-    p = options.directory().resolve(name);
-    if (!Files.exists(p)) {
-      throw new StoreException("find cycle file " + name, options.directory(), "the queue directory changed under the agent", null);
-    }
-    cycleFiles.put(cycle, p);
-    return p;
-  }
-
-  private ExcerptTailer tailer() {
-    ExcerptTailer t = queue.createTailer();
-    t.singleThreadedCheckDisabled(true);
-    return t;
-  }
-
-  /**
-   * The index of the last group whose first key (seq, or HLC if {@code byTime}) is <= key; the
-   * first group if key is before all; NONE if the log is empty.
-   */
-  private long findGroup(ExcerptTailer t, long key, boolean byTime) {
-    int first = queue.firstCycle();
-    int last = queue.lastCycle();
-    if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
-      return NONE;
-    }
-    NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
-    long chosenCycle = NONE;
-    for (Long c : cycles.descendingSet()) {
-      long[] k = firstKeysOfCycle(t, c.intValue(), c == last);
-      if (k == null) {
-        continue;
-      }
-      chosenCycle = c;
-      if ((byTime ? k[1] : k[0]) <= key) {
-        break;
-      }
-    }
-    if (chosenCycle == NONE) {
-      return NONE;
-    }
-    int cycle = (int) chosenCycle;
-    RollCycle rc = queue.rollCycle();
-    long n = t.excerptsInCycle(cycle);
-    long lo = 0;
-    long hi = n - 1;
-    long best = 0;
-    while (lo <= hi) {
-      long mid = (lo + hi) >>> 1;
-      long[] k = groupKeysAt(t, rc.toIndex(cycle, mid));
-      if (k == null) {
-        // A corrupt header: no key to compare; searching on from the left half stays correct
-        // because the reader skips forward past it anyway.
-        hi = mid - 1;
-        continue;
-      }
-      if ((byTime ? k[1] : k[0]) <= key) {
-        best = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return rc.toIndex(cycle, best);
-  }
-
-  private long[] firstKeysOfCycle(ExcerptTailer t, int cycle, boolean isLast) {
-    long[] cached = cycleFirstKeys.get(cycle);
-    if (cached != null) {
-      return cached;
-    }
-    long n = t.excerptsInCycle(cycle);
-    RollCycle rc = queue.rollCycle();
-    for (long i = 0; i < n; i++) {
-      long idx = rc.toIndex(cycle, i);
-      if (quarantinedGroups.contains(idx)) {
-        continue;
-      }
-      long[] k = groupKeysAt(t, idx);
-      if (k != null) {
-        cycleFirstKeys.put(cycle, k);
-        return k;
-      }
-    }
-    return null;
-  }
-
-  /** {first seq, first hlc} from the header of the group at {@code index}, or null if unreadable. */
-  private long[] groupKeysAt(ExcerptTailer t, long index) {
-    if (!t.moveToIndex(index)) {
-      return null;
-    }
-    try (DocumentContext dc = t.readingDocument()) {
-      if (!dc.isPresent()) {
-        return null;
-      }
-      Bytes<?> b = dc.wire().bytes();
-      if (b.readRemaining() < RecordCodec.GROUP_HEADER_BYTES) {
-        return null;
-      }
-      byte[] h = new byte[RecordCodec.GROUP_HEADER_BYTES];
-      b.read(h, 0, h.length);
-      if (!RecordCodec.validGroupHeader(h, h.length)) {
-        return null;
-      }
-      return new long[] {RecordCodec.getLong(h, 6), RecordCodec.getLong(h, 14)};
-    }
-  }
-
-  /** Finds the last fully valid group from the end; quarantines corrupt groups after it. */
-  private void recover() {
-    long recoveredSeq = 0;
-    long recoveredHlc = 0;
-    try (ExcerptTailer t = tailer()) {
-      t.direction(TailerDirection.BACKWARD).toEnd();
-      byte[] group = new byte[64 * 1024];
-      RecordView v = new RecordView();
-      while (true) {
-        long idx;
-        int len;
-        try (DocumentContext dc = t.readingDocument()) {
-          if (!dc.isPresent()) {
-            break;
-          }
-          idx = dc.index();
-          Bytes<?> b = dc.wire().bytes();
-          len = (int) b.readRemaining();
-          if (group.length < len) {
-            group = new byte[len];
-          }
-          b.read(group, 0, len);
-        }
-        if (quarantinedGroups.contains(idx)) {
-          continue;
-        }
-        long[] tail = verifyGroup(group, len, v);
-        if (tail != null) {
-          recoveredSeq = tail[0];
-          recoveredHlc = tail[1];
-          break;
-        }
-        quarantine(idx, group, len);
-      }
-    }
-    lastSeq = recoveredSeq;
-    clock.observe(recoveredHlc);
-    try (Cursor c = new Cursor(tailer(), 0)) {
-      c.tailer.toStart();
-      RecordView v = new RecordView();
-      firstSeq = c.next(v) ? v.seq : lastSeq + 1;
-    }
-  }
-
-  /** {last seq, last hlc} if every record of the group is valid, else null. */
-  private static long[] verifyGroup(byte[] g, int len, RecordView v) {
-    if (!RecordCodec.validGroupHeader(g, len)) {
-      return null;
-    }
-    int count = RecordCodec.getInt(g, 2);
-    int pos = RecordCodec.GROUP_HEADER_BYTES;
-    for (int i = 0; i < count; i++) {
-      if (pos + 4 > len) {
-        return null;
-      }
-      int rl = RecordCodec.getInt(g, pos);
-      pos += 4;
-      if (rl < 0 || pos + rl > len || !RecordCodec.decode(g, pos, rl, v)) {
-        return null;
-      }
-      pos += rl;
-    }
-    return count > 0 && pos == len ? new long[] {v.seq, v.hlc} : null;
-  }
-
-  private void quarantine(long index, byte[] group, int len) {
-    Path qdir = options.quarantineDirectory();
-    Path file = qdir.resolve("group-" + Long.toHexString(index) + ".bin");
-    try {
-      Files.write(file, Arrays.copyOf(group, len));
-      Files.writeString(qdir.resolve(QUARANTINE_LIST), index + "\n", StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
-    } catch (IOException e) {
-      // Still skip it in this run; the next start will find and try to quarantine it again.
-      LOG.error("could not write quarantine file {}; the corrupt group is skipped but not kept aside", file, e);
-    }
-    quarantinedGroups.add(index);
-    counters.quarantined.increment();
-    LOG.warn("quarantined a corrupt group of {} bytes at log index {} (cycle {}) to {}: its checksum does not match;"
-        + " it was never acknowledged or the disk lost it", len, index, queue.rollCycle().toCycle(index), file);
-  }
-
-  private void loadQuarantineList() throws IOException {
-    Path list = options.quarantineDirectory().resolve(QUARANTINE_LIST);
-    if (Files.exists(list)) {
-      try (Stream<String> lines = Files.lines(list)) {
-        lines.map(String::strip).filter(s -> !s.isEmpty()).forEach(s -> quarantinedGroups.add(Long.parseLong(s)));
-      }
-    }
-  }
-
-  /** Number of groups quarantined so far (in this and earlier runs). */
-  public int quarantinedGroupCount() {
-    return quarantinedGroups.size();
-  }
-
-  @Override
-  public void close() {
-    appendLock.lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    } finally {
-      appendLock.unlock();
-    }
-    if (groupCommit != null) {
-      groupCommit.close();
-    }
-    appender.close();
-    queue.close();
-    LOG.info("event log closed at seq {}", lastSeq);
-  }
-
-  /** Reads groups forward, yielding their valid records with seq >= fromSeq. */
-  private final class Cursor implements EventCursor {
-    final ExcerptTailer tailer;
-    private final long fromSeq;
-    private byte[] group = new byte[64 * 1024];
-    private int groupLen;
-    private int pos;
-    private int remaining;
-
-    Cursor(ExcerptTailer tailer, long fromSeq) {
-      this.tailer = tailer;
-      this.fromSeq = fromSeq;
+    /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */
+    public static ChronicleEventLog open(LogOptions options, HybridClock clock) {
+        return new ChronicleEventLog(options, clock);
     }
 
     @Override
-    public boolean next(RecordView view) {
-      while (true) {
-        while (remaining > 0) {
-          remaining--;
-          if (pos + 4 > groupLen) {
-            counters.corruptSkipped.add(remaining + 1);
-            remaining = 0;
-            break;
-          }
-          int len = RecordCodec.getInt(group, pos);
-          pos += 4;
-          if (len < 0 || pos + len > groupLen) {
-            counters.corruptSkipped.add(remaining + 1);
-            remaining = 0;
-            break;
-          }
-          int off = pos;
-          pos += len;
-          if (!RecordCodec.decode(group, off, len, view)) {
-            counters.corruptSkipped.increment();
-            continue;
-          }
-          if (view.seq >= fromSeq) {
-            return true;
-          }
+    public AppendResult append(List<EventDraft> drafts) {
+        assert !drafts.isEmpty();
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new StoreException("append", options.directory(), "the agent is shutting down; retry", null);
+            }
+            long first = lastSeq + 1;
+            long firstHlc = 0;
+            buf.reset(RecordCodec.GROUP_HEADER_BYTES);
+            buf.skip(RecordCodec.GROUP_HEADER_BYTES);
+            long seq = first;
+            for (EventDraft d : drafts) {
+                long hlc = clock.now();
+                if (seq == first) {
+                    firstHlc = hlc;
+                }
+                RecordCodec.encode(d, seq++, hlc, buf);
+            }
+            RecordCodec.writeGroupHeader(buf.array(), drafts.size(), first, firstHlc);
+            int cycle;
+            try (DocumentContext dc = appender.writingDocument()) {
+                dc.wire().bytes().write(buf.array(), 0, buf.position());
+            } catch (RuntimeException e) {
+                throw new StoreException(
+                        "append",
+                        options.directory(),
+                        "check free space of the data directory; nothing of this request was acknowledged",
+                        e);
+            }
+            cycle = appender.cycle();
+            lastSeq = seq - 1;
+            counters.appended.add(drafts.size());
+            counters.appendedBytes.add(buf.position());
+            CompletableFuture<Void> durable =
+                    groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
+            return new AppendResult(first, drafts.size(), firstHlc, durable);
+        } finally {
+            appendLock.unlock();
         }
-        try (DocumentContext dc = tailer.readingDocument()) {
-          if (!dc.isPresent()) {
-            return false;
-          }
-          long idx = dc.index();
-          if (quarantinedGroups.contains(idx)) {
-            continue;
-          }
-          Bytes<?> b = dc.wire().bytes();
-          int len = (int) b.readRemaining();
-          if (group.length < len) {
-            group = new byte[Math.max(len, group.length * 2)];
-          }
-          b.read(group, 0, len);
-          groupLen = len;
+    }
+
+    @Override
+    public long lastSeq() {
+        return lastSeq;
+    }
+
+    @Override
+    public long firstSeq() {
+        return firstSeq;
+    }
+
+    @Override
+    public LogCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public EventCursor cursorFromSeq(long fromSeq) {
+        ExcerptTailer t = tailer();
+        long index = findGroup(t, Math.max(fromSeq, 1), false);
+        if (index == NONE) {
+            t.toEnd();
+        } else if (!t.moveToIndex(index)) {
+            t.toStart();
         }
-        if (!RecordCodec.validGroupHeader(group, groupLen)) {
-          counters.corruptSkipped.increment();
-          continue;
+        return new Cursor(t, fromSeq);
+    }
+
+    @Override
+    public long seqAtOrAfterTime(long hlc) {
+        try (ExcerptTailer t = tailer()) {
+            long index = findGroup(t, hlc, true);
+            if (index == NONE || !t.moveToIndex(index)) {
+                t.toStart();
+            }
+            try (Cursor c = new Cursor(t, 0)) {
+                RecordView v = new RecordView();
+                while (c.next(v)) {
+                    if (v.hlc >= hlc) {
+                        return v.seq;
+                    }
+                }
+            }
+            return lastSeq + 1;
         }
-        remaining = RecordCodec.getInt(group, 2);
-        pos = RecordCodec.GROUP_HEADER_BYTES;
-      }
+    }
+
+    /** Path of the cycle file for {@code cycle}, for fsync. */
+    Path cycleFile(int cycle) {
+        Path p = cycleFiles.get(cycle);
+        if (p != null) {
+            return p;
+        }
+        // Chronicle names a cycle file by formatting the cycle's start time (UTC, epoch 0) with the
+        // roll cycle's pattern; its StoreFileListener is not called for every acquisition.
+        RollCycle rc = queue.rollCycle();
+        String name = DateTimeFormatter.ofPattern(rc.format())
+                        .withZone(ZoneOffset.UTC)
+                        .format(Instant.ofEpochMilli((long) cycle * rc.lengthInMillis()))
+                + SingleChronicleQueue.SUFFIX;
+        p = options.directory().resolve(name);
+        if (!Files.exists(p)) {
+            throw new StoreException(
+                    "find cycle file " + name,
+                    options.directory(),
+                    "the queue directory changed under the agent",
+                    null);
+        }
+        cycleFiles.put(cycle, p);
+        return p;
+    }
+
+    private ExcerptTailer tailer() {
+        ExcerptTailer t = queue.createTailer();
+        t.singleThreadedCheckDisabled(true);
+        return t;
+    }
+
+    /**
+     * The index of the last group whose first key (seq, or HLC if {@code byTime}) is <= key; the
+     * first group if key is before all; NONE if the log is empty.
+     */
+    private long findGroup(ExcerptTailer t, long key, boolean byTime) {
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
+            return NONE;
+        }
+        NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
+        long chosenCycle = NONE;
+        for (Long c : cycles.descendingSet()) {
+            long[] k = firstKeysOfCycle(t, c.intValue(), c == last);
+            if (k == null) {
+                continue;
+            }
+            chosenCycle = c;
+            if ((byTime ? k[1] : k[0]) <= key) {
+                break;
+            }
+        }
+        if (chosenCycle == NONE) {
+            return NONE;
+        }
+        int cycle = (int) chosenCycle;
+        RollCycle rc = queue.rollCycle();
+        long n = t.excerptsInCycle(cycle);
+        long lo = 0;
+        long hi = n - 1;
+        long best = 0;
+        while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            long[] k = groupKeysAt(t, rc.toIndex(cycle, mid));
+            if (k == null) {
+                // A corrupt header: no key to compare; searching on from the left half stays correct
+                // because the reader skips forward past it anyway.
+                hi = mid - 1;
+                continue;
+            }
+            if ((byTime ? k[1] : k[0]) <= key) {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return rc.toIndex(cycle, best);
+    }
+
+    private long[] firstKeysOfCycle(ExcerptTailer t, int cycle, boolean isLast) {
+        long[] cached = cycleFirstKeys.get(cycle);
+        if (cached != null) {
+            return cached;
+        }
+        long n = t.excerptsInCycle(cycle);
+        RollCycle rc = queue.rollCycle();
+        for (long i = 0; i < n; i++) {
+            long idx = rc.toIndex(cycle, i);
+            if (quarantinedGroups.contains(idx)) {
+                continue;
+            }
+            long[] k = groupKeysAt(t, idx);
+            if (k != null) {
+                cycleFirstKeys.put(cycle, k);
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /** {first seq, first hlc} from the header of the group at {@code index}, or null if unreadable. */
+    private long[] groupKeysAt(ExcerptTailer t, long index) {
+        if (!t.moveToIndex(index)) {
+            return null;
+        }
+        try (DocumentContext dc = t.readingDocument()) {
+            if (!dc.isPresent()) {
+                return null;
+            }
+            Bytes<?> b = dc.wire().bytes();
+            if (b.readRemaining() < RecordCodec.GROUP_HEADER_BYTES) {
+                return null;
+            }
+            byte[] h = new byte[RecordCodec.GROUP_HEADER_BYTES];
+            b.read(h, 0, h.length);
+            if (!RecordCodec.validGroupHeader(h, h.length)) {
+                return null;
+            }
+            return new long[] {RecordCodec.getLong(h, 6), RecordCodec.getLong(h, 14)};
+        }
+    }
+
+    /** Finds the last fully valid group from the end; quarantines corrupt groups after it. */
+    private void recover() {
+        long recoveredSeq = 0;
+        long recoveredHlc = 0;
+        try (ExcerptTailer t = tailer()) {
+            t.direction(TailerDirection.BACKWARD).toEnd();
+            byte[] group = new byte[64 * 1024];
+            RecordView v = new RecordView();
+            while (true) {
+                long idx;
+                int len;
+                try (DocumentContext dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        break;
+                    }
+                    idx = dc.index();
+                    Bytes<?> b = dc.wire().bytes();
+                    len = (int) b.readRemaining();
+                    if (group.length < len) {
+                        group = new byte[len];
+                    }
+                    b.read(group, 0, len);
+                }
+                if (quarantinedGroups.contains(idx)) {
+                    continue;
+                }
+                long[] tail = verifyGroup(group, len, v);
+                if (tail != null) {
+                    recoveredSeq = tail[0];
+                    recoveredHlc = tail[1];
+                    break;
+                }
+                quarantine(idx, group, len);
+            }
+        }
+        lastSeq = recoveredSeq;
+        clock.observe(recoveredHlc);
+        try (Cursor c = new Cursor(tailer(), 0)) {
+            c.tailer.toStart();
+            RecordView v = new RecordView();
+            firstSeq = c.next(v) ? v.seq : lastSeq + 1;
+        }
+    }
+
+    /** {last seq, last hlc} if every record of the group is valid, else null. */
+    private static long[] verifyGroup(byte[] g, int len, RecordView v) {
+        if (!RecordCodec.validGroupHeader(g, len)) {
+            return null;
+        }
+        int count = RecordCodec.getInt(g, 2);
+        int pos = RecordCodec.GROUP_HEADER_BYTES;
+        for (int i = 0; i < count; i++) {
+            if (pos + 4 > len) {
+                return null;
+            }
+            int rl = RecordCodec.getInt(g, pos);
+            pos += 4;
+            if (rl < 0 || pos + rl > len || !RecordCodec.decode(g, pos, rl, v)) {
+                return null;
+            }
+            pos += rl;
+        }
+        return count > 0 && pos == len ? new long[] {v.seq, v.hlc} : null;
+    }
+
+    private void quarantine(long index, byte[] group, int len) {
+        Path qdir = options.quarantineDirectory();
+        Path file = qdir.resolve("group-" + Long.toHexString(index) + ".bin");
+        try {
+            Files.write(file, Arrays.copyOf(group, len));
+            Files.writeString(
+                    qdir.resolve(QUARANTINE_LIST),
+                    index + "\n",
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND,
+                    StandardOpenOption.SYNC);
+        } catch (IOException e) {
+            // Still skip it in this run; the next start will find and try to quarantine it again.
+            LOG.error("could not write quarantine file {}; the corrupt group is skipped but not kept aside", file, e);
+        }
+        quarantinedGroups.add(index);
+        counters.quarantined.increment();
+        LOG.warn(
+                "quarantined a corrupt group of {} bytes at log index {} (cycle {}) to {}: its checksum does not match;"
+                        + " it was never acknowledged or the disk lost it",
+                len,
+                index,
+                queue.rollCycle().toCycle(index),
+                file);
+    }
+
+    private void loadQuarantineList() throws IOException {
+        Path list = options.quarantineDirectory().resolve(QUARANTINE_LIST);
+        if (Files.exists(list)) {
+            try (Stream<String> lines = Files.lines(list)) {
+                lines.map(String::strip)
+                        .filter(s -> !s.isEmpty())
+                        .forEach(s -> quarantinedGroups.add(Long.parseLong(s)));
+            }
+        }
+    }
+
+    /** Number of groups quarantined so far (in this and earlier runs). */
+    public int quarantinedGroupCount() {
+        return quarantinedGroups.size();
     }
 
     @Override
     public void close() {
-      tailer.close();
+        appendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            appendLock.unlock();
+        }
+        if (groupCommit != null) {
+            groupCommit.close();
+        }
+        appender.close();
+        queue.close();
+        LOG.info("event log closed at seq {}", lastSeq);
     }
-  }
 
-  /** Test hook: the cycle files written so far. */
-  List<Path> cycleFilesForTest() {
-    return new ArrayList<>(cycleFiles.values());
-  }
+    /** Reads groups forward, yielding their valid records with seq >= fromSeq. */
+    private final class Cursor implements EventCursor {
+        final ExcerptTailer tailer;
+        private final long fromSeq;
+        private byte[] group = new byte[64 * 1024];
+        private int groupLen;
+        private int pos;
+        private int remaining;
+
+        Cursor(ExcerptTailer tailer, long fromSeq) {
+            this.tailer = tailer;
+            this.fromSeq = fromSeq;
+        }
+
+        @Override
+        public boolean next(RecordView view) {
+            while (true) {
+                while (remaining > 0) {
+                    remaining--;
+                    if (pos + 4 > groupLen) {
+                        counters.corruptSkipped.add(remaining + 1);
+                        remaining = 0;
+                        break;
+                    }
+                    int len = RecordCodec.getInt(group, pos);
+                    pos += 4;
+                    if (len < 0 || pos + len > groupLen) {
+                        counters.corruptSkipped.add(remaining + 1);
+                        remaining = 0;
+                        break;
+                    }
+                    int off = pos;
+                    pos += len;
+                    if (!RecordCodec.decode(group, off, len, view)) {
+                        counters.corruptSkipped.increment();
+                        continue;
+                    }
+                    if (view.seq >= fromSeq) {
+                        return true;
+                    }
+                }
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return false;
+                    }
+                    long idx = dc.index();
+                    if (quarantinedGroups.contains(idx)) {
+                        continue;
+                    }
+                    Bytes<?> b = dc.wire().bytes();
+                    int len = (int) b.readRemaining();
+                    if (group.length < len) {
+                        group = new byte[Math.max(len, group.length * 2)];
+                    }
+                    b.read(group, 0, len);
+                    groupLen = len;
+                }
+                if (!RecordCodec.validGroupHeader(group, groupLen)) {
+                    counters.corruptSkipped.increment();
+                    continue;
+                }
+                remaining = RecordCodec.getInt(group, 2);
+                pos = RecordCodec.GROUP_HEADER_BYTES;
+            }
+        }
+
+        @Override
+        public void close() {
+            tailer.close();
+        }
+    }
+
+    /** Test hook: the cycle files written so far. */
+    List<Path> cycleFilesForTest() {
+        return new ArrayList<>(cycleFiles.values());
+    }
 }

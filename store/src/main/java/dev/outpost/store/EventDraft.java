@@ -13,24 +13,24 @@ package dev.outpost.store;
  * @param payload compact JSON of the event object, one line
  */
 public record EventDraft(
-    String stream,
-    String eventId,
-    String requestKey,
-    int lineIndex,
-    int lineCount,
-    long[] duplicates,
-    byte[] payload) {
+        String stream,
+        String eventId,
+        String requestKey,
+        int lineIndex,
+        int lineCount,
+        long[] duplicates,
+        byte[] payload) {
 
-  private static final long[] NONE = new long[0];
+    private static final long[] NONE = new long[0];
 
-  public EventDraft {
-    assert stream != null && payload != null;
-    if (duplicates == null) {
-      duplicates = NONE;
+    public EventDraft {
+        assert stream != null && payload != null;
+        if (duplicates == null) {
+            duplicates = NONE;
+        }
     }
-  }
 
-  public static EventDraft of(String stream, byte[] payload) {
-    return new EventDraft(stream, null, null, 0, 1, NONE, payload);
-  }
+    public static EventDraft of(String stream, byte[] payload) {
+        return new EventDraft(stream, null, null, 0, 1, NONE, payload);
+    }
 }

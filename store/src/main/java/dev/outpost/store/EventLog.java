@@ -8,29 +8,29 @@ import java.util.List;
  */
 public interface EventLog extends AutoCloseable {
 
-  /**
-   * Appends the drafts as one unit: they get consecutive sequence numbers and nondecreasing ingest
-   * times, and no other append interleaves with them.
-   *
-   * @throws StoreException if the log cannot be written (nothing of this call is acknowledged)
-   */
-  AppendResult append(List<EventDraft> drafts);
+    /**
+     * Appends the drafts as one unit: they get consecutive sequence numbers and nondecreasing ingest
+     * times, and no other append interleaves with them.
+     *
+     * @throws StoreException if the log cannot be written (nothing of this call is acknowledged)
+     */
+    AppendResult append(List<EventDraft> drafts);
 
-  /** The highest sequence number written, 0 when empty. */
-  long lastSeq();
+    /** The highest sequence number written, 0 when empty. */
+    long lastSeq();
 
-  /** The lowest sequence number still held, or {@code lastSeq() + 1} when empty. */
-  long firstSeq();
+    /** The lowest sequence number still held, or {@code lastSeq() + 1} when empty. */
+    long firstSeq();
 
-  /** A cursor positioned at the first readable record with sequence number >= {@code fromSeq}. */
-  EventCursor cursorFromSeq(long fromSeq);
+    /** A cursor positioned at the first readable record with sequence number >= {@code fromSeq}. */
+    EventCursor cursorFromSeq(long fromSeq);
 
-  /** The lowest sequence number whose ingest time is >= {@code hlc}, or {@code lastSeq() + 1}. */
-  long seqAtOrAfterTime(long hlc);
+    /** The lowest sequence number whose ingest time is >= {@code hlc}, or {@code lastSeq() + 1}. */
+    long seqAtOrAfterTime(long hlc);
 
-  /** Counters of what the log has seen. */
-  LogCounters counters();
+    /** Counters of what the log has seen. */
+    LogCounters counters();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

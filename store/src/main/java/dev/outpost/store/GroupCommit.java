@@ -27,134 +27,138 @@ import org.slf4j.LoggerFactory;
  * waiter of that round (their requests get an error, never an acknowledgement).
  */
 final class GroupCommit implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
+    private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
 
-  private final IntFunction<Path> cycleFile;
-  private final long delayMicros;
-  private final LogCounters counters;
-  private final Thread thread;
-  private final Map<Integer, FileChannel> channels = new HashMap<>();
-  /**
-   * Completes waiters off the committer thread: completing a future runs the HTTP response work
-   * chained on it, and the next fsync must not wait for that.
-   */
-  private final java.util.concurrent.ExecutorService acknowledger =
-      java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("outpost-ack").daemon().unstarted(r));
+    private final IntFunction<Path> cycleFile;
+    private final long delayMicros;
+    private final LogCounters counters;
+    private final Thread thread;
+    private final Map<Integer, FileChannel> channels = new HashMap<>();
+    /**
+     * Completes waiters off the committer thread: completing a future runs the HTTP response work
+     * chained on it, and the next fsync must not wait for that.
+     */
+    private final java.util.concurrent.ExecutorService acknowledger =
+            java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> Thread.ofPlatform().name("outpost-ack").daemon().unstarted(r));
 
-  private final Object lock = new Object();
-  private List<CompletableFuture<Void>> waiting = new ArrayList<>();
-  private Set<Integer> dirtyCycles = new HashSet<>();
-  private boolean closed;
+    private final Object lock = new Object();
+    private List<CompletableFuture<Void>> waiting = new ArrayList<>();
+    private Set<Integer> dirtyCycles = new HashSet<>();
+    private boolean closed;
 
-  GroupCommit(IntFunction<Path> cycleFile, long delayMicros, LogCounters counters) {
-    this.cycleFile = cycleFile;
-    this.delayMicros = delayMicros;
-    this.counters = counters;
-    this.thread = Thread.ofPlatform().name("outpost-group-commit").daemon().unstarted(this::run);
-    thread.start();
-  }
+    GroupCommit(IntFunction<Path> cycleFile, long delayMicros, LogCounters counters) {
+        this.cycleFile = cycleFile;
+        this.delayMicros = delayMicros;
+        this.counters = counters;
+        this.thread = Thread.ofPlatform().name("outpost-group-commit").daemon().unstarted(this::run);
+        thread.start();
+    }
 
-  /** Called after an excerpt in {@code cycle} is complete; the future completes once it is on disk. */
-  CompletableFuture<Void> enqueue(int cycle) {
-    CompletableFuture<Void> f = new CompletableFuture<>();
-    synchronized (lock) {
-      if (closed) {
-        f.completeExceptionally(new IllegalStateException("event log is closed"));
+    /** Called after an excerpt in {@code cycle} is complete; the future completes once it is on disk. */
+    CompletableFuture<Void> enqueue(int cycle) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (lock) {
+            if (closed) {
+                f.completeExceptionally(new IllegalStateException("event log is closed"));
+                return f;
+            }
+            waiting.add(f);
+            dirtyCycles.add(cycle);
+            lock.notifyAll();
+        }
         return f;
-      }
-      waiting.add(f);
-      dirtyCycles.add(cycle);
-      lock.notifyAll();
     }
-    return f;
-  }
 
-  private void run() {
-    while (true) {
-      List<CompletableFuture<Void>> batch;
-      Set<Integer> cycles;
-      synchronized (lock) {
-        while (waiting.isEmpty() && !closed) {
-          try {
-            lock.wait();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
+    private void run() {
+        while (true) {
+            List<CompletableFuture<Void>> batch;
+            Set<Integer> cycles;
+            synchronized (lock) {
+                while (waiting.isEmpty() && !closed) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                if (waiting.isEmpty() && closed) {
+                    break;
+                }
+            }
+            if (delayMicros > 0) {
+                // Gather more appends into this fsync; bounded by the documented maximum wait.
+                try {
+                    TimeUnit.MICROSECONDS.sleep(delayMicros);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            synchronized (lock) {
+                batch = waiting;
+                cycles = dirtyCycles;
+                waiting = new ArrayList<>();
+                dirtyCycles = new HashSet<>();
+            }
+            try {
+                for (int c : cycles) {
+                    channel(c).force(false);
+                }
+                counters.fsyncs.increment();
+                acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("fsync of the event log failed; {} waiting appends get an error", batch.size(), e);
+                StoreException se = new StoreException(
+                        "fsync event log cycles " + cycles,
+                        null,
+                        "check the disk (space, I/O errors); the events were not acknowledged and may be retried",
+                        e);
+                acknowledger.execute(() -> batch.forEach(f -> f.completeExceptionally(se)));
+            }
         }
-        if (waiting.isEmpty() && closed) {
-          break;
+        channels.values().forEach(ch -> {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing a channel we only used to fsync: nothing left to lose
+            }
+        });
+    }
+
+    private FileChannel channel(int cycle) throws IOException {
+        FileChannel ch = channels.get(cycle);
+        if (ch == null) {
+            Path file = cycleFile.apply(cycle);
+            ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            channels.put(cycle, ch);
+            // A new cycle file: make its directory entry durable too.
+            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            } catch (IOException e) {
+                LOG.debug("fsync of directory {} not supported", file.getParent(), e);
+            }
+            if (channels.size() > 4) {
+                // Keep only recent cycles open; older ones are never written again.
+                int oldest = channels.keySet().stream().min(Integer::compare).orElseThrow();
+                channels.remove(oldest).close();
+            }
         }
-      }
-      if (delayMicros > 0) {
-        // Gather more appends into this fsync; bounded by the documented maximum wait.
+        return ch;
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+        }
         try {
-          TimeUnit.MICROSECONDS.sleep(delayMicros);
+            thread.join(10_000);
+            acknowledger.shutdown();
+            acknowledger.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+            Thread.currentThread().interrupt();
         }
-      }
-      synchronized (lock) {
-        batch = waiting;
-        cycles = dirtyCycles;
-        waiting = new ArrayList<>();
-        dirtyCycles = new HashSet<>();
-      }
-      try {
-        for (int c : cycles) {
-          channel(c).force(false);
-        }
-        counters.fsyncs.increment();
-        acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
-      } catch (IOException | RuntimeException e) {
-        LOG.error("fsync of the event log failed; {} waiting appends get an error", batch.size(), e);
-        StoreException se = new StoreException("fsync event log cycles " + cycles, null,
-            "check the disk (space, I/O errors); the events were not acknowledged and may be retried", e);
-        acknowledger.execute(() -> batch.forEach(f -> f.completeExceptionally(se)));
-      }
     }
-    channels.values().forEach(ch -> {
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // closing a channel we only used to fsync: nothing left to lose
-      }
-    });
-  }
-
-  private FileChannel channel(int cycle) throws IOException {
-    FileChannel ch = channels.get(cycle);
-    if (ch == null) {
-      Path file = cycleFile.apply(cycle);
-      ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      channels.put(cycle, ch);
-      // A new cycle file: make its directory entry durable too.
-      try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-        dir.force(true);
-      } catch (IOException e) {
-        LOG.debug("fsync of directory {} not supported", file.getParent(), e);
-      }
-      if (channels.size() > 4) {
-        // Keep only recent cycles open; older ones are never written again.
-        int oldest = channels.keySet().stream().min(Integer::compare).orElseThrow();
-        channels.remove(oldest).close();
-      }
-    }
-    return ch;
-  }
-
-  @Override
-  public void close() {
-    synchronized (lock) {
-      closed = true;
-      lock.notifyAll();
-    }
-    try {
-      thread.join(10_000);
-      acknowledger.shutdown();
-      acknowledger.awaitTermination(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }

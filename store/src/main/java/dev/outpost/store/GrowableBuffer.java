@@ -4,64 +4,64 @@ import java.util.Arrays;
 
 /** A reusable little-endian byte buffer for encoding records. Not thread-safe. */
 final class GrowableBuffer {
-  private byte[] array;
-  private int position;
+    private byte[] array;
+    private int position;
 
-  GrowableBuffer(int initialBytes) {
-    array = new byte[initialBytes];
-  }
-
-  void reset(int capacityNeeded) {
-    if (array.length < capacityNeeded) {
-      array = Arrays.copyOf(array, Math.max(capacityNeeded, array.length * 2));
+    GrowableBuffer(int initialBytes) {
+        array = new byte[initialBytes];
     }
-    position = 0;
-  }
 
-  /** Makes room for {@code more} bytes after the position, keeping the content. */
-  void ensure(int more) {
-    if (position + more > array.length) {
-      array = Arrays.copyOf(array, Math.max(position + more, array.length * 2));
+    void reset(int capacityNeeded) {
+        if (array.length < capacityNeeded) {
+            array = Arrays.copyOf(array, Math.max(capacityNeeded, array.length * 2));
+        }
+        position = 0;
     }
-  }
 
-  /** Moves the position forward by {@code n} bytes, reserving them. */
-  void skip(int n) {
-    ensure(n);
-    position += n;
-  }
+    /** Makes room for {@code more} bytes after the position, keeping the content. */
+    void ensure(int more) {
+        if (position + more > array.length) {
+            array = Arrays.copyOf(array, Math.max(position + more, array.length * 2));
+        }
+    }
 
-  byte[] array() {
-    return array;
-  }
+    /** Moves the position forward by {@code n} bytes, reserving them. */
+    void skip(int n) {
+        ensure(n);
+        position += n;
+    }
 
-  int position() {
-    return position;
-  }
+    byte[] array() {
+        return array;
+    }
 
-  void put(byte v) {
-    array[position++] = v;
-  }
+    int position() {
+        return position;
+    }
 
-  void put(byte[] v) {
-    System.arraycopy(v, 0, array, position, v.length);
-    position += v.length;
-  }
+    void put(byte v) {
+        array[position++] = v;
+    }
 
-  void putShort(int v) {
-    array[position++] = (byte) v;
-    array[position++] = (byte) (v >>> 8);
-  }
+    void put(byte[] v) {
+        System.arraycopy(v, 0, array, position, v.length);
+        position += v.length;
+    }
 
-  void putInt(int v) {
-    array[position++] = (byte) v;
-    array[position++] = (byte) (v >>> 8);
-    array[position++] = (byte) (v >>> 16);
-    array[position++] = (byte) (v >>> 24);
-  }
+    void putShort(int v) {
+        array[position++] = (byte) v;
+        array[position++] = (byte) (v >>> 8);
+    }
 
-  void putLong(long v) {
-    putInt((int) v);
-    putInt((int) (v >>> 32));
-  }
+    void putInt(int v) {
+        array[position++] = (byte) v;
+        array[position++] = (byte) (v >>> 8);
+        array[position++] = (byte) (v >>> 16);
+        array[position++] = (byte) (v >>> 24);
+    }
+
+    void putLong(long v) {
+        putInt((int) v);
+        putInt((int) (v >>> 32));
+    }
 }

@@ -4,14 +4,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /** What the log has seen since it was opened; exported as metrics. */
 public final class LogCounters {
-  /** Records appended. */
-  public final LongAdder appended = new LongAdder();
-  /** Payload-plus-header bytes appended. */
-  public final LongAdder appendedBytes = new LongAdder();
-  /** fsync calls made by group commit. */
-  public final LongAdder fsyncs = new LongAdder();
-  /** Corrupt records skipped while reading. */
-  public final LongAdder corruptSkipped = new LongAdder();
-  /** Corrupt records copied to quarantine on open. */
-  public final LongAdder quarantined = new LongAdder();
+    /** Records appended. */
+    public final LongAdder appended = new LongAdder();
+    /** Payload-plus-header bytes appended. */
+    public final LongAdder appendedBytes = new LongAdder();
+    /** fsync calls made by group commit. */
+    public final LongAdder fsyncs = new LongAdder();
+    /** Corrupt records skipped while reading. */
+    public final LongAdder corruptSkipped = new LongAdder();
+    /** Corrupt records copied to quarantine on open. */
+    public final LongAdder quarantined = new LongAdder();
 }

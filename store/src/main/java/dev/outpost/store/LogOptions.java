@@ -12,22 +12,18 @@ import java.nio.file.Path;
  * @param fsyncDelayMicros how long group commit waits for more appends before it fsyncs
  */
 public record LogOptions(
-    Path directory,
-    Path quarantineDirectory,
-    Durability durability,
-    String rollCycle,
-    long fsyncDelayMicros) {
+        Path directory, Path quarantineDirectory, Durability durability, String rollCycle, long fsyncDelayMicros) {
 
-  /** Defaults for {@code dataDir}: {@code dataDir/log}, {@code dataDir/quarantine}, durability os. */
-  public static LogOptions defaults(Path dataDir) {
-    return new LogOptions(dataDir.resolve("log"), dataDir.resolve("quarantine"), Durability.OS, "FAST_HOURLY", 0);
-  }
+    /** Defaults for {@code dataDir}: {@code dataDir/log}, {@code dataDir/quarantine}, durability os. */
+    public static LogOptions defaults(Path dataDir) {
+        return new LogOptions(dataDir.resolve("log"), dataDir.resolve("quarantine"), Durability.OS, "FAST_HOURLY", 0);
+    }
 
-  public LogOptions withDurability(Durability d) {
-    return new LogOptions(directory, quarantineDirectory, d, rollCycle, fsyncDelayMicros);
-  }
+    public LogOptions withDurability(Durability d) {
+        return new LogOptions(directory, quarantineDirectory, d, rollCycle, fsyncDelayMicros);
+    }
 
-  public LogOptions withRollCycle(String r) {
-    return new LogOptions(directory, quarantineDirectory, durability, r, fsyncDelayMicros);
-  }
+    public LogOptions withRollCycle(String r) {
+        return new LogOptions(directory, quarantineDirectory, durability, r, fsyncDelayMicros);
+    }
 }

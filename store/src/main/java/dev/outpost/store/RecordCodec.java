@@ -44,166 +44,166 @@ import java.util.zip.CRC32C;
  * The header lets a seek binary-search groups by sequence or time reading 26 bytes per probe.
  */
 final class RecordCodec {
-  /** First byte of every record. */
-  static final byte MAGIC = 0x4F;
+    /** First byte of every record. */
+    static final byte MAGIC = 0x4F;
 
-  /** The format version this code writes and reads. */
-  static final byte VERSION = 1;
+    /** The format version this code writes and reads. */
+    static final byte VERSION = 1;
 
-  /** Bytes of the fixed part: magic, version, seq, hlc, four length fields, line index/count, payload length, CRC. */
-  static final int FIXED_BYTES = 1 + 1 + 8 + 8 + 2 + 2 + 2 + 4 + 4 + 2 + 4 + 4;
+    /** Bytes of the fixed part: magic, version, seq, hlc, four length fields, line index/count, payload length, CRC. */
+    static final int FIXED_BYTES = 1 + 1 + 8 + 8 + 2 + 2 + 2 + 4 + 4 + 2 + 4 + 4;
 
-  /** First byte of every group. */
-  static final byte GROUP_MAGIC = 0x47;
+    /** First byte of every group. */
+    static final byte GROUP_MAGIC = 0x47;
 
-  /** Bytes of a group header. */
-  static final int GROUP_HEADER_BYTES = 26;
+    /** Bytes of a group header. */
+    static final int GROUP_HEADER_BYTES = 26;
 
-  /** Longest stream name, event id or request key in bytes (u16 length field). */
-  static final int NAME_BYTES_MAX = 0xFFFF;
+    /** Longest stream name, event id or request key in bytes (u16 length field). */
+    static final int NAME_BYTES_MAX = 0xFFFF;
 
-  private RecordCodec() {}
+    private RecordCodec() {}
 
-  /** Appends the record to {@code buf} (grown if needed), preceded by its length. */
-  static void encode(EventDraft d, long seq, long hlc, GrowableBuffer buf) {
-    byte[] stream = d.stream().getBytes(StandardCharsets.UTF_8);
-    byte[] id = d.eventId() == null ? EMPTY : d.eventId().getBytes(StandardCharsets.UTF_8);
-    byte[] key = d.requestKey() == null ? EMPTY : d.requestKey().getBytes(StandardCharsets.UTF_8);
-    long[] dups = d.duplicates();
-    assert stream.length <= NAME_BYTES_MAX && id.length <= NAME_BYTES_MAX && key.length <= NAME_BYTES_MAX;
-    assert dups.length % 2 == 0 && dups.length / 2 <= 0xFFFF;
-    int len = FIXED_BYTES + stream.length + id.length + key.length + (dups.length / 2) * 12 + d.payload().length;
-    buf.ensure(len + 4);
-    buf.putInt(len);
-    int start = buf.position();
-    buf.put(MAGIC);
-    buf.put(VERSION);
-    buf.putLong(seq);
-    buf.putLong(hlc);
-    buf.putShort(stream.length);
-    buf.put(stream);
-    buf.putShort(id.length);
-    buf.put(id);
-    buf.putShort(key.length);
-    buf.put(key);
-    buf.putInt(d.lineIndex());
-    buf.putInt(d.lineCount());
-    buf.putShort(dups.length / 2);
-    for (int i = 0; i < dups.length; i += 2) {
-      buf.putInt((int) dups[i]);
-      buf.putLong(dups[i + 1]);
+    /** Appends the record to {@code buf} (grown if needed), preceded by its length. */
+    static void encode(EventDraft d, long seq, long hlc, GrowableBuffer buf) {
+        byte[] stream = d.stream().getBytes(StandardCharsets.UTF_8);
+        byte[] id = d.eventId() == null ? EMPTY : d.eventId().getBytes(StandardCharsets.UTF_8);
+        byte[] key = d.requestKey() == null ? EMPTY : d.requestKey().getBytes(StandardCharsets.UTF_8);
+        long[] dups = d.duplicates();
+        assert stream.length <= NAME_BYTES_MAX && id.length <= NAME_BYTES_MAX && key.length <= NAME_BYTES_MAX;
+        assert dups.length % 2 == 0 && dups.length / 2 <= 0xFFFF;
+        int len = FIXED_BYTES + stream.length + id.length + key.length + (dups.length / 2) * 12 + d.payload().length;
+        buf.ensure(len + 4);
+        buf.putInt(len);
+        int start = buf.position();
+        buf.put(MAGIC);
+        buf.put(VERSION);
+        buf.putLong(seq);
+        buf.putLong(hlc);
+        buf.putShort(stream.length);
+        buf.put(stream);
+        buf.putShort(id.length);
+        buf.put(id);
+        buf.putShort(key.length);
+        buf.put(key);
+        buf.putInt(d.lineIndex());
+        buf.putInt(d.lineCount());
+        buf.putShort(dups.length / 2);
+        for (int i = 0; i < dups.length; i += 2) {
+            buf.putInt((int) dups[i]);
+            buf.putLong(dups[i + 1]);
+        }
+        buf.putInt(d.payload().length);
+        buf.put(d.payload());
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), start, buf.position() - start);
+        buf.putInt((int) crc.getValue());
+        assert buf.position() - start == len;
     }
-    buf.putInt(d.payload().length);
-    buf.put(d.payload());
-    CRC32C crc = new CRC32C();
-    crc.update(buf.array(), start, buf.position() - start);
-    buf.putInt((int) crc.getValue());
-    assert buf.position() - start == len;
-  }
 
-  /** Writes a group header at offset 0 of {@code buf} (reserved by the caller). */
-  static void writeGroupHeader(byte[] b, int count, long firstSeq, long firstHlc) {
-    b[0] = GROUP_MAGIC;
-    b[1] = VERSION;
-    putInt(b, 2, count);
-    putLong(b, 6, firstSeq);
-    putLong(b, 14, firstHlc);
-    CRC32C crc = new CRC32C();
-    crc.update(b, 0, 22);
-    putInt(b, 22, (int) crc.getValue());
-  }
-
-  /** True if the first 26 bytes of {@code b} are a valid group header. */
-  static boolean validGroupHeader(byte[] b, int len) {
-    if (len < GROUP_HEADER_BYTES || b[0] != GROUP_MAGIC || b[1] != VERSION) {
-      return false;
+    /** Writes a group header at offset 0 of {@code buf} (reserved by the caller). */
+    static void writeGroupHeader(byte[] b, int count, long firstSeq, long firstHlc) {
+        b[0] = GROUP_MAGIC;
+        b[1] = VERSION;
+        putInt(b, 2, count);
+        putLong(b, 6, firstSeq);
+        putLong(b, 14, firstHlc);
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, 22);
+        putInt(b, 22, (int) crc.getValue());
     }
-    CRC32C crc = new CRC32C();
-    crc.update(b, 0, 22);
-    return (int) crc.getValue() == getInt(b, 22);
-  }
 
-  static void putInt(byte[] b, int p, int v) {
-    b[p] = (byte) v;
-    b[p + 1] = (byte) (v >>> 8);
-    b[p + 2] = (byte) (v >>> 16);
-    b[p + 3] = (byte) (v >>> 24);
-  }
-
-  static void putLong(byte[] b, int p, long v) {
-    putInt(b, p, (int) v);
-    putInt(b, p + 4, (int) (v >>> 32));
-  }
-
-  /**
-   * Decodes the {@code len} bytes of {@code b} at {@code off} into {@code view}; returns false if
-   * they are corrupt.
-   */
-  static boolean decode(byte[] b, int off, int len, RecordView view) {
-    if (len < FIXED_BYTES || off + len > b.length || b[off] != MAGIC || b[off + 1] != VERSION) {
-      return false;
+    /** True if the first 26 bytes of {@code b} are a valid group header. */
+    static boolean validGroupHeader(byte[] b, int len) {
+        if (len < GROUP_HEADER_BYTES || b[0] != GROUP_MAGIC || b[1] != VERSION) {
+            return false;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, 22);
+        return (int) crc.getValue() == getInt(b, 22);
     }
-    CRC32C crc = new CRC32C();
-    crc.update(b, off, len - 4);
-    int end = off + len;
-    if ((int) crc.getValue() != getInt(b, end - 4)) {
-      return false;
+
+    static void putInt(byte[] b, int p, int v) {
+        b[p] = (byte) v;
+        b[p + 1] = (byte) (v >>> 8);
+        b[p + 2] = (byte) (v >>> 16);
+        b[p + 3] = (byte) (v >>> 24);
     }
-    try {
-      int p = off + 2;
-      view.seq = getLong(b, p);
-      p += 8;
-      view.hlc = getLong(b, p);
-      p += 8;
-      int s = getShort(b, p);
-      p += 2;
-      view.streamOffset = p;
-      view.streamLength = s;
-      p += s;
-      int i = getShort(b, p);
-      p += 2;
-      view.eventIdOffset = p;
-      view.eventIdLength = i;
-      p += i;
-      int k = getShort(b, p);
-      p += 2;
-      view.requestKeyOffset = p;
-      view.requestKeyLength = k;
-      p += k;
-      view.lineIndex = getInt(b, p);
-      p += 4;
-      view.lineCount = getInt(b, p);
-      p += 4;
-      int dups = getShort(b, p);
-      p += 2;
-      view.duplicatesOffset = p;
-      view.duplicatesCount = dups;
-      p += dups * 12;
-      int payload = getInt(b, p);
-      p += 4;
-      if (payload < 0 || p + payload != end - 4) {
-        return false;
-      }
-      view.payloadOffset = p;
-      view.payloadLength = payload;
-      view.buffer = b;
-      return true;
-    } catch (ArrayIndexOutOfBoundsException e) {
-      return false; // lengths point outside the record: corrupt despite a matching checksum
+
+    static void putLong(byte[] b, int p, long v) {
+        putInt(b, p, (int) v);
+        putInt(b, p + 4, (int) (v >>> 32));
     }
-  }
 
-  private static final byte[] EMPTY = new byte[0];
+    /**
+     * Decodes the {@code len} bytes of {@code b} at {@code off} into {@code view}; returns false if
+     * they are corrupt.
+     */
+    static boolean decode(byte[] b, int off, int len, RecordView view) {
+        if (len < FIXED_BYTES || off + len > b.length || b[off] != MAGIC || b[off + 1] != VERSION) {
+            return false;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(b, off, len - 4);
+        int end = off + len;
+        if ((int) crc.getValue() != getInt(b, end - 4)) {
+            return false;
+        }
+        try {
+            int p = off + 2;
+            view.seq = getLong(b, p);
+            p += 8;
+            view.hlc = getLong(b, p);
+            p += 8;
+            int s = getShort(b, p);
+            p += 2;
+            view.streamOffset = p;
+            view.streamLength = s;
+            p += s;
+            int i = getShort(b, p);
+            p += 2;
+            view.eventIdOffset = p;
+            view.eventIdLength = i;
+            p += i;
+            int k = getShort(b, p);
+            p += 2;
+            view.requestKeyOffset = p;
+            view.requestKeyLength = k;
+            p += k;
+            view.lineIndex = getInt(b, p);
+            p += 4;
+            view.lineCount = getInt(b, p);
+            p += 4;
+            int dups = getShort(b, p);
+            p += 2;
+            view.duplicatesOffset = p;
+            view.duplicatesCount = dups;
+            p += dups * 12;
+            int payload = getInt(b, p);
+            p += 4;
+            if (payload < 0 || p + payload != end - 4) {
+                return false;
+            }
+            view.payloadOffset = p;
+            view.payloadLength = payload;
+            view.buffer = b;
+            return true;
+        } catch (ArrayIndexOutOfBoundsException e) {
+            return false; // lengths point outside the record: corrupt despite a matching checksum
+        }
+    }
 
-  static int getShort(byte[] b, int p) {
-    return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8;
-  }
+    private static final byte[] EMPTY = new byte[0];
 
-  static int getInt(byte[] b, int p) {
-    return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF) << 16 | (b[p + 3] & 0xFF) << 24;
-  }
+    static int getShort(byte[] b, int p) {
+        return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8;
+    }
 
-  static long getLong(byte[] b, int p) {
-    return (getInt(b, p) & 0xFFFFFFFFL) | ((long) getInt(b, p + 4)) << 32;
-  }
+    static int getInt(byte[] b, int p) {
+        return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF) << 16 | (b[p + 3] & 0xFF) << 24;
+    }
+
+    static long getLong(byte[] b, int p) {
+        return (getInt(b, p) & 0xFFFFFFFFL) | ((long) getInt(b, p + 4)) << 32;
+    }
 }

@@ -9,79 +9,81 @@ import java.nio.charset.StandardCharsets;
  * strings.
  */
 public final class RecordView {
-  long seq;
-  long hlc;
-  byte[] buffer;
-  int streamOffset;
-  int streamLength;
-  int eventIdOffset;
-  int eventIdLength;
-  int requestKeyOffset;
-  int requestKeyLength;
-  int lineIndex;
-  int lineCount;
-  int duplicatesOffset;
-  int duplicatesCount;
-  int payloadOffset;
-  int payloadLength;
+    long seq;
+    long hlc;
+    byte[] buffer;
+    int streamOffset;
+    int streamLength;
+    int eventIdOffset;
+    int eventIdLength;
+    int requestKeyOffset;
+    int requestKeyLength;
+    int lineIndex;
+    int lineCount;
+    int duplicatesOffset;
+    int duplicatesCount;
+    int payloadOffset;
+    int payloadLength;
 
-  public long seq() {
-    return seq;
-  }
-
-  public long hlc() {
-    return hlc;
-  }
-
-  public String stream() {
-    return new String(buffer, streamOffset, streamLength, StandardCharsets.UTF_8);
-  }
-
-  /** True if the stream name equals {@code utf8} byte for byte, without allocating. */
-  public boolean streamEquals(byte[] utf8) {
-    return java.util.Arrays.equals(buffer, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
-  }
-
-  public String eventId() {
-    return eventIdLength == 0 ? null : new String(buffer, eventIdOffset, eventIdLength, StandardCharsets.UTF_8);
-  }
-
-  public String requestKey() {
-    return requestKeyLength == 0 ? null : new String(buffer, requestKeyOffset, requestKeyLength, StandardCharsets.UTF_8);
-  }
-
-  public int lineIndex() {
-    return lineIndex;
-  }
-
-  public int lineCount() {
-    return lineCount;
-  }
-
-  /** Pairs (line index, original sequence) of the request's duplicate lines; see {@link EventDraft}. */
-  public long[] duplicates() {
-    long[] out = new long[duplicatesCount * 2];
-    for (int i = 0; i < duplicatesCount; i++) {
-      int p = duplicatesOffset + i * 12;
-      out[2 * i] = RecordCodec.getInt(buffer, p);
-      out[2 * i + 1] = RecordCodec.getLong(buffer, p + 4);
+    public long seq() {
+        return seq;
     }
-    return out;
-  }
 
-  public byte[] payloadArray() {
-    return buffer;
-  }
+    public long hlc() {
+        return hlc;
+    }
 
-  public int payloadOffset() {
-    return payloadOffset;
-  }
+    public String stream() {
+        return new String(buffer, streamOffset, streamLength, StandardCharsets.UTF_8);
+    }
 
-  public int payloadLength() {
-    return payloadLength;
-  }
+    /** True if the stream name equals {@code utf8} byte for byte, without allocating. */
+    public boolean streamEquals(byte[] utf8) {
+        return java.util.Arrays.equals(buffer, streamOffset, streamOffset + streamLength, utf8, 0, utf8.length);
+    }
 
-  public byte[] payload() {
-    return java.util.Arrays.copyOfRange(buffer, payloadOffset, payloadOffset + payloadLength);
-  }
+    public String eventId() {
+        return eventIdLength == 0 ? null : new String(buffer, eventIdOffset, eventIdLength, StandardCharsets.UTF_8);
+    }
+
+    public String requestKey() {
+        return requestKeyLength == 0
+                ? null
+                : new String(buffer, requestKeyOffset, requestKeyLength, StandardCharsets.UTF_8);
+    }
+
+    public int lineIndex() {
+        return lineIndex;
+    }
+
+    public int lineCount() {
+        return lineCount;
+    }
+
+    /** Pairs (line index, original sequence) of the request's duplicate lines; see {@link EventDraft}. */
+    public long[] duplicates() {
+        long[] out = new long[duplicatesCount * 2];
+        for (int i = 0; i < duplicatesCount; i++) {
+            int p = duplicatesOffset + i * 12;
+            out[2 * i] = RecordCodec.getInt(buffer, p);
+            out[2 * i + 1] = RecordCodec.getLong(buffer, p + 4);
+        }
+        return out;
+    }
+
+    public byte[] payloadArray() {
+        return buffer;
+    }
+
+    public int payloadOffset() {
+        return payloadOffset;
+    }
+
+    public int payloadLength() {
+        return payloadLength;
+    }
+
+    public byte[] payload() {
+        return java.util.Arrays.copyOfRange(buffer, payloadOffset, payloadOffset + payloadLength);
+    }
 }

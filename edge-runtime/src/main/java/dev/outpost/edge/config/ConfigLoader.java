@@ -21,146 +21,168 @@ import org.yaml.snakeyaml.error.YAMLException;
  * ConfigException} that names the key and what is allowed, never a silent default.
  */
 public final class ConfigLoader {
-  private static final Pattern SIZE = Pattern.compile("(?i)^\\s*(\\d+)\\s*(b|kib|mib|gib|kb|mb|gb)?\\s*$");
+    private static final Pattern SIZE = Pattern.compile("(?i)^\\s*(\\d+)\\s*(b|kib|mib|gib|kb|mb|gb)?\\s*$");
 
-  private ConfigLoader() {}
+    private ConfigLoader() {}
 
-  /** The configuration with every default. */
-  public static OutpostConfig defaults() {
-    return load(Map.of(), "defaults");
-  }
+    /** The configuration with every default. */
+    public static OutpostConfig defaults() {
+        return load(Map.of(), "defaults");
+    }
 
-  /** Loads and validates {@code file}. */
-  public static OutpostConfig load(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new ConfigException("", "config error: file " + file + " does not exist or is not a file");
-    }
-    LoaderOptions lo = new LoaderOptions();
-    lo.setAllowDuplicateKeys(false);
-    lo.setMaxAliasesForCollections(10);
-    lo.setCodePointLimit(1024 * 1024);
-    Object root;
-    try (Reader r = Files.newBufferedReader(file)) {
-      root = new Yaml(new SafeConstructor(lo)).load(r);
-    } catch (IOException e) {
-      throw new ConfigException("", "config error: cannot read " + file + ": " + e.getMessage());
-    } catch (YAMLException e) {
-      throw new ConfigException("", "config error: " + file + " is not valid YAML: " + e.getMessage());
-    }
-    if (root == null) {
-      root = Map.of();
-    }
-    if (!(root instanceof Map<?, ?> m)) {
-      throw new ConfigException("", "config error: " + file + " must be a YAML mapping of sections (node, data, http, log, ingest, query)");
-    }
-    return load(m, file.toString());
-  }
-
-  static OutpostConfig load(Map<?, ?> root, String source) {
-    Map<String, ConfigKey> byPath = OutpostConfig.KEYS.stream()
-        .collect(Collectors.toMap(ConfigKey::path, k -> k, (a, b) -> a, LinkedHashMap::new));
-    List<String> sections = OutpostConfig.KEYS.stream().map(ConfigKey::section).distinct().toList();
-    Map<String, Object> values = new LinkedHashMap<>();
-    for (ConfigKey k : OutpostConfig.KEYS) {
-      values.put(k.path(), parse(k, k.defaultValue(), "default"));
-    }
-    for (Map.Entry<?, ?> e : root.entrySet()) {
-      String section = String.valueOf(e.getKey());
-      if (!sections.contains(section)) {
-        throw new ConfigException(section, "config error in " + source + ": unknown key '" + section
-            + "'; allowed top-level keys: " + String.join(", ", sections));
-      }
-      if (e.getValue() == null) {
-        continue;
-      }
-      if (!(e.getValue() instanceof Map<?, ?> sub)) {
-        throw new ConfigException(section, "config error in " + source + ": '" + section + "' must be a mapping of keys: "
-            + allowedIn(section));
-      }
-      for (Map.Entry<?, ?> se : sub.entrySet()) {
-        String path = section + "." + se.getKey();
-        ConfigKey k = byPath.get(path);
-        if (k == null) {
-          throw new ConfigException(path, "config error in " + source + ": unknown key '" + path + "'; allowed keys under '"
-              + section + "': " + allowedIn(section));
+    /** Loads and validates {@code file}. */
+    public static OutpostConfig load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException("", "config error: file " + file + " does not exist or is not a file");
         }
-        if (se.getValue() != null) {
-          values.put(path, parse(k, se.getValue(), source));
+        LoaderOptions lo = new LoaderOptions();
+        lo.setAllowDuplicateKeys(false);
+        lo.setMaxAliasesForCollections(10);
+        lo.setCodePointLimit(1024 * 1024);
+        Object root;
+        try (Reader r = Files.newBufferedReader(file)) {
+            root = new Yaml(new SafeConstructor(lo)).load(r);
+        } catch (IOException e) {
+            throw new ConfigException("", "config error: cannot read " + file + ": " + e.getMessage());
+        } catch (YAMLException e) {
+            throw new ConfigException("", "config error: " + file + " is not valid YAML: " + e.getMessage());
         }
-      }
+        if (root == null) {
+            root = Map.of();
+        }
+        if (!(root instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    "",
+                    "config error: " + file
+                            + " must be a YAML mapping of sections (node, data, http, log, ingest, query)");
+        }
+        return load(m, file.toString());
     }
-    return OutpostConfig.fromValues(values);
-  }
 
-  private static String allowedIn(String section) {
-    return OutpostConfig.KEYS.stream().filter(k -> k.section().equals(section)).map(ConfigKey::leaf)
-        .collect(Collectors.joining(", "));
-  }
+    static OutpostConfig load(Map<?, ?> root, String source) {
+        Map<String, ConfigKey> byPath = OutpostConfig.KEYS.stream()
+                .collect(Collectors.toMap(ConfigKey::path, k -> k, (a, b) -> a, LinkedHashMap::new));
+        List<String> sections =
+                OutpostConfig.KEYS.stream().map(ConfigKey::section).distinct().toList();
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (ConfigKey k : OutpostConfig.KEYS) {
+            values.put(k.path(), parse(k, k.defaultValue(), "default"));
+        }
+        for (Map.Entry<?, ?> e : root.entrySet()) {
+            String section = String.valueOf(e.getKey());
+            if (!sections.contains(section)) {
+                throw new ConfigException(
+                        section,
+                        "config error in " + source + ": unknown key '" + section + "'; allowed top-level keys: "
+                                + String.join(", ", sections));
+            }
+            if (e.getValue() == null) {
+                continue;
+            }
+            if (!(e.getValue() instanceof Map<?, ?> sub)) {
+                throw new ConfigException(
+                        section,
+                        "config error in " + source + ": '" + section + "' must be a mapping of keys: "
+                                + allowedIn(section));
+            }
+            for (Map.Entry<?, ?> se : sub.entrySet()) {
+                String path = section + "." + se.getKey();
+                ConfigKey k = byPath.get(path);
+                if (k == null) {
+                    throw new ConfigException(
+                            path,
+                            "config error in " + source + ": unknown key '" + path + "'; allowed keys under '" + section
+                                    + "': " + allowedIn(section));
+                }
+                if (se.getValue() != null) {
+                    values.put(path, parse(k, se.getValue(), source));
+                }
+            }
+        }
+        return OutpostConfig.fromValues(values);
+    }
 
-  private static Object parse(ConfigKey k, Object raw, String source) {
-    String where = "config error in " + source + ": '" + k.path() + "' = '" + raw + "' ";
-    return switch (k.kind()) {
-      case STRING -> {
-        if (!(raw instanceof String || raw instanceof Number)) {
-          throw new ConfigException(k.path(), where + "is not allowed; expected a string");
-        }
-        yield String.valueOf(raw);
-      }
-      case PATH -> {
-        if (!(raw instanceof String s) || s.isBlank()) {
-          throw new ConfigException(k.path(), where + "is not allowed; expected a directory path");
-        }
-        yield Path.of(s).normalize();
-      }
-      case ENUM -> {
-        String s = String.valueOf(raw);
-        String match = k.allowed().stream().filter(a -> a.equalsIgnoreCase(s)).findFirst().orElse(null);
-        if (match == null) {
-          throw new ConfigException(k.path(), where + "is not allowed; allowed values: " + String.join(", ", k.allowed()));
-        }
-        yield match;
-      }
-      case INT -> {
-        long v;
+    private static String allowedIn(String section) {
+        return OutpostConfig.KEYS.stream()
+                .filter(k -> k.section().equals(section))
+                .map(ConfigKey::leaf)
+                .collect(Collectors.joining(", "));
+    }
+
+    private static Object parse(ConfigKey k, Object raw, String source) {
+        String where = "config error in " + source + ": '" + k.path() + "' = '" + raw + "' ";
+        return switch (k.kind()) {
+            case STRING -> {
+                if (!(raw instanceof String || raw instanceof Number)) {
+                    throw new ConfigException(k.path(), where + "is not allowed; expected a string");
+                }
+                yield String.valueOf(raw);
+            }
+            case PATH -> {
+                if (!(raw instanceof String s) || s.isBlank()) {
+                    throw new ConfigException(k.path(), where + "is not allowed; expected a directory path");
+                }
+                yield Path.of(s).normalize();
+            }
+            case ENUM -> {
+                String s = String.valueOf(raw);
+                String match = k.allowed().stream()
+                        .filter(a -> a.equalsIgnoreCase(s))
+                        .findFirst()
+                        .orElse(null);
+                if (match == null) {
+                    throw new ConfigException(
+                            k.path(), where + "is not allowed; allowed values: " + String.join(", ", k.allowed()));
+                }
+                yield match;
+            }
+            case INT -> {
+                long v;
+                if (raw instanceof Integer || raw instanceof Long) {
+                    v = ((Number) raw).longValue();
+                } else {
+                    throw new ConfigException(
+                            k.path(),
+                            where + "is not allowed; expected a whole number from " + k.min() + " to " + k.max());
+                }
+                if (v < k.min() || v > k.max()) {
+                    throw new ConfigException(
+                            k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max());
+                }
+                yield v;
+            }
+            case BYTES -> {
+                long v = bytes(raw);
+                if (v < 0) {
+                    throw new ConfigException(
+                            k.path(),
+                            where + "is not allowed; expected a size like 512KiB, 1MiB, 2GiB or a number of bytes");
+                }
+                if (v < k.min() || v > k.max()) {
+                    throw new ConfigException(
+                            k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max() + " bytes");
+                }
+                yield v;
+            }
+        };
+    }
+
+    /** Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size. */
+    static long bytes(Object raw) {
         if (raw instanceof Integer || raw instanceof Long) {
-          v = ((Number) raw).longValue();
-        } else {
-          throw new ConfigException(k.path(), where + "is not allowed; expected a whole number from " + k.min() + " to " + k.max());
+            return ((Number) raw).longValue();
         }
-        if (v < k.min() || v > k.max()) {
-          throw new ConfigException(k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max());
+        Matcher m = SIZE.matcher(String.valueOf(raw));
+        if (!m.matches()) {
+            return -1;
         }
-        yield v;
-      }
-      case BYTES -> {
-        long v = bytes(raw);
-        if (v < 0) {
-          throw new ConfigException(k.path(), where + "is not allowed; expected a size like 512KiB, 1MiB, 2GiB or a number of bytes");
-        }
-        if (v < k.min() || v > k.max()) {
-          throw new ConfigException(k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max() + " bytes");
-        }
-        yield v;
-      }
-    };
-  }
-
-  /** Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size. */
-  static long bytes(Object raw) {
-    if (raw instanceof Integer || raw instanceof Long) {
-      return ((Number) raw).longValue();
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
+        return switch (unit) {
+            case "kib", "kb" -> n * OutpostConfig.KIB;
+            case "mib", "mb" -> n * OutpostConfig.MIB;
+            case "gib", "gb" -> n * OutpostConfig.GIB;
+            default -> n;
+        };
     }
-    Matcher m = SIZE.matcher(String.valueOf(raw));
-    if (!m.matches()) {
-      return -1;
-    }
-    long n = Long.parseLong(m.group(1));
-    String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
-    return switch (unit) {
-      case "kib", "kb" -> n * OutpostConfig.KIB;
-      case "mib", "mb" -> n * OutpostConfig.MIB;
-      case "gib", "gb" -> n * OutpostConfig.GIB;
-      default -> n;
-    };
-  }
 }

@@ -13,99 +13,142 @@ import java.util.Map;
  * <p>Units are part of the names (TigerBeetle style): {@code ...BytesMax}, {@code ...Micros}.
  */
 public record OutpostConfig(
-    String nodeId,
-    Path dataDir,
-    String httpHost,
-    int httpPort,
-    long httpBodyBytesMax,
-    String httpApiToken,
-    Durability logDurability,
-    long logFsyncDelayMicros,
-    String logRollCycle,
-    int ingestBatchEventsMax,
-    long ingestEventBytesMax,
-    int ingestDedupWindowEvents,
-    int ingestDedupWindowRequests,
-    int queryLimitDefault,
-    int queryLimitMax,
-    int queryScanRecordsMax) {
+        String nodeId,
+        Path dataDir,
+        String httpHost,
+        int httpPort,
+        long httpBodyBytesMax,
+        String httpApiToken,
+        Durability logDurability,
+        long logFsyncDelayMicros,
+        String logRollCycle,
+        int ingestBatchEventsMax,
+        long ingestEventBytesMax,
+        int ingestDedupWindowEvents,
+        int ingestDedupWindowRequests,
+        int queryLimitDefault,
+        int queryLimitMax,
+        int queryScanRecordsMax) {
 
-  static final long KIB = 1024;
-  static final long MIB = 1024 * KIB;
-  static final long GIB = 1024 * MIB;
+    static final long KIB = 1024;
+    static final long MIB = 1024 * KIB;
+    static final long GIB = 1024 * MIB;
 
-  /** Every key the configuration file may hold, with default, bounds and meaning. */
-  static final List<ConfigKey> KEYS = List.of(
-      ConfigKey.string("node.id", "", "This node's id, unique in the fleet. Empty: the host name."),
-      ConfigKey.path("data.dir", "./data", "Directory of the event log, quarantine and (later) state and catalog."),
-      ConfigKey.string("http.host", "127.0.0.1", "Address the HTTP API binds to. Loopback by default."),
-      ConfigKey.integer("http.port", 7070, 0, 65535, "TCP port of the HTTP API (0: any free port)."),
-      ConfigKey.bytes("http.body_bytes_max", MIB, KIB, 256 * MIB, "Largest request body accepted; larger gets 413."),
-      ConfigKey.string("http.api_token", "", "If set, every /v1 request needs 'Authorization: Bearer <token>'."),
-      ConfigKey.oneOf("log.durability", "os", List.of("os", "fsync"),
-          "os: acknowledged once in the mapped log file (survives kill -9); fsync: after fsync (survives power loss)."),
-      ConfigKey.integer("log.fsync_delay_micros", 0, 0, 100_000,
-          "fsync durability: how long group commit waits to gather more writes before each fsync."),
-      ConfigKey.oneOf("log.roll_cycle", "FAST_HOURLY", ChronicleEventLog.ROLL_CYCLES,
-          "How often the log starts a new cycle file; a cycle is the unit retention deletes."),
-      ConfigKey.integer("ingest.batch_events_max", 10_000, 1, 1_000_000, "Most events in one NDJSON request; more gets 413."),
-      ConfigKey.bytes("ingest.event_bytes_max", 64 * KIB, 64, 64 * MIB, "Largest single event (one JSON object); larger gets 413."),
-      ConfigKey.integer("ingest.dedup_window_events", 100_000, 0, 10_000_000,
-          "How many recent event ids (per stream) are remembered to make a retried event a no-op."),
-      ConfigKey.integer("ingest.dedup_window_requests", 10_000, 0, 1_000_000,
-          "How many recent Idempotency-Key values are remembered with their original sequences."),
-      ConfigKey.integer("query.limit_default", 1000, 1, 1_000_000, "Events per page of GET /v1/events when no limit is given."),
-      ConfigKey.integer("query.limit_max", 100_000, 1, 10_000_000, "Largest limit GET /v1/events accepts."),
-      ConfigKey.integer("query.scan_records_max", 1_000_000, 1, 100_000_000,
-          "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on."));
+    /** Every key the configuration file may hold, with default, bounds and meaning. */
+    static final List<ConfigKey> KEYS = List.of(
+            ConfigKey.string("node.id", "", "This node's id, unique in the fleet. Empty: the host name."),
+            ConfigKey.path(
+                    "data.dir", "./data", "Directory of the event log, quarantine and (later) state and catalog."),
+            ConfigKey.string("http.host", "127.0.0.1", "Address the HTTP API binds to. Loopback by default."),
+            ConfigKey.integer("http.port", 7070, 0, 65535, "TCP port of the HTTP API (0: any free port)."),
+            ConfigKey.bytes(
+                    "http.body_bytes_max", MIB, KIB, 256 * MIB, "Largest request body accepted; larger gets 413."),
+            ConfigKey.string("http.api_token", "", "If set, every /v1 request needs 'Authorization: Bearer <token>'."),
+            ConfigKey.oneOf(
+                    "log.durability",
+                    "os",
+                    List.of("os", "fsync"),
+                    "os: acknowledged once in the mapped log file (survives kill -9); fsync: after fsync (survives power loss)."),
+            ConfigKey.integer(
+                    "log.fsync_delay_micros",
+                    0,
+                    0,
+                    100_000,
+                    "fsync durability: how long group commit waits to gather more writes before each fsync."),
+            ConfigKey.oneOf(
+                    "log.roll_cycle",
+                    "FAST_HOURLY",
+                    ChronicleEventLog.ROLL_CYCLES,
+                    "How often the log starts a new cycle file; a cycle is the unit retention deletes."),
+            ConfigKey.integer(
+                    "ingest.batch_events_max",
+                    10_000,
+                    1,
+                    1_000_000,
+                    "Most events in one NDJSON request; more gets 413."),
+            ConfigKey.bytes(
+                    "ingest.event_bytes_max",
+                    64 * KIB,
+                    64,
+                    64 * MIB,
+                    "Largest single event (one JSON object); larger gets 413."),
+            ConfigKey.integer(
+                    "ingest.dedup_window_events",
+                    100_000,
+                    0,
+                    10_000_000,
+                    "How many recent event ids (per stream) are remembered to make a retried event a no-op."),
+            ConfigKey.integer(
+                    "ingest.dedup_window_requests",
+                    10_000,
+                    0,
+                    1_000_000,
+                    "How many recent Idempotency-Key values are remembered with their original sequences."),
+            ConfigKey.integer(
+                    "query.limit_default",
+                    1000,
+                    1,
+                    1_000_000,
+                    "Events per page of GET /v1/events when no limit is given."),
+            ConfigKey.integer("query.limit_max", 100_000, 1, 10_000_000, "Largest limit GET /v1/events accepts."),
+            ConfigKey.integer(
+                    "query.scan_records_max",
+                    1_000_000,
+                    1,
+                    100_000_000,
+                    "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on."));
 
-  static OutpostConfig fromValues(Map<String, Object> v) {
-    String node = (String) v.get("node.id");
-    if (node.isEmpty()) {
-      node = hostName();
+    static OutpostConfig fromValues(Map<String, Object> v) {
+        String node = (String) v.get("node.id");
+        if (node.isEmpty()) {
+            node = hostName();
+        }
+        OutpostConfig c = new OutpostConfig(
+                node,
+                (Path) v.get("data.dir"),
+                (String) v.get("http.host"),
+                ((Long) v.get("http.port")).intValue(),
+                (Long) v.get("http.body_bytes_max"),
+                (String) v.get("http.api_token"),
+                Durability.valueOf(((String) v.get("log.durability")).toUpperCase(java.util.Locale.ROOT)),
+                (Long) v.get("log.fsync_delay_micros"),
+                (String) v.get("log.roll_cycle"),
+                ((Long) v.get("ingest.batch_events_max")).intValue(),
+                (Long) v.get("ingest.event_bytes_max"),
+                ((Long) v.get("ingest.dedup_window_events")).intValue(),
+                ((Long) v.get("ingest.dedup_window_requests")).intValue(),
+                ((Long) v.get("query.limit_default")).intValue(),
+                ((Long) v.get("query.limit_max")).intValue(),
+                ((Long) v.get("query.scan_records_max")).intValue());
+        c.checkRelationships();
+        return c;
     }
-    OutpostConfig c = new OutpostConfig(
-        node,
-        (Path) v.get("data.dir"),
-        (String) v.get("http.host"),
-        ((Long) v.get("http.port")).intValue(),
-        (Long) v.get("http.body_bytes_max"),
-        (String) v.get("http.api_token"),
-        Durability.valueOf(((String) v.get("log.durability")).toUpperCase(java.util.Locale.ROOT)),
-        (Long) v.get("log.fsync_delay_micros"),
-        (String) v.get("log.roll_cycle"),
-        ((Long) v.get("ingest.batch_events_max")).intValue(),
-        (Long) v.get("ingest.event_bytes_max"),
-        ((Long) v.get("ingest.dedup_window_events")).intValue(),
-        ((Long) v.get("ingest.dedup_window_requests")).intValue(),
-        ((Long) v.get("query.limit_default")).intValue(),
-        ((Long) v.get("query.limit_max")).intValue(),
-        ((Long) v.get("query.scan_records_max")).intValue());
-    c.checkRelationships();
-    return c;
-  }
 
-  /** Relationships between limits, checked at startup. */
-  private void checkRelationships() {
-    if (ingestEventBytesMax > httpBodyBytesMax) {
-      throw new ConfigException("ingest.event_bytes_max", "config error: ingest.event_bytes_max (" + ingestEventBytesMax
-          + " bytes) must not exceed http.body_bytes_max (" + httpBodyBytesMax + " bytes)");
+    /** Relationships between limits, checked at startup. */
+    private void checkRelationships() {
+        if (ingestEventBytesMax > httpBodyBytesMax) {
+            throw new ConfigException(
+                    "ingest.event_bytes_max",
+                    "config error: ingest.event_bytes_max (" + ingestEventBytesMax
+                            + " bytes) must not exceed http.body_bytes_max (" + httpBodyBytesMax + " bytes)");
+        }
+        if (queryLimitDefault > queryLimitMax) {
+            throw new ConfigException(
+                    "query.limit_default",
+                    "config error: query.limit_default (" + queryLimitDefault + ") must not exceed query.limit_max ("
+                            + queryLimitMax + ")");
+        }
     }
-    if (queryLimitDefault > queryLimitMax) {
-      throw new ConfigException("query.limit_default", "config error: query.limit_default (" + queryLimitDefault
-          + ") must not exceed query.limit_max (" + queryLimitMax + ")");
-    }
-  }
 
-  private static String hostName() {
-    String h = System.getenv("HOSTNAME");
-    if (h == null || h.isBlank()) {
-      try {
-        h = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.io.IOException e) {
-        h = "edge";
-      }
+    private static String hostName() {
+        String h = System.getenv("HOSTNAME");
+        if (h == null || h.isBlank()) {
+            try {
+                h = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                h = "edge";
+            }
+        }
+        return h;
     }
-    return h;
-  }
 }

@@ -19,153 +19,161 @@ import java.util.concurrent.atomic.LongAdder;
  * null).
  */
 final class EventPage extends InputStream {
-  /** Bytes produced per refill before the HTTP layer takes them. */
-  static final int CHUNK_BYTES = 32 * 1024;
+    /** Bytes produced per refill before the HTTP layer takes them. */
+    static final int CHUNK_BYTES = 32 * 1024;
 
-  private final EventCursor cursor;
-  private final byte[] streamFilter;
-  private final String streamName;
-  private final long toHlcExclusive;
-  private final int limit;
-  private final int scanMax;
-  private final LongAdder eventsOut;
-  private final RecordView view = new RecordView();
-  private byte[] chunk = new byte[CHUNK_BYTES + 1024];
-  private int chunkLen;
-  private int chunkPos;
-  private int count;
-  private int scanned;
-  private long nextSeq;
-  private boolean done;
+    private final EventCursor cursor;
+    private final byte[] streamFilter;
+    private final String streamName;
+    private final long toHlcExclusive;
+    private final int limit;
+    private final int scanMax;
+    private final LongAdder eventsOut;
+    private final RecordView view = new RecordView();
+    private byte[] chunk = new byte[CHUNK_BYTES + 1024];
+    private int chunkLen;
+    private int chunkPos;
+    private int count;
+    private int scanned;
+    private long nextSeq;
+    private boolean done;
 
-  EventPage(EventCursor cursor, long fromSeq, String stream, long toHlcExclusive, int limit, int scanMax, LongAdder eventsOut) {
-    this.cursor = cursor;
-    this.nextSeq = fromSeq;
-    this.streamName = stream;
-    this.streamFilter = stream == null ? null : stream.getBytes(StandardCharsets.UTF_8);
-    this.toHlcExclusive = toHlcExclusive;
-    this.limit = limit;
-    this.scanMax = scanMax;
-    this.eventsOut = eventsOut;
-  }
-
-  @Override
-  public int read() {
-    byte[] one = new byte[1];
-    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-  }
-
-  @Override
-  public int read(byte[] b, int off, int len) {
-    if (chunkPos == chunkLen) {
-      if (done) {
-        return -1;
-      }
-      refill();
-      if (chunkPos == chunkLen) {
-        return -1;
-      }
+    EventPage(
+            EventCursor cursor,
+            long fromSeq,
+            String stream,
+            long toHlcExclusive,
+            int limit,
+            int scanMax,
+            LongAdder eventsOut) {
+        this.cursor = cursor;
+        this.nextSeq = fromSeq;
+        this.streamName = stream;
+        this.streamFilter = stream == null ? null : stream.getBytes(StandardCharsets.UTF_8);
+        this.toHlcExclusive = toHlcExclusive;
+        this.limit = limit;
+        this.scanMax = scanMax;
+        this.eventsOut = eventsOut;
     }
-    int n = Math.min(len, chunkLen - chunkPos);
-    System.arraycopy(chunk, chunkPos, b, off, n);
-    chunkPos += n;
-    return n;
-  }
 
-  private void refill() {
-    chunkLen = 0;
-    chunkPos = 0;
-    boolean complete = false;
-    while (chunkLen < CHUNK_BYTES) {
-      if (count >= limit || scanned >= scanMax) {
-        break;
-      }
-      if (!cursor.next(view)) {
-        break;
-      }
-      if (view.hlc() >= toHlcExclusive) {
-        complete = true;
-        break;
-      }
-      scanned++;
-      nextSeq = view.seq() + 1;
-      if (streamFilter != null && !view.streamEquals(streamFilter)) {
-        continue;
-      }
-      count++;
-      writeEvent();
-      if (chunkLen >= CHUNK_BYTES) {
-        return;
-      }
+    @Override
+    public int read() {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
     }
-    // End of page: the trailer, then done.
-    String next = complete ? "null" : "\"" + encodeCursor(nextSeq, streamName, toHlcExclusive) + "\"";
-    String trailer = "{\"next_cursor\":" + next + ",\"count\":" + count + ",\"scanned\":" + scanned
-        + ",\"complete\":" + complete + "}\n";
-    put(trailer.getBytes(StandardCharsets.UTF_8));
-    eventsOut.add(count);
-    done = true;
-    cursor.close();
-  }
 
-  private void writeEvent() {
-    String head = "{\"seq\":" + view.seq() + ",\"ingest_time\":" + HybridClock.millis(view.hlc()) + ",\"hlc\":" + view.hlc() + ",";
-    byte[] p = view.payloadArray();
-    int po = view.payloadOffset() + 1; // the stored event starts with '{'
-    int pl = view.payloadLength() - 1;
-    ensure(head.length() + pl + 1);
-    for (int i = 0; i < head.length(); i++) {
-      chunk[chunkLen++] = (byte) head.charAt(i);
+    @Override
+    public int read(byte[] b, int off, int len) {
+        if (chunkPos == chunkLen) {
+            if (done) {
+                return -1;
+            }
+            refill();
+            if (chunkPos == chunkLen) {
+                return -1;
+            }
+        }
+        int n = Math.min(len, chunkLen - chunkPos);
+        System.arraycopy(chunk, chunkPos, b, off, n);
+        chunkPos += n;
+        return n;
     }
-    System.arraycopy(p, po, chunk, chunkLen, pl);
-    chunkLen += pl;
-    chunk[chunkLen++] = '\n';
-  }
 
-  private void put(byte[] b) {
-    ensure(b.length);
-    System.arraycopy(b, 0, chunk, chunkLen, b.length);
-    chunkLen += b.length;
-  }
-
-  private void ensure(int more) {
-    if (chunkLen + more > chunk.length) {
-      chunk = Arrays.copyOf(chunk, Math.max(chunkLen + more, chunk.length * 2));
+    private void refill() {
+        chunkLen = 0;
+        chunkPos = 0;
+        boolean complete = false;
+        while (chunkLen < CHUNK_BYTES) {
+            if (count >= limit || scanned >= scanMax) {
+                break;
+            }
+            if (!cursor.next(view)) {
+                break;
+            }
+            if (view.hlc() >= toHlcExclusive) {
+                complete = true;
+                break;
+            }
+            scanned++;
+            nextSeq = view.seq() + 1;
+            if (streamFilter != null && !view.streamEquals(streamFilter)) {
+                continue;
+            }
+            count++;
+            writeEvent();
+            if (chunkLen >= CHUNK_BYTES) {
+                return;
+            }
+        }
+        // End of page: the trailer, then done.
+        String next = complete ? "null" : "\"" + encodeCursor(nextSeq, streamName, toHlcExclusive) + "\"";
+        String trailer = "{\"next_cursor\":" + next + ",\"count\":" + count + ",\"scanned\":" + scanned
+                + ",\"complete\":" + complete + "}\n";
+        put(trailer.getBytes(StandardCharsets.UTF_8));
+        eventsOut.add(count);
+        done = true;
+        cursor.close();
     }
-  }
 
-  @Override
-  public void close() {
-    if (!done) {
-      done = true;
-      cursor.close();
+    private void writeEvent() {
+        String head = "{\"seq\":" + view.seq() + ",\"ingest_time\":" + HybridClock.millis(view.hlc()) + ",\"hlc\":"
+                + view.hlc() + ",";
+        byte[] p = view.payloadArray();
+        int po = view.payloadOffset() + 1; // the stored event starts with '{'
+        int pl = view.payloadLength() - 1;
+        ensure(head.length() + pl + 1);
+        for (int i = 0; i < head.length(); i++) {
+            chunk[chunkLen++] = (byte) head.charAt(i);
+        }
+        System.arraycopy(p, po, chunk, chunkLen, pl);
+        chunkLen += pl;
+        chunk[chunkLen++] = '\n';
     }
-  }
 
-  /** A cursor is an opaque token: version, next sequence, stream filter and time bound. */
-  static String encodeCursor(long nextSeq, String stream, long toHlcExclusive) {
-    String raw = "1|" + nextSeq + "|" + (stream == null ? "" : stream) + "|" + toHlcExclusive;
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** Decoded cursor, or null if the token is not one of ours. */
-  record Cursor(long nextSeq, String stream, long toHlcExclusive) {}
-
-  static Cursor decodeCursor(String token) {
-    try {
-      String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-      String[] parts = raw.split("\\|", -1);
-      if (parts.length != 4 || !parts[0].equals("1")) {
-        return null;
-      }
-      long seq = Long.parseLong(parts[1]);
-      long to = Long.parseLong(parts[3]);
-      if (seq < 1) {
-        return null;
-      }
-      return new Cursor(seq, parts[2].isEmpty() ? null : parts[2], to);
-    } catch (IllegalArgumentException e) {
-      return null;
+    private void put(byte[] b) {
+        ensure(b.length);
+        System.arraycopy(b, 0, chunk, chunkLen, b.length);
+        chunkLen += b.length;
     }
-  }
+
+    private void ensure(int more) {
+        if (chunkLen + more > chunk.length) {
+            chunk = Arrays.copyOf(chunk, Math.max(chunkLen + more, chunk.length * 2));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!done) {
+            done = true;
+            cursor.close();
+        }
+    }
+
+    /** A cursor is an opaque token: version, next sequence, stream filter and time bound. */
+    static String encodeCursor(long nextSeq, String stream, long toHlcExclusive) {
+        String raw = "1|" + nextSeq + "|" + (stream == null ? "" : stream) + "|" + toHlcExclusive;
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Decoded cursor, or null if the token is not one of ours. */
+    record Cursor(long nextSeq, String stream, long toHlcExclusive) {}
+
+    static Cursor decodeCursor(String token) {
+        try {
+            String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+            String[] parts = raw.split("\\|", -1);
+            if (parts.length != 4 || !parts[0].equals("1")) {
+                return null;
+            }
+            long seq = Long.parseLong(parts[1]);
+            long to = Long.parseLong(parts[3]);
+            if (seq < 1) {
+                return null;
+            }
+            return new Cursor(seq, parts[2].isEmpty() ? null : parts[2], to);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
 }

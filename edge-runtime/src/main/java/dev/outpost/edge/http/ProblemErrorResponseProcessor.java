@@ -15,14 +15,14 @@ import java.util.stream.Collectors;
 @Singleton
 @Replaces(ErrorResponseProcessor.class)
 public class ProblemErrorResponseProcessor implements ErrorResponseProcessor<String> {
-  @Override
-  public MutableHttpResponse<String> processResponse(ErrorContext ctx, MutableHttpResponse<?> base) {
-    int status = base.getStatus().getCode();
-    String detail = ctx.getErrors().stream().map(Error::getMessage).collect(Collectors.joining("; "));
-    if (status == 413) {
-      detail = "the request body is larger than http.body_bytes_max; " + detail;
+    @Override
+    public MutableHttpResponse<String> processResponse(ErrorContext ctx, MutableHttpResponse<?> base) {
+        int status = base.getStatus().getCode();
+        String detail = ctx.getErrors().stream().map(Error::getMessage).collect(Collectors.joining("; "));
+        if (status == 413) {
+            detail = "the request body is larger than http.body_bytes_max; " + detail;
+        }
+        String json = Problems.json(status, base.getStatus().getReason(), detail.isEmpty() ? null : detail, 0, null);
+        return base.body(json).contentType(Problems.MEDIA_TYPE);
     }
-    String json = Problems.json(status, base.getStatus().getReason(), detail.isEmpty() ? null : detail, 0, null);
-    return base.body(json).contentType(Problems.MEDIA_TYPE);
-  }
 }

@@ -13,8 +13,9 @@ import jakarta.inject.Singleton;
 @Singleton
 @Requires(classes = {ProblemException.class, ExceptionHandler.class})
 public class ProblemExceptionHandler implements ExceptionHandler<ProblemException, HttpResponse<?>> {
-  @Override
-  public HttpResponse<?> handle(HttpRequest request, ProblemException e) {
-    return Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field());
-  }
+    @Override
+    @SuppressWarnings("rawtypes") // Micronaut's interface declares the raw type
+    public HttpResponse<?> handle(HttpRequest request, ProblemException e) {
+        return Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field());
+    }
 }

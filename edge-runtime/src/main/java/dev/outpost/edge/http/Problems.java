@@ -5,37 +5,38 @@ import io.micronaut.http.MutableHttpResponse;
 
 /** RFC 9457 problem details, written by hand (a handful of fields; no reflection). */
 public final class Problems {
-  /** The problem media type. */
-  public static final String MEDIA_TYPE = "application/problem+json";
+    /** The problem media type. */
+    public static final String MEDIA_TYPE = "application/problem+json";
 
-  private Problems() {}
+    private Problems() {}
 
-  public static String json(int status, String title, String detail, int line, String field) {
-    StringBuilder b = new StringBuilder(128);
-    b.append("{\"type\":\"about:blank\",\"title\":");
-    Json.quote(b, title);
-    b.append(",\"status\":").append(status);
-    if (detail != null) {
-      b.append(",\"detail\":");
-      Json.quote(b, detail);
+    public static String json(int status, String title, String detail, int line, String field) {
+        StringBuilder b = new StringBuilder(128);
+        b.append("{\"type\":\"about:blank\",\"title\":");
+        Json.quote(b, title);
+        b.append(",\"status\":").append(status);
+        if (detail != null) {
+            b.append(",\"detail\":");
+            Json.quote(b, detail);
+        }
+        if (line > 0) {
+            b.append(",\"line\":").append(line);
+        }
+        if (field != null) {
+            b.append(",\"field\":");
+            Json.quote(b, field);
+        }
+        return b.append('}').toString();
     }
-    if (line > 0) {
-      b.append(",\"line\":").append(line);
-    }
-    if (field != null) {
-      b.append(",\"field\":");
-      Json.quote(b, field);
-    }
-    return b.append('}').toString();
-  }
 
-  public static MutableHttpResponse<String> response(int status, String title, String detail, int line, String field) {
-    MutableHttpResponse<String> r = HttpResponse.<String>status(io.micronaut.http.HttpStatus.valueOf(status))
-        .body(json(status, title, detail, line, field))
-        .contentType(MEDIA_TYPE);
-    if (status == 429 || status == 503 || status == 507) {
-      r.header("Retry-After", "1");
+    public static MutableHttpResponse<String> response(
+            int status, String title, String detail, int line, String field) {
+        MutableHttpResponse<String> r = HttpResponse.<String>status(io.micronaut.http.HttpStatus.valueOf(status))
+                .body(json(status, title, detail, line, field))
+                .contentType(MEDIA_TYPE);
+        if (status == 429 || status == 503 || status == 507) {
+            r.header("Retry-After", "1");
+        }
+        return r;
     }
-    return r;
-  }
 }

@@ -12,25 +12,31 @@ import java.security.MessageDigest;
 /** When {@code http.api_token} is set, /v1 requests need {@code Authorization: Bearer <token>}. */
 @ServerFilter("/v1/**")
 public class TokenFilter {
-  private final byte[] token;
+    private final byte[] token;
 
-  public TokenFilter(Agent agent) {
-    String t = agent.config().httpApiToken();
-    this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
-  }
+    public TokenFilter(Agent agent) {
+        String t = agent.config().httpApiToken();
+        this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
+    }
 
-  @RequestFilter
-  @Nullable
-  public HttpResponse<?> check(HttpRequest<?> request) {
-    if (token == null) {
-      return null;
+    @RequestFilter
+    @Nullable
+    public HttpResponse<?> check(HttpRequest<?> request) {
+        if (token == null) {
+            return null;
+        }
+        String h = request.getHeaders().get("Authorization");
+        if (h != null
+                && h.startsWith("Bearer ")
+                && MessageDigest.isEqual(token, h.substring(7).getBytes(StandardCharsets.UTF_8))) {
+            return null;
+        }
+        return Problems.response(
+                        401,
+                        "Unauthorized",
+                        "this agent requires 'Authorization: Bearer <http.api_token>'",
+                        0,
+                        "Authorization")
+                .header("WWW-Authenticate", "Bearer");
     }
-    String h = request.getHeaders().get("Authorization");
-    if (h != null && h.startsWith("Bearer ")
-        && MessageDigest.isEqual(token, h.substring(7).getBytes(StandardCharsets.UTF_8))) {
-      return null;
-    }
-    return Problems.response(401, "Unauthorized", "this agent requires 'Authorization: Bearer <http.api_token>'", 0,
-        "Authorization").header("WWW-Authenticate", "Bearer");
-  }
 }

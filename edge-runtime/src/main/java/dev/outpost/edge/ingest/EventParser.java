@@ -25,224 +25,257 @@ import java.util.Set;
  * skipped; the event is stored as received when it is one line, else re-written compactly.
  */
 public final class EventParser {
-  /** Longest stream name, in characters. */
-  public static final int STREAM_CHARS_MAX = 128;
-  /** Longest event id, in characters. */
-  public static final int ID_CHARS_MAX = 128;
-  /** Longest key, in characters. */
-  public static final int KEY_CHARS_MAX = 256;
-  /** Deepest nesting of {@code data}. */
-  public static final int NESTING_DEPTH_MAX = 64;
-  /** Priority classes, highest first. */
-  public static final List<String> PRIORITIES = List.of("critical", "high", "normal", "bulk");
+    /** Longest stream name, in characters. */
+    public static final int STREAM_CHARS_MAX = 128;
+    /** Longest event id, in characters. */
+    public static final int ID_CHARS_MAX = 128;
+    /** Longest key, in characters. */
+    public static final int KEY_CHARS_MAX = 256;
+    /** Deepest nesting of {@code data}. */
+    public static final int NESTING_DEPTH_MAX = 64;
+    /** Priority classes, highest first. */
+    public static final List<String> PRIORITIES = List.of("critical", "high", "normal", "bulk");
 
-  private static final Set<String> FIELDS = Set.of("stream", "key", "ts", "priority", "id", "data");
-  private static final String ALLOWED = "stream, key, ts, priority, id, data";
+    private static final Set<String> FIELDS = Set.of("stream", "key", "ts", "priority", "id", "data");
+    private static final String ALLOWED = "stream, key, ts, priority, id, data";
 
-  private final JsonFactory json;
-  private final int batchEventsMax;
-  private final long eventBytesMax;
+    private final JsonFactory json;
+    private final int batchEventsMax;
+    private final long eventBytesMax;
 
-  public EventParser(int batchEventsMax, long eventBytesMax) {
-    this.batchEventsMax = batchEventsMax;
-    this.eventBytesMax = eventBytesMax;
-    this.json = JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(NESTING_DEPTH_MAX).build())
-        .build();
-  }
-
-  /** Parses a body holding one JSON event. */
-  public List<ParsedEvent> parseSingle(byte[] body) {
-    int start = skipWs(body, 0, body.length);
-    int end = trimEnd(body, start, body.length);
-    if (start == end) {
-      throw new ProblemException(400, "Empty body", "the body holds no event; send one JSON object", 0, null);
+    public EventParser(int batchEventsMax, long eventBytesMax) {
+        this.batchEventsMax = batchEventsMax;
+        this.eventBytesMax = eventBytesMax;
+        this.json = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(NESTING_DEPTH_MAX)
+                        .build())
+                .build();
     }
-    if (end - start > eventBytesMax) {
-      throw new ProblemException(413, "Event too large", "the event is " + (end - start) + " bytes; ingest.event_bytes_max is "
-          + eventBytesMax, 0, null);
-    }
-    return List.of(parseOne(body, start, end, 0));
-  }
 
-  /** Parses an NDJSON body: one event per line. */
-  public List<ParsedEvent> parseBatch(byte[] body) {
-    List<ParsedEvent> out = new ArrayList<>();
-    int lineNo = 0;
-    int pos = 0;
-    while (pos < body.length) {
-      int nl = indexOf(body, (byte) '\n', pos);
-      int lineEnd = nl < 0 ? body.length : nl;
-      lineNo++;
-      int s = skipWs(body, pos, lineEnd);
-      int e = trimEnd(body, s, lineEnd);
-      if (s < e) {
-        if (out.size() >= batchEventsMax) {
-          throw new ProblemException(413, "Batch too large", "more than ingest.batch_events_max = " + batchEventsMax
-              + " events in one request; split the batch", lineNo, null);
+    /** Parses a body holding one JSON event. */
+    public List<ParsedEvent> parseSingle(byte[] body) {
+        int start = skipWs(body, 0, body.length);
+        int end = trimEnd(body, start, body.length);
+        if (start == end) {
+            throw new ProblemException(400, "Empty body", "the body holds no event; send one JSON object", 0, null);
         }
-        if (e - s > eventBytesMax) {
-          throw new ProblemException(413, "Event too large", "line " + lineNo + ": the event is " + (e - s)
-              + " bytes; ingest.event_bytes_max is " + eventBytesMax, lineNo, null);
+        if (end - start > eventBytesMax) {
+            throw new ProblemException(
+                    413,
+                    "Event too large",
+                    "the event is " + (end - start) + " bytes; ingest.event_bytes_max is " + eventBytesMax,
+                    0,
+                    null);
         }
-        out.add(parseOne(body, s, e, lineNo));
-      }
-      pos = lineEnd + 1;
+        return List.of(parseOne(body, start, end, 0));
     }
-    if (out.isEmpty()) {
-      throw new ProblemException(400, "Empty batch", "the NDJSON body holds no event; send one JSON object per line", 0, null);
-    }
-    return out;
-  }
 
-  private ParsedEvent parseOne(byte[] b, int start, int end, int lineNo) {
-    String stream = null;
-    String id = null;
-    boolean hasData = false;
-    boolean multiLine = false;
-    try (JsonParser p = json.createParser(b, start, end - start)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        throw bad(lineNo, null, "an event must be a JSON object");
-      }
-      List<String> seen = new ArrayList<>(6);
-      JsonToken t;
-      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        String f = p.currentName();
-        if (!FIELDS.contains(f)) {
-          throw bad(lineNo, f, "unknown field '" + f + "'; allowed: " + ALLOWED);
-        }
-        if (seen.contains(f)) {
-          throw bad(lineNo, f, "field '" + f + "' appears twice");
-        }
-        seen.add(f);
-        JsonToken v = p.nextToken();
-        switch (f) {
-          case "stream" -> {
-            stream = string(p, v, lineNo, f, STREAM_CHARS_MAX, false);
-            if (!validName(stream)) {
-              throw bad(lineNo, f, "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
+    /** Parses an NDJSON body: one event per line. */
+    public List<ParsedEvent> parseBatch(byte[] body) {
+        List<ParsedEvent> out = new ArrayList<>();
+        int lineNo = 0;
+        int pos = 0;
+        while (pos < body.length) {
+            int nl = indexOf(body, (byte) '\n', pos);
+            int lineEnd = nl < 0 ? body.length : nl;
+            lineNo++;
+            int s = skipWs(body, pos, lineEnd);
+            int e = trimEnd(body, s, lineEnd);
+            if (s < e) {
+                if (out.size() >= batchEventsMax) {
+                    throw new ProblemException(
+                            413,
+                            "Batch too large",
+                            "more than ingest.batch_events_max = " + batchEventsMax
+                                    + " events in one request; split the batch",
+                            lineNo,
+                            null);
+                }
+                if (e - s > eventBytesMax) {
+                    throw new ProblemException(
+                            413,
+                            "Event too large",
+                            "line " + lineNo + ": the event is " + (e - s) + " bytes; ingest.event_bytes_max is "
+                                    + eventBytesMax,
+                            lineNo,
+                            null);
+                }
+                out.add(parseOne(body, s, e, lineNo));
             }
-          }
-          case "key" -> string(p, v, lineNo, f, KEY_CHARS_MAX, true);
-          case "id" -> id = string(p, v, lineNo, f, ID_CHARS_MAX, true);
-          case "priority" -> {
-            String pr = string(p, v, lineNo, f, 16, true);
-            if (pr != null && !PRIORITIES.contains(pr)) {
-              throw bad(lineNo, f, "priority must be one of " + String.join(", ", PRIORITIES));
-            }
-          }
-          case "ts" -> {
-            if (v == JsonToken.VALUE_STRING) {
-              try {
-                OffsetDateTime.parse(p.getText());
-              } catch (DateTimeParseException e) {
-                throw bad(lineNo, f, "ts must be epoch milliseconds or an ISO-8601 date-time with offset, e.g. 2026-11-23T04:48:17Z");
-              }
-            } else if (v != JsonToken.VALUE_NUMBER_INT && v != JsonToken.VALUE_NULL) {
-              throw bad(lineNo, f, "ts must be epoch milliseconds or an ISO-8601 date-time string");
-            }
-          }
-          case "data" -> {
-            if (v != JsonToken.START_OBJECT) {
-              throw bad(lineNo, f, "data must be a JSON object");
-            }
-            p.skipChildren();
-            hasData = true;
-          }
-          default -> throw new AssertionError(f);
+            pos = lineEnd + 1;
         }
-      }
-      if (t != JsonToken.END_OBJECT) {
-        throw bad(lineNo, null, "malformed JSON object");
-      }
-      if (p.nextToken() != null) {
-        throw bad(lineNo, null, "unexpected content after the event object" + (lineNo > 0 ? "" : "; send a batch as application/x-ndjson"));
-      }
-    } catch (JsonProcessingException e) {
-      throw bad(lineNo, null, "malformed JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw bad(lineNo, null, "unreadable JSON: " + e.getMessage());
+        if (out.isEmpty()) {
+            throw new ProblemException(
+                    400, "Empty batch", "the NDJSON body holds no event; send one JSON object per line", 0, null);
+        }
+        return out;
     }
-    if (stream == null) {
-      throw bad(lineNo, "stream", "missing required field 'stream'");
-    }
-    if (!hasData) {
-      throw bad(lineNo, "data", "missing required field 'data'");
-    }
-    for (int i = start; i < end; i++) {
-      if (b[i] == '\n' || b[i] == '\r') {
-        multiLine = true;
-        break;
-      }
-    }
-    byte[] stored = multiLine ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
-    return new ParsedEvent(stream, id, stored);
-  }
 
-  private byte[] compact(byte[] b, int start, int end) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
-    try (JsonParser p = json.createParser(b, start, end - start); JsonGenerator g = json.createGenerator(out)) {
-      p.nextToken();
-      g.copyCurrentStructure(p);
-    } catch (IOException e) {
-      throw new AssertionError("already validated", e);
+    private ParsedEvent parseOne(byte[] b, int start, int end, int lineNo) {
+        String stream = null;
+        String id = null;
+        boolean hasData = false;
+        boolean multiLine = false;
+        try (JsonParser p = json.createParser(b, start, end - start)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw bad(lineNo, null, "an event must be a JSON object");
+            }
+            List<String> seen = new ArrayList<>(6);
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                if (!FIELDS.contains(f)) {
+                    throw bad(lineNo, f, "unknown field '" + f + "'; allowed: " + ALLOWED);
+                }
+                if (seen.contains(f)) {
+                    throw bad(lineNo, f, "field '" + f + "' appears twice");
+                }
+                seen.add(f);
+                JsonToken v = p.nextToken();
+                switch (f) {
+                    case "stream" -> {
+                        stream = string(p, v, lineNo, f, STREAM_CHARS_MAX, false);
+                        if (!validName(stream)) {
+                            throw bad(
+                                    lineNo,
+                                    f,
+                                    "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
+                        }
+                    }
+                    case "key" -> string(p, v, lineNo, f, KEY_CHARS_MAX, true);
+                    case "id" -> id = string(p, v, lineNo, f, ID_CHARS_MAX, true);
+                    case "priority" -> {
+                        String pr = string(p, v, lineNo, f, 16, true);
+                        if (pr != null && !PRIORITIES.contains(pr)) {
+                            throw bad(lineNo, f, "priority must be one of " + String.join(", ", PRIORITIES));
+                        }
+                    }
+                    case "ts" -> {
+                        if (v == JsonToken.VALUE_STRING) {
+                            try {
+                                OffsetDateTime.parse(p.getText());
+                            } catch (DateTimeParseException e) {
+                                throw bad(
+                                        lineNo,
+                                        f,
+                                        "ts must be epoch milliseconds or an ISO-8601 date-time with offset, e.g. 2026-11-23T04:48:17Z");
+                            }
+                        } else if (v != JsonToken.VALUE_NUMBER_INT && v != JsonToken.VALUE_NULL) {
+                            throw bad(lineNo, f, "ts must be epoch milliseconds or an ISO-8601 date-time string");
+                        }
+                    }
+                    case "data" -> {
+                        if (v != JsonToken.START_OBJECT) {
+                            throw bad(lineNo, f, "data must be a JSON object");
+                        }
+                        p.skipChildren();
+                        hasData = true;
+                    }
+                    default -> throw new AssertionError(f);
+                }
+            }
+            if (t != JsonToken.END_OBJECT) {
+                throw bad(lineNo, null, "malformed JSON object");
+            }
+            if (p.nextToken() != null) {
+                throw bad(
+                        lineNo,
+                        null,
+                        "unexpected content after the event object"
+                                + (lineNo > 0 ? "" : "; send a batch as application/x-ndjson"));
+            }
+        } catch (JsonProcessingException e) {
+            throw bad(lineNo, null, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw bad(lineNo, null, "unreadable JSON: " + e.getMessage());
+        }
+        if (stream == null) {
+            throw bad(lineNo, "stream", "missing required field 'stream'");
+        }
+        if (!hasData) {
+            throw bad(lineNo, "data", "missing required field 'data'");
+        }
+        for (int i = start; i < end; i++) {
+            if (b[i] == '\n' || b[i] == '\r') {
+                multiLine = true;
+                break;
+            }
+        }
+        byte[] stored = multiLine ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
+        return new ParsedEvent(stream, id, stored);
     }
-    return out.toByteArray();
-  }
 
-  private static String string(JsonParser p, JsonToken v, int lineNo, String f, int maxChars, boolean nullable)
-      throws IOException {
-    if (v == JsonToken.VALUE_NULL && nullable) {
-      return null;
+    private byte[] compact(byte[] b, int start, int end) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(end - start);
+        try (JsonParser p = json.createParser(b, start, end - start);
+                JsonGenerator g = json.createGenerator(out)) {
+            p.nextToken();
+            g.copyCurrentStructure(p);
+        } catch (IOException e) {
+            throw new AssertionError("already validated", e);
+        }
+        return out.toByteArray();
     }
-    if (v != JsonToken.VALUE_STRING) {
-      throw bad(lineNo, f, f + " must be a string");
-    }
-    String s = p.getText();
-    if (s.isEmpty() || s.length() > maxChars) {
-      throw bad(lineNo, f, f + " must be 1-" + maxChars + " characters");
-    }
-    return s;
-  }
 
-  static boolean validName(String s) {
-    if (s.isEmpty() || s.length() > STREAM_CHARS_MAX) {
-      return false;
+    private static String string(JsonParser p, JsonToken v, int lineNo, String f, int maxChars, boolean nullable)
+            throws IOException {
+        if (v == JsonToken.VALUE_NULL && nullable) {
+            return null;
+        }
+        if (v != JsonToken.VALUE_STRING) {
+            throw bad(lineNo, f, f + " must be a string");
+        }
+        String s = p.getText();
+        if (s.isEmpty() || s.length() > maxChars) {
+            throw bad(lineNo, f, f + " must be 1-" + maxChars + " characters");
+        }
+        return s;
     }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-')) {
-        return false;
-      }
-    }
-    return true;
-  }
 
-  private static ProblemException bad(int lineNo, String field, String why) {
-    String detail = (lineNo > 0 ? "line " + lineNo + ": " : "") + why;
-    return new ProblemException(400, "Invalid event", detail, lineNo, field);
-  }
-
-  private static int indexOf(byte[] b, byte v, int from) {
-    for (int i = from; i < b.length; i++) {
-      if (b[i] == v) {
-        return i;
-      }
+    static boolean validName(String s) {
+        if (s.isEmpty() || s.length() > STREAM_CHARS_MAX) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z'
+                    || c >= 'A' && c <= 'Z'
+                    || c >= '0' && c <= '9'
+                    || c == '.'
+                    || c == '_'
+                    || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
-    return -1;
-  }
 
-  private static int skipWs(byte[] b, int from, int to) {
-    while (from < to && (b[from] == ' ' || b[from] == '\t' || b[from] == '\r' || b[from] == '\n')) {
-      from++;
+    private static ProblemException bad(int lineNo, String field, String why) {
+        String detail = (lineNo > 0 ? "line " + lineNo + ": " : "") + why;
+        return new ProblemException(400, "Invalid event", detail, lineNo, field);
     }
-    return from;
-  }
 
-  private static int trimEnd(byte[] b, int from, int to) {
-    while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t' || b[to - 1] == '\r' || b[to - 1] == '\n')) {
-      to--;
+    private static int indexOf(byte[] b, byte v, int from) {
+        for (int i = from; i < b.length; i++) {
+            if (b[i] == v) {
+                return i;
+            }
+        }
+        return -1;
     }
-    return to;
-  }
+
+    private static int skipWs(byte[] b, int from, int to) {
+        while (from < to && (b[from] == ' ' || b[from] == '\t' || b[from] == '\r' || b[from] == '\n')) {
+            from++;
+        }
+        return from;
+    }
+
+    private static int trimEnd(byte[] b, int from, int to) {
+        while (to > from && (b[to - 1] == ' ' || b[to - 1] == '\t' || b[to - 1] == '\r' || b[to - 1] == '\n')) {
+            to--;
+        }
+        return to;
+    }
 }

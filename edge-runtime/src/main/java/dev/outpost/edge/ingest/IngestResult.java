@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * @param durable completes when the stored events are durable per the configured durability
  */
 public record IngestResult(long[] seqs, int stored, boolean replayed, CompletableFuture<Void> durable) {
-  public int duplicates() {
-    return seqs.length - stored;
-  }
+    public int duplicates() {
+        return seqs.length - stored;
+    }
 }

@@ -25,180 +25,201 @@ import org.slf4j.LoggerFactory;
  * stored again (documented in docs/API.md). A request is stored all or nothing (one log group).
  */
 public final class Ingestor {
-  private static final Logger LOG = LoggerFactory.getLogger(Ingestor.class);
+    private static final Logger LOG = LoggerFactory.getLogger(Ingestor.class);
 
-  /** Longest Idempotency-Key accepted, in characters. */
-  public static final int REQUEST_KEY_CHARS_MAX = 128;
+    /** Longest Idempotency-Key accepted, in characters. */
+    public static final int REQUEST_KEY_CHARS_MAX = 128;
 
-  private final EventLog log;
-  private final BoundedMap<String, Long> eventIds;
-  private final BoundedMap<String, Seen> requests;
+    private final EventLog log;
+    private final BoundedMap<String, Long> eventIds;
+    private final BoundedMap<String, Seen> requests;
 
-  private record Seen(long[] seqs, CompletableFuture<Void> durable) {}
+    private record Seen(long[] seqs, CompletableFuture<Void> durable) {}
 
-  public Ingestor(EventLog log, int windowEvents, int windowRequests) {
-    this.log = log;
-    this.eventIds = new BoundedMap<>(windowEvents);
-    this.requests = new BoundedMap<>(windowRequests);
-    rebuild(Math.max(windowEvents, windowRequests));
-  }
-
-  /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
-  public IngestResult ingest(List<ParsedEvent> events, String requestKey) {
-    if (requestKey != null && (requestKey.isEmpty() || requestKey.length() > REQUEST_KEY_CHARS_MAX)) {
-      throw new ProblemException(400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-" + REQUEST_KEY_CHARS_MAX
-          + " characters", 0, "Idempotency-Key");
+    public Ingestor(EventLog log, int windowEvents, int windowRequests) {
+        this.log = log;
+        this.eventIds = new BoundedMap<>(windowEvents);
+        this.requests = new BoundedMap<>(windowRequests);
+        rebuild(Math.max(windowEvents, windowRequests));
     }
-    int n = events.size();
-    synchronized (this) {
-      if (requestKey != null) {
-        Seen seen = requests.get(requestKey);
-        if (seen != null) {
-          if (seen.seqs.length != n) {
-            throw new ProblemException(422, "Idempotency-Key reused", "Idempotency-Key '" + requestKey
-                + "' was used for a request of " + seen.seqs.length + " events; this one has " + n, 0, "Idempotency-Key");
-          }
-          return new IngestResult(seen.seqs.clone(), 0, true, seen.durable);
-        }
-      }
-      long[] seqs = new long[n];
-      int[] draftOfLine = new int[n];
-      List<EventDraft> drafts = new ArrayList<>(n);
-      Map<String, Integer> batchIds = null;
-      List<long[]> dups = null;
-      for (int i = 0; i < n; i++) {
-        ParsedEvent e = events.get(i);
-        draftOfLine[i] = -1;
-        if (e.id() != null && eventIds.capacity() > 0) {
-          String k = e.stream() + '\u0000' + e.id();
-          Long orig = eventIds.get(k);
-          if (orig != null) {
-            seqs[i] = orig;
-            dups = addDup(dups, i, orig);
-            continue;
-          }
-          if (batchIds == null) {
-            batchIds = new HashMap<>();
-          }
-          Integer earlier = batchIds.putIfAbsent(k, i);
-          if (earlier != null) {
-            draftOfLine[i] = -2 - earlier; // resolved after the append
-            // Recorded relative to the request's first stored sequence: -(draft index + 1).
-            dups = addDup(dups, i, -(draftOfLine[earlier] + 1L));
-            continue;
-          }
-        }
-        draftOfLine[i] = drafts.size();
-        drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
-      }
-      CompletableFuture<Void> durable;
-      if (drafts.isEmpty()) {
-        durable = CompletableFuture.completedFuture(null);
-      } else {
-        if (requestKey != null && dups != null) {
-          EventDraft d0 = drafts.getFirst();
-          drafts.set(0, new EventDraft(d0.stream(), d0.eventId(), requestKey, d0.lineIndex(), n, flatten(dups), d0.payload()));
-        }
-        AppendResult r = log.append(drafts);
-        durable = r.durable();
-        for (int i = 0; i < n; i++) {
-          if (draftOfLine[i] >= 0) {
-            seqs[i] = r.firstSeq() + draftOfLine[i];
-          }
-        }
-      }
-      for (int i = 0; i < n; i++) {
-        if (draftOfLine[i] <= -2) {
-          seqs[i] = seqs[-2 - draftOfLine[i]];
-        }
-        ParsedEvent e = events.get(i);
-        if (e.id() != null && draftOfLine[i] >= 0) {
-          eventIds.put(e.stream() + '\u0000' + e.id(), seqs[i]);
-        }
-      }
-      if (requestKey != null) {
-        requests.put(requestKey, new Seen(seqs.clone(), durable));
-      }
-      return new IngestResult(seqs, drafts.size(), false, durable);
-    }
-  }
 
-  private static List<long[]> addDup(List<long[]> dups, int line, long seq) {
-    if (dups == null) {
-      dups = new ArrayList<>();
-    }
-    dups.add(new long[] {line, seq});
-    return dups;
-  }
-
-  private static long[] flatten(List<long[]> dups) {
-    long[] out = new long[dups.size() * 2];
-    for (int i = 0; i < dups.size(); i++) {
-      out[2 * i] = dups.get(i)[0];
-      out[2 * i + 1] = dups.get(i)[1];
-    }
-    return out;
-  }
-
-  /** Reads the last {@code records} records of the log to refill the windows (bounded). */
-  private void rebuild(int records) {
-    if (records == 0 || log.lastSeq() == 0) {
-      return;
-    }
-    long from = Math.max(log.firstSeq(), log.lastSeq() - records + 1);
-    Map<String, long[]> partial = new LinkedHashMap<>();
-    int seen = 0;
-    try (EventCursor c = log.cursorFromSeq(from)) {
-      RecordView v = new RecordView();
-      while (c.next(v)) {
-        seen++;
-        String id = v.eventId();
-        if (id != null) {
-          eventIds.put(v.stream() + '\u0000' + id, v.seq());
+    /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
+    public IngestResult ingest(List<ParsedEvent> events, String requestKey) {
+        if (requestKey != null && (requestKey.isEmpty() || requestKey.length() > REQUEST_KEY_CHARS_MAX)) {
+            throw new ProblemException(
+                    400,
+                    "Invalid Idempotency-Key",
+                    "Idempotency-Key must be 1-" + REQUEST_KEY_CHARS_MAX + " characters",
+                    0,
+                    "Idempotency-Key");
         }
-        String key = v.requestKey();
-        if (key != null) {
-          long[] seqs = partial.computeIfAbsent(key, k -> new long[v.lineCount()]);
-          if (v.lineIndex() < seqs.length) {
-            seqs[v.lineIndex()] = v.seq();
-          }
-          long[] d = v.duplicates();
-          for (int i = 0; i + 1 < d.length; i += 2) {
-            if (d[i] < seqs.length) {
-              // Negative: a repeat within the request, relative to this (its first) record.
-              seqs[(int) d[i]] = d[i + 1] >= 0 ? d[i + 1] : v.seq() + (-d[i + 1] - 1);
+        int n = events.size();
+        synchronized (this) {
+            if (requestKey != null) {
+                Seen seen = requests.get(requestKey);
+                if (seen != null) {
+                    if (seen.seqs.length != n) {
+                        throw new ProblemException(
+                                422,
+                                "Idempotency-Key reused",
+                                "Idempotency-Key '" + requestKey + "' was used for a request of " + seen.seqs.length
+                                        + " events; this one has " + n,
+                                0,
+                                "Idempotency-Key");
+                    }
+                    return new IngestResult(seen.seqs.clone(), 0, true, seen.durable);
+                }
             }
-          }
+            long[] seqs = new long[n];
+            int[] draftOfLine = new int[n];
+            List<EventDraft> drafts = new ArrayList<>(n);
+            Map<String, Integer> batchIds = null;
+            List<long[]> dups = null;
+            for (int i = 0; i < n; i++) {
+                ParsedEvent e = events.get(i);
+                draftOfLine[i] = -1;
+                if (e.id() != null && eventIds.capacity() > 0) {
+                    String k = e.stream() + '\u0000' + e.id();
+                    Long orig = eventIds.get(k);
+                    if (orig != null) {
+                        seqs[i] = orig;
+                        dups = addDup(dups, i, orig);
+                        continue;
+                    }
+                    if (batchIds == null) {
+                        batchIds = new HashMap<>();
+                    }
+                    Integer earlier = batchIds.putIfAbsent(k, i);
+                    if (earlier != null) {
+                        draftOfLine[i] = -2 - earlier; // resolved after the append
+                        // Recorded relative to the request's first stored sequence: -(draft index + 1).
+                        dups = addDup(dups, i, -(draftOfLine[earlier] + 1L));
+                        continue;
+                    }
+                }
+                draftOfLine[i] = drafts.size();
+                drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
+            }
+            CompletableFuture<Void> durable;
+            if (drafts.isEmpty()) {
+                durable = CompletableFuture.completedFuture(null);
+            } else {
+                if (requestKey != null && dups != null) {
+                    EventDraft d0 = drafts.getFirst();
+                    drafts.set(
+                            0,
+                            new EventDraft(
+                                    d0.stream(),
+                                    d0.eventId(),
+                                    requestKey,
+                                    d0.lineIndex(),
+                                    n,
+                                    flatten(dups),
+                                    d0.payload()));
+                }
+                AppendResult r = log.append(drafts);
+                durable = r.durable();
+                for (int i = 0; i < n; i++) {
+                    if (draftOfLine[i] >= 0) {
+                        seqs[i] = r.firstSeq() + draftOfLine[i];
+                    }
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                if (draftOfLine[i] <= -2) {
+                    seqs[i] = seqs[-2 - draftOfLine[i]];
+                }
+                ParsedEvent e = events.get(i);
+                if (e.id() != null && draftOfLine[i] >= 0) {
+                    eventIds.put(e.stream() + '\u0000' + e.id(), seqs[i]);
+                }
+            }
+            if (requestKey != null) {
+                requests.put(requestKey, new Seen(seqs.clone(), durable));
+            }
+            return new IngestResult(seqs, drafts.size(), false, durable);
         }
-      }
-    }
-    CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
-    partial.forEach((k, seqs) -> requests.put(k, new Seen(seqs, done)));
-    LOG.info("dedup windows rebuilt from the last {} records: {} event ids, {} request keys", seen, eventIds.size(),
-        requests.size());
-  }
-
-  /** Insertion-ordered map that forgets its oldest entry beyond {@code capacity}. Not thread-safe. */
-  static final class BoundedMap<K, V> extends LinkedHashMap<K, V> {
-    private final int capacity;
-
-    BoundedMap(int capacity) {
-      super(16, 0.75f, false);
-      this.capacity = capacity;
     }
 
-    int capacity() {
-      return capacity;
+    private static List<long[]> addDup(List<long[]> dups, int line, long seq) {
+        if (dups == null) {
+            dups = new ArrayList<>();
+        }
+        dups.add(new long[] {line, seq});
+        return dups;
     }
 
-    @Override
-    public V put(K key, V value) {
-      return capacity == 0 ? null : super.put(key, value);
+    private static long[] flatten(List<long[]> dups) {
+        long[] out = new long[dups.size() * 2];
+        for (int i = 0; i < dups.size(); i++) {
+            out[2 * i] = dups.get(i)[0];
+            out[2 * i + 1] = dups.get(i)[1];
+        }
+        return out;
     }
 
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-      return size() > capacity;
+    /** Reads the last {@code records} records of the log to refill the windows (bounded). */
+    private void rebuild(int records) {
+        if (records == 0 || log.lastSeq() == 0) {
+            return;
+        }
+        long from = Math.max(log.firstSeq(), log.lastSeq() - records + 1);
+        Map<String, long[]> partial = new LinkedHashMap<>();
+        int seen = 0;
+        try (EventCursor c = log.cursorFromSeq(from)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                seen++;
+                String id = v.eventId();
+                if (id != null) {
+                    eventIds.put(v.stream() + '\u0000' + id, v.seq());
+                }
+                String key = v.requestKey();
+                if (key != null) {
+                    long[] seqs = partial.computeIfAbsent(key, k -> new long[v.lineCount()]);
+                    if (v.lineIndex() < seqs.length) {
+                        seqs[v.lineIndex()] = v.seq();
+                    }
+                    long[] d = v.duplicates();
+                    for (int i = 0; i + 1 < d.length; i += 2) {
+                        if (d[i] < seqs.length) {
+                            // Negative: a repeat within the request, relative to this (its first) record.
+                            seqs[(int) d[i]] = d[i + 1] >= 0 ? d[i + 1] : v.seq() + (-d[i + 1] - 1);
+                        }
+                    }
+                }
+            }
+        }
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+        partial.forEach((k, seqs) -> requests.put(k, new Seen(seqs, done)));
+        LOG.info(
+                "dedup windows rebuilt from the last {} records: {} event ids, {} request keys",
+                seen,
+                eventIds.size(),
+                requests.size());
     }
-  }
+
+    /** Insertion-ordered map that forgets its oldest entry beyond {@code capacity}. Not thread-safe. */
+    static final class BoundedMap<K, V> extends LinkedHashMap<K, V> {
+        private final int capacity;
+
+        BoundedMap(int capacity) {
+            super(16, 0.75f, false);
+            this.capacity = capacity;
+        }
+
+        int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public V put(K key, V value) {
+            return capacity == 0 ? null : super.put(key, value);
+        }
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+            return size() > capacity;
+        }
+    }
 }

@@ -31,8 +31,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class LoadGenerator {
 
-  static final String USAGE =
-      """
+    static final String USAGE = """
       usage: outpost loadgen [--name value ...]
         --url URL                 http://127.0.0.1:7070/v1/events (loopback only)
         --connections N           keep-alive connections, one thread each (50)
@@ -47,441 +46,464 @@ public final class LoadGenerator {
         --label TEXT              label for the summary line (loadgen)
       """;
 
-  private LoadGenerator() {}
+    private LoadGenerator() {}
 
-  public static void main(String[] args) {
-    System.exit(run(args));
-  }
-
-  /** Runs the generator with CLI arguments; returns a process exit code. */
-  public static int run(String[] args) {
-    return run(args, System.out, System.err);
-  }
-
-  static int run(String[] args, PrintStream out, PrintStream err) {
-    Options o;
-    try {
-      o = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      err.println("loadgen: " + e.getMessage());
-      err.print(USAGE);
-      return 2;
+    public static void main(String[] args) {
+        System.exit(run(args));
     }
-    if (o == null) {
-      out.print(USAGE);
-      return 0;
-    }
-    Result r;
-    try {
-      r = execute(o);
-    } catch (IllegalArgumentException e) {
-      err.println("loadgen: " + e.getMessage());
-      return 2;
-    }
-    out.println(r.summary());
-    out.flush();
-    if (!r.errorKinds.isEmpty()) {
-      err.println("loadgen: errors by kind: " + r.errorKinds);
-    }
-    return r.requests > 0 && r.errors == 0 ? 0 : 1;
-  }
 
-  /** Parsed options. */
-  record Options(
-      URI url,
-      int connections,
-      boolean batchMode,
-      int batch,
-      double durationSeconds,
-      double warmupSeconds,
-      int eventBytes,
-      String stream,
-      int expectStatus,
-      long maxRequests,
-      String label) {
+    /** Runs the generator with CLI arguments; returns a process exit code. */
+    public static int run(String[] args) {
+        return run(args, System.out, System.err);
+    }
 
-    /** Returns null for --help. */
-    static Options parse(String[] args) {
-      String url = "http://127.0.0.1:7070/v1/events";
-      int connections = 50;
-      String mode = "single";
-      int batch = 100;
-      double duration = 10;
-      double warmup = 3;
-      int eventBytes = 200;
-      String stream = "sensors";
-      int expect = 200;
-      long maxRequests = 0;
-      String label = "loadgen";
-      for (int i = 0; i < args.length; i++) {
-        String a = args[i];
-        if (a.equals("--help") || a.equals("-h")) {
-          return null;
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("loadgen: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
         }
-        if (!a.startsWith("--")) {
-          throw new IllegalArgumentException("unexpected argument: " + a);
+        if (o == null) {
+            out.print(USAGE);
+            return 0;
         }
-        String name;
-        String value;
-        int eq = a.indexOf('=');
-        if (eq > 0) {
-          name = a.substring(2, eq);
-          value = a.substring(eq + 1);
-        } else {
-          name = a.substring(2);
-          if (i + 1 >= args.length) {
-            throw new IllegalArgumentException("missing value for --" + name);
-          }
-          value = args[++i];
+        Result r;
+        try {
+            r = execute(o);
+        } catch (IllegalArgumentException e) {
+            err.println("loadgen: " + e.getMessage());
+            return 2;
         }
-        switch (name) {
-          case "url" -> url = value;
-          case "connections" -> connections = intArg(name, value, 1, 10_000);
-          case "mode" -> mode = value;
-          case "batch" -> batch = intArg(name, value, 1, 1_000_000);
-          case "duration-seconds" -> duration = doubleArg(name, value, 0.001);
-          case "warmup-seconds" -> warmup = doubleArg(name, value, 0);
-          case "event-bytes" -> eventBytes = intArg(name, value, 1, 16 << 20);
-          case "stream" -> stream = value;
-          case "expect-status" -> expect = intArg(name, value, 100, 599);
-          case "max-requests" -> maxRequests = longArg(name, value);
-          case "label" -> label = value;
-          default -> throw new IllegalArgumentException("unknown option --" + name);
+        out.println(r.summary());
+        out.flush();
+        if (!r.errorKinds.isEmpty()) {
+            err.println("loadgen: errors by kind: " + r.errorKinds);
         }
-      }
-      if (!mode.equals("single") && !mode.equals("batch")) {
-        throw new IllegalArgumentException("--mode must be single or batch, not " + mode);
-      }
-      if (stream.isEmpty()) {
-        throw new IllegalArgumentException("--stream must not be empty");
-      }
-      URI uri;
-      try {
-        uri = new URI(url);
-      } catch (URISyntaxException e) {
-        throw new IllegalArgumentException("bad --url: " + e.getMessage());
-      }
-      if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-        throw new IllegalArgumentException("--url must be http://host[:port]/path, not " + url);
-      }
-      boolean batchMode = mode.equals("batch");
-      return new Options(
-          uri, connections, batchMode, batchMode ? batch : 1, duration, warmup, eventBytes, stream, expect,
-          maxRequests, label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"));
+        return r.requests > 0 && r.errors == 0 ? 0 : 1;
     }
 
-    private static int intArg(String name, String v, int min, int max) {
-      long n = longArg(name, v);
-      if (n < min || n > max) {
-        throw new IllegalArgumentException("--" + name + " must be in [" + min + ", " + max + "], not " + v);
-      }
-      return (int) n;
-    }
+    /** Parsed options. */
+    record Options(
+            URI url,
+            int connections,
+            boolean batchMode,
+            int batch,
+            double durationSeconds,
+            double warmupSeconds,
+            int eventBytes,
+            String stream,
+            int expectStatus,
+            long maxRequests,
+            String label) {
 
-    private static long longArg(String name, String v) {
-      try {
-        long n = Long.parseLong(v.strip());
-        if (n < 0) {
-          throw new IllegalArgumentException("--" + name + " must not be negative");
-        }
-        return n;
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--" + name + " needs an integer, not " + v);
-      }
-    }
-
-    private static double doubleArg(String name, String v, double min) {
-      try {
-        double d = Double.parseDouble(v.strip());
-        if (!(d >= min) || d > 86_400) {
-          throw new IllegalArgumentException("--" + name + " must be in [" + min + ", 86400], not " + v);
-        }
-        return d;
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("--" + name + " needs a number, not " + v);
-      }
-    }
-
-    String path() {
-      String p = url.getRawPath();
-      if (p == null || p.isEmpty()) {
-        p = "/";
-      }
-      return url.getRawQuery() == null ? p : p + "?" + url.getRawQuery();
-    }
-
-    int port() {
-      return url.getPort() < 0 ? 80 : url.getPort();
-    }
-
-    String hostHeader() {
-      return url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
-    }
-  }
-
-  /** Totals of a run. */
-  record Result(
-      Options options,
-      long requests,
-      long events,
-      long errors,
-      long warmupErrors,
-      double seconds,
-      LatencyHistogram latency,
-      Map<String, Long> errorKinds) {
-
-    double eventsPerSecond() {
-      return seconds > 0 ? events / seconds : 0;
-    }
-
-    double requestsPerSecond() {
-      return seconds > 0 ? requests / seconds : 0;
-    }
-
-    String summary() {
-      Options o = options;
-      return String.format(
-          Locale.ROOT,
-          "label=%s mode=%s connections=%d batch=%d event_bytes=%d requests=%d events=%d errors=%d"
-              + " warmup_errors=%d seconds=%.3f events_per_s=%.0f requests_per_s=%.0f"
-              + " p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f",
-          o.label(), o.batchMode() ? "batch" : "single", o.connections(), o.batch(), o.eventBytes(),
-          requests, events, errors, warmupErrors, seconds, eventsPerSecond(), requestsPerSecond(),
-          latency.quantileNanos(0.50) / 1e6, latency.quantileNanos(0.99) / 1e6,
-          latency.quantileNanos(0.999) / 1e6, latency.maxNanos() / 1e6, latency.meanNanos() / 1e6);
-    }
-  }
-
-  /** Runs the load and returns its totals. */
-  static Result execute(Options o) {
-    InetAddress host;
-    try {
-      host = InetAddress.getByName(o.url().getHost());
-    } catch (IOException e) {
-      throw new IllegalArgumentException("cannot resolve " + o.url().getHost() + ": " + e.getMessage());
-    }
-    if (!host.isLoopbackAddress()) {
-      throw new IllegalArgumentException("refusing to target a non-loopback address: " + host);
-    }
-    InetSocketAddress address = new InetSocketAddress(host, o.port());
-    byte[][] pool =
-        Payloads.requests("POST", o.hostHeader(), o.path(), o.batchMode(), o.batch(), o.stream(), o.eventBytes());
-
-    long start = System.nanoTime();
-    Shared shared = new Shared(o, start);
-    List<Worker> workers = new ArrayList<>(o.connections());
-    CountDownLatch done = new CountDownLatch(o.connections());
-    for (int i = 0; i < o.connections(); i++) {
-      Worker w = new Worker(shared, address, pool, i, done);
-      workers.add(w);
-      Thread t = new Thread(w, "loadgen-" + i);
-      t.setDaemon(true);
-      w.thread = t;
-      t.start();
-    }
-    try {
-      // Workers stop by themselves at the end of the window (or at --max-requests); a request in
-      // flight then waits at most the socket read timeout. Past that, close their sockets.
-      long graceNanos = TimeUnit.MILLISECONDS.toNanos(HttpConnection.READ_TIMEOUT_MS + 2_000);
-      long waitNanos = shared.measureEnd + graceNanos - System.nanoTime();
-      if (!done.await(Math.max(0, waitNanos), TimeUnit.NANOSECONDS)) {
-        shared.stop = true;
-        for (Worker w : workers) {
-          w.abort();
-        }
-        done.await(2, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      shared.stop = true;
-      for (Worker w : workers) {
-        w.abort();
-      }
-    }
-    shared.stop = true;
-
-    LatencyHistogram latency = new LatencyHistogram();
-    long requests = 0;
-    long errors = 0;
-    long warmupErrors = 0;
-    // The latch orders the workers' writes before these reads (a worker that never finished is
-    // read racily, which is fine for a report).
-    for (Worker w : workers) {
-      latency.merge(w.latency);
-      requests += w.requests;
-      errors += w.errors;
-      warmupErrors += w.warmupErrors;
-    }
-    long end = shared.maxReachedAt.get();
-    double seconds =
-        (end > 0 ? Math.min(end, shared.measureEnd) - shared.measureStart : shared.measureEnd - shared.measureStart)
-            / 1e9;
-    Map<String, Long> kinds = new TreeMap<>();
-    shared.errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
-    return new Result(o, requests, requests * o.batch(), errors, warmupErrors, seconds, latency, kinds);
-  }
-
-  /** State shared by the workers. */
-  static final class Shared {
-    final Options options;
-    final long measureStart;
-    final long measureEnd;
-    final AtomicLong measured = new AtomicLong();
-    final AtomicLong maxReachedAt = new AtomicLong();
-    final ConcurrentHashMap<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
-    volatile boolean stop;
-
-    Shared(Options o, long start) {
-      this.options = o;
-      this.measureStart = start + (long) (o.warmupSeconds() * 1e9);
-      this.measureEnd = measureStart + (long) (o.durationSeconds() * 1e9);
-    }
-
-    void errorKind(String kind) {
-      if (errorKinds.size() < 64 || errorKinds.containsKey(kind)) {
-        errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
-      }
-    }
-  }
-
-  /** One connection's send loop. */
-  static final class Worker implements Runnable {
-    private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-
-    private final Shared shared;
-    private final InetSocketAddress address;
-    private final byte[][] pool;
-    private final CountDownLatch done;
-    private int next;
-    private volatile HttpConnection conn;
-    Thread thread;
-
-    final LatencyHistogram latency = new LatencyHistogram();
-    long requests;
-    long errors;
-    long warmupErrors;
-
-    Worker(Shared shared, InetSocketAddress address, byte[][] pool, int index, CountDownLatch done) {
-      this.shared = shared;
-      this.address = address;
-      this.pool = pool;
-      this.next = (index * 7) % pool.length;
-      this.done = done;
-    }
-
-    @Override
-    public void run() {
-      try {
-        loop();
-      } catch (RuntimeException e) {
-        error("bug: " + e, System.nanoTime());
-      } finally {
-        HttpConnection c = conn;
-        if (c != null) {
-          c.close();
-        }
-        done.countDown();
-      }
-    }
-
-    private void loop() {
-      final int expect = shared.options.expectStatus();
-      final long max = shared.options.maxRequests();
-      while (!shared.stop && System.nanoTime() < shared.measureEnd) {
-        HttpConnection c = conn;
-        if (c == null) {
-          try {
-            c = new HttpConnection(address);
-            conn = c;
-          } catch (IOException e) {
-            if (!shared.stop) {
-              error("connect: " + e.getClass().getSimpleName(), System.nanoTime());
-              pause();
+        /** Returns null for --help. */
+        static Options parse(String[] args) {
+            String url = "http://127.0.0.1:7070/v1/events";
+            int connections = 50;
+            String mode = "single";
+            int batch = 100;
+            double duration = 10;
+            double warmup = 3;
+            int eventBytes = 200;
+            String stream = "sensors";
+            int expect = 200;
+            long maxRequests = 0;
+            String label = "loadgen";
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("--help") || a.equals("-h")) {
+                    return null;
+                }
+                if (!a.startsWith("--")) {
+                    throw new IllegalArgumentException("unexpected argument: " + a);
+                }
+                String name;
+                String value;
+                int eq = a.indexOf('=');
+                if (eq > 0) {
+                    name = a.substring(2, eq);
+                    value = a.substring(eq + 1);
+                } else {
+                    name = a.substring(2);
+                    if (i + 1 >= args.length) {
+                        throw new IllegalArgumentException("missing value for --" + name);
+                    }
+                    value = args[++i];
+                }
+                switch (name) {
+                    case "url" -> url = value;
+                    case "connections" -> connections = intArg(name, value, 1, 10_000);
+                    case "mode" -> mode = value;
+                    case "batch" -> batch = intArg(name, value, 1, 1_000_000);
+                    case "duration-seconds" -> duration = doubleArg(name, value, 0.001);
+                    case "warmup-seconds" -> warmup = doubleArg(name, value, 0);
+                    case "event-bytes" -> eventBytes = intArg(name, value, 1, 16 << 20);
+                    case "stream" -> stream = value;
+                    case "expect-status" -> expect = intArg(name, value, 100, 599);
+                    case "max-requests" -> maxRequests = longArg(name, value);
+                    case "label" -> label = value;
+                    default -> throw new IllegalArgumentException("unknown option --" + name);
+                }
             }
-            continue;
-          }
+            if (!mode.equals("single") && !mode.equals("batch")) {
+                throw new IllegalArgumentException("--mode must be single or batch, not " + mode);
+            }
+            if (stream.isEmpty()) {
+                throw new IllegalArgumentException("--stream must not be empty");
+            }
+            URI uri;
+            try {
+                uri = new URI(url);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("bad --url: " + e.getMessage());
+            }
+            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+                throw new IllegalArgumentException("--url must be http://host[:port]/path, not " + url);
+            }
+            boolean batchMode = mode.equals("batch");
+            return new Options(
+                    uri,
+                    connections,
+                    batchMode,
+                    batchMode ? batch : 1,
+                    duration,
+                    warmup,
+                    eventBytes,
+                    stream,
+                    expect,
+                    maxRequests,
+                    label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"));
         }
-        byte[] request = pool[next];
-        next = next + 1 == pool.length ? 0 : next + 1;
-        long t0 = System.nanoTime();
-        int status;
+
+        private static int intArg(String name, String v, int min, int max) {
+            long n = longArg(name, v);
+            if (n < min || n > max) {
+                throw new IllegalArgumentException("--" + name + " must be in [" + min + ", " + max + "], not " + v);
+            }
+            return (int) n;
+        }
+
+        private static long longArg(String name, String v) {
+            try {
+                long n = Long.parseLong(v.strip());
+                if (n < 0) {
+                    throw new IllegalArgumentException("--" + name + " must not be negative");
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--" + name + " needs an integer, not " + v);
+            }
+        }
+
+        private static double doubleArg(String name, String v, double min) {
+            try {
+                double d = Double.parseDouble(v.strip());
+                if (!(d >= min) || d > 86_400) {
+                    throw new IllegalArgumentException("--" + name + " must be in [" + min + ", 86400], not " + v);
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--" + name + " needs a number, not " + v);
+            }
+        }
+
+        String path() {
+            String p = url.getRawPath();
+            if (p == null || p.isEmpty()) {
+                p = "/";
+            }
+            return url.getRawQuery() == null ? p : p + "?" + url.getRawQuery();
+        }
+
+        int port() {
+            return url.getPort() < 0 ? 80 : url.getPort();
+        }
+
+        String hostHeader() {
+            return url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
+        }
+    }
+
+    /** Totals of a run. */
+    record Result(
+            Options options,
+            long requests,
+            long events,
+            long errors,
+            long warmupErrors,
+            double seconds,
+            LatencyHistogram latency,
+            Map<String, Long> errorKinds) {
+
+        double eventsPerSecond() {
+            return seconds > 0 ? events / seconds : 0;
+        }
+
+        double requestsPerSecond() {
+            return seconds > 0 ? requests / seconds : 0;
+        }
+
+        String summary() {
+            Options o = options;
+            return String.format(
+                    Locale.ROOT,
+                    "label=%s mode=%s connections=%d batch=%d event_bytes=%d requests=%d events=%d errors=%d"
+                            + " warmup_errors=%d seconds=%.3f events_per_s=%.0f requests_per_s=%.0f"
+                            + " p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f",
+                    o.label(),
+                    o.batchMode() ? "batch" : "single",
+                    o.connections(),
+                    o.batch(),
+                    o.eventBytes(),
+                    requests,
+                    events,
+                    errors,
+                    warmupErrors,
+                    seconds,
+                    eventsPerSecond(),
+                    requestsPerSecond(),
+                    latency.quantileNanos(0.50) / 1e6,
+                    latency.quantileNanos(0.99) / 1e6,
+                    latency.quantileNanos(0.999) / 1e6,
+                    latency.maxNanos() / 1e6,
+                    latency.meanNanos() / 1e6);
+        }
+    }
+
+    /** Runs the load and returns its totals. */
+    static Result execute(Options o) {
+        InetAddress host;
         try {
-          status = c.exchange(request);
+            host = InetAddress.getByName(o.url().getHost());
         } catch (IOException e) {
-          c.close();
-          conn = null;
-          if (!shared.stop) {
-            error("io: " + e.getClass().getSimpleName(), System.nanoTime());
-            pause();
-          }
-          continue;
+            throw new IllegalArgumentException("cannot resolve " + o.url().getHost() + ": " + e.getMessage());
         }
-        long t1 = System.nanoTime();
-        if (c.closeAfter) {
-          c.close();
-          conn = null;
+        if (!host.isLoopbackAddress()) {
+            throw new IllegalArgumentException("refusing to target a non-loopback address: " + host);
         }
-        if (t1 >= shared.measureEnd) {
-          break;
-        }
-        if (status != expect) {
-          error("status " + status, t1);
-          continue;
-        }
-        if (t1 < shared.measureStart) {
-          continue;
-        }
-        if (max > 0) {
-          long n = shared.measured.incrementAndGet();
-          if (n > max) {
-            shared.stop = true;
-            break;
-          }
-          if (n == max) {
-            shared.maxReachedAt.compareAndSet(0, t1);
-            shared.stop = true;
-          }
-        }
-        requests++;
-        latency.record(t1 - t0);
-      }
-    }
+        InetSocketAddress address = new InetSocketAddress(host, o.port());
+        byte[][] pool = Payloads.requests(
+                "POST", o.hostHeader(), o.path(), o.batchMode(), o.batch(), o.stream(), o.eventBytes());
 
-    private void error(String kind, long at) {
-      if (at >= shared.measureEnd) {
-        return;
-      }
-      if (at < shared.measureStart) {
-        warmupErrors++;
-      } else {
-        errors++;
-      }
-      shared.errorKind(kind);
-    }
-
-    private void pause() {
-      long until = Math.min(System.nanoTime() + RECONNECT_PAUSE_NANOS, shared.measureEnd);
-      long left;
-      while (!shared.stop && (left = until - System.nanoTime()) > 0) {
+        long start = System.nanoTime();
+        Shared shared = new Shared(o, start);
+        List<Worker> workers = new ArrayList<>(o.connections());
+        CountDownLatch done = new CountDownLatch(o.connections());
+        for (int i = 0; i < o.connections(); i++) {
+            Worker w = new Worker(shared, address, pool, i, done);
+            workers.add(w);
+            Thread t = new Thread(w, "loadgen-" + i);
+            t.setDaemon(true);
+            w.thread = t;
+            t.start();
+        }
         try {
-          TimeUnit.NANOSECONDS.sleep(left);
+            // Workers stop by themselves at the end of the window (or at --max-requests); a request in
+            // flight then waits at most the socket read timeout. Past that, close their sockets.
+            long graceNanos = TimeUnit.MILLISECONDS.toNanos(HttpConnection.READ_TIMEOUT_MS + 2_000);
+            long waitNanos = shared.measureEnd + graceNanos - System.nanoTime();
+            if (!done.await(Math.max(0, waitNanos), TimeUnit.NANOSECONDS)) {
+                shared.stop = true;
+                for (Worker w : workers) {
+                    w.abort();
+                }
+                done.await(2, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          shared.stop = true;
+            Thread.currentThread().interrupt();
+            shared.stop = true;
+            for (Worker w : workers) {
+                w.abort();
+            }
         }
-      }
+        shared.stop = true;
+
+        LatencyHistogram latency = new LatencyHistogram();
+        long requests = 0;
+        long errors = 0;
+        long warmupErrors = 0;
+        // The latch orders the workers' writes before these reads (a worker that never finished is
+        // read racily, which is fine for a report).
+        for (Worker w : workers) {
+            latency.merge(w.latency);
+            requests += w.requests;
+            errors += w.errors;
+            warmupErrors += w.warmupErrors;
+        }
+        long end = shared.maxReachedAt.get();
+        double seconds = (end > 0
+                        ? Math.min(end, shared.measureEnd) - shared.measureStart
+                        : shared.measureEnd - shared.measureStart)
+                / 1e9;
+        Map<String, Long> kinds = new TreeMap<>();
+        shared.errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
+        return new Result(o, requests, requests * o.batch(), errors, warmupErrors, seconds, latency, kinds);
     }
 
-    /** Unblocks a worker stuck in I/O. */
-    void abort() {
-      HttpConnection c = conn;
-      if (c != null) {
-        c.close();
-      }
-      Thread t = thread;
-      if (t != null) {
-        t.interrupt();
-      }
+    /** State shared by the workers. */
+    static final class Shared {
+        final Options options;
+        final long measureStart;
+        final long measureEnd;
+        final AtomicLong measured = new AtomicLong();
+        final AtomicLong maxReachedAt = new AtomicLong();
+        final ConcurrentHashMap<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+        volatile boolean stop;
+
+        Shared(Options o, long start) {
+            this.options = o;
+            this.measureStart = start + (long) (o.warmupSeconds() * 1e9);
+            this.measureEnd = measureStart + (long) (o.durationSeconds() * 1e9);
+        }
+
+        void errorKind(String kind) {
+            if (errorKinds.size() < 64 || errorKinds.containsKey(kind)) {
+                errorKinds.computeIfAbsent(kind, k -> new LongAdder()).increment();
+            }
+        }
     }
-  }
+
+    /** One connection's send loop. */
+    static final class Worker implements Runnable {
+        private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+        private final Shared shared;
+        private final InetSocketAddress address;
+        private final byte[][] pool;
+        private final CountDownLatch done;
+        private int next;
+        private volatile HttpConnection conn;
+        Thread thread;
+
+        final LatencyHistogram latency = new LatencyHistogram();
+        long requests;
+        long errors;
+        long warmupErrors;
+
+        Worker(Shared shared, InetSocketAddress address, byte[][] pool, int index, CountDownLatch done) {
+            this.shared = shared;
+            this.address = address;
+            this.pool = pool;
+            this.next = (index * 7) % pool.length;
+            this.done = done;
+        }
+
+        @Override
+        public void run() {
+            try {
+                loop();
+            } catch (RuntimeException e) {
+                error("bug: " + e, System.nanoTime());
+            } finally {
+                HttpConnection c = conn;
+                if (c != null) {
+                    c.close();
+                }
+                done.countDown();
+            }
+        }
+
+        private void loop() {
+            final int expect = shared.options.expectStatus();
+            final long max = shared.options.maxRequests();
+            while (!shared.stop && System.nanoTime() < shared.measureEnd) {
+                HttpConnection c = conn;
+                if (c == null) {
+                    try {
+                        c = new HttpConnection(address);
+                        conn = c;
+                    } catch (IOException e) {
+                        if (!shared.stop) {
+                            error("connect: " + e.getClass().getSimpleName(), System.nanoTime());
+                            pause();
+                        }
+                        continue;
+                    }
+                }
+                byte[] request = pool[next];
+                next = next + 1 == pool.length ? 0 : next + 1;
+                long t0 = System.nanoTime();
+                int status;
+                try {
+                    status = c.exchange(request);
+                } catch (IOException e) {
+                    c.close();
+                    conn = null;
+                    if (!shared.stop) {
+                        error("io: " + e.getClass().getSimpleName(), System.nanoTime());
+                        pause();
+                    }
+                    continue;
+                }
+                long t1 = System.nanoTime();
+                if (c.closeAfter) {
+                    c.close();
+                    conn = null;
+                }
+                if (t1 >= shared.measureEnd) {
+                    break;
+                }
+                if (status != expect) {
+                    error("status " + status, t1);
+                    continue;
+                }
+                if (t1 < shared.measureStart) {
+                    continue;
+                }
+                if (max > 0) {
+                    long n = shared.measured.incrementAndGet();
+                    if (n > max) {
+                        shared.stop = true;
+                        break;
+                    }
+                    if (n == max) {
+                        shared.maxReachedAt.compareAndSet(0, t1);
+                        shared.stop = true;
+                    }
+                }
+                requests++;
+                latency.record(t1 - t0);
+            }
+        }
+
+        private void error(String kind, long at) {
+            if (at >= shared.measureEnd) {
+                return;
+            }
+            if (at < shared.measureStart) {
+                warmupErrors++;
+            } else {
+                errors++;
+            }
+            shared.errorKind(kind);
+        }
+
+        private void pause() {
+            long until = Math.min(System.nanoTime() + RECONNECT_PAUSE_NANOS, shared.measureEnd);
+            long left;
+            while (!shared.stop && (left = until - System.nanoTime()) > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    shared.stop = true;
+                }
+            }
+        }
+
+        /** Unblocks a worker stuck in I/O. */
+        void abort() {
+            HttpConnection c = conn;
+            if (c != null) {
+                c.close();
+            }
+            Thread t = thread;
+            if (t != null) {
+                t.interrupt();
+            }
+        }
+    }
 }

@@ -4,45 +4,50 @@ import java.util.concurrent.atomic.LongAdder;
 
 /** A Prometheus histogram with fixed buckets (seconds). Lock-free; bounded memory. */
 public final class Histogram {
-  /** Upper bounds of the buckets, in seconds. */
-  static final double[] BOUNDS_SECONDS = {
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
-  };
+    /** Upper bounds of the buckets, in seconds. */
+    static final double[] BOUNDS_SECONDS = {
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+    };
 
-  final String name;
-  final String help;
-  private final LongAdder[] buckets = new LongAdder[BOUNDS_SECONDS.length + 1];
-  private final LongAdder sumNanos = new LongAdder();
+    final String name;
+    final String help;
+    private final LongAdder[] buckets = new LongAdder[BOUNDS_SECONDS.length + 1];
+    private final LongAdder sumNanos = new LongAdder();
 
-  Histogram(String name, String help) {
-    this.name = name;
-    this.help = help;
-    for (int i = 0; i < buckets.length; i++) {
-      buckets[i] = new LongAdder();
+    Histogram(String name, String help) {
+        this.name = name;
+        this.help = help;
+        for (int i = 0; i < buckets.length; i++) {
+            buckets[i] = new LongAdder();
+        }
     }
-  }
 
-  public void recordNanos(long nanos) {
-    double s = nanos / 1e9;
-    int i = 0;
-    while (i < BOUNDS_SECONDS.length && s > BOUNDS_SECONDS[i]) {
-      i++;
+    public void recordNanos(long nanos) {
+        double s = nanos / 1e9;
+        int i = 0;
+        while (i < BOUNDS_SECONDS.length && s > BOUNDS_SECONDS[i]) {
+            i++;
+        }
+        buckets[i].increment();
+        sumNanos.add(nanos);
     }
-    buckets[i].increment();
-    sumNanos.add(nanos);
-  }
 
-  void render(StringBuilder out) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" histogram\n");
-    long cumulative = 0;
-    for (int i = 0; i < BOUNDS_SECONDS.length; i++) {
-      cumulative += buckets[i].sum();
-      out.append(name).append("_bucket{le=\"").append(BOUNDS_SECONDS[i]).append("\"} ").append(cumulative).append('\n');
+    void render(StringBuilder out) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(" histogram\n");
+        long cumulative = 0;
+        for (int i = 0; i < BOUNDS_SECONDS.length; i++) {
+            cumulative += buckets[i].sum();
+            out.append(name)
+                    .append("_bucket{le=\"")
+                    .append(BOUNDS_SECONDS[i])
+                    .append("\"} ")
+                    .append(cumulative)
+                    .append('\n');
+        }
+        cumulative += buckets[BOUNDS_SECONDS.length].sum();
+        out.append(name).append("_bucket{le=\"+Inf\"} ").append(cumulative).append('\n');
+        out.append(name).append("_sum ").append(sumNanos.sum() / 1e9).append('\n');
+        out.append(name).append("_count ").append(cumulative).append('\n');
     }
-    cumulative += buckets[BOUNDS_SECONDS.length].sum();
-    out.append(name).append("_bucket{le=\"+Inf\"} ").append(cumulative).append('\n');
-    out.append(name).append("_sum ").append(sumNanos.sum() / 1e9).append('\n');
-    out.append(name).append("_count ").append(cumulative).append('\n');
-  }
 }

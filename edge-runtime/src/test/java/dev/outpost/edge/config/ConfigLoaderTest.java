@@ -14,86 +14,92 @@ import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 class ConfigLoaderTest {
-  @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-  private OutpostConfig load(String yaml) throws IOException {
-    Path f = dir.resolve("outpost.yaml");
-    Files.writeString(f, yaml);
-    return ConfigLoader.load(f);
-  }
-
-  private ConfigException bad(String yaml) {
-    return assertThrows(ConfigException.class, () -> load(yaml));
-  }
-
-  @Test
-  void defaultsAreOfflineOnLoopbackWithDataInDotData() {
-    OutpostConfig c = ConfigLoader.defaults();
-    assertEquals("127.0.0.1", c.httpHost());
-    assertEquals(7070, c.httpPort());
-    assertEquals(Path.of("data"), c.dataDir());
-    assertEquals(Durability.OS, c.logDurability());
-    assertEquals(1024 * 1024, c.httpBodyBytesMax());
-  }
-
-  @Test
-  void readsValuesWithUnits() throws IOException {
-    OutpostConfig c = load("http:\n  port: 9000\n  body_bytes_max: 2MiB\nlog:\n  durability: fsync\ningest:\n  event_bytes_max: 512KiB\n");
-    assertEquals(9000, c.httpPort());
-    assertEquals(2L * 1024 * 1024, c.httpBodyBytesMax());
-    assertEquals(Durability.FSYNC, c.logDurability());
-    assertEquals(512L * 1024, c.ingestEventBytesMax());
-  }
-
-  @Test
-  void unknownKeyNamesTheKeyAndTheAllowedOnes() {
-    ConfigException e = bad("http:\n  prot: 9000\n");
-    assertEquals("http.prot", e.key());
-    assertTrue(e.getMessage().contains("unknown key 'http.prot'"), e.getMessage());
-    assertTrue(e.getMessage().contains("host, port, body_bytes_max, api_token"), e.getMessage());
-    ConfigException top = bad("htp:\n  port: 1\n");
-    assertTrue(top.getMessage().contains("allowed top-level keys: node, data, http, log, ingest, query"), top.getMessage());
-  }
-
-  @Test
-  void badValuesNameTheKeyAndWhatIsAllowed() {
-    ConfigException e = bad("log:\n  durability: sometimes\n");
-    assertEquals("log.durability", e.key());
-    assertTrue(e.getMessage().contains("allowed values: os, fsync"), e.getMessage());
-    assertTrue(bad("http:\n  port: 70000\n").getMessage().contains("allowed: 0 to 65535"));
-    assertTrue(bad("http:\n  port: seven\n").getMessage().contains("'http.port'"));
-    assertTrue(bad("http:\n  body_bytes_max: lots\n").getMessage().contains("expected a size like"));
-    assertTrue(bad("log:\n  roll_cycle: WEEKLY\n").getMessage().contains("FAST_HOURLY"));
-    assertTrue(bad("http: 5\n").getMessage().contains("'http' must be a mapping"));
-    assertTrue(bad("- a\n- b\n").getMessage().contains("must be a YAML mapping"));
-    assertTrue(bad("http:\n  port: 1\n  port: 2\n").getMessage().contains("not valid YAML"));
-  }
-
-  @Test
-  void relationshipsBetweenLimitsAreChecked() {
-    ConfigException e = bad("http:\n  body_bytes_max: 64KiB\ningest:\n  event_bytes_max: 128KiB\n");
-    assertEquals("ingest.event_bytes_max", e.key());
-    assertTrue(e.getMessage().contains("http.body_bytes_max"));
-    assertEquals("query.limit_default", bad("query:\n  limit_default: 50\n  limit_max: 10\n").key());
-  }
-
-  @Test
-  void missingFileIsAClearError() {
-    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("nope.yaml")));
-    assertTrue(e.getMessage().contains("does not exist"));
-  }
-
-  /** The shipped example documents every key with its default: the docs cannot drift. */
-  @Test
-  void exampleConfigHasEveryKeyWithItsDefault() throws IOException {
-    Path example = Path.of("..", "docs", "outpost.example.yaml");
-    Map<?, ?> root = new Yaml().load(Files.readString(example));
-    OutpostConfig fromExample = ConfigLoader.load(example);
-    for (ConfigKey k : OutpostConfig.KEYS) {
-      Object section = root.get(k.section());
-      assertTrue(section instanceof Map<?, ?> m && m.containsKey(k.leaf()), "example lacks " + k.path());
+    private OutpostConfig load(String yaml) throws IOException {
+        Path f = dir.resolve("outpost.yaml");
+        Files.writeString(f, yaml);
+        return ConfigLoader.load(f);
     }
-    OutpostConfig defaults = ConfigLoader.defaults();
-    assertEquals(defaults, fromExample, "the example's values must be the defaults");
-  }
+
+    private ConfigException bad(String yaml) {
+        return assertThrows(ConfigException.class, () -> load(yaml));
+    }
+
+    @Test
+    void defaultsAreOfflineOnLoopbackWithDataInDotData() {
+        OutpostConfig c = ConfigLoader.defaults();
+        assertEquals("127.0.0.1", c.httpHost());
+        assertEquals(7070, c.httpPort());
+        assertEquals(Path.of("data"), c.dataDir());
+        assertEquals(Durability.OS, c.logDurability());
+        assertEquals(1024 * 1024, c.httpBodyBytesMax());
+    }
+
+    @Test
+    void readsValuesWithUnits() throws IOException {
+        OutpostConfig c = load(
+                "http:\n  port: 9000\n  body_bytes_max: 2MiB\nlog:\n  durability: fsync\ningest:\n  event_bytes_max: 512KiB\n");
+        assertEquals(9000, c.httpPort());
+        assertEquals(2L * 1024 * 1024, c.httpBodyBytesMax());
+        assertEquals(Durability.FSYNC, c.logDurability());
+        assertEquals(512L * 1024, c.ingestEventBytesMax());
+    }
+
+    @Test
+    void unknownKeyNamesTheKeyAndTheAllowedOnes() {
+        ConfigException e = bad("http:\n  prot: 9000\n");
+        assertEquals("http.prot", e.key());
+        assertTrue(e.getMessage().contains("unknown key 'http.prot'"), e.getMessage());
+        assertTrue(e.getMessage().contains("host, port, body_bytes_max, api_token"), e.getMessage());
+        ConfigException top = bad("htp:\n  port: 1\n");
+        assertTrue(
+                top.getMessage().contains("allowed top-level keys: node, data, http, log, ingest, query"),
+                top.getMessage());
+    }
+
+    @Test
+    void badValuesNameTheKeyAndWhatIsAllowed() {
+        ConfigException e = bad("log:\n  durability: sometimes\n");
+        assertEquals("log.durability", e.key());
+        assertTrue(e.getMessage().contains("allowed values: os, fsync"), e.getMessage());
+        assertTrue(bad("http:\n  port: 70000\n").getMessage().contains("allowed: 0 to 65535"));
+        assertTrue(bad("http:\n  port: seven\n").getMessage().contains("'http.port'"));
+        assertTrue(bad("http:\n  body_bytes_max: lots\n").getMessage().contains("expected a size like"));
+        assertTrue(bad("log:\n  roll_cycle: WEEKLY\n").getMessage().contains("FAST_HOURLY"));
+        assertTrue(bad("http: 5\n").getMessage().contains("'http' must be a mapping"));
+        assertTrue(bad("- a\n- b\n").getMessage().contains("must be a YAML mapping"));
+        assertTrue(bad("http:\n  port: 1\n  port: 2\n").getMessage().contains("not valid YAML"));
+    }
+
+    @Test
+    void relationshipsBetweenLimitsAreChecked() {
+        ConfigException e = bad("http:\n  body_bytes_max: 64KiB\ningest:\n  event_bytes_max: 128KiB\n");
+        assertEquals("ingest.event_bytes_max", e.key());
+        assertTrue(e.getMessage().contains("http.body_bytes_max"));
+        assertEquals(
+                "query.limit_default",
+                bad("query:\n  limit_default: 50\n  limit_max: 10\n").key());
+    }
+
+    @Test
+    void missingFileIsAClearError() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("nope.yaml")));
+        assertTrue(e.getMessage().contains("does not exist"));
+    }
+
+    /** The shipped example documents every key with its default: the docs cannot drift. */
+    @Test
+    void exampleConfigHasEveryKeyWithItsDefault() throws IOException {
+        Path example = Path.of("..", "docs", "outpost.example.yaml");
+        Map<?, ?> root = new Yaml().load(Files.readString(example));
+        OutpostConfig fromExample = ConfigLoader.load(example);
+        for (ConfigKey k : OutpostConfig.KEYS) {
+            Object section = root.get(k.section());
+            assertTrue(section instanceof Map<?, ?> m && m.containsKey(k.leaf()), "example lacks " + k.path());
+        }
+        OutpostConfig defaults = ConfigLoader.defaults();
+        assertEquals(defaults, fromExample, "the example's values must be the defaults");
+    }
 }

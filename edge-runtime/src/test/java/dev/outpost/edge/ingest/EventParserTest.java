@@ -10,68 +10,90 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EventParserTest {
-  private final EventParser parser = new EventParser(5, 1024);
+    private final EventParser parser = new EventParser(5, 1024);
 
-  private static byte[] b(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
 
-  private ProblemException single(String json) {
-    return assertThrows(ProblemException.class, () -> parser.parseSingle(b(json)));
-  }
+    private ProblemException single(String json) {
+        return assertThrows(ProblemException.class, () -> parser.parseSingle(b(json)));
+    }
 
-  @Test
-  void acceptsTheEventModel() {
-    List<ParsedEvent> e = parser.parseSingle(b(
-        "  {\"stream\":\"traffic\",\"key\":\"k\",\"ts\":\"2026-11-23T04:48:17Z\",\"priority\":\"high\",\"id\":\"e1\",\"data\":{\"x\":[1,{\"y\":2}]}}\n"));
-    assertEquals("traffic", e.getFirst().stream());
-    assertEquals("e1", e.getFirst().id());
-    assertTrue(new String(e.getFirst().json(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
-    assertNull(parser.parseSingle(b("{\"stream\":\"s\",\"ts\":1795410041516,\"data\":{}}")).getFirst().id());
-  }
+    @Test
+    void acceptsTheEventModel() {
+        List<ParsedEvent> e = parser.parseSingle(
+                b(
+                        "  {\"stream\":\"traffic\",\"key\":\"k\",\"ts\":\"2026-11-23T04:48:17Z\",\"priority\":\"high\",\"id\":\"e1\",\"data\":{\"x\":[1,{\"y\":2}]}}\n"));
+        assertEquals("traffic", e.getFirst().stream());
+        assertEquals("e1", e.getFirst().id());
+        assertTrue(new String(e.getFirst().json(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
+        assertNull(parser.parseSingle(b("{\"stream\":\"s\",\"ts\":1795410041516,\"data\":{}}"))
+                .getFirst()
+                .id());
+    }
 
-  @Test
-  void multiLineEventIsStoredCompact() {
-    String json = new String(parser.parseSingle(b("{\n  \"stream\": \"s\",\n  \"data\": {\"a\": \"x y\"}\n}")).getFirst().json(),
-        StandardCharsets.UTF_8);
-    assertEquals("{\"stream\":\"s\",\"data\":{\"a\":\"x y\"}}", json);
-  }
+    @Test
+    void multiLineEventIsStoredCompact() {
+        String json = new String(
+                parser.parseSingle(b("{\n  \"stream\": \"s\",\n  \"data\": {\"a\": \"x y\"}\n}"))
+                        .getFirst()
+                        .json(),
+                StandardCharsets.UTF_8);
+        assertEquals("{\"stream\":\"s\",\"data\":{\"a\":\"x y\"}}", json);
+    }
 
-  @Test
-  void rejectsWhatTheModelDoesNotAllowNamingTheField() {
-    assertEquals("stream", single("{\"data\":{}}").field());
-    assertEquals("data", single("{\"stream\":\"s\"}").field());
-    assertEquals("data", single("{\"stream\":\"s\",\"data\":[1]}").field());
-    assertEquals("extra", single("{\"stream\":\"s\",\"data\":{},\"extra\":1}").field());
-    assertEquals("stream", single("{\"stream\":\"bad name!\",\"data\":{}}").field());
-    assertEquals("stream", single("{\"stream\":5,\"data\":{}}").field());
-    assertEquals("priority", single("{\"stream\":\"s\",\"priority\":\"urgent\",\"data\":{}}").field());
-    assertEquals("ts", single("{\"stream\":\"s\",\"ts\":\"yesterday\",\"data\":{}}").field());
-    assertEquals("ts", single("{\"stream\":\"s\",\"ts\":true,\"data\":{}}").field());
-    assertEquals("id", single("{\"stream\":\"s\",\"id\":\"\",\"data\":{}}").field());
-    assertEquals("stream", single("{\"stream\":\"s\",\"stream\":\"t\",\"data\":{}}").field());
-    assertEquals(400, single("[1,2]").status());
-    assertEquals(400, single("{\"stream\":\"s\",\"data\":{}").status());
-    assertEquals(400, single("{\"stream\":\"s\",\"data\":{}} {}").status());
-    assertEquals(400, single("   ").status());
-    assertEquals(413, single("{\"stream\":\"s\",\"data\":{\"a\":\"" + "x".repeat(2000) + "\"}}").status());
-    StringBuilder deep = new StringBuilder("{\"stream\":\"s\",\"data\":");
-    deep.append("{\"a\":".repeat(100)).append("1").append("}".repeat(100)).append("}");
-    assertEquals(400, single(deep.toString()).status());
-  }
+    @Test
+    void rejectsWhatTheModelDoesNotAllowNamingTheField() {
+        assertEquals("stream", single("{\"data\":{}}").field());
+        assertEquals("data", single("{\"stream\":\"s\"}").field());
+        assertEquals("data", single("{\"stream\":\"s\",\"data\":[1]}").field());
+        assertEquals(
+                "extra", single("{\"stream\":\"s\",\"data\":{},\"extra\":1}").field());
+        assertEquals("stream", single("{\"stream\":\"bad name!\",\"data\":{}}").field());
+        assertEquals("stream", single("{\"stream\":5,\"data\":{}}").field());
+        assertEquals(
+                "priority",
+                single("{\"stream\":\"s\",\"priority\":\"urgent\",\"data\":{}}").field());
+        assertEquals(
+                "ts",
+                single("{\"stream\":\"s\",\"ts\":\"yesterday\",\"data\":{}}").field());
+        assertEquals("ts", single("{\"stream\":\"s\",\"ts\":true,\"data\":{}}").field());
+        assertEquals("id", single("{\"stream\":\"s\",\"id\":\"\",\"data\":{}}").field());
+        assertEquals(
+                "stream",
+                single("{\"stream\":\"s\",\"stream\":\"t\",\"data\":{}}").field());
+        assertEquals(400, single("[1,2]").status());
+        assertEquals(400, single("{\"stream\":\"s\",\"data\":{}").status());
+        assertEquals(400, single("{\"stream\":\"s\",\"data\":{}} {}").status());
+        assertEquals(400, single("   ").status());
+        assertEquals(
+                413,
+                single("{\"stream\":\"s\",\"data\":{\"a\":\"" + "x".repeat(2000) + "\"}}")
+                        .status());
+        StringBuilder deep = new StringBuilder("{\"stream\":\"s\",\"data\":");
+        deep.append("{\"a\":".repeat(100)).append("1").append("}".repeat(100)).append("}");
+        assertEquals(400, single(deep.toString()).status());
+    }
 
-  @Test
-  void batchNamesTheBadLineAndSkipsBlankLines() {
-    List<ParsedEvent> ok = parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\r\n\n{\"stream\":\"b\",\"data\":{}}"));
-    assertEquals(2, ok.size());
-    ProblemException e = assertThrows(ProblemException.class,
-        () -> parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\n{\"stream\":\"b\",\"data\":{}}\n{\"stream\":\"c\"}\n")));
-    assertEquals(3, e.line());
-    assertEquals("data", e.field());
-    assertTrue(e.getMessage().startsWith("line 3: "), e.getMessage());
-    ProblemException tooMany = assertThrows(ProblemException.class,
-        () -> parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\n".repeat(6))));
-    assertEquals(413, tooMany.status());
-    assertEquals(400, assertThrows(ProblemException.class, () -> parser.parseBatch(b("\n\n"))).status());
-  }
+    @Test
+    void batchNamesTheBadLineAndSkipsBlankLines() {
+        List<ParsedEvent> ok =
+                parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\r\n\n{\"stream\":\"b\",\"data\":{}}"));
+        assertEquals(2, ok.size());
+        ProblemException e = assertThrows(
+                ProblemException.class,
+                () -> parser.parseBatch(
+                        b("{\"stream\":\"a\",\"data\":{}}\n{\"stream\":\"b\",\"data\":{}}\n{\"stream\":\"c\"}\n")));
+        assertEquals(3, e.line());
+        assertEquals("data", e.field());
+        assertTrue(e.getMessage().startsWith("line 3: "), e.getMessage());
+        ProblemException tooMany = assertThrows(
+                ProblemException.class, () -> parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\n".repeat(6))));
+        assertEquals(413, tooMany.status());
+        assertEquals(
+                400,
+                assertThrows(ProblemException.class, () -> parser.parseBatch(b("\n\n")))
+                        .status());
+    }
 }
