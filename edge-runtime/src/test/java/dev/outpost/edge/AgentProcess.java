@@ -110,6 +110,19 @@ final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** Runs a command to its end (bounded: 60 s); returns stdout and stderr merged, exit code in exit[0]. */
+    static String runToEnd(ProcessBuilder pb, int[] exit) throws IOException, InterruptedException {
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("command did not end within 60 s: " + pb.command() + "\n" + out);
+        }
+        exit[0] = p.exitValue();
+        return out;
+    }
+
     /** SIGKILL: Process.destroyForcibly sends SIGKILL on Linux. */
     void kill() throws InterruptedException {
         process.destroyForcibly();

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +20,7 @@ class CliTest {
     Path dir;
 
     private static String run(ProcessBuilder pb, int[] exit) throws Exception {
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        exit[0] = p.exitValue();
-        return out;
+        return AgentProcess.runToEnd(pb, exit);
     }
 
     @Test

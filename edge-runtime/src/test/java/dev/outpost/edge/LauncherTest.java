@@ -3,10 +3,8 @@ package dev.outpost.edge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,11 +25,7 @@ class LauncherTest {
         } else {
             pb.environment().put("JAVA_HOME", javaHome);
         }
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        exit[0] = p.exitValue();
-        return out;
+        return AgentProcess.runToEnd(pb, exit);
     }
 
     @Test
