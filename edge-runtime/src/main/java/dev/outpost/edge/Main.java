@@ -29,7 +29,7 @@ public final class Main {
         loadgen [options]     drive POST /v1/events over loopback and print events/s and latency
         help                  this text
 
-      docs: README.md, docs/CONFIG.md, docs/API.md; example config: docs/outpost.example.yaml
+      docs: README.md, docs/API.md, docs/STORAGE.md; every config key: docs/outpost.example.yaml
       """;
 
     private Main() {}
