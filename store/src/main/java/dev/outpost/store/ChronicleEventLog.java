@@ -9,7 +9,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -559,10 +558,5 @@ public final class ChronicleEventLog implements EventLog {
         public void close() {
             tailer.close();
         }
-    }
-
-    /** Test hook: the cycle files written so far. */
-    List<Path> cycleFilesForTest() {
-        return new ArrayList<>(cycleFiles.values());
     }
 }

@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
+import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestResult;
 import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.ingest.ProblemException;
@@ -135,7 +136,7 @@ public class EventsController {
         long seq;
         String streamFilter = stream;
         long toHlc = toTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(toTime, "to_time"));
-        if (stream != null && !validStream(stream)) {
+        if (stream != null && !EventParser.validName(stream)) {
             return Problems.response(
                     400, "Invalid query", "stream must be 1-128 characters of A-Z a-z 0-9 . _ -", 0, "stream");
         }
@@ -183,10 +184,6 @@ public class EventsController {
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
                 .header("X-Outpost-Last-Seq", Long.toString(agent.log().lastSeq()))
                 .header("Cache-Control", "no-store");
-    }
-
-    private static boolean validStream(String s) {
-        return s.matches("[A-Za-z0-9._-]{1,128}");
     }
 
     private static long parseLong(String v, String field) {

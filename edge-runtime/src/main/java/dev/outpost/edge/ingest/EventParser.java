@@ -233,7 +233,8 @@ public final class EventParser {
         return s;
     }
 
-    static boolean validName(String s) {
+    /** True if {@code s} is a valid stream name: 1-128 of A-Z a-z 0-9 . _ - */
+    public static boolean validName(String s) {
         if (s.isEmpty() || s.length() > STREAM_CHARS_MAX) {
             return false;
         }
