@@ -1,5 +1,6 @@
 package dev.outpost.edge;
 
+import dev.outpost.compress.NativeCodecs;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.Ingestor;
@@ -22,6 +23,7 @@ public final class Agent implements AutoCloseable {
     private final EventParser parser;
     private final Ingestor ingestor;
     private final Metrics metrics = new Metrics();
+    private final NativeCodecs.Status natives;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
@@ -44,13 +46,18 @@ public final class Agent implements AutoCloseable {
 
     public Agent(OutpostConfig config) {
         this.config = config;
-        LogOptions lo = LogOptions.defaults(config.dataDir());
-        lo = new LogOptions(
-                lo.directory(),
-                lo.quarantineDirectory(),
+        this.natives = NativeCodecs.load(
+                config.compressNativeDir(),
+                config.compressNativeMissing().equals("refuse")
+                        ? NativeCodecs.Mode.REFUSE
+                        : NativeCodecs.Mode.FALLBACK);
+        LogOptions lo = new LogOptions(
+                config.dataDir().resolve("log"),
+                config.dataDir().resolve("quarantine"),
                 config.logDurability(),
                 config.logRollCycle(),
-                config.logFsyncDelayMicros());
+                config.logFsyncDelayMicros(),
+                config.logCompression().equals("auto"));
         this.log = ChronicleEventLog.open(lo, HybridClock.system());
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
@@ -68,6 +75,16 @@ public final class Agent implements AutoCloseable {
         metrics.counterFn(
                 "outpost_log_appended_bytes_total", "Bytes appended to the event log.", lc.appendedBytes::sum);
         metrics.counterFn(
+                "outpost_log_uncompressed_bytes_total",
+                "Bytes the appended groups would take uncompressed (ratio = this / appended bytes).",
+                lc.uncompressedBytes::sum);
+        metrics.gauge(
+                "outpost_native_zstd_loaded", "1 if zstd's native library is loaded.", () -> natives.zstd() ? 1 : 0);
+        metrics.gauge(
+                "outpost_native_lz4_loaded",
+                "1 if LZ4 runs natively (0: pure Java).",
+                () -> natives.lz4Native() ? 1 : 0);
+        metrics.counterFn(
                 "outpost_log_fsyncs_total", "fsync calls by group commit (durability fsync).", lc.fsyncs::sum);
         metrics.counterFn(
                 "outpost_log_corrupt_skipped_total", "Corrupt records skipped by readers.", lc.corruptSkipped::sum);
@@ -82,6 +99,11 @@ public final class Agent implements AutoCloseable {
                 "POST /v1/events latency until acknowledged (including fsync when configured).");
         queryLatency = metrics.histogram(
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
+    }
+
+    /** What the native codec libraries did at startup. */
+    public NativeCodecs.Status natives() {
+        return natives;
     }
 
     public OutpostConfig config() {

@@ -78,7 +78,8 @@ public final class Main {
         RunningAgent running;
         try {
             running = start(config);
-        } catch (StoreException e) {
+        } catch (StoreException | IllegalStateException e) {
+            // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
             System.err.println("outpost: cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
         }
@@ -102,6 +103,11 @@ public final class Main {
     public static RunningAgent start(OutpostConfig config) {
         Logger log = LoggerFactory.getLogger(Main.class);
         Agent agent = new Agent(config);
+        if (agent.natives().zstd() && agent.natives().lz4Native()) {
+            log.info("{}", agent.natives().message());
+        } else {
+            log.warn("{}", agent.natives().message());
+        }
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.application.name", "outpost");
         props.put("micronaut.server.host", config.httpHost());

@@ -104,6 +104,44 @@ class CliTest {
         assertTrue(Files.readString(dir.resolve("stderr.txt")).contains("outpost: stopped cleanly"));
     }
 
+    /** A native directory where nothing can be unpacked (like a noexec mount). */
+    @Test
+    void unusableNativeDirectoryRefusesOrFallsBackSayingSo() throws Exception {
+        Path notADir = dir.resolve("not-a-dir");
+        Files.writeString(notADir, "x");
+        Path cfg = dir.resolve("native.yaml");
+        Files.writeString(
+                cfg,
+                "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\ncompress:\n  native_dir: " + notADir
+                        + "\n  native_missing: refuse\n");
+        int[] exit = new int[1];
+        String out = run(AgentProcess.command(cfg, dir), exit);
+        assertEquals(Main.EXIT_START_FAILED, exit[0], out);
+        assertTrue(out.contains("cannot start") && out.contains("zstd NOT loaded"), out);
+        Files.writeString(cfg, Files.readString(cfg).replace("refuse", "fallback"));
+        try (AgentProcess agent = AgentProcess.start(cfg, dir)) {
+            HttpResponse<String> r = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port + "/v1/events"))
+                                    .header("Content-Type", "application/x-ndjson")
+                                    .POST(HttpRequest.BodyPublishers.ofString(
+                                            ("{\"stream\":\"s\",\"data\":{\"pad\":\"" + "y".repeat(300) + "\"}}\n")
+                                                    .repeat(5)))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), "ingest works on pure-Java LZ4");
+            String metrics = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port + "/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            assertTrue(metrics.contains("outpost_native_zstd_loaded 0"), metrics);
+            assertTrue(metrics.contains("outpost_native_lz4_loaded 0"), metrics);
+            assertTrue(agent.log().contains("WARN") && agent.log().contains("lz4 in pure Java"), agent.log());
+        }
+    }
+
     @Test
     void unknownCommandAndOptionAreUsageErrors() throws Exception {
         assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"fly"}));

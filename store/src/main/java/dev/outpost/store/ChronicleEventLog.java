@@ -1,5 +1,11 @@
 package dev.outpost.store;
 
+import dev.outpost.compress.Choice;
+import dev.outpost.compress.Codec;
+import dev.outpost.compress.CodecPolicy;
+import dev.outpost.compress.FrameCodec;
+import dev.outpost.compress.Pressure;
+import dev.outpost.compress.Purpose;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +88,8 @@ public final class ChronicleEventLog implements EventLog {
     private final HybridClock clock;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
+    private final GrowableBuffer zbuf = new GrowableBuffer(64 * 1024);
+    private volatile Pressure pressure = Pressure.NONE;
     private final LogCounters counters = new LogCounters();
     private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
     private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
@@ -168,10 +176,26 @@ public final class ChronicleEventLog implements EventLog {
                 }
                 RecordCodec.encode(d, seq++, hlc, buf);
             }
-            RecordCodec.writeGroupHeader(buf.array(), drafts.size(), first, firstHlc);
+            byte[] out = buf.array();
+            int outLen = buf.position();
+            byte magic = RecordCodec.GROUP_MAGIC;
+            int h0 = RecordCodec.GROUP_HEADER_BYTES;
+            int bodyLen = outLen - h0;
+            Choice choice =
+                    options.compress() ? CodecPolicy.choose(bodyLen, Purpose.HOT_LOG, pressure, false) : Choice.NONE;
+            if (choice.codec() != Codec.NONE) {
+                zbuf.reset(h0 + FrameCodec.frameBytesMax(bodyLen));
+                int n = GroupInflater.FRAMES.encode(out, h0, bodyLen, choice, null, zbuf.array(), h0);
+                if (n < bodyLen) { // else the frame stored it raw: the plain group is smaller
+                    out = zbuf.array();
+                    outLen = h0 + n;
+                    magic = RecordCodec.GROUP_MAGIC_COMPRESSED;
+                }
+            }
+            RecordCodec.writeGroupHeader(out, magic, drafts.size(), first, firstHlc);
             int cycle;
             try (DocumentContext dc = appender.writingDocument()) {
-                dc.wire().bytes().write(buf.array(), 0, buf.position());
+                dc.wire().bytes().write(out, 0, outLen);
             } catch (RuntimeException e) {
                 throw new StoreException(
                         "append",
@@ -182,7 +206,8 @@ public final class ChronicleEventLog implements EventLog {
             cycle = appender.cycle();
             lastSeq = seq - 1;
             counters.appended.add(drafts.size());
-            counters.appendedBytes.add(buf.position());
+            counters.appendedBytes.add(outLen);
+            counters.uncompressedBytes.add(buf.position());
             CompletableFuture<Void> durable =
                     groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
@@ -369,6 +394,7 @@ public final class ChronicleEventLog implements EventLog {
             t.direction(TailerDirection.BACKWARD).toEnd();
             byte[] group = new byte[64 * 1024];
             RecordView v = new RecordView();
+            GroupInflater inflater = new GroupInflater();
             while (true) {
                 long idx;
                 int len;
@@ -387,7 +413,7 @@ public final class ChronicleEventLog implements EventLog {
                 if (quarantinedGroups.contains(idx)) {
                     continue;
                 }
-                long[] tail = verifyGroup(group, len, v);
+                long[] tail = verifyGroup(group, len, v, inflater);
                 if (tail != null) {
                     recoveredSeq = tail[0];
                     recoveredHlc = tail[1];
@@ -406,10 +432,12 @@ public final class ChronicleEventLog implements EventLog {
     }
 
     /** {last seq, last hlc} if every record of the group is valid, else null. */
-    private static long[] verifyGroup(byte[] g, int len, RecordView v) {
-        if (!RecordCodec.validGroupHeader(g, len)) {
+    private static long[] verifyGroup(byte[] stored, int storedLen, RecordView v, GroupInflater inflater) {
+        if (!inflater.inflate(stored, storedLen)) {
             return null;
         }
+        byte[] g = inflater.bytes;
+        int len = inflater.length;
         int count = RecordCodec.getInt(g, 2);
         int pos = RecordCodec.GROUP_HEADER_BYTES;
         for (int i = 0; i < count; i++) {
@@ -464,6 +492,11 @@ public final class ChronicleEventLog implements EventLog {
         }
     }
 
+    /** The governor's pressure hint for choosing the hot-log codec. */
+    public void pressure(Pressure p) {
+        this.pressure = p;
+    }
+
     /** Number of groups quarantined so far (in this and earlier runs). */
     public int quarantinedGroupCount() {
         return quarantinedGroups.size();
@@ -492,7 +525,10 @@ public final class ChronicleEventLog implements EventLog {
     private final class Cursor implements EventCursor {
         final ExcerptTailer tailer;
         private final long fromSeq;
-        private byte[] group = new byte[64 * 1024];
+        private final GroupInflater inflater = new GroupInflater();
+        private byte[] stored = new byte[64 * 1024];
+        private int storedLen;
+        private byte[] group;
         private int groupLen;
         private int pos;
         private int remaining;
@@ -539,16 +575,18 @@ public final class ChronicleEventLog implements EventLog {
                     }
                     Bytes<?> b = dc.wire().bytes();
                     int len = (int) b.readRemaining();
-                    if (group.length < len) {
-                        group = new byte[Math.max(len, group.length * 2)];
+                    if (stored.length < len) {
+                        stored = new byte[Math.max(len, stored.length * 2)];
                     }
-                    b.read(group, 0, len);
-                    groupLen = len;
+                    b.read(stored, 0, len);
+                    storedLen = len;
                 }
-                if (!RecordCodec.validGroupHeader(group, groupLen)) {
+                if (!inflater.inflate(stored, storedLen)) {
                     counters.corruptSkipped.increment();
                     continue;
                 }
+                group = inflater.bytes;
+                groupLen = inflater.length;
                 remaining = RecordCodec.getInt(group, 2);
                 pos = RecordCodec.GROUP_HEADER_BYTES;
             }

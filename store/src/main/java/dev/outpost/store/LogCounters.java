@@ -8,6 +8,8 @@ public final class LogCounters {
     public final LongAdder appended = new LongAdder();
     /** Payload-plus-header bytes appended. */
     public final LongAdder appendedBytes = new LongAdder();
+    /** Bytes the appended groups would have taken uncompressed. */
+    public final LongAdder uncompressedBytes = new LongAdder();
     /** fsync calls made by group commit. */
     public final LongAdder fsyncs = new LongAdder();
     /** Corrupt records skipped while reading. */

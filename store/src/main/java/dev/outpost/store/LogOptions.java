@@ -10,20 +10,34 @@ import java.nio.file.Path;
  * @param durability when an append counts as acknowledged
  * @param rollCycle the Chronicle roll cycle name (e.g. {@code FAST_HOURLY})
  * @param fsyncDelayMicros how long group commit waits for more appends before it fsyncs
+ * @param compress true to compress groups where the codec policy says it pays (hot-log purpose)
  */
 public record LogOptions(
-        Path directory, Path quarantineDirectory, Durability durability, String rollCycle, long fsyncDelayMicros) {
+        Path directory,
+        Path quarantineDirectory,
+        Durability durability,
+        String rollCycle,
+        long fsyncDelayMicros,
+        boolean compress) {
 
-    /** Defaults for {@code dataDir}: {@code dataDir/log}, {@code dataDir/quarantine}, durability os. */
+    /**
+     * Defaults for {@code dataDir}: {@code dataDir/log}, {@code dataDir/quarantine}, durability os,
+     * compression on.
+     */
     public static LogOptions defaults(Path dataDir) {
-        return new LogOptions(dataDir.resolve("log"), dataDir.resolve("quarantine"), Durability.OS, "FAST_HOURLY", 0);
+        return new LogOptions(
+                dataDir.resolve("log"), dataDir.resolve("quarantine"), Durability.OS, "FAST_HOURLY", 0, true);
     }
 
     public LogOptions withDurability(Durability d) {
-        return new LogOptions(directory, quarantineDirectory, d, rollCycle, fsyncDelayMicros);
+        return new LogOptions(directory, quarantineDirectory, d, rollCycle, fsyncDelayMicros, compress);
     }
 
     public LogOptions withRollCycle(String r) {
-        return new LogOptions(directory, quarantineDirectory, durability, r, fsyncDelayMicros);
+        return new LogOptions(directory, quarantineDirectory, durability, r, fsyncDelayMicros, compress);
+    }
+
+    public LogOptions withCompress(boolean c) {
+        return new LogOptions(directory, quarantineDirectory, durability, rollCycle, fsyncDelayMicros, c);
     }
 }

@@ -42,6 +42,11 @@ import java.util.zip.CRC32C;
  * </pre>
  *
  * The header lets a seek binary-search groups by sequence or time reading 26 bytes per probe.
+ *
+ * <p>A compressed group has magic 0x5A ('Z') and the same header; after it comes one frame of the
+ * compress module ({@code FrameCodec}) whose content is the records region of a 'G' group. The log
+ * writes 'Z' when the codec policy chooses a codec for the hot log and the frame is smaller than
+ * the records; readers accept both, so data written before compression stays readable.
  */
 final class RecordCodec {
     /** First byte of every record. */
@@ -55,6 +60,9 @@ final class RecordCodec {
 
     /** First byte of every group. */
     static final byte GROUP_MAGIC = 0x47;
+
+    /** First byte of a compressed group. */
+    static final byte GROUP_MAGIC_COMPRESSED = 0x5A;
 
     /** Bytes of a group header. */
     static final int GROUP_HEADER_BYTES = 26;
@@ -102,8 +110,9 @@ final class RecordCodec {
     }
 
     /** Writes a group header at offset 0 of {@code buf} (reserved by the caller). */
-    static void writeGroupHeader(byte[] b, int count, long firstSeq, long firstHlc) {
-        b[0] = GROUP_MAGIC;
+    static void writeGroupHeader(byte[] b, byte magic, int count, long firstSeq, long firstHlc) {
+        assert magic == GROUP_MAGIC || magic == GROUP_MAGIC_COMPRESSED;
+        b[0] = magic;
         b[1] = VERSION;
         putInt(b, 2, count);
         putLong(b, 6, firstSeq);
@@ -115,7 +124,7 @@ final class RecordCodec {
 
     /** True if the first 26 bytes of {@code b} are a valid group header. */
     static boolean validGroupHeader(byte[] b, int len) {
-        if (len < GROUP_HEADER_BYTES || b[0] != GROUP_MAGIC || b[1] != VERSION) {
+        if (len < GROUP_HEADER_BYTES || (b[0] != GROUP_MAGIC && b[0] != GROUP_MAGIC_COMPRESSED) || b[1] != VERSION) {
             return false;
         }
         CRC32C crc = new CRC32C();

@@ -144,12 +144,14 @@ class ChronicleEventLogTest {
 
     @Test
     void corruptTailGroupIsQuarantinedAndNeverBlocksOpen() throws IOException {
-        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
             log.append(List.of(draft("s", "{\"v\":\"first\"}")));
             log.append(List.of(draft("s", "{\"v\":\"MARKER-LAST\"}"), draft("s", "{\"v\":\"x\"}")));
         }
         flipByteAfter(dir.resolve("log"), "MARKER-LAST");
-        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
             assertEquals(1, log.lastSeq(), "the corrupt group is not counted");
             assertEquals(1, log.counters().quarantined.sum());
             assertEquals(List.of(1L), readSeqs(log, 0));
@@ -160,7 +162,8 @@ class ChronicleEventLogTest {
             assertEquals(2, q.count(), "the group's bytes and the quarantine list");
         }
         // Reopening does not quarantine it again and still skips it.
-        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
             assertEquals(0, log.counters().quarantined.sum());
             assertEquals(1, log.quarantinedGroupCount());
             assertEquals(List.of(1L, 2L), readSeqs(log, 0));
@@ -170,13 +173,15 @@ class ChronicleEventLogTest {
 
     @Test
     void corruptRecordInTheMiddleIsSkippedAndCounted() throws IOException {
-        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
             log.append(List.of(
                     draft("s", "{\"v\":\"a\"}"), draft("s", "{\"v\":\"MARKER-MID\"}"), draft("s", "{\"v\":\"c\"}")));
             log.append(List.of(draft("s", "{\"v\":\"d\"}")));
         }
         flipByteAfter(dir.resolve("log"), "MARKER-MID");
-        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
             assertEquals(4, log.lastSeq());
             assertEquals(List.of(1L, 3L, 4L), readSeqs(log, 0));
             assertEquals(1, log.counters().corruptSkipped.sum());
@@ -222,6 +227,100 @@ class ChronicleEventLogTest {
             return true;
         } catch (ClassNotFoundException e) {
             return false;
+        }
+    }
+
+    @Test
+    void compressibleRequestsAreStoredCompressedAndReadTransparently() {
+        String big = "{\"site\":\"store-0042\",\"temp_c\":21.5,\"door\":\"closed\",\"fw\":\"4.2.1\"}";
+        List<EventDraft> batch = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            batch.add(draft("sensors", big.replace("21.5", Integer.toString(i))));
+        }
+        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            log.append(batch);
+            log.append(List.of(draft("s", "{}"))); // tiny: stays raw
+            long stored = log.counters().appendedBytes.sum();
+            long plain = log.counters().uncompressedBytes.sum();
+            assertTrue(stored * 3 < plain, "LZ4 on the hot log: " + stored + " of " + plain);
+            try (EventCursor c = log.cursorFromSeq(1)) {
+                RecordView v = new RecordView();
+                for (int i = 0; i < 100; i++) {
+                    assertTrue(c.next(v));
+                    assertEquals(
+                            big.replace("21.5", Integer.toString(i)), new String(v.payload(), StandardCharsets.UTF_8));
+                }
+                assertTrue(c.next(v));
+                assertEquals(101, v.seq());
+                assertFalse(c.next(v));
+            }
+        }
+    }
+
+    /** Raw groups written before compression was on, and compressed ones after, read as one log. */
+    @Test
+    void rawAndCompressedGroupsMixAcrossRestarts() {
+        String e = "{\"k\":\"" + "abc".repeat(100) + "\"}";
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
+            log.append(List.of(draft("s", e), draft("s", e)));
+            assertEquals(
+                    log.counters().appendedBytes.sum(),
+                    log.counters().uncompressedBytes.sum());
+        }
+        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            log.append(List.of(draft("s", e), draft("s", e)));
+            assertTrue(log.counters().appendedBytes.sum()
+                    < log.counters().uncompressedBytes.sum());
+        }
+        try (ChronicleEventLog log =
+                ChronicleEventLog.open(LogOptions.defaults(dir).withCompress(false), HybridClock.system())) {
+            assertEquals(4, log.lastSeq());
+            assertEquals(List.of(1L, 2L, 3L, 4L), readSeqs(log, 0));
+            assertEquals(3, log.seqAtOrAfterTime(firstHlcOf(log, 3)));
+        }
+    }
+
+    private static long firstHlcOf(EventLog log, long seq) {
+        try (EventCursor c = log.cursorFromSeq(seq)) {
+            RecordView v = new RecordView();
+            assertTrue(c.next(v));
+            return v.hlc();
+        }
+    }
+
+    @Test
+    void corruptCompressedTailGroupIsQuarantined() throws IOException {
+        String e = "{\"k\":\"" + "xyz".repeat(200) + "\"}";
+        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            log.append(List.of(draft("s", e), draft("s", e)));
+            log.append(List.of(draft("s", e), draft("s", e)));
+            assertTrue(log.counters().appendedBytes.sum()
+                    < log.counters().uncompressedBytes.sum());
+        }
+        flipLastDataByte(dir.resolve("log"));
+        try (ChronicleEventLog log = ChronicleEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            assertEquals(1, log.counters().quarantined.sum());
+            assertEquals(2, log.lastSeq());
+            assertEquals(List.of(1L, 2L), readSeqs(log, 0));
+        }
+    }
+
+    /** Flips the last non-zero byte of the newest cycle file: inside the last excerpt written. */
+    static void flipLastDataByte(Path logDir) throws IOException {
+        try (Stream<Path> files = Files.list(logDir)) {
+            Path f = files.filter(p -> p.toString().endsWith(".cq4"))
+                    .max(java.util.Comparator.naturalOrder())
+                    .orElseThrow();
+            byte[] all = Files.readAllBytes(f);
+            int i = all.length - 1;
+            while (i > 0 && all[i] == 0) {
+                i--;
+            }
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.seek(i);
+                raf.write(all[i] ^ 0x5A);
+            }
         }
     }
 

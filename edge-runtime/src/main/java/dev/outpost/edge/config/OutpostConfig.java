@@ -22,6 +22,9 @@ public record OutpostConfig(
         Durability logDurability,
         long logFsyncDelayMicros,
         String logRollCycle,
+        String logCompression,
+        Path compressNativeDir,
+        String compressNativeMissing,
         int ingestBatchEventsMax,
         long ingestEventBytesMax,
         int ingestDedupWindowEvents,
@@ -60,6 +63,23 @@ public record OutpostConfig(
                     "FAST_HOURLY",
                     ChronicleEventLog.ROLL_CYCLES,
                     "How often the log starts a new cycle file; a cycle is the unit retention deletes."),
+            ConfigKey.oneOf(
+                    "log.compression",
+                    "auto",
+                    List.of("auto", "none"),
+                    "auto: compress each stored request where the codec policy says it pays (LZ4 on the hot log);"
+                            + " none: store raw."),
+            ConfigKey.string(
+                    "compress.native_dir",
+                    "",
+                    "Directory the Zstd and LZ4 native libraries are unpacked to and loaded from."
+                            + " Empty: <data.dir>/native. Must allow executables (not a noexec mount)."),
+            ConfigKey.oneOf(
+                    "compress.native_missing",
+                    "fallback",
+                    List.of("fallback", "refuse"),
+                    "If a native library cannot load: fallback (LZ4 in pure Java, no Zstd; said at startup)"
+                            + " or refuse to start."),
             ConfigKey.integer(
                     "ingest.batch_events_max",
                     10_000,
@@ -113,6 +133,9 @@ public record OutpostConfig(
                 Durability.valueOf(((String) v.get("log.durability")).toUpperCase(java.util.Locale.ROOT)),
                 (Long) v.get("log.fsync_delay_micros"),
                 (String) v.get("log.roll_cycle"),
+                (String) v.get("log.compression"),
+                nativeDir((String) v.get("compress.native_dir"), (Path) v.get("data.dir")),
+                (String) v.get("compress.native_missing"),
                 ((Long) v.get("ingest.batch_events_max")).intValue(),
                 (Long) v.get("ingest.event_bytes_max"),
                 ((Long) v.get("ingest.dedup_window_events")).intValue(),
@@ -138,6 +161,12 @@ public record OutpostConfig(
                     "config error: query.limit_default (" + queryLimitDefault + ") must not exceed query.limit_max ("
                             + queryLimitMax + ")");
         }
+    }
+
+    private static Path nativeDir(String configured, Path dataDir) {
+        return configured.isBlank()
+                ? dataDir.resolve("native")
+                : Path.of(configured).normalize();
     }
 
     private static String hostName() {

@@ -35,6 +35,8 @@ class ConfigLoaderTest {
         assertEquals(Path.of("data"), c.dataDir());
         assertEquals(Durability.OS, c.logDurability());
         assertEquals(1024 * 1024, c.httpBodyBytesMax());
+        assertEquals(Path.of("data", "native"), c.compressNativeDir(), "native libraries under the data directory");
+        assertEquals("auto", c.logCompression());
     }
 
     @Test
@@ -55,7 +57,7 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("host, port, body_bytes_max, api_token"), e.getMessage());
         ConfigException top = bad("htp:\n  port: 1\n");
         assertTrue(
-                top.getMessage().contains("allowed top-level keys: node, data, http, log, ingest, query"),
+                top.getMessage().contains("allowed top-level keys: node, data, http, log, compress, ingest, query"),
                 top.getMessage());
     }
 
@@ -68,6 +70,9 @@ class ConfigLoaderTest {
         assertTrue(bad("http:\n  port: seven\n").getMessage().contains("'http.port'"));
         assertTrue(bad("http:\n  body_bytes_max: lots\n").getMessage().contains("expected a size like"));
         assertTrue(bad("log:\n  roll_cycle: WEEKLY\n").getMessage().contains("FAST_HOURLY"));
+        assertTrue(bad("log:\n  compression: lz4\n").getMessage().contains("allowed values: auto, none"));
+        assertTrue(
+                bad("compress:\n  native_missing: ignore\n").getMessage().contains("allowed values: fallback, refuse"));
         assertTrue(bad("http: 5\n").getMessage().contains("'http' must be a mapping"));
         assertTrue(bad("- a\n- b\n").getMessage().contains("must be a YAML mapping"));
         assertTrue(bad("http:\n  port: 1\n  port: 2\n").getMessage().contains("not valid YAML"));

@@ -259,6 +259,8 @@ class EventsApiTest {
         assertTrue(m.contains("# TYPE outpost_ingest_request_duration_seconds histogram"), m);
         assertTrue(m.contains("outpost_ingest_request_duration_seconds_count 1"), m);
         assertTrue(m.contains("outpost_log_last_seq 3"), m);
+        assertTrue(m.contains("outpost_native_zstd_loaded 1"), m);
+        assertTrue(m.contains("outpost_log_uncompressed_bytes_total"), m);
     }
 
     @Test
