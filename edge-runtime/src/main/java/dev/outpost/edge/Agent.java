@@ -6,6 +6,7 @@ import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.store.Catalog;
 import dev.outpost.store.ChronicleEventLog;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
@@ -24,6 +25,7 @@ public final class Agent implements AutoCloseable {
     private final Ingestor ingestor;
     private final Metrics metrics = new Metrics();
     private final NativeCodecs.Status natives;
+    private final Catalog catalog;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
@@ -59,6 +61,12 @@ public final class Agent implements AutoCloseable {
                 config.logFsyncDelayMicros(),
                 config.logCompression().equals("auto"));
         this.log = ChronicleEventLog.open(lo, HybridClock.system());
+        // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
+        // If that directory is unusable (the fallback case), sqlite-jdbc keeps its default (java.io.tmpdir).
+        if (java.nio.file.Files.isDirectory(config.compressNativeDir())) {
+            System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
+        }
+        this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
@@ -101,6 +109,11 @@ public final class Agent implements AutoCloseable {
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
     }
 
+    /** The SQLite catalog (dictionaries so far). */
+    public Catalog catalog() {
+        return catalog;
+    }
+
     /** What the native codec libraries did at startup. */
     public NativeCodecs.Status natives() {
         return natives;
@@ -137,6 +150,10 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
-        log.close();
+        try {
+            log.close();
+        } finally {
+            catalog.close();
+        }
     }
 }

@@ -264,6 +264,46 @@ class EventsApiTest {
     }
 
     @Test
+    void dictionariesTrainFromAStreamAndAreListed() throws Exception {
+        start("");
+        assertEquals(422, postTo("/v1/dictionaries?stream=traffic").statusCode(), "no samples yet");
+        java.util.Random r = new java.util.Random(7);
+        for (int b = 0; b < 10; b++) {
+            StringBuilder body = new StringBuilder();
+            for (int i = 0; i < 200; i++) {
+                body.append("{\"stream\":\"traffic\",\"data\":{\"source_ip\":\"10.0.")
+                        .append(r.nextInt(20))
+                        .append('.')
+                        .append(r.nextInt(255))
+                        .append("\",\"bytes_transferred\":")
+                        .append(r.nextInt(2_000_000))
+                        .append(",\"protocol\":\"")
+                        .append(r.nextBoolean() ? "TCP" : "UDP")
+                        .append("\"}}\n");
+            }
+            assertEquals(200, post("application/x-ndjson", body.toString()).statusCode());
+        }
+        HttpResponse<String> trained = postTo("/v1/dictionaries?stream=traffic&samples=1500&bytes=8192");
+        assertEquals(200, trained.statusCode(), trained.body());
+        assertTrue(trained.body().contains("\"samples\":1500"), trained.body());
+        assertTrue(trained.body().contains("\"purpose\":\"wire\""), trained.body());
+        String list = get("/v1/dictionaries").body();
+        assertTrue(list.contains("\"stream\":\"traffic\""), list);
+        assertEquals(1, agent.agent().catalog().dictionaries(10).size());
+        assertEquals(400, postTo("/v1/dictionaries?stream=traffic&samples=5").statusCode());
+        assertEquals(
+                400, postTo("/v1/dictionaries?stream=traffic&purpose=space").statusCode());
+    }
+
+    private HttpResponse<String> postTo(String pathAndQuery) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port() + pathAndQuery))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void apiTokenIsRequiredWhenConfigured() throws Exception {
         start("  api_token: s3cret\n"); // continues the http section start() writes
         assertEquals(401, post("application/json", ev("s", 0)).statusCode());

@@ -1,0 +1,272 @@
+package dev.outpost.store;
+
+import dev.outpost.compress.Dictionary;
+import dev.outpost.compress.DictionaryResolver;
+import dev.outpost.compress.Purpose;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SQLite catalog: small, durable bookkeeping beside the event log. It starts with the Zstd
+ * dictionary registry; stream definitions, sync cursors, quarantine records and rollups join it
+ * as their issues land (each as a new migration).
+ *
+ * <p>Design note. One connection, WAL journal, {@code synchronous=FULL} (catalog writes are rare
+ * and must survive power loss), prepared statements. Schema changes are versioned migrations in
+ * {@link #MIGRATIONS}, applied in one transaction at open; a catalog whose version is newer than
+ * this binary knows stops startup with a clear error instead of being misread. Thread-safe (every
+ * method synchronizes on the connection).
+ */
+public final class Catalog implements AutoCloseable, DictionaryResolver {
+    private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
+
+    /** Migration i (0-based) brings the schema to version i + 1. Append only; never edit one. */
+    static final List<String> MIGRATIONS = List.of("""
+            CREATE TABLE dictionaries (
+              id INTEGER PRIMARY KEY,
+              stream TEXT NOT NULL,
+              purpose TEXT NOT NULL,
+              bytes BLOB NOT NULL,
+              samples INTEGER NOT NULL,
+              created_at_millis INTEGER NOT NULL
+            );
+            CREATE INDEX dictionaries_by_stream ON dictionaries (stream, purpose, created_at_millis);
+            """);
+
+    /** The schema version this build writes and reads. */
+    public static final int SCHEMA_VERSION = MIGRATIONS.size();
+
+    /** Most dictionaries kept decoded in memory (each holds native Zstd tables). */
+    static final int DICTIONARY_CACHE_MAX = 64;
+
+    private final Path file;
+    private final Connection db;
+    private final Map<Long, Dictionary> cache = new ConcurrentHashMap<>();
+
+    private Catalog(Path file, Connection db) {
+        this.file = file;
+        this.db = db;
+    }
+
+    /** Opens (creating if needed) the catalog file and applies pending migrations. */
+    public static Catalog open(Path file) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new StoreException("create catalog directory", file, "check permissions of the data directory", e);
+        }
+        Connection db;
+        try {
+            db = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("PRAGMA busy_timeout=5000");
+            }
+        } catch (SQLException e) {
+            throw new StoreException("open catalog", file, "the file must be an SQLite database written by Outpost", e);
+        }
+        Catalog c = new Catalog(file, db);
+        try {
+            c.migrate();
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    private void migrate() {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+            int current = 0;
+            try (ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_version")) {
+                if (rs.next()) {
+                    current = rs.getInt(1);
+                }
+            }
+            if (current > SCHEMA_VERSION) {
+                throw new StoreException(
+                        "open catalog",
+                        file,
+                        "the catalog has schema version " + current + " but this Outpost knows only up to "
+                                + SCHEMA_VERSION + ": it was written by a newer Outpost; run that version or"
+                                + " restore the data directory from before the upgrade",
+                        null);
+            }
+            if (current == SCHEMA_VERSION) {
+                return;
+            }
+            db.setAutoCommit(false);
+            try {
+                for (int v = current; v < SCHEMA_VERSION; v++) {
+                    for (String stmt : MIGRATIONS.get(v).split(";")) {
+                        if (!stmt.isBlank()) {
+                            s.execute(stmt);
+                        }
+                    }
+                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+                }
+                db.commit();
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+            LOG.info("catalog {} migrated from schema {} to {}", file, current, SCHEMA_VERSION);
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "migrate catalog", file, "the catalog may be damaged; restore it from a backup", e);
+        }
+    }
+
+    /** The schema version on disk. */
+    public synchronized int schemaVersion() {
+        try (Statement s = db.createStatement();
+                ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_version")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        } catch (SQLException e) {
+            throw new StoreException("read catalog schema version", file, "the catalog may be damaged", e);
+        }
+    }
+
+    /**
+     * A dictionary row.
+     *
+     * @param id the dictionary's content-derived id
+     * @param stream the stream it was trained on
+     * @param purpose what it is for
+     * @param bytes its size
+     * @param samples how many samples trained it
+     * @param createdAtMillis when it was stored
+     */
+    public record DictionaryInfo(
+            long id, String stream, Purpose purpose, int bytes, int samples, long createdAtMillis) {}
+
+    /**
+     * Stores a dictionary for a stream and purpose. Storing the same dictionary again is a no-op.
+     *
+     * @throws StoreException if another dictionary has the same id (a 32-bit id collision)
+     */
+    public synchronized void putDictionary(String stream, Purpose purpose, Dictionary d, int samples) {
+        Dictionary existing = find(d.id());
+        if (existing != null) {
+            if (!existing.equals(d)) {
+                throw new StoreException(
+                        "store dictionary " + Long.toHexString(d.id()),
+                        file,
+                        "another dictionary has the same id; retrain with different samples",
+                        null);
+            }
+            return;
+        }
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT INTO dictionaries (id, stream, purpose, bytes, samples, created_at_millis) VALUES (?,?,?,?,?,?)")) {
+            p.setLong(1, d.id());
+            p.setString(2, stream);
+            p.setString(3, purpose.name());
+            p.setBytes(4, d.bytes());
+            p.setInt(5, samples);
+            p.setLong(6, System.currentTimeMillis());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("store dictionary", file, "check free space of the data directory", e);
+        }
+    }
+
+    /** The dictionary with {@code id}, or null; verified against its content-derived id. */
+    @Override
+    public Dictionary find(long id) {
+        Dictionary d = cache.get(id);
+        if (d != null) {
+            return d;
+        }
+        synchronized (this) {
+            try (PreparedStatement p = db.prepareStatement("SELECT bytes FROM dictionaries WHERE id = ?")) {
+                p.setLong(1, id);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) {
+                        return null;
+                    }
+                    d = Dictionary.of(rs.getBytes(1));
+                }
+            } catch (SQLException e) {
+                throw new StoreException(
+                        "read dictionary " + Long.toHexString(id), file, "the catalog may be damaged", e);
+            }
+            if (d.id() != id) {
+                LOG.error(
+                        "dictionary {} in the catalog does not match its id (content changed); ignoring it",
+                        Long.toHexString(id));
+                return null;
+            }
+            if (cache.size() >= DICTIONARY_CACHE_MAX) {
+                Long evict = cache.keySet().iterator().next();
+                cache.remove(evict); // its native tables are freed when it is collected
+            }
+            cache.put(id, d);
+            return d;
+        }
+    }
+
+    /** The newest dictionary for a stream and purpose, or null. */
+    public synchronized Dictionary latestDictionary(String stream, Purpose purpose) {
+        try (PreparedStatement p = db.prepareStatement(
+                "SELECT id FROM dictionaries WHERE stream = ? AND purpose = ? ORDER BY created_at_millis DESC, rowid DESC LIMIT 1")) {
+            p.setString(1, stream);
+            p.setString(2, purpose.name());
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? find(rs.getLong(1)) : null;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("find dictionary for " + stream, file, "the catalog may be damaged", e);
+        }
+    }
+
+    /** Every stored dictionary, newest first (at most {@code limit}). */
+    public synchronized List<DictionaryInfo> dictionaries(int limit) {
+        List<DictionaryInfo> out = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement(
+                "SELECT id, stream, purpose, length(bytes), samples, created_at_millis FROM dictionaries"
+                        + " ORDER BY created_at_millis DESC, rowid DESC LIMIT ?")) {
+            p.setInt(1, limit);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new DictionaryInfo(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            Purpose.valueOf(rs.getString(3)),
+                            rs.getInt(4),
+                            rs.getInt(5),
+                            rs.getLong(6)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("list dictionaries", file, "the catalog may be damaged", e);
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            LOG.warn("closing catalog {} failed", file, e);
+        }
+    }
+}
