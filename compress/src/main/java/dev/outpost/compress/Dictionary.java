@@ -2,6 +2,7 @@ package dev.outpost.compress;
 
 import com.github.luben.zstd.ZstdDictCompress;
 import com.github.luben.zstd.ZstdDictDecompress;
+import java.lang.ref.Cleaner;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -14,20 +15,47 @@ import java.util.concurrent.ConcurrentHashMap;
  * exact bytes it needs.
  *
  * <p>Holds the digested native forms (one compressor per level, one decompressor), created on
- * first use; they live off-heap until the dictionary is closed.
+ * first use. They are freed by a {@link Cleaner} once the dictionary is unreachable, not by an
+ * explicit close: a codec context keeps a digested dictionary referenced (and locked) after using
+ * it, so closing one that a context still refers to would fail.
  */
-public final class Dictionary implements AutoCloseable {
+public final class Dictionary {
+    private static final Cleaner CLEANER = Cleaner.create();
     /** Largest dictionary accepted, in bytes. */
     public static final int BYTES_MAX = 1 << 20;
 
     private final long id;
     private final byte[] bytes;
-    private final Map<Integer, ZstdDictCompress> compressors = new ConcurrentHashMap<>();
-    private volatile ZstdDictDecompress decompressor;
+    private final Natives natives = new Natives();
+
+    /** The native forms, apart from the dictionary so the cleaner does not keep it reachable. */
+    private static final class Natives implements Runnable {
+        final Map<Integer, ZstdDictCompress> compressors = new ConcurrentHashMap<>();
+        volatile ZstdDictDecompress decompressor;
+
+        @Override
+        public void run() {
+            for (ZstdDictCompress c : compressors.values()) {
+                closeQuietly(c);
+            }
+            if (decompressor != null) {
+                closeQuietly(decompressor);
+            }
+        }
+
+        private static void closeQuietly(java.io.Closeable c) {
+            try {
+                c.close();
+            } catch (java.io.IOException | IllegalStateException stillInUse) {
+                // A context still holds it: it is freed with that context's next dictionary.
+            }
+        }
+    }
 
     private Dictionary(long id, byte[] bytes) {
         this.id = id;
         this.bytes = bytes;
+        CLEANER.register(this, natives);
     }
 
     /** A dictionary of these bytes (copied); its id is computed from them. */
@@ -64,33 +92,21 @@ public final class Dictionary implements AutoCloseable {
     }
 
     ZstdDictCompress compressor(int level) {
-        return compressors.computeIfAbsent(level, l -> new ZstdDictCompress(bytes, l));
+        return natives.compressors.computeIfAbsent(level, l -> new ZstdDictCompress(bytes, l));
     }
 
     ZstdDictDecompress decompressor() {
-        ZstdDictDecompress d = decompressor;
+        ZstdDictDecompress d = natives.decompressor;
         if (d == null) {
-            synchronized (this) {
-                d = decompressor;
+            synchronized (natives) {
+                d = natives.decompressor;
                 if (d == null) {
                     d = new ZstdDictDecompress(bytes);
-                    decompressor = d;
+                    natives.decompressor = d;
                 }
             }
         }
         return d;
-    }
-
-    @Override
-    public void close() {
-        compressors.values().forEach(ZstdDictCompress::close);
-        compressors.clear();
-        synchronized (this) {
-            if (decompressor != null) {
-                decompressor.close();
-                decompressor = null;
-            }
-        }
     }
 
     @Override
