@@ -16,6 +16,9 @@ class CodecPolicyTest {
     @Test
     void tinyPayloadsStayRawUnlessAWireDictionaryPays() {
         assertEquals(Choice.NONE, choose(100, Purpose.HOT_LOG, Pressure.NONE, false));
+        assertEquals(Choice.NONE, choose(1000, Purpose.HOT_LOG, Pressure.NONE, false), "a single event on the hot log");
+        assertEquals(Choice.LZ4_FAST, choose(1024, Purpose.HOT_LOG, Pressure.NONE, false));
+        assertEquals(Choice.zstd(9, false), choose(1000, Purpose.COLD_SEGMENT, Pressure.NONE, false));
         assertEquals(Choice.NONE, choose(100, Purpose.COLD_SEGMENT, DISK, true));
         assertEquals(Choice.NONE, choose(100, Purpose.WIRE, Pressure.NONE, false));
         assertEquals(Choice.zstd(3, true), choose(100, Purpose.WIRE, Pressure.NONE, true));
