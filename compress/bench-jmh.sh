@@ -109,7 +109,7 @@ END {
   print "overhead = extra time per byte of FrameCodec against the raw library (lz4-java / zstd-jni ctx) at the same codec and level."
   printf "  %-7s %7s %7s | %8s %6s %8s %6s %9s | %8s %6s %8s %6s %9s\n", "codec", "frame", "raw", \
     "frameEnc", "+-", "rawEnc", "+-", "overhead", "frameDec", "+-", "rawDec", "+-", "overhead"
-  nc = split("lz4 lz4hc9 zstd1 zstd3 zstd9", codecs, " ")
+  nc = split("lz4 lz4hc9 zstd-5 zstd-1 zstd1 zstd3 zstd9", codecs, " ")
   worst = -1e9; compared = 0
   for (i = 1; i <= nc; i++) {
     c = codecs[i]
@@ -127,7 +127,7 @@ END {
   print "zstd-jni one-call API (Zstd.compress / Zstd.decompress, allocating the result), for reference;"
   print "overhead = FrameCodec against it."
   printf "  %-7s %7s | %8s %6s %9s | %8s %6s %9s\n", "codec", "ratio", "encode", "+-", "overhead", "decode", "+-", "overhead"
-  for (i = 3; i <= 4; i++) {
+  for (i = 5; i <= 6; i++) {
     c = codecs[i]
     printf "  %-7s %7s | %s %s %s | %s %s %s\n", c, rat("static " c), \
       mbs("zstdStaticEncode " c), err("zstdStaticEncode " c), over("blockEncode " c " frame", "zstdStaticEncode " c), \

@@ -74,7 +74,7 @@ public class CodecBenchmark {
     static final long TRAIN_SEED = 3_000;
     static final int DICT_BYTES = 16 * 1024;
     static final int EVENT_LEVEL = 3;
-    static final String[] BLOCK_CODECS = {"lz4", "lz4hc9", "zstd1", "zstd3", "zstd9"};
+    static final String[] BLOCK_CODECS = {"lz4", "lz4hc9", "zstd-5", "zstd-1", "zstd1", "zstd3", "zstd9"};
 
     static final FrameCodec FRAMES = new FrameCodec();
 
@@ -97,7 +97,7 @@ public class CodecBenchmark {
      */
     @State(Scope.Thread)
     public static class Blocks {
-        @Param({"lz4", "lz4hc9", "zstd1", "zstd3", "zstd9"})
+        @Param({"lz4", "lz4hc9", "zstd-5", "zstd-1", "zstd1", "zstd3", "zstd9"})
         public String codec;
 
         @Param({"frame", "raw"})
@@ -325,6 +325,8 @@ public class CodecBenchmark {
         return switch (codec) {
             case "lz4" -> Choice.LZ4_FAST;
             case "lz4hc9" -> Choice.lz4High(9);
+            case "zstd-5" -> Choice.zstd(-5, false);
+            case "zstd-1" -> Choice.zstd(-1, false);
             case "zstd1" -> Choice.zstd(1, false);
             case "zstd3" -> Choice.zstd(3, false);
             case "zstd9" -> Choice.zstd(9, false);
