@@ -6,8 +6,10 @@ import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.edge.state.StateService;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.ChronicleEventLog;
+import dev.outpost.store.ChronicleStateStore;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.LogCounters;
@@ -26,6 +28,8 @@ public final class Agent implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final NativeCodecs.Status natives;
     private final Catalog catalog;
+    private final ChronicleStateStore stateStore;
+    private final StateService state;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
@@ -67,6 +71,11 @@ public final class Agent implements AutoCloseable {
             System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
         }
         this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
+        this.stateStore = ChronicleStateStore.open(
+                config.dataDir().resolve("state").resolve("state.cm3"), config.stateDocumentsMax(), (int)
+                        config.stateDocBytesAvg());
+        this.state = new StateService(stateStore, log, config.nodeId(), config.stateDocBytesMax());
+        state.recover();
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
@@ -86,6 +95,11 @@ public final class Agent implements AutoCloseable {
                 "outpost_log_uncompressed_bytes_total",
                 "Bytes the appended groups would take uncompressed (ratio = this / appended bytes).",
                 lc.uncompressedBytes::sum);
+        metrics.gauge("outpost_state_documents", "State documents held (tombstones included).", stateStore::size);
+        metrics.gauge(
+                "outpost_state_documents_max", "Most state documents (state.documents_max).", stateStore::capacity);
+        metrics.gauge(
+                "outpost_state_file_bytes", "Bytes of the state file (allocated up front).", stateStore::fileBytes);
         metrics.gauge(
                 "outpost_native_zstd_loaded", "1 if zstd's native library is loaded.", () -> natives.zstd() ? 1 : 0);
         metrics.gauge(
@@ -107,6 +121,11 @@ public final class Agent implements AutoCloseable {
                 "POST /v1/events latency until acknowledged (including fsync when configured).");
         queryLatency = metrics.histogram(
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
+    }
+
+    /** State documents. */
+    public StateService state() {
+        return state;
     }
 
     /** The SQLite catalog (dictionaries so far). */
@@ -153,7 +172,11 @@ public final class Agent implements AutoCloseable {
         try {
             log.close();
         } finally {
-            catalog.close();
+            try {
+                stateStore.close();
+            } finally {
+                catalog.close();
+            }
         }
     }
 }

@@ -124,15 +124,26 @@ public final class ChronicleStateStore implements StateStore {
     public synchronized void put(StateDoc d) {
         String k = key(d.namespace(), d.id());
         byte[] v = encode(d);
-        byte[] old = map.get(k);
-        long delta = v.length + ENTRY_OVERHEAD_BYTES - (old == null ? 0 : old.length + ENTRY_OVERHEAD_BYTES);
-        if ((old == null && keys.size() >= capacity) || (delta > 0 && bytesHeld.get() + delta > bytesMax)) {
-            throw new StateStoreFullException(file, capacity);
-        }
+        long delta = room(k, v.length);
         map.put(k, v);
         bytesHeld.addAndGet(delta);
         keys.add(k);
         maxLogSeq.accumulateAndGet(d.logSeq(), Math::max);
+    }
+
+    @Override
+    public synchronized void checkRoom(StateDoc candidate) {
+        room(key(candidate.namespace(), candidate.id()), encode(candidate).length);
+    }
+
+    /** The change in bytes held if {@code key} took a value of {@code valueBytes}; throws if no room. */
+    private long room(String k, int valueBytes) {
+        byte[] old = map.get(k);
+        long delta = valueBytes + ENTRY_OVERHEAD_BYTES - (old == null ? 0 : old.length + ENTRY_OVERHEAD_BYTES);
+        if ((old == null && keys.size() >= capacity) || (delta > 0 && bytesHeld.get() + delta > bytesMax)) {
+            throw new StateStoreFullException(file, capacity);
+        }
+        return delta;
     }
 
     @Override

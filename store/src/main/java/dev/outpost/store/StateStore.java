@@ -17,6 +17,12 @@ public interface StateStore extends AutoCloseable {
      */
     void put(StateDoc doc);
 
+    /**
+     * Throws {@link StateStoreFullException} if {@link #put} of {@code candidate} would be refused;
+     * lets a caller refuse before it writes anything else (e.g. the event log).
+     */
+    void checkRoom(StateDoc candidate);
+
     /** Documents of a namespace whose id starts with {@code prefix}, after {@code afterId}, in id order. */
     List<StateDoc> list(String namespace, String prefix, String afterId, int limit);
 

@@ -54,7 +54,7 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "",
                     "config error: " + file
-                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, query)");
+                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, query)");
         }
         return load(m, file.toString());
     }

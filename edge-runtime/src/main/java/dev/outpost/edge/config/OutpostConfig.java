@@ -29,6 +29,9 @@ public record OutpostConfig(
         long ingestEventBytesMax,
         int ingestDedupWindowEvents,
         int ingestDedupWindowRequests,
+        long stateDocumentsMax,
+        long stateDocBytesAvg,
+        long stateDocBytesMax,
         int queryLimitDefault,
         int queryLimitMax,
         int queryScanRecordsMax) {
@@ -105,6 +108,21 @@ public record OutpostConfig(
                     1_000_000,
                     "How many recent Idempotency-Key values are remembered with their original sequences."),
             ConfigKey.integer(
+                    "state.documents_max",
+                    100_000,
+                    16,
+                    100_000_000,
+                    "Most state documents (tombstones included). Beyond it writes of new documents get 507."
+                            + " The state file is sized from this and state.doc_bytes_avg up front."),
+            ConfigKey.bytes(
+                    "state.doc_bytes_avg",
+                    512,
+                    16,
+                    MIB,
+                    "Expected average state document size, for sizing the state file; the store refuses (507)"
+                            + " once it holds 1.5x documents_max x (this + 112) bytes."),
+            ConfigKey.bytes("state.doc_bytes_max", 64 * KIB, 64, 16 * MIB, "Largest state document; larger gets 413."),
+            ConfigKey.integer(
                     "query.limit_default",
                     1000,
                     1,
@@ -140,6 +158,9 @@ public record OutpostConfig(
                 (Long) v.get("ingest.event_bytes_max"),
                 ((Long) v.get("ingest.dedup_window_events")).intValue(),
                 ((Long) v.get("ingest.dedup_window_requests")).intValue(),
+                (Long) v.get("state.documents_max"),
+                (Long) v.get("state.doc_bytes_avg"),
+                (Long) v.get("state.doc_bytes_max"),
                 ((Long) v.get("query.limit_default")).intValue(),
                 ((Long) v.get("query.limit_max")).intValue(),
                 ((Long) v.get("query.scan_records_max")).intValue());
@@ -154,6 +175,18 @@ public record OutpostConfig(
                     "ingest.event_bytes_max",
                     "config error: ingest.event_bytes_max (" + ingestEventBytesMax
                             + " bytes) must not exceed http.body_bytes_max (" + httpBodyBytesMax + " bytes)");
+        }
+        if (stateDocBytesMax > httpBodyBytesMax) {
+            throw new ConfigException(
+                    "state.doc_bytes_max",
+                    "config error: state.doc_bytes_max (" + stateDocBytesMax + " bytes) must not exceed"
+                            + " http.body_bytes_max (" + httpBodyBytesMax + " bytes)");
+        }
+        if (stateDocBytesAvg > stateDocBytesMax) {
+            throw new ConfigException(
+                    "state.doc_bytes_avg",
+                    "config error: state.doc_bytes_avg (" + stateDocBytesAvg + ") must not exceed state.doc_bytes_max ("
+                            + stateDocBytesMax + ")");
         }
         if (queryLimitDefault > queryLimitMax) {
             throw new ConfigException(

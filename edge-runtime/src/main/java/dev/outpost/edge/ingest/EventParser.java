@@ -136,6 +136,9 @@ public final class EventParser {
                 switch (f) {
                     case "stream" -> {
                         stream = string(p, v, lineNo, f, STREAM_CHARS_MAX, false);
+                        if (stream.startsWith("_")) {
+                            throw bad(lineNo, f, "streams starting with '_' are reserved for the agent (e.g. _state)");
+                        }
                         if (!validName(stream)) {
                             throw bad(
                                     lineNo,

@@ -57,7 +57,8 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("host, port, body_bytes_max, api_token"), e.getMessage());
         ConfigException top = bad("htp:\n  port: 1\n");
         assertTrue(
-                top.getMessage().contains("allowed top-level keys: node, data, http, log, compress, ingest, query"),
+                top.getMessage()
+                        .contains("allowed top-level keys: node, data, http, log, compress, ingest, state, query"),
                 top.getMessage());
     }
 

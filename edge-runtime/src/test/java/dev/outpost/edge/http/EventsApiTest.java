@@ -125,7 +125,8 @@ class EventsApiTest {
 
     @Test
     void bodyOverTheLimitIs413ProblemAndUnsupportedTypeIs415() throws Exception {
-        start("  body_bytes_max: 4KiB\ningest:\n  event_bytes_max: 1KiB\n"); // continues the http section
+        start(
+                "  body_bytes_max: 4KiB\ningest:\n  event_bytes_max: 1KiB\nstate:\n  doc_bytes_max: 2KiB\n"); // continues the http section
         HttpResponse<String> big = post("application/x-ndjson", batch("s", 0, 200));
         assertEquals(413, big.statusCode(), big.body());
         assertTrue(

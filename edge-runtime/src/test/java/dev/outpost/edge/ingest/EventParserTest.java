@@ -52,6 +52,7 @@ class EventParserTest {
                 "extra", single("{\"stream\":\"s\",\"data\":{},\"extra\":1}").field());
         assertEquals("stream", single("{\"stream\":\"bad name!\",\"data\":{}}").field());
         assertEquals("stream", single("{\"stream\":5,\"data\":{}}").field());
+        assertTrue(single("{\"stream\":\"_state\",\"data\":{}}").getMessage().contains("reserved"));
         assertEquals(
                 "priority",
                 single("{\"stream\":\"s\",\"priority\":\"urgent\",\"data\":{}}").field());

@@ -1,0 +1,306 @@
+package dev.outpost.edge.state;
+
+import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.edge.state.json.JsonTree;
+import dev.outpost.store.AppendResult;
+import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventDraft;
+import dev.outpost.store.EventLog;
+import dev.outpost.store.RecordView;
+import dev.outpost.store.StateDoc;
+import dev.outpost.store.StateStore;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * State documents: versioned changes that are also events.
+ *
+ * <p>Design note. Every change is first appended to the event log as an event on the reserved
+ * stream {@value #STREAM} (so state syncs like everything else), then applied to the state store
+ * with the log sequence it got. Invariants: changes are serialized by one lock, so the store is
+ * updated in log order and everything up to {@code store.maxLogSeq()} is applied; on start,
+ * {@link #recover()} replays the state events after that sequence, so after kill -9 at any moment
+ * the store and the log agree (a change logged but not yet applied is applied; a change never
+ * logged was never acknowledged). A change is acknowledged only once its log append is durable.
+ * Preconditions (If-Match, If-None-Match) are checked under the same lock.
+ */
+public final class StateService {
+    private static final Logger LOG = LoggerFactory.getLogger(StateService.class);
+
+    /** The reserved stream that carries state changes in the event log. */
+    public static final String STREAM = "_state";
+    /** Longest document id, in characters. */
+    public static final int ID_CHARS_MAX = 256;
+
+    private final StateStore store;
+    private final EventLog log;
+    private final String nodeId;
+    private final long docBytesMax;
+    private final Object lock = new Object();
+
+    /** A precondition from If-Match / If-None-Match. */
+    public record Precondition(Long ifMatchVersion, boolean ifMatchAny, boolean ifNoneMatchAny) {
+        /** No precondition. */
+        public static final Precondition NONE = new Precondition(null, false, false);
+    }
+
+    /**
+     * The outcome of a change.
+     *
+     * @param doc the new version (a tombstone for a delete)
+     * @param created true if the document did not exist (or was deleted) before
+     * @param durable completes when the change is durable per the log's durability
+     */
+    public record Change(StateDoc doc, boolean created, CompletableFuture<Void> durable) {}
+
+    public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax) {
+        this.store = store;
+        this.log = log;
+        this.nodeId = nodeId;
+        this.docBytesMax = docBytesMax;
+    }
+
+    /** The live document, or null if absent or deleted. */
+    public StateDoc get(String namespace, String id) {
+        check(namespace, id);
+        StateDoc d = store.get(namespace, id);
+        return d == null || d.deleted() ? null : d;
+    }
+
+    /** Live documents of a namespace by id prefix, after {@code afterId}, in id order. */
+    public List<StateDoc> list(String namespace, String prefix, String afterId, int limit) {
+        checkNamespace(namespace);
+        String p = prefix == null ? "" : prefix;
+        List<StateDoc> out = new java.util.ArrayList<>(Math.min(limit, 1024));
+        String after = afterId;
+        while (out.size() < limit) {
+            // Tombstones are skipped, so read on past them until the page is full or the prefix ends.
+            List<StateDoc> batch = store.list(namespace, p, after, limit - out.size());
+            if (batch.isEmpty()) {
+                break;
+            }
+            for (StateDoc d : batch) {
+                if (!d.deleted()) {
+                    out.add(d);
+                }
+            }
+            after = batch.getLast().id();
+        }
+        return out;
+    }
+
+    /** Replaces the document with {@code json} (validated JSON object). */
+    public Change put(String namespace, String id, byte[] json, Precondition pre) {
+        check(namespace, id);
+        Object tree = parseDoc(json);
+        return change(namespace, id, pre, current -> tree, false);
+    }
+
+    /** Applies {@code patch} to the current document (404 if there is none). */
+    public Change patch(String namespace, String id, UnaryOperator<Object> patch, Precondition pre) {
+        check(namespace, id);
+        return change(namespace, id, pre, patch, true);
+    }
+
+    /** Deletes the document, leaving a tombstone (404 if there is none). */
+    public Change delete(String namespace, String id, Precondition pre) {
+        check(namespace, id);
+        return change(namespace, id, pre, null, true);
+    }
+
+    /**
+     * One change under the lock: precondition, new content ({@code edit} null = delete), log
+     * append, store update.
+     */
+    private Change change(String ns, String id, Precondition pre, UnaryOperator<Object> edit, boolean mustExist) {
+        synchronized (lock) {
+            StateDoc old = store.get(ns, id);
+            boolean live = old != null && !old.deleted();
+            if (mustExist && !live) {
+                throw new ProblemException(
+                        404, "Not found", "state document " + ns + "/" + id + " does not exist", 0, null);
+            }
+            if (pre.ifNoneMatchAny() && live) {
+                throw new ProblemException(
+                        412,
+                        "Precondition failed",
+                        "If-None-Match: * but " + ns + "/" + id + " exists at version " + old.version(),
+                        0,
+                        "If-None-Match");
+            }
+            if (pre.ifMatchAny() && !live) {
+                throw new ProblemException(
+                        412,
+                        "Precondition failed",
+                        "If-Match: * but " + ns + "/" + id + " does not exist",
+                        0,
+                        "If-Match");
+            }
+            if (pre.ifMatchVersion() != null && (!live || old.version() != pre.ifMatchVersion())) {
+                throw new ProblemException(
+                        412,
+                        "Precondition failed",
+                        "If-Match version " + pre.ifMatchVersion() + " but " + ns + "/" + id + " is "
+                                + (live ? "at version " + old.version() : "absent"),
+                        0,
+                        "If-Match");
+            }
+            byte[] doc;
+            if (edit == null) {
+                doc = new byte[0];
+            } else {
+                Object current = live ? JsonTree.parse(old.doc(), 0, old.doc().length) : null;
+                Object next = edit.apply(current);
+                if (!(next instanceof Map<?, ?>)) {
+                    throw new ProblemException(
+                            422, "Invalid document", "a state document must stay a JSON object", 0, null);
+                }
+                doc = JsonTree.write(next);
+                if (doc.length > docBytesMax) {
+                    throw new ProblemException(
+                            413,
+                            "Document too large",
+                            "the document would be " + doc.length + " bytes; state.doc_bytes_max is " + docBytesMax,
+                            0,
+                            null);
+                }
+            }
+            long version = old == null ? 1 : old.version() + 1;
+            // Refuse before logging: a change the store cannot take must not reach the log either.
+            store.checkRoom(new StateDoc(ns, id, version, 0, nodeId, 0, edit == null, doc));
+            byte[] event = changeEvent(ns, id, version, edit == null ? "delete" : "put", doc);
+            AppendResult r = log.append(List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
+            StateDoc next = new StateDoc(ns, id, version, r.firstHlc(), nodeId, r.firstSeq(), edit == null, doc);
+            store.put(next);
+            return new Change(next, !live, r.durable());
+        }
+    }
+
+    private byte[] changeEvent(String ns, String id, long version, String op, byte[] doc) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(doc.length + 160);
+        b.writeBytes(("{\"stream\":\"" + STREAM + "\",\"key\":\"" + ns + "/" + id + "\",\"data\":{\"namespace\":\"" + ns
+                        + "\",\"id\":\"" + id + "\",\"version\":" + version + ",\"op\":\"" + op + "\",\"origin\":"
+                        + quote(nodeId) + ",\"doc\":")
+                .getBytes(StandardCharsets.UTF_8));
+        b.writeBytes(doc.length == 0 ? "null".getBytes(StandardCharsets.UTF_8) : doc);
+        b.writeBytes("}}".getBytes(StandardCharsets.UTF_8));
+        return b.toByteArray();
+    }
+
+    /** Replays state events logged after the store's last applied sequence. */
+    public int recover() {
+        long from = store.maxLogSeq() + 1;
+        if (from > log.lastSeq()) {
+            return 0;
+        }
+        byte[] stream = STREAM.getBytes(StandardCharsets.UTF_8);
+        int applied = 0;
+        try (EventCursor c = log.cursorFromSeq(from)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                if (!v.streamEquals(stream)) {
+                    continue;
+                }
+                Map<?, ?> e = (Map<?, ?>) JsonTree.parse(v.payloadArray(), v.payloadOffset(), v.payloadLength());
+                Map<?, ?> data = (Map<?, ?>) e.get("data");
+                String ns = (String) data.get("namespace");
+                String id = (String) data.get("id");
+                long version = ((Number) data.get("version")).longValue();
+                boolean deleted = "delete".equals(data.get("op"));
+                StateDoc cur = store.get(ns, id);
+                if (cur != null && cur.logSeq() >= v.seq()) {
+                    continue;
+                }
+                byte[] doc = deleted ? new byte[0] : JsonTree.write(data.get("doc"));
+                try {
+                    store.put(
+                            new StateDoc(ns, id, version, v.hlc(), (String) data.get("origin"), v.seq(), deleted, doc));
+                    applied++;
+                } catch (dev.outpost.store.StateStoreFullException full) {
+                    LOG.error(
+                            "state change {}/{} v{} at seq {} could not be replayed: {}",
+                            ns,
+                            id,
+                            version,
+                            v.seq(),
+                            full.getMessage());
+                }
+            }
+        }
+        LOG.info("state recovery: replayed {} state changes logged after seq {}", applied, from - 1);
+        return applied;
+    }
+
+    private Object parseDoc(byte[] json) {
+        if (json.length > docBytesMax) {
+            throw new ProblemException(
+                    413,
+                    "Document too large",
+                    "the document is " + json.length + " bytes; state.doc_bytes_max is " + docBytesMax,
+                    0,
+                    null);
+        }
+        Object tree;
+        try {
+            tree = JsonTree.parse(json, 0, json.length);
+        } catch (RuntimeException e) {
+            throw new ProblemException(400, "Invalid document", "malformed JSON: " + e.getMessage(), 0, null);
+        }
+        if (!(tree instanceof Map<?, ?>)) {
+            throw new ProblemException(400, "Invalid document", "a state document must be a JSON object", 0, null);
+        }
+        return tree;
+    }
+
+    private static void check(String namespace, String id) {
+        checkNamespace(namespace);
+        if (id == null
+                || id.isEmpty()
+                || id.length() > ID_CHARS_MAX
+                || !id.chars().allMatch(StateService::idChar)) {
+            throw new ProblemException(
+                    400, "Invalid id", "id must be 1-" + ID_CHARS_MAX + " characters of A-Z a-z 0-9 . _ - :", 0, "id");
+        }
+    }
+
+    private static void checkNamespace(String namespace) {
+        if (!dev.outpost.edge.ingest.EventParser.validName(namespace)) {
+            throw new ProblemException(
+                    400,
+                    "Invalid namespace",
+                    "namespace must be 1-128 characters of A-Z a-z 0-9 . _ -",
+                    0,
+                    "namespace");
+        }
+    }
+
+    private static boolean idChar(int c) {
+        return c >= 'a' && c <= 'z'
+                || c >= 'A' && c <= 'Z'
+                || c >= '0' && c <= '9'
+                || c == '.'
+                || c == '_'
+                || c == '-'
+                || c == ':';
+    }
+
+    private static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}

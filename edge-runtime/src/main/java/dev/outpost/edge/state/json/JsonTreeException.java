@@ -1,0 +1,12 @@
+package dev.outpost.edge.state.json;
+
+/** Malformed JSON, a bound exceeded, or a value outside the {@link JsonTree} model. */
+public final class JsonTreeException extends RuntimeException {
+    public JsonTreeException(String message) {
+        super(message);
+    }
+
+    public JsonTreeException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.outpost.edge.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Main;
+import dev.outpost.edge.config.ConfigLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** State documents over a real server, Chronicle Map and log. */
+class StateApiTest {
+    @TempDir
+    Path dir;
+
+    private Main.RunningAgent agent;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private void start(String extra) throws Exception {
+        Path cfg = dir.resolve("outpost.yaml");
+        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extra);
+        agent = Main.start(ConfigLoader.load(cfg));
+    }
+
+    @AfterEach
+    void stop() {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+
+    private HttpResponse<String> send(String method, String path, String contentType, String body, String... headers)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port() + path))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> put(String path, String body, String... headers) throws Exception {
+        return send("PUT", path, "application/json", body, headers);
+    }
+
+    @Test
+    void versionsEtagsAndPreconditions() throws Exception {
+        start("");
+        HttpResponse<String> created = put("/v1/state/devices/d-1", "{\"mode\":\"auto\",\"t\":20}");
+        assertEquals(201, created.statusCode(), created.body());
+        assertEquals("\"1\"", created.headers().firstValue("ETag").orElse(""));
+        HttpResponse<String> got = send("GET", "/v1/state/devices/d-1", null, null);
+        assertEquals(200, got.statusCode());
+        assertEquals("\"1\"", got.headers().firstValue("ETag").orElse(""));
+        assertTrue(got.body().contains("\"doc\":{\"mode\":\"auto\",\"t\":20}"), got.body());
+        assertEquals(
+                200,
+                put("/v1/state/devices/d-1", "{\"mode\":\"eco\"}", "If-Match", "\"1\"")
+                        .statusCode());
+        HttpResponse<String> stale = put("/v1/state/devices/d-1", "{\"mode\":\"off\"}", "If-Match", "\"1\"");
+        assertEquals(412, stale.statusCode());
+        assertTrue(stale.body().contains("at version 2"), stale.body());
+        assertEquals(
+                412, put("/v1/state/devices/d-1", "{}", "If-None-Match", "*").statusCode());
+        assertEquals(
+                201, put("/v1/state/devices/d-2", "{}", "If-None-Match", "*").statusCode());
+        assertEquals(412, put("/v1/state/devices/d-9", "{}", "If-Match", "*").statusCode());
+        assertEquals(400, put("/v1/state/devices/d-1", "[1,2]").statusCode(), "a document is an object");
+        assertEquals(400, put("/v1/state/devices/d-1", "{\"a\":").statusCode());
+        assertEquals(404, send("GET", "/v1/state/devices/nope", null, null).statusCode());
+        assertEquals(400, send("GET", "/v1/state/bad%20ns/x", null, null).statusCode());
+    }
+
+    @Test
+    void mergePatchAndJsonPatch() throws Exception {
+        start("");
+        put("/v1/state/cfg/c", "{\"a\":{\"b\":1,\"c\":2},\"list\":[1,2]}");
+        HttpResponse<String> merged = send(
+                "PATCH", "/v1/state/cfg/c", "application/merge-patch+json", "{\"a\":{\"c\":null,\"d\":4},\"e\":true}");
+        assertEquals(200, merged.statusCode(), merged.body());
+        assertTrue(
+                merged.body().contains("\"doc\":{\"a\":{\"b\":1,\"d\":4},\"list\":[1,2],\"e\":true}"), merged.body());
+        HttpResponse<String> patched = send(
+                "PATCH",
+                "/v1/state/cfg/c",
+                "application/json-patch+json",
+                "[{\"op\":\"add\",\"path\":\"/list/-\",\"value\":3},{\"op\":\"replace\",\"path\":\"/a/b\",\"value\":10}]",
+                "If-Match",
+                "\"2\"");
+        assertEquals(200, patched.statusCode(), patched.body());
+        assertTrue(patched.body().contains("\"version\":3"), patched.body());
+        assertTrue(patched.body().contains("\"list\":[1,2,3]") && patched.body().contains("\"b\":10"), patched.body());
+        HttpResponse<String> failed = send(
+                "PATCH",
+                "/v1/state/cfg/c",
+                "application/json-patch+json",
+                "[{\"op\":\"replace\",\"path\":\"/a/b\",\"value\":0},{\"op\":\"test\",\"path\":\"/e\",\"value\":false}]");
+        assertEquals(409, failed.statusCode(), failed.body());
+        assertTrue(
+                send("GET", "/v1/state/cfg/c", null, null).body().contains("\"b\":10"),
+                "a failed patch changes nothing");
+        assertEquals(
+                404,
+                send("PATCH", "/v1/state/cfg/none", "application/merge-patch+json", "{}")
+                        .statusCode());
+        assertEquals(
+                415, send("PATCH", "/v1/state/cfg/c", "application/json", "{}").statusCode());
+    }
+
+    @Test
+    void deleteLeavesATombstoneAndChangesAreEventsThatSurviveRestart() throws Exception {
+        start("");
+        put("/v1/state/s/x", "{\"v\":1}");
+        HttpResponse<String> del = send("DELETE", "/v1/state/s/x", null, null, "If-Match", "\"1\"");
+        assertEquals(204, del.statusCode(), del.body());
+        assertEquals(404, send("GET", "/v1/state/s/x", null, null).statusCode());
+        assertEquals(404, send("DELETE", "/v1/state/s/x", null, null).statusCode());
+        HttpResponse<String> again = put("/v1/state/s/x", "{\"v\":3}", "If-None-Match", "*");
+        assertEquals(201, again.statusCode());
+        assertTrue(again.body().contains("\"version\":3"), "versions continue past a tombstone: " + again.body());
+        String events = send("GET", "/v1/events?stream=_state", null, null).body();
+        assertEquals(4, events.lines().count(), events);
+        assertTrue(events.contains("\"op\":\"delete\""), events);
+        HttpResponse<String> reserved =
+                send("POST", "/v1/events", "application/json", "{\"stream\":\"_state\",\"data\":{}}");
+        assertEquals(400, reserved.statusCode(), "clients cannot forge state events");
+        agent.close();
+        agent = null;
+        start("");
+        HttpResponse<String> after = send("GET", "/v1/state/s/x", null, null);
+        assertEquals(200, after.statusCode());
+        assertEquals("\"3\"", after.headers().firstValue("ETag").orElse(""));
+    }
+
+    @Test
+    void listsByPrefixWithCursors() throws Exception {
+        start("");
+        for (String id : new String[] {"a-1", "a-2", "a-3", "b-1", "a-4"}) {
+            put("/v1/state/ns/" + id, "{}");
+        }
+        send("DELETE", "/v1/state/ns/a-2", null, null);
+        HttpResponse<String> page1 = send("GET", "/v1/state/ns?prefix=a-&limit=2", null, null);
+        assertTrue(page1.body().contains("\"id\":\"a-1\"") && page1.body().contains("\"id\":\"a-3\""), page1.body());
+        String cursor = page1.body().replaceAll(".*\"next_cursor\":\"([^\"]+)\".*", "$1");
+        HttpResponse<String> page2 = send("GET", "/v1/state/ns?prefix=a-&limit=2&cursor=" + cursor, null, null);
+        assertTrue(page2.body().contains("\"id\":\"a-4\"") && !page2.body().contains("b-1"), page2.body());
+        assertTrue(page2.body().contains("\"next_cursor\":null"), page2.body());
+    }
+
+    @Test
+    void aFullStoreRefusesWith507AndStoresNothing() throws Exception {
+        start("state:\n  documents_max: 16\n");
+        for (int i = 0; i < 16; i++) {
+            assertEquals(201, put("/v1/state/ns/d" + i, "{}").statusCode());
+        }
+        long before = agent.agent().log().lastSeq();
+        HttpResponse<String> full = put("/v1/state/ns/d99", "{}");
+        assertEquals(507, full.statusCode(), full.body());
+        assertTrue(full.headers().firstValue("Retry-After").isPresent());
+        assertEquals(before, agent.agent().log().lastSeq(), "nothing logged for a refused change");
+        assertEquals(200, put("/v1/state/ns/d3", "{\"still\":\"updates\"}").statusCode());
+    }
+}
