@@ -28,6 +28,12 @@ public final class Agent implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final NativeCodecs.Status natives;
     private final Catalog catalog;
+    /** Most tombstones one compaction run removes. */
+    static final int TOMBSTONES_PER_RUN_MAX = 10_000;
+
+    private final java.util.concurrent.ScheduledExecutorService housekeeping =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r ->
+                    Thread.ofPlatform().name("outpost-housekeeping").daemon().unstarted(r));
     private final ChronicleStateStore stateStore;
     private final StateService state;
     private final long startedAtMillis = System.currentTimeMillis();
@@ -74,7 +80,9 @@ public final class Agent implements AutoCloseable {
         this.stateStore = ChronicleStateStore.open(
                 config.dataDir().resolve("state").resolve("state.cm3"), config.stateDocumentsMax(), (int)
                         config.stateDocBytesAvg());
-        this.state = new StateService(stateStore, log, config.nodeId(), config.stateDocBytesMax());
+        this.state =
+                new StateService(stateStore, log, config.nodeId(), config.stateDocBytesMax(), config.stateHistoryMax());
+        scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
         state.recover();
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
@@ -123,6 +131,24 @@ public final class Agent implements AutoCloseable {
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
     }
 
+    /** Runs tombstone compaction at a quarter of the TTL (1 s to 1 h), on the agent's own thread. */
+    private void scheduleTombstoneCompaction(long ttlSeconds) {
+        long everyMillis = Math.clamp(ttlSeconds * 1000 / 4, 1000, 3_600_000);
+        housekeeping.scheduleWithFixedDelay(
+                () -> {
+                    try {
+                        long cutoff = HybridClock.atMillis(System.currentTimeMillis() - ttlSeconds * 1000);
+                        state.compactTombstones(cutoff, TOMBSTONES_PER_RUN_MAX);
+                    } catch (RuntimeException e) {
+                        // contained: a failed run is retried at the next tick
+                        org.slf4j.LoggerFactory.getLogger(Agent.class).error("tombstone compaction failed", e);
+                    }
+                },
+                everyMillis,
+                everyMillis,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** State documents. */
     public StateService state() {
         return state;
@@ -169,6 +195,7 @@ public final class Agent implements AutoCloseable {
     @Override
     public void close() {
         ready = false;
+        housekeeping.shutdownNow();
         try {
             log.close();
         } finally {

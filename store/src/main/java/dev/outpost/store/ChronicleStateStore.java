@@ -29,17 +29,20 @@ import org.slf4j.LoggerFactory;
  * index (bounded by capacity) so listing by prefix is ordered and paged; the map is opened with
  * Chronicle's recovery when the file exists, so a kill -9 mid-write cannot leave it locked.
  *
- * <p>Value format: magic 'S', version 1, u64 version, i64 updatedAt, i64 logSeq, u8 flags (1 =
- * tombstone), u16 origin length + UTF-8, i32 doc length + bytes, CRC32C of all before it. Keys
- * are {@code namespace + '\0' + id}.
+ * <p>Value format: magic 'S', format version 2, u64 version, i64 updatedAt, i64 logSeq, u8 flags
+ * (1 = tombstone), u16 origin length + UTF-8, i32 doc length + bytes, u8 history count + that
+ * many i64 log sequences (format 2 only), CRC32C of all before it. Format 1 (no history) is still
+ * read. Keys are {@code namespace + '\0' + id}.
  */
 public final class ChronicleStateStore implements StateStore {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleStateStore.class);
 
     /** First byte of every value. */
     static final byte MAGIC = 'S';
-    /** Value format version. */
-    static final byte VERSION = 1;
+    /** Value format version written (1 is still read). */
+    static final byte VERSION = 2;
+    /** Most history entries a value holds. */
+    public static final int HISTORY_MAX = 64;
     /** Separates namespace and id in a key (never valid in either). */
     static final char SEPARATOR = '\u0000';
     /** Chronicle's allowance over {@code entries}: head room kept below it by refusing at capacity. */
@@ -132,6 +135,34 @@ public final class ChronicleStateStore implements StateStore {
     }
 
     @Override
+    public synchronized boolean remove(String namespace, String id) {
+        String k = key(namespace, id);
+        byte[] old = map.remove(k);
+        if (old == null) {
+            return false;
+        }
+        keys.remove(k);
+        bytesHeld.addAndGet(-(old.length + ENTRY_OVERHEAD_BYTES));
+        return true;
+    }
+
+    @Override
+    public List<StateDoc> tombstonesBefore(long hlc, int max) {
+        List<StateDoc> out = new ArrayList<>();
+        for (String k : keys) {
+            if (out.size() >= max) {
+                break;
+            }
+            byte[] v = map.get(k);
+            StateDoc d = v == null ? null : decodeOrNull(k, v);
+            if (d != null && d.deleted() && d.updatedAt() < hlc) {
+                out.add(d);
+            }
+        }
+        return out;
+    }
+
+    @Override
     public synchronized void checkRoom(StateDoc candidate) {
         room(key(candidate.namespace(), candidate.id()), encode(candidate).length);
     }
@@ -196,7 +227,9 @@ public final class ChronicleStateStore implements StateStore {
     static byte[] encode(StateDoc d) {
         byte[] origin = d.origin().getBytes(StandardCharsets.UTF_8);
         byte[] doc = d.doc();
-        int len = 2 + 8 + 8 + 8 + 1 + 2 + origin.length + 4 + doc.length + 4;
+        long[] hist = d.history();
+        assert hist.length <= HISTORY_MAX;
+        int len = 2 + 8 + 8 + 8 + 1 + 2 + origin.length + 4 + doc.length + 1 + hist.length * 8 + 4;
         byte[] b = new byte[len];
         int p = 0;
         b[p++] = MAGIC;
@@ -216,6 +249,11 @@ public final class ChronicleStateStore implements StateStore {
         p += 4;
         System.arraycopy(doc, 0, b, p, doc.length);
         p += doc.length;
+        b[p++] = (byte) hist.length;
+        for (long h : hist) {
+            RecordCodec.putLong(b, p, h);
+            p += 8;
+        }
         CRC32C crc = new CRC32C();
         crc.update(b, 0, p);
         RecordCodec.putInt(b, p, (int) crc.getValue());
@@ -235,7 +273,7 @@ public final class ChronicleStateStore implements StateStore {
     }
 
     static StateDoc decodeOrNull(String key, byte[] b) {
-        if (b.length < 33 || b[0] != MAGIC || b[1] != VERSION) {
+        if (b.length < 33 || b[0] != MAGIC || (b[1] != 1 && b[1] != VERSION)) {
             return null;
         }
         CRC32C crc = new CRC32C();
@@ -258,13 +296,36 @@ public final class ChronicleStateStore implements StateStore {
         p += ol;
         int dl = RecordCodec.getInt(b, p);
         p += 4;
-        if (dl < 0 || p + dl != b.length - 4) {
+        int end = b.length - 4;
+        if (dl < 0 || p + dl > end) {
             return null;
         }
         byte[] doc = java.util.Arrays.copyOfRange(b, p, p + dl);
+        p += dl;
+        long[] history = new long[0];
+        if (b[1] >= 2) {
+            int hn = p < end ? b[p++] & 0xFF : -1;
+            if (hn < 0 || p + hn * 8 != end) {
+                return null;
+            }
+            history = new long[hn];
+            for (int i = 0; i < hn; i++) {
+                history[i] = RecordCodec.getLong(b, p + i * 8);
+            }
+        } else if (p != end) {
+            return null;
+        }
         int sep = key.indexOf(SEPARATOR);
         return new StateDoc(
-                key.substring(0, sep), key.substring(sep + 1), version, updatedAt, origin, logSeq, deleted, doc);
+                key.substring(0, sep),
+                key.substring(sep + 1),
+                version,
+                updatedAt,
+                origin,
+                logSeq,
+                deleted,
+                doc,
+                history);
     }
 
     @Override

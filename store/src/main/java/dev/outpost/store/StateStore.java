@@ -23,6 +23,12 @@ public interface StateStore extends AutoCloseable {
      */
     void checkRoom(StateDoc candidate);
 
+    /** Removes the entry (used to compact old tombstones); true if it was there. */
+    boolean remove(String namespace, String id);
+
+    /** Tombstones last changed before {@code hlc}, at most {@code max}. */
+    List<StateDoc> tombstonesBefore(long hlc, int max);
+
     /** Documents of a namespace whose id starts with {@code prefix}, after {@code afterId}, in id order. */
     List<StateDoc> list(String namespace, String prefix, String afterId, int limit);
 

@@ -32,6 +32,8 @@ public record OutpostConfig(
         long stateDocumentsMax,
         long stateDocBytesAvg,
         long stateDocBytesMax,
+        int stateHistoryMax,
+        long stateTombstoneTtlSeconds,
         int queryLimitDefault,
         int queryLimitMax,
         int queryScanRecordsMax) {
@@ -123,6 +125,18 @@ public record OutpostConfig(
                             + " once it holds 1.5x documents_max x (this + 112) bytes."),
             ConfigKey.bytes("state.doc_bytes_max", 64 * KIB, 64, 16 * MIB, "Largest state document; larger gets 413."),
             ConfigKey.integer(
+                    "state.history_max",
+                    10,
+                    0,
+                    64,
+                    "How many previous versions GET /v1/state/{ns}/{id}/history returns (read from the event log)."),
+            ConfigKey.integer(
+                    "state.tombstone_ttl_seconds",
+                    7 * 24 * 3600,
+                    1,
+                    10L * 365 * 24 * 3600,
+                    "How long a deleted document's tombstone is kept (for sync) before it is compacted."),
+            ConfigKey.integer(
                     "query.limit_default",
                     1000,
                     1,
@@ -161,6 +175,8 @@ public record OutpostConfig(
                 (Long) v.get("state.documents_max"),
                 (Long) v.get("state.doc_bytes_avg"),
                 (Long) v.get("state.doc_bytes_max"),
+                ((Long) v.get("state.history_max")).intValue(),
+                (Long) v.get("state.tombstone_ttl_seconds"),
                 ((Long) v.get("query.limit_default")).intValue(),
                 ((Long) v.get("query.limit_max")).intValue(),
                 ((Long) v.get("query.scan_records_max")).intValue());

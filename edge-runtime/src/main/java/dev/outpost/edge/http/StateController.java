@@ -61,6 +61,35 @@ public class StateController {
         return HttpResponse.ok(json(d)).header("ETag", etag(d.version())).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
+    @Get(value = "/{namespace}/{id}/history", produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> history(@PathVariable String namespace, @PathVariable String id) {
+        List<StateService.HistoryEntry> h =
+                agent.state().history(namespace, id, agent.config().stateHistoryMax() + 1);
+        if (h == null) {
+            return Problems.response(
+                    404, "Not found", "state document " + namespace + "/" + id + " has no history", 0, null);
+        }
+        StringBuilder b = new StringBuilder("{\"namespace\":\"" + namespace + "\",\"id\":\"" + id + "\",\"changes\":[");
+        for (int i = 0; i < h.size(); i++) {
+            StateService.HistoryEntry e = h.get(i);
+            b.append(i > 0 ? "," : "")
+                    .append("{\"version\":")
+                    .append(e.version())
+                    .append(",\"op\":\"")
+                    .append(e.deleted() ? "delete" : "put")
+                    .append("\",\"updated_at\":")
+                    .append(HybridClock.millis(e.hlc()))
+                    .append(",\"origin\":")
+                    .append(quoted(e.origin()))
+                    .append(",\"seq\":")
+                    .append(e.seq())
+                    .append(",\"doc\":")
+                    .append(e.deleted() ? "null" : new String(e.doc(), StandardCharsets.UTF_8))
+                    .append('}');
+        }
+        return HttpResponse.ok(b.append("]}").toString()).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
     @Put(value = "/{namespace}/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
     public CompletableFuture<MutableHttpResponse<String>> put(
             @PathVariable String namespace,

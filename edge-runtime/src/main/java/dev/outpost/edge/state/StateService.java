@@ -42,6 +42,7 @@ public final class StateService {
     private final EventLog log;
     private final String nodeId;
     private final long docBytesMax;
+    private final int historyMax;
     private final Object lock = new Object();
 
     /** A precondition from If-Match / If-None-Match. */
@@ -59,11 +60,12 @@ public final class StateService {
      */
     public record Change(StateDoc doc, boolean created, CompletableFuture<Void> durable) {}
 
-    public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax) {
+    public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax, int historyMax) {
         this.store = store;
         this.log = log;
         this.nodeId = nodeId;
         this.docBytesMax = docBytesMax;
+        this.historyMax = historyMax;
     }
 
     /** The live document, or null if absent or deleted. */
@@ -176,7 +178,9 @@ public final class StateService {
             store.checkRoom(new StateDoc(ns, id, version, 0, nodeId, 0, edit == null, doc));
             byte[] event = changeEvent(ns, id, version, edit == null ? "delete" : "put", doc);
             AppendResult r = log.append(List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
-            StateDoc next = new StateDoc(ns, id, version, r.firstHlc(), nodeId, r.firstSeq(), edit == null, doc);
+            long[] history = old == null ? new long[0] : old.historyForNext(historyMax);
+            StateDoc next =
+                    new StateDoc(ns, id, version, r.firstHlc(), nodeId, r.firstSeq(), edit == null, doc, history);
             store.put(next);
             return new Change(next, !live, r.durable());
         }
@@ -191,6 +195,79 @@ public final class StateService {
         b.writeBytes(doc.length == 0 ? "null".getBytes(StandardCharsets.UTF_8) : doc);
         b.writeBytes("}}".getBytes(StandardCharsets.UTF_8));
         return b.toByteArray();
+    }
+
+    /**
+     * One entry of a document's history.
+     *
+     * @param version the version
+     * @param deleted true if this version is the delete
+     * @param hlc when it was made
+     * @param origin the node that made it
+     * @param seq its state event's log sequence
+     * @param doc the document at that version (empty for a delete)
+     */
+    public record HistoryEntry(long version, boolean deleted, long hlc, String origin, long seq, byte[] doc) {}
+
+    /**
+     * The document's last changes, newest first: the current version, then the previous ones read
+     * back from the event log (at most state.history_max; versions whose log cycle retention has
+     * deleted are left out). Null if the document never existed (or its tombstone was compacted).
+     */
+    public List<HistoryEntry> history(String namespace, String id, int limit) {
+        check(namespace, id);
+        StateDoc d = store.get(namespace, id);
+        if (d == null) {
+            return null;
+        }
+        List<HistoryEntry> out = new java.util.ArrayList<>();
+        out.add(new HistoryEntry(d.version(), d.deleted(), d.updatedAt(), d.origin(), d.logSeq(), d.doc()));
+        for (long seq : d.history()) {
+            if (out.size() >= limit) {
+                break;
+            }
+            try (EventCursor c = log.cursorFromSeq(seq)) {
+                RecordView v = new RecordView();
+                if (!c.next(v) || v.seq() != seq) {
+                    break; // retired by retention: older entries are gone too
+                }
+                Map<?, ?> data =
+                        (Map<?, ?>) ((Map<?, ?>) JsonTree.parse(v.payloadArray(), v.payloadOffset(), v.payloadLength()))
+                                .get("data");
+                boolean deleted = "delete".equals(data.get("op"));
+                out.add(new HistoryEntry(
+                        ((Number) data.get("version")).longValue(),
+                        deleted,
+                        v.hlc(),
+                        (String) data.get("origin"),
+                        seq,
+                        deleted ? new byte[0] : JsonTree.write(data.get("doc"))));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Removes tombstones last changed before {@code beforeHlc} (at most {@code max} per call);
+     * returns how many. The delete stays in the event log, so sync already has it.
+     */
+    public int compactTombstones(long beforeHlc, int max) {
+        int removed = 0;
+        for (StateDoc t : store.tombstonesBefore(beforeHlc, max)) {
+            synchronized (lock) {
+                StateDoc now = store.get(t.namespace(), t.id());
+                if (now != null
+                        && now.deleted()
+                        && now.version() == t.version()
+                        && store.remove(t.namespace(), t.id())) {
+                    removed++;
+                }
+            }
+        }
+        if (removed > 0) {
+            LOG.info("compacted {} state tombstones older than the tombstone TTL", removed);
+        }
+        return removed;
     }
 
     /** Replays state events logged after the store's last applied sequence. */
@@ -219,8 +296,9 @@ public final class StateService {
                 }
                 byte[] doc = deleted ? new byte[0] : JsonTree.write(data.get("doc"));
                 try {
-                    store.put(
-                            new StateDoc(ns, id, version, v.hlc(), (String) data.get("origin"), v.seq(), deleted, doc));
+                    long[] history = cur == null ? new long[0] : cur.historyForNext(historyMax);
+                    store.put(new StateDoc(
+                            ns, id, version, v.hlc(), (String) data.get("origin"), v.seq(), deleted, doc, history));
                     applied++;
                 } catch (dev.outpost.store.StateStoreFullException full) {
                     LOG.error(

@@ -145,6 +145,43 @@ class StateApiTest {
     }
 
     @Test
+    void historyReturnsTheLastChangesNewestFirst() throws Exception {
+        start("state:\n  history_max: 3\n");
+        for (int i = 1; i <= 6; i++) {
+            put("/v1/state/h/doc", "{\"i\":" + i + "}");
+        }
+        send("DELETE", "/v1/state/h/doc", null, null);
+        HttpResponse<String> h = send("GET", "/v1/state/h/doc/history", null, null);
+        assertEquals(200, h.statusCode(), h.body());
+        String b = h.body();
+        assertTrue(b.indexOf("\"version\":7,\"op\":\"delete\"") < b.indexOf("\"version\":6,\"op\":\"put\""), b);
+        assertTrue(b.contains("\"version\":6,\"op\":\"put\"") && b.contains("\"doc\":{\"i\":6}"), b);
+        assertTrue(
+                b.contains("\"version\":4,") && !b.contains("\"version\":3,"), "current + history_max previous: " + b);
+        assertEquals(404, send("GET", "/v1/state/h/none/history", null, null).statusCode());
+        agent.close();
+        agent = null;
+        start("state:\n  history_max: 3\n");
+        assertTrue(
+                send("GET", "/v1/state/h/doc/history", null, null).body().contains("\"version\":4,"),
+                "kept across restart");
+    }
+
+    @Test
+    void tombstonesAreCompactedAfterTheirTtl() throws Exception {
+        start("state:\n  tombstone_ttl_seconds: 1\n");
+        put("/v1/state/t/gone", "{}");
+        send("DELETE", "/v1/state/t/gone", null, null);
+        assertEquals(200, send("GET", "/v1/state/t/gone/history", null, null).statusCode(), "tombstone kept at first");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (send("GET", "/v1/state/t/gone/history", null, null).statusCode() != 404) {
+            assertTrue(System.currentTimeMillis() < deadline, "tombstone not compacted within 10 s");
+            Thread.sleep(200);
+        }
+        assertEquals(201, put("/v1/state/t/gone", "{}", "If-None-Match", "*").statusCode(), "the id can be reused");
+    }
+
+    @Test
     void listsByPrefixWithCursors() throws Exception {
         start("");
         for (String id : new String[] {"a-1", "a-2", "a-3", "b-1", "a-4"}) {
