@@ -7,6 +7,7 @@ import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
+import dev.outpost.edge.streams.StreamRegistry;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.ChronicleEventLog;
 import dev.outpost.store.ChronicleStateStore;
@@ -36,6 +37,7 @@ public final class Agent implements AutoCloseable {
                     Thread.ofPlatform().name("outpost-housekeeping").daemon().unstarted(r));
     private final ChronicleStateStore stateStore;
     private final StateService state;
+    private final StreamRegistry streams;
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
@@ -84,6 +86,7 @@ public final class Agent implements AutoCloseable {
                 new StateService(stateStore, log, config.nodeId(), config.stateDocBytesMax(), config.stateHistoryMax());
         scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
         state.recover();
+        this.streams = new StreamRegistry(catalog, config.streams());
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
@@ -147,6 +150,11 @@ public final class Agent implements AutoCloseable {
                 everyMillis,
                 everyMillis,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Stream definitions. */
+    public StreamRegistry streams() {
+        return streams;
     }
 
     /** State documents. */

@@ -44,6 +44,15 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
               created_at_millis INTEGER NOT NULL
             );
             CREATE INDEX dictionaries_by_stream ON dictionaries (stream, purpose, created_at_millis);
+            """, """
+            CREATE TABLE streams (
+              name TEXT PRIMARY KEY,
+              priority TEXT NOT NULL,
+              retention_seconds INTEGER NOT NULL,
+              schema_json TEXT,
+              source TEXT NOT NULL,
+              updated_at_millis INTEGER NOT NULL
+            );
             """);
 
     /** The schema version this build writes and reads. */
@@ -221,6 +230,50 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             cache.put(id, d);
             return d;
         }
+    }
+
+    /**
+     * A stream definition row.
+     *
+     * @param name the stream
+     * @param priority its priority class
+     * @param retentionSeconds how long its data is kept (0: until the disk budget needs it)
+     * @param schemaJson its data schema as JSON, or null
+     * @param source "config" (declared in YAML) or "api" (PUT /v1/streams)
+     */
+    public record StreamRow(String name, String priority, long retentionSeconds, String schemaJson, String source) {}
+
+    /** Inserts or replaces a stream definition. */
+    public synchronized void putStream(StreamRow s) {
+        try (PreparedStatement p = db.prepareStatement(
+                "INSERT OR REPLACE INTO streams"
+                        + " (name, priority, retention_seconds, schema_json, source, updated_at_millis) VALUES (?,?,?,?,?,?)")) {
+            p.setString(1, s.name());
+            p.setString(2, s.priority());
+            p.setLong(3, s.retentionSeconds());
+            p.setString(4, s.schemaJson());
+            p.setString(5, s.source());
+            p.setLong(6, System.currentTimeMillis());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("store stream " + s.name(), file, "check free space of the data directory", e);
+        }
+    }
+
+    /** Every stream definition, by name. */
+    public synchronized List<StreamRow> streams() {
+        List<StreamRow> out = new ArrayList<>();
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT name, priority, retention_seconds, schema_json, source FROM streams ORDER BY name")) {
+            while (rs.next()) {
+                out.add(new StreamRow(
+                        rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getString(5)));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("list streams", file, "the catalog may be damaged", e);
+        }
+        return out;
     }
 
     /** The newest dictionary for a stream and purpose, or null. */

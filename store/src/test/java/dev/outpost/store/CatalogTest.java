@@ -70,6 +70,30 @@ class CatalogTest {
         }
     }
 
+    /** A catalog written by an older build (schema 1) is migrated in place, its data kept. */
+    @Test
+    void olderSchemasAreMigratedKeepingData() throws Exception {
+        Path file = dir.resolve("old.db");
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+            for (String stmt : Catalog.MIGRATIONS.get(0).split(";")) {
+                if (!stmt.isBlank()) {
+                    s.execute(stmt);
+                }
+            }
+            s.execute("INSERT INTO schema_version (version) VALUES (1)");
+            s.execute("INSERT INTO dictionaries VALUES (7, 's', 'WIRE', x'00', 1, 1)");
+        }
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(Catalog.SCHEMA_VERSION, c.schemaVersion());
+            assertEquals(1, c.dictionaries(10).size(), "data from schema 1 is kept");
+            c.putStream(new Catalog.StreamRow("traffic", "high", 86400, "{\"type\":\"object\"}", "api"));
+            c.putStream(new Catalog.StreamRow("traffic", "critical", 0, null, "api"));
+            assertEquals(List.of(new Catalog.StreamRow("traffic", "critical", 0, null, "api")), c.streams());
+        }
+    }
+
     @Test
     void aNewerSchemaStopsOpenWithAClearMessage() throws Exception {
         Path file = dir.resolve("catalog.db");

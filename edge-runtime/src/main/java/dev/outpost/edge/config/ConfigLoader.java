@@ -54,7 +54,7 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "",
                     "config error: " + file
-                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, query)");
+                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, query, streams)");
         }
         return load(m, file.toString());
     }
@@ -62,8 +62,10 @@ public final class ConfigLoader {
     static OutpostConfig load(Map<?, ?> root, String source) {
         Map<String, ConfigKey> byPath = OutpostConfig.KEYS.stream()
                 .collect(Collectors.toMap(ConfigKey::path, k -> k, (a, b) -> a, LinkedHashMap::new));
-        List<String> sections =
-                OutpostConfig.KEYS.stream().map(ConfigKey::section).distinct().toList();
+        List<String> sections = new java.util.ArrayList<>(
+                OutpostConfig.KEYS.stream().map(ConfigKey::section).distinct().toList());
+        sections.add("streams");
+        Map<String, OutpostConfig.StreamDecl> streams = new LinkedHashMap<>();
         Map<String, Object> values = new LinkedHashMap<>();
         for (ConfigKey k : OutpostConfig.KEYS) {
             values.put(k.path(), parse(k, k.defaultValue(), "default"));
@@ -77,6 +79,10 @@ public final class ConfigLoader {
                                 + String.join(", ", sections));
             }
             if (e.getValue() == null) {
+                continue;
+            }
+            if (section.equals("streams")) {
+                streams.putAll(streams(e.getValue(), source));
                 continue;
             }
             if (!(e.getValue() instanceof Map<?, ?> sub)) {
@@ -99,6 +105,7 @@ public final class ConfigLoader {
                 }
             }
         }
+        values.put("streams", streams);
         return OutpostConfig.fromValues(values);
     }
 
@@ -165,6 +172,71 @@ public final class ConfigLoader {
                 yield v;
             }
         };
+    }
+
+    /** Stream declarations: {@code streams: {NAME: {priority, retention_seconds, schema}}}. */
+    private static Map<String, OutpostConfig.StreamDecl> streams(Object raw, String source) {
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    "streams",
+                    "config error in " + source
+                            + ": 'streams' must be a mapping of stream names to {priority, retention_seconds, schema}");
+        }
+        Map<String, OutpostConfig.StreamDecl> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            String at = "streams." + name;
+            if (!dev.outpost.edge.ingest.EventParser.validName(name) || name.startsWith("_")) {
+                throw new ConfigException(
+                        at,
+                        "config error in " + source + ": stream name '" + name
+                                + "' must be 1-128 of A-Z a-z 0-9 . _ - and not start with '_'");
+            }
+            Map<?, ?> d = e.getValue() == null ? Map.of() : e.getValue() instanceof Map<?, ?> dm ? dm : null;
+            if (d == null) {
+                throw new ConfigException(
+                        at,
+                        "config error in " + source + ": '" + at
+                                + "' must be a mapping of: priority, retention_seconds, schema");
+            }
+            for (Object k : d.keySet()) {
+                if (!List.of("priority", "retention_seconds", "schema").contains(String.valueOf(k))) {
+                    throw new ConfigException(
+                            at + "." + k,
+                            "config error in " + source + ": unknown key '" + at + "." + k + "'; allowed keys under '"
+                                    + at + "': priority, retention_seconds, schema");
+                }
+            }
+            String priority = d.get("priority") == null ? "normal" : String.valueOf(d.get("priority"));
+            if (!dev.outpost.edge.ingest.EventParser.PRIORITIES.contains(priority)) {
+                throw new ConfigException(
+                        at + ".priority",
+                        "config error in " + source + ": '" + at + ".priority' = '"
+                                + priority + "' is not allowed; allowed values: "
+                                + String.join(", ", dev.outpost.edge.ingest.EventParser.PRIORITIES));
+            }
+            long retention = 0;
+            if (d.get("retention_seconds") != null) {
+                if (!(d.get("retention_seconds") instanceof Number n) || n.longValue() < 0) {
+                    throw new ConfigException(
+                            at + ".retention_seconds",
+                            "config error in " + source + ": '" + at
+                                    + ".retention_seconds' must be a whole number of seconds >= 0 (0: kept until the disk budget needs the space)");
+                }
+                retention = n.longValue();
+            }
+            Object schema = d.get("schema");
+            if (schema != null) {
+                try {
+                    dev.outpost.edge.streams.StreamSchema.compile(schema);
+                } catch (IllegalArgumentException ex) {
+                    throw new ConfigException(
+                            at + ".schema", "config error in " + source + ": '" + at + ".schema': " + ex.getMessage());
+                }
+            }
+            out.put(name, new OutpostConfig.StreamDecl(priority, retention, schema));
+        }
+        return out;
     }
 
     /** Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size. */

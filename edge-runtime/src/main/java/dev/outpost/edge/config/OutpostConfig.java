@@ -36,7 +36,17 @@ public record OutpostConfig(
         long stateTombstoneTtlSeconds,
         int queryLimitDefault,
         int queryLimitMax,
-        int queryScanRecordsMax) {
+        int queryScanRecordsMax,
+        Map<String, StreamDecl> streams) {
+
+    /**
+     * A stream declared in YAML.
+     *
+     * @param priority its class: critical, high, normal, bulk
+     * @param retentionSeconds how long its data is kept (0: until the disk budget needs the space)
+     * @param schema its data schema (see StreamSchema), or null
+     */
+    public record StreamDecl(String priority, long retentionSeconds, Object schema) {}
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -179,7 +189,8 @@ public record OutpostConfig(
                 (Long) v.get("state.tombstone_ttl_seconds"),
                 ((Long) v.get("query.limit_default")).intValue(),
                 ((Long) v.get("query.limit_max")).intValue(),
-                ((Long) v.get("query.scan_records_max")).intValue());
+                ((Long) v.get("query.scan_records_max")).intValue(),
+                castStreams(v.get("streams")));
         c.checkRelationships();
         return c;
     }
@@ -210,6 +221,11 @@ public record OutpostConfig(
                     "config error: query.limit_default (" + queryLimitDefault + ") must not exceed query.limit_max ("
                             + queryLimitMax + ")");
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, StreamDecl> castStreams(Object o) {
+        return o == null ? Map.of() : Map.copyOf((Map<String, StreamDecl>) o);
     }
 
     private static Path nativeDir(String configured, Path dataDir) {

@@ -53,6 +53,7 @@ public class EventsController {
                     .orElse(false);
             List<ParsedEvent> events =
                     batch ? agent.parser().parseBatch(body) : agent.parser().parseSingle(body);
+            agent.streams().validate(events, batch);
             r = agent.ingestor().ingest(events, idempotencyKey);
         } catch (ProblemException e) {
             agent.ingestRejected.increment();

@@ -1,0 +1,193 @@
+package dev.outpost.edge.streams;
+
+import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.ingest.EventParser;
+import dev.outpost.edge.ingest.ParsedEvent;
+import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.edge.state.json.JsonTree;
+import dev.outpost.store.Catalog;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Stream definitions: declared in YAML ({@code streams:}) or by {@code PUT /v1/streams/{name}},
+ * kept in the catalog.
+ *
+ * <p>Design note. YAML declarations are written to the catalog at every start and win: a stream
+ * declared in config cannot be changed over HTTP (409), so the file stays the truth for what it
+ * names. Streams nobody declared are accepted with class {@code normal}, no retention and no
+ * schema. Invariants: the in-memory map mirrors the catalog; a definition is visible to ingest
+ * only after the catalog has it.
+ */
+public final class StreamRegistry {
+    /** Most streams that can be defined. */
+    public static final int STREAMS_MAX = 10_000;
+
+    /**
+     * A stream's definition.
+     *
+     * @param name the stream
+     * @param priority critical, high, normal or bulk
+     * @param retentionSeconds how long its data is kept (0: until the disk budget needs it)
+     * @param schema its compiled data schema, or null
+     * @param fromConfig true if declared in the YAML configuration
+     */
+    public record Stream(
+            String name, String priority, long retentionSeconds, StreamSchema schema, boolean fromConfig) {}
+
+    private final Catalog catalog;
+    private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+
+    public StreamRegistry(Catalog catalog, Map<String, OutpostConfig.StreamDecl> declared) {
+        this.catalog = catalog;
+        for (Catalog.StreamRow r : catalog.streams()) {
+            Object tree = r.schemaJson() == null ? null : parse(r.schemaJson());
+            streams.put(
+                    r.name(),
+                    new Stream(
+                            r.name(),
+                            r.priority(),
+                            r.retentionSeconds(),
+                            tree == null ? null : StreamSchema.compile(tree),
+                            "config".equals(r.source())));
+        }
+        for (Map.Entry<String, OutpostConfig.StreamDecl> e : declared.entrySet()) {
+            OutpostConfig.StreamDecl d = e.getValue();
+            store(e.getKey(), d.priority(), d.retentionSeconds(), d.schema(), true);
+        }
+    }
+
+    private static Object parse(String json) {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        return JsonTree.parse(b, 0, b.length);
+    }
+
+    /** The definition, or null for an undeclared stream. */
+    public Stream get(String name) {
+        return streams.get(name);
+    }
+
+    public Collection<Stream> all() {
+        return streams.values();
+    }
+
+    /** Defines or replaces a stream from the HTTP API. */
+    public Stream put(String name, Object body) {
+        if (!EventParser.validName(name) || name.startsWith("_")) {
+            throw new ProblemException(
+                    400,
+                    "Invalid stream",
+                    "stream name must be 1-128 of A-Z a-z 0-9 . _ - and not start" + " with '_'",
+                    0,
+                    "name");
+        }
+        Stream existing = streams.get(name);
+        if (existing != null && existing.fromConfig()) {
+            throw new ProblemException(
+                    409,
+                    "Declared in config",
+                    "stream '" + name + "' is declared in the configuration" + " file; change it there",
+                    0,
+                    "name");
+        }
+        if (!(body instanceof Map<?, ?> m)) {
+            throw new ProblemException(
+                    400, "Invalid stream", "the body must be {priority, retention_seconds, schema}", 0, null);
+        }
+        for (Object k : m.keySet()) {
+            if (!List.of("priority", "retention_seconds", "schema").contains(String.valueOf(k))) {
+                throw new ProblemException(
+                        400,
+                        "Invalid stream",
+                        "unknown field '" + k + "'; allowed: priority, retention_seconds, schema",
+                        0,
+                        String.valueOf(k));
+            }
+        }
+        String priority = m.get("priority") == null ? "normal" : String.valueOf(m.get("priority"));
+        if (!EventParser.PRIORITIES.contains(priority)) {
+            throw new ProblemException(
+                    400, "Invalid stream", "priority must be one of " + EventParser.PRIORITIES, 0, "priority");
+        }
+        long retention = 0;
+        if (m.get("retention_seconds") != null) {
+            if (!(m.get("retention_seconds") instanceof Long l) || l < 0) {
+                throw new ProblemException(
+                        400, "Invalid stream", "retention_seconds must be a whole number >= 0", 0, "retention_seconds");
+            }
+            retention = l;
+        }
+        Object schema = m.get("schema") == JsonTree.NULL ? null : m.get("schema");
+        if (schema != null) {
+            try {
+                StreamSchema.compile(schema);
+            } catch (IllegalArgumentException e) {
+                throw new ProblemException(400, "Invalid schema", e.getMessage(), 0, "schema");
+            }
+        }
+        if (existing == null && streams.size() >= STREAMS_MAX) {
+            throw new ProblemException(
+                    507, "Too many streams", "at most " + STREAMS_MAX + " streams can be defined", 0, null);
+        }
+        return store(name, priority, retention, schema, false);
+    }
+
+    private Stream store(String name, String priority, long retention, Object schema, boolean fromConfig) {
+        String json = schema == null ? null : new String(JsonTree.write(toTree(schema)), StandardCharsets.UTF_8);
+        catalog.putStream(new Catalog.StreamRow(name, priority, retention, json, fromConfig ? "config" : "api"));
+        Stream s = new Stream(
+                name, priority, retention, schema == null ? null : StreamSchema.compile(toTree(schema)), fromConfig);
+        streams.put(name, s);
+        return s;
+    }
+
+    /** YAML gives Integer/Double where JSON gives Long/BigDecimal: normalize through JSON text. */
+    private static Object toTree(Object yamlOrJson) {
+        return parse(new String(JsonTree.write(normalize(yamlOrJson)), StandardCharsets.UTF_8));
+    }
+
+    private static Object normalize(Object o) {
+        return switch (o) {
+            case Map<?, ?> m -> {
+                Map<String, Object> out = new java.util.LinkedHashMap<>();
+                m.forEach((k, v) -> out.put(String.valueOf(k), normalize(v)));
+                yield out;
+            }
+            case List<?> l -> l.stream().map(StreamRegistry::normalize).toList();
+            case Integer i -> (long) i;
+            case Double d -> java.math.BigDecimal.valueOf(d);
+            case Float f -> java.math.BigDecimal.valueOf(f);
+            case null -> JsonTree.NULL;
+            default -> o;
+        };
+    }
+
+    /**
+     * Checks each event against its stream's schema; the first violation is a 422 naming the
+     * field (and the 1-based line, for a batch).
+     */
+    public void validate(List<ParsedEvent> events, boolean batch) {
+        for (int i = 0; i < events.size(); i++) {
+            ParsedEvent e = events.get(i);
+            Stream s = streams.get(e.stream());
+            if (s == null || s.schema() == null) {
+                continue;
+            }
+            Map<?, ?> event = (Map<?, ?>) JsonTree.parse(e.json(), 0, e.json().length);
+            String why = s.schema().validate(event.get("data"));
+            if (why != null) {
+                int line = batch ? i + 1 : 0;
+                String field = why.substring(0, why.indexOf(':'));
+                throw new ProblemException(
+                        422,
+                        "Schema violation",
+                        (line > 0 ? "line " + line + ": " : "") + "stream '" + e.stream() + "': " + why,
+                        line,
+                        field);
+            }
+        }
+    }
+}
