@@ -72,7 +72,8 @@ public final class Agent implements AutoCloseable {
                 config.logRollCycle(),
                 config.logFsyncDelayMicros(),
                 config.logCompression().equals("auto"));
-        this.log = ChronicleEventLog.open(lo, HybridClock.system());
+        ChronicleEventLog chronicleLog = ChronicleEventLog.open(lo, HybridClock.system());
+        this.log = chronicleLog;
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
         // If that directory is unusable (the fallback case), sqlite-jdbc keeps its default (java.io.tmpdir).
         if (java.nio.file.Files.isDirectory(config.compressNativeDir())) {
@@ -87,6 +88,11 @@ public final class Agent implements AutoCloseable {
         scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
         state.recover();
         this.streams = new StreamRegistry(catalog, config.streams());
+        for (long index : chronicleLog.quarantinedGroups()) {
+            java.nio.file.Path f = chronicleLog.quarantineFile(index);
+            catalog.recordQuarantine(
+                    "log-group", Long.toString(index), f.toString(), f.toFile().length());
+        }
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");

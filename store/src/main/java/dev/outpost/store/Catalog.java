@@ -53,6 +53,15 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
               source TEXT NOT NULL,
               updated_at_millis INTEGER NOT NULL
             );
+            """, """
+            CREATE TABLE quarantine (
+              kind TEXT NOT NULL,
+              location TEXT NOT NULL,
+              file TEXT NOT NULL,
+              bytes INTEGER NOT NULL,
+              found_at_millis INTEGER NOT NULL,
+              PRIMARY KEY (kind, location)
+            );
             """);
 
     /** The schema version this build writes and reads. */
@@ -272,6 +281,55 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             }
         } catch (SQLException e) {
             throw new StoreException("list streams", file, "the catalog may be damaged", e);
+        }
+        return out;
+    }
+
+    /**
+     * Something corrupt that was kept aside.
+     *
+     * @param kind what it is, e.g. "log-group"
+     * @param location where it was (e.g. the log index)
+     * @param file where its bytes are kept
+     * @param bytes its size
+     * @param foundAtMillis when it was first recorded
+     */
+    public record QuarantineRow(String kind, String location, String file, long bytes, long foundAtMillis) {}
+
+    /** Records a quarantined item once (a second call for the same kind and location is a no-op). */
+    public synchronized void recordQuarantine(String kind, String location, String file, long bytes) {
+        try (PreparedStatement p = db.prepareStatement("INSERT OR IGNORE INTO quarantine"
+                + " (kind, location, file, bytes, found_at_millis) VALUES (?,?,?,?,?)")) {
+            p.setString(1, kind);
+            p.setString(2, location);
+            p.setString(3, file);
+            p.setLong(4, bytes);
+            p.setLong(5, System.currentTimeMillis());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "record quarantine",
+                    file == null ? this.file : Path.of(file),
+                    "check free space of the data directory",
+                    e);
+        }
+    }
+
+    /** Everything quarantined, oldest first (at most {@code limit}). */
+    public synchronized List<QuarantineRow> quarantine(int limit) {
+        List<QuarantineRow> out = new ArrayList<>();
+        try (PreparedStatement p =
+                db.prepareStatement("SELECT kind, location, file, bytes, found_at_millis FROM quarantine"
+                        + " ORDER BY found_at_millis, location LIMIT ?")) {
+            p.setInt(1, limit);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new QuarantineRow(
+                            rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("list quarantine", file, "the catalog may be damaged", e);
         }
         return out;
     }

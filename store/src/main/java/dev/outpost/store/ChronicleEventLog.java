@@ -456,7 +456,7 @@ public final class ChronicleEventLog implements EventLog {
 
     private void quarantine(long index, byte[] group, int len) {
         Path qdir = options.quarantineDirectory();
-        Path file = qdir.resolve("group-" + Long.toHexString(index) + ".bin");
+        Path file = quarantineFile(index);
         try {
             Files.write(file, Arrays.copyOf(group, len));
             Files.writeString(
@@ -495,6 +495,16 @@ public final class ChronicleEventLog implements EventLog {
     /** The governor's pressure hint for choosing the hot-log codec. */
     public void pressure(Pressure p) {
         this.pressure = p;
+    }
+
+    /** The quarantine file of the group at log index {@code index}. */
+    public Path quarantineFile(long index) {
+        return options.quarantineDirectory().resolve("group-" + Long.toHexString(index) + ".bin");
+    }
+
+    /** Log indexes of every quarantined group (this and earlier runs), ascending. */
+    public List<Long> quarantinedGroups() {
+        return quarantinedGroups.stream().sorted().toList();
     }
 
     /** Number of groups quarantined so far (in this and earlier runs). */

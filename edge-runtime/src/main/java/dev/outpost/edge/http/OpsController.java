@@ -37,6 +37,29 @@ public class OpsController {
                 .body("{\"status\":\"" + (ready ? "UP" : "DOWN") + "\"}");
     }
 
+    /** What was kept aside as corrupt (never deleted by the agent): GET /v1/quarantine. */
+    @Get(value = "/v1/quarantine", produces = MediaType.APPLICATION_JSON)
+    public String quarantine() {
+        StringBuilder b = new StringBuilder("{\"quarantined\":[");
+        var rows = agent.catalog().quarantine(1000);
+        for (int i = 0; i < rows.size(); i++) {
+            var r = rows.get(i);
+            b.append(i > 0 ? "," : "")
+                    .append("{\"kind\":\"")
+                    .append(r.kind())
+                    .append("\",\"location\":\"")
+                    .append(r.location())
+                    .append("\",\"file\":");
+            Json.quote(b, r.file());
+            b.append(",\"bytes\":")
+                    .append(r.bytes())
+                    .append(",\"found_at\":")
+                    .append(r.foundAtMillis())
+                    .append('}');
+        }
+        return b.append("]}").toString();
+    }
+
     @Get(value = "/metrics", produces = "text/plain; version=0.0.4; charset=utf-8")
     public String metrics() {
         return agent.metrics().render();

@@ -305,6 +305,45 @@ class EventsApiTest {
     }
 
     @Test
+    void aCorruptTailIsQuarantinedRecordedInTheCatalogAndListed() throws Exception {
+        start("log:\n  compression: none\n");
+        post("application/x-ndjson", batch("s", 0, 3));
+        post("application/json", "{\"stream\":\"s\",\"data\":{\"v\":\"MARKER-TAIL\"}}");
+        agent.close();
+        agent = null;
+        flipAfter(dir.resolve("data").resolve("log"), "MARKER-TAIL");
+        start("log:\n  compression: none\n");
+        assertEquals(3, agent.agent().log().lastSeq(), "the corrupt request is not counted");
+        String q = get("/v1/quarantine").body();
+        assertTrue(q.contains("\"kind\":\"log-group\"") && q.contains("group-"), q);
+        assertTrue(get("/metrics").body().contains("outpost_log_quarantined_total 1"));
+        agent.close();
+        agent = null;
+        start("log:\n  compression: none\n");
+        assertEquals(1, q.split("\"kind\"").length - 1);
+        assertEquals(1, get("/v1/quarantine").body().split("\"kind\"").length - 1, "recorded once");
+    }
+
+    static void flipAfter(Path logDir, String marker) throws IOException {
+        byte[] m = marker.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var files = Files.list(logDir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).toList()) {
+                byte[] all = Files.readAllBytes(f);
+                for (int i = 0; i + m.length < all.length; i++) {
+                    if (java.util.Arrays.equals(all, i, i + m.length, m, 0, m.length)) {
+                        try (var raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+                            raf.seek(i + m.length);
+                            raf.write(all[i + m.length] ^ 0x5A);
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        throw new AssertionError("marker not found");
+    }
+
+    @Test
     void apiTokenIsRequiredWhenConfigured() throws Exception {
         start("  api_token: s3cret\n"); // continues the http section start() writes
         assertEquals(401, post("application/json", ev("s", 0)).statusCode());
