@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Ingest benchmark: the HTTP floor (a private nginx answering 204) against the Outpost agent
-# (single JSON events, NDJSON batches, fsync durability), all on 127.0.0.1 and nothing else.
+# (single JSON events, NDJSON batches, fsync durability), and state documents (GET, PUT), all on
+# 127.0.0.1 and nothing else.
 #
 # usage: edge-runtime/bench/ingest-bench.sh
 # env:   DURATION (15) measured seconds per run, WARMUP (3), CONNECTIONS (50) for single-event
 #        runs, BATCH_CONNECTIONS (8), BATCH (100) events per NDJSON request, EVENT_BYTES (200),
 #        AGENT_EXPECT_STATUS (200), FORCE_BUILD=1 to rebuild, KEEP_TMP=1 to keep the temp dir,
-#        NGINX_PORT (18080), AGENT_PORT (17070), RUNS ("a b c d") to pick runs:
-#        a nginx single, b agent single, c agent NDJSON, d agent single with fsync durability.
+#        NGINX_PORT (18080), AGENT_PORT (17070), DOCUMENTS (1000) state documents for runs e and f,
+#        RUNS ("a b c d") to pick runs:
+#        a nginx single, b agent single, c agent NDJSON, d agent single with fsync durability,
+#        e agent state GET (durability os; the generator first PUTs the DOCUMENTS documents),
+#        f agent state PUT with fsync durability. e and f use CONNECTIONS connections and
+#        EVENT_BYTES-byte documents, namespace "bench", ids d-0 .. d-(DOCUMENTS-1).
 #
 # Prints the load generator's summary lines, the agent's peak RSS, and a markdown table for
 # docs/BENCHMARKS.md. Everything it starts is stopped on exit, also on failure or Ctrl-C.
@@ -22,6 +27,7 @@ EVENT_BYTES=${EVENT_BYTES:-200}
 AGENT_EXPECT_STATUS=${AGENT_EXPECT_STATUS:-200}
 NGINX_PORT=${NGINX_PORT:-18080}
 AGENT_PORT=${AGENT_PORT:-17070}
+DOCUMENTS=${DOCUMENTS:-1000}
 RUNS=${RUNS:-a b c d}
 HOST=127.0.0.1 # never anything else
 
@@ -31,10 +37,10 @@ cd "$ROOT"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 
-for v in DURATION WARMUP CONNECTIONS BATCH_CONNECTIONS BATCH EVENT_BYTES AGENT_EXPECT_STATUS NGINX_PORT AGENT_PORT; do
+for v in DURATION WARMUP CONNECTIONS BATCH_CONNECTIONS BATCH EVENT_BYTES AGENT_EXPECT_STATUS NGINX_PORT AGENT_PORT DOCUMENTS; do
   [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$v must be a number, not '${!v}'"
 done
-[[ $RUNS =~ ^[abcd\ ]+$ ]] || die "RUNS must list runs among a b c d, not '$RUNS'"
+[[ $RUNS =~ ^[abcdef\ ]+$ ]] || die "RUNS must list runs among a b c d e f, not '$RUNS'"
 
 # --- Java 25, found the way the launcher finds it ----------------------------------------------
 JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
@@ -129,6 +135,9 @@ if [[ ${FORCE_BUILD:-0} == 1 || ! -f $JAR || ! -d edge-runtime/target/lib ]] \
   || [[ -n $(find . -path ./.git -prune -o -path '*/target' -prune -o \( -name '*.java' -o -name pom.xml -o -path '*/src/main/resources/*' \) -newer "$JAR" -print -quit) ]]; then
   log "building (./mvnw -q -DskipTests package)"
   ./mvnw -q -DskipTests package
+  # The jar plugin leaves an unchanged jar as it was; mark it built so a test-only change does not
+  # trigger a rebuild on every run.
+  touch "$JAR"
 fi
 [[ -f $JAR ]] || die "$JAR missing after the build"
 CP="$JAR:edge-runtime/target/lib/*"
@@ -204,7 +213,7 @@ if want a; then
     --connections "$CONNECTIONS" --expect-status 204
 fi
 
-if want b || want c; then
+if want b || want c || want e; then
   start_agent os
   JVM=$(jvm_pid "$AGENT_PID")
   RSS_START_OS=$(status_kb "$JVM" VmRSS)
@@ -218,17 +227,30 @@ if want b || want c; then
     loadgen --label agent-os-ndjson --url "http://$HOST:$AGENT_PORT/v1/events" --mode batch --batch "$BATCH" \
       --connections "$BATCH_CONNECTIONS" --expect-status "$AGENT_EXPECT_STATUS"
   fi
+  if want e; then
+    log "run e: agent (os), state GET of $DOCUMENTS documents, $CONNECTIONS connections"
+    loadgen --label agent-os-state-get --url "http://$HOST:$AGENT_PORT/v1/state/bench" --mode state-get \
+      --documents "$DOCUMENTS" --connections "$CONNECTIONS" --expect-status 200
+  fi
   HWM_OS=$(status_kb "$JVM" VmHWM)
   RSS_END_OS=$(status_kb "$JVM" VmRSS)
   stop_agent
 fi
 
-if want d; then
+if want d || want f; then
   start_agent fsync
   JVM=$(jvm_pid "$AGENT_PID")
-  log "run d: agent (fsync), single events, $CONNECTIONS connections"
-  loadgen --label agent-fsync-single --url "http://$HOST:$AGENT_PORT/v1/events" --mode single \
-    --connections "$CONNECTIONS" --expect-status "$AGENT_EXPECT_STATUS"
+  if want d; then
+    log "run d: agent (fsync), single events, $CONNECTIONS connections"
+    loadgen --label agent-fsync-single --url "http://$HOST:$AGENT_PORT/v1/events" --mode single \
+      --connections "$CONNECTIONS" --expect-status "$AGENT_EXPECT_STATUS"
+  fi
+  if want f; then
+    # 200 (replaced) and 201 (created) both count.
+    log "run f: agent (fsync), state PUT over $DOCUMENTS documents, $CONNECTIONS connections"
+    loadgen --label agent-fsync-state-put --url "http://$HOST:$AGENT_PORT/v1/state/bench" --mode state-put \
+      --documents "$DOCUMENTS" --connections "$CONNECTIONS"
+  fi
   HWM_FSYNC=$(status_kb "$JVM" VmHWM)
   stop_agent
 fi
@@ -248,7 +270,11 @@ echo
 echo "== markdown (docs/BENCHMARKS.md)"
 echo
 echo "Ingest on $(nproc) cores ($(uname -m), $(uname -r)), $(date -u +%Y-%m-%d), JDK $("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.runtime\.version = //p'), $NGINX_VERSION."
-echo "Load generator on the same box over loopback: ${EVENT_BYTES}-byte events, ${WARMUP} s warm-up, ${DURATION} s measured."
+STATE_NOTE=""
+if want e || want f; then
+  STATE_NOTE=" State runs: ${EVENT_BYTES}-byte documents, ids d-0 .. d-$((DOCUMENTS - 1)), one document per request."
+fi
+echo "Load generator on the same box over loopback: ${EVENT_BYTES}-byte events, ${WARMUP} s warm-up, ${DURATION} s measured.$STATE_NOTE"
 echo
 echo "| Run | Mode | Conns | Events/req | Events/s | Req/s | p50 ms | p99 ms | p99.9 ms | Errors |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -259,4 +285,4 @@ for s in "${SUMMARIES[@]}"; do
     "$(kv "$s" p999_ms)" "$(kv "$s" errors)"
 done
 echo
-echo "Agent peak RSS (VmHWM): $(mib "$HWM_OS") MiB with durability os (runs b, c), $(mib "$HWM_FSYNC") MiB with fsync (run d); RSS after start $(mib "$RSS_START_OS") MiB."
+echo "Agent peak RSS (VmHWM): $(mib "$HWM_OS") MiB with durability os (runs b, c, e), $(mib "$HWM_FSYNC") MiB with fsync (runs d, f); RSS after start $(mib "$RSS_START_OS") MiB."

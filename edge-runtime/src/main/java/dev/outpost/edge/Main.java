@@ -26,7 +26,7 @@ public final class Main {
 
       commands:
         run [--config FILE]   run the agent (defaults: data in ./data, HTTP on 127.0.0.1:7070, offline)
-        loadgen [options]     drive POST /v1/events over loopback and print events/s and latency
+        loadgen [options]     drive the HTTP API over loopback (ingest, state get/put) and print rates and latency
         help                  this text
 
       docs: README.md, docs/API.md, docs/STORAGE.md; every config key: docs/outpost.example.yaml

@@ -22,6 +22,12 @@ import java.util.concurrent.atomic.LongAdder;
  * thread each, raw sockets and pre-built request bytes so the generator stays cheap next to the
  * server on a small box. Bounded in time; prints one {@code key=value} summary line.
  *
+ * <p>Modes: {@code single} and {@code batch} POST events to {@code --url}; {@code state-put} and
+ * {@code state-get} drive state documents under {@code --url} as the namespace base ({@code
+ * PUT|GET base/d-0 .. base/d-(N-1)}, N = {@code --documents}), one document per request, walking
+ * the ids. {@code state-get} first creates every document with one PUT each, before (and not in)
+ * the run; a failed PUT there ends the run. {@code state-put} also accepts 201 when expecting 200.
+ *
  * <p>Counting: {@code requests}/{@code events} are responses with the expected status completed in
  * the measurement window (after warm-up); latency (send to full response read) is recorded for
  * those. {@code errors} are unexpected statuses and I/O errors in the window, {@code warmup_errors}
@@ -35,13 +41,16 @@ public final class LoadGenerator {
       usage: outpost loadgen [--name value ...]
         --url URL                 http://127.0.0.1:7070/v1/events (loopback only)
         --connections N           keep-alive connections, one thread each (50)
-        --mode single|batch       one JSON event per POST, or NDJSON batches (single)
+        --mode MODE               single: one JSON event per POST; batch: NDJSON batches;
+                                  state-put / state-get: PUT / GET state documents under
+                                  --url (http://127.0.0.1:7070/v1/state/NAMESPACE) (single)
         --batch N                 events per POST in batch mode (100)
+        --documents N             state modes: document ids d-0 .. d-(N-1) (1000)
         --duration-seconds S      measured time after warm-up (10)
         --warmup-seconds S        warm-up time, not measured (3)
-        --event-bytes N           approximate size of each event's JSON (200)
+        --event-bytes N           approximate size of each event's (or document's) JSON (200)
         --stream NAME             stream of the generated events (sensors)
-        --expect-status CODE      any other status counts as an error (200)
+        --expect-status CODE      any other status counts as an error (200; state-put: 200 or 201)
         --max-requests N          stop after N successful measured requests (unbounded)
         --label TEXT              label for the summary line (loadgen)
       """;
@@ -76,6 +85,9 @@ public final class LoadGenerator {
         } catch (IllegalArgumentException e) {
             err.println("loadgen: " + e.getMessage());
             return 2;
+        } catch (SetupException e) {
+            err.println("loadgen: " + e.getMessage());
+            return 1;
         }
         out.println(r.summary());
         out.flush();
@@ -85,12 +97,47 @@ public final class LoadGenerator {
         return r.requests > 0 && r.errors == 0 ? 0 : 1;
     }
 
+    /** What each request does. */
+    enum Mode {
+        SINGLE("single"),
+        BATCH("batch"),
+        STATE_PUT("state-put"),
+        STATE_GET("state-get");
+
+        final String cli;
+
+        Mode(String cli) {
+            this.cli = cli;
+        }
+
+        static Mode of(String s) {
+            for (Mode m : values()) {
+                if (m.cli.equals(s)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--mode must be single, batch, state-put or state-get, not " + s);
+        }
+
+        boolean state() {
+            return this == STATE_PUT || this == STATE_GET;
+        }
+    }
+
+    /** The run could not be prepared (state-get: creating the documents failed). */
+    static final class SetupException extends RuntimeException {
+        SetupException(String message) {
+            super(message);
+        }
+    }
+
     /** Parsed options. */
     record Options(
             URI url,
             int connections,
-            boolean batchMode,
+            Mode mode,
             int batch,
+            int documents,
             double durationSeconds,
             double warmupSeconds,
             int eventBytes,
@@ -105,6 +152,7 @@ public final class LoadGenerator {
             int connections = 50;
             String mode = "single";
             int batch = 100;
+            int documents = 1000;
             double duration = 10;
             double warmup = 3;
             int eventBytes = 200;
@@ -138,6 +186,7 @@ public final class LoadGenerator {
                     case "connections" -> connections = intArg(name, value, 1, 10_000);
                     case "mode" -> mode = value;
                     case "batch" -> batch = intArg(name, value, 1, 1_000_000);
+                    case "documents" -> documents = intArg(name, value, 1, Payloads.DOCUMENTS_MAX);
                     case "duration-seconds" -> duration = doubleArg(name, value, 0.001);
                     case "warmup-seconds" -> warmup = doubleArg(name, value, 0);
                     case "event-bytes" -> eventBytes = intArg(name, value, 1, 16 << 20);
@@ -148,9 +197,7 @@ public final class LoadGenerator {
                     default -> throw new IllegalArgumentException("unknown option --" + name);
                 }
             }
-            if (!mode.equals("single") && !mode.equals("batch")) {
-                throw new IllegalArgumentException("--mode must be single or batch, not " + mode);
-            }
+            Mode m = Mode.of(mode);
             if (stream.isEmpty()) {
                 throw new IllegalArgumentException("--stream must not be empty");
             }
@@ -163,12 +210,12 @@ public final class LoadGenerator {
             if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
                 throw new IllegalArgumentException("--url must be http://host[:port]/path, not " + url);
             }
-            boolean batchMode = mode.equals("batch");
             return new Options(
                     uri,
                     connections,
-                    batchMode,
-                    batchMode ? batch : 1,
+                    m,
+                    m == Mode.BATCH ? batch : 1,
+                    documents,
                     duration,
                     warmup,
                     eventBytes,
@@ -210,6 +257,24 @@ public final class LoadGenerator {
             }
         }
 
+        boolean batchMode() {
+            return mode == Mode.BATCH;
+        }
+
+        /** A status that counts as success. */
+        boolean expected(int status) {
+            return status == expectStatus || (mode == Mode.STATE_PUT && expectStatus == 200 && status == 201);
+        }
+
+        /** State modes: the namespace base path without a trailing slash (no query). */
+        String statePath() {
+            String p = url.getRawPath() == null ? "" : url.getRawPath();
+            while (p.endsWith("/")) {
+                p = p.substring(0, p.length() - 1);
+            }
+            return p;
+        }
+
         String path() {
             String p = url.getRawPath();
             if (p == null || p.isEmpty()) {
@@ -248,13 +313,13 @@ public final class LoadGenerator {
 
         String summary() {
             Options o = options;
-            return String.format(
+            String s = String.format(
                     Locale.ROOT,
                     "label=%s mode=%s connections=%d batch=%d event_bytes=%d requests=%d events=%d errors=%d"
                             + " warmup_errors=%d seconds=%.3f events_per_s=%.0f requests_per_s=%.0f"
                             + " p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f mean_ms=%.3f",
                     o.label(),
-                    o.batchMode() ? "batch" : "single",
+                    o.mode().cli,
                     o.connections(),
                     o.batch(),
                     o.eventBytes(),
@@ -270,6 +335,7 @@ public final class LoadGenerator {
                     latency.quantileNanos(0.999) / 1e6,
                     latency.maxNanos() / 1e6,
                     latency.meanNanos() / 1e6);
+            return o.mode().state() ? s + " documents=" + o.documents() : s;
         }
     }
 
@@ -285,15 +351,25 @@ public final class LoadGenerator {
             throw new IllegalArgumentException("refusing to target a non-loopback address: " + host);
         }
         InetSocketAddress address = new InetSocketAddress(host, o.port());
-        byte[][] pool = Payloads.requests(
-                "POST", o.hostHeader(), o.path(), o.batchMode(), o.batch(), o.stream(), o.eventBytes());
+        byte[][] pool = switch (o.mode()) {
+            case SINGLE, BATCH ->
+                Payloads.requests(
+                        "POST", o.hostHeader(), o.path(), o.batchMode(), o.batch(), o.stream(), o.eventBytes());
+            case STATE_PUT -> Payloads.statePuts(o.hostHeader(), o.statePath(), o.documents(), o.eventBytes(), 42);
+            case STATE_GET -> Payloads.stateGets(o.hostHeader(), o.statePath(), o.documents());
+        };
+        if (o.mode() == Mode.STATE_GET) {
+            createDocuments(o, address);
+        }
 
         long start = System.nanoTime();
         Shared shared = new Shared(o, start);
         List<Worker> workers = new ArrayList<>(o.connections());
         CountDownLatch done = new CountDownLatch(o.connections());
         for (int i = 0; i < o.connections(); i++) {
-            Worker w = new Worker(shared, address, pool, i, done);
+            // State modes spread the connections evenly over the documents; the others keep their offsets.
+            int first = o.mode().state() ? (int) ((long) i * pool.length / o.connections()) : (i * 7) % pool.length;
+            Worker w = new Worker(shared, address, pool, first, done);
             workers.add(w);
             Thread t = new Thread(w, "loadgen-" + i);
             t.setDaemon(true);
@@ -343,6 +419,64 @@ public final class LoadGenerator {
         return new Result(o, requests, requests * o.batch(), errors, warmupErrors, seconds, latency, kinds);
     }
 
+    /**
+     * state-get: creates documents d-0 .. d-(N-1) with one PUT each (up to 4 connections in
+     * parallel), before the measured run; any status but 200/201 or an I/O error fails the setup.
+     */
+    static void createDocuments(Options o, InetSocketAddress address) {
+        byte[][] puts = Payloads.statePuts(o.hostHeader(), o.statePath(), o.documents(), o.eventBytes(), 7);
+        int threads = Math.min(Math.min(4, o.connections()), o.documents());
+        ConcurrentHashMap<String, LongAdder> failures = new ConcurrentHashMap<>();
+        List<Thread> started = new ArrayList<>(threads);
+        for (int t = 0; t < threads; t++) {
+            final int from = t;
+            Thread th = new Thread(
+                    () -> {
+                        HttpConnection c = null;
+                        try {
+                            for (int d = from; d < o.documents(); d += threads) {
+                                if (c == null) {
+                                    c = new HttpConnection(address);
+                                }
+                                int status = c.exchange(puts[d]);
+                                if (status != 200 && status != 201) {
+                                    failures.computeIfAbsent("status " + status, k -> new LongAdder())
+                                            .increment();
+                                }
+                                if (c.closeAfter) {
+                                    c.close();
+                                    c = null;
+                                }
+                            }
+                        } catch (IOException e) {
+                            failures.computeIfAbsent("io: " + e, k -> new LongAdder())
+                                    .increment();
+                        } finally {
+                            if (c != null) {
+                                c.close();
+                            }
+                        }
+                    },
+                    "loadgen-setup-" + t);
+            th.setDaemon(true);
+            started.add(th);
+            th.start();
+        }
+        try {
+            for (Thread th : started) {
+                th.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupException("interrupted while creating the documents");
+        }
+        if (!failures.isEmpty()) {
+            Map<String, Long> kinds = new TreeMap<>();
+            failures.forEach((k, v) -> kinds.put(k, v.sum()));
+            throw new SetupException("creating the " + o.documents() + " documents failed: " + kinds);
+        }
+    }
+
     /** State shared by the workers. */
     static final class Shared {
         final Options options;
@@ -383,11 +517,11 @@ public final class LoadGenerator {
         long errors;
         long warmupErrors;
 
-        Worker(Shared shared, InetSocketAddress address, byte[][] pool, int index, CountDownLatch done) {
+        Worker(Shared shared, InetSocketAddress address, byte[][] pool, int first, CountDownLatch done) {
             this.shared = shared;
             this.address = address;
             this.pool = pool;
-            this.next = (index * 7) % pool.length;
+            this.next = first;
             this.done = done;
         }
 
@@ -407,7 +541,7 @@ public final class LoadGenerator {
         }
 
         private void loop() {
-            final int expect = shared.options.expectStatus();
+            final Options options = shared.options;
             final long max = shared.options.maxRequests();
             while (!shared.stop && System.nanoTime() < shared.measureEnd) {
                 HttpConnection c = conn;
@@ -446,7 +580,7 @@ public final class LoadGenerator {
                 if (t1 >= shared.measureEnd) {
                     break;
                 }
-                if (status != expect) {
+                if (!options.expected(status)) {
                     error("status " + status, t1);
                     continue;
                 }

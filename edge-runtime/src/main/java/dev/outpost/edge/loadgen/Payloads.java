@@ -11,6 +11,12 @@ final class Payloads {
 
     private static final int MAX_POOL = 64;
 
+    /** Most documents a state mode may address (each has pre-built requests). */
+    static final int DOCUMENTS_MAX = 100_000;
+
+    /** Most distinct bodies per document in state-put mode. */
+    private static final int PUT_VARIANTS_MAX = 4;
+
     private static final String[] DOORS = {"open", "closed", "ajar"};
     private static final String[] FIRMWARE = {"2.4.1", "2.4.2", "2.5.0"};
     private static final String[] STATES = {"ok", "warn", "idle", "run"};
@@ -21,6 +27,16 @@ final class Payloads {
     static String event(SplittableRandom rnd, String stream, int targetBytes) {
         String head =
                 "{\"stream\":\"" + jsonEscape(stream) + "\",\"key\":\"dev-" + rnd.nextInt(1, 1000) + "\",\"data\":{";
+        return fields(rnd, head, "}}", targetBytes);
+    }
+
+    /** One state document (a flat JSON object of readings) as compact JSON, padded like {@link #event}. */
+    static String document(SplittableRandom rnd, int targetBytes) {
+        return fields(rnd, "{\"device\":\"dev-" + rnd.nextInt(1, 1000) + "\",", "}", targetBytes);
+    }
+
+    /** {@code head}, random readings, a padding note when there is room, then {@code tail}. */
+    private static String fields(SplittableRandom rnd, String head, String tail, int targetBytes) {
         StringBuilder sb = new StringBuilder(Math.max(targetBytes, 64) + 16).append(head);
         sb.append("\"temp\":").append(rnd.nextInt(-200, 450) / 10.0);
         String[] optional = {
@@ -36,7 +52,6 @@ final class Payloads {
                     + rnd.nextInt(0, 100) / 100.0 + "]",
             ",\"count\":" + rnd.nextInt(0, 1_000_000),
         };
-        final String tail = "}}";
         final String noteOpen = ",\"note\":\"";
         // Keep room for a padding note of at least one character, unless a field fills it exactly.
         final int noteMin = noteOpen.length() + 2;
@@ -93,6 +108,47 @@ final class Payloads {
             System.arraycopy(h, 0, req, 0, h.length);
             System.arraycopy(b, 0, req, h.length, b.length);
             pool[r] = req;
+        }
+        return pool;
+    }
+
+    /**
+     * state-put: {@code PUT base/d-i} with a JSON document body, for every document and up to {@link
+     * #PUT_VARIANTS_MAX} different bodies each; entry {@code r} is document {@code r % documents}, so
+     * the first {@code documents} entries put each document once.
+     */
+    static byte[][] statePuts(String hostHeader, String basePath, int documents, int docBytes, long seed) {
+        long approxRequest = docBytes + 192L + basePath.length();
+        int variants = (int) Math.max(1, Math.min(PUT_VARIANTS_MAX, POOL_BYTES_BUDGET / (approxRequest * documents)));
+        SplittableRandom rnd = new SplittableRandom(seed);
+        byte[][] pool = new byte[documents * variants][];
+        for (int r = 0; r < pool.length; r++) {
+            byte[] b = document(rnd, docBytes).getBytes(StandardCharsets.UTF_8);
+            String headers = "PUT " + basePath + "/d-" + (r % documents) + " HTTP/1.1\r\n"
+                    + "Host: " + hostHeader + "\r\n"
+                    + "User-Agent: outpost-loadgen\r\n"
+                    + "Content-Type: application/json\r\n"
+                    + "Content-Length: " + b.length + "\r\n"
+                    + "\r\n";
+            byte[] h = headers.getBytes(StandardCharsets.US_ASCII);
+            byte[] req = new byte[h.length + b.length];
+            System.arraycopy(h, 0, req, 0, h.length);
+            System.arraycopy(b, 0, req, h.length, b.length);
+            pool[r] = req;
+        }
+        return pool;
+    }
+
+    /** state-get: {@code GET base/d-i} for every document, entry {@code i} being document {@code i}. */
+    static byte[][] stateGets(String hostHeader, String basePath, int documents) {
+        byte[][] pool = new byte[documents][];
+        for (int i = 0; i < documents; i++) {
+            pool[i] = ("GET " + basePath + "/d-" + i + " HTTP/1.1\r\n"
+                            + "Host: " + hostHeader + "\r\n"
+                            + "User-Agent: outpost-loadgen\r\n"
+                            + "Accept: application/json\r\n"
+                            + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
         }
         return pool;
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.outpost.edge.state.json.JsonTree;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,11 +14,17 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,6 +39,15 @@ class LoadGeneratorTest {
     private final Set<String> badLines = ConcurrentHashMap.newKeySet();
     private final AtomicLong received = new AtomicLong();
 
+    // State documents: what the in-test server saw.
+    private static final Pattern DOC_PATH = Pattern.compile("/v1/state/bench/d-(\\d+)");
+    private final Map<Integer, AtomicInteger> putsPerDoc = new ConcurrentHashMap<>();
+    private final Map<Integer, AtomicInteger> getsPerDoc = new ConcurrentHashMap<>();
+    private final Set<String> stateProblems = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> putSizes = ConcurrentHashMap.newKeySet();
+    private final Set<String> putBodies = ConcurrentHashMap.newKeySet();
+    private final List<String> methodOrder = new CopyOnWriteArrayList<>();
+
     /** Starts a server answering {@code status}; chunked responses when {@code chunked}. */
     private String start(int status, boolean chunked) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -40,6 +56,86 @@ class LoadGeneratorTest {
         server.createContext("/v1/events", ex -> handle(ex, status, chunked));
         server.start();
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/events";
+    }
+
+    /**
+     * Starts a state server under {@code /v1/state/bench}: PUT answers 201 the first time a
+     * document is written and 200 after (or {@code putStatus} if not 0), GET 200 for a written
+     * document and 404 otherwise. Returns the namespace base URL.
+     */
+    private String startState(int documents, int putStatus) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        executor = Executors.newFixedThreadPool(4);
+        server.setExecutor(executor);
+        server.createContext("/v1/state/bench", ex -> handleState(ex, documents, putStatus));
+        server.start();
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1/state/bench";
+    }
+
+    private void handleState(HttpExchange ex, int documents, int putStatus) throws IOException {
+        try (ex) {
+            byte[] body;
+            try (InputStream in = ex.getRequestBody()) {
+                body = in.readAllBytes();
+            }
+            String method = ex.getRequestMethod();
+            String path = ex.getRequestURI().getRawPath();
+            methodOrder.add(method);
+            Matcher m = DOC_PATH.matcher(path);
+            int status;
+            if (!m.matches() || ex.getRequestURI().getRawQuery() != null) {
+                stateProblems.add("path " + ex.getRequestURI());
+                status = 400;
+            } else {
+                int doc = Integer.parseInt(m.group(1));
+                if (doc >= documents) {
+                    stateProblems.add("document out of range: " + path);
+                }
+                switch (method) {
+                    case "PUT" -> {
+                        String type = ex.getRequestHeaders().getFirst("Content-Type");
+                        if (!"application/json".equals(type)) {
+                            stateProblems.add("PUT Content-Type " + type);
+                        }
+                        Object tree = null;
+                        try {
+                            tree = JsonTree.parse(body, 0, body.length);
+                        } catch (RuntimeException e) {
+                            stateProblems.add("PUT body not JSON: " + e.getMessage());
+                        }
+                        if (!(tree instanceof Map<?, ?> obj) || !(obj.get("device") instanceof String)) {
+                            stateProblems.add("PUT body not a document: " + new String(body, StandardCharsets.UTF_8));
+                        }
+                        putSizes.add(body.length);
+                        putBodies.add(new String(body, StandardCharsets.UTF_8));
+                        int n = putsPerDoc
+                                .computeIfAbsent(doc, k -> new AtomicInteger())
+                                .incrementAndGet();
+                        status = putStatus != 0 ? putStatus : n == 1 ? 201 : 200;
+                    }
+                    case "GET" -> {
+                        if (body.length != 0) {
+                            stateProblems.add("GET with a body");
+                        }
+                        getsPerDoc
+                                .computeIfAbsent(doc, k -> new AtomicInteger())
+                                .incrementAndGet();
+                        status = putsPerDoc.containsKey(doc) ? 200 : 404;
+                    }
+                    default -> {
+                        stateProblems.add("method " + method);
+                        status = 405;
+                    }
+                }
+            }
+            byte[] reply = "{\"device\":\"dev-1\",\"temp\":1.5}".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.getResponseHeaders().set("ETag", "\"1\"");
+            ex.sendResponseHeaders(status, reply.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(reply);
+            }
+        }
     }
 
     private void handle(HttpExchange ex, int status, boolean chunked) throws IOException {
@@ -173,10 +269,107 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void statePutsSpreadOverTheDocuments() throws IOException {
+        String url = startState(40, 0);
+        LoadGenerator.Result r = run(
+                "--url",
+                url + "/",
+                "--connections",
+                "2",
+                "--mode",
+                "state-put",
+                "--documents",
+                "40",
+                "--duration-seconds",
+                "1",
+                "--warmup-seconds",
+                "0.2");
+        assertTrue(r.requests() > 80, r.summary());
+        assertEquals(0, r.errors(), r.summary()); // 201 (first write) and 200 both count
+        assertEquals(0, r.warmupErrors(), r.summary());
+        assertEquals(r.requests(), r.events());
+        assertEquals(Set.of(), stateProblems);
+        assertEquals(Set.of("PUT"), Set.copyOf(methodOrder));
+        assertEquals(40, putsPerDoc.size(), putsPerDoc.toString()); // every id d-0..d-39
+        assertTrue(putBodies.size() > 40, "bodies vary: " + putBodies.size());
+        for (int size : putSizes) {
+            assertTrue(size >= 190 && size <= 210, "about 200 bytes: " + size);
+        }
+        assertTrue(r.summary().contains(" mode=state-put connections=2 batch=1 "), r.summary());
+        assertTrue(r.summary().endsWith(" documents=40"), r.summary());
+    }
+
+    @Test
+    void stateGetsCreateTheDocumentsFirst() throws IOException {
+        String url = startState(25, 0);
+        LoadGenerator.Result r = run(
+                "--url",
+                url,
+                "--connections",
+                "3",
+                "--mode",
+                "state-get",
+                "--documents",
+                "25",
+                "--duration-seconds",
+                "1",
+                "--warmup-seconds",
+                "0");
+        assertTrue(r.requests() > 50, r.summary());
+        assertEquals(0, r.errors(), r.summary()); // a GET of a document never PUT would be a 404
+        assertEquals(Set.of(), stateProblems);
+        // Exactly one PUT per document, all before the first GET.
+        assertEquals(25, putsPerDoc.size());
+        putsPerDoc.forEach((d, n) -> assertEquals(1, n.get(), "PUTs of d-" + d));
+        assertEquals(25, methodOrder.indexOf("GET"), methodOrder.subList(0, 30).toString());
+        assertEquals(Set.of("GET"), Set.copyOf(methodOrder.subList(25, methodOrder.size())));
+        assertEquals(25, getsPerDoc.size(), getsPerDoc.toString());
+        assertTrue(received.get() == 0);
+        assertTrue(r.summary().contains(" mode=state-get connections=3 batch=1 "), r.summary());
+    }
+
+    @Test
+    void stateGetFailsWhenTheDocumentsCannotBeCreated() throws IOException {
+        String url = startState(5, 503);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = LoadGenerator.run(
+                new String[] {"--url", url, "--mode", "state-get", "--documents", "5", "--duration-seconds", "1"},
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(1, code);
+        assertEquals("", out.toString(StandardCharsets.UTF_8));
+        assertTrue(
+                err.toString(StandardCharsets.UTF_8).contains("creating the 5 documents failed: {status 503=5}"),
+                err.toString(StandardCharsets.UTF_8));
+        assertEquals(Set.of("PUT"), Set.copyOf(methodOrder));
+    }
+
+    @Test
+    void statePutCountsOnly200And201() throws IOException {
+        String url = startState(5, 204);
+        LoadGenerator.Result r = run(
+                "--url",
+                url,
+                "--mode",
+                "state-put",
+                "--documents",
+                "5",
+                "--duration-seconds",
+                "0.5",
+                "--warmup-seconds",
+                "0");
+        assertEquals(0, r.requests(), r.summary());
+        assertTrue(r.errors() > 0, r.summary());
+        assertEquals(Map.of("status 204", r.errors()), r.errorKinds());
+    }
+
+    @Test
     void badArgumentsAndNonLoopbackTargetsAreRefused() {
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
         assertEquals(2, LoadGenerator.run(new String[] {"--mode", "bulk"}, sink, sink));
         assertEquals(2, LoadGenerator.run(new String[] {"--connections", "0"}, sink, sink));
+        assertEquals(2, LoadGenerator.run(new String[] {"--mode", "state-get", "--documents", "0"}, sink, sink));
         assertEquals(2, LoadGenerator.run(new String[] {"--nope", "1"}, sink, sink));
         assertEquals(2, LoadGenerator.run(new String[] {"--url", "http://192.0.2.1:7070/v1/events"}, sink, sink));
         assertEquals(0, LoadGenerator.run(new String[] {"--help"}, sink, sink));
@@ -188,6 +381,9 @@ class LoadGeneratorTest {
         for (int size : new int[] {120, 200, 500}) {
             String e = Payloads.event(rnd, "sensors", size);
             assertEquals(size, e.getBytes(StandardCharsets.UTF_8).length, e);
+            String d = Payloads.document(rnd, size);
+            assertEquals(size, d.getBytes(StandardCharsets.UTF_8).length, d);
+            assertTrue(JsonTree.parse(d.getBytes(StandardCharsets.UTF_8), 0, d.length()) instanceof Map<?, ?>, d);
         }
     }
 
