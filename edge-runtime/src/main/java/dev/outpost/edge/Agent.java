@@ -41,6 +41,12 @@ public final class Agent implements AutoCloseable {
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
+    /** Open HTTP connections (the governor's connections dimension). */
+    public final java.util.concurrent.atomic.AtomicInteger openConnections =
+            new java.util.concurrent.atomic.AtomicInteger();
+    /** Connections refused beyond budget.connections. */
+    public final LongAdder connectionsRefused = new LongAdder();
+
     /** Ingest requests that stored or replayed events. */
     public final LongAdder ingestRequests;
     /** Ingest requests rejected with a 4xx or 5xx. */

@@ -90,6 +90,7 @@ public final class ChronicleEventLog implements EventLog {
     private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
     private final GrowableBuffer zbuf = new GrowableBuffer(64 * 1024);
     private volatile Pressure pressure = Pressure.NONE;
+    private volatile java.util.function.LongConsumer bytesWritten = n -> {};
     private final LogCounters counters = new LogCounters();
     private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
     private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
@@ -208,6 +209,7 @@ public final class ChronicleEventLog implements EventLog {
             counters.appended.add(drafts.size());
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
+            bytesWritten.accept(outLen);
             CompletableFuture<Void> durable =
                     groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
@@ -490,6 +492,11 @@ public final class ChronicleEventLog implements EventLog {
                         .forEach(s -> quarantinedGroups.add(Long.parseLong(s)));
             }
         }
+    }
+
+    /** Called with the bytes of every append, under the append lock: keep it cheap (disk tracking). */
+    public void onBytesWritten(java.util.function.LongConsumer listener) {
+        this.bytesWritten = listener;
     }
 
     /** The governor's pressure hint for choosing the hot-log codec. */

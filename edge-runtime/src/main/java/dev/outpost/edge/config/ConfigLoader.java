@@ -54,7 +54,7 @@ public final class ConfigLoader {
             throw new ConfigException(
                     "",
                     "config error: " + file
-                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, query, streams)");
+                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, budget, query, streams)");
         }
         return load(m, file.toString());
     }

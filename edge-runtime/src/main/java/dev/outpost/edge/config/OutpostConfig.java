@@ -37,6 +37,11 @@ public record OutpostConfig(
         int queryLimitDefault,
         int queryLimitMax,
         int queryScanRecordsMax,
+        long budgetMemoryBytes,
+        long budgetDiskBytes,
+        int budgetCpuCores,
+        int budgetConnections,
+        long budgetIngestEventsPerSecond,
         Map<String, StreamDecl> streams) {
 
     /**
@@ -146,6 +151,31 @@ public record OutpostConfig(
                     1,
                     10L * 365 * 24 * 3600,
                     "How long a deleted document's tombstone is kept (for sync) before it is compacted."),
+            ConfigKey.bytes(
+                    "budget.memory",
+                    512 * MIB,
+                    64 * MIB,
+                    1024 * GIB,
+                    "The agent's whole memory budget (RSS, or the cgroup's usage if there is one)."),
+            ConfigKey.bytes(
+                    "budget.disk",
+                    GIB,
+                    16 * MIB,
+                    1024 * 1024 * GIB,
+                    "The data directory's budget: log, state file, catalog, quarantine."),
+            ConfigKey.integer("budget.cpu", 2, 1, 1024, "CPU cores the agent may use (pressure = process CPU / this)."),
+            ConfigKey.integer(
+                    "budget.connections",
+                    1000,
+                    1,
+                    1_000_000,
+                    "Open HTTP connections; more are refused with 503 before their body is read."),
+            ConfigKey.integer(
+                    "budget.ingest_rate",
+                    0,
+                    0,
+                    100_000_000,
+                    "Events per second the agent ingests before shedding low priorities (0: no rate budget)."),
             ConfigKey.integer(
                     "query.limit_default",
                     1000,
@@ -190,6 +220,11 @@ public record OutpostConfig(
                 ((Long) v.get("query.limit_default")).intValue(),
                 ((Long) v.get("query.limit_max")).intValue(),
                 ((Long) v.get("query.scan_records_max")).intValue(),
+                (Long) v.get("budget.memory"),
+                (Long) v.get("budget.disk"),
+                ((Long) v.get("budget.cpu")).intValue(),
+                ((Long) v.get("budget.connections")).intValue(),
+                (Long) v.get("budget.ingest_rate"),
                 castStreams(v.get("streams")));
         c.checkRelationships();
         return c;

@@ -58,7 +58,8 @@ class ConfigLoaderTest {
         ConfigException top = bad("htp:\n  port: 1\n");
         assertTrue(
                 top.getMessage()
-                        .contains("allowed top-level keys: node, data, http, log, compress, ingest, state, query"),
+                        .contains(
+                                "allowed top-level keys: node, data, http, log, compress, ingest, state, budget, query"),
                 top.getMessage());
     }
 
