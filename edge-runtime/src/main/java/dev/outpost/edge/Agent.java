@@ -77,7 +77,8 @@ public final class Agent implements AutoCloseable {
                 config.logDurability(),
                 config.logRollCycle(),
                 config.logFsyncDelayMicros(),
-                config.logCompression().equals("auto"));
+                config.logCompression().equals("auto"),
+                config.logBlockBytes());
         ChronicleEventLog chronicleLog = ChronicleEventLog.open(lo, HybridClock.system());
         this.log = chronicleLog;
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.

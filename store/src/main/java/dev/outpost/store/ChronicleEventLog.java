@@ -116,6 +116,7 @@ public final class ChronicleEventLog implements EventLog {
         try {
             this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
                     .rollCycle(roll)
+                    .blockSize(options.blockBytes())
                     .storeFileListener(new StoreFileListener() {
                         @Override
                         public boolean isActive() {

@@ -23,6 +23,7 @@ public record OutpostConfig(
         long logFsyncDelayMicros,
         String logRollCycle,
         String logCompression,
+        long logBlockBytes,
         Path compressNativeDir,
         String compressNativeMissing,
         int ingestBatchEventsMax,
@@ -52,6 +53,9 @@ public record OutpostConfig(
      * @param schema its data schema (see StreamSchema), or null
      */
     public record StreamDecl(String priority, long retentionSeconds, Object schema) {}
+
+    /** Bytes a stored record adds to its event beyond the JSON (sequence, HLC, names, checksum). */
+    static final long GROUP_RECORD_OVERHEAD_BYTES = 64;
 
     static final long KIB = 1024;
     static final long MIB = 1024 * KIB;
@@ -89,6 +93,13 @@ public record OutpostConfig(
                     List.of("auto", "none"),
                     "auto: compress each stored request where the codec policy says it pays (LZ4 on the hot log);"
                             + " none: store raw."),
+            ConfigKey.bytes(
+                    "log.block_bytes",
+                    16 * MIB,
+                    MIB,
+                    GIB,
+                    "Chronicle block size: cycle files grow in these steps and one request must fit in a quarter"
+                            + " of it. Small keeps disk accounting exact; must be at most budget.disk / 8."),
             ConfigKey.string(
                     "compress.native_dir",
                     "",
@@ -206,6 +217,7 @@ public record OutpostConfig(
                 (Long) v.get("log.fsync_delay_micros"),
                 (String) v.get("log.roll_cycle"),
                 (String) v.get("log.compression"),
+                (Long) v.get("log.block_bytes"),
                 nativeDir((String) v.get("compress.native_dir"), (Path) v.get("data.dir")),
                 (String) v.get("compress.native_missing"),
                 ((Long) v.get("ingest.batch_events_max")).intValue(),
@@ -237,6 +249,21 @@ public record OutpostConfig(
                     "ingest.event_bytes_max",
                     "config error: ingest.event_bytes_max (" + ingestEventBytesMax
                             + " bytes) must not exceed http.body_bytes_max (" + httpBodyBytesMax + " bytes)");
+        }
+        long groupBytesMax = httpBodyBytesMax + ingestBatchEventsMax * GROUP_RECORD_OVERHEAD_BYTES;
+        if (groupBytesMax > logBlockBytes / 4) {
+            throw new ConfigException(
+                    "log.block_bytes",
+                    "config error: log.block_bytes (" + logBlockBytes + ") must be at least 4 x (http.body_bytes_max + "
+                            + "ingest.batch_events_max x " + GROUP_RECORD_OVERHEAD_BYTES + ") = " + 4 * groupBytesMax
+                            + " bytes: one request is one log excerpt, at most a quarter of a block");
+        }
+        if (logBlockBytes * 8 > budgetDiskBytes) {
+            throw new ConfigException(
+                    "budget.disk",
+                    "config error: budget.disk (" + budgetDiskBytes + " bytes) must be at least 8 x log.block_bytes ("
+                            + logBlockBytes
+                            + "): retention frees whole cycle files, so a block must be small against the budget");
         }
         if (stateDocBytesMax > httpBodyBytesMax) {
             throw new ConfigException(

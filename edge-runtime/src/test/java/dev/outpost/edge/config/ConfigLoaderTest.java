@@ -88,6 +88,16 @@ class ConfigLoaderTest {
         assertEquals(
                 "query.limit_default",
                 bad("query:\n  limit_default: 50\n  limit_max: 10\n").key());
+        assertEquals(
+                "state.doc_bytes_max",
+                bad("http:\n  body_bytes_max: 32KiB\ningest:\n  event_bytes_max: 8KiB\n")
+                        .key());
+        assertEquals(
+                "state.doc_bytes_avg",
+                bad("state:\n  doc_bytes_avg: 2KiB\n  doc_bytes_max: 1KiB\n").key());
+        assertEquals("log.block_bytes", bad("http:\n  body_bytes_max: 8MiB\n").key());
+        assertEquals("budget.disk", bad("budget:\n  disk: 64MiB\n").key());
+        assertTrue(bad("budget:\n  disk: 64MiB\n").getMessage().contains("log.block_bytes"));
     }
 
     @Test
