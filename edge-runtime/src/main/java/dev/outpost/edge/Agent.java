@@ -1,6 +1,7 @@
 package dev.outpost.edge;
 
 import dev.outpost.compress.NativeCodecs;
+import dev.outpost.compress.Pressure;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.Ingestor;
@@ -8,6 +9,16 @@ import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.edge.streams.StreamRegistry;
+import dev.outpost.governor.Action;
+import dev.outpost.governor.Budget;
+import dev.outpost.governor.Dimension;
+import dev.outpost.governor.DiskUsage;
+import dev.outpost.governor.Governor;
+import dev.outpost.governor.Level;
+import dev.outpost.governor.Probe;
+import dev.outpost.governor.ProcessProbes;
+import dev.outpost.governor.Reading;
+import dev.outpost.governor.Snapshot;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.ChronicleEventLog;
 import dev.outpost.store.ChronicleStateStore;
@@ -15,6 +26,8 @@ import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.LogCounters;
 import dev.outpost.store.LogOptions;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -38,6 +51,11 @@ public final class Agent implements AutoCloseable {
     private final ChronicleStateStore stateStore;
     private final StateService state;
     private final StreamRegistry streams;
+    private final DiskUsage disk;
+    private volatile Governor governor; // set last in the constructor; the append hook reads it
+    /** Events refused by shedding (429/507). */
+    public final LongAdder ingestShed;
+
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
@@ -95,6 +113,22 @@ public final class Agent implements AutoCloseable {
         scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
         state.recover();
         this.streams = new StreamRegistry(catalog, config.streams());
+        this.disk = new DiskUsage(config.dataDir());
+        disk.reconcile();
+        long diskBudget = config.budgetDiskBytes();
+        chronicleLog.onBytesWritten(n -> {
+            disk.add(n);
+            // Disk is tracked on every write: crossing into a higher level band samples at once
+            // instead of waiting up to a minute for the next tick.
+            Governor g = governor;
+            if (g != null) {
+                Reading last = g.snapshot().readings().get(Dimension.DISK);
+                Level was = last == null ? Level.LOW : Level.of(last.pressure());
+                if (Level.of((double) disk.bytes() / diskBudget) != was) {
+                    g.sampleNow();
+                }
+            }
+        });
         for (long index : chronicleLog.quarantinedGroups()) {
             java.nio.file.Path f = chronicleLog.quarantineFile(index);
             catalog.recordQuarantine(
@@ -145,6 +179,48 @@ public final class Agent implements AutoCloseable {
                 "POST /v1/events latency until acknowledged (including fsync when configured).");
         queryLatency = metrics.histogram(
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
+        ingestShed =
+                metrics.counter("outpost_ingest_shed_total", "Events refused by shedding (429/507) under pressure.");
+        metrics.counterFn(
+                "outpost_connections_refused_total",
+                "Connections refused beyond budget.connections.",
+                connectionsRefused::sum);
+        metrics.gauge("outpost_connections_open", "Open HTTP connections.", openConnections::get);
+        // Last: the governor's probes read the counters above.
+        this.governor = startGovernor(config, chronicleLog);
+        metrics.gauge(
+                "outpost_governor_level",
+                "Governor level: 0 low, 1 medium, 2 elevated, 3 high, 4 critical.",
+                () -> governor.level().ordinal());
+        metrics.gauge(
+                "outpost_governor_interval_millis",
+                "Current sampling interval.",
+                () -> governor.level().sampleIntervalMillis());
+        for (Dimension d : Dimension.values()) {
+            String n = d.name().toLowerCase(java.util.Locale.ROOT);
+            metrics.gauge(
+                    "outpost_governor_" + n + "_usage",
+                    "Governor usage of " + n + " (bytes, milli-cores, count or events/s).",
+                    () -> reading(d, true));
+            metrics.gauge(
+                    "outpost_governor_" + n + "_limit", "Governor budget for " + n + ".", () -> reading(d, false));
+        }
+        for (Level l : Level.values()) {
+            metrics.counterFn(
+                    "outpost_governor_transitions_to_" + l.name().toLowerCase(java.util.Locale.ROOT) + "_total",
+                    "Governor level transitions into " + l.name() + ".",
+                    () -> governor.transitions(l));
+        }
+        metrics.gauge(
+                "outpost_data_at_risk_events",
+                "Events not yet acknowledged upstream (all of them while offline).",
+                () -> Math.max(0, log.lastSeq() - log.firstSeq() + 1));
+    }
+
+    private long reading(Dimension d, boolean usage) {
+        Snapshot s = governor.snapshot();
+        Reading r = s == null ? null : s.readings().get(d);
+        return r == null ? -1 : usage ? r.usage() : r.limit();
     }
 
     /** Runs tombstone compaction at a quarter of the TTL (1 s to 1 h), on the agent's own thread. */
@@ -163,6 +239,165 @@ public final class Agent implements AutoCloseable {
                 everyMillis,
                 everyMillis,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The resource governor: one budget, sampled on its own thread. Memory pressure is the
+     * process RSS (a cgroup here may hold other processes too; its usage is reported, not
+     * budgeted). Actions: the hot-log codec follows CPU/disk pressure; shedding is read by ingest.
+     */
+    private Governor startGovernor(OutpostConfig config, ChronicleEventLog chronicleLog) {
+        Map<Dimension, Probe> probes = new EnumMap<>(Dimension.class);
+        probes.put(Dimension.MEMORY, ProcessProbes.rssBytes());
+        probes.put(Dimension.CPU, ProcessProbes.processCpuMilliCores());
+        probes.put(Dimension.DISK, disk::bytes);
+        probes.put(Dimension.CONNECTIONS, openConnections::get);
+        if (config.budgetIngestEventsPerSecond() > 0) {
+            probes.put(Dimension.INGEST_RATE, new RateProbe(ingestEvents::sum));
+        }
+        Governor g = new Governor(
+                new Budget(
+                        config.budgetMemoryBytes(),
+                        config.budgetCpuCores(),
+                        config.budgetDiskBytes(),
+                        config.budgetConnections(),
+                        config.budgetIngestEventsPerSecond()),
+                probes);
+        g.register(new Action() {
+            private Pressure last = Pressure.NONE;
+
+            @Override
+            public String name() {
+                return "codec-follows-pressure";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                Pressure p = new Pressure(high(s, Dimension.CPU, 0.70), high(s, Dimension.DISK, 0.70));
+                if (p.equals(last)) {
+                    return null;
+                }
+                last = p;
+                chronicleLog.pressure(p);
+                return "hot-log codec pressure hint: cpu " + (p.cpuHigh() ? "high" : "normal") + ", disk "
+                        + (p.diskHigh() ? "high" : "normal");
+            }
+        });
+        g.register(new Action() {
+            private Level last = Level.LOW;
+
+            @Override
+            public String name() {
+                return "shed-low-priority-writes";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                Level was = last;
+                last = level;
+                if (level.compareTo(Level.HIGH) < 0) {
+                    return was.compareTo(Level.HIGH) >= 0 ? "stopped shedding" : null;
+                }
+                if (level == was) {
+                    return null;
+                }
+                return level == Level.HIGH
+                        ? "refusing bulk writes"
+                        : "refusing bulk, normal and high writes (critical only while the disk has room)";
+            }
+        });
+        g.start();
+        housekeeping.scheduleWithFixedDelay(disk::reconcile, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
+        return g;
+    }
+
+    private static boolean high(Snapshot s, Dimension d, double threshold) {
+        Reading r = s.readings().get(d);
+        return r != null && r.pressure() >= threshold;
+    }
+
+    /** Events per second from a monotonic counter, between successive samples. */
+    private static final class RateProbe implements Probe {
+        private final java.util.function.LongSupplier counter;
+        private long lastCount;
+        private long lastNanos = System.nanoTime();
+
+        RateProbe(java.util.function.LongSupplier counter) {
+            this.counter = counter;
+            this.lastCount = counter.getAsLong();
+        }
+
+        @Override
+        public synchronized long usage() {
+            long now = System.nanoTime();
+            long count = counter.getAsLong();
+            long elapsed = Math.max(1, now - lastNanos);
+            long rate = (count - lastCount) * 1_000_000_000L / elapsed;
+            lastCount = count;
+            lastNanos = now;
+            return rate;
+        }
+    }
+
+    /**
+     * Shedding: at HIGH, bulk writes are refused; at CRITICAL, everything but critical; critical
+     * writes are refused last, only once the disk budget itself is used up. A request is refused
+     * whole (all or nothing): 507 when the disk is the worst dimension, else 429. Only memory,
+     * disk and ingest rate shed writes: CPU pressure lowers compression effort instead (refusing
+     * writes because the JIT is busy would lose data for nothing), and connections are refused at
+     * the gate.
+     */
+    public dev.outpost.edge.ingest.ProblemException shed(java.util.List<dev.outpost.edge.ingest.ParsedEvent> events) {
+        Snapshot s = governor.snapshot();
+        long diskNow = disk.bytes();
+        Reading worst = null;
+        for (Reading r : s.readings().values()) {
+            if (r.dimension() == Dimension.DISK) {
+                // Disk is tracked on every write: decide on the live value, not the last sample.
+                r = new Reading(Dimension.DISK, diskNow, r.limit(), (double) diskNow / r.limit());
+            }
+            boolean sheds = r.dimension() == Dimension.MEMORY
+                    || r.dimension() == Dimension.DISK
+                    || r.dimension() == Dimension.INGEST_RATE;
+            if (sheds && (worst == null || r.pressure() > worst.pressure())) {
+                worst = r;
+            }
+        }
+        Level level = worst == null ? Level.LOW : Level.of(worst.pressure());
+        if (level.compareTo(Level.HIGH) < 0) {
+            return null;
+        }
+        boolean diskFull = diskNow >= config.budgetDiskBytes();
+        for (dev.outpost.edge.ingest.ParsedEvent e : events) {
+            StreamRegistry.Stream st = streams.get(e.stream());
+            String priority = st == null ? "normal" : st.priority();
+            boolean refuse = switch (priority) {
+                case "bulk" -> true;
+                case "critical" -> diskFull;
+                default -> level == Level.CRITICAL;
+            };
+            if (refuse) {
+                ingestShed.add(events.size());
+                boolean onDisk = worst != null && worst.dimension() == Dimension.DISK;
+                String why = "the agent is at level " + level + " ("
+                        + (worst == null
+                                ? "?"
+                                : worst.dimension().name().toLowerCase(java.util.Locale.ROOT) + " at "
+                                        + Math.round(worst.pressure() * 100) + " % of budget")
+                        + "); " + priority + " writes to stream '" + e.stream() + "' are refused for now; retry later";
+                return new dev.outpost.edge.ingest.ProblemException(
+                        onDisk ? 507 : 429, onDisk ? "Insufficient storage" : "Too many requests", why, 0, null);
+            }
+        }
+        return null;
+    }
+
+    public Governor governor() {
+        return governor;
+    }
+
+    public DiskUsage disk() {
+        return disk;
     }
 
     /** Stream definitions. */
@@ -217,6 +452,9 @@ public final class Agent implements AutoCloseable {
     public void close() {
         ready = false;
         housekeeping.shutdownNow();
+        if (governor != null) {
+            governor.close();
+        }
         try {
             log.close();
         } finally {

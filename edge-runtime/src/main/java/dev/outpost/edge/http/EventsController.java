@@ -54,6 +54,10 @@ public class EventsController {
             List<ParsedEvent> events =
                     batch ? agent.parser().parseBatch(body) : agent.parser().parseSingle(body);
             agent.streams().validate(events, batch);
+            ProblemException shed = agent.shed(events);
+            if (shed != null) {
+                throw shed;
+            }
             r = agent.ingestor().ingest(events, idempotencyKey);
         } catch (ProblemException e) {
             agent.ingestRejected.increment();

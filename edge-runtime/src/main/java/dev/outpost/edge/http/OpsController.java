@@ -37,6 +37,72 @@ public class OpsController {
                 .body("{\"status\":\"" + (ready ? "UP" : "DOWN") + "\"}");
     }
 
+    /** The governor: every dimension, the level, the interval, recent actions, and data at risk. */
+    @Get(value = "/v1/governor", produces = MediaType.APPLICATION_JSON)
+    public String governor() {
+        var g = agent.governor();
+        var s = g.snapshot();
+        StringBuilder b = new StringBuilder(1024);
+        b.append("{\"level\":\"")
+                .append(g.level().name().toLowerCase(java.util.Locale.ROOT))
+                .append("\",\"interval_millis\":")
+                .append(g.level().sampleIntervalMillis())
+                .append(",\"sampled_at\":")
+                .append(s == null ? 0 : s.atMillis())
+                .append(",\"dimensions\":{");
+        if (s != null) {
+            int i = 0;
+            for (var r : s.readings().values()) {
+                b.append(i++ > 0 ? "," : "")
+                        .append('"')
+                        .append(r.dimension().name().toLowerCase(java.util.Locale.ROOT))
+                        .append("\":{\"usage\":")
+                        .append(r.usage())
+                        .append(",\"limit\":")
+                        .append(r.limit())
+                        .append(",\"pressure\":")
+                        .append(Math.round(r.pressure() * 1000) / 1000.0)
+                        .append('}');
+            }
+        }
+        b.append("},\"cgroup_memory_bytes\":")
+                .append(dev.outpost.governor.ProcessProbes.cgroupMemoryBytes().usage())
+                .append(",\"recent_actions\":[");
+        var actions = g.recentActions();
+        for (int i = 0; i < actions.size(); i++) {
+            var a = actions.get(i);
+            b.append(i > 0 ? "," : "")
+                    .append("{\"at\":")
+                    .append(a.atMillis())
+                    .append(",\"action\":\"")
+                    .append(a.action())
+                    .append("\",\"level\":\"")
+                    .append(a.level().name().toLowerCase(java.util.Locale.ROOT))
+                    .append("\",\"detail\":");
+            Json.quote(b, a.detail());
+            b.append('}');
+        }
+        var log = agent.log();
+        long oldestAgeMillis = 0;
+        if (log.lastSeq() >= log.firstSeq()) {
+            try (var c = log.cursorFromSeq(log.firstSeq())) {
+                var v = new dev.outpost.store.RecordView();
+                if (c.next(v)) {
+                    oldestAgeMillis =
+                            Math.max(0, System.currentTimeMillis() - dev.outpost.store.HybridClock.millis(v.hlc()));
+                }
+            }
+        }
+        b.append("],\"data_at_risk\":{\"events\":")
+                .append(Math.max(0, log.lastSeq() - log.firstSeq() + 1))
+                .append(",\"bytes\":")
+                .append(agent.disk().bytes())
+                .append(",\"oldest_age_seconds\":")
+                .append(oldestAgeMillis / 1000)
+                .append(",\"reason\":\"offline: no upstream is configured, so nothing is acknowledged upstream\"}}");
+        return b.toString();
+    }
+
     /** What was kept aside as corrupt (never deleted by the agent): GET /v1/quarantine. */
     @Get(value = "/v1/quarantine", produces = MediaType.APPLICATION_JSON)
     public String quarantine() {
