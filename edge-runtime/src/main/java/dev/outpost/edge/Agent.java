@@ -392,6 +392,11 @@ public final class Agent implements AutoCloseable {
         return null;
     }
 
+    /** Bytes of the state file (mapped whole; counted against memory and disk). */
+    public long stateFileBytes() {
+        return stateStore.fileBytes();
+    }
+
     public Governor governor() {
         return governor;
     }

@@ -83,6 +83,19 @@ public final class Main {
             System.err.println("outpost: cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
         }
+        // The memory budget must hold the heap (the launcher's -Xmx) and the state file, which is
+        // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
+        long heap = Runtime.getRuntime().maxMemory();
+        long stateFile = running.agent().stateFileBytes();
+        if (heap + stateFile > config.budgetMemoryBytes()) {
+            running.close();
+            System.err.println(
+                    "outpost: config error: budget.memory (" + config.budgetMemoryBytes() + " bytes) is smaller"
+                            + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
+                            + stateFile
+                            + " bytes, sized from state.documents_max and state.doc_bytes_avg); raise budget.memory or lower those");
+            return EXIT_USAGE;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

@@ -143,6 +143,19 @@ class CliTest {
     }
 
     @Test
+    void aMemoryBudgetSmallerThanHeapPlusStateFileStopsStartup() throws Exception {
+        Path cfg = dir.resolve("small.yaml");
+        Files.writeString(
+                cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\nbudget:\n  memory: 200MiB\n");
+        int[] exit = new int[1];
+        String out = run(AgentProcess.command(cfg, dir), exit); // the child runs with -Xmx256m
+        assertEquals(Main.EXIT_USAGE, exit[0], out);
+        assertTrue(
+                out.contains("budget.memory") && out.contains("OUTPOST_HEAP") && out.contains("state.documents_max"),
+                out);
+    }
+
+    @Test
     void unknownCommandAndOptionAreUsageErrors() throws Exception {
         assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"fly"}));
         assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"run", "--colour"}));
