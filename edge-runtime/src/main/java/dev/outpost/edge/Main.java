@@ -51,11 +51,30 @@ public final class Main {
         return switch (args[0]) {
             case "run" -> runAgent(rest);
             case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
+            case "jvm-flags" -> jvmFlags(rest);
             default -> {
                 System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, loadgen, help");
                 yield EXIT_USAGE;
             }
         };
+    }
+
+    /** Prints the JVM flags for the configuration named by {@code run}'s arguments (used by the launcher). */
+    private static int jvmFlags(String[] args) {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = Path.of(args[++i]);
+            }
+        }
+        try {
+            OutpostConfig c = configFile == null ? ConfigLoader.defaults() : ConfigLoader.load(configFile);
+            System.out.println(String.join(" ", JvmSizing.flags(c)));
+            return 0;
+        } catch (ConfigException e) {
+            System.err.println("outpost: " + e.getMessage());
+            return EXIT_USAGE;
+        }
     }
 
     private static int runAgent(String[] args) {
