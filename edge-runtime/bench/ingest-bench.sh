@@ -156,6 +156,10 @@ http:
   port: $AGENT_PORT
 log:
   durability: $durability
+budget:
+  # Retention (which would free old log cycles) is not in yet: a roomy disk budget keeps shedding
+  # out of throughput runs. Memory stays at its default (512MiB), so RSS is measured against it.
+  disk: ${BENCH_DISK_BUDGET:-32GiB}
 EOF
   port_in_use "$AGENT_PORT" && die "$HOST:$AGENT_PORT is already in use"
   if [[ -x ./outpost ]]; then
