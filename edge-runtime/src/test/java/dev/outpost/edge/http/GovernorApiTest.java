@@ -3,52 +3,12 @@ package dev.outpost.edge.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.outpost.edge.Main;
-import dev.outpost.edge.config.ConfigLoader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The governor over a real agent: what it shows, and shedding as the disk budget fills. */
-class GovernorApiTest {
-    @TempDir
-    Path dir;
-
-    private Main.RunningAgent agent;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private void start(String extra) throws Exception {
-        Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extra);
-        agent = Main.start(ConfigLoader.load(cfg));
-    }
-
-    @AfterEach
-    void stop() {
-        if (agent != null) {
-            agent.close();
-        }
-    }
-
-    private HttpResponse<String> send(String method, String path, String type, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port() + path))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (type != null) {
-            b.header("Content-Type", type);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
+class GovernorApiTest extends AgentHttpTest {
     private static long number(String json, String regex) {
         Matcher m = Pattern.compile(regex).matcher(json);
         assertTrue(m.find(), regex + " in " + json);

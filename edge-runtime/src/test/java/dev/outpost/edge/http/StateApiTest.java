@@ -3,54 +3,11 @@ package dev.outpost.edge.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.outpost.edge.Main;
-import dev.outpost.edge.config.ConfigLoader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** State documents over a real server, Chronicle Map and log. */
-class StateApiTest {
-    @TempDir
-    Path dir;
-
-    private Main.RunningAgent agent;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private void start(String extra) throws Exception {
-        Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extra);
-        agent = Main.start(ConfigLoader.load(cfg));
-    }
-
-    @AfterEach
-    void stop() {
-        if (agent != null) {
-            agent.close();
-        }
-    }
-
-    private HttpResponse<String> send(String method, String path, String contentType, String body, String... headers)
-            throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port() + path))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (contentType != null) {
-            b.header("Content-Type", contentType);
-        }
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
+class StateApiTest extends AgentHttpTest {
     private HttpResponse<String> put(String path, String body, String... headers) throws Exception {
         return send("PUT", path, "application/json", body, headers);
     }

@@ -7,48 +7,13 @@ import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.OutpostConfig;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Streams declared in YAML and over HTTP, and schema validation at ingest. */
-class StreamsApiTest {
-    @TempDir
-    Path dir;
-
-    private Main.RunningAgent agent;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private void start(String extra) throws Exception {
-        Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extra);
-        agent = Main.start(ConfigLoader.load(cfg));
-    }
-
-    @AfterEach
-    void stop() {
-        if (agent != null) {
-            agent.close();
-        }
-    }
-
-    private HttpResponse<String> send(String method, String path, String type, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agent.port() + path))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (type != null) {
-            b.header("Content-Type", type);
-        }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
+class StreamsApiTest extends AgentHttpTest {
     private static String traffic(long bytes, String protocol) {
         return "{\"stream\":\"traffic\",\"data\":{\"source_ip\":\"10.0.0.1\",\"destination_ip\":\"10.0.0.2\","
                 + "\"bytes_transferred\":" + bytes + ",\"protocol\":\"" + protocol + "\"}}";
