@@ -52,6 +52,7 @@ public final class LoadGenerator {
         --stream NAME             stream of the generated events (sensors)
         --expect-status CODE      any other status counts as an error (200; state-put: 200 or 201)
         --max-requests N          stop after N successful measured requests (unbounded)
+        --rate R                  send at most R requests per second in all, evenly paced (0: as fast as possible)
         --label TEXT              label for the summary line (loadgen)
       """;
 
@@ -144,7 +145,8 @@ public final class LoadGenerator {
             String stream,
             int expectStatus,
             long maxRequests,
-            String label) {
+            String label,
+            double ratePerSecond) {
 
         /** Returns null for --help. */
         static Options parse(String[] args) {
@@ -160,6 +162,7 @@ public final class LoadGenerator {
             int expect = 200;
             long maxRequests = 0;
             String label = "loadgen";
+            double rate = 0;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("--help") || a.equals("-h")) {
@@ -194,6 +197,7 @@ public final class LoadGenerator {
                     case "expect-status" -> expect = intArg(name, value, 100, 599);
                     case "max-requests" -> maxRequests = longArg(name, value);
                     case "label" -> label = value;
+                    case "rate" -> rate = doubleArg(name, value, 0);
                     default -> throw new IllegalArgumentException("unknown option --" + name);
                 }
             }
@@ -222,7 +226,8 @@ public final class LoadGenerator {
                     stream,
                     expect,
                     maxRequests,
-                    label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"));
+                    label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"),
+                    rate);
         }
 
         private static int intArg(String name, String v, int min, int max) {
@@ -543,7 +548,18 @@ public final class LoadGenerator {
         private void loop() {
             final Options options = shared.options;
             final long max = shared.options.maxRequests();
+            // --rate R: each of N connections sends one request every N / R seconds (steady, not bursty).
+            final long pacingNanos =
+                    options.ratePerSecond() > 0 ? (long) (options.connections() * 1e9 / options.ratePerSecond()) : 0;
+            long nextAt = System.nanoTime();
             while (!shared.stop && System.nanoTime() < shared.measureEnd) {
+                if (pacingNanos > 0) {
+                    long wait = nextAt - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                    nextAt += pacingNanos;
+                }
                 HttpConnection c = conn;
                 if (c == null) {
                     try {

@@ -402,4 +402,24 @@ class LoadGeneratorTest {
         assertEquals(2, tiny.count());
         assertTrue(tiny.quantileNanos(1.0) >= LatencyHistogram.MAX_NANOS);
     }
+
+    @Test
+    void rateLimitsRequestsPerSecond() throws IOException {
+        String url = start(200, false);
+        LoadGenerator.Result r = run(
+                "--url",
+                url,
+                "--connections",
+                "2",
+                "--mode",
+                "single",
+                "--duration-seconds",
+                "1",
+                "--warmup-seconds",
+                "0",
+                "--rate",
+                "200");
+        assertTrue(
+                r.requests() >= 150 && r.requests() <= 250, "about 200 requests in 1 s at --rate 200: " + r.summary());
+    }
 }
