@@ -21,6 +21,8 @@ data:
   dir: $TMP/data
 http:
   port: $PORT
+state:
+  documents_max: 20000   # a 256 MiB budget cannot also map the default 100k-document state file
 budget:
   memory: 256MiB
   disk: 32GiB

@@ -106,13 +106,15 @@ public final class Main {
         // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
         long heap = Runtime.getRuntime().maxMemory();
         long stateFile = running.agent().stateFileBytes();
-        if (heap + stateFile > config.budgetMemoryBytes()) {
+        if (heap + stateFile + JvmSizing.NON_HEAP_RESERVE_BYTES > config.budgetMemoryBytes()) {
             running.close();
             System.err.println(
                     "outpost: config error: budget.memory (" + config.budgetMemoryBytes() + " bytes) is smaller"
                             + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
                             + stateFile
-                            + " bytes, sized from state.documents_max and state.doc_bytes_avg); raise budget.memory or lower those");
+                            + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
+                            + (JvmSizing.NON_HEAP_RESERVE_BYTES >> 20)
+                            + " MiB for the JVM's own memory; raise budget.memory or lower those");
             return EXIT_USAGE;
         }
         CountDownLatch stopped = new CountDownLatch(1);
