@@ -45,8 +45,10 @@ import org.slf4j.LoggerFactory;
  * is stored all or nothing and kill -9 mid-append leaves no partial request. Invariants:
  *
  * <ul>
- *   <li>Appends are serialized by {@code appendLock}; sequence numbers are consecutive and start at
- *       1; ingest times (HLC) strictly increase.
+ *   <li>Appends are serialized by {@code appendLock}; sequence numbers increase and start at 1;
+ *       ingest times (HLC) strictly increase. A log opened alone has consecutive numbers; a lane of
+ *       a {@link LanedEventLog} shares the lock and the numbering with the other lanes, so its own
+ *       numbers have gaps (the other lanes' records).
  *   <li>{@code lastSeq} is published only after the excerpt holding it is complete.
  *   <li>Groups' header keys (first sequence, first HLC) never decrease along the queue, so seeks
  *       binary-search groups reading one header per probe. A quarantined group may repeat a key
@@ -65,8 +67,13 @@ public final class ChronicleEventLog implements EventLog {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleEventLog.class);
 
-    /** Roll cycles a configuration may name: a cycle is the unit retention deletes. */
+    /**
+     * Roll cycles a configuration may name: a cycle is the unit retention deletes. SECONDLY (one
+     * file a second per lane) is for small disk budgets, where retention must free space in small
+     * steps, and for tests.
+     */
     public static final List<String> ROLL_CYCLES = List.of(
+            "SECONDLY",
             "FIVE_MINUTELY",
             "TEN_MINUTELY",
             "TWENTY_MINUTELY",
@@ -86,12 +93,13 @@ public final class ChronicleEventLog implements EventLog {
     private final SingleChronicleQueue queue;
     private final ExcerptAppender appender;
     private final HybridClock clock;
-    private final ReentrantLock appendLock = new ReentrantLock();
+    private final Shared shared;
+    private final ReentrantLock appendLock;
     private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
     private final GrowableBuffer zbuf = new GrowableBuffer(64 * 1024);
     private volatile Pressure pressure = Pressure.NONE;
     private volatile java.util.function.LongConsumer bytesWritten = n -> {};
-    private final LogCounters counters = new LogCounters();
+    private final LogCounters counters;
     private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
     private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
     private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
@@ -100,9 +108,24 @@ public final class ChronicleEventLog implements EventLog {
     private volatile long firstSeq;
     private volatile boolean closed;
 
-    private ChronicleEventLog(LogOptions options, HybridClock clock) {
+    /**
+     * What the lanes of one {@link LanedEventLog} share: one append lock (so sequence numbers are
+     * assigned and published in order across lanes), the last sequence number written in any lane,
+     * and the counters. A log opened alone has its own.
+     */
+    static final class Shared {
+        final ReentrantLock appendLock = new ReentrantLock();
+        final LogCounters counters = new LogCounters();
+        /** Highest sequence number written in any lane; written under appendLock. */
+        volatile long lastSeq;
+    }
+
+    private ChronicleEventLog(LogOptions options, HybridClock clock, Shared shared) {
         this.options = options;
         this.clock = clock;
+        this.shared = shared;
+        this.appendLock = shared.appendLock;
+        this.counters = shared.counters;
         Path dir = options.directory();
         try {
             Files.createDirectories(dir);
@@ -112,7 +135,9 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "create log directories", dir, "check permissions and free space of the data directory", e);
         }
-        RollCycle roll = RollCycles.valueOf(options.rollCycle());
+        RollCycle roll = options.rollCycle().equals("SECONDLY")
+                ? net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY
+                : RollCycles.valueOf(options.rollCycle());
         try {
             this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
                     .rollCycle(roll)
@@ -155,7 +180,12 @@ public final class ChronicleEventLog implements EventLog {
 
     /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */
     public static ChronicleEventLog open(LogOptions options, HybridClock clock) {
-        return new ChronicleEventLog(options, clock);
+        return new ChronicleEventLog(options, clock, new Shared());
+    }
+
+    /** Opens one lane of a {@link LanedEventLog}: sequence numbers come from {@code shared}. */
+    static ChronicleEventLog openLane(LogOptions options, HybridClock clock, Shared shared) {
+        return new ChronicleEventLog(options, clock, shared);
     }
 
     @Override
@@ -166,7 +196,7 @@ public final class ChronicleEventLog implements EventLog {
             if (closed) {
                 throw new StoreException("append", options.directory(), "the agent is shutting down; retry", null);
             }
-            long first = lastSeq + 1;
+            long first = shared.lastSeq + 1;
             long firstHlc = 0;
             buf.reset(RecordCodec.GROUP_HEADER_BYTES);
             buf.skip(RecordCodec.GROUP_HEADER_BYTES);
@@ -207,6 +237,7 @@ public final class ChronicleEventLog implements EventLog {
             }
             cycle = appender.cycle();
             lastSeq = seq - 1;
+            shared.lastSeq = seq - 1;
             counters.appended.add(drafts.size());
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
@@ -426,6 +457,7 @@ public final class ChronicleEventLog implements EventLog {
             }
         }
         lastSeq = recoveredSeq;
+        shared.lastSeq = Math.max(shared.lastSeq, recoveredSeq);
         clock.observe(recoveredHlc);
         try (Cursor c = new Cursor(tailer(), 0)) {
             c.tailer.toStart();
@@ -520,6 +552,131 @@ public final class ChronicleEventLog implements EventLog {
         return quarantinedGroups.size();
     }
 
+    /**
+     * One cycle file of this log, as retention sees it.
+     *
+     * @param cycle Chronicle's cycle number (the file's start time divided by the cycle length)
+     * @param file the cycle file
+     * @param bytes its apparent size
+     * @param firstSeq sequence number of its first readable record, 0 if it has none
+     * @param lastSeq sequence number of its last readable record, 0 if it has none
+     * @param current true for the newest cycle: appends may still extend it, retention never deletes it
+     */
+    public record Cycle(int cycle, Path file, long bytes, long firstSeq, long lastSeq, boolean current) {}
+
+    /** The cycle files, oldest first, at most {@code max} of them. Reads two group headers per cycle. */
+    public List<Cycle> cycles(int max) {
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
+            return List.of();
+        }
+        List<Cycle> out = new java.util.ArrayList<>();
+        try (ExcerptTailer t = tailer()) {
+            for (Long c : queue.listCyclesBetween(first, last)) {
+                if (out.size() >= max) {
+                    break;
+                }
+                int cycle = c.intValue();
+                Path file;
+                long bytes;
+                try {
+                    file = cycleFile(cycle);
+                    bytes = Files.size(file);
+                } catch (StoreException | IOException e) {
+                    continue; // deleted under us (retention) or never written: nothing to count
+                }
+                long[] k = firstKeysOfCycle(t, cycle, cycle == last);
+                long lastSeqOf = lastSeqOfCycle(t, cycle);
+                out.add(new Cycle(cycle, file, bytes, k == null ? 0 : k[0], lastSeqOf, cycle == last));
+            }
+        }
+        return out;
+    }
+
+    /** Sequence number of the last record of the last readable group of {@code cycle}, 0 if none. */
+    private long lastSeqOfCycle(ExcerptTailer t, int cycle) {
+        RollCycle rc = queue.rollCycle();
+        for (long i = t.excerptsInCycle(cycle) - 1; i >= 0; i--) {
+            long idx = rc.toIndex(cycle, i);
+            if (quarantinedGroups.contains(idx) || !t.moveToIndex(idx)) {
+                continue;
+            }
+            try (DocumentContext dc = t.readingDocument()) {
+                if (!dc.isPresent()) {
+                    continue;
+                }
+                Bytes<?> b = dc.wire().bytes();
+                if (b.readRemaining() < RecordCodec.GROUP_HEADER_BYTES) {
+                    continue;
+                }
+                byte[] h = new byte[RecordCodec.GROUP_HEADER_BYTES];
+                b.read(h, 0, h.length);
+                if (RecordCodec.validGroupHeader(h, h.length)) {
+                    return RecordCodec.getLong(h, 6) + RecordCodec.getInt(h, 2) - 1;
+                }
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Calls {@code each} with every readable record of {@code cycle}, in order (the view is reused;
+     * copy what you keep). Streams: memory stays at one group.
+     */
+    public void forEachRecordInCycle(int cycle, java.util.function.Consumer<RecordView> each) {
+        ExcerptTailer t = tailer();
+        if (!t.moveToIndex(queue.rollCycle().toIndex(cycle, 0))) {
+            t.close();
+            return;
+        }
+        try (Cursor c = new Cursor(t, 0)) {
+            c.lastCycle = cycle;
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                each.accept(v);
+            }
+        }
+    }
+
+    /**
+     * Deletes a cycle file that is not the current one (retention). A deleted cycle reads like a
+     * cycle in which nothing was written (Chronicle skips missing cycles). Readers already inside it
+     * keep reading their mapping; new readers never see it.
+     *
+     * @return the bytes freed
+     * @throws StoreException if {@code cycle} is the current cycle, or the file cannot be deleted
+     */
+    public long deleteCycle(int cycle) {
+        synchronized (cycleFirstKeys) { // one deletion at a time
+            int last = queue.lastCycle();
+            if (cycle >= last) {
+                throw new StoreException(
+                        "delete cycle " + cycle,
+                        options.directory(),
+                        "the current cycle (" + last + ") is never deleted: appends may still extend it",
+                        null);
+            }
+            Path f = cycleFile(cycle);
+            long bytes;
+            try {
+                bytes = Files.size(f);
+                Files.delete(f);
+            } catch (IOException e) {
+                throw new StoreException("delete cycle file", f, "check permissions of the data directory", e);
+            }
+            cycleFiles.remove(cycle);
+            cycleFirstKeys.remove(cycle);
+            queue.refreshDirectoryListing();
+            try (Cursor c = new Cursor(tailer(), 0)) {
+                c.tailer.toStart();
+                RecordView v = new RecordView();
+                firstSeq = c.next(v) ? v.seq : lastSeq + 1;
+            }
+            return bytes;
+        }
+    }
+
     @Override
     public void close() {
         appendLock.lock();
@@ -550,6 +707,8 @@ public final class ChronicleEventLog implements EventLog {
         private int groupLen;
         private int pos;
         private int remaining;
+        /** Groups of later cycles end the cursor (for reading one cycle). */
+        int lastCycle = Integer.MAX_VALUE;
 
         Cursor(ExcerptTailer tailer, long fromSeq) {
             this.tailer = tailer;
@@ -588,6 +747,10 @@ public final class ChronicleEventLog implements EventLog {
                         return false;
                     }
                     long idx = dc.index();
+                    if (lastCycle != Integer.MAX_VALUE && queue.rollCycle().toCycle(idx) > lastCycle) {
+                        dc.rollbackOnClose(); // not consumed: the cursor ends before it
+                        return false;
+                    }
                     if (quarantinedGroups.contains(idx)) {
                         continue;
                     }

@@ -3,8 +3,9 @@ package dev.outpost.store;
 import java.util.List;
 
 /**
- * The append-only event log: gap-free sequence numbers from 1, an HLC ingest time per record, a
- * checksum per record. Implementations are thread-safe.
+ * The append-only event log: increasing sequence numbers from 1 (gap-free except where an append
+ * was cut short by a crash before it was acknowledged), an HLC ingest time per record, a checksum
+ * per record. Implementations are thread-safe.
  */
 public interface EventLog extends AutoCloseable {
 
@@ -15,6 +16,11 @@ public interface EventLog extends AutoCloseable {
      * @throws StoreException if the log cannot be written (nothing of this call is acknowledged)
      */
     AppendResult append(List<EventDraft> drafts);
+
+    /** Appends to {@code lane}; a log without lanes has one and ignores the argument. */
+    default AppendResult append(Lane lane, List<EventDraft> drafts) {
+        return append(drafts);
+    }
 
     /** The highest sequence number written, 0 when empty. */
     long lastSeq();

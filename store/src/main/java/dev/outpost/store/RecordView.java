@@ -25,6 +25,25 @@ public final class RecordView {
     int payloadOffset;
     int payloadLength;
 
+    /** Makes this view show what {@code o} shows (shallow: both point into o's buffer). */
+    void copyFrom(RecordView o) {
+        seq = o.seq;
+        hlc = o.hlc;
+        buffer = o.buffer;
+        streamOffset = o.streamOffset;
+        streamLength = o.streamLength;
+        eventIdOffset = o.eventIdOffset;
+        eventIdLength = o.eventIdLength;
+        requestKeyOffset = o.requestKeyOffset;
+        requestKeyLength = o.requestKeyLength;
+        lineIndex = o.lineIndex;
+        lineCount = o.lineCount;
+        duplicatesOffset = o.duplicatesOffset;
+        duplicatesCount = o.duplicatesCount;
+        payloadOffset = o.payloadOffset;
+        payloadLength = o.payloadLength;
+    }
+
     public long seq() {
         return seq;
     }

@@ -1,0 +1,130 @@
+package dev.outpost.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Retention on real one-second cycle files. */
+class RetentionTest {
+    @TempDir
+    Path dir;
+
+    private static LogOptions secondly(Path dir) {
+        return LogOptions.defaults(dir).withRollCycle("SECONDLY");
+    }
+
+    private static EventDraft draft(String stream) {
+        return EventDraft.of(stream, "{\"v\":1}".getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Writes to every lane across at least {@code cycles} one-second cycles; returns seqs per lane. */
+    private static Map<Lane, List<Long>> fill(LanedEventLog log, int cycles) throws InterruptedException {
+        Map<Lane, List<Long>> seqs = new java.util.EnumMap<>(Lane.class);
+        for (Lane l : Lane.values()) {
+            seqs.put(l, new ArrayList<>());
+        }
+        for (int c = 0; c < cycles; c++) {
+            for (Lane l : Lane.values()) {
+                for (int i = 0; i < 3; i++) {
+                    String stream = l.id() + (i % 2 == 0 ? "-a" : "-b");
+                    seqs.get(l).add(log.append(l, List.of(draft(stream))).firstSeq());
+                }
+            }
+            Thread.sleep(1050);
+        }
+        return seqs;
+    }
+
+    private static Set<Long> present(EventLog log) {
+        Set<Long> out = new HashSet<>();
+        try (EventCursor c = log.cursorFromSeq(1)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                out.add(v.seq());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void dropsBulkBeforeNormalAndNeverCriticalOrHighCountingEveryEvent() throws Exception {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+            Map<Lane, List<Long>> seqs = fill(log, 3);
+            List<Retention.Deleted> deleted = new ArrayList<>();
+            Retention r = new Retention(log, Retention.Synced.NOTHING, deleted::add);
+            int bulkCycles = log.lane(Lane.BULK).cycles(100).size();
+            assertTrue(bulkCycles >= 3, "one cycle per second: " + bulkCycles);
+            // Ask for one byte: exactly the oldest bulk cycle goes.
+            long freed = r.dropUnsynced(1, List.of(Lane.BULK, Lane.NORMAL));
+            assertTrue(freed > 0);
+            assertEquals(1, deleted.size());
+            Retention.Deleted d = deleted.getFirst();
+            assertEquals(Lane.BULK, d.lane());
+            assertEquals(3, d.events());
+            assertEquals(3, d.unsyncedEvents());
+            assertEquals(Map.of("bulk-a", 2L, "bulk-b", 1L), d.unsyncedByStream());
+            assertEquals(Retention.REASON_DISK_CRITICAL, d.reason());
+            // Everything: all older bulk cycles go before any normal one; the current ones stay.
+            r.dropUnsynced(Long.MAX_VALUE, List.of(Lane.BULK, Lane.NORMAL));
+            List<Lane> order = deleted.stream().map(Retention.Deleted::lane).toList();
+            int firstNormal = order.indexOf(Lane.NORMAL);
+            assertTrue(firstNormal > 0, order.toString());
+            assertFalse(order.subList(firstNormal, order.size()).contains(Lane.BULK), order.toString());
+            assertEquals(1, log.lane(Lane.BULK).cycles(100).size(), "only the current cycle is left");
+            // What is left reads back exactly; critical and high are whole; the counts match the loss.
+            Set<Long> left = present(log);
+            long dropped = deleted.stream()
+                    .mapToLong(Retention.Deleted::unsyncedEvents)
+                    .sum();
+            long written = seqs.values().stream().mapToLong(List::size).sum();
+            assertEquals(written - dropped, left.size(), "every dropped event is counted");
+            assertTrue(left.containsAll(seqs.get(Lane.CRITICAL)));
+            assertTrue(left.containsAll(seqs.get(Lane.HIGH)));
+        }
+    }
+
+    @Test
+    void retiresOnlyAcknowledgedCyclesOldestFirst() throws Exception {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+            Map<Lane, List<Long>> seqs = fill(log, 3);
+            // Upstream acknowledged everything of the critical lane and the first cycle of bulk.
+            List<ChronicleEventLog.Cycle> bulk = log.lane(Lane.BULK).cycles(100);
+            long bulkAckedTo = bulk.getFirst().lastSeq();
+            Retention.Synced synced =
+                    (lane, from, to) -> lane == Lane.CRITICAL || (lane == Lane.BULK && to <= bulkAckedTo);
+            List<Retention.Deleted> deleted = new ArrayList<>();
+            Retention r = new Retention(log, synced, deleted::add);
+            r.retireSynced(Long.MAX_VALUE);
+            assertFalse(deleted.isEmpty());
+            for (Retention.Deleted d : deleted) {
+                assertEquals(0, d.unsyncedEvents(), "only synced data is retired: " + d);
+                assertEquals(Retention.REASON_SYNCED, d.reason());
+                assertTrue(d.lane() == Lane.CRITICAL || d.lane() == Lane.BULK, d.toString());
+            }
+            for (int i = 1; i < deleted.size(); i++) {
+                assertTrue(deleted.get(i - 1).cycle() <= deleted.get(i).cycle(), "oldest first");
+            }
+            Set<Long> left = present(log);
+            assertTrue(left.containsAll(seqs.get(Lane.HIGH)));
+            assertTrue(left.containsAll(seqs.get(Lane.NORMAL)));
+            assertFalse(left.contains(seqs.get(Lane.BULK).getFirst()));
+            assertTrue(left.contains(seqs.get(Lane.BULK).getLast()));
+            // The log goes on after deletions, and a reopen sees the same.
+            long next = log.append(Lane.BULK, List.of(draft("bulk-a"))).firstSeq();
+            assertEquals(log.lastSeq(), next);
+        }
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+            assertTrue(log.firstSeq() > 1, "the retired cycles stay gone");
+        }
+    }
+}
