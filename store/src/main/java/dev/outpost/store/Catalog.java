@@ -15,14 +15,16 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SQLite catalog: small, durable bookkeeping beside the event log. It starts with the Zstd
- * dictionary registry; stream definitions, sync cursors, quarantine records and rollups join it
- * as their issues land (each as a new migration).
+ * The SQLite catalog: small, durable bookkeeping beside the event log. It holds the Zstd
+ * dictionary registry, stream definitions (migration 2), quarantine records (3), sync cursors:
+ * the {@link AckedRanges} each upstream has acknowledged per lane (4), and the retention log: one
+ * row per log cycle file deleted (5). Rollups join it as their issue lands, as a new migration.
  *
  * <p>Design note. One connection, WAL journal, {@code synchronous=FULL} (catalog writes are rare
  * and must survive power loss), prepared statements. Schema changes are versioned migrations in
@@ -62,6 +64,28 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
               found_at_millis INTEGER NOT NULL,
               PRIMARY KEY (kind, location)
             );
+            """, """
+            CREATE TABLE sync_cursors (
+              upstream TEXT NOT NULL,
+              lane TEXT NOT NULL,
+              ranges BLOB NOT NULL,
+              updated_at_millis INTEGER NOT NULL,
+              PRIMARY KEY (upstream, lane)
+            );
+            """, """
+            CREATE TABLE retention_log (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              at_millis INTEGER NOT NULL,
+              lane TEXT NOT NULL,
+              cycle INTEGER NOT NULL,
+              first_seq INTEGER NOT NULL,
+              last_seq INTEGER NOT NULL,
+              bytes INTEGER NOT NULL,
+              events INTEGER NOT NULL,
+              unsynced_events INTEGER NOT NULL,
+              reason TEXT NOT NULL,
+              streams_json TEXT NOT NULL
+            );
             """);
 
     /** The schema version this build writes and reads. */
@@ -69,6 +93,9 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
 
     /** Most dictionaries kept decoded in memory (each holds native Zstd tables). */
     static final int DICTIONARY_CACHE_MAX = 64;
+
+    /** Most retention log rows kept; recording one more deletes the oldest. */
+    public static final int RETENTION_LOG_ROWS_MAX = 10_000;
 
     private final Path file;
     private final Connection db;
@@ -368,6 +395,190 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             }
         } catch (SQLException e) {
             throw new StoreException("list dictionaries", file, "the catalog may be damaged", e);
+        }
+        return out;
+    }
+
+    /**
+     * A sync cursor row.
+     *
+     * @param upstream the upstream (hub) the cursor is for
+     * @param lane the priority lane
+     * @param ranges what the upstream has acknowledged: a fresh copy, owned by the caller
+     * @param updatedAtMillis when it was last stored
+     */
+    public record SyncCursorRow(String upstream, String lane, AckedRanges ranges, long updatedAtMillis) {}
+
+    /** What {@code upstream} has acknowledged on {@code lane}: a fresh copy, empty if nothing is stored. */
+    public synchronized AckedRanges syncCursor(String upstream, String lane) {
+        try (PreparedStatement p =
+                db.prepareStatement("SELECT ranges FROM sync_cursors WHERE upstream = ? AND lane = ?")) {
+            p.setString(1, upstream);
+            p.setString(2, lane);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? decodeCursor(upstream, lane, rs.getBytes(1)) : new AckedRanges();
+            }
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "read sync cursor " + upstream + "/" + lane, file, "the catalog may be damaged", e);
+        }
+    }
+
+    /**
+     * Stores (replacing) what {@code upstream} has acknowledged on {@code lane}. Durable when it
+     * returns: the commit is synced ({@code synchronous=FULL}), so a lane that stores its cursor
+     * before acting on an acknowledgement never forgets one after power loss.
+     */
+    public synchronized void putSyncCursor(String upstream, String lane, AckedRanges ranges) {
+        Objects.requireNonNull(upstream, "upstream");
+        Objects.requireNonNull(lane, "lane");
+        byte[] encoded = ranges.encode();
+        try (PreparedStatement p = db.prepareStatement("INSERT OR REPLACE INTO sync_cursors"
+                + " (upstream, lane, ranges, updated_at_millis) VALUES (?,?,?,?)")) {
+            p.setString(1, upstream);
+            p.setString(2, lane);
+            p.setBytes(3, encoded);
+            p.setLong(4, System.currentTimeMillis());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "store sync cursor " + upstream + "/" + lane, file, "check free space of the data directory", e);
+        }
+    }
+
+    /** Every sync cursor, by upstream then lane. */
+    public synchronized List<SyncCursorRow> syncCursors() {
+        List<SyncCursorRow> out = new ArrayList<>();
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT upstream, lane, ranges, updated_at_millis FROM sync_cursors"
+                        + " ORDER BY upstream, lane")) {
+            while (rs.next()) {
+                String upstream = rs.getString(1);
+                String lane = rs.getString(2);
+                out.add(new SyncCursorRow(upstream, lane, decodeCursor(upstream, lane, rs.getBytes(3)), rs.getLong(4)));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("list sync cursors", file, "the catalog may be damaged", e);
+        }
+        return out;
+    }
+
+    /** Decodes a stored cursor, naming the catalog row if it is damaged. */
+    private AckedRanges decodeCursor(String upstream, String lane, byte[] bytes) {
+        try {
+            return AckedRanges.decode(bytes, file);
+        } catch (StoreException e) {
+            // Not reset silently: an empty cursor resends the whole lane, which the operator should know.
+            throw new StoreException(
+                    "read sync cursor " + upstream + "/" + lane,
+                    file,
+                    "the stored cursor is damaged; delete its row from sync_cursors and the lane resends from the"
+                            + " start (the hub deduplicates)",
+                    e);
+        }
+    }
+
+    /**
+     * One log cycle file deleted by retention.
+     *
+     * @param atMillis when it was deleted
+     * @param lane the lane whose log it belonged to
+     * @param cycle the Chronicle cycle number of the file
+     * @param firstSeq the first sequence number in it
+     * @param lastSeq the last sequence number in it
+     * @param bytes its size on disk
+     * @param events how many events it held
+     * @param unsyncedEvents how many of them no upstream had acknowledged (data lost to sync)
+     * @param reason why it was deleted, e.g. "age" or "disk-budget"
+     * @param streamsJson events per stream in it, as a JSON object
+     */
+    public record RetentionRow(
+            long atMillis,
+            String lane,
+            long cycle,
+            long firstSeq,
+            long lastSeq,
+            long bytes,
+            long events,
+            long unsyncedEvents,
+            String reason,
+            String streamsJson) {
+        public RetentionRow {
+            Objects.requireNonNull(lane, "lane");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(streamsJson, "streamsJson");
+        }
+    }
+
+    /**
+     * Records a deleted log cycle file and deletes the oldest rows beyond {@link
+     * #RETENTION_LOG_ROWS_MAX}, in one transaction.
+     */
+    public synchronized void recordRetention(RetentionRow r) {
+        try {
+            db.setAutoCommit(false);
+            try (PreparedStatement insert = db.prepareStatement("INSERT INTO retention_log (at_millis, lane, cycle,"
+                            + " first_seq, last_seq, bytes, events, unsynced_events, reason, streams_json)"
+                            + " VALUES (?,?,?,?,?,?,?,?,?,?)");
+                    // Newest by id, not at_millis: ids only grow, a device's wall clock can step back.
+                    PreparedStatement prune = db.prepareStatement("DELETE FROM retention_log WHERE id <="
+                            + " (SELECT id FROM retention_log ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
+                insert.setLong(1, r.atMillis());
+                insert.setString(2, r.lane());
+                insert.setLong(3, r.cycle());
+                insert.setLong(4, r.firstSeq());
+                insert.setLong(5, r.lastSeq());
+                insert.setLong(6, r.bytes());
+                insert.setLong(7, r.events());
+                insert.setLong(8, r.unsyncedEvents());
+                insert.setString(9, r.reason());
+                insert.setString(10, r.streamsJson());
+                insert.executeUpdate();
+                prune.setInt(1, RETENTION_LOG_ROWS_MAX);
+                prune.executeUpdate();
+                db.commit();
+            } catch (SQLException e) {
+                try {
+                    db.rollback();
+                } catch (SQLException re) {
+                    e.addSuppressed(re);
+                }
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(
+                    "record retention of " + r.lane() + " cycle " + r.cycle(),
+                    file,
+                    "check free space of the data directory",
+                    e);
+        }
+    }
+
+    /** The retention log, most recently recorded first (at most {@code limit}). */
+    public synchronized List<RetentionRow> retentionLog(int limit) {
+        List<RetentionRow> out = new ArrayList<>();
+        try (PreparedStatement p = db.prepareStatement("SELECT at_millis, lane, cycle, first_seq, last_seq, bytes,"
+                + " events, unsynced_events, reason, streams_json FROM retention_log ORDER BY id DESC LIMIT ?")) {
+            p.setInt(1, limit);
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new RetentionRow(
+                            rs.getLong(1),
+                            rs.getString(2),
+                            rs.getLong(3),
+                            rs.getLong(4),
+                            rs.getLong(5),
+                            rs.getLong(6),
+                            rs.getLong(7),
+                            rs.getLong(8),
+                            rs.getString(9),
+                            rs.getString(10)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("list retention log", file, "the catalog may be damaged", e);
         }
         return out;
     }

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,5 +106,155 @@ class CatalogTest {
         StoreException e = assertThrows(StoreException.class, () -> Catalog.open(file));
         assertTrue(e.getMessage().contains("written by a newer Outpost"), e.getMessage());
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    void syncCursorsSurviveCloseAndReopen() {
+        Path file = dir.resolve("catalog.db");
+        AckedRanges critical = new AckedRanges();
+        critical.add(1, 500);
+        critical.add(900, 1200); // live data acknowledged ahead of the backlog
+        AckedRanges bulk = new AckedRanges();
+        bulk.add(7, 7);
+        try (Catalog c = Catalog.open(file)) {
+            assertTrue(c.syncCursor("hub-a", "critical").isEmpty(), "no cursor yet: nothing acknowledged");
+            c.putSyncCursor("hub-a", "critical", new AckedRanges());
+            c.putSyncCursor("hub-a", "critical", critical); // replaces
+            c.putSyncCursor("hub-a", "bulk", bulk);
+            c.putSyncCursor("hub-b", "critical", bulk);
+        }
+        try (Catalog c = Catalog.open(file)) {
+            AckedRanges read = c.syncCursor("hub-a", "critical");
+            assertEquals(critical, read);
+            assertEquals(501, read.firstGap(1));
+            assertEquals(bulk, c.syncCursor("hub-a", "bulk"));
+            assertTrue(c.syncCursor("hub-c", "critical").isEmpty());
+            List<Catalog.SyncCursorRow> rows = c.syncCursors();
+            assertEquals(
+                    List.of("hub-a/bulk", "hub-a/critical", "hub-b/critical"),
+                    rows.stream().map(r -> r.upstream() + "/" + r.lane()).toList());
+            assertEquals(critical, rows.get(1).ranges());
+            assertTrue(rows.get(1).updatedAtMillis() > 0);
+        }
+    }
+
+    @Test
+    void aDamagedCursorIsATypedErrorNamingTheRowAndFile() throws Exception {
+        Path file = dir.resolve("catalog.db");
+        try (Catalog c = Catalog.open(file)) {
+            AckedRanges r = new AckedRanges();
+            r.add(1, 10);
+            c.putSyncCursor("hub-a", "critical", r);
+        }
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = db.createStatement()) {
+            s.execute("UPDATE sync_cursors SET ranges = x'0101000900000000'");
+        }
+        try (Catalog c = Catalog.open(file)) {
+            StoreException e = assertThrows(StoreException.class, () -> c.syncCursor("hub-a", "critical"));
+            assertTrue(e.getMessage().contains("hub-a/critical"), e.getMessage());
+            assertEquals(file, e.path());
+            assertTrue(e.getCause() instanceof StoreException, "keeps the decode error as its cause");
+            assertThrows(StoreException.class, c::syncCursors);
+        }
+    }
+
+    static Catalog.RetentionRow retention(long cycle) {
+        return new Catalog.RetentionRow(
+                1_000 + cycle, "bulk", cycle, cycle * 100 + 1, cycle * 100 + 100, 4096, 100, cycle % 3, "age", "{}");
+    }
+
+    @Test
+    void retentionRowsComeBackNewestFirst() {
+        Path file = dir.resolve("catalog.db");
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(List.of(), c.retentionLog(10));
+            for (long cycle = 1; cycle <= 5; cycle++) {
+                c.recordRetention(retention(cycle));
+            }
+            // A wall clock that stepped back: order is still the order of recording.
+            c.recordRetention(new Catalog.RetentionRow(
+                    1, "critical", 9, 901, 950, 512, 50, 50, "disk-budget", "{\"traffic\":50}"));
+        }
+        try (Catalog c = Catalog.open(file)) {
+            List<Catalog.RetentionRow> rows = c.retentionLog(3);
+            assertEquals(
+                    List.of(
+                            new Catalog.RetentionRow(
+                                    1, "critical", 9, 901, 950, 512, 50, 50, "disk-budget", "{\"traffic\":50}"),
+                            retention(5),
+                            retention(4)),
+                    rows);
+            assertEquals(6, c.retentionLog(100).size());
+        }
+    }
+
+    /** The table is filled to the bound directly (fast); recording through the catalog then prunes. */
+    @Test
+    void retentionLogKeepsExactlyTheNewestMaxRows() throws Exception {
+        Path file = dir.resolve("catalog.db");
+        Catalog.open(file).close();
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+                PreparedStatement p = db.prepareStatement("INSERT INTO retention_log (at_millis, lane, cycle,"
+                        + " first_seq, last_seq, bytes, events, unsynced_events, reason, streams_json)"
+                        + " VALUES (0, 'bulk', ?, 1, 1, 1, 1, 0, 'age', '{}')")) {
+            db.setAutoCommit(false);
+            for (int cycle = 1; cycle <= Catalog.RETENTION_LOG_ROWS_MAX - 1; cycle++) {
+                p.setLong(1, cycle);
+                p.executeUpdate();
+            }
+            db.commit();
+        }
+        long first = Catalog.RETENTION_LOG_ROWS_MAX;
+        try (Catalog c = Catalog.open(file)) {
+            c.recordRetention(retention(first)); // exactly at the bound: nothing pruned
+            List<Catalog.RetentionRow> all = c.retentionLog(Integer.MAX_VALUE);
+            assertEquals(Catalog.RETENTION_LOG_ROWS_MAX, all.size());
+            assertEquals(1, all.getLast().cycle());
+            for (long cycle = first + 1; cycle <= first + 3; cycle++) {
+                c.recordRetention(retention(cycle));
+            }
+            all = c.retentionLog(Integer.MAX_VALUE);
+            assertEquals(Catalog.RETENTION_LOG_ROWS_MAX, all.size(), "pruned to exactly the bound");
+            assertEquals(first + 3, all.getFirst().cycle(), "the newest is kept");
+            assertEquals(4, all.getLast().cycle(), "the three oldest are gone");
+        }
+    }
+
+    /** A catalog from the build before cursors (schema 3) gains the new tables on open, its data kept. */
+    @Test
+    void schemaThreeMigratesToCurrentKeepingData() throws Exception {
+        Path file = dir.resolve("v3.db");
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+            for (int v = 0; v < 3; v++) {
+                for (String stmt : Catalog.MIGRATIONS.get(v).split(";")) {
+                    if (!stmt.isBlank()) {
+                        s.execute(stmt);
+                    }
+                }
+                s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
+            }
+            s.execute("INSERT INTO streams VALUES ('traffic', 'high', 60, NULL, 'config', 1)");
+            s.execute("INSERT INTO quarantine VALUES ('log-group', '42', 'q/42.bin', 10, 5)");
+        }
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(Catalog.SCHEMA_VERSION, c.schemaVersion());
+            assertTrue(Catalog.SCHEMA_VERSION >= 5);
+            assertEquals(List.of(new Catalog.StreamRow("traffic", "high", 60, null, "config")), c.streams());
+            assertEquals(1, c.quarantine(10).size());
+            AckedRanges r = new AckedRanges();
+            r.add(3, 4);
+            c.putSyncCursor("hub", "critical", r);
+            c.recordRetention(retention(1));
+        }
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(Catalog.SCHEMA_VERSION, c.schemaVersion(), "reopening does not migrate again");
+            assertEquals(
+                    List.of(new AckedRanges.Range(3, 4)),
+                    c.syncCursor("hub", "critical").ranges());
+            assertEquals(List.of(retention(1)), c.retentionLog(10));
+        }
     }
 }
