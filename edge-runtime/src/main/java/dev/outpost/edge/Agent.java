@@ -19,13 +19,16 @@ import dev.outpost.governor.Probe;
 import dev.outpost.governor.ProcessProbes;
 import dev.outpost.governor.Reading;
 import dev.outpost.governor.Snapshot;
+import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Catalog;
-import dev.outpost.store.ChronicleEventLog;
 import dev.outpost.store.ChronicleStateStore;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
+import dev.outpost.store.Lane;
+import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogCounters;
 import dev.outpost.store.LogOptions;
+import dev.outpost.store.Retention;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,6 +38,21 @@ import java.util.concurrent.atomic.LongAdder;
  * Only this class (and {@link Main}) know how modules fit together.
  */
 public final class Agent implements AutoCloseable {
+    /** Lanes retention may drop before upstream has them, in this order, when the disk is critical. */
+    static final java.util.List<Lane> DROP_ORDER = java.util.List.of(Lane.BULK, Lane.NORMAL);
+
+    /** Disk pressure at which synced data is retired (the HIGH level). */
+    static final double RETIRE_AT = 0.85;
+
+    /** Disk pressure that retiring synced data brings usage back under. */
+    static final double RETIRE_TARGET = 0.70;
+
+    /** Disk pressure at which unsynced bulk, then normal, data is dropped (the CRITICAL level). */
+    static final double DROP_AT = 0.95;
+
+    /** Disk pressure that dropping unsynced data brings usage back under. */
+    static final double DROP_TARGET = 0.85;
+
     private final OutpostConfig config;
     private final EventLog log;
     private final EventParser parser;
@@ -53,6 +71,17 @@ public final class Agent implements AutoCloseable {
     private final StreamRegistry streams;
     private final DiskUsage disk;
     private volatile Governor governor; // set last in the constructor; the append hook reads it
+    /** Log cycle files deleted by retention. */
+    public final LongAdder retentionCycles;
+    /** Bytes freed by retention. */
+    public final LongAdder retentionBytes;
+    /** Events retention deleted after upstream acknowledged them. */
+    public final LongAdder retentionRetired;
+    /** Events retention deleted before upstream acknowledged them: counted loss. */
+    public final LongAdder retentionDropped;
+
+    private Retention retention;
+
     /** Events refused by shedding (429/507). */
     public final LongAdder ingestShed;
 
@@ -97,7 +126,7 @@ public final class Agent implements AutoCloseable {
                 config.logFsyncDelayMicros(),
                 config.logCompression().equals("auto"),
                 config.logBlockBytes());
-        ChronicleEventLog chronicleLog = ChronicleEventLog.open(lo, HybridClock.system());
+        LanedEventLog chronicleLog = LanedEventLog.open(lo, HybridClock.system());
         this.log = chronicleLog;
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
         // If that directory is unusable (the fallback case), sqlite-jdbc keeps its default (java.io.tmpdir).
@@ -129,13 +158,16 @@ public final class Agent implements AutoCloseable {
                 }
             }
         });
-        for (long index : chronicleLog.quarantinedGroups()) {
-            java.nio.file.Path f = chronicleLog.quarantineFile(index);
+        for (LanedEventLog.Quarantined q : chronicleLog.quarantined()) {
             catalog.recordQuarantine(
-                    "log-group", Long.toString(index), f.toString(), f.toFile().length());
+                    "log-group",
+                    q.lane().id() + ":" + q.index(),
+                    q.file().toString(),
+                    q.file().toFile().length());
         }
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
-        this.ingestor = new Ingestor(log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests());
+        this.ingestor = new Ingestor(
+                log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf);
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
         ingestRejected = metrics.counter(
                 "outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
@@ -181,6 +213,16 @@ public final class Agent implements AutoCloseable {
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
         ingestShed =
                 metrics.counter("outpost_ingest_shed_total", "Events refused by shedding (429/507) under pressure.");
+        retentionCycles =
+                metrics.counter("outpost_retention_cycles_deleted_total", "Log cycle files deleted by retention.");
+        retentionBytes = metrics.counter("outpost_retention_bytes_freed_total", "Bytes freed by retention.");
+        retentionRetired = metrics.counter(
+                "outpost_retention_synced_events_retired_total",
+                "Events deleted by retention after upstream had them.");
+        retentionDropped = metrics.counter(
+                "outpost_retention_unsynced_events_dropped_total",
+                "Events deleted by retention before upstream had them (disk critical; see GET /v1/retention).");
+        this.retention = new Retention(chronicleLog, this::retained);
         metrics.counterFn(
                 "outpost_connections_refused_total",
                 "Connections refused beyond budget.connections.",
@@ -246,7 +288,7 @@ public final class Agent implements AutoCloseable {
      * process RSS (a cgroup here may hold other processes too; its usage is reported, not
      * budgeted). Actions: the hot-log codec follows CPU/disk pressure; shedding is read by ingest.
      */
-    private Governor startGovernor(OutpostConfig config, ChronicleEventLog chronicleLog) {
+    private Governor startGovernor(OutpostConfig config, LanedEventLog chronicleLog) {
         Map<Dimension, Probe> probes = new EnumMap<>(Dimension.class);
         probes.put(Dimension.MEMORY, ProcessProbes.rssBytes());
         probes.put(Dimension.CPU, ProcessProbes.processCpuMilliCores());
@@ -306,9 +348,115 @@ public final class Agent implements AutoCloseable {
                         : "refusing bulk, normal and high writes (critical only while the disk has room)";
             }
         });
+        g.register(new Action() {
+            @Override
+            public String name() {
+                return "retire-synced-data";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                long budget = config.budgetDiskBytes();
+                if (disk.bytes() < RETIRE_AT * budget) {
+                    return null;
+                }
+                long before = retentionRetired.sum();
+                long freed = retention.retireSynced(disk.bytes() - (long) (RETIRE_TARGET * budget), syncedNow());
+                if (freed == 0) {
+                    return null;
+                }
+                disk.reconcile();
+                return "retired " + (retentionRetired.sum() - before) + " synced events (" + freed + " bytes)";
+            }
+        });
+        g.register(new Action() {
+            @Override
+            public String name() {
+                return "drop-unsynced-bulk-then-normal";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                long budget = config.budgetDiskBytes();
+                if (disk.bytes() < DROP_AT * budget) {
+                    return null;
+                }
+                long before = retentionDropped.sum();
+                long freed =
+                        retention.dropUnsynced(disk.bytes() - (long) (DROP_TARGET * budget), DROP_ORDER, syncedNow());
+                if (freed == 0) {
+                    return null;
+                }
+                disk.reconcile();
+                return "dropped " + (retentionDropped.sum() - before) + " unsynced events (" + freed
+                        + " bytes) of lanes " + DROP_ORDER + "; see GET /v1/retention";
+            }
+        });
         g.start();
         housekeeping.scheduleWithFixedDelay(disk::reconcile, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
         return g;
+    }
+
+    /**
+     * What upstream has acknowledged, per lane, from the catalog's sync cursors read now: a range
+     * counts as synced only if every upstream's cursor for the lane covers it (none: nothing is).
+     */
+    private Retention.Synced syncedNow() {
+        Map<Lane, java.util.List<AckedRanges>> byLane = new EnumMap<>(Lane.class);
+        for (Catalog.SyncCursorRow row : catalog.syncCursors()) {
+            byLane.computeIfAbsent(Lane.of(row.lane()), k -> new java.util.ArrayList<>())
+                    .add(row.ranges());
+        }
+        if (byLane.isEmpty()) {
+            return Retention.Synced.NOTHING;
+        }
+        return (lane, from, to) -> {
+            java.util.List<AckedRanges> rs = byLane.get(lane);
+            if (rs == null) {
+                return false;
+            }
+            for (AckedRanges r : rs) {
+                if (!r.containsAll(from, to)) {
+                    return false;
+                }
+            }
+            return true;
+        };
+    }
+
+    /** Retention deleted a cycle: count it, record it in the retention log, and track the disk. */
+    private void retained(Retention.Deleted d) {
+        disk.add(-d.bytes());
+        retentionCycles.increment();
+        retentionBytes.add(d.bytes());
+        retentionRetired.add(d.events() - d.unsyncedEvents());
+        retentionDropped.add(d.unsyncedEvents());
+        StringBuilder json = new StringBuilder("{");
+        for (Map.Entry<String, Long> e : d.eventsByStream().entrySet()) {
+            if (json.length() > 1) {
+                json.append(',');
+            }
+            // Stream names are restricted to A-Z a-z 0-9 . _ - (and Retention's "(other streams)").
+            json.append('"')
+                    .append(e.getKey())
+                    .append("\":{\"events\":")
+                    .append(e.getValue())
+                    .append(",\"unsynced\":")
+                    .append(d.unsyncedByStream().getOrDefault(e.getKey(), 0L))
+                    .append('}');
+        }
+        json.append('}');
+        catalog.recordRetention(new Catalog.RetentionRow(
+                System.currentTimeMillis(),
+                d.lane().id(),
+                d.cycle(),
+                d.firstSeq(),
+                d.lastSeq(),
+                d.bytes(),
+                d.events(),
+                d.unsyncedEvents(),
+                d.reason(),
+                json.toString()));
     }
 
     private static boolean high(Snapshot s, Dimension d, double threshold) {

@@ -105,6 +105,11 @@ public final class ChronicleEventLog implements EventLog {
     private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
     private final GroupCommit groupCommit;
     private volatile long lastSeq;
+    /** The cycle whose file {@link #fileGrowth} last measured, its size then, and bytes since. */
+    private int measuredCycle = Integer.MIN_VALUE;
+
+    private long measuredBytes;
+    private long writtenSinceMeasured;
     private volatile long firstSeq;
     private volatile boolean closed;
 
@@ -166,6 +171,15 @@ public final class ChronicleEventLog implements EventLog {
         this.appender = queue.createAppender();
         appender.singleThreadedCheckDisabled(true);
         recover();
+        int current = queue.lastCycle();
+        if (current != Integer.MIN_VALUE) {
+            try {
+                measuredBytes = Files.size(cycleFile(current));
+                measuredCycle = current; // already on disk: only growth from here on is news
+            } catch (IOException | StoreException e) {
+                // unmeasured: the first append measures it
+            }
+        }
         this.groupCommit = options.durability() == Durability.FSYNC
                 ? new GroupCommit(this::cycleFile, options.fsyncDelayMicros(), counters)
                 : null;
@@ -241,7 +255,7 @@ public final class ChronicleEventLog implements EventLog {
             counters.appended.add(drafts.size());
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
-            bytesWritten.accept(outLen);
+            bytesWritten.accept(fileGrowth(cycle, outLen));
             CompletableFuture<Void> durable =
                     groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
@@ -294,6 +308,31 @@ public final class ChronicleEventLog implements EventLog {
             }
             return lastSeq + 1;
         }
+    }
+
+    /**
+     * How many bytes the log's files grew by with an append of {@code written} bytes to {@code
+     * cycle}, as apparent file sizes (what disk accounting counts: Chronicle sizes a new cycle
+     * file at a block and an overlap, and grows it a block at a time). The file is measured when a
+     * cycle starts and after every eighth of a block written, so the reported total lags the real
+     * size by at most a block. Called under the append lock.
+     */
+    private long fileGrowth(int cycle, long written) {
+        if (cycle == measuredCycle && writtenSinceMeasured + written < options.blockBytes() / 8) {
+            writtenSinceMeasured += written;
+            return 0;
+        }
+        long size;
+        try {
+            size = Files.size(cycleFile(cycle));
+        } catch (IOException | StoreException e) {
+            size = measuredBytes + written; // cannot look: count what was written
+        }
+        long growth = cycle == measuredCycle ? Math.max(0, size - measuredBytes) : size;
+        measuredCycle = cycle;
+        measuredBytes = size;
+        writtenSinceMeasured = 0;
+        return growth;
     }
 
     /** Path of the cycle file for {@code cycle}, for fsync. */
@@ -527,7 +566,10 @@ public final class ChronicleEventLog implements EventLog {
         }
     }
 
-    /** Called with the bytes of every append, under the append lock: keep it cheap (disk tracking). */
+    /**
+     * Called after every append with how much the log's files grew (apparent sizes, see {@link
+     * #fileGrowth}; often 0), under the append lock: keep it cheap (disk tracking).
+     */
     public void onBytesWritten(java.util.function.LongConsumer listener) {
         this.bytesWritten = listener;
     }

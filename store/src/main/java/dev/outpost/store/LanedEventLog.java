@@ -114,7 +114,7 @@ public final class LanedEventLog implements EventLog {
         return shared.counters;
     }
 
-    /** Called with the bytes of every append in any lane, under the append lock: keep it cheap. */
+    /** Called after every append in any lane with how much the files grew, under the append lock. */
     public void onBytesWritten(LongConsumer listener) {
         lanes.values().forEach(l -> l.onBytesWritten(listener));
     }

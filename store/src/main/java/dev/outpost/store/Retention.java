@@ -89,12 +89,10 @@ public final class Retention {
             Map<String, Long> unsyncedByStream) {}
 
     private final LanedEventLog log;
-    private final Synced synced;
     private final Listener listener;
 
-    public Retention(LanedEventLog log, Synced synced, Listener listener) {
+    public Retention(LanedEventLog log, Listener listener) {
         this.log = log;
-        this.synced = synced;
         this.listener = listener;
     }
 
@@ -104,7 +102,7 @@ public final class Retention {
      *
      * @return bytes freed
      */
-    public synchronized long retireSynced(long bytesToFree) {
+    public synchronized long retireSynced(long bytesToFree, Synced synced) {
         List<Candidate> all = new ArrayList<>();
         for (Lane lane : Lane.values()) {
             for (ChronicleEventLog.Cycle c : log.lane(lane).cycles(CYCLES_PER_PASS_MAX)) {
@@ -119,7 +117,7 @@ public final class Retention {
             if (freed >= bytesToFree) {
                 break;
             }
-            freed += delete(k.lane, k.cycle, REASON_SYNCED);
+            freed += delete(k.lane, k.cycle, REASON_SYNCED, synced);
         }
         return freed;
     }
@@ -131,7 +129,7 @@ public final class Retention {
      *
      * @return bytes freed
      */
-    public synchronized long dropUnsynced(long bytesToFree, List<Lane> order) {
+    public synchronized long dropUnsynced(long bytesToFree, List<Lane> order, Synced synced) {
         long freed = 0;
         for (Lane lane : order) {
             for (ChronicleEventLog.Cycle c : log.lane(lane).cycles(CYCLES_PER_PASS_MAX)) {
@@ -139,14 +137,14 @@ public final class Retention {
                     return freed;
                 }
                 if (!c.current()) {
-                    freed += delete(lane, c, REASON_DISK_CRITICAL);
+                    freed += delete(lane, c, REASON_DISK_CRITICAL, synced);
                 }
             }
         }
         return freed;
     }
 
-    private long delete(Lane lane, ChronicleEventLog.Cycle c, String reason) {
+    private long delete(Lane lane, ChronicleEventLog.Cycle c, String reason, Synced synced) {
         ChronicleEventLog l = log.lane(lane);
         Map<String, Long> events = new HashMap<>();
         Map<String, Long> unsynced = new HashMap<>();

@@ -61,11 +61,11 @@ class RetentionTest {
         try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
             Map<Lane, List<Long>> seqs = fill(log, 3);
             List<Retention.Deleted> deleted = new ArrayList<>();
-            Retention r = new Retention(log, Retention.Synced.NOTHING, deleted::add);
+            Retention r = new Retention(log, deleted::add);
             int bulkCycles = log.lane(Lane.BULK).cycles(100).size();
             assertTrue(bulkCycles >= 3, "one cycle per second: " + bulkCycles);
             // Ask for one byte: exactly the oldest bulk cycle goes.
-            long freed = r.dropUnsynced(1, List.of(Lane.BULK, Lane.NORMAL));
+            long freed = r.dropUnsynced(1, List.of(Lane.BULK, Lane.NORMAL), Retention.Synced.NOTHING);
             assertTrue(freed > 0);
             assertEquals(1, deleted.size());
             Retention.Deleted d = deleted.getFirst();
@@ -75,7 +75,7 @@ class RetentionTest {
             assertEquals(Map.of("bulk-a", 2L, "bulk-b", 1L), d.unsyncedByStream());
             assertEquals(Retention.REASON_DISK_CRITICAL, d.reason());
             // Everything: all older bulk cycles go before any normal one; the current ones stay.
-            r.dropUnsynced(Long.MAX_VALUE, List.of(Lane.BULK, Lane.NORMAL));
+            r.dropUnsynced(Long.MAX_VALUE, List.of(Lane.BULK, Lane.NORMAL), Retention.Synced.NOTHING);
             List<Lane> order = deleted.stream().map(Retention.Deleted::lane).toList();
             int firstNormal = order.indexOf(Lane.NORMAL);
             assertTrue(firstNormal > 0, order.toString());
@@ -103,8 +103,8 @@ class RetentionTest {
             Retention.Synced synced =
                     (lane, from, to) -> lane == Lane.CRITICAL || (lane == Lane.BULK && to <= bulkAckedTo);
             List<Retention.Deleted> deleted = new ArrayList<>();
-            Retention r = new Retention(log, synced, deleted::add);
-            r.retireSynced(Long.MAX_VALUE);
+            Retention r = new Retention(log, deleted::add);
+            r.retireSynced(Long.MAX_VALUE, synced);
             assertFalse(deleted.isEmpty());
             for (Retention.Deleted d : deleted) {
                 assertEquals(0, d.unsyncedEvents(), "only synced data is retired: " + d);

@@ -126,6 +126,55 @@ public class OpsController {
         return b.append("]}").toString();
     }
 
+    /**
+     * The retention log, newest first: GET /v1/retention?limit=N. One entry per deleted log cycle
+     * file, with its events per stream and how many of them upstream did not have yet (lost).
+     */
+    @Get(value = "/v1/retention", produces = MediaType.APPLICATION_JSON)
+    public String retention(
+            @io.micronaut.core.annotation.Nullable @io.micronaut.http.annotation.QueryValue String limit) {
+        int n = 100;
+        if (limit != null) {
+            try {
+                n = Integer.parseInt(limit);
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 1 || n > 1000) {
+                throw new dev.outpost.edge.ingest.ProblemException(
+                        400, "Invalid query", "limit must be 1 to 1000", 0, "limit");
+            }
+        }
+        StringBuilder b = new StringBuilder("{\"deleted_cycles\":[");
+        var rows = agent.catalog().retentionLog(n);
+        for (int i = 0; i < rows.size(); i++) {
+            var r = rows.get(i);
+            b.append(i > 0 ? "," : "")
+                    .append("{\"at\":")
+                    .append(r.atMillis())
+                    .append(",\"lane\":\"")
+                    .append(r.lane())
+                    .append("\",\"cycle\":")
+                    .append(r.cycle())
+                    .append(",\"first_seq\":")
+                    .append(r.firstSeq())
+                    .append(",\"last_seq\":")
+                    .append(r.lastSeq())
+                    .append(",\"bytes\":")
+                    .append(r.bytes())
+                    .append(",\"events\":")
+                    .append(r.events())
+                    .append(",\"unsynced_events\":")
+                    .append(r.unsyncedEvents())
+                    .append(",\"reason\":\"")
+                    .append(r.reason())
+                    .append("\",\"streams\":")
+                    .append(r.streamsJson())
+                    .append('}');
+        }
+        return b.append("]}").toString();
+    }
+
     @Get(value = "/metrics", produces = "text/plain; version=0.0.4; charset=utf-8")
     public String metrics() {
         return agent.metrics().render();

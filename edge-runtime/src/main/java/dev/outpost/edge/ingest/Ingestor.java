@@ -4,6 +4,7 @@ import dev.outpost.store.AppendResult;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
+import dev.outpost.store.Lane;
 import dev.outpost.store.RecordView;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,13 +33,23 @@ public final class Ingestor {
     public static final int REQUEST_KEY_CHARS_MAX = 128;
 
     private final EventLog log;
+    private final Function<String, Lane> laneOf;
     private final BoundedMap<String, Long> eventIds;
     private final BoundedMap<String, Seen> requests;
 
     private record Seen(long[] seqs, CompletableFuture<Void> durable) {}
 
     public Ingestor(EventLog log, int windowEvents, int windowRequests) {
+        this(log, windowEvents, windowRequests, stream -> Lane.NORMAL);
+    }
+
+    /**
+     * @param laneOf the lane of a stream's events; a request goes whole to the highest lane among
+     *     its events' streams, so nothing in it is demoted
+     */
+    public Ingestor(EventLog log, int windowEvents, int windowRequests, Function<String, Lane> laneOf) {
         this.log = log;
+        this.laneOf = laneOf;
         this.eventIds = new BoundedMap<>(windowEvents);
         this.requests = new BoundedMap<>(windowRequests);
         rebuild(Math.max(windowEvents, windowRequests));
@@ -117,7 +129,14 @@ public final class Ingestor {
                                     flatten(dups),
                                     d0.payload()));
                 }
-                AppendResult r = log.append(drafts);
+                Lane lane = Lane.BULK;
+                for (EventDraft d : drafts) {
+                    Lane l = laneOf.apply(d.stream());
+                    if (l.ordinal() < lane.ordinal()) {
+                        lane = l;
+                    }
+                }
+                AppendResult r = log.append(lane, drafts);
                 durable = r.durable();
                 for (int i = 0; i < n; i++) {
                     if (draftOfLine[i] >= 0) {

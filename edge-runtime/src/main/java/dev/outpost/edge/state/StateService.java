@@ -6,6 +6,7 @@ import dev.outpost.store.AppendResult;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
+import dev.outpost.store.Lane;
 import dev.outpost.store.RecordView;
 import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStore;
@@ -177,7 +178,8 @@ public final class StateService {
             // Refuse before logging: a change the store cannot take must not reach the log either.
             store.checkRoom(new StateDoc(ns, id, version, 0, nodeId, 0, edit == null, doc));
             byte[] event = changeEvent(ns, id, version, edit == null ? "delete" : "put", doc);
-            AppendResult r = log.append(List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
+            // State changes ride the high lane: retention never drops them unsynced.
+            AppendResult r = log.append(Lane.HIGH, List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
             long[] history = old == null ? new long[0] : old.historyForNext(historyMax);
             StateDoc next =
                     new StateDoc(ns, id, version, r.firstHlc(), nodeId, r.firstSeq(), edit == null, doc, history);

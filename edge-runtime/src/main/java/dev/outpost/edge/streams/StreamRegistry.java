@@ -6,6 +6,7 @@ import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.edge.state.json.JsonTree;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.Lane;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
@@ -63,6 +64,12 @@ public final class StreamRegistry {
     private static Object parse(String json) {
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
         return JsonTree.parse(b, 0, b.length);
+    }
+
+    /** The log lane of a stream's events: its priority class ({@code normal} if undeclared). */
+    public Lane laneOf(String name) {
+        Stream s = get(name);
+        return s == null ? Lane.NORMAL : Lane.of(s.priority());
     }
 
     /** The definition, or null for an undeclared stream. */

@@ -326,7 +326,7 @@ class EventsApiTest {
 
     static void flipAfter(Path logDir, String marker) throws IOException {
         byte[] m = marker.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (var files = Files.list(logDir)) {
+        try (var files = Files.walk(logDir)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".cq4")).toList()) {
                 byte[] all = Files.readAllBytes(f);
                 for (int i = 0; i + m.length < all.length; i++) {
