@@ -81,6 +81,26 @@ public final class Agent implements AutoCloseable {
     public final LongAdder retentionDropped;
 
     private Retention retention;
+    private final LanedEventLog laned;
+    /** Not final: the log's write listener reads it before the constructor assigns it. */
+    private volatile dev.outpost.sync.Pusher pusher;
+
+    private final dev.outpost.sync.HubReceiver hubReceiver;
+    private final dev.outpost.edge.hub.FleetLogs fleetLogs;
+    private final java.util.concurrent.Semaphore hubAdmission;
+    private final dev.outpost.sync.PushBatch.Limits hubLimits;
+
+    /** Most records a hub accepts in one push (a larger one gets 413 and the edge halves its batches). */
+    public static final int HUB_BATCH_RECORDS_MAX = 20_000;
+
+    /** Pushes acknowledged by this hub. */
+    public final LongAdder hubPushes;
+    /** Pushes refused by admission control (429). */
+    public final LongAdder hubPushesThrottled;
+    /** Records pushed to this hub and stored. */
+    public final LongAdder hubRecordsStored;
+    /** Records pushed to this hub that it already had (resends). */
+    public final LongAdder hubRecordsDuplicate;
 
     /** Events refused by shedding (429/507). */
     public final LongAdder ingestShed;
@@ -128,6 +148,7 @@ public final class Agent implements AutoCloseable {
                 config.logBlockBytes());
         LanedEventLog chronicleLog = LanedEventLog.open(lo, HybridClock.system());
         this.log = chronicleLog;
+        this.laned = chronicleLog;
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
         // If that directory is unusable (the fallback case), sqlite-jdbc keeps its default (java.io.tmpdir).
         if (java.nio.file.Files.isDirectory(config.compressNativeDir())) {
@@ -147,6 +168,10 @@ public final class Agent implements AutoCloseable {
         long diskBudget = config.budgetDiskBytes();
         chronicleLog.onBytesWritten(n -> {
             disk.add(n);
+            dev.outpost.sync.Pusher p = this.pusher; // null until constructed, and offline
+            if (p != null) {
+                p.wake();
+            }
             // Disk is tracked on every write: crossing into a higher level band samples at once
             // instead of waiting up to a minute for the next tick.
             Governor g = governor;
@@ -223,6 +248,62 @@ public final class Agent implements AutoCloseable {
                 "outpost_retention_unsynced_events_dropped_total",
                 "Events deleted by retention before upstream had them (disk critical; see GET /v1/retention).");
         this.retention = new Retention(chronicleLog, this::retained);
+        hubPushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
+        hubPushesThrottled = metrics.counter(
+                "outpost_hub_pushes_throttled_total", "Pushes refused with 429 beyond hub.push_concurrency_max.");
+        hubRecordsStored = metrics.counter("outpost_hub_records_stored_total", "Pushed records this hub stored.");
+        hubRecordsDuplicate = metrics.counter(
+                "outpost_hub_records_duplicate_total", "Pushed records this hub already had (resends, not stored).");
+        OutpostConfig.Hub hub = config.hub();
+        this.hubAdmission = new java.util.concurrent.Semaphore(hub.pushConcurrencyMax());
+        this.hubLimits = new dev.outpost.sync.PushBatch.Limits(
+                (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
+                (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
+                HUB_BATCH_RECORDS_MAX);
+        if (hub.enabled()) {
+            this.fleetLogs =
+                    new dev.outpost.edge.hub.FleetLogs(config.dataDir().resolve("hub"), lo, hub.nodeLogsOpenMax());
+            this.hubReceiver = new dev.outpost.sync.HubReceiver(
+                    fleetLogs, catalog, (hub.pushConcurrencyMax() + 1) * HUB_BATCH_RECORDS_MAX);
+        } else {
+            this.fleetLogs = null;
+            this.hubReceiver = null;
+        }
+        OutpostConfig.Sync sync = config.sync();
+        if (sync.upstream() != null) {
+            this.pusher = new dev.outpost.sync.Pusher(
+                    new dev.outpost.sync.Pusher.Options(
+                            sync.upstream(),
+                            config.nodeId(),
+                            sync.token(),
+                            sync.batchRecordsMax(),
+                            (int) sync.batchBytesMax(),
+                            sync.backoffBaseMillis(),
+                            sync.backoffCapMillis(),
+                            sync.breakerFailures(),
+                            sync.breakerOpenMillis(),
+                            sync.bandwidthBytesPerSecond(),
+                            sync.requestTimeoutMillis(),
+                            sync.idlePollMillis()),
+                    chronicleLog,
+                    catalog,
+                    natives.zstd());
+            metrics.counterFn("outpost_sync_batches_total", "Push batches the hub acknowledged.", pusher.batches::sum);
+            metrics.counterFn("outpost_sync_records_total", "Records the hub acknowledged.", pusher.records::sum);
+            metrics.counterFn("outpost_sync_wire_bytes_total", "Bytes of push bodies sent.", pusher.wireBytes::sum);
+            metrics.counterFn(
+                    "outpost_sync_payload_bytes_total",
+                    "Event JSON bytes of acknowledged pushes (wire / payload = compression).",
+                    pusher.payloadBytes::sum);
+            metrics.counterFn("outpost_sync_failures_total", "Failed pushes.", pusher.failures::sum);
+            metrics.counterFn("outpost_sync_throttled_total", "429/503 answers obeyed.", pusher.throttled::sum);
+            metrics.gauge(
+                    "outpost_sync_link_connected",
+                    "1 if the last push succeeded.",
+                    () -> pusher.link() == dev.outpost.sync.Pusher.Link.CONNECTED ? 1 : 0);
+        } else {
+            this.pusher = null;
+        }
         metrics.counterFn(
                 "outpost_connections_refused_total",
                 "Connections refused beyond budget.connections.",
@@ -230,6 +311,9 @@ public final class Agent implements AutoCloseable {
         metrics.gauge("outpost_connections_open", "Open HTTP connections.", openConnections::get);
         // Last: the governor's probes read the counters above.
         this.governor = startGovernor(config, chronicleLog);
+        if (pusher != null) {
+            pusher.start();
+        }
         metrics.gauge(
                 "outpost_governor_level",
                 "Governor level: 0 low, 1 medium, 2 elevated, 3 high, 4 critical.",
@@ -398,12 +482,19 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * What upstream has acknowledged, per lane, from the catalog's sync cursors read now: a range
-     * counts as synced only if every upstream's cursor for the lane covers it (none: nothing is).
+     * What the configured upstream has acknowledged, per lane, from the catalog's sync cursors read
+     * now (offline: nothing).
      */
     private Retention.Synced syncedNow() {
         Map<Lane, java.util.List<AckedRanges>> byLane = new EnumMap<>(Lane.class);
+        java.net.URI upstream = config.sync().upstream();
+        if (upstream == null) {
+            return Retention.Synced.NOTHING; // offline: nothing is ever acknowledged
+        }
         for (Catalog.SyncCursorRow row : catalog.syncCursors()) {
+            if (!row.upstream().equals(upstream.toString())) {
+                continue; // another upstream's (an earlier configuration) or a hub's received ranges
+            }
             byLane.computeIfAbsent(Lane.of(row.lane()), k -> new java.util.ArrayList<>())
                     .add(row.ranges());
         }
@@ -601,9 +692,45 @@ public final class Agent implements AutoCloseable {
         ready = true;
     }
 
+    /** The push to the upstream hub, or null in offline mode. */
+    public dev.outpost.sync.Pusher pusher() {
+        return pusher;
+    }
+
+    /** What a lane holds while offline (nothing is acknowledged), counting at most {@code scanMax} records. */
+    public dev.outpost.sync.Pusher.Backlog offlineBacklog(Lane lane, int scanMax) {
+        return dev.outpost.sync.Pusher.backlogOf(laned.lane(lane), new AckedRanges(), scanMax);
+    }
+
+    /** Hub mode: stores pushes (null otherwise). */
+    public dev.outpost.sync.HubReceiver hubReceiver() {
+        return hubReceiver;
+    }
+
+    /** Hub mode: the nodes' logs (null otherwise). */
+    public dev.outpost.edge.hub.FleetLogs fleetLogs() {
+        return fleetLogs;
+    }
+
+    /** Hub mode: admission control of pushes (hub.push_concurrency_max). */
+    public java.util.concurrent.Semaphore hubAdmission() {
+        return hubAdmission;
+    }
+
+    /** Hub mode: the bounds of a push body. */
+    public dev.outpost.sync.PushBatch.Limits hubLimits() {
+        return hubLimits;
+    }
+
     @Override
     public void close() {
         ready = false;
+        if (pusher != null) {
+            pusher.close();
+        }
+        if (fleetLogs != null) {
+            fleetLogs.close();
+        }
         housekeeping.shutdownNow();
         if (governor != null) {
             governor.close();

@@ -26,6 +26,7 @@ public final class Main {
 
       commands:
         run [--config FILE]   run the agent (defaults: data in ./data, HTTP on 127.0.0.1:7070, offline)
+        hub [--config FILE]   run as a hub: also accept pushes from the nodes of hub.nodes, serve /v1/fleet
         loadgen [options]     drive the HTTP API over loopback (ingest, state get/put) and print rates and latency
         help                  this text
 
@@ -49,11 +50,12 @@ public final class Main {
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         return switch (args[0]) {
-            case "run" -> runAgent(rest);
+            case "run" -> runAgent(rest, false);
+            case "hub" -> runAgent(rest, true);
             case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
             case "jvm-flags" -> jvmFlags(rest);
             default -> {
-                System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, loadgen, help");
+                System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, hub, loadgen, help");
                 yield EXIT_USAGE;
             }
         };
@@ -77,7 +79,7 @@ public final class Main {
         }
     }
 
-    private static int runAgent(String[] args) {
+    private static int runAgent(String[] args, boolean hub) {
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) {
@@ -93,6 +95,9 @@ public final class Main {
         } catch (ConfigException e) {
             System.err.println("outpost: " + e.getMessage());
             return EXIT_USAGE;
+        }
+        if (hub) {
+            config = config.asHub();
         }
         RunningAgent running;
         try {
@@ -146,7 +151,12 @@ public final class Main {
         props.put("micronaut.application.name", "outpost");
         props.put("micronaut.server.host", config.httpHost());
         props.put("micronaut.server.port", config.httpPort());
-        props.put("micronaut.server.max-request-size", config.httpBodyBytesMax());
+        // The largest body any endpoint takes; ingest and state check their own (smaller) bound.
+        props.put(
+                "micronaut.server.max-request-size",
+                Math.max(
+                        config.httpBodyBytesMax(),
+                        config.hub().enabled() ? config.hub().bodyBytesMax() : 0));
         // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
         // and no client of a local agent needs it.
         props.put("micronaut.server.date-header", false);
@@ -166,12 +176,16 @@ public final class Main {
         server.start();
         agent.markReady();
         log.info(
-                "Outpost node '{}' listening on http://{}:{} (data: {}, durability: {}, offline)",
+                "Outpost {} '{}' listening on http://{}:{} (data: {}, durability: {}, {})",
+                config.hub().enabled() ? "hub" : "node",
                 config.nodeId(),
                 config.httpHost(),
                 server.getPort(),
                 config.dataDir().toAbsolutePath(),
-                config.logDurability().name().toLowerCase());
+                config.logDurability().name().toLowerCase(),
+                config.sync().upstream() == null
+                        ? "offline"
+                        : "pushing to " + config.sync().upstream());
         System.out.println("outpost: listening on http://" + config.httpHost() + ":" + server.getPort());
         System.out.flush();
         return new RunningAgent(agent, ctx, server.getPort());

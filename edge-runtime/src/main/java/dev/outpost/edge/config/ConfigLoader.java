@@ -93,6 +93,10 @@ public final class ConfigLoader {
             }
             for (Map.Entry<?, ?> se : sub.entrySet()) {
                 String path = section + "." + se.getKey();
+                if (path.equals("hub.nodes")) {
+                    values.put(path, hubNodes(se.getValue(), source));
+                    continue;
+                }
                 ConfigKey k = byPath.get(path);
                 if (k == null) {
                     throw new ConfigException(
@@ -109,11 +113,41 @@ public final class ConfigLoader {
         return OutpostConfig.fromValues(values);
     }
 
+    /** {@code hub.nodes: {NODE_ID: TOKEN}}: the nodes a hub accepts and their tokens. */
+    private static Map<String, String> hubNodes(Object raw, String source) {
+        if (raw == null) {
+            return Map.of();
+        }
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    "hub.nodes", "config error in " + source + ": 'hub.nodes' must be a mapping of node ids to tokens");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String id = String.valueOf(e.getKey());
+            if (!dev.outpost.edge.ingest.EventParser.validName(id)) {
+                throw new ConfigException(
+                        "hub.nodes." + id,
+                        "config error in " + source + ": node id '" + id
+                                + "' must be 1-128 characters of A-Z a-z 0-9 . _ -");
+            }
+            if (!(e.getValue() instanceof String t) || t.length() < 16) {
+                throw new ConfigException(
+                        "hub.nodes." + id,
+                        "config error in " + source + ": the token of node '" + id
+                                + "' must be a string of at least 16 characters");
+            }
+            out.put(id, t);
+        }
+        return out;
+    }
+
     private static String allowedIn(String section) {
         return OutpostConfig.KEYS.stream()
-                .filter(k -> k.section().equals(section))
-                .map(ConfigKey::leaf)
-                .collect(Collectors.joining(", "));
+                        .filter(k -> k.section().equals(section))
+                        .map(ConfigKey::leaf)
+                        .collect(Collectors.joining(", "))
+                + (section.equals("hub") ? ", nodes" : "");
     }
 
     private static Object parse(ConfigKey k, Object raw, String source) {

@@ -43,7 +43,40 @@ public record OutpostConfig(
         int budgetCpuCores,
         int budgetConnections,
         long budgetIngestEventsPerSecond,
-        Map<String, StreamDecl> streams) {
+        Map<String, StreamDecl> streams,
+        Sync sync,
+        Hub hub) {
+
+    /**
+     * Push to an upstream hub (issue #6); {@code upstream} null means offline mode.
+     *
+     * @param upstream the hub's base URL, or null
+     * @param token this node's token at the hub
+     */
+    public record Sync(
+            java.net.URI upstream,
+            String token,
+            int batchRecordsMax,
+            long batchBytesMax,
+            long backoffBaseMillis,
+            long backoffCapMillis,
+            int breakerFailures,
+            long breakerOpenMillis,
+            long bandwidthBytesPerSecond,
+            long requestTimeoutMillis,
+            long idlePollMillis) {}
+
+    /**
+     * Hub mode: accept pushes from the nodes in {@code nodes} (id to token).
+     *
+     * @param enabled true in hub mode ({@code outpost hub} sets it)
+     */
+    public record Hub(
+            boolean enabled,
+            int pushConcurrencyMax,
+            long bodyBytesMax,
+            int nodeLogsOpenMax,
+            Map<String, String> nodes) {}
 
     /**
      * A stream declared in YAML.
@@ -199,7 +232,73 @@ public record OutpostConfig(
                     1_000_000,
                     1,
                     100_000_000,
-                    "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on."));
+                    "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on."),
+            ConfigKey.string(
+                    "sync.upstream",
+                    "",
+                    "Base URL of the hub this node pushes to (http://host:port). Empty: offline mode, nothing is"
+                            + " pushed and all data counts as at risk."),
+            ConfigKey.string("sync.token", "", "This node's token at the hub (the hub's hub.nodes lists it)."),
+            ConfigKey.integer("sync.batch_records_max", 5000, 1, 100_000, "Most records in one push batch."),
+            ConfigKey.bytes(
+                    "sync.batch_bytes_max", MIB, KIB, 64 * MIB, "Most event bytes in one push batch (before Zstd)."),
+            ConfigKey.integer(
+                    "sync.backoff_base_millis",
+                    200,
+                    1,
+                    60_000,
+                    "First backoff ceiling after a failed push; it doubles per failure, the wait is random below it."),
+            ConfigKey.integer(
+                    "sync.backoff_cap_millis", 30_000, 1, 3_600_000, "Largest backoff ceiling between failed pushes."),
+            ConfigKey.integer(
+                    "sync.breaker_failures",
+                    5,
+                    1,
+                    1000,
+                    "Consecutive failures after which the circuit opens and pushing pauses."),
+            ConfigKey.integer(
+                    "sync.breaker_open_millis",
+                    15_000,
+                    0,
+                    3_600_000,
+                    "How long an open circuit waits before one probe push."),
+            ConfigKey.bytes(
+                    "sync.bandwidth_bytes_per_second",
+                    0,
+                    0,
+                    10 * GIB,
+                    "Upload cap in bytes per second for metered links (0: none)."),
+            ConfigKey.integer(
+                    "sync.request_timeout_millis", 10_000, 100, 600_000, "Timeout of one request to the hub."),
+            ConfigKey.integer(
+                    "sync.idle_poll_millis",
+                    200,
+                    1,
+                    60_000,
+                    "How often an idle pusher looks for new records (it is also woken by every ingest)."),
+            ConfigKey.oneOf(
+                    "hub.enabled",
+                    "false",
+                    List.of("false", "true"),
+                    "Hub mode: accept pushes from the nodes of hub.nodes and serve /v1/fleet ('outpost hub' sets it)."),
+            ConfigKey.integer(
+                    "hub.push_concurrency_max",
+                    16,
+                    1,
+                    10_000,
+                    "Pushes the hub handles at once; more get 429 with Retry-After (admission control)."),
+            ConfigKey.bytes(
+                    "hub.body_bytes_max",
+                    16 * MIB,
+                    KIB,
+                    256 * MIB,
+                    "Largest push body the hub accepts; larger gets 413."),
+            ConfigKey.integer(
+                    "hub.node_logs_open_max",
+                    64,
+                    1,
+                    100_000,
+                    "Node logs the hub keeps open at once; the least recently used is closed beyond it."));
 
     static OutpostConfig fromValues(Map<String, Object> v) {
         String node = (String) v.get("node.id");
@@ -237,7 +336,25 @@ public record OutpostConfig(
                 ((Long) v.get("budget.cpu")).intValue(),
                 ((Long) v.get("budget.connections")).intValue(),
                 (Long) v.get("budget.ingest_rate"),
-                castStreams(v.get("streams")));
+                castStreams(v.get("streams")),
+                new Sync(
+                        upstream((String) v.get("sync.upstream")),
+                        (String) v.get("sync.token"),
+                        ((Long) v.get("sync.batch_records_max")).intValue(),
+                        (Long) v.get("sync.batch_bytes_max"),
+                        (Long) v.get("sync.backoff_base_millis"),
+                        (Long) v.get("sync.backoff_cap_millis"),
+                        ((Long) v.get("sync.breaker_failures")).intValue(),
+                        (Long) v.get("sync.breaker_open_millis"),
+                        (Long) v.get("sync.bandwidth_bytes_per_second"),
+                        (Long) v.get("sync.request_timeout_millis"),
+                        (Long) v.get("sync.idle_poll_millis")),
+                new Hub(
+                        v.get("hub.enabled").equals("true"),
+                        ((Long) v.get("hub.push_concurrency_max")).intValue(),
+                        (Long) v.get("hub.body_bytes_max"),
+                        ((Long) v.get("hub.node_logs_open_max")).intValue(),
+                        castNodes(v.get("hub.nodes"))));
         c.checkRelationships();
         return c;
     }
@@ -277,12 +394,85 @@ public record OutpostConfig(
                     "config error: state.doc_bytes_avg (" + stateDocBytesAvg + ") must not exceed state.doc_bytes_max ("
                             + stateDocBytesMax + ")");
         }
+        if (sync.upstream() != null && sync.token().isEmpty()) {
+            throw new ConfigException(
+                    "sync.token",
+                    "config error: sync.token must be set when sync.upstream is (the hub refuses nodes without"
+                            + " their token)");
+        }
+        if (sync.backoffBaseMillis() > sync.backoffCapMillis()) {
+            throw new ConfigException(
+                    "sync.backoff_base_millis",
+                    "config error: sync.backoff_base_millis (" + sync.backoffBaseMillis()
+                            + ") must not exceed sync.backoff_cap_millis (" + sync.backoffCapMillis() + ")");
+        }
         if (queryLimitDefault > queryLimitMax) {
             throw new ConfigException(
                     "query.limit_default",
                     "config error: query.limit_default (" + queryLimitDefault + ") must not exceed query.limit_max ("
                             + queryLimitMax + ")");
         }
+    }
+
+    /** This configuration in hub mode. */
+    public OutpostConfig asHub() {
+        return new OutpostConfig(
+                nodeId,
+                dataDir,
+                httpHost,
+                httpPort,
+                httpBodyBytesMax,
+                httpApiToken,
+                logDurability,
+                logFsyncDelayMicros,
+                logRollCycle,
+                logCompression,
+                logBlockBytes,
+                compressNativeDir,
+                compressNativeMissing,
+                ingestBatchEventsMax,
+                ingestEventBytesMax,
+                ingestDedupWindowEvents,
+                ingestDedupWindowRequests,
+                stateDocumentsMax,
+                stateDocBytesAvg,
+                stateDocBytesMax,
+                stateHistoryMax,
+                stateTombstoneTtlSeconds,
+                queryLimitDefault,
+                queryLimitMax,
+                queryScanRecordsMax,
+                budgetMemoryBytes,
+                budgetDiskBytes,
+                budgetCpuCores,
+                budgetConnections,
+                budgetIngestEventsPerSecond,
+                streams,
+                sync,
+                new Hub(true, hub.pushConcurrencyMax(), hub.bodyBytesMax(), hub.nodeLogsOpenMax(), hub.nodes()));
+    }
+
+    private static java.net.URI upstream(String s) {
+        if (s.isBlank()) {
+            return null;
+        }
+        try {
+            java.net.URI u = new java.net.URI(s.strip());
+            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) {
+                throw new java.net.URISyntaxException(s, "not an http(s) URL with a host");
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw new ConfigException(
+                    "sync.upstream",
+                    "config error: sync.upstream '" + s + "' must be an http:// or https:// URL like"
+                            + " http://hub.example:7070 (" + e.getReason() + ")");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> castNodes(Object o) {
+        return o == null ? Map.of() : Map.copyOf((Map<String, String>) o);
     }
 
     @SuppressWarnings("unchecked")

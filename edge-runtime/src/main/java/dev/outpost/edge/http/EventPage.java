@@ -29,6 +29,7 @@ final class EventPage extends InputStream {
     private final int limit;
     private final int scanMax;
     private final LongAdder eventsOut;
+    private final Runnable onDone;
     private final RecordView view = new RecordView();
     private byte[] chunk = new byte[CHUNK_BYTES + 1024];
     private int chunkLen;
@@ -45,7 +46,9 @@ final class EventPage extends InputStream {
             long toHlcExclusive,
             int limit,
             int scanMax,
-            LongAdder eventsOut) {
+            LongAdder eventsOut,
+            Runnable onDone) {
+        this.onDone = onDone;
         this.cursor = cursor;
         this.nextSeq = fromSeq;
         this.streamName = stream;
@@ -113,6 +116,7 @@ final class EventPage extends InputStream {
         eventsOut.add(count);
         done = true;
         cursor.close();
+        onDone.run();
     }
 
     private void writeEvent() {
@@ -147,6 +151,7 @@ final class EventPage extends InputStream {
         if (!done) {
             done = true;
             cursor.close();
+            onDone.run();
         }
     }
 

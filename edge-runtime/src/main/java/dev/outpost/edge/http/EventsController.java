@@ -47,6 +47,16 @@ public class EventsController {
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
         long start = System.nanoTime();
         IngestResult r;
+        if (body.length > agent.config().httpBodyBytesMax()) {
+            agent.ingestRejected.increment();
+            return CompletableFuture.completedFuture(Problems.response(
+                    413,
+                    "Body too large",
+                    "the body is " + body.length + " bytes; at most http.body_bytes_max = "
+                            + agent.config().httpBodyBytesMax() + " are accepted",
+                    0,
+                    null));
+        }
         try {
             boolean batch = request.getContentType()
                     .map(t -> t.getName().equals(NDJSON))
@@ -124,6 +134,20 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
+        return page(agent, agent.log(), () -> {}, stream, fromSeq, fromTime, toTime, limit, cursor);
+    }
+
+    /** One page of {@code log} (the agent's, or a node's on a hub); {@code onDone} runs when the page is closed. */
+    static HttpResponse<?> page(
+            Agent agent,
+            dev.outpost.store.EventLog log,
+            Runnable onDone,
+            String stream,
+            String fromSeq,
+            String fromTime,
+            String toTime,
+            String limit,
+            String cursor) {
         long start = System.nanoTime();
         int pageLimit = agent.config().queryLimitDefault();
         if (limit != null) {
@@ -167,27 +191,27 @@ public class EventsController {
                 return Problems.response(400, "Invalid query", "from_seq must be >= 0", 0, "from_seq");
             }
             if (fromTime != null) {
-                seq = Math.max(
-                        seq, agent.log().seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time"))));
+                seq = Math.max(seq, log.seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time"))));
             }
         } else if (fromTime != null) {
-            seq = agent.log().seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time")));
+            seq = log.seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time")));
         } else {
-            seq = agent.log().firstSeq();
+            seq = log.firstSeq();
         }
         seq = Math.max(seq, 1);
         EventPage page = new EventPage(
-                agent.log().cursorFromSeq(seq),
+                log.cursorFromSeq(seq),
                 seq,
                 streamFilter,
                 toHlc,
                 pageLimit,
                 agent.config().queryScanRecordsMax(),
-                agent.queryEvents);
+                agent.queryEvents,
+                onDone);
         agent.queryRequests.increment();
         agent.queryLatency.recordNanos(System.nanoTime() - start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
-                .header("X-Outpost-Last-Seq", Long.toString(agent.log().lastSeq()))
+                .header("X-Outpost-Last-Seq", Long.toString(log.lastSeq()))
                 .header("Cache-Control", "no-store");
     }
 

@@ -1,0 +1,206 @@
+package dev.outpost.edge.http;
+
+import dev.outpost.edge.Agent;
+import dev.outpost.store.AckedRanges;
+import dev.outpost.store.HybridClock;
+import dev.outpost.store.Lane;
+import dev.outpost.store.StoreException;
+import dev.outpost.sync.HubReceiver;
+import dev.outpost.sync.PushBatch;
+import dev.outpost.sync.Pusher;
+import dev.outpost.sync.SyncException;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sync over HTTP. Hub side: {@code POST /v1/sync/push} and {@code GET /v1/sync/cursor}, for nodes
+ * authenticated by their own token ({@code hub.nodes}). Edge side: {@code GET /v1/sync/status}.
+ */
+@Controller("/v1/sync")
+public class SyncController {
+    private static final Logger LOG = LoggerFactory.getLogger(SyncController.class);
+
+    /** Paths authenticated by a node token instead of http.api_token. */
+    static final Set<String> NODE_AUTHENTICATED = Set.of("/v1/sync/push", "/v1/sync/cursor");
+
+    /** Most unacknowledged records /v1/sync/status counts per lane before it says "at least". */
+    static final int STATUS_SCAN_RECORDS_MAX = 200_000;
+
+    private final Agent agent;
+
+    public SyncController(Agent agent) {
+        this.agent = agent;
+    }
+
+    /** The node a request is from, if its token is right; else null (the caller answers 401). */
+    private String authenticate(HttpRequest<?> request) {
+        String node = request.getHeaders().get(Pusher.NODE_HEADER);
+        String auth = request.getHeaders().get("Authorization");
+        if (node == null || auth == null || !auth.startsWith("Bearer ")) {
+            return null;
+        }
+        String token = agent.config().hub().nodes().get(node);
+        byte[] given = auth.substring(7).getBytes(StandardCharsets.UTF_8);
+        // Compared even for an unknown node, so timing does not tell which nodes exist.
+        byte[] expected = (token == null ? "\u0000unknown-node-token" : token).getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(expected, given) && token != null ? node : null;
+    }
+
+    private static HttpResponse<?> unauthorized() {
+        return Problems.response(
+                        401,
+                        "Unauthorized",
+                        "unknown node or wrong token: send 'X-Outpost-Node: <node.id>' and 'Authorization: Bearer"
+                                + " <its token in the hub's hub.nodes>'",
+                        0,
+                        "Authorization")
+                .header("WWW-Authenticate", "Bearer");
+    }
+
+    private HttpResponse<?> notHub() {
+        return Problems.response(
+                404, "Not a hub", "this agent is not in hub mode (run 'outpost hub' or set hub.enabled)", 0, null);
+    }
+
+    @Post(value = "/push", consumes = Pusher.CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> push(HttpRequest<?> request, @Body byte[] body) {
+        if (!agent.config().hub().enabled()) {
+            return notHub();
+        }
+        String node = authenticate(request);
+        if (node == null) {
+            return unauthorized();
+        }
+        String claimed = PushBatch.peekNode(body, body.length);
+        if (claimed != null && !claimed.equals(node)) {
+            return Problems.response(
+                    403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
+        }
+        if (!agent.hubAdmission().tryAcquire()) {
+            agent.hubPushesThrottled.increment();
+            return Problems.response(
+                    429,
+                    "Too many pushes",
+                    "the hub is handling hub.push_concurrency_max pushes; retry later",
+                    0,
+                    null);
+        }
+        try {
+            PushBatch b = PushBatch.decode(body, body.length, agent.hubLimits(), agent.catalog());
+            HubReceiver.Ack ack = agent.hubReceiver().receive(b);
+            agent.hubPushes.increment();
+            agent.hubRecordsStored.add(ack.stored());
+            agent.hubRecordsDuplicate.add(ack.duplicates());
+            return HttpResponse.ok(ack.json()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        } catch (SyncException e) {
+            int st = e.status() == 0 ? 500 : e.status();
+            return Problems.response(st, "Push refused", e.getMessage(), 0, null);
+        } catch (StoreException e) {
+            LOG.error("push from node {} could not be stored", node, e);
+            return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
+        } finally {
+            agent.hubAdmission().release();
+        }
+    }
+
+    @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)
+    public HttpResponse<?> cursor(HttpRequest<?> request, @Nullable @QueryValue String lane) {
+        if (!agent.config().hub().enabled()) {
+            return notHub();
+        }
+        String node = authenticate(request);
+        if (node == null) {
+            return unauthorized();
+        }
+        Lane l;
+        try {
+            l = Lane.of(lane == null ? "" : lane);
+        } catch (IllegalArgumentException e) {
+            return Problems.response(
+                    400, "Invalid query", "lane must be one of critical, high, normal, bulk", 0, "lane");
+        }
+        AckedRanges r = agent.hubReceiver().received(node, l);
+        return HttpResponse.ok(r.encode()).contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE);
+    }
+
+    /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */
+    @Get(value = "/status", produces = MediaType.APPLICATION_JSON)
+    public String status() {
+        Pusher p = agent.pusher();
+        StringBuilder b = new StringBuilder(512);
+        if (p == null) {
+            b.append(
+                    "{\"upstream\":null,\"link\":\"offline\",\"reason\":\"no sync.upstream is configured\",\"lanes\":{");
+        } else {
+            b.append("{\"upstream\":");
+            Json.quote(b, p.hub().toString());
+            b.append(",\"link\":\"")
+                    .append(p.link().name().toLowerCase(java.util.Locale.ROOT))
+                    .append("\",\"consecutive_failures\":")
+                    .append(p.consecutiveFailures())
+                    .append(",\"last_success\":")
+                    .append(p.lastSuccessMillis() == 0 ? "null" : Long.toString(p.lastSuccessMillis()))
+                    .append(",\"last_error\":");
+            if (p.lastError() == null) {
+                b.append("null");
+            } else {
+                b.append("{\"at\":").append(p.lastErrorMillis()).append(",\"message\":");
+                Json.quote(b, p.lastError());
+                b.append('}');
+            }
+            b.append(",\"sent\":{\"batches\":")
+                    .append(p.batches.sum())
+                    .append(",\"records\":")
+                    .append(p.records.sum())
+                    .append(",\"wire_bytes\":")
+                    .append(p.wireBytes.sum())
+                    .append(",\"payload_bytes\":")
+                    .append(p.payloadBytes.sum())
+                    .append(",\"failures\":")
+                    .append(p.failures.sum())
+                    .append(",\"throttled\":")
+                    .append(p.throttled.sum())
+                    .append("},\"lanes\":{");
+        }
+        long now = System.currentTimeMillis();
+        boolean first = true;
+        for (Lane lane : Lane.values()) {
+            Pusher.Backlog bl = p == null
+                    ? agent.offlineBacklog(lane, STATUS_SCAN_RECORDS_MAX)
+                    : p.backlog(lane, STATUS_SCAN_RECORDS_MAX);
+            b.append(first ? "" : ",")
+                    .append('"')
+                    .append(lane.id())
+                    .append("\":{\"backlog_records\":")
+                    .append(bl.records())
+                    .append(",\"backlog_bytes\":")
+                    .append(bl.bytes())
+                    .append(",\"exact\":")
+                    .append(bl.exact())
+                    .append(",\"oldest_age_seconds\":")
+                    .append(bl.oldestHlc() == 0 ? 0 : Math.max(0, now - HybridClock.millis(bl.oldestHlc())) / 1000);
+            if (p != null) {
+                AckedRanges r = p.cursor(lane);
+                b.append(",\"acked_ranges\":")
+                        .append(r.rangeCount())
+                        .append(",\"next_unacked_seq\":")
+                        .append(r.firstGap(1));
+            }
+            b.append('}');
+            first = false;
+        }
+        return b.append("}}").toString();
+    }
+}

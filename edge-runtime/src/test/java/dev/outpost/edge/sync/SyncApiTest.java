@@ -1,0 +1,207 @@
+package dev.outpost.edge.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Main;
+import dev.outpost.edge.config.ConfigLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An edge and a hub, both real agents on loopback in this JVM: push, exactly once, fleet queries, status. */
+class SyncApiTest {
+    static final String TOKEN = "edge-one-token-0123456789";
+
+    @TempDir
+    Path dir;
+
+    final HttpClient http = HttpClient.newHttpClient();
+    Main.RunningAgent hub;
+    Main.RunningAgent edge;
+
+    @AfterEach
+    void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+        if (hub != null) {
+            hub.close();
+        }
+    }
+
+    Main.RunningAgent startHub(int port) throws Exception {
+        Path cfg = dir.resolve("hub.yaml");
+        Files.writeString(cfg, """
+                node:
+                  id: hq
+                data:
+                  dir: %s
+                http:
+                  port: %d
+                hub:
+                  nodes:
+                    edge-1: %s
+                """.formatted(dir.resolve("hub-data"), port, TOKEN));
+        return Main.start(ConfigLoader.load(cfg).asHub());
+    }
+
+    Main.RunningAgent startEdge(int hubPort, String token) throws Exception {
+        Path cfg = dir.resolve("edge.yaml");
+        Files.writeString(cfg, """
+                node:
+                  id: edge-1
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                sync:
+                  upstream: http://127.0.0.1:%d
+                  token: %s
+                  backoff_base_millis: 20
+                  backoff_cap_millis: 200
+                  breaker_open_millis: 300
+                  idle_poll_millis: 50
+                streams:
+                  alarms:
+                    priority: critical
+                  chatter:
+                    priority: bulk
+                """.formatted(dir.resolve("edge-data"), hubPort, token));
+        return Main.start(ConfigLoader.load(cfg));
+    }
+
+    HttpResponse<String> send(Main.RunningAgent a, String method, String path, String type, String body)
+            throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.port() + path))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (type != null) {
+            b.header("Content-Type", type);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    void ingest(Main.RunningAgent a, String stream, int from, int n) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = from; i < from + n; i++) {
+            sb.append("{\"stream\":\"")
+                    .append(stream)
+                    .append("\",\"id\":\"e")
+                    .append(i)
+                    .append("\",\"data\":{\"i\":")
+                    .append(i)
+                    .append("}}\n");
+        }
+        HttpResponse<String> r = send(a, "POST", "/v1/events", "application/x-ndjson", sb.toString());
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    /** Event ids per stream on the hub for edge-1, counting duplicates. */
+    Map<String, Integer> hubIds() throws Exception {
+        Map<String, Integer> ids = new HashMap<>();
+        String cursor = null;
+        while (true) {
+            String q = "/v1/fleet/events?node=edge-1&limit=10000" + (cursor == null ? "" : "&cursor=" + cursor);
+            if (cursor != null) {
+                q = "/v1/fleet/events?node=edge-1&limit=10000&cursor=" + cursor;
+            }
+            HttpResponse<String> r = send(hub, "GET", q, null, null);
+            if (r.statusCode() == 404) {
+                return ids;
+            }
+            assertEquals(200, r.statusCode(), r.body());
+            Matcher m = Pattern.compile("\"id\":\"(e\\d+)\"").matcher(r.body());
+            while (m.find()) {
+                ids.merge(m.group(1), 1, Integer::sum);
+            }
+            Matcher next = Pattern.compile("\"next_cursor\":\"([^\"]+)\",\"count\":(\\d+)")
+                    .matcher(r.body());
+            if (!next.find() || next.group(2).equals("0")) {
+                return ids;
+            }
+            cursor = next.group(1);
+        }
+    }
+
+    Map<String, Integer> awaitHub(int expected, long timeoutMillis) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        Map<String, Integer> ids = hubIds();
+        while (ids.size() < expected && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            ids = hubIds();
+        }
+        return ids;
+    }
+
+    @Test
+    void pushesEverythingExactlyOnceAndDrainsAfterAnOutage() throws Exception {
+        hub = startHub(0);
+        int hubPort = hub.port();
+        edge = startEdge(hubPort, TOKEN);
+        ingest(edge, "alarms", 0, 10);
+        ingest(edge, "readings", 10, 500);
+        ingest(edge, "chatter", 510, 300);
+        Map<String, Integer> ids = awaitHub(810, 10_000);
+        assertEquals(810, ids.size(), "all pushed");
+        assertTrue(ids.values().stream().allMatch(c -> c == 1), "exactly once: " + ids);
+        String status = send(edge, "GET", "/v1/sync/status", null, null).body();
+        assertTrue(status.contains("\"link\":\"connected\""), status);
+        assertTrue(status.contains("\"normal\":{\"backlog_records\":0"), status);
+
+        // The hub goes away: ingest and queries on the edge go on, and status says so.
+        hub.close();
+        hub = null;
+        ingest(edge, "readings", 1000, 2000);
+        ingest(edge, "alarms", 3000, 5);
+        assertEquals(200, send(edge, "GET", "/v1/events?limit=5", null, null).statusCode());
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!status.contains("\"link\":\"backing_off\"")
+                && !status.contains("\"link\":\"circuit_open\"")
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            status = send(edge, "GET", "/v1/sync/status", null, null).body();
+        }
+        assertTrue(status.contains("\"last_error\":{"), status);
+        assertTrue(status.contains("\"normal\":{\"backlog_records\":2000"), status);
+        assertTrue(status.contains("\"critical\":{\"backlog_records\":5"), status);
+
+        // It comes back on the same port: the backlog drains, nothing twice.
+        hub = startHub(hubPort);
+        ids = awaitHub(2815, 20_000);
+        assertEquals(2815, ids.size());
+        assertTrue(ids.values().stream().allMatch(c -> c == 1), "exactly once after the outage");
+        String nodes = send(hub, "GET", "/v1/fleet/nodes", null, null).body();
+        assertTrue(nodes.contains("\"node\":\"edge-1\",\"seen\":true"), nodes);
+        String m = send(hub, "GET", "/metrics", null, null).body();
+        assertTrue(m.contains("outpost_hub_records_stored_total 2005"), "stored after restart: " + m);
+    }
+
+    @Test
+    void aWrongTokenIsRefusedAndCountedAsAFailure() throws Exception {
+        hub = startHub(0);
+        edge = startEdge(hub.port(), "not-the-right-token-000");
+        ingest(edge, "readings", 0, 3);
+        long deadline = System.currentTimeMillis() + 5000;
+        String status = "";
+        while (!status.contains("401") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            status = send(edge, "GET", "/v1/sync/status", null, null).body();
+        }
+        assertTrue(status.contains("401"), status);
+        assertEquals(0, hubIds().size());
+        HttpResponse<String> r = send(hub, "POST", "/v1/sync/push", "application/vnd.outpost.push-batch", "x");
+        assertEquals(401, r.statusCode(), r.body());
+    }
+}

@@ -1,0 +1,168 @@
+package dev.outpost.sync;
+
+import dev.outpost.store.AckedRanges;
+import dev.outpost.store.AppendResult;
+import dev.outpost.store.Catalog;
+import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventDraft;
+import dev.outpost.store.Lane;
+import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.RecordView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub side of push: stores each node's records once, whatever the edge resends.
+ *
+ * <p>Design note. Per (node, lane) the hub keeps the set of edge sequence ranges it has received
+ * ({@link AckedRanges}, persisted in the catalog as cursor {@code node:<id>}). Invariants:
+ *
+ * <ul>
+ *   <li>One push at a time per (node, lane): the lane's ranges are the lock.
+ *   <li>A range is added, persisted and acknowledged only after the records the hub did not have
+ *       are durable in the node's log. The edge advances its own cursor only on that answer.
+ *   <li>Each stored record keeps its edge sequence and ingest time as its event id
+ *       ({@code <seq>:<hlc>}), so a crash between the log append and the catalog write is repaired
+ *       on the next open of the node's log: the last {@code rebuildRecordsMax} records of each lane
+ *       are read back into the ranges. Pushes in flight are bounded (admission control), so that
+ *       tail covers every append whose range may not have been persisted.
+ *   <li>Exactly-once in effect: a record whose sequence is in the ranges is never stored again.
+ * </ul>
+ */
+public final class HubReceiver {
+    private static final Logger LOG = LoggerFactory.getLogger(HubReceiver.class);
+
+    /** Prefix of the catalog cursor holding what the hub received from a node. */
+    public static final String CURSOR_PREFIX = "node:";
+
+    /** What a push stored: the covered range is now acknowledged. */
+    public record Ack(String node, Lane lane, long fromSeq, long toSeq, int stored, int duplicates) {
+        /** As the hub answers it. */
+        public String json() {
+            return "{\"node\":\"" + node + "\",\"lane\":\"" + lane.id() + "\",\"from\":" + fromSeq + ",\"to\":" + toSeq
+                    + ",\"stored\":" + stored + ",\"duplicates\":" + duplicates + "}";
+        }
+    }
+
+    /** The nodes' logs: lends a node's log (opening it if needed) for the duration of a call. */
+    public interface NodeLogs {
+        <T> T with(String node, Function<LanedEventLog, T> use);
+    }
+
+    private final NodeLogs logs;
+    private final Catalog catalog;
+    private final int rebuildRecordsMax;
+    private final Map<String, AckedRanges> ranges = new ConcurrentHashMap<>();
+
+    /**
+     * @param logs the nodes' logs
+     * @param rebuildRecordsMax records read back per lane when a node's ranges are first loaded
+     */
+    public HubReceiver(NodeLogs logs, Catalog catalog, int rebuildRecordsMax) {
+        this.logs = logs;
+        this.catalog = catalog;
+        this.rebuildRecordsMax = rebuildRecordsMax;
+    }
+
+    /** Stores the records of {@code b} the hub does not have; returns once they are durable. */
+    public Ack receive(PushBatch b) {
+        AckedRanges r = ranges(b.node(), b.lane());
+        synchronized (r) {
+            List<EventDraft> fresh = new ArrayList<>(b.records().size());
+            for (PushBatch.Record rec : b.records()) {
+                if (!r.contains(rec.seq())) {
+                    fresh.add(
+                            new EventDraft(rec.stream(), rec.seq() + ":" + rec.hlc(), null, 0, 1, null, rec.payload()));
+                }
+            }
+            if (!fresh.isEmpty()) {
+                AppendResult a = logs.with(b.node(), log -> log.append(b.lane(), fresh));
+                a.durable().join();
+            }
+            if (!r.add(b.fromSeq(), b.toSeq())) {
+                // Stored (so nothing is lost) but not recorded: the edge resends and the records are
+                // found in the log on the next rebuild at worst. Tell it to send in order.
+                throw new SyncException(
+                        "record received range",
+                        "node " + b.node() + " lane " + b.lane().id(),
+                        "too many gaps in what this node sent; send the oldest unacknowledged data first",
+                        409,
+                        null);
+            }
+            catalog.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
+            return new Ack(
+                    b.node(),
+                    b.lane(),
+                    b.fromSeq(),
+                    b.toSeq(),
+                    fresh.size(),
+                    b.records().size() - fresh.size());
+        }
+    }
+
+    /** What the hub holds of a node's lane (a copy), for an edge re-deriving its cursor. */
+    public AckedRanges received(String node, Lane lane) {
+        AckedRanges r = ranges(node, lane);
+        synchronized (r) {
+            return AckedRanges.decode(r.encode(), null);
+        }
+    }
+
+    private AckedRanges ranges(String node, Lane lane) {
+        return ranges.computeIfAbsent(node + "\u0000" + lane.id(), k -> load(node, lane));
+    }
+
+    private AckedRanges load(String node, Lane lane) {
+        AckedRanges r = catalog.syncCursor(CURSOR_PREFIX + node, lane.id());
+        int repaired = logs.with(node, log -> rebuild(log, lane, r));
+        if (repaired > 0) {
+            LOG.warn(
+                    "node {} lane {}: {} stored records were missing from the received ranges (a crash between"
+                            + " storing and recording); added back",
+                    node,
+                    lane.id(),
+                    repaired);
+            catalog.putSyncCursor(CURSOR_PREFIX + node, lane.id(), r);
+        }
+        return r;
+    }
+
+    /** Adds the edge sequence numbers of the lane's last stored records to {@code r}; returns how many were missing. */
+    private int rebuild(LanedEventLog log, Lane lane, AckedRanges r) {
+        var laneLog = log.lane(lane);
+        long from = Math.max(laneLog.firstSeq(), laneLog.lastSeq() - rebuildRecordsMax + 1);
+        int repaired = 0;
+        if (laneLog.lastSeq() >= laneLog.firstSeq()) {
+            // The hub's own sequence numbers: read its last records back and take the edge's from their ids.
+            try (EventCursor c = laneLog.cursorFromSeq(Math.max(1, from))) {
+                RecordView v = new RecordView();
+                while (c.next(v)) {
+                    String id = v.eventId();
+                    int colon = id == null ? -1 : id.indexOf(':');
+                    if (colon > 0) {
+                        long seq = Long.parseLong(id.substring(0, colon));
+                        if (!r.contains(seq) && r.add(seq, seq)) {
+                            repaired++;
+                        }
+                    }
+                }
+            }
+        }
+        return repaired;
+    }
+
+    /** The edge sequence number and ingest time a hub record keeps as its event id. */
+    public static long[] edgeSeqAndHlc(RecordView v) {
+        String id = v.eventId();
+        int colon = id == null ? -1 : id.indexOf(':');
+        if (colon <= 0) {
+            return null;
+        }
+        return new long[] {Long.parseLong(id.substring(0, colon)), Long.parseLong(id.substring(colon + 1))};
+    }
+}
