@@ -82,24 +82,40 @@ public class OpsController {
             Json.quote(b, a.detail());
             b.append('}');
         }
-        var log = agent.log();
-        long oldestAgeMillis = 0;
-        if (log.lastSeq() >= log.firstSeq()) {
-            try (var c = log.cursorFromSeq(log.firstSeq())) {
-                var v = new dev.outpost.store.RecordView();
-                if (c.next(v)) {
-                    oldestAgeMillis =
-                            Math.max(0, System.currentTimeMillis() - dev.outpost.store.HybridClock.millis(v.hlc()));
-                }
+        // Data at risk: what no upstream has acknowledged (everything, offline), lane by lane.
+        var pusher = agent.pusher();
+        long events = 0;
+        long bytes = 0;
+        long oldestHlc = 0;
+        boolean exact = true;
+        for (dev.outpost.store.Lane lane : dev.outpost.store.Lane.values()) {
+            var bl = pusher == null
+                    ? agent.offlineBacklog(lane, SyncController.STATUS_SCAN_RECORDS_MAX)
+                    : pusher.backlog(lane, SyncController.STATUS_SCAN_RECORDS_MAX);
+            events += bl.records();
+            bytes += bl.bytes();
+            exact &= bl.exact();
+            if (bl.oldestHlc() != 0 && (oldestHlc == 0 || bl.oldestHlc() < oldestHlc)) {
+                oldestHlc = bl.oldestHlc();
             }
         }
+        long oldestAgeMillis = oldestHlc == 0
+                ? 0
+                : Math.max(0, System.currentTimeMillis() - dev.outpost.store.HybridClock.millis(oldestHlc));
         b.append("],\"data_at_risk\":{\"events\":")
-                .append(Math.max(0, log.lastSeq() - log.firstSeq() + 1))
+                .append(events)
                 .append(",\"bytes\":")
-                .append(agent.disk().bytes())
+                .append(bytes)
+                .append(",\"exact\":")
+                .append(exact)
                 .append(",\"oldest_age_seconds\":")
                 .append(oldestAgeMillis / 1000)
-                .append(",\"reason\":\"offline: no upstream is configured, so nothing is acknowledged upstream\"}}");
+                .append(",\"reason\":\"")
+                .append(
+                        pusher == null
+                                ? "offline: no upstream is configured, so nothing is acknowledged upstream"
+                                : "not yet acknowledged by " + pusher.hub())
+                .append("\"}}");
         return b.toString();
     }
 
