@@ -150,8 +150,10 @@ public final class Agent implements AutoCloseable {
         this.log = chronicleLog;
         this.laned = chronicleLog;
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
-        // If that directory is unusable (the fallback case), sqlite-jdbc keeps its default (java.io.tmpdir).
-        if (java.nio.file.Files.isDirectory(config.compressNativeDir())) {
+        // If that directory is unusable (the fallback case), or its disk is full (the agent must
+        // still start: it unpacks at every start), sqlite-jdbc keeps its default (java.io.tmpdir).
+        if (java.nio.file.Files.isDirectory(config.compressNativeDir())
+                && usableBytes(config.compressNativeDir()) >= SQLITE_UNPACK_BYTES_MIN) {
             System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
         }
         this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
@@ -341,6 +343,17 @@ public final class Agent implements AutoCloseable {
                 "outpost_data_at_risk_events",
                 "Events not yet acknowledged upstream (all of them while offline).",
                 () -> Math.max(0, log.lastSeq() - log.firstSeq() + 1));
+    }
+
+    /** Free space sqlite-jdbc's native library needs to be unpacked (it is about 2 MiB), with margin. */
+    static final long SQLITE_UNPACK_BYTES_MIN = 16L << 20;
+
+    private static long usableBytes(java.nio.file.Path dir) {
+        try {
+            return java.nio.file.Files.getFileStore(dir).getUsableSpace();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
     }
 
     private long reading(Dimension d, boolean usage) {

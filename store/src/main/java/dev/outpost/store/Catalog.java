@@ -229,7 +229,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             p.setLong(6, System.currentTimeMillis());
             p.executeUpdate();
         } catch (SQLException e) {
-            throw new StoreException("store dictionary", file, "check free space of the data directory", e);
+            throw writeFailed("store dictionary", e);
         }
     }
 
@@ -292,7 +292,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             p.setLong(6, System.currentTimeMillis());
             p.executeUpdate();
         } catch (SQLException e) {
-            throw new StoreException("store stream " + s.name(), file, "check free space of the data directory", e);
+            throw writeFailed("store stream " + s.name(), e);
         }
     }
 
@@ -591,4 +591,14 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             LOG.warn("closing catalog {} failed", file, e);
         }
     }
+
+    /** A failed write: a {@link DiskFullException} (HTTP 507) if SQLite says the disk is full. */
+    private StoreException writeFailed(String operation, SQLException e) {
+        return (e.getErrorCode() & 0xff) == SQLITE_FULL
+                ? new DiskFullException(operation, file, e)
+                : new StoreException(operation, file, "check free space and permissions of the data directory", e);
+    }
+
+    /** SQLite's primary result code for "database or disk is full". */
+    private static final int SQLITE_FULL = 13;
 }

@@ -239,17 +239,7 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             RecordCodec.writeGroupHeader(out, magic, drafts.size(), first, firstHlc);
-            int cycle;
-            try (DocumentContext dc = appender.writingDocument()) {
-                dc.wire().bytes().write(out, 0, outLen);
-            } catch (RuntimeException e) {
-                throw new StoreException(
-                        "append",
-                        options.directory(),
-                        "check free space of the data directory; nothing of this request was acknowledged",
-                        e);
-            }
-            cycle = appender.cycle();
+            int cycle = writeGroup(out, outLen);
             lastSeq = seq - 1;
             shared.lastSeq = seq - 1;
             counters.appended.add(drafts.size());
@@ -818,6 +808,173 @@ public final class ChronicleEventLog implements EventLog {
         @Override
         public void close() {
             tailer.close();
+        }
+    }
+
+    // ---- Disk full -------------------------------------------------------------------------------
+    //
+    // Chronicle writes through a shared mapping of a sparse file. On a full filesystem a store to a
+    // page that is not allocated yet raises SIGBUS, which the JVM turns into an InternalError (not a
+    // RuntimeException), and closing the DocumentContext after it would commit the half-written
+    // excerpt. So before the bytes of a group go into the mapping, the pages they will land on (and
+    // room for what Chronicle writes after them: index arrays) are allocated with an ordinary write
+    // of zeros past the end of the log: a full disk then answers ENOSPC as an IOException while
+    // nothing of the group is in the queue yet, the excerpt is rolled back, and the append is
+    // refused with a DiskFullException. Once space is freed the next append simply works.
+    // If a fault still happens inside Chronicle's own writes (e.g. a new cycle file's header), the
+    // appender may be left mid-document: it is replaced by a new one, and the log's tail tells
+    // whether the group was committed after all.
+
+    /** Kept allocated past a group for what Chronicle writes after it (an index array: 32 KiB + header). */
+    private static final long RESERVE_SLACK_BYTES = 256 << 10;
+
+    /** Allocation step past the end of the log: one write of zeros per step on the hot path. */
+    private static final long RESERVE_STEP_BYTES = 1 << 20;
+
+    /** The appender in use after a fault made {@link #appender} unusable; under appendLock. */
+    private ExcerptAppender replacementAppender;
+
+    private boolean appenderFaulted;
+    private File reserveFile;
+    private long reservedTo;
+    private java.nio.ByteBuffer zeros;
+
+    /** Writes one group as one excerpt, all or nothing; returns its cycle. Under appendLock. */
+    private int writeGroup(byte[] out, int outLen) {
+        ExcerptAppender a = writer(outLen);
+        try {
+            try (DocumentContext dc = a.writingDocument()) {
+                try {
+                    Bytes<?> b = dc.wire().bytes();
+                    long pos = b.writePosition();
+                    reserve(a.currentFile(), pos, pos + outLen + RESERVE_SLACK_BYTES);
+                    b.write(out, 0, outLen);
+                } catch (IOException | RuntimeException | InternalError e) {
+                    dc.rollbackOnClose(); // never commit a partial group
+                    throw e;
+                }
+            }
+            return a.cycle();
+        } catch (IOException e) {
+            throw refused(e, outLen);
+        } catch (InternalError e) {
+            // A fault inside Chronicle's own writes: what state the appender is in is unknown.
+            appenderFaulted = true;
+            LOG.warn("a write to the event log's mapped file faulted; the appender will be replaced", e);
+            int committedCycle = committedCycle(out);
+            if (committedCycle != Integer.MIN_VALUE) {
+                return committedCycle; // the excerpt was complete before the fault
+            }
+            throw refused(e, outLen);
+        } catch (RuntimeException e) {
+            throw refused(e, outLen);
+        }
+    }
+
+    private StoreException refused(Throwable e, long outLen) {
+        return diskFull(e, outLen + RESERVE_SLACK_BYTES)
+                ? new DiskFullException("append to the event log", options.directory(), e)
+                : new StoreException(
+                        "append to the event log",
+                        options.directory(),
+                        "check the data directory's disk (space, I/O errors); nothing of this request was stored",
+                        e);
+    }
+
+    /** The appender to write with; replaces a faulted one first. */
+    private ExcerptAppender writer(long outLen) {
+        if (appenderFaulted) {
+            ExcerptAppender old = replacementAppender != null ? replacementAppender : appender;
+            try {
+                old.close();
+            } catch (RuntimeException | InternalError e) {
+                LOG.debug("closing the faulted appender failed", e);
+            }
+            try {
+                ExcerptAppender fresh = queue.createAppender();
+                fresh.singleThreadedCheckDisabled(true);
+                replacementAppender = fresh;
+                appenderFaulted = false;
+                LOG.info("event log appender replaced after a fault");
+            } catch (RuntimeException | InternalError e) {
+                throw refused(e, outLen);
+            }
+        }
+        return replacementAppender != null ? replacementAppender : appender;
+    }
+
+    /**
+     * Allocates the pages of the log file {@code file} up to offset {@code end} (and a step beyond)
+     * by writing zeros, only at or after {@code writePos}: the current write position, past which
+     * nothing is committed. Throws the filesystem's IOException (ENOSPC) if there is no room.
+     */
+    private void reserve(File file, long writePos, long end) throws IOException {
+        if (end <= reservedTo && file.equals(reserveFile)) {
+            return;
+        }
+        if (!file.equals(reserveFile)) {
+            reserveFile = file;
+            reservedTo = writePos;
+        }
+        if (zeros == null) {
+            zeros = java.nio.ByteBuffer.allocateDirect(64 << 10);
+        }
+        long pos = Math.max(reservedTo, writePos);
+        long to = end + RESERVE_STEP_BYTES;
+        // Opened per step (once per MiB of log), so no descriptor outlives the log or its cycle.
+        try (java.nio.channels.FileChannel ch =
+                java.nio.channels.FileChannel.open(file.toPath(), StandardOpenOption.WRITE)) {
+            while (pos < to) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
+                pos += ch.write(zeros, pos);
+                reservedTo = pos;
+            }
+        } catch (IOException e) {
+            if (reservedTo < end) {
+                throw e;
+            }
+            // The group and its slack fit; only the step beyond did not: the next append tries again.
+        }
+    }
+
+    /**
+     * After a fault: the cycle of the last excerpt if it is the group {@code out} (it was committed
+     * before the fault), else {@link Integer#MIN_VALUE}.
+     */
+    private int committedCycle(byte[] out) {
+        try (ExcerptTailer t = tailer()) {
+            t.direction(TailerDirection.BACKWARD).toEnd();
+            try (DocumentContext dc = t.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return Integer.MIN_VALUE;
+                }
+                Bytes<?> b = dc.wire().bytes();
+                int n = RecordCodec.GROUP_HEADER_BYTES;
+                if (b.readRemaining() < n) {
+                    return Integer.MIN_VALUE;
+                }
+                byte[] h = new byte[n];
+                b.read(h, 0, n);
+                return Arrays.equals(h, 0, n, out, 0, n) ? queue.rollCycle().toCycle(dc.index()) : Integer.MIN_VALUE;
+            }
+        } catch (RuntimeException | InternalError e) {
+            LOG.warn("could not read the event log's tail after a fault", e);
+            return Integer.MIN_VALUE;
+        }
+    }
+
+    /** True if {@code e} says the filesystem is full, or it has less than {@code needed} bytes free. */
+    private boolean diskFull(Throwable e, long needed) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (c instanceof IOException && m != null && (m.contains("No space left") || m.contains("quota"))) {
+                return true;
+            }
+        }
+        try {
+            return Files.getFileStore(options.directory()).getUsableSpace() < needed;
+        } catch (IOException | RuntimeException ignored) {
+            return false;
         }
     }
 }

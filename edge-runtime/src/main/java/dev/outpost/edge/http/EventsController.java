@@ -5,6 +5,7 @@ import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestResult;
 import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.store.DiskFullException;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.StoreException;
 import io.micronaut.core.annotation.Nullable;
@@ -73,6 +74,10 @@ public class EventsController {
             agent.ingestRejected.increment();
             return CompletableFuture.completedFuture(
                     Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field()));
+        } catch (DiskFullException e) {
+            agent.ingestRejected.increment();
+            Problems.logDiskFull(e);
+            return CompletableFuture.completedFuture(Problems.diskFull(e));
         } catch (StoreException e) {
             agent.ingestRejected.increment();
             LOG.error("ingest failed", e);

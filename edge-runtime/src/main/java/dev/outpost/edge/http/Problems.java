@@ -39,4 +39,21 @@ public final class Problems {
         }
         return r;
     }
+
+    /** 507 for a write refused because the data directory's filesystem is full (with Retry-After). */
+    public static MutableHttpResponse<String> diskFull(dev.outpost.store.DiskFullException e) {
+        return response(507, "Insufficient storage", e.getMessage(), 0, null);
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong DISK_FULL_LOGGED_AT =
+            new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
+
+    /** Logs a disk-full refusal at most every 10 s (every write is refused while it lasts). */
+    public static void logDiskFull(dev.outpost.store.DiskFullException e) {
+        long now = System.nanoTime();
+        long last = DISK_FULL_LOGGED_AT.get();
+        if (now - last >= 10_000_000_000L && DISK_FULL_LOGGED_AT.compareAndSet(last, now)) {
+            org.slf4j.LoggerFactory.getLogger(Problems.class).warn("writes refused with 507: {}", e.getMessage());
+        }
+    }
 }

@@ -6,6 +6,7 @@ import dev.outpost.edge.state.StateService;
 import dev.outpost.edge.state.json.JsonPatch;
 import dev.outpost.edge.state.json.JsonTree;
 import dev.outpost.edge.state.json.MergePatch;
+import dev.outpost.store.DiskFullException;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStoreFullException;
@@ -197,6 +198,9 @@ public class StateController {
         } catch (StateStoreFullException e) {
             return CompletableFuture.completedFuture(
                     Problems.response(507, "State store full", e.getMessage(), 0, null));
+        } catch (DiskFullException e) {
+            Problems.logDiskFull(e);
+            return CompletableFuture.completedFuture(Problems.diskFull(e));
         } catch (StoreException e) {
             return CompletableFuture.completedFuture(
                     Problems.response(503, "Store unavailable", e.getMessage(), 0, null));
