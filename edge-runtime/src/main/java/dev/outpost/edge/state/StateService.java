@@ -61,6 +61,13 @@ public final class StateService {
      */
     public record Change(StateDoc doc, boolean created, CompletableFuture<Void> durable) {}
 
+    /** Remote changes that lost to a newer local version (kept in history). */
+    public final java.util.concurrent.atomic.LongAdder conflictsLost = new java.util.concurrent.atomic.LongAdder();
+
+    /** Local versions replaced by a newer change from elsewhere (kept in history). */
+    public final java.util.concurrent.atomic.LongAdder conflictsReplaced =
+            new java.util.concurrent.atomic.LongAdder();
+
     public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax, int historyMax) {
         this.store = store;
         this.log = log;
@@ -188,11 +195,95 @@ public final class StateService {
         }
     }
 
+    /** What became of a change pulled from the hub. */
+    public enum RemoteOutcome {
+        /** It was newer (HLC, then node id): it is now the current version. */
+        APPLIED,
+        /** The current version is newer: the change is kept in the history as lost, and counted. */
+        LOST
+    }
+
+    /**
+     * Applies a change made elsewhere (pulled from the hub): last writer wins by HLC, ties broken by
+     * the higher origin node id. The loser is never silently dropped: a losing remote change is
+     * logged and listed in the document's history with {@code lost: true}; a local version that a
+     * remote change replaces stays in the history as the previous version.
+     *
+     * @param hlc when the change was made, on its origin's clock
+     */
+    public RemoteOutcome applyRemote(String ns, String id, boolean delete, byte[] doc, long hlc, String origin) {
+        check(ns, id);
+        Object tree = delete ? null : parseDoc(doc);
+        byte[] canonical = delete ? new byte[0] : JsonTree.write(tree);
+        synchronized (lock) {
+            StateDoc cur = store.get(ns, id);
+            boolean remoteWins = cur == null
+                    || hlc > cur.updatedAt()
+                    || (hlc == cur.updatedAt() && origin.compareTo(cur.origin()) > 0);
+            if (!remoteWins) {
+                if (hlc == cur.updatedAt() && origin.equals(cur.origin())) {
+                    return RemoteOutcome.LOST; // the same change again (a replayed pull): nothing to keep
+                }
+                byte[] event = changeEvent(
+                        ns, id, cur.version(), delete ? "delete" : "put", canonical, origin, hlc, true);
+                AppendResult r = log.append(Lane.HIGH, List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
+                store.put(withLost(cur, r.firstSeq()));
+                conflictsLost.increment();
+                LOG.info(
+                        "state {}/{}: a change from {} at {} lost to version {} from {} at {} (kept in history)",
+                        ns,
+                        id,
+                        origin,
+                        hlc,
+                        cur.version(),
+                        cur.origin(),
+                        cur.updatedAt());
+                return RemoteOutcome.LOST;
+            }
+            long version = cur == null ? 1 : cur.version() + 1;
+            store.checkRoom(new StateDoc(ns, id, version, 0, origin, 0, delete, canonical));
+            byte[] event = changeEvent(ns, id, version, delete ? "delete" : "put", canonical, origin, hlc, false);
+            AppendResult r = log.append(Lane.HIGH, List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
+            long[] history = cur == null ? new long[0] : cur.historyForNext(historyMax);
+            store.put(new StateDoc(ns, id, version, hlc, origin, r.firstSeq(), delete, canonical, history));
+            if (cur != null && !cur.origin().equals(origin) && cur.origin().equals(nodeId)) {
+                conflictsReplaced.increment(); // a local version lost to a newer one from elsewhere
+            }
+            return RemoteOutcome.APPLIED;
+        }
+    }
+
+    /** {@code cur} with a lost change's log sequence at the head of its history. */
+    private StateDoc withLost(StateDoc cur, long lostSeq) {
+        long[] h = cur.history();
+        int n = Math.min(Math.max(historyMax, 1), h.length + 1);
+        long[] next = new long[n];
+        next[0] = lostSeq;
+        System.arraycopy(h, 0, next, 1, n - 1);
+        return new StateDoc(
+                cur.namespace(),
+                cur.id(),
+                cur.version(),
+                cur.updatedAt(),
+                cur.origin(),
+                cur.logSeq(),
+                cur.deleted(),
+                cur.doc(),
+                next);
+    }
+
     private byte[] changeEvent(String ns, String id, long version, String op, byte[] doc) {
+        return changeEvent(ns, id, version, op, doc, nodeId, 0, false);
+    }
+
+    /** The state event; {@code hlc} 0 means "the event's own ingest time" (a local change). */
+    private byte[] changeEvent(
+            String ns, String id, long version, String op, byte[] doc, String origin, long hlc, boolean lost) {
         ByteArrayOutputStream b = new ByteArrayOutputStream(doc.length + 160);
         b.writeBytes(("{\"stream\":\"" + STREAM + "\",\"key\":\"" + ns + "/" + id + "\",\"data\":{\"namespace\":\"" + ns
                         + "\",\"id\":\"" + id + "\",\"version\":" + version + ",\"op\":\"" + op + "\",\"origin\":"
-                        + quote(nodeId) + ",\"doc\":")
+                        + quote(origin) + (hlc == 0 ? "" : ",\"hlc\":" + hlc) + (lost ? ",\"lost\":true" : "")
+                        + ",\"doc\":")
                 .getBytes(StandardCharsets.UTF_8));
         b.writeBytes(doc.length == 0 ? "null".getBytes(StandardCharsets.UTF_8) : doc);
         b.writeBytes("}}".getBytes(StandardCharsets.UTF_8));
@@ -209,7 +300,8 @@ public final class StateService {
      * @param seq its state event's log sequence
      * @param doc the document at that version (empty for a delete)
      */
-    public record HistoryEntry(long version, boolean deleted, long hlc, String origin, long seq, byte[] doc) {}
+    public record HistoryEntry(
+            long version, boolean deleted, long hlc, String origin, long seq, byte[] doc, boolean lost) {}
 
     /**
      * The document's last changes, newest first: the current version, then the previous ones read
@@ -223,7 +315,7 @@ public final class StateService {
             return null;
         }
         List<HistoryEntry> out = new java.util.ArrayList<>();
-        out.add(new HistoryEntry(d.version(), d.deleted(), d.updatedAt(), d.origin(), d.logSeq(), d.doc()));
+        out.add(new HistoryEntry(d.version(), d.deleted(), d.updatedAt(), d.origin(), d.logSeq(), d.doc(), false));
         for (long seq : d.history()) {
             if (out.size() >= limit) {
                 break;
@@ -240,10 +332,11 @@ public final class StateService {
                 out.add(new HistoryEntry(
                         ((Number) data.get("version")).longValue(),
                         deleted,
-                        v.hlc(),
+                        data.get("hlc") instanceof Number h ? h.longValue() : v.hlc(),
                         (String) data.get("origin"),
                         seq,
-                        deleted ? new byte[0] : JsonTree.write(data.get("doc"))));
+                        deleted ? new byte[0] : JsonTree.write(data.get("doc")),
+                        Boolean.TRUE.equals(data.get("lost"))));
             }
         }
         return out;
@@ -296,11 +389,19 @@ public final class StateService {
                 if (cur != null && cur.logSeq() >= v.seq()) {
                     continue;
                 }
+                if (Boolean.TRUE.equals(data.get("lost"))) {
+                    if (cur != null && (cur.history().length == 0 || cur.history()[0] != v.seq())) {
+                        store.put(withLost(cur, v.seq()));
+                        applied++;
+                    }
+                    continue;
+                }
+                long hlc = data.get("hlc") instanceof Number h ? h.longValue() : v.hlc();
                 byte[] doc = deleted ? new byte[0] : JsonTree.write(data.get("doc"));
                 try {
                     long[] history = cur == null ? new long[0] : cur.historyForNext(historyMax);
                     store.put(new StateDoc(
-                            ns, id, version, v.hlc(), (String) data.get("origin"), v.seq(), deleted, doc, history));
+                            ns, id, version, hlc, (String) data.get("origin"), v.seq(), deleted, doc, history));
                     applied++;
                 } catch (dev.outpost.store.StateStoreFullException full) {
                     LOG.error(
