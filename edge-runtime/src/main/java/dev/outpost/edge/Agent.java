@@ -82,6 +82,8 @@ public final class Agent implements AutoCloseable {
 
     private Retention retention;
     private final LanedEventLog laned;
+    private final dev.outpost.sync.Puller puller;
+
     /** Not final: the log's write listener reads it before the constructor assigns it. */
     private volatile dev.outpost.sync.Pusher pusher;
 
@@ -303,9 +305,34 @@ public final class Agent implements AutoCloseable {
                     "outpost_sync_link_connected",
                     "1 if the last push succeeded.",
                     () -> pusher.link() == dev.outpost.sync.Pusher.Link.CONNECTED ? 1 : 0);
+            this.puller = new dev.outpost.sync.Puller(
+                    sync.upstream(),
+                    config.nodeId(),
+                    sync.token(),
+                    catalog,
+                    sync.backoffBaseMillis(),
+                    sync.backoffCapMillis(),
+                    this::applyPulled);
+            metrics.counterFn(
+                    "outpost_sync_pulled_changes_total",
+                    "Changes pulled from the hub and applied.",
+                    puller.applied::sum);
+            metrics.counterFn(
+                    "outpost_sync_pulled_changes_failed_total",
+                    "Changes pulled from the hub that could not be applied (skipped; see the log).",
+                    puller.failedChanges::sum);
         } else {
             this.pusher = null;
+            this.puller = null;
         }
+        metrics.counterFn(
+                "outpost_state_conflicts_lost_total",
+                "Pulled state changes that lost to a newer local version (kept in history).",
+                state.conflictsLost::sum);
+        metrics.counterFn(
+                "outpost_state_conflicts_replaced_total",
+                "Local state versions replaced by a newer change from elsewhere (kept in history).",
+                state.conflictsReplaced::sum);
         metrics.counterFn(
                 "outpost_connections_refused_total",
                 "Connections refused beyond budget.connections.",
@@ -315,6 +342,7 @@ public final class Agent implements AutoCloseable {
         this.governor = startGovernor(config, chronicleLog);
         if (pusher != null) {
             pusher.start();
+            puller.start();
         }
         metrics.gauge(
                 "outpost_governor_level",
@@ -705,6 +733,65 @@ public final class Agent implements AutoCloseable {
         ready = true;
     }
 
+    /** The reserved stream that carries fleet changes (hub to nodes) in a hub's own log. */
+    public static final String FLEET_STREAM = "_fleet";
+
+    private final Object fleetSignal = new Object();
+    private long fleetVersion;
+
+    /** Hub mode: appends a change for nodes to pull; returns its {seq, hlc} once durable. */
+    public long[] publishFleetChange(String target, String changeJson) {
+        byte[] payload = ("{\"stream\":\"" + FLEET_STREAM + "\",\"key\":\"" + target + "\",\"data\":" + changeJson
+                        + "}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        dev.outpost.store.AppendResult r =
+                log.append(Lane.HIGH, java.util.List.of(dev.outpost.store.EventDraft.of(FLEET_STREAM, payload)));
+        r.durable().join();
+        synchronized (fleetSignal) {
+            fleetVersion++;
+            fleetSignal.notifyAll();
+        }
+        return new long[] {r.firstSeq(), r.firstHlc()};
+    }
+
+    /** Hub mode: how many fleet changes were published since start (for long polls). */
+    public long fleetVersion() {
+        synchronized (fleetSignal) {
+            return fleetVersion;
+        }
+    }
+
+    /** Hub mode: waits until a change is published after {@code version}, at most {@code millis}. */
+    public void awaitFleetChange(long version, long millis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        synchronized (fleetSignal) {
+            long left;
+            while (fleetVersion == version && (left = deadline - System.currentTimeMillis()) > 0) {
+                fleetSignal.wait(left);
+            }
+        }
+    }
+
+    /** Applies a change pulled from the hub (state by last-writer-wins; streams as declared). */
+    private void applyPulled(String kind, String line, long hlc) {
+        byte[] b = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Map<?, ?> change =
+                (Map<?, ?>) ((Map<?, ?>) dev.outpost.edge.state.json.JsonTree.parse(b, 0, b.length)).get("change");
+        if (kind.equals("stream")) {
+            streams.put((String) change.get("name"), change.get("definition"));
+            return;
+        }
+        boolean delete = "delete".equals(change.get("op"));
+        byte[] doc = delete ? new byte[0] : dev.outpost.edge.state.json.JsonTree.write(change.get("doc"));
+        state.applyRemote((String) change.get("namespace"), (String) change.get("id"), delete, doc, hlc, (String)
+                change.get("origin"));
+    }
+
+    /** The pull from the upstream hub, or null in offline mode. */
+    public dev.outpost.sync.Puller puller() {
+        return puller;
+    }
+
     /** The push to the upstream hub, or null in offline mode. */
     public dev.outpost.sync.Pusher pusher() {
         return pusher;
@@ -740,6 +827,7 @@ public final class Agent implements AutoCloseable {
         ready = false;
         if (pusher != null) {
             pusher.close();
+            puller.close();
         }
         if (fleetLogs != null) {
             fleetLogs.close();

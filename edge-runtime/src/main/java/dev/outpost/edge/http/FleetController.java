@@ -68,6 +68,105 @@ public class FleetController {
         return HttpResponse.ok(b.append("]}").toString()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
+    /** A change for {@code target} (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
+    private HttpResponse<?> publish(String target, String changeJson) {
+        if (!agent.config().hub().enabled()) {
+            return notHub();
+        }
+        if (!"all".equals(target) && !agent.config().hub().nodes().containsKey(target)) {
+            return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
+        }
+        long[] seqHlc = agent.publishFleetChange(target, changeJson);
+        return HttpResponse.accepted()
+                .body("{\"seq\":" + seqHlc[0] + ",\"hlc\":" + seqHlc[1] + "}")
+                .contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    private static Object jsonObject(byte[] body, String what) {
+        Object tree;
+        try {
+            tree = dev.outpost.edge.state.json.JsonTree.parse(body, 0, body.length);
+        } catch (RuntimeException e) {
+            throw new dev.outpost.edge.ingest.ProblemException(
+                    400, "Invalid " + what, "malformed JSON: " + e.getMessage(), 0, null);
+        }
+        if (!(tree instanceof java.util.Map<?, ?>)) {
+            throw new dev.outpost.edge.ingest.ProblemException(
+                    400, "Invalid " + what, "the body must be a JSON object", 0, null);
+        }
+        return tree;
+    }
+
+    private static void checkNames(String... names) {
+        for (String n : names) {
+            if (n == null || !n.matches("[A-Za-z0-9._:-]{1,128}")) {
+                throw new dev.outpost.edge.ingest.ProblemException(
+                        400, "Invalid name", "'" + n + "' must be 1-128 characters of A-Z a-z 0-9 . _ - :", 0, null);
+            }
+        }
+    }
+
+    /** Sets a state document on the target nodes: PUT /v1/fleet/state/{target}/{namespace}/{id}. */
+    @io.micronaut.http.annotation.Put(
+            value = "/state/{target}/{namespace}/{id}",
+            consumes = MediaType.APPLICATION_JSON,
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> putState(
+            @io.micronaut.http.annotation.PathVariable String target,
+            @io.micronaut.http.annotation.PathVariable String namespace,
+            @io.micronaut.http.annotation.PathVariable String id,
+            @io.micronaut.http.annotation.Body byte[] body) {
+        checkNames(target, namespace, id);
+        if (body.length > agent.config().stateDocBytesMax()) {
+            return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
+        }
+        Object doc = jsonObject(body, "document");
+        return publish(
+                target,
+                "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
+                        + "\",\"op\":\"put\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":"
+                        + new String(
+                                dev.outpost.edge.state.json.JsonTree.write(doc),
+                                java.nio.charset.StandardCharsets.UTF_8)
+                        + "}");
+    }
+
+    /** Deletes a state document on the target nodes. */
+    @io.micronaut.http.annotation.Delete(
+            value = "/state/{target}/{namespace}/{id}",
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> deleteState(
+            @io.micronaut.http.annotation.PathVariable String target,
+            @io.micronaut.http.annotation.PathVariable String namespace,
+            @io.micronaut.http.annotation.PathVariable String id) {
+        checkNames(target, namespace, id);
+        return publish(
+                target,
+                "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
+                        + "\",\"op\":\"delete\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":null}");
+    }
+
+    /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
+    @io.micronaut.http.annotation.Put(
+            value = "/streams/{target}/{name}",
+            consumes = MediaType.APPLICATION_JSON,
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> putStream(
+            @io.micronaut.http.annotation.PathVariable String target,
+            @io.micronaut.http.annotation.PathVariable String name,
+            @io.micronaut.http.annotation.Body byte[] body) {
+        checkNames(target, name);
+        Object def = jsonObject(body, "stream");
+        return publish(
+                target,
+                "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
+                        + agent.config().nodeId() + "\",\"definition\":"
+                        + new String(
+                                dev.outpost.edge.state.json.JsonTree.write(def),
+                                java.nio.charset.StandardCharsets.UTF_8)
+                        + "}");
+    }
+
     /** GET /v1/fleet/events?node=N plus the parameters of GET /v1/events. */
     @Get(value = "/events", produces = EventsController.NDJSON)
     public HttpResponse<?> events(

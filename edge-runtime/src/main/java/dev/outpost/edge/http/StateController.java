@@ -84,6 +84,7 @@ public class StateController {
                     .append(quoted(e.origin()))
                     .append(",\"seq\":")
                     .append(e.seq())
+                    .append(e.lost() ? ",\"lost\":true" : "")
                     .append(",\"doc\":")
                     .append(e.deleted() ? "null" : new String(e.doc(), StandardCharsets.UTF_8))
                     .append('}');

@@ -33,7 +33,16 @@ public class SyncController {
     private static final Logger LOG = LoggerFactory.getLogger(SyncController.class);
 
     /** Paths authenticated by a node token instead of http.api_token. */
-    static final Set<String> NODE_AUTHENTICATED = Set.of("/v1/sync/push", "/v1/sync/cursor");
+    static final Set<String> NODE_AUTHENTICATED = Set.of("/v1/sync/push", "/v1/sync/cursor", "/v1/sync/pull");
+
+    /** Longest a pull is held open waiting for a change, milliseconds. */
+    static final long PULL_WAIT_MILLIS_MAX = 30_000;
+
+    /** Most changes in one pull answer. */
+    static final int PULL_CHANGES_MAX = 1000;
+
+    /** Most hub log records one pull reads looking for changes. */
+    static final int PULL_SCAN_RECORDS_MAX = 100_000;
 
     /** Most unacknowledged records /v1/sync/status counts per lane before it says "at least". */
     static final int STATUS_SCAN_RECORDS_MAX = 200_000;
@@ -133,6 +142,97 @@ public class SyncController {
         }
         AckedRanges r = agent.hubReceiver().received(node, l);
         return HttpResponse.ok(r.encode()).contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE);
+    }
+
+    /**
+     * Long poll for the changes addressed to the calling node or to all nodes, after hub sequence
+     * {@code after}: NDJSON lines {@code {"seq":S,"hlc":H,"change":{...}}} and a last line
+     * {@code {"next":N}} (pass N as {@code after} next time). Held open up to {@code wait_millis}
+     * when there is nothing new.
+     */
+    @Get(value = "/pull", produces = EventsController.NDJSON)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
+    public HttpResponse<?> pull(
+            HttpRequest<?> request,
+            @Nullable @QueryValue String after,
+            @Nullable @QueryValue("wait_millis") String waitMillis) {
+        if (!agent.config().hub().enabled()) {
+            return notHub();
+        }
+        String node = authenticate(request);
+        if (node == null) {
+            return unauthorized();
+        }
+        long from;
+        long wait;
+        try {
+            from = after == null ? 0 : Long.parseLong(after);
+            wait = waitMillis == null ? 0 : Math.min(PULL_WAIT_MILLIS_MAX, Long.parseLong(waitMillis));
+        } catch (NumberFormatException e) {
+            return Problems.response(400, "Invalid query", "after and wait_millis must be whole numbers", 0, null);
+        }
+        if (from < 0 || wait < 0) {
+            return Problems.response(400, "Invalid query", "after and wait_millis must be >= 0", 0, null);
+        }
+        long deadline = System.currentTimeMillis() + wait;
+        while (true) {
+            long version = agent.fleetVersion();
+            StringBuilder out = new StringBuilder();
+            long next = scanChanges(node, from, out);
+            long left = deadline - System.currentTimeMillis();
+            if (out.length() > 0 || left <= 0) {
+                out.append("{\"next\":").append(next).append("}\n");
+                return HttpResponse.ok(out.toString()).contentType(EventsController.NDJSON);
+            }
+            from = next;
+            try {
+                agent.awaitFleetChange(version, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Problems.response(503, "Shutting down", "the hub is stopping; retry", 0, null);
+            }
+        }
+    }
+
+    /** Appends the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
+    private long scanChanges(String node, long from, StringBuilder out) {
+        dev.outpost.store.EventLog log = agent.log();
+        long last = Math.max(from, 0);
+        if (log.lastSeq() <= from) {
+            return last;
+        }
+        byte[] stream = Agent.FLEET_STREAM.getBytes(StandardCharsets.UTF_8);
+        int scanned = 0;
+        int found = 0;
+        try (var c = log.cursorFromSeq(from + 1)) {
+            var v = new dev.outpost.store.RecordView();
+            while (scanned < PULL_SCAN_RECORDS_MAX && found < PULL_CHANGES_MAX && c.next(v)) {
+                scanned++;
+                last = v.seq();
+                if (!v.streamEquals(stream)) {
+                    continue;
+                }
+                Object e = dev.outpost.edge.state.json.JsonTree.parse(
+                        v.payloadArray(), v.payloadOffset(), v.payloadLength());
+                Object data = e instanceof java.util.Map<?, ?> m ? m.get("data") : null;
+                if (!(data instanceof java.util.Map<?, ?> d)) {
+                    continue;
+                }
+                Object target = d.get("target");
+                if (!node.equals(target) && !"all".equals(target)) {
+                    continue;
+                }
+                out.append("{\"seq\":")
+                        .append(v.seq())
+                        .append(",\"hlc\":")
+                        .append(v.hlc())
+                        .append(",\"change\":")
+                        .append(new String(dev.outpost.edge.state.json.JsonTree.write(d), StandardCharsets.UTF_8))
+                        .append("}\n");
+                found++;
+            }
+        }
+        return last;
     }
 
     /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */

@@ -65,8 +65,7 @@ public final class StateService {
     public final java.util.concurrent.atomic.LongAdder conflictsLost = new java.util.concurrent.atomic.LongAdder();
 
     /** Local versions replaced by a newer change from elsewhere (kept in history). */
-    public final java.util.concurrent.atomic.LongAdder conflictsReplaced =
-            new java.util.concurrent.atomic.LongAdder();
+    public final java.util.concurrent.atomic.LongAdder conflictsReplaced = new java.util.concurrent.atomic.LongAdder();
 
     public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax, int historyMax) {
         this.store = store;
@@ -224,8 +223,8 @@ public final class StateService {
                 if (hlc == cur.updatedAt() && origin.equals(cur.origin())) {
                     return RemoteOutcome.LOST; // the same change again (a replayed pull): nothing to keep
                 }
-                byte[] event = changeEvent(
-                        ns, id, cur.version(), delete ? "delete" : "put", canonical, origin, hlc, true);
+                byte[] event =
+                        changeEvent(ns, id, cur.version(), delete ? "delete" : "put", canonical, origin, hlc, true);
                 AppendResult r = log.append(Lane.HIGH, List.of(new EventDraft(STREAM, null, null, 0, 1, null, event)));
                 store.put(withLost(cur, r.firstSeq()));
                 conflictsLost.increment();

@@ -188,6 +188,73 @@ class SyncApiTest {
         assertTrue(m.contains("outpost_hub_records_stored_total 2005"), "stored after restart: " + m);
     }
 
+    String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        String body = send(a, "GET", path, null, null).body();
+        while (!body.contains(contains) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+            body = send(a, "GET", path, null, null).body();
+        }
+        assertTrue(body.contains(contains), path + " never contained " + contains + ": " + body);
+        return body;
+    }
+
+    /** State and stream changes flow hub to edge by long poll; conflicts resolve by HLC and keep the loser. */
+    @Test
+    void pullsChangesAndResolvesConflictsByLastWriterWins() throws Exception {
+        hub = startHub(0);
+        int hubPort = hub.port();
+        // Published while the edge is away: made at T1.
+        HttpResponse<String> r =
+                send(hub, "PUT", "/v1/fleet/state/edge-1/settings/fan", "application/json", "{\"speed\":1}");
+        assertEquals(202, r.statusCode(), r.body());
+        hub.close();
+        hub = null;
+        edge = startEdge(hubPort, TOKEN);
+        // A local change at T2 > T1, while the hub is down.
+        assertEquals(
+                201,
+                send(edge, "PUT", "/v1/state/settings/fan", "application/json", "{\"speed\":2}")
+                        .statusCode());
+        hub = startHub(hubPort);
+        // The edge pulls the older change: it loses, is kept in history and counted.
+        awaitBody(edge, "/metrics", "outpost_state_conflicts_lost_total 1", 10_000);
+        assertTrue(
+                send(edge, "GET", "/v1/state/settings/fan", null, null).body().contains("\"speed\":2"));
+        String h =
+                send(edge, "GET", "/v1/state/settings/fan/history", null, null).body();
+        assertTrue(h.contains("\"lost\":true") && h.contains("\"speed\":1"), h);
+        assertTrue(h.contains("\"origin\":\"hq\""), h);
+        // A newer change for all nodes wins, and the local version stays in history.
+        send(hub, "PUT", "/v1/fleet/state/all/settings/fan", "application/json", "{\"speed\":3}");
+        awaitBody(edge, "/v1/state/settings/fan", "\"speed\":3", 10_000);
+        h = send(edge, "GET", "/v1/state/settings/fan/history", null, null).body();
+        assertTrue(h.contains("\"speed\":2"), h);
+        awaitBody(edge, "/metrics", "outpost_state_conflicts_replaced_total 1", 5_000);
+        // A stream declared for this node; a delete; a change for another node is not applied.
+        send(hub, "PUT", "/v1/fleet/streams/edge-1/vibration", "application/json", "{\"priority\":\"critical\"}");
+        awaitBody(edge, "/v1/streams", "vibration", 10_000);
+        send(hub, "DELETE", "/v1/fleet/state/edge-1/settings/fan", null, null);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (send(edge, "GET", "/v1/state/settings/fan", null, null).statusCode() != 404
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(
+                404, send(edge, "GET", "/v1/state/settings/fan", null, null).statusCode());
+        assertEquals(
+                400,
+                send(hub, "PUT", "/v1/fleet/state/nobody/settings/fan", "application/json", "{}")
+                        .statusCode(),
+                "unknown target");
+        // The pull position survives a restart: nothing is applied twice.
+        edge.close();
+        edge = startEdge(hubPort, TOKEN);
+        Thread.sleep(500);
+        String m = send(edge, "GET", "/metrics", null, null).body();
+        assertTrue(m.contains("outpost_sync_pulled_changes_total 0"), "nothing pulled again: " + m);
+    }
+
     @Test
     void aWrongTokenIsRefusedAndCountedAsAFailure() throws Exception {
         hub = startHub(0);
