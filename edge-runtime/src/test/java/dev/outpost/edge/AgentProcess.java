@@ -37,6 +37,11 @@ final class AgentProcess implements AutoCloseable {
     }
 
     static ProcessBuilder command(Path config, Path home) {
+        return command(config, home, "run");
+    }
+
+    /** The command line of {@code outpost <command> --config config}. */
+    static ProcessBuilder command(Path config, Path home, String command) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -52,7 +57,7 @@ final class AgentProcess implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
-        cmd.add("run");
+        cmd.add(command);
         if (config != null) {
             cmd.add("--config");
             cmd.add(config.toString());
@@ -67,8 +72,14 @@ final class AgentProcess implements AutoCloseable {
 
     /** Starts the agent and waits (bounded) until it prints its port. */
     static AgentProcess start(Path config, Path home) throws IOException {
+        return start(config, home, "run");
+    }
+
+    /** Starts {@code outpost <command>} and waits (bounded) until it prints its port. */
+    static AgentProcess start(Path config, Path home, String command) throws IOException {
         Path errFile = java.nio.file.Files.createTempFile("outpost-agent-", ".log");
-        Process p = command(config, home).redirectError(errFile.toFile()).start();
+        Process p =
+                command(config, home, command).redirectError(errFile.toFile()).start();
         errFile.toFile().deleteOnExit();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {

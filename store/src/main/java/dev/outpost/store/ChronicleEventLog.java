@@ -105,6 +105,12 @@ public final class ChronicleEventLog implements EventLog {
     private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
     private final GroupCommit groupCommit;
     private volatile long lastSeq;
+    /** The cycle of the last append (a different current cycle means the next append creates a file). */
+    private int writtenCycle = Integer.MIN_VALUE;
+
+    /** Free bytes a new cycle file needs before Chronicle may create it (its header and first index). */
+    static final long NEW_CYCLE_ROOM_BYTES = 1L << 20;
+
     /** The cycle whose file {@link #fileGrowth} last measured, its size then, and bytes since. */
     private int measuredCycle = Integer.MIN_VALUE;
 
@@ -176,6 +182,7 @@ public final class ChronicleEventLog implements EventLog {
             try {
                 measuredBytes = Files.size(cycleFile(current));
                 measuredCycle = current; // already on disk: only growth from here on is news
+                writtenCycle = current;
             } catch (IOException | StoreException e) {
                 // unmeasured: the first append measures it
             }
@@ -239,7 +246,9 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             RecordCodec.writeGroupHeader(out, magic, drafts.size(), first, firstHlc);
+            checkRoomForNewCycle();
             int cycle = writeGroup(out, outLen);
+            writtenCycle = cycle;
             lastSeq = seq - 1;
             shared.lastSeq = seq - 1;
             counters.appended.add(drafts.size());
@@ -297,6 +306,31 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             return lastSeq + 1;
+        }
+    }
+
+    /**
+     * Before an append that starts a new cycle file: Chronicle creates the file and writes its
+     * header through the mapping itself, under its write lock, where a full disk faults (SIGBUS)
+     * and leaves the lock held until Chronicle's timeout. So a missing cycle file is created only
+     * if the filesystem has room for its header and first index; otherwise the append is refused
+     * as disk full before Chronicle is touched.
+     */
+    private void checkRoomForNewCycle() {
+        if (queue.cycle() == writtenCycle) {
+            return;
+        }
+        try {
+            long usable = Files.getFileStore(options.directory()).getUsableSpace();
+            if (usable < NEW_CYCLE_ROOM_BYTES) {
+                throw new DiskFullException(
+                        "append to the event log",
+                        options.directory(),
+                        new IOException("No space left on device: " + usable + " bytes usable, " + NEW_CYCLE_ROOM_BYTES
+                                + " needed to start a new cycle file"));
+            }
+        } catch (IOException e) {
+            // Cannot tell: let the write itself find out.
         }
     }
 

@@ -22,8 +22,22 @@ abstract class AgentHttpTest {
     /** Starts an agent: data in the temp directory, any free port, then {@code extra} YAML. */
     void start(String extra) throws Exception {
         Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extra);
+        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + roomyMemory(extra));
         agent = Main.start(ConfigLoader.load(cfg));
+    }
+
+    /**
+     * The agent runs inside the test JVM, whose RSS (every test's agents, the build) is not the
+     * agent's own: unless a test sets budget.memory, give it room so memory shedding does not
+     * depend on what ran before.
+     */
+    static String roomyMemory(String extra) {
+        if (extra.contains("  memory:")) {
+            return extra;
+        }
+        return extra.contains("budget:\n")
+                ? extra.replace("budget:\n", "budget:\n  memory: 64GiB\n")
+                : extra + "\nbudget:\n  memory: 64GiB\n";
     }
 
     @AfterEach

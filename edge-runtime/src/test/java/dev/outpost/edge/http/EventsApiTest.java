@@ -32,7 +32,9 @@ class EventsApiTest {
 
     private void start(String extraYaml) throws IOException {
         Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + extraYaml);
+        Files.writeString(
+                cfg,
+                "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + AgentHttpTest.roomyMemory(extraYaml));
         OutpostConfig c = ConfigLoader.load(cfg);
         agent = Main.start(c);
     }

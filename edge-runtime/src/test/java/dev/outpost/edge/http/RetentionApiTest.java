@@ -49,6 +49,7 @@ class RetentionApiTest extends AgentHttpTest {
                   doc_bytes_max: 64KiB
                 budget:
                   disk: 64MiB
+                  memory: 16GiB
                 streams:
                   bulky:
                     priority: bulk

@@ -49,6 +49,8 @@ class SyncApiTest {
                   dir: %s
                 http:
                   port: %d
+                budget:
+                  memory: 16GiB
                 hub:
                   nodes:
                     edge-1: %s
@@ -57,6 +59,10 @@ class SyncApiTest {
     }
 
     Main.RunningAgent startEdge(int hubPort, String token) throws Exception {
+        return startEdge(hubPort, token, "");
+    }
+
+    Main.RunningAgent startEdge(int hubPort, String token, String moreSync) throws Exception {
         Path cfg = dir.resolve("edge.yaml");
         Files.writeString(cfg, """
                 node:
@@ -65,6 +71,8 @@ class SyncApiTest {
                   dir: %s
                 http:
                   port: 0
+                budget:
+                  memory: 16GiB
                 sync:
                   upstream: http://127.0.0.1:%d
                   token: %s
@@ -72,12 +80,13 @@ class SyncApiTest {
                   backoff_cap_millis: 200
                   breaker_open_millis: 300
                   idle_poll_millis: 50
+                  %s
                 streams:
                   alarms:
                     priority: critical
                   chatter:
                     priority: bulk
-                """.formatted(dir.resolve("edge-data"), hubPort, token));
+                """.formatted(dir.resolve("edge-data"), hubPort, token, moreSync.strip()));
         return Main.start(ConfigLoader.load(cfg));
     }
 
@@ -186,6 +195,80 @@ class SyncApiTest {
         assertTrue(nodes.contains("\"node\":\"edge-1\",\"seen\":true"), nodes);
         String m = send(hub, "GET", "/metrics", null, null).body();
         assertTrue(m.contains("outpost_hub_records_stored_total 2005"), "stored after restart: " + m);
+    }
+
+    /**
+     * After an outage: critical data goes before the rest, and live data written after the link is
+     * back reaches the hub while the backlog is still draining behind it. Arrival order at the hub
+     * is its own sequence order.
+     */
+    @Test
+    void afterAnOutageCriticalFirstThenLiveBeforeTheBacklog() throws Exception {
+        hub = startHub(0);
+        int hubPort = hub.port();
+        hub.close();
+        hub = null;
+        edge = startEdge(hubPort, TOKEN, "  batch_records_max: 200\n");
+        for (int i = 0; i < 40; i++) {
+            ingest(edge, "readings", i * 500, 500); // 20,000 backlog events, normal lane
+        }
+        ingest(edge, "alarms", 100_000, 20); // critical, written last
+        hub = startHub(hubPort);
+        // Live data from now on.
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread live = Thread.ofPlatform().start(() -> {
+            int n = 200_000;
+            while (!stop.get()) {
+                try {
+                    ingest(edge, "readings", n++, 1);
+                    Thread.sleep(20);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        });
+        try {
+            awaitBody(edge, "/v1/sync/status", "\"normal\":{\"backlog_records\":0,", 30_000);
+        } finally {
+            stop.set(true);
+            live.join();
+        }
+        awaitBody(edge, "/v1/sync/status", "\"normal\":{\"backlog_records\":0,", 10_000);
+        // Hub order of arrival.
+        java.util.List<Integer> order = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            String q = "/v1/fleet/events?node=edge-1&limit=10000" + (cursor == null ? "" : "&cursor=" + cursor);
+            String body = send(hub, "GET", q, null, null).body();
+            Matcher m = Pattern.compile("\"id\":\"e(\\d+)\"").matcher(body);
+            while (m.find()) {
+                order.add(Integer.parseInt(m.group(1)));
+            }
+            Matcher next = Pattern.compile("\"next_cursor\":\"([^\"]+)\",\"count\":(\\d+)")
+                    .matcher(body);
+            cursor = next.find() && !next.group(2).equals("0") ? next.group(1) : null;
+        } while (cursor != null);
+        int lastCritical = -1;
+        int firstBacklog = Integer.MAX_VALUE;
+        int lastBacklog = -1;
+        int firstLive = Integer.MAX_VALUE;
+        for (int i = 0; i < order.size(); i++) {
+            int id = order.get(i);
+            if (id >= 100_000 && id < 200_000) {
+                lastCritical = i;
+            } else if (id < 100_000) {
+                firstBacklog = Math.min(firstBacklog, i);
+                lastBacklog = i;
+            } else {
+                firstLive = Math.min(firstLive, i);
+            }
+        }
+        assertEquals(20_020, order.stream().filter(id -> id < 200_000).count(), "the whole backlog arrived");
+        assertTrue(lastCritical < firstBacklog, "critical before normal: " + lastCritical + " vs " + firstBacklog);
+        assertTrue(
+                firstLive < lastBacklog,
+                "live data overtook the backlog: first live at " + firstLive + ", last backlog at " + lastBacklog
+                        + " of " + order.size());
     }
 
     String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {

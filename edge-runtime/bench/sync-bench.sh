@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Sync benchmark (not in CI; issue #6 point 8). An edge ingests at a steady rate for OFFLINE_SECONDS
+# (default 300) while its hub is down; then the hub starts and the script measures
+#   - reconnect to first live event: from the hub answering /health to a marker event, written to
+#     the edge right then, being readable at the hub (target < 1 s);
+#   - drain rate: backlog records / seconds from the hub answering to the edge's backlog being 0
+#     (target >= 200k events/s on loopback);
+#   - wire bytes per event against the raw JSON (target <= 1/5).
+#   bash edge-runtime/bench/sync-bench.sh     # OFFLINE_SECONDS=300 RATE=200 (requests/s) BATCH=100
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+OFFLINE_SECONDS=${OFFLINE_SECONDS:-300}
+RATE=${RATE:-200}
+BATCH=${BATCH:-100}
+EDGE_PORT=${EDGE_PORT:-17271}
+HUB_PORT=${HUB_PORT:-17272}
+TOKEN=bench-token-0123456789abcdef
+JAVA_HOME=$("$ROOT/outpost" java-home)
+export JAVA_HOME
+[ -f edge-runtime/target/outpost.jar ] || ./mvnw -q -B -DskipTests install
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/outpost-syncbench.XXXXXX")
+cleanup() {
+  [ -n "${EDGE:-}" ] && kill "$EDGE" 2>/dev/null
+  [ -n "${HUB:-}" ] && kill "$HUB" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+cat >"$TMP/hub.yaml" <<YAML
+node: {id: hq}
+data: {dir: $TMP/hub}
+http: {port: $HUB_PORT}
+budget: {disk: 32GiB, memory: 2GiB}
+hub:
+  nodes: {edge-1: $TOKEN}
+YAML
+cat >"$TMP/edge.yaml" <<YAML
+node: {id: edge-1}
+data: {dir: $TMP/edge}
+http: {port: $EDGE_PORT}
+budget: {disk: 32GiB, memory: 2GiB}
+sync:
+  upstream: http://127.0.0.1:$HUB_PORT
+  token: $TOKEN
+  backoff_cap_millis: 500
+  breaker_open_millis: 500
+streams:
+  marker: {priority: normal}
+YAML
+now_ms() { date +%s%3N; }
+wait_health() { for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.05; done; return 1; }
+OUTPOST_SKIP_BUILD=1 ./outpost run --config "$TMP/edge.yaml" >"$TMP/edge.log" 2>&1 &
+EDGE=$!
+wait_health "$EDGE_PORT"
+echo "sync-bench: edge up; hub down; ingesting $RATE requests/s x $BATCH events for $OFFLINE_SECONDS s"
+"$JAVA_HOME/bin/java" -cp edge-runtime/target/outpost.jar dev.outpost.edge.loadgen.LoadGenerator \
+  --url "http://127.0.0.1:$EDGE_PORT/v1/events" --mode batch --batch "$BATCH" --connections 4 --rate "$RATE" \
+  --warmup-seconds 0 --duration-seconds "$OFFLINE_SECONDS" --label offline-ingest | tail -1
+BACKLOG=$(curl -s "http://127.0.0.1:$EDGE_PORT/v1/sync/status" | grep -o '"normal":{"backlog_records":[0-9]*' | grep -o '[0-9]*$')
+echo "sync-bench: backlog $BACKLOG records (normal lane); starting the hub"
+OUTPOST_SKIP_BUILD=1 ./outpost hub --config "$TMP/hub.yaml" >"$TMP/hub.log" 2>&1 &
+HUB=$!
+wait_health "$HUB_PORT"
+T0=$(now_ms)
+curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+  --data '{"stream":"marker","id":"live-1","data":{"live":true}}' "http://127.0.0.1:$EDGE_PORT/v1/events"
+FIRST=""
+DRAINED=""
+while [ -z "$DRAINED" ]; do
+  t=$(now_ms)
+  if [ -z "$FIRST" ] && curl -s "http://127.0.0.1:$HUB_PORT/v1/fleet/events?node=edge-1&stream=marker&from_time=$((T0 - 1000))&limit=1" | grep -q live-1; then
+    FIRST=$((t - T0))
+    echo "sync-bench: first live event at the hub after $FIRST ms"
+  fi
+  if curl -s "http://127.0.0.1:$EDGE_PORT/v1/sync/status" | grep -q '"normal":{"backlog_records":0,'; then
+    DRAINED=$((t - T0))
+  fi
+  [ $((t - T0)) -gt 600000 ] && { echo "sync-bench: not drained in 10 min"; exit 1; }
+  sleep 0.02
+done
+M=$(curl -s "http://127.0.0.1:$EDGE_PORT/metrics")
+wire=$(echo "$M" | awk '/^outpost_sync_wire_bytes_total /{print $2}')
+payload=$(echo "$M" | awk '/^outpost_sync_payload_bytes_total /{print $2}')
+records=$(echo "$M" | awk '/^outpost_sync_records_total /{print $2}')
+awk -v b="$BACKLOG" -v ms="$DRAINED" -v first="${FIRST:-none}" -v w="$wire" -v p="$payload" -v r="$records" 'BEGIN {
+  printf "sync-bench: reconnect to first live event %s ms; drained %d records in %d ms = %.0f events/s; wire %.1f bytes/event vs raw JSON %.1f (1/%.1f)\n",
+    first, b, ms, b * 1000 / ms, w / r, p / r, p / w }'
