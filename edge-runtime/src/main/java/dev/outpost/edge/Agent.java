@@ -268,7 +268,10 @@ public final class Agent implements AutoCloseable {
             this.fleetLogs =
                     new dev.outpost.edge.hub.FleetLogs(config.dataDir().resolve("hub"), lo, hub.nodeLogsOpenMax());
             this.hubReceiver = new dev.outpost.sync.HubReceiver(
-                    fleetLogs, catalog, (hub.pushConcurrencyMax() + 1) * HUB_BATCH_RECORDS_MAX);
+                    fleetLogs,
+                    catalog,
+                    (hub.pushConcurrencyMax() + 1) * HUB_BATCH_RECORDS_MAX,
+                    config.logBlockBytes() / 8);
         } else {
             this.fleetLogs = null;
             this.hubReceiver = null;

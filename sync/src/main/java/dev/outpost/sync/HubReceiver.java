@@ -54,17 +54,23 @@ public final class HubReceiver {
         <T> T with(String node, Function<LanedEventLog, T> use);
     }
 
+    /** Bytes a stored record adds to its payload (sequence, times, names, checksum), for sizing appends. */
+    static final int RECORD_OVERHEAD_BYTES = 96;
+
     private final NodeLogs logs;
+    private final long appendBytesMax;
     private final Catalog catalog;
     private final int rebuildRecordsMax;
     private final Map<String, AckedRanges> ranges = new ConcurrentHashMap<>();
 
     /**
      * @param logs the nodes' logs
+     * @param appendBytesMax largest single append to a node's log (a fraction of its block size)
      * @param rebuildRecordsMax records read back per lane when a node's ranges are first loaded
      */
-    public HubReceiver(NodeLogs logs, Catalog catalog, int rebuildRecordsMax) {
+    public HubReceiver(NodeLogs logs, Catalog catalog, int rebuildRecordsMax, long appendBytesMax) {
         this.logs = logs;
+        this.appendBytesMax = appendBytesMax;
         this.catalog = catalog;
         this.rebuildRecordsMax = rebuildRecordsMax;
     }
@@ -81,8 +87,27 @@ public final class HubReceiver {
                 }
             }
             if (!fresh.isEmpty()) {
-                AppendResult a = logs.with(b.node(), log -> log.append(b.lane(), fresh));
-                a.durable().join();
+                // In appends of at most appendBytesMax: one append is one log excerpt, which must
+                // stay well inside a block. A crash between them is repaired like any other.
+                List<AppendResult> appended = logs.with(b.node(), log -> {
+                    List<AppendResult> out = new ArrayList<>();
+                    int start = 0;
+                    long bytes = 0;
+                    for (int i = 0; i < fresh.size(); i++) {
+                        long n = fresh.get(i).payload().length + RECORD_OVERHEAD_BYTES;
+                        if (i > start && bytes + n > appendBytesMax) {
+                            out.add(log.append(b.lane(), fresh.subList(start, i)));
+                            start = i;
+                            bytes = 0;
+                        }
+                        bytes += n;
+                    }
+                    out.add(log.append(b.lane(), fresh.subList(start, fresh.size())));
+                    return out;
+                });
+                for (AppendResult a : appended) {
+                    a.durable().join();
+                }
             }
             if (!r.add(b.fromSeq(), b.toSeq())) {
                 // Stored (so nothing is lost) but not recorded: the edge resends and the records are

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -42,9 +43,10 @@ import org.slf4j.LoggerFactory;
  *       batch. After any error it is re-derived from the hub (which is authoritative: it holds what
  *       it stored).
  *   <li>One sync at a time: a single thread owns the cursors and sends one batch at a time.
- *   <li>Order: lanes in priority order (critical first). Within a lane, records ingested since
- *       the link came up ("live", from {@code liveFrom}) go before the backlog, which drains behind
- *       them oldest first. So after an outage the newest data reaches the hub within one batch.
+ *   <li>Order: lanes in priority order (critical first). Within a lane, the newest batch's worth
+ *       of records goes first, then records ingested since the link came up ("live", from {@code
+ *       liveFrom}), then the backlog, oldest first; newest-first and forward batches alternate. So
+ *       after an outage the newest data reaches the hub within one batch.
  *   <li>A batch covers a range: every record of its lane in the range is in it. Ranges start at a
  *       gap of the cursor, so acknowledged ranges join up instead of fragmenting.
  *   <li>Manners: exponential backoff with full jitter and a cap; 429/503 Retry-After obeyed; a
@@ -122,6 +124,9 @@ public final class Pusher implements AutoCloseable {
     private final Map<Lane, AckedRanges> cursors = new EnumMap<>(Lane.class);
     private final Map<Lane, AckedRanges> published = new java.util.concurrent.ConcurrentHashMap<>();
     private final long[] liveFrom = new long[Lane.values().length];
+    /** Per lane: whether its next batch is the newest window (alternates with forward batches). */
+    private final boolean[] newestNext = new boolean[Lane.values().length];
+
     private final Backoff backoff;
     private final CircuitBreaker breaker;
     private final Bandwidth bandwidth;
@@ -195,6 +200,7 @@ public final class Pusher implements AutoCloseable {
     }
 
     private void loop() {
+        PushBatch prepared = null;
         while (running) {
             try {
                 long wait = breaker.waitMillis();
@@ -204,16 +210,23 @@ public final class Pusher implements AutoCloseable {
                     continue;
                 }
                 if (rederive) {
+                    prepared = null;
                     rederive();
                     rederive = false;
                     succeeded();
                 }
-                PushBatch b = next();
+                PushBatch b = prepared != null ? prepared : next(null);
+                prepared = null;
                 if (b == null) {
                     wake.tryAcquire(o.idlePollMillis(), TimeUnit.MILLISECONDS);
                     continue;
                 }
-                send(b);
+                // Pipelined: the next batch is read and encoded while this one is on the wire and
+                // being stored at the hub. It excludes this one's range; on any failure it is dropped.
+                CompletableFuture<HttpResponse<String>> answer = post(b);
+                PushBatch following = next(b);
+                handle(b, await(answer));
+                prepared = following;
             } catch (InterruptedException e) {
                 return;
             } catch (Throttled t) {
@@ -283,21 +296,39 @@ public final class Pusher implements AutoCloseable {
         lastSuccessMillis = System.currentTimeMillis();
     }
 
-    /** The next batch: lanes in priority order, live before backlog; null if nothing is pending. */
-    PushBatch next() {
+    /**
+     * The next batch: lanes in priority order; within a lane the newest records first, then the
+     * live region (since the link came up) forward, then the backlog forward, oldest first. A lane
+     * alternates newest-first and forward batches so a steady stream of new records never starves
+     * the older ones. Null if nothing is pending.
+     */
+    PushBatch next(PushBatch inFlight) {
+        long top = log.lastSeq();
         for (Lane lane : Lane.values()) {
             AckedRanges r = cursors.get(lane);
+            Pending pending = new Pending(r, inFlight != null && inFlight.lane() == lane ? inFlight : null);
             long live = liveFrom[lane.ordinal()];
             if (r.rangeCount() < OUT_OF_ORDER_RANGES_MAX) {
-                PushBatch b = read(lane, r.firstGap(live), Long.MAX_VALUE, false);
+                int i = lane.ordinal();
+                if (newestNext[i]) {
+                    // The newest window: at most a batch's worth of sequence numbers below the top.
+                    long window = Math.max(1, top - Math.max(1, batchRecords / pressureBatchDivisor) + 1);
+                    PushBatch b = read(lane, pending, pending.firstGap(window), Long.MAX_VALUE, false);
+                    if (b != null) {
+                        newestNext[i] = false;
+                        return b;
+                    }
+                }
+                newestNext[i] = true;
+                PushBatch b = read(lane, pending, pending.firstGap(live), Long.MAX_VALUE, false);
                 if (b != null) {
                     return b;
                 }
             }
-            long from = r.firstGap(1);
+            long from = pending.firstGap(1);
             long limit = r.rangeCount() < OUT_OF_ORDER_RANGES_MAX ? live - 1 : Long.MAX_VALUE;
             if (from <= limit) {
-                PushBatch b = read(lane, from, limit, true);
+                PushBatch b = read(lane, pending, from, limit, true);
                 if (b != null) {
                     return b;
                 }
@@ -310,12 +341,11 @@ public final class Pusher implements AutoCloseable {
      * Reads a batch of {@code lane} from {@code from}: its records up to {@code limit} that are not
      * acknowledged, bounded in records and bytes. Null if it would carry nothing worth sending.
      */
-    private PushBatch read(Lane lane, long from, long limit, boolean sendEmpty) {
+    private PushBatch read(Lane lane, Pending r, long from, long limit, boolean sendEmpty) {
         long bound = Math.min(limit, log.lastSeq()); // every sequence up to here is assigned and visible
         if (from > bound) {
             return null;
         }
-        AckedRanges r = cursors.get(lane);
         ChronicleEventLog l = log.lane(lane);
         int recordsMax = (int) Math.max(1, batchRecords / pressureBatchDivisor);
         long bytesMax = Math.max(1, batchBytes / pressureBatchDivisor);
@@ -349,7 +379,23 @@ public final class Pusher implements AutoCloseable {
         return new PushBatch(o.node(), lane, from, to, out);
     }
 
-    private void send(PushBatch b) throws IOException, InterruptedException, Throttled {
+    /** A lane's acknowledged ranges plus the range of the batch in flight (taken as sent). */
+    private record Pending(AckedRanges acked, PushBatch inFlight) {
+        boolean contains(long seq) {
+            return acked.contains(seq) || (inFlight != null && seq >= inFlight.fromSeq() && seq <= inFlight.toSeq());
+        }
+
+        long firstGap(long from) {
+            long g = acked.firstGap(from);
+            while (inFlight != null && g >= inFlight.fromSeq() && g <= inFlight.toSeq()) {
+                g = acked.firstGap(inFlight.toSeq() + 1);
+            }
+            return g;
+        }
+    }
+
+    /** Encodes and sends {@code b}, after the bandwidth cap allows it; the answer comes later. */
+    private CompletableFuture<HttpResponse<String>> post(PushBatch b) throws InterruptedException {
         long raw = 0;
         for (PushBatch.Record rec : b.records()) {
             raw += rec.payload().length;
@@ -369,7 +415,27 @@ public final class Pusher implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         wireBytes.add(body.length);
-        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+        return http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> await(CompletableFuture<HttpResponse<String>> f)
+            throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(c);
+        }
+    }
+
+    /** Applies the hub's answer to {@code b}: advances the cursor on an acknowledgement, else throws. */
+    private void handle(PushBatch b, HttpResponse<String> resp) throws Throttled {
         int st = resp.statusCode();
         if (st == 200) {
             Matcher m = ACK.matcher(resp.body());
