@@ -41,6 +41,10 @@ class SyncApiTest {
     }
 
     Main.RunningAgent startHub(int port) throws Exception {
+        return startHub(port, "");
+    }
+
+    Main.RunningAgent startHub(int port, String moreHub) throws Exception {
         Path cfg = dir.resolve("hub.yaml");
         Files.writeString(cfg, """
                 node:
@@ -52,9 +56,10 @@ class SyncApiTest {
                 budget:
                   memory: 16GiB
                 hub:
+                  %s
                   nodes:
                     edge-1: %s
-                """.formatted(dir.resolve("hub-data"), port, TOKEN));
+                """.formatted(dir.resolve("hub-data"), port, moreHub.strip(), TOKEN));
         return Main.start(ConfigLoader.load(cfg).asHub());
     }
 
@@ -269,6 +274,96 @@ class SyncApiTest {
                 firstLive < lastBacklog,
                 "live data overtook the backlog: first live at " + firstLive + ", last backlog at " + lastBacklog
                         + " of " + order.size());
+    }
+
+    /** Hub admission control: beyond hub.push_concurrency_max pushes get 429 with Retry-After, which the edge obeys. */
+    @Test
+    void theHubAdmitsBoundedPushesAndTheEdgeObeysRetryAfter() throws Exception {
+        hub = startHub(0, "  push_concurrency_max: 1\n");
+        // A raw pusher keeps the single slot busy with large batches.
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<Thread> hogs = new java.util.ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            int base = t;
+            hogs.add(Thread.ofPlatform().start(() -> {
+                long seq = 1 + base * 10_000_000L;
+                while (!stop.get()) {
+                    java.util.List<dev.outpost.sync.PushBatch.Record> rs = new java.util.ArrayList<>();
+                    for (int i = 0; i < 5000; i++) {
+                        rs.add(new dev.outpost.sync.PushBatch.Record(
+                                seq + i, 1, "hog", ("{\"stream\":\"hog\",\"data\":{\"i\":" + i + "}}").getBytes()));
+                    }
+                    byte[] body = new dev.outpost.sync.PushBatch(
+                                    "edge-1", dev.outpost.store.Lane.BULK, seq, seq + 4999, rs)
+                            .encode(new dev.outpost.compress.FrameCodec(), dev.outpost.compress.Choice.NONE, null);
+                    seq += 5000;
+                    try {
+                        HttpResponse<String> r = http.send(
+                                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port() + "/v1/sync/push"))
+                                        .header("Content-Type", dev.outpost.sync.Pusher.CONTENT_TYPE)
+                                        .header("Authorization", "Bearer " + TOKEN)
+                                        .header("X-Outpost-Node", "edge-1")
+                                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
+                        if (r.statusCode() == 429) {
+                            assertTrue(r.headers().firstValue("Retry-After").isPresent(), r.body());
+                            refused.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            }));
+        }
+        try {
+            edge = startEdge(hub.port(), TOKEN);
+            ingest(edge, "alarms", 0, 50);
+            awaitBody(edge, "/metrics", "outpost_sync_records_total 50", 30_000);
+            assertTrue(refused.get() > 0, "some pushes were refused by admission control");
+        } finally {
+            stop.set(true);
+            for (Thread h : hogs) {
+                h.join();
+            }
+        }
+        String m = send(hub, "GET", "/metrics", null, null).body();
+        assertTrue(!m.contains("outpost_hub_pushes_throttled_total 0\n"), m);
+    }
+
+    /** sync.bandwidth_bytes_per_second paces the upload. */
+    @Test
+    void theBandwidthCapPacesTheUpload() throws Exception {
+        hub = startHub(0);
+        edge = startEdge(hub.port(), TOKEN, "  bandwidth_bytes_per_second: 4096\n  batch_records_max: 10\n");
+        java.util.Random rnd = new java.util.Random(7);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            StringBuilder hex = new StringBuilder();
+            for (int j = 0; j < 25; j++) {
+                hex.append(Long.toHexString(rnd.nextLong()));
+            }
+            sb.append("{\"stream\":\"readings\",\"id\":\"e")
+                    .append(i)
+                    .append("\",\"data\":{\"x\":\"")
+                    .append(hex)
+                    .append("\"}}\n");
+        }
+        assertEquals(
+                200,
+                send(edge, "POST", "/v1/events", "application/x-ndjson", sb.toString())
+                        .statusCode());
+        long t0 = System.nanoTime();
+        Thread.sleep(3000);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String m = send(edge, "GET", "/metrics", null, null).body();
+        Matcher w = Pattern.compile("outpost_sync_wire_bytes_total (\\d+)").matcher(m);
+        assertTrue(w.find(), m);
+        long wire = Long.parseLong(w.group(1));
+        // One second's bucket to start, then 4 KiB/s; one batch (10 events of ~430 bytes) may go past it.
+        assertTrue(wire > 4096, "it sends: " + wire);
+        assertTrue(wire <= 4096 * (seconds + 1) + 5000, "paced at 4 KiB/s: " + wire + " bytes in " + seconds + " s");
     }
 
     String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
