@@ -76,11 +76,16 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
     public byte[] encode(FrameCodec codec, Choice choice, dev.outpost.compress.Dictionary dict) {
         ByteArrayOutputStream body = new ByteArrayOutputStream(64 + records.size() * 256);
         long prev = 0;
+        String lastStream = null;
+        byte[] s = null;
         for (Record r : records) {
             writeVarint(body, prev == 0 ? r.seq() : r.seq() - prev);
             prev = r.seq();
             writeLong(body, r.hlc());
-            byte[] s = r.stream().getBytes(StandardCharsets.UTF_8);
+            if (!r.stream().equals(lastStream)) { // batches are mostly one stream: encode it once
+                lastStream = r.stream();
+                s = lastStream.getBytes(StandardCharsets.UTF_8);
+            }
             writeVarint(body, s.length);
             body.writeBytes(s);
             writeVarint(body, r.payload().length);
@@ -165,6 +170,8 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         List<Record> records = new ArrayList<>(Math.min(count, 1024));
         int[] pos = {0};
         long prev = 0;
+        String lastStream = null;
+        byte[] lastStreamBytes = null;
         for (int i = 0; i < count; i++) {
             long delta = readVarint(plain, pos);
             long seq = prev == 0 ? delta : prev + delta;
@@ -182,7 +189,15 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
             if (sl < 1 || sl > 128) {
                 throw bad("record " + i + " has a stream name of " + sl + " bytes", 400);
             }
-            String stream = new String(plain, pos[0], sl, StandardCharsets.UTF_8);
+            String stream = lastStream != null
+                            && java.util.Arrays.equals(
+                                    plain, pos[0], pos[0] + sl, lastStreamBytes, 0, lastStreamBytes.length)
+                    ? lastStream
+                    : new String(plain, pos[0], sl, StandardCharsets.UTF_8);
+            if (stream != lastStream) {
+                lastStream = stream;
+                lastStreamBytes = java.util.Arrays.copyOfRange(plain, pos[0], pos[0] + sl);
+            }
             pos[0] += sl;
             int pl = (int) readVarint(plain, pos);
             need(plain, pos[0], pl);

@@ -350,6 +350,8 @@ public final class Pusher implements AutoCloseable {
         int recordsMax = (int) Math.max(1, batchRecords / pressureBatchDivisor);
         long bytesMax = Math.max(1, batchBytes / pressureBatchDivisor);
         List<PushBatch.Record> out = new ArrayList<>();
+        String lastStream = null;
+        byte[] lastStreamBytes = null;
         long bytes = 0;
         long to = bound;
         if (l.lastSeq() >= from) {
@@ -368,7 +370,11 @@ public final class Pusher implements AutoCloseable {
                         to = out.getLast().seq();
                         break;
                     }
-                    out.add(new PushBatch.Record(seq, v.hlc(), v.stream(), v.payload()));
+                    if (lastStreamBytes == null || !v.streamEquals(lastStreamBytes)) {
+                        lastStream = v.stream(); // batches are mostly one stream: decode it once
+                        lastStreamBytes = lastStream.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    }
+                    out.add(new PushBatch.Record(seq, v.hlc(), lastStream, v.payload()));
                     bytes += v.payloadLength();
                 }
             }
