@@ -131,6 +131,7 @@ public final class Pusher implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Bandwidth bandwidth;
     private final Semaphore wake = new Semaphore(0);
+    private final java.util.Set<Long> uploadedDictionaries = new java.util.HashSet<>();
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Link link = Link.CONNECTING;
@@ -401,14 +402,20 @@ public final class Pusher implements AutoCloseable {
     }
 
     /** Encodes and sends {@code b}, after the bandwidth cap allows it; the answer comes later. */
-    private CompletableFuture<HttpResponse<String>> post(PushBatch b) throws InterruptedException {
+    private CompletableFuture<HttpResponse<String>> post(PushBatch b) throws InterruptedException, IOException {
         long raw = 0;
         for (PushBatch.Record rec : b.records()) {
             raw += rec.payload().length;
         }
-        Choice choice =
-                CodecPolicy.choose((int) Math.min(raw, Integer.MAX_VALUE), Purpose.WIRE, Pressure.NONE, false, zstd);
-        byte[] body = b.encode(codec, choice, null);
+        // A batch of one stream uses that stream's wire dictionary where one was trained: small
+        // (live) batches barely compress without one. The hub gets the dictionary once, first.
+        dev.outpost.compress.Dictionary dict = oneStreamDictionary(b);
+        Choice choice = CodecPolicy.choose(
+                (int) Math.min(raw, Integer.MAX_VALUE), Purpose.WIRE, Pressure.NONE, dict != null, zstd);
+        if (choice.dictionary()) {
+            uploadDictionary(b.records().getFirst().stream(), dict);
+        }
+        byte[] body = b.encode(codec, choice, choice.dictionary() ? dict : null);
         long wait;
         while ((wait = bandwidth.waitMillisFor(body.length)) > 0) {
             Thread.sleep(wait);
@@ -422,6 +429,47 @@ public final class Pusher implements AutoCloseable {
                 .build();
         wireBytes.add(body.length);
         return http.sendAsync(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The wire dictionary of the batch's only stream, or null (several streams, or none trained). */
+    private dev.outpost.compress.Dictionary oneStreamDictionary(PushBatch b) {
+        if (b.records().isEmpty() || !zstd) {
+            return null;
+        }
+        String stream = b.records().getFirst().stream();
+        for (PushBatch.Record r : b.records()) {
+            if (!r.stream().equals(stream)) {
+                return null;
+            }
+        }
+        return catalog.latestDictionary(stream, Purpose.WIRE);
+    }
+
+    /** Sends {@code d} to the hub unless it already has it (as far as this run knows). */
+    private void uploadDictionary(String stream, dev.outpost.compress.Dictionary d)
+            throws IOException, InterruptedException {
+        if (uploadedDictionaries.contains(d.id())) {
+            return;
+        }
+        HttpRequest req = HttpRequest.newBuilder(
+                        o.hub().resolve("/v1/sync/dictionaries/" + Long.toHexString(d.id()) + "?stream=" + stream))
+                .timeout(Duration.ofMillis(o.requestTimeoutMillis()))
+                .header("Content-Type", "application/octet-stream")
+                .header("Authorization", "Bearer " + o.token())
+                .header(NODE_HEADER, o.node())
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(d.bytes()))
+                .build();
+        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (resp.statusCode() != 200 && resp.statusCode() != 201) {
+            throw new SyncException(
+                    "upload dictionary " + Long.toHexString(d.id()),
+                    o.hub().toString(),
+                    "the hub answered " + resp.statusCode() + ": " + abbreviate(resp.body()),
+                    resp.statusCode(),
+                    null);
+        }
+        uploadedDictionaries.add(d.id());
+        LOG.info("sync: wire dictionary {} of stream {} uploaded to {}", Long.toHexString(d.id()), stream, o.hub());
     }
 
     private static HttpResponse<String> await(CompletableFuture<HttpResponse<String>> f)
@@ -480,6 +528,9 @@ public final class Pusher implements AutoCloseable {
         }
         if (st == 409) {
             rederive = true;
+        }
+        if (st == 422) {
+            uploadedDictionaries.clear(); // the hub lost a dictionary: send them again
         }
         throw new SyncException(
                 "push " + b.records().size() + " records of lane " + b.lane().id(),

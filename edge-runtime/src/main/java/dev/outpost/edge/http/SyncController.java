@@ -35,6 +35,9 @@ public class SyncController {
     /** Paths authenticated by a node token instead of http.api_token. */
     static final Set<String> NODE_AUTHENTICATED = Set.of("/v1/sync/push", "/v1/sync/cursor", "/v1/sync/pull");
 
+    /** Prefix of node-authenticated dictionary uploads. */
+    static final String DICTIONARY_PATH = "/v1/sync/dictionaries/";
+
     /** Longest a pull is held open waiting for a change, milliseconds. */
     static final long PULL_WAIT_MILLIS_MAX = 30_000;
 
@@ -122,6 +125,41 @@ public class SyncController {
         } finally {
             agent.hubAdmission().release();
         }
+    }
+
+    /** A node's wire dictionary, uploaded before the first batch that uses it (content-addressed). */
+    @io.micronaut.http.annotation.Put(
+            value = "/dictionaries/{id}",
+            consumes = MediaType.APPLICATION_OCTET_STREAM,
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> putDictionary(
+            HttpRequest<?> request,
+            @io.micronaut.http.annotation.PathVariable String id,
+            @Nullable @QueryValue String stream,
+            @Body byte[] body) {
+        if (!agent.config().hub().enabled()) {
+            return notHub();
+        }
+        if (authenticate(request) == null) {
+            return unauthorized();
+        }
+        if (stream == null || !dev.outpost.edge.ingest.EventParser.validName(stream)) {
+            return Problems.response(400, "Invalid query", "stream must name the dictionary's stream", 0, "stream");
+        }
+        if (body.length == 0 || body.length > dev.outpost.compress.Dictionary.BYTES_MAX) {
+            return Problems.response(413, "Dictionary too large", "a dictionary is 1 byte to 1 MiB", 0, null);
+        }
+        dev.outpost.compress.Dictionary d = dev.outpost.compress.Dictionary.of(body);
+        if (!Long.toHexString(d.id()).equals(id)) {
+            return Problems.response(
+                    400,
+                    "Wrong id",
+                    "the dictionary's content hashes to " + Long.toHexString(d.id()) + ", not " + id,
+                    0,
+                    "id");
+        }
+        agent.catalog().putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
+        return HttpResponse.ok("{\"id\":\"" + id + "\"}").contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)

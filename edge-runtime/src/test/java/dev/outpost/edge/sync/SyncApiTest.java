@@ -366,6 +366,63 @@ class SyncApiTest {
         assertTrue(wire <= 4096 * (seconds + 1) + 5000, "paced at 4 KiB/s: " + wire + " bytes in " + seconds + " s");
     }
 
+    /** Small live batches of one stream use its trained wire dictionary; the hub gets it first, once. */
+    @Test
+    void smallBatchesUseTheStreamsWireDictionary() throws Exception {
+        hub = startHub(0);
+        int hubPort = hub.port();
+        hub.close();
+        hub = null;
+        edge = startEdge(hubPort, TOKEN);
+        java.util.Random r = new java.util.Random(7);
+        java.util.function.IntFunction<String> traffic = i -> "{\"stream\":\"traffic\",\"id\":\"e" + i
+                + "\",\"data\":{\"source_ip\":\"10.0." + r.nextInt(20) + "." + r.nextInt(255)
+                + "\",\"bytes_transferred\":" + r.nextInt(2_000_000) + ",\"protocol\":\""
+                + (r.nextBoolean() ? "TCP" : "UDP") + "\"}}\n";
+        StringBuilder samples = new StringBuilder();
+        for (int i = 0; i < 2000; i++) {
+            samples.append(traffic.apply(i));
+        }
+        assertEquals(
+                200,
+                send(edge, "POST", "/v1/events", "application/x-ndjson", samples.toString())
+                        .statusCode());
+        HttpResponse<String> trained =
+                send(edge, "POST", "/v1/dictionaries?stream=traffic&samples=2000&bytes=8192", null, null);
+        assertEquals(200, trained.statusCode(), trained.body());
+        String id = trained.body().replaceAll(".*\"id\":\"([0-9a-f]+)\".*", "$1");
+        hub = startHub(hubPort);
+        awaitBody(edge, "/metrics", "outpost_sync_records_total 2000", 20_000);
+        String before = send(edge, "GET", "/metrics", null, null).body();
+        for (int i = 2000; i < 2040; i++) {
+            assertEquals(
+                    200,
+                    send(edge, "POST", "/v1/events", "application/json", traffic.apply(i))
+                            .statusCode());
+            Thread.sleep(60); // one live batch per event
+        }
+        awaitBody(edge, "/metrics", "outpost_sync_records_total 2040", 20_000);
+        String after = send(edge, "GET", "/metrics", null, null).body();
+        long wire = metric(after, "outpost_sync_wire_bytes_total") - metric(before, "outpost_sync_wire_bytes_total");
+        long raw =
+                metric(after, "outpost_sync_payload_bytes_total") - metric(before, "outpost_sync_payload_bytes_total");
+        long batches = metric(after, "outpost_sync_batches_total") - metric(before, "outpost_sync_batches_total");
+        assertTrue(batches >= 20, "small batches: " + batches);
+        // Without a dictionary a one-event batch is stored raw (too small to compress), so the wire
+        // would carry the raw JSON plus ~60 bytes of batch and frame headers per batch.
+        assertTrue(
+                wire < raw,
+                "a dictionary pays on small batches: wire " + wire + " vs raw " + raw + " in " + batches + " batches");
+        assertTrue(send(hub, "GET", "/v1/dictionaries", null, null).body().contains(id), "the hub has it");
+        assertEquals(2040, hubIds().size());
+    }
+
+    static long metric(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)").matcher(metrics);
+        assertTrue(m.find(), name);
+        return Long.parseLong(m.group(1));
+    }
+
     String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         String body = send(a, "GET", path, null, null).body();
