@@ -626,7 +626,8 @@ public final class ChronicleEventLog implements EventLog {
      * @param bytes its apparent size
      * @param firstSeq sequence number of its first readable record, 0 if it has none
      * @param lastSeq sequence number of its last readable record, 0 if it has none
-     * @param current true for the newest cycle: appends may still extend it, retention never deletes it
+     * @param current true for the cycle of the present time: appends may still extend it, retention
+     *     never deletes it
      */
     public record Cycle(int cycle, Path file, long bytes, long firstSeq, long lastSeq, boolean current) {}
 
@@ -654,7 +655,7 @@ public final class ChronicleEventLog implements EventLog {
                 }
                 long[] k = firstKeysOfCycle(t, cycle, cycle == last);
                 long lastSeqOf = lastSeqOfCycle(t, cycle);
-                out.add(new Cycle(cycle, file, bytes, k == null ? 0 : k[0], lastSeqOf, cycle == last));
+                out.add(new Cycle(cycle, file, bytes, k == null ? 0 : k[0], lastSeqOf, cycle >= queue.cycle()));
             }
         }
         return out;
@@ -706,7 +707,7 @@ public final class ChronicleEventLog implements EventLog {
     }
 
     /**
-     * Deletes a cycle file that is not the current one (retention). A deleted cycle reads like a
+     * Deletes a cycle file whose time is over (retention). A deleted cycle reads like a
      * cycle in which nothing was written (Chronicle skips missing cycles). Readers already inside it
      * keep reading their mapping; new readers never see it.
      *
@@ -714,13 +715,17 @@ public final class ChronicleEventLog implements EventLog {
      * @throws StoreException if {@code cycle} is the current cycle, or the file cannot be deleted
      */
     public long deleteCycle(int cycle) {
-        synchronized (cycleFirstKeys) { // one deletion at a time
-            int last = queue.lastCycle();
-            if (cycle >= last) {
+        // Under the append lock: no append is half-way into the file. A cycle whose time is over
+        // takes no more appends (the next one starts a new file), even if it is the newest file:
+        // so a lane whose writes are all refused (disk full) can still give its last file back.
+        appendLock.lock();
+        try {
+            int now = queue.cycle();
+            if (cycle >= now) {
                 throw new StoreException(
                         "delete cycle " + cycle,
                         options.directory(),
-                        "the current cycle (" + last + ") is never deleted: appends may still extend it",
+                        "the current cycle (" + now + ") is never deleted: appends may still extend it",
                         null);
             }
             Path f = cycleFile(cycle);
@@ -740,6 +745,8 @@ public final class ChronicleEventLog implements EventLog {
                 firstSeq = c.next(v) ? v.seq : lastSeq + 1;
             }
             return bytes;
+        } finally {
+            appendLock.unlock();
         }
     }
 

@@ -80,7 +80,9 @@ class RetentionTest {
             int firstNormal = order.indexOf(Lane.NORMAL);
             assertTrue(firstNormal > 0, order.toString());
             assertFalse(order.subList(firstNormal, order.size()).contains(Lane.BULK), order.toString());
-            assertEquals(1, log.lane(Lane.BULK).cycles(100).size(), "only the current cycle is left");
+            assertTrue(
+                    log.lane(Lane.BULK).cycles(100).stream().allMatch(ChronicleEventLog.Cycle::current),
+                    "only a cycle of the present second may be left");
             // What is left reads back exactly; critical and high are whole; the counts match the loss.
             Set<Long> left = present(log);
             long dropped = deleted.stream()
