@@ -125,7 +125,9 @@ public class EventsController {
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
         long start = System.nanoTime();
-        int pageLimit = agent.config().queryLimitDefault();
+        // Page and scan sizes follow the governor (smaller-batches): a limit the config allows is
+        // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
+        int pageLimit = agent.queryLimitDefault();
         if (limit != null) {
             long l = parseLong(limit, "limit");
             if (l < 1 || l > agent.config().queryLimitMax()) {
@@ -136,7 +138,7 @@ public class EventsController {
                         0,
                         "limit");
             }
-            pageLimit = (int) l;
+            pageLimit = (int) Math.min(l, agent.queryLimitMax());
         }
         long seq;
         String streamFilter = stream;
@@ -182,7 +184,7 @@ public class EventsController {
                 streamFilter,
                 toHlc,
                 pageLimit,
-                agent.config().queryScanRecordsMax(),
+                agent.queryScanRecordsMax(),
                 agent.queryEvents);
         agent.queryRequests.increment();
         agent.queryLatency.recordNanos(System.nanoTime() - start);
