@@ -10,6 +10,7 @@ import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.edge.streams.StreamRegistry;
 import dev.outpost.governor.Action;
+import dev.outpost.governor.BatchScale;
 import dev.outpost.governor.Budget;
 import dev.outpost.governor.Dimension;
 import dev.outpost.governor.DiskUsage;
@@ -115,6 +116,12 @@ public final class Agent implements AutoCloseable {
             new java.util.concurrent.atomic.AtomicInteger();
     /** Connections refused beyond budget.connections. */
     public final LongAdder connectionsRefused = new LongAdder();
+    /** Connections the gate admits now: budget.connections, lowered under CPU pressure ({@link LowerConcurrency}). */
+    public final java.util.concurrent.atomic.AtomicInteger connectionsLimit;
+
+    private final BatchScale batchScale = new BatchScale();
+    /** Tests drive pressure through these: a probe here replaces the measured one of its dimension. */
+    private final Map<Dimension, Probe> usageOverrides = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Ingest requests that stored or replayed events. */
     public final LongAdder ingestRequests;
@@ -195,6 +202,7 @@ public final class Agent implements AutoCloseable {
                     q.file().toFile().length());
         }
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
+        this.connectionsLimit = new java.util.concurrent.atomic.AtomicInteger(config.budgetConnections());
         this.ingestor = new Ingestor(
                 log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf);
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
@@ -294,7 +302,8 @@ public final class Agent implements AutoCloseable {
                             sync.idlePollMillis()),
                     chronicleLog,
                     catalog,
-                    natives.zstd());
+                    natives.zstd(),
+                    batchScale);
             metrics.counterFn("outpost_sync_batches_total", "Push batches the hub acknowledged.", pusher.batches::sum);
             metrics.counterFn("outpost_sync_records_total", "Records the hub acknowledged.", pusher.records::sum);
             metrics.counterFn("outpost_sync_wire_bytes_total", "Bytes of push bodies sent.", pusher.wireBytes::sum);
@@ -370,6 +379,22 @@ public final class Agent implements AutoCloseable {
                     "Governor level transitions into " + l.name() + ".",
                     () -> governor.transitions(l));
         }
+        for (String a : governor.actionNames()) {
+            metrics.counterFn(
+                    "outpost_governor_action_runs_total",
+                    "action",
+                    a,
+                    "Times a governor action did something (each logged once, listed in GET /v1/governor).",
+                    () -> governor.actionRuns(a));
+        }
+        for (String a : governor.actionNames()) {
+            metrics.counterFn(
+                    "outpost_governor_action_failures_total",
+                    "action",
+                    a,
+                    "Times a governor action threw.",
+                    () -> governor.actionFailures(a));
+        }
         metrics.gauge(
                 "outpost_data_at_risk_events",
                 "Events not yet acknowledged upstream (all of them while offline).",
@@ -414,7 +439,8 @@ public final class Agent implements AutoCloseable {
     /**
      * The resource governor: one budget, sampled on its own thread. Memory pressure is the
      * process RSS (a cgroup here may hold other processes too; its usage is reported, not
-     * budgeted). Actions: the hot-log codec follows CPU/disk pressure; shedding is read by ingest.
+     * budgeted). Actions: caches shrink with memory, the connection gate with CPU, batches with
+     * ingest latency; the hot-log codec follows CPU/disk pressure; shedding is read by ingest.
      */
     private Governor startGovernor(OutpostConfig config, LanedEventLog chronicleLog) {
         Map<Dimension, Probe> probes = new EnumMap<>(Dimension.class);
@@ -425,6 +451,8 @@ public final class Agent implements AutoCloseable {
         if (config.budgetIngestEventsPerSecond() > 0) {
             probes.put(Dimension.INGEST_RATE, new RateProbe(ingestEvents::sum));
         }
+        probes.replaceAll(
+                (d, measured) -> () -> usageOverrides.getOrDefault(d, measured).usage());
         Governor g = new Governor(
                 new Budget(
                         config.budgetMemoryBytes(),
@@ -433,6 +461,16 @@ public final class Agent implements AutoCloseable {
                         config.budgetConnections(),
                         config.budgetIngestEventsPerSecond()),
                 probes);
+        // BRIEF §6's actions in its order; compression effort follows CPU in codec-follows-pressure.
+        g.register(new ShrinkCaches(
+                ingestor, catalog, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests()));
+        g.register(new LowerConcurrency(connectionsLimit, config.budgetConnections()));
+        g.register(new SmallerBatches(
+                ingestLatency,
+                batchScale,
+                config.budgetLatencyP95Millis(),
+                () -> "GET /v1/events pages " + queryLimitDefault() + " events, at most " + queryLimitMax() + ", scans "
+                        + queryScanRecordsMax() + " records"));
         g.register(new Action() {
             private Pressure last = Pressure.NONE;
 
@@ -682,6 +720,35 @@ public final class Agent implements AutoCloseable {
 
     public Governor governor() {
         return governor;
+    }
+
+    /** How far the governor has scaled batches down (smaller-batches); sync's push batches read it too. */
+    public BatchScale batchScale() {
+        return batchScale;
+    }
+
+    /** query.limit_default as scaled now. */
+    public int queryLimitDefault() {
+        return batchScale.apply(config.queryLimitDefault(), SmallerBatches.PAGE_EVENTS_FLOOR);
+    }
+
+    /** query.limit_max as scaled now: larger limits are served as pages of this many (validation uses the config). */
+    public int queryLimitMax() {
+        return batchScale.apply(config.queryLimitMax(), SmallerBatches.PAGE_EVENTS_FLOOR);
+    }
+
+    /** query.scan_records_max as scaled now. */
+    public int queryScanRecordsMax() {
+        return batchScale.apply(config.queryScanRecordsMax(), SmallerBatches.SCAN_RECORDS_FLOOR);
+    }
+
+    /** Replaces the governor's probe of {@code dimension} (null: the measured one again). For tests. */
+    void overrideUsage(Dimension dimension, Probe usage) {
+        if (usage == null) {
+            usageOverrides.remove(dimension);
+        } else {
+            usageOverrides.put(dimension, usage);
+        }
     }
 
     public DiskUsage disk() {

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Logged once, counted.</b> Each level change is logged in one line (WARN into HIGH or CRITICAL, INFO
  *       otherwise) and counted in {@link #transitions}; not logged again while the level stays.
  *   <li><b>Actions.</b> Called in registration order with the current level on every level change, and on every sample
- *       while the level is ELEVATED or above, so they can act repeatedly. An action that reports a detail is recorded
+ *       while the level is ELEVATED or above, so they can act repeatedly; an action whose {@link Action#everySample()}
+ *       is true is called on every sample. An action that reports a detail is recorded
  *       as an {@link ActionEvent}, logged in one line and counted in {@link #actionRuns}; failures in
  *       {@link #actionFailures} (the first failure of a streak is logged with its stack trace, the rest at DEBUG).
  * </ul>
@@ -114,6 +115,11 @@ public final class Governor implements AutoCloseable {
         actions.add(action);
     }
 
+    /** The registered actions' names, in registration order. */
+    public List<String> actionNames() {
+        return actions.stream().map(Action::name).toList();
+    }
+
     /** Schedules the first sample at once; later ones follow the level. Idempotent. */
     public void start() {
         synchronized (lock) {
@@ -141,6 +147,14 @@ public final class Governor implements AutoCloseable {
             rearm(0);
         }
         return snapshot;
+    }
+
+    /**
+     * Samples at once on the governor's own thread, calling the actions there as any sample does, then goes on at the
+     * level's interval. Does nothing before {@link #start()} or after {@link #close()}.
+     */
+    public void wake() {
+        rearm(0);
     }
 
     /** The latest sample (an empty LOW one before the first). */
@@ -219,8 +233,21 @@ public final class Governor implements AutoCloseable {
         } catch (RuntimeException e) {
             log.log(org.slf4j.event.Level.ERROR, "Governor sample failed", e);
         } finally {
-            rearm(next);
+            rearmAfter(generation, next);
         }
+    }
+
+    /**
+     * Schedules the sample after {@code generation}'s, unless something re-armed while it ran (a {@link #wake()} or a
+     * level change seen by {@link #sampleNow()}): that sample is already on its way, and superseding it would lose it.
+     */
+    private void rearmAfter(long generation, long delayMillis) {
+        synchronized (lock) {
+            if (armed != generation) {
+                return;
+            }
+        }
+        rearm(delayMillis);
     }
 
     /** Reads every probe. Called with the lock held. */
@@ -278,15 +305,19 @@ public final class Governor implements AutoCloseable {
         return true;
     }
 
-    /** Calls the actions on a level change, and on every sample at ELEVATED or above. On the ticker only. */
+    /**
+     * Calls the actions on a level change, and on every sample at ELEVATED or above; those that ask, on every sample.
+     * On the ticker only.
+     */
     private void dispatch(Snapshot snapshot) {
         Level level = snapshot.level();
         boolean changed = level != dispatched;
         dispatched = level;
-        if (!changed && level.compareTo(Level.ELEVATED) < 0) {
-            return;
-        }
+        boolean all = changed || level.compareTo(Level.ELEVATED) >= 0;
         for (Action action : actions) {
+            if (!all && !action.everySample()) {
+                continue;
+            }
             String name = action.name();
             String detail;
             try {

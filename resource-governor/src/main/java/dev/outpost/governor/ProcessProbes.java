@@ -81,8 +81,8 @@ public final class ProcessProbes {
     }
 
     /**
-     * Process CPU in milli-cores (1000 = one core busy), averaged since the previous call (the first call: since the
-     * probe was made). Calls less than 1 ms apart repeat the previous value.
+     * Process CPU in milli-cores (1000 = one core busy), averaged since the previous reading (the first: since the
+     * probe was made). Calls less than {@value CpuProbe#WINDOW_MILLIS_MIN} ms after the previous reading repeat it.
      */
     public static Probe processCpuMilliCores() {
         try {
@@ -96,6 +96,11 @@ public final class ProcessProbes {
     }
 
     static final class CpuProbe implements Probe {
+        // Process CPU time advances in scheduler ticks (10 ms): a window of a few ms (a writer's sampleNow() right
+        // after a sample) reads 0 % or several hundred %, and actions that follow CPU would flap on that noise.
+        /** Shortest window a reading averages over, in milliseconds. */
+        static final long WINDOW_MILLIS_MIN = 500;
+
         private final LongSupplier cpuNanos;
         private final LongSupplier wallNanos;
         private long lastCpu;
@@ -119,7 +124,7 @@ public final class ProcessProbes {
                     return -1;
                 }
                 long elapsed = wall - lastWall;
-                if (elapsed < 1_000_000) {
+                if (elapsed < WINDOW_MILLIS_MIN * 1_000_000) {
                     return lastValue;
                 }
                 lastValue = Math.max(0, (cpu - lastCpu) * 1000 / elapsed);

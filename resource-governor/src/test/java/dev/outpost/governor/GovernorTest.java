@@ -192,6 +192,119 @@ class GovernorTest {
                         .count());
     }
 
+    /** An action that asks for every sample is called at LOW and MEDIUM without a level change; others are not. */
+    @Test
+    void everySampleActionsAreCalledWhateverTheLevel() {
+        var g = governor(Dimension.CPU);
+        List<Level> onChange = new ArrayList<>();
+        List<Level> every = new ArrayList<>();
+        g.register(action("codec", (level, s) -> {
+            onChange.add(level);
+            return null;
+        }));
+        g.register(new Action() {
+            @Override
+            public String name() {
+                return "lower-concurrency";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                every.add(level);
+                return s.readings().get(Dimension.CPU).usage() < 60 ? "restored at " + level : null;
+            }
+
+            @Override
+            public boolean everySample() {
+                return true;
+            }
+        });
+        assertEquals(List.of("codec", "lower-concurrency"), g.actionNames());
+        g.start();
+        for (long cpu : new long[] {10, 10, 65, 55, 55}) {
+            set(Dimension.CPU, cpu);
+            ticker.runNext();
+        }
+        assertEquals(List.of(Level.MEDIUM), onChange, "only the change LOW -> MEDIUM");
+        assertEquals(List.of(Level.LOW, Level.LOW, Level.MEDIUM, Level.MEDIUM, Level.MEDIUM), every);
+        assertEquals(4, g.actionRuns("lower-concurrency"));
+        assertEquals("restored at MEDIUM", g.recentActions().getLast().detail());
+    }
+
+    /** wake() samples at once on the governor's thread (superseding the scheduled sample), not on the caller's. */
+    @Test
+    void wakeSamplesAtOnceOnTheTicker() {
+        var g = governor(Dimension.MEMORY);
+        List<Level> calls = new ArrayList<>();
+        g.register(new Action() {
+            @Override
+            public String name() {
+                return "smaller-batches";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                calls.add(level);
+                return null;
+            }
+
+            @Override
+            public boolean everySample() {
+                return true;
+            }
+        });
+        g.wake(); // not started: nothing
+        assertEquals(0, ticker.pending());
+        g.start();
+        ticker.runNext();
+        assertEquals(List.of(0L, 60_000L), ticker.delays);
+        g.wake();
+        assertEquals(List.of(Level.LOW), calls, "nothing on the caller's thread");
+        assertEquals(List.of(0L, 60_000L, 0L), ticker.delays);
+        ticker.runNext(); // the superseded 60 s sample
+        assertEquals(1, calls.size());
+        ticker.runNext();
+        assertEquals(List.of(Level.LOW, Level.LOW), calls);
+        assertEquals(60_000L, ticker.lastDelay());
+        g.close();
+        g.wake();
+        assertEquals(1, ticker.pending());
+    }
+
+    /** A wake (or a level change seen by sampleNow) while a sample runs is not superseded by that sample's re-arm. */
+    @Test
+    void aWakeDuringASampleIsNotLost() {
+        var g = governor(Dimension.MEMORY);
+        List<Level> calls = new ArrayList<>();
+        g.register(new Action() {
+            @Override
+            public String name() {
+                return "wakes-once";
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                calls.add(level);
+                if (calls.size() == 1) {
+                    g.wake(); // as another thread would, while this sample runs
+                }
+                return null;
+            }
+
+            @Override
+            public boolean everySample() {
+                return true;
+            }
+        });
+        g.start();
+        ticker.runNext();
+        assertEquals(List.of(0L, 0L), ticker.delays, "only the wake's sample is scheduled");
+        ticker.runNext();
+        assertEquals(2, calls.size(), "the woken sample ran");
+        assertEquals(List.of(0L, 0L, 60_000L), ticker.delays);
+        assertEquals(1, ticker.pending());
+    }
+
     @Test
     void recentActionsAreBounded() {
         var g = governor(Dimension.CONNECTIONS);

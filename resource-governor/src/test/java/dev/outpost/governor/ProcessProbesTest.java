@@ -39,11 +39,14 @@ class ProcessProbesTest {
         cpu.set(1_500_000_000L); // 1.5 s of CPU in 1 s: 1.5 cores
         wall.set(1_000_000_000L);
         assertEquals(1500, probe.usage());
-        wall.addAndGet(100); // too soon: repeats
-        assertEquals(1500, probe.usage());
-        cpu.addAndGet(250_000_000L);
-        wall.addAndGet(1_000_000_000L - 100); // one second after the last full reading
-        assertEquals(250, probe.usage());
+        cpu.addAndGet(20_000_000L); // one scheduler tick more, 5 ms later: would read 4 cores
+        wall.addAndGet(5_000_000L);
+        assertEquals(1500, probe.usage(), "too soon: repeats");
+        wall.addAndGet(ProcessProbes.CpuProbe.WINDOW_MILLIS_MIN * 1_000_000 - 5_000_001L);
+        assertEquals(1500, probe.usage(), "still under the shortest window");
+        cpu.addAndGet(230_000_000L);
+        wall.addAndGet(1_000_000_000L - ProcessProbes.CpuProbe.WINDOW_MILLIS_MIN * 1_000_000 + 1);
+        assertEquals(250, probe.usage(), "one second after the last reading: 0.25 s of CPU");
     }
 
     @Test

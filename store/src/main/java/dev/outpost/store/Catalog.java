@@ -92,7 +92,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
 
     /** Most dictionaries kept decoded in memory (each holds native Zstd tables). */
-    static final int DICTIONARY_CACHE_MAX = 64;
+    public static final int DICTIONARY_CACHE_MAX = 64;
 
     /** Most retention log rows kept; recording one more deletes the oldest. */
     public static final int RETENTION_LOG_ROWS_MAX = 10_000;
@@ -100,6 +100,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
     private final Path file;
     private final Connection db;
     private final Map<Long, Dictionary> cache = new ConcurrentHashMap<>();
+    private volatile int cacheMax = DICTIONARY_CACHE_MAX; // lowered under memory pressure
 
     private Catalog(Path file, Connection db) {
         this.file = file;
@@ -259,12 +260,32 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
                         Long.toHexString(id));
                 return null;
             }
-            if (cache.size() >= DICTIONARY_CACHE_MAX) {
-                Long evict = cache.keySet().iterator().next();
-                cache.remove(evict); // its native tables are freed when it is collected
-            }
+            evictTo(cacheMax - 1);
             cache.put(id, d);
             return d;
+        }
+    }
+
+    /**
+     * Sets how many dictionaries are kept decoded (1 to {@link #DICTIONARY_CACHE_MAX}) and evicts down to it now; an
+     * evicted dictionary is read from the catalog again when a frame needs it.
+     */
+    public synchronized void dictionaryCacheMax(int max) {
+        cacheMax = Math.clamp(max, 1, DICTIONARY_CACHE_MAX);
+        evictTo(cacheMax);
+    }
+
+    /** Dictionaries decoded in memory now. */
+    public int dictionaryCacheSize() {
+        return cache.size();
+    }
+
+    /** Evicts arbitrary entries until at most {@code size} are left. Called holding this. */
+    private void evictTo(int size) {
+        var keys = cache.keySet().iterator();
+        while (cache.size() > size && keys.hasNext()) {
+            keys.next();
+            keys.remove(); // its native tables are freed when it is collected
         }
     }
 

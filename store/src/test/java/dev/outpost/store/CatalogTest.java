@@ -71,6 +71,34 @@ class CatalogTest {
         }
     }
 
+    /** Under memory pressure the decoded-dictionary cache shrinks; evicted dictionaries are read back on demand. */
+    @Test
+    void dictionaryCacheShrinksAndIsRefilledOnDemand() {
+        try (Catalog c = Catalog.open(dir.resolve("catalog.db"))) {
+            List<Dictionary> all = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                Dictionary d = Dictionary.of(("dictionary content " + i).getBytes(StandardCharsets.UTF_8));
+                c.putDictionary("s" + i, Purpose.WIRE, d, 1);
+                all.add(d);
+                assertEquals(d, c.find(d.id()));
+            }
+            assertEquals(10, c.dictionaryCacheSize(), "each decoded once, then kept");
+            c.dictionaryCacheMax(3);
+            assertEquals(3, c.dictionaryCacheSize(), "evicted at once");
+            for (Dictionary d : all) {
+                assertEquals(d, c.find(d.id()), "evicted ones are read from the catalog again");
+                assertTrue(c.dictionaryCacheSize() <= 3, "and the cache stays within the lowered bound");
+            }
+            c.dictionaryCacheMax(0);
+            assertEquals(1, c.dictionaryCacheSize(), "never below one");
+            c.dictionaryCacheMax(Catalog.DICTIONARY_CACHE_MAX);
+            for (Dictionary d : all) {
+                c.find(d.id());
+            }
+            assertEquals(10, c.dictionaryCacheSize(), "restored: all kept again");
+        }
+    }
+
     /** A catalog written by an older build (schema 1) is migrated in place, its data kept. */
     @Test
     void olderSchemasAreMigratedKeepingData() throws Exception {

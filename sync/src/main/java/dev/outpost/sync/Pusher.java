@@ -139,7 +139,7 @@ public final class Pusher implements AutoCloseable {
     private volatile long lastErrorMillis;
     private volatile String lastError;
     private volatile long failingSinceMillis;
-    private volatile long pressureBatchDivisor = 1;
+    private final dev.outpost.governor.BatchScale scale;
     private boolean rederive = true;
     private int batchRecords;
     private int batchBytes;
@@ -157,8 +157,15 @@ public final class Pusher implements AutoCloseable {
     /** 429 and 503 answers obeyed. */
     public final LongAdder throttled = new LongAdder();
 
-    public Pusher(Options o, LanedEventLog log, Catalog catalog, boolean zstdAvailable) {
+    /** @param scale the governor's batch scale (smaller batches under latency pressure) */
+    public Pusher(
+            Options o,
+            LanedEventLog log,
+            Catalog catalog,
+            boolean zstdAvailable,
+            dev.outpost.governor.BatchScale scale) {
         this.o = o;
+        this.scale = scale;
         this.log = log;
         this.catalog = catalog;
         this.zstd = zstdAvailable;
@@ -193,11 +200,6 @@ public final class Pusher implements AutoCloseable {
         if (wake.availablePermits() == 0) {
             wake.release();
         }
-    }
-
-    /** The governor asks for smaller batches (1 = configured size, 2 = half, ...). */
-    public void batchDivisor(long divisor) {
-        this.pressureBatchDivisor = Math.max(1, divisor);
     }
 
     private void loop() {
@@ -313,7 +315,7 @@ public final class Pusher implements AutoCloseable {
                 int i = lane.ordinal();
                 if (newestNext[i]) {
                     // The newest window: at most a batch's worth of sequence numbers below the top.
-                    long window = Math.max(1, top - Math.max(1, batchRecords / pressureBatchDivisor) + 1);
+                    long window = Math.max(1, top - scale.apply(batchRecords, 1) + 1);
                     PushBatch b = read(lane, pending, pending.firstGap(window), Long.MAX_VALUE, false);
                     if (b != null) {
                         newestNext[i] = false;
@@ -348,8 +350,9 @@ public final class Pusher implements AutoCloseable {
             return null;
         }
         ChronicleEventLog l = log.lane(lane);
-        int recordsMax = (int) Math.max(1, batchRecords / pressureBatchDivisor);
-        long bytesMax = Math.max(1, batchBytes / pressureBatchDivisor);
+        // The governor's smaller-batches action halves these while latency is over its target.
+        int recordsMax = scale.apply(batchRecords, 1);
+        long bytesMax = scale.apply(batchBytes, 1024);
         List<PushBatch.Record> out = new ArrayList<>();
         String lastStream = null;
         byte[] lastStreamBytes = null;

@@ -43,6 +43,7 @@ public record OutpostConfig(
         int budgetCpuCores,
         int budgetConnections,
         long budgetIngestEventsPerSecond,
+        int budgetLatencyP95Millis,
         Map<String, StreamDecl> streams,
         Sync sync,
         Hub hub) {
@@ -221,6 +222,12 @@ public record OutpostConfig(
                     100_000_000,
                     "Events per second the agent ingests before shedding low priorities (0: no rate budget)."),
             ConfigKey.integer(
+                    "budget.latency_p95_millis",
+                    50,
+                    1,
+                    5_000,
+                    "Target p95 latency of POST /v1/events; above it the governor halves query pages and batches."),
+            ConfigKey.integer(
                     "query.limit_default",
                     1000,
                     1,
@@ -336,6 +343,7 @@ public record OutpostConfig(
                 ((Long) v.get("budget.cpu")).intValue(),
                 ((Long) v.get("budget.connections")).intValue(),
                 (Long) v.get("budget.ingest_rate"),
+                ((Long) v.get("budget.latency_p95_millis")).intValue(),
                 castStreams(v.get("streams")),
                 new Sync(
                         upstream((String) v.get("sync.upstream")),
@@ -447,6 +455,7 @@ public record OutpostConfig(
                 budgetCpuCores,
                 budgetConnections,
                 budgetIngestEventsPerSecond,
+                budgetLatencyP95Millis,
                 streams,
                 sync,
                 new Hub(true, hub.pushConcurrencyMax(), hub.bodyBytesMax(), hub.nodeLogsOpenMax(), hub.nodes()));

@@ -15,12 +15,19 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Counts open connections for the governor's {@code connections} dimension and refuses a
- * connection beyond the budget before reading anything from it: it answers 503 with Retry-After
- * and closes. Installed first in every connection's Netty pipeline.
+ * connection beyond the limit before reading anything from it: it answers 503 with Retry-After
+ * and closes. The limit is budget.connections, lowered while CPU is under pressure (the
+ * governor's lower-concurrency action); lowering it refuses new connections only, open ones are
+ * kept. Installed first in every connection's Netty pipeline.
  */
 @Singleton
 public class ConnectionGate implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
-    private static final byte[] REFUSAL = refusal();
+    /** The answer to a connection beyond budget.connections. */
+    private static final byte[] REFUSAL =
+            refusal("the agent's connection budget (budget.connections) is used up; retry later");
+    /** The answer to a connection beyond the limit lowered under CPU pressure. */
+    private static final byte[] REFUSAL_LOWERED = refusal("the agent's CPU is under pressure, so it admits fewer"
+            + " connections than budget.connections for now (see GET /v1/governor); retry later");
 
     private final Agent agent;
     private final Handler handler = new Handler();
@@ -29,13 +36,8 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         this.agent = agent;
     }
 
-    private static byte[] refusal() {
-        String body = Problems.json(
-                503,
-                "Too many connections",
-                "the agent's connection budget (budget.connections) is" + " used up; retry later",
-                0,
-                null);
+    private static byte[] refusal(String detail) {
+        String body = Problems.json(503, "Too many connections", detail, 0, null);
         String head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: " + Problems.MEDIA_TYPE
                 + "\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
                 + "\r\nConnection: close\r\n\r\n";
@@ -76,10 +78,12 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
             int open = agent.openConnections.incrementAndGet();
-            if (open > agent.config().budgetConnections()) {
+            int limit = agent.connectionsLimit.get();
+            if (open > limit) {
                 agent.connectionsRefused.increment();
                 ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-                ctx.writeAndFlush(Unpooled.wrappedBuffer(REFUSAL)).addListener(ChannelFutureListener.CLOSE);
+                byte[] refusal = limit < agent.config().budgetConnections() ? REFUSAL_LOWERED : REFUSAL;
+                ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
                 return; // not passed on: the HTTP codec never sees this connection
             }
             super.channelActive(ctx);

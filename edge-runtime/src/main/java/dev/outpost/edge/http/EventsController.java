@@ -154,7 +154,9 @@ public class EventsController {
             String limit,
             String cursor) {
         long start = System.nanoTime();
-        int pageLimit = agent.config().queryLimitDefault();
+        // Page and scan sizes follow the governor (smaller-batches): a limit the config allows is
+        // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
+        int pageLimit = agent.queryLimitDefault();
         if (limit != null) {
             long l = parseLong(limit, "limit");
             if (l < 1 || l > agent.config().queryLimitMax()) {
@@ -165,7 +167,7 @@ public class EventsController {
                         0,
                         "limit");
             }
-            pageLimit = (int) l;
+            pageLimit = (int) Math.min(l, agent.queryLimitMax());
         }
         long seq;
         String streamFilter = stream;
@@ -210,7 +212,7 @@ public class EventsController {
                 streamFilter,
                 toHlc,
                 pageLimit,
-                agent.config().queryScanRecordsMax(),
+                agent.queryScanRecordsMax(),
                 agent.queryEvents,
                 onDone);
         agent.queryRequests.increment();

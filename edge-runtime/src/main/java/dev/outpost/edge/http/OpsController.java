@@ -37,7 +37,10 @@ public class OpsController {
                 .body("{\"status\":\"" + (ready ? "UP" : "DOWN") + "\"}");
     }
 
-    /** The governor: every dimension, the level, the interval, recent actions, and data at risk. */
+    /**
+     * The governor: every dimension, the level, the interval, the registered actions with their counts, recent
+     * actions, and data at risk.
+     */
     @Get(value = "/v1/governor", produces = MediaType.APPLICATION_JSON)
     public String governor() {
         var g = agent.governor();
@@ -67,7 +70,19 @@ public class OpsController {
         }
         b.append("},\"cgroup_memory_bytes\":")
                 .append(dev.outpost.governor.ProcessProbes.cgroupMemoryBytes().usage())
-                .append(",\"recent_actions\":[");
+                .append(",\"actions\":[");
+        var names = g.actionNames();
+        for (int i = 0; i < names.size(); i++) {
+            String n = names.get(i);
+            b.append(i > 0 ? "," : "").append("{\"name\":");
+            Json.quote(b, n);
+            b.append(",\"runs\":")
+                    .append(g.actionRuns(n))
+                    .append(",\"failures\":")
+                    .append(g.actionFailures(n))
+                    .append('}');
+        }
+        b.append("],\"recent_actions\":[");
         var actions = g.recentActions();
         for (int i = 0; i < actions.size(); i++) {
             var a = actions.get(i);

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * windowRequests} Idempotency-Keys with the sequences their request got. Invariants: the dedup
  * check and the append happen under one lock, so two concurrent retries of the same event store it
  * once; a retry within the window returns the original sequences; a retry older than the window is
- * stored again (documented in docs/API.md). A request is stored all or nothing (one log group).
+ * stored again (documented in docs/API.md). A request is stored all or nothing (one log group). Under memory
+ * pressure the governor shrinks the windows ({@link #resizeWindows}), keeping their newest entries.
  */
 public final class Ingestor {
     private static final Logger LOG = LoggerFactory.getLogger(Ingestor.class);
@@ -34,8 +35,8 @@ public final class Ingestor {
 
     private final EventLog log;
     private final Function<String, Lane> laneOf;
-    private final BoundedMap<String, Long> eventIds;
-    private final BoundedMap<String, Seen> requests;
+    private BoundedMap<String, Long> eventIds; // guarded by this
+    private BoundedMap<String, Seen> requests; // guarded by this
 
     private record Seen(long[] seqs, CompletableFuture<Void> durable) {}
 
@@ -53,6 +54,29 @@ public final class Ingestor {
         this.eventIds = new BoundedMap<>(windowEvents);
         this.requests = new BoundedMap<>(windowRequests);
         rebuild(Math.max(windowEvents, windowRequests));
+    }
+
+    /**
+     * Sets how many event ids and request keys the windows remember, keeping the newest (shrinking copies them into
+     * fresh maps, so the old tables are freed too). A window configured as 0 (disabled) stays 0 whatever is asked.
+     */
+    public synchronized void resizeWindows(int events, int requests) {
+        if (eventIds.capacity() > 0 && events != eventIds.capacity()) {
+            eventIds = eventIds.resized(Math.max(1, events));
+        }
+        if (this.requests.capacity() > 0 && requests != this.requests.capacity()) {
+            this.requests = this.requests.resized(Math.max(1, requests));
+        }
+    }
+
+    /** How many event ids the window remembers at most now. */
+    public synchronized int windowEvents() {
+        return eventIds.capacity();
+    }
+
+    /** How many request keys the window remembers at most now. */
+    public synchronized int windowRequests() {
+        return requests.capacity();
     }
 
     /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
@@ -229,6 +253,18 @@ public final class Ingestor {
 
         int capacity() {
             return capacity;
+        }
+
+        /** A copy that remembers at most {@code capacity} entries: the newest of these, in the same order. */
+        BoundedMap<K, V> resized(int capacity) {
+            BoundedMap<K, V> copy = new BoundedMap<>(capacity);
+            int skip = size() - capacity;
+            for (Map.Entry<K, V> e : entrySet()) {
+                if (skip-- <= 0) {
+                    copy.put(e.getKey(), e.getValue());
+                }
+            }
+            return copy;
         }
 
         @Override

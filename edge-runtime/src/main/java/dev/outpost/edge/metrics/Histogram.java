@@ -2,7 +2,10 @@ package dev.outpost.edge.metrics;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** A Prometheus histogram with fixed buckets (seconds). Lock-free; bounded memory. */
+/**
+ * A Prometheus histogram with fixed buckets (seconds). Lock-free; bounded memory. Cumulative, like Prometheus; a
+ * window is the difference of two {@link #counts()} snapshots, and {@link #quantileNanos} estimates a quantile of it.
+ */
 public final class Histogram {
     /** Upper bounds of the buckets, in seconds. */
     static final double[] BOUNDS_SECONDS = {
@@ -30,6 +33,48 @@ public final class Histogram {
         }
         buckets[i].increment();
         sumNanos.add(nanos);
+    }
+
+    /** Observations per bucket now (not cumulative; the last is the +Inf bucket). Subtract an earlier snapshot. */
+    public long[] counts() {
+        long[] counts = new long[buckets.length];
+        for (int i = 0; i < buckets.length; i++) {
+            counts[i] = buckets[i].sum();
+        }
+        return counts;
+    }
+
+    /** Observations between two {@link #counts()} snapshots. */
+    public static long count(long[] from, long[] to) {
+        long n = 0;
+        for (int i = 0; i < to.length; i++) {
+            n += to[i] - from[i];
+        }
+        return n;
+    }
+
+    /**
+     * The {@code q}-quantile of the observations between two {@link #counts()} snapshots, in nanoseconds: found in its
+     * bucket and interpolated linearly between the bucket's bounds (as Prometheus' histogram_quantile does), so it is
+     * exact to within one bucket. In the +Inf bucket it is the largest finite bound. -1 if there was no observation.
+     */
+    public static long quantileNanos(long[] from, long[] to, double q) {
+        long total = count(from, to);
+        if (total <= 0) {
+            return -1;
+        }
+        double rank = q * total;
+        long below = 0;
+        for (int i = 0; i < BOUNDS_SECONDS.length; i++) {
+            long in = to[i] - from[i];
+            if (in > 0 && below + in >= rank) {
+                double lower = i == 0 ? 0 : BOUNDS_SECONDS[i - 1];
+                double seconds = lower + (BOUNDS_SECONDS[i] - lower) * (rank - below) / in;
+                return Math.round(seconds * 1e9);
+            }
+            below += in;
+        }
+        return Math.round(BOUNDS_SECONDS[BOUNDS_SECONDS.length - 1] * 1e9);
     }
 
     void render(StringBuilder out) {

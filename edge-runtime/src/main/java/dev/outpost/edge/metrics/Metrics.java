@@ -1,7 +1,9 @@
 package dev.outpost.edge.metrics;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -29,18 +31,48 @@ public final class Metrics {
         series.add(new Series(name, "counter", help, value));
     }
 
+    /**
+     * One series of a labelled counter family, e.g. {@code outpost_governor_action_runs_total{action="shrink-caches"}};
+     * the family's HELP and TYPE are rendered once, before its first series. {@code labelValue} must not need escaping
+     * (no quote, backslash or newline).
+     */
+    public void counterFn(String name, String label, String labelValue, String help, LongSupplier value) {
+        series.add(new Series(name + "{" + label + "=\"" + labelValue + "\"}", "counter", help, value));
+    }
+
     public Histogram histogram(String name, String help) {
         Histogram h = new Histogram(name, help);
         histograms.add(h);
         return h;
     }
 
+    private static String family(String name) {
+        int brace = name.indexOf('{');
+        return brace < 0 ? name : name.substring(0, brace);
+    }
+
     public String render() {
         StringBuilder out = new StringBuilder(4096);
+        // A family's series are rendered together, after one HELP and TYPE (the text format requires both).
+        Map<String, List<Series>> families = new LinkedHashMap<>();
         for (Series s : series) {
-            out.append("# HELP ").append(s.name).append(' ').append(s.help).append('\n');
-            out.append("# TYPE ").append(s.name).append(' ').append(s.type).append('\n');
-            out.append(s.name).append(' ').append(s.value.getAsLong()).append('\n');
+            families.computeIfAbsent(family(s.name), k -> new ArrayList<>()).add(s);
+        }
+        for (Map.Entry<String, List<Series>> f : families.entrySet()) {
+            Series first = f.getValue().getFirst();
+            out.append("# HELP ")
+                    .append(f.getKey())
+                    .append(' ')
+                    .append(first.help)
+                    .append('\n');
+            out.append("# TYPE ")
+                    .append(f.getKey())
+                    .append(' ')
+                    .append(first.type)
+                    .append('\n');
+            for (Series s : f.getValue()) {
+                out.append(s.name).append(' ').append(s.value.getAsLong()).append('\n');
+            }
         }
         for (Histogram h : histograms) {
             h.render(out);
