@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.sync.FaultProxy;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,17 +53,11 @@ class SyncFaultTest {
         }
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private void runOnce(long seed) throws Exception {
         System.out.println("SyncFaultTest seed " + seed);
         Random rnd = new Random(seed);
         Path base = dir.resolve("seed-" + Long.toUnsignedString(seed));
-        int hubPort = freePort();
+        int hubPort = FaultProxy.stablePort();
         Path hubCfg = base.resolve("hub.yaml");
         Files.createDirectories(base);
         Files.writeString(hubCfg, """

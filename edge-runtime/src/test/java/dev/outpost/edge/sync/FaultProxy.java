@@ -246,6 +246,26 @@ public final class FaultProxy implements AutoCloseable {
         this.port = listener.getLocalPort();
     }
 
+    /**
+     * A free port below the kernel's ephemeral range (32768 and up here), for a server that a test
+     * stops and starts again on the same port: an ephemeral port, once released, may be taken by
+     * any outgoing connection in the meantime.
+     */
+    public static int stablePort() throws IOException {
+        java.util.Random r = new java.util.Random();
+        for (int i = 0; i < 200; i++) {
+            int p = 20_000 + r.nextInt(12_000);
+            try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+                return p;
+            } catch (IOException busy) {
+                // try another
+            }
+        }
+        throw new IOException("no free port in 20000-31999");
+    }
+
     /** Listens on 127.0.0.1 on a free port, forwarding to 127.0.0.1:{@code targetPort}, with {@link Faults#NONE}. */
     public static FaultProxy start(int targetPort, long seed) throws IOException {
         ServerSocket server = bind(0);

@@ -161,7 +161,7 @@ class SyncApiTest {
 
     @Test
     void pushesEverythingExactlyOnceAndDrainsAfterAnOutage() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         int hubPort = hub.port();
         edge = startEdge(hubPort, TOKEN);
         ingest(edge, "alarms", 0, 10);
@@ -209,7 +209,7 @@ class SyncApiTest {
      */
     @Test
     void afterAnOutageCriticalFirstThenLiveBeforeTheBacklog() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         int hubPort = hub.port();
         hub.close();
         hub = null;
@@ -335,7 +335,7 @@ class SyncApiTest {
     /** sync.bandwidth_bytes_per_second paces the upload. */
     @Test
     void theBandwidthCapPacesTheUpload() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         edge = startEdge(hub.port(), TOKEN, "  bandwidth_bytes_per_second: 4096\n  batch_records_max: 10\n");
         java.util.Random rnd = new java.util.Random(7);
         StringBuilder sb = new StringBuilder();
@@ -369,7 +369,7 @@ class SyncApiTest {
     /** Small live batches of one stream use its trained wire dictionary; the hub gets it first, once. */
     @Test
     void smallBatchesUseTheStreamsWireDictionary() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         int hubPort = hub.port();
         hub.close();
         hub = null;
@@ -437,7 +437,7 @@ class SyncApiTest {
     /** State and stream changes flow hub to edge by long poll; conflicts resolve by HLC and keep the loser. */
     @Test
     void pullsChangesAndResolvesConflictsByLastWriterWins() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         int hubPort = hub.port();
         // Published while the edge is away: made at T1.
         HttpResponse<String> r =
@@ -492,7 +492,7 @@ class SyncApiTest {
 
     @Test
     void aWrongTokenIsRefusedAndCountedAsAFailure() throws Exception {
-        hub = startHub(0);
+        hub = startHub(FaultProxy.stablePort());
         edge = startEdge(hub.port(), "not-the-right-token-000");
         ingest(edge, "readings", 0, 3);
         long deadline = System.currentTimeMillis() + 5000;
