@@ -106,6 +106,12 @@ public final class Main {
             // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
             System.err.println("outpost: cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
+        } catch (io.micronaut.http.server.exceptions.ServerStartupException e) {
+            System.err.println("outpost: cannot start: cannot listen on " + config.httpHost() + ":" + config.httpPort()
+                    + " (http.host, http.port): "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+                    + "; is another agent running there?");
+            return EXIT_START_FAILED;
         }
         // The memory budget must hold the heap (the launcher's -Xmx) and the state file, which is
         // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
@@ -173,7 +179,17 @@ public final class Main {
             throw e;
         }
         EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
-        server.start();
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            // e.g. the port is taken: release the data directory before saying so
+            try {
+                ctx.close();
+            } finally {
+                agent.close();
+            }
+            throw e;
+        }
         agent.markReady();
         log.info(
                 "Outpost {} '{}' listening on http://{}:{} (data: {}, durability: {}, {})",

@@ -60,7 +60,18 @@ class SyncApiTest {
                   nodes:
                     edge-1: %s
                 """.formatted(dir.resolve("hub-data"), port, moreHub.strip(), TOKEN));
-        return Main.start(ConfigLoader.load(cfg).asHub());
+        // A hub restarted on its port: the previous server may release the port a moment after close.
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (true) {
+            try {
+                return Main.start(ConfigLoader.load(cfg).asHub());
+            } catch (io.micronaut.http.server.exceptions.ServerStartupException e) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     Main.RunningAgent startEdge(int hubPort, String token) throws Exception {
