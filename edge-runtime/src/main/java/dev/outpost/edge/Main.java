@@ -117,15 +117,17 @@ public final class Main {
         // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
         long heap = Runtime.getRuntime().maxMemory();
         long stateFile = running.agent().stateFileBytes();
-        if (heap + stateFile + JvmSizing.NON_HEAP_RESERVE_BYTES > config.budgetMemoryBytes()) {
+        long reserve = JvmSizing.nonHeapReserveBytes(config, JvmSizing.runningC1Only());
+        if (heap + stateFile + reserve > config.budgetMemoryBytes()) {
             running.close();
             System.err.println(
                     "outpost: config error: budget.memory (" + config.budgetMemoryBytes() + " bytes) is smaller"
                             + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
                             + stateFile
                             + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
-                            + (JvmSizing.NON_HEAP_RESERVE_BYTES >> 20)
-                            + " MiB for the JVM's own memory; raise budget.memory or lower those");
+                            + (reserve >> 20)
+                            + " MiB for the JVM's own memory and the log's mapped blocks (log.block_bytes);"
+                            + " raise budget.memory or lower those");
             return EXIT_USAGE;
         }
         CountDownLatch stopped = new CountDownLatch(1);

@@ -52,7 +52,8 @@ final class AgentProcess implements AutoCloseable {
                 cmd.add(a);
             }
         }
-        cmd.add("-Xmx256m");
+        // The launcher derives -Xmx160m for the default 512 MiB budget; 192m still passes the startup check.
+        cmd.add("-Xmx192m");
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -148,7 +148,7 @@ class CliTest {
         Files.writeString(
                 cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\nbudget:\n  memory: 200MiB\n");
         int[] exit = new int[1];
-        String out = run(AgentProcess.command(cfg, dir), exit); // the child runs with -Xmx256m
+        String out = run(AgentProcess.command(cfg, dir), exit); // the child runs with -Xmx192m
         assertEquals(Main.EXIT_USAGE, exit[0], out);
         assertTrue(
                 out.contains("budget.memory") && out.contains("OUTPOST_HEAP") && out.contains("state.documents_max"),
