@@ -423,11 +423,8 @@ public final class Pusher implements AutoCloseable {
         while ((wait = bandwidth.waitMillisFor(body.length)) > 0) {
             Thread.sleep(wait);
         }
-        HttpRequest req = HttpRequest.newBuilder(o.hub().resolve("/v1/sync/push"))
-                .timeout(Duration.ofMillis(o.requestTimeoutMillis()))
+        HttpRequest req = toHub("/v1/sync/push")
                 .header("Content-Type", CONTENT_TYPE)
-                .header("Authorization", "Bearer " + o.token())
-                .header(NODE_HEADER, o.node())
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         wireBytes.add(body.length);
@@ -454,12 +451,8 @@ public final class Pusher implements AutoCloseable {
         if (uploadedDictionaries.contains(d.id())) {
             return;
         }
-        HttpRequest req = HttpRequest.newBuilder(
-                        o.hub().resolve("/v1/sync/dictionaries/" + Long.toHexString(d.id()) + "?stream=" + stream))
-                .timeout(Duration.ofMillis(o.requestTimeoutMillis()))
+        HttpRequest req = toHub("/v1/sync/dictionaries/" + Long.toHexString(d.id()) + "?stream=" + stream)
                 .header("Content-Type", "application/octet-stream")
-                .header("Authorization", "Bearer " + o.token())
-                .header(NODE_HEADER, o.node())
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(d.bytes()))
                 .build();
         HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
@@ -473,6 +466,14 @@ public final class Pusher implements AutoCloseable {
         }
         uploadedDictionaries.add(d.id());
         LOG.info("sync: wire dictionary {} of stream {} uploaded to {}", Long.toHexString(d.id()), stream, o.hub());
+    }
+
+    /** A request to the hub, with this node's credentials and the request timeout. */
+    private HttpRequest.Builder toHub(String pathAndQuery) {
+        return HttpRequest.newBuilder(o.hub().resolve(pathAndQuery))
+                .timeout(Duration.ofMillis(o.requestTimeoutMillis()))
+                .header("Authorization", "Bearer " + o.token())
+                .header(NODE_HEADER, o.node());
     }
 
     private static HttpResponse<String> await(CompletableFuture<HttpResponse<String>> f)
@@ -550,12 +551,7 @@ public final class Pusher implements AutoCloseable {
     /** Replaces the cursors with what the hub says it holds (it is authoritative). */
     private void rederive() throws IOException, InterruptedException, Throttled {
         for (Lane lane : Lane.values()) {
-            HttpRequest req = HttpRequest.newBuilder(o.hub().resolve("/v1/sync/cursor?lane=" + lane.id()))
-                    .timeout(Duration.ofMillis(o.requestTimeoutMillis()))
-                    .header("Authorization", "Bearer " + o.token())
-                    .header(NODE_HEADER, o.node())
-                    .GET()
-                    .build();
+            HttpRequest req = toHub("/v1/sync/cursor?lane=" + lane.id()).GET().build();
             HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
             if (resp.statusCode() == 429 || resp.statusCode() == 503) {
                 throw new Throttled(retryAfterSeconds(resp));
