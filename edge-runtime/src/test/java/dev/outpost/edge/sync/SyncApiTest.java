@@ -434,6 +434,64 @@ class SyncApiTest {
         return Long.parseLong(m.group(1));
     }
 
+    /** Under disk pressure a connected edge retires cycles the hub acknowledged: nothing is lost. */
+    @Test
+    void diskPressureRetiresSyncedCyclesFirst() throws Exception {
+        hub = startHub(FaultProxy.stablePort());
+        Path cfg = dir.resolve("edge-small.yaml");
+        Files.writeString(cfg, """
+                node:
+                  id: edge-1
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                  body_bytes_max: 128KiB
+                log:
+                  block_bytes: 1MiB
+                  roll_cycle: SECONDLY
+                  compression: none
+                ingest:
+                  batch_events_max: 1000
+                state:
+                  documents_max: 16
+                  doc_bytes_max: 64KiB
+                budget:
+                  memory: 16GiB
+                  disk: 40MiB
+                sync:
+                  upstream: http://127.0.0.1:%d
+                  token: %s
+                  idle_poll_millis: 20
+                """.formatted(dir.resolve("edge-small"), hub.port(), TOKEN));
+        edge = Main.start(ConfigLoader.load(cfg));
+        int n = 0;
+        String log = "";
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (!log.contains("\"reason\":\"synced\"") && System.currentTimeMillis() < deadline) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < 100; i++, n++) {
+                sb.append("{\"stream\":\"readings\",\"id\":\"e")
+                        .append(n)
+                        .append("\",\"data\":{\"pad\":\"")
+                        .append(Long.toHexString(System.nanoTime()).repeat(60))
+                        .append("\"}}\n");
+            }
+            HttpResponse<String> r = send(edge, "POST", "/v1/events", "application/x-ndjson", sb.toString());
+            assertEquals(200, r.statusCode(), "the hub keeps up, so writes are never refused: " + r.body());
+            Thread.sleep(30);
+            log = send(edge, "GET", "/v1/retention", null, null).body();
+        }
+        assertTrue(log.contains("\"reason\":\"synced\""), "synced cycles were retired: " + log);
+        assertTrue(!log.contains("\"reason\":\"disk-critical\""), "nothing unsynced was dropped: " + log);
+        Matcher unsynced = Pattern.compile("\"unsynced_events\":(\\d+)").matcher(log);
+        while (unsynced.find()) {
+            assertEquals("0", unsynced.group(1), log);
+        }
+        Map<String, Integer> ids = awaitHub(n, 20_000);
+        assertEquals(n, ids.size(), "the hub has every event, retired ones included");
+    }
+
     String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         String body = send(a, "GET", path, null, null).body();
