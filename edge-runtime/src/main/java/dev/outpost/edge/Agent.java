@@ -514,53 +514,60 @@ public final class Agent implements AutoCloseable {
                         : "refusing bulk, normal and high writes (critical only while the disk has room)";
             }
         });
-        g.register(new Action() {
-            @Override
-            public String name() {
-                return "retire-synced-data";
-            }
-
-            @Override
-            public String onLevel(Level level, Snapshot s) {
-                long budget = config.budgetDiskBytes();
-                if (disk.bytes() < RETIRE_AT * budget) {
-                    return null;
-                }
-                long before = retentionRetired.sum();
-                long freed = retention.retireSynced(disk.bytes() - (long) (RETIRE_TARGET * budget), syncedNow());
-                if (freed == 0) {
-                    return null;
-                }
-                disk.reconcile();
-                return "retired " + (retentionRetired.sum() - before) + " synced events (" + freed + " bytes)";
-            }
-        });
-        g.register(new Action() {
-            @Override
-            public String name() {
-                return "drop-unsynced-bulk-then-normal";
-            }
-
-            @Override
-            public String onLevel(Level level, Snapshot s) {
-                long budget = config.budgetDiskBytes();
-                if (disk.bytes() < DROP_AT * budget) {
-                    return null;
-                }
-                long before = retentionDropped.sum();
-                long freed =
-                        retention.dropUnsynced(disk.bytes() - (long) (DROP_TARGET * budget), DROP_ORDER, syncedNow());
-                if (freed == 0) {
-                    return null;
-                }
-                disk.reconcile();
-                return "dropped " + (retentionDropped.sum() - before) + " unsynced events (" + freed
-                        + " bytes) of lanes " + DROP_ORDER + "; see GET /v1/retention";
-            }
-        });
+        g.register(retentionAction(
+                "retire-synced-data",
+                RETIRE_AT,
+                RETIRE_TARGET,
+                retentionRetired,
+                retention::retireSynced,
+                "retired",
+                " synced events"));
+        g.register(retentionAction(
+                "drop-unsynced-bulk-then-normal",
+                DROP_AT,
+                DROP_TARGET,
+                retentionDropped,
+                (bytes, synced) -> retention.dropUnsynced(bytes, DROP_ORDER, synced),
+                "dropped",
+                " unsynced events of lanes " + DROP_ORDER + "; see GET /v1/retention"));
         g.start();
         housekeeping.scheduleWithFixedDelay(disk::reconcile, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
         return g;
+    }
+
+    /** One retention pass: frees at least the bytes asked for, if it can; returns the bytes freed. */
+    @FunctionalInterface
+    private interface RetentionPass {
+        long free(long bytes, Retention.Synced synced);
+    }
+
+    /**
+     * A disk action: from {@code at} x budget.disk, a pass frees down to {@code target} x
+     * budget.disk; the detail says how many events {@code counted} grew by.
+     */
+    private Action retentionAction(
+            String name, double at, double target, LongAdder counted, RetentionPass pass, String verb, String what) {
+        return new Action() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String onLevel(Level level, Snapshot s) {
+                long budget = config.budgetDiskBytes();
+                if (disk.bytes() < at * budget) {
+                    return null;
+                }
+                long before = counted.sum();
+                long freed = pass.free(disk.bytes() - (long) (target * budget), syncedNow());
+                if (freed == 0) {
+                    return null;
+                }
+                disk.reconcile();
+                return verb + " " + (counted.sum() - before) + what + " (" + freed + " bytes)";
+            }
+        };
     }
 
     /**
