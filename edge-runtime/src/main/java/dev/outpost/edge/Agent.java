@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Only this class (and {@link Main}) know how modules fit together.
  */
 public final class Agent implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Agent.class);
+
     /** Lanes retention may drop before upstream has them, in this order, when the disk is critical. */
     static final java.util.List<Lane> DROP_ORDER = java.util.List.of(Lane.BULK, Lane.NORMAL);
 
@@ -54,7 +56,10 @@ public final class Agent implements AutoCloseable {
     /** Disk pressure that dropping unsynced data brings usage back under. */
     static final double DROP_TARGET = 0.85;
 
-    private final OutpostConfig config;
+    /** The effective configuration: the file's with the hub's live settings on top (see LiveConfig). */
+    private volatile OutpostConfig config;
+
+    private final dev.outpost.edge.config.LiveConfig liveConfig;
     private final EventLog log;
     private final EventParser parser;
     private final Ingestor ingestor;
@@ -166,6 +171,22 @@ public final class Agent implements AutoCloseable {
             System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
         }
         this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
+        this.liveConfig = new dev.outpost.edge.config.LiveConfig(
+                config,
+                catalog.remoteConfig().stream()
+                        .map(r -> new dev.outpost.edge.config.LiveConfig.Setting(
+                                r.key(), r.rawValue(), r.hlc(), r.origin()))
+                        .toList(),
+                all -> catalog.replaceRemoteConfig(all.stream()
+                        .map(x -> new Catalog.RemoteConfigRow(x.key(), x.rawValue(), x.hlc(), x.origin()))
+                        .toList()));
+        this.config = liveConfig.current();
+        if (!liveConfig.settings().isEmpty()) {
+            LOG.info(
+                    "config: running with the settings hub(s) set: {}",
+                    liveConfig.settings().values());
+        }
+        liveConfig.onChange(c -> this.config = c);
         this.stateStore = ChronicleStateStore.open(
                 config.dataDir().resolve("state").resolve("state.cm3"), config.stateDocumentsMax(), (int)
                         config.stateDocBytesAvg());
@@ -297,7 +318,7 @@ public final class Agent implements AutoCloseable {
                             sync.backoffCapMillis(),
                             sync.breakerFailures(),
                             sync.breakerOpenMillis(),
-                            sync.bandwidthBytesPerSecond(),
+                            this.config.sync().bandwidthBytesPerSecond(), // a hub may have set it
                             sync.requestTimeoutMillis(),
                             sync.idlePollMillis()),
                     chronicleLog,
@@ -317,6 +338,7 @@ public final class Agent implements AutoCloseable {
                     "outpost_sync_link_connected",
                     "1 if the last push succeeded.",
                     () -> pusher.link() == dev.outpost.sync.Pusher.Link.CONNECTED ? 1 : 0);
+            liveConfig.onChange(c -> pusher.bandwidthBytesPerSecond(c.sync().bandwidthBytesPerSecond()));
             this.puller = new dev.outpost.sync.Puller(
                     sync.upstream(),
                     config.nodeId(),
@@ -468,7 +490,7 @@ public final class Agent implements AutoCloseable {
         g.register(new SmallerBatches(
                 ingestLatency,
                 batchScale,
-                config.budgetLatencyP95Millis(),
+                () -> config().budgetLatencyP95Millis(),
                 () -> "GET /v1/events pages " + queryLimitDefault() + " events, at most " + queryLimitMax() + ", scans "
                         + queryScanRecordsMax() + " records"));
         g.register(new Action() {
@@ -736,17 +758,17 @@ public final class Agent implements AutoCloseable {
 
     /** query.limit_default as scaled now. */
     public int queryLimitDefault() {
-        return batchScale.apply(config.queryLimitDefault(), SmallerBatches.PAGE_EVENTS_FLOOR);
+        return batchScale.apply(config().queryLimitDefault(), SmallerBatches.PAGE_EVENTS_FLOOR);
     }
 
     /** query.limit_max as scaled now: larger limits are served as pages of this many (validation uses the config). */
     public int queryLimitMax() {
-        return batchScale.apply(config.queryLimitMax(), SmallerBatches.PAGE_EVENTS_FLOOR);
+        return batchScale.apply(config().queryLimitMax(), SmallerBatches.PAGE_EVENTS_FLOOR);
     }
 
     /** query.scan_records_max as scaled now. */
     public int queryScanRecordsMax() {
-        return batchScale.apply(config.queryScanRecordsMax(), SmallerBatches.SCAN_RECORDS_FLOOR);
+        return batchScale.apply(config().queryScanRecordsMax(), SmallerBatches.SCAN_RECORDS_FLOOR);
     }
 
     /** Replaces the governor's probe of {@code dimension} (null: the measured one again). For tests. */
@@ -782,8 +804,14 @@ public final class Agent implements AutoCloseable {
         return natives;
     }
 
+    /** The effective configuration (live keys may change while the agent runs: read it at each use). */
     public OutpostConfig config() {
         return config;
+    }
+
+    /** The keys a hub may change at runtime, and what it set. */
+    public dev.outpost.edge.config.LiveConfig liveConfig() {
+        return liveConfig;
     }
 
     public EventLog log() {
@@ -856,6 +884,16 @@ public final class Agent implements AutoCloseable {
                 (Map<?, ?>) ((Map<?, ?>) dev.outpost.edge.state.json.JsonTree.parse(b, 0, b.length)).get("change");
         if (kind.equals("stream")) {
             streams.put((String) change.get("name"), change.get("definition"));
+            return;
+        }
+        if (kind.equals("config")) {
+            if (!(change.get("settings") instanceof Map<?, ?> settings)) {
+                throw new IllegalArgumentException("a config change without settings: " + line);
+            }
+            Map<String, Object> typed = new java.util.LinkedHashMap<>();
+            settings.forEach(
+                    (k, v) -> typed.put(String.valueOf(k), v == dev.outpost.edge.state.json.JsonTree.NULL ? null : v));
+            liveConfig.apply(typed, hlc, String.valueOf(change.get("origin")));
             return;
         }
         boolean delete = "delete".equals(change.get("op"));

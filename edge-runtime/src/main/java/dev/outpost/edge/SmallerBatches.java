@@ -39,7 +39,7 @@ final class SmallerBatches implements Action {
 
     private final Histogram latency;
     private final BatchScale scale;
-    private final int targetMillis;
+    private final java.util.function.IntSupplier targetMillis; // live: a hub may change it
     private final Supplier<String> sizes;
     private long[] windowStart; // on the governor's thread only
     private long windowStartMillis = Long.MIN_VALUE;
@@ -47,10 +47,11 @@ final class SmallerBatches implements Action {
     /**
      * @param latency POST /v1/events latency (cumulative)
      * @param scale what this action lowers and restores
-     * @param targetMillis budget.latency_p95_millis
+     * @param targetMillis budget.latency_p95_millis, read at every decision (it is a live key)
      * @param sizes describes the batch sizes now, for the report
      */
-    SmallerBatches(Histogram latency, BatchScale scale, int targetMillis, Supplier<String> sizes) {
+    SmallerBatches(
+            Histogram latency, BatchScale scale, java.util.function.IntSupplier targetMillis, Supplier<String> sizes) {
         this.latency = latency;
         this.scale = scale;
         this.targetMillis = targetMillis;
@@ -80,6 +81,7 @@ final class SmallerBatches implements Action {
             return null; // keep gathering
         }
         long p95Nanos = quiet ? -1 : Histogram.quantileNanos(windowStart, now, 0.95);
+        int targetMillis = this.targetMillis.getAsInt();
         windowStart = now;
         windowStartMillis = snapshot.atMillis();
         String p95 = quiet

@@ -17,7 +17,7 @@ class SmallerBatchesTest {
 
     final Histogram latency = new Metrics().histogram("t_seconds", "test");
     final BatchScale scale = new BatchScale();
-    final SmallerBatches action = new SmallerBatches(latency, scale, 50, () -> "sizes");
+    final SmallerBatches action = new SmallerBatches(latency, scale, () -> 50, () -> "sizes");
 
     String sampleAt(long atMillis) {
         return action.onLevel(Level.LOW, new Snapshot(atMillis, Level.LOW, Map.of(), 60_000));

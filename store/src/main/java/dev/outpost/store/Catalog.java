@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * The SQLite catalog: small, durable bookkeeping beside the event log. It holds the Zstd
  * dictionary registry, stream definitions (migration 2), quarantine records (3), sync cursors:
  * the {@link AckedRanges} each upstream has acknowledged per lane (4), and the retention log: one
- * row per log cycle file deleted (5). Rollups join it as their issue lands, as a new migration.
+ * row per log cycle file deleted (5), and the configuration a hub set on this node over pull (6). Rollups join it as their issue lands, as a new migration.
  *
  * <p>Design note. One connection, WAL journal, {@code synchronous=FULL} (catalog writes are rare
  * and must survive power loss), prepared statements. Schema changes are versioned migrations in
@@ -85,6 +85,14 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
               unsynced_events INTEGER NOT NULL,
               reason TEXT NOT NULL,
               streams_json TEXT NOT NULL
+            );
+            """, """
+            CREATE TABLE remote_config (
+              config_key TEXT PRIMARY KEY,
+              raw_value TEXT NOT NULL,
+              hlc INTEGER NOT NULL,
+              origin TEXT NOT NULL,
+              updated_at_millis INTEGER NOT NULL
             );
             """);
 
@@ -465,6 +473,64 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
             throw new StoreException(
                     "store sync cursor " + upstream + "/" + lane, file, "check free space of the data directory", e);
         }
+    }
+
+    /**
+     * One configuration key a hub set on this node (config changes over pull).
+     *
+     * @param key the dotted key, as in the YAML file
+     * @param rawValue the value as the hub sent it (re-validated at every start)
+     * @param hlc the hub's HLC of the change
+     * @param origin the node id of the hub that published it
+     */
+    public record RemoteConfigRow(String key, String rawValue, long hlc, String origin) {}
+
+    /**
+     * Replaces the whole set of hub-set configuration keys in one transaction: after a crash the
+     * catalog holds either the old set or the new one, never a mix.
+     */
+    public synchronized void replaceRemoteConfig(List<RemoteConfigRow> rows) {
+        try {
+            db.setAutoCommit(false);
+            try (Statement st = db.createStatement();
+                    PreparedStatement p = db.prepareStatement("INSERT INTO remote_config"
+                            + " (config_key, raw_value, hlc, origin, updated_at_millis) VALUES (?,?,?,?,?)")) {
+                st.executeUpdate("DELETE FROM remote_config");
+                long now = System.currentTimeMillis();
+                for (RemoteConfigRow r : rows) {
+                    p.setString(1, r.key());
+                    p.setString(2, r.rawValue());
+                    p.setLong(3, r.hlc());
+                    p.setString(4, r.origin());
+                    p.setLong(5, now);
+                    p.addBatch();
+                }
+                p.executeBatch();
+                db.commit();
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store remote configuration", file, "check free space of the data directory", e);
+        }
+    }
+
+    /** The configuration keys a hub set on this node, by key. */
+    public synchronized List<RemoteConfigRow> remoteConfig() {
+        List<RemoteConfigRow> out = new ArrayList<>();
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT config_key, raw_value, hlc, origin FROM remote_config ORDER BY config_key")) {
+            while (rs.next()) {
+                out.add(new RemoteConfigRow(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4)));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read remote configuration", file, "the catalog may be damaged", e);
+        }
+        return out;
     }
 
     /** Every sync cursor, by upstream then lane. */

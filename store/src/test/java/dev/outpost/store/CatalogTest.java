@@ -285,4 +285,24 @@ class CatalogTest {
             assertEquals(List.of(retention(1)), c.retentionLog(10));
         }
     }
+
+    @Test
+    void remoteConfigIsReplacedAsAWholeAndSurvivesReopening(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("catalog.db");
+        var a = new Catalog.RemoteConfigRow("query.limit_max", "500", 7, "hub-1");
+        var b = new Catalog.RemoteConfigRow("sync.bandwidth_bytes_per_second", "64KiB", 9, "hub-1");
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(List.of(), c.remoteConfig());
+            c.replaceRemoteConfig(List.of(b, a));
+            assertEquals(List.of(a, b), c.remoteConfig(), "by key");
+            c.replaceRemoteConfig(List.of(b));
+            assertEquals(List.of(b), c.remoteConfig(), "a key left out is gone");
+        }
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(List.of(b), c.remoteConfig());
+            var dup = new Catalog.RemoteConfigRow("sync.bandwidth_bytes_per_second", "1", 10, "hub-1");
+            assertThrows(StoreException.class, () -> c.replaceRemoteConfig(List.of(a, dup, dup)));
+            assertEquals(List.of(b), c.remoteConfig(), "a failed replacement leaves the old set whole");
+        }
+    }
 }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The edge side of pull: long-polls the hub for changes addressed to this node or to all nodes
- * (state documents, stream definitions) and hands each to an {@link Applier}.
+ * (state documents, stream definitions, configuration) and hands each to an {@link Applier}.
  *
  * <p>Design note. The position is the hub sequence number of the last change applied, persisted
  * in the catalog (cursor {@code pull:<hub>}, the range 1..position) after each answer is applied,
@@ -33,6 +33,9 @@ public final class Puller implements AutoCloseable {
 
     /** How long the hub holds a poll open when it has nothing, milliseconds. */
     public static final long POLL_WAIT_MILLIS = 20_000;
+
+    /** The kinds of change a hub publishes. */
+    static final java.util.List<String> KINDS = java.util.List.of("state", "stream", "config");
 
     /** Applies one change from the hub: the NDJSON line of its data, with its hub HLC. */
     @FunctionalInterface
@@ -153,12 +156,12 @@ public final class Puller implements AutoCloseable {
                 next = Math.max(next, Long.parseLong(line.replaceAll("\\D", "")));
                 continue;
             }
-            // {"seq":S,"hlc":H,"kind":"state"|"stream", ...}
+            // {"seq":S,"hlc":H,"change":{"target":T,"kind":"state"|"stream"|"config", ...}}
             long seq = number(line, "\"seq\":");
             long hlc = number(line, "\"hlc\":");
-            String kind = line.contains("\"kind\":\"stream\"") ? "stream" : "state";
             try {
-                applier.apply(kind, line, hlc);
+                // An unknown kind (a newer hub) is skipped like a change that fails: never a stuck poll.
+                applier.apply(kind(line), line, hlc);
                 applied.increment();
             } catch (RuntimeException e) {
                 failedChanges.increment();
@@ -173,6 +176,18 @@ public final class Puller implements AutoCloseable {
             position = next;
         }
         lastSuccessMillis = System.currentTimeMillis();
+    }
+
+    /** The change's kind: the first "kind" key, which the hub writes before any document. */
+    static String kind(String line) {
+        for (String k : KINDS) {
+            int at = line.indexOf("\"kind\":\"");
+            if (at >= 0 && line.startsWith(k + "\"", at + 8)) {
+                return k;
+            }
+        }
+        throw new SyncException(
+                "read pulled change", "hub answer", "no kind (one of " + KINDS + ") in " + line, 0, null);
     }
 
     private static long number(String line, String key) {

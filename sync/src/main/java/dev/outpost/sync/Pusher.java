@@ -404,6 +404,16 @@ public final class Pusher implements AutoCloseable {
         }
     }
 
+    /** Changes the upload cap, bytes per second (0: none); the next batch obeys it. */
+    public void bandwidthBytesPerSecond(long cap) {
+        bandwidth.bytesPerSecond(cap);
+    }
+
+    /** The upload cap in force, bytes per second (0: none). */
+    public long bandwidthBytesPerSecond() {
+        return bandwidth.bytesPerSecond();
+    }
+
     /** Encodes and sends {@code b}, after the bandwidth cap allows it; the answer comes later. */
     private CompletableFuture<HttpResponse<String>> post(PushBatch b) throws InterruptedException, IOException {
         long raw = 0;

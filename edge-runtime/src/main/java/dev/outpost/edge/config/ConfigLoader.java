@@ -150,6 +150,31 @@ public final class ConfigLoader {
                 + (section.equals("hub") ? ", nodes" : "");
     }
 
+    /**
+     * Validates one value of a live key as a hub sends it ({@code source} says where it came from).
+     *
+     * @return the parsed value
+     * @throws ConfigException naming the key: unknown, not changeable at runtime, or a bad value
+     */
+    static long parseLive(String key, Object raw, String source) {
+        ConfigKey k = OutpostConfig.KEYS.stream()
+                .filter(c -> c.path().equals(key))
+                .findFirst()
+                .orElse(null);
+        String liveKeys = String.join(", ", LiveConfig.keys());
+        if (k == null) {
+            throw new ConfigException(
+                    key, "config error in " + source + ": unknown key '" + key + "'; keys a hub may set: " + liveKeys);
+        }
+        if (!k.live()) {
+            throw new ConfigException(
+                    key,
+                    "config error in " + source + ": '" + key + "' cannot change while the agent runs (set it in the"
+                            + " YAML file and restart); keys a hub may set: " + liveKeys);
+        }
+        return (Long) parse(k, raw, source);
+    }
+
     private static Object parse(ConfigKey k, Object raw, String source) {
         String where = "config error in " + source + ": '" + k.path() + "' = '" + raw + "' ";
         return switch (k.kind()) {

@@ -222,24 +222,28 @@ public record OutpostConfig(
                     100_000_000,
                     "Events per second the agent ingests before shedding low priorities (0: no rate budget)."),
             ConfigKey.integer(
-                    "budget.latency_p95_millis",
-                    50,
-                    1,
-                    5_000,
-                    "Target p95 latency of POST /v1/events; above it the governor halves query pages and batches."),
+                            "budget.latency_p95_millis",
+                            50,
+                            1,
+                            5_000,
+                            "Target p95 latency of POST /v1/events; above it the governor halves query pages and batches.")
+                    .asLive(),
             ConfigKey.integer(
-                    "query.limit_default",
-                    1000,
-                    1,
-                    1_000_000,
-                    "Events per page of GET /v1/events when no limit is given."),
-            ConfigKey.integer("query.limit_max", 100_000, 1, 10_000_000, "Largest limit GET /v1/events accepts."),
+                            "query.limit_default",
+                            1000,
+                            1,
+                            1_000_000,
+                            "Events per page of GET /v1/events when no limit is given.")
+                    .asLive(),
+            ConfigKey.integer("query.limit_max", 100_000, 1, 10_000_000, "Largest limit GET /v1/events accepts.")
+                    .asLive(),
             ConfigKey.integer(
-                    "query.scan_records_max",
-                    1_000_000,
-                    1,
-                    100_000_000,
-                    "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on."),
+                            "query.scan_records_max",
+                            1_000_000,
+                            1,
+                            100_000_000,
+                            "Most records one GET /v1/events reads while filtering; then it returns a cursor to go on.")
+                    .asLive(),
             ConfigKey.string(
                     "sync.upstream",
                     "",
@@ -270,11 +274,12 @@ public record OutpostConfig(
                     3_600_000,
                     "How long an open circuit waits before one probe push."),
             ConfigKey.bytes(
-                    "sync.bandwidth_bytes_per_second",
-                    0,
-                    0,
-                    10 * GIB,
-                    "Upload cap in bytes per second for metered links (0: none)."),
+                            "sync.bandwidth_bytes_per_second",
+                            0,
+                            0,
+                            10 * GIB,
+                            "Upload cap in bytes per second for metered links (0: none).")
+                    .asLive(),
             ConfigKey.integer(
                     "sync.request_timeout_millis", 10_000, 100, 600_000, "Timeout of one request to the hub."),
             ConfigKey.integer(
@@ -420,6 +425,83 @@ public record OutpostConfig(
                     "config error: query.limit_default (" + queryLimitDefault + ") must not exceed query.limit_max ("
                             + queryLimitMax + ")");
         }
+    }
+
+    /**
+     * The value of a live key (one marked {@code asLive()} in {@link #KEYS}).
+     *
+     * @throws AssertionError if {@code key} is not live: a programmer error
+     */
+    public long liveValue(String key) {
+        return switch (key) {
+            case "query.limit_default" -> queryLimitDefault;
+            case "query.limit_max" -> queryLimitMax;
+            case "query.scan_records_max" -> queryScanRecordsMax;
+            case "budget.latency_p95_millis" -> budgetLatencyP95Millis;
+            case "sync.bandwidth_bytes_per_second" -> sync.bandwidthBytesPerSecond();
+            default -> throw new AssertionError("not a live configuration key: " + key);
+        };
+    }
+
+    /**
+     * This configuration with the live keys in {@code values} replaced (validated values, as
+     * {@link ConfigLoader} parses them), checked as at startup.
+     *
+     * @throws ConfigException if the result breaks a relationship between limits
+     */
+    OutpostConfig withLive(Map<String, Long> values) {
+        for (String k : values.keySet()) {
+            liveValue(k); // asserts it is live
+        }
+        java.util.function.ToLongFunction<String> v = k -> values.getOrDefault(k, liveValue(k));
+        OutpostConfig c = new OutpostConfig(
+                nodeId,
+                dataDir,
+                httpHost,
+                httpPort,
+                httpBodyBytesMax,
+                httpApiToken,
+                logDurability,
+                logFsyncDelayMicros,
+                logRollCycle,
+                logCompression,
+                logBlockBytes,
+                compressNativeDir,
+                compressNativeMissing,
+                ingestBatchEventsMax,
+                ingestEventBytesMax,
+                ingestDedupWindowEvents,
+                ingestDedupWindowRequests,
+                stateDocumentsMax,
+                stateDocBytesAvg,
+                stateDocBytesMax,
+                stateHistoryMax,
+                stateTombstoneTtlSeconds,
+                (int) v.applyAsLong("query.limit_default"),
+                (int) v.applyAsLong("query.limit_max"),
+                (int) v.applyAsLong("query.scan_records_max"),
+                budgetMemoryBytes,
+                budgetDiskBytes,
+                budgetCpuCores,
+                budgetConnections,
+                budgetIngestEventsPerSecond,
+                (int) v.applyAsLong("budget.latency_p95_millis"),
+                streams,
+                new Sync(
+                        sync.upstream(),
+                        sync.token(),
+                        sync.batchRecordsMax(),
+                        sync.batchBytesMax(),
+                        sync.backoffBaseMillis(),
+                        sync.backoffCapMillis(),
+                        sync.breakerFailures(),
+                        sync.breakerOpenMillis(),
+                        v.applyAsLong("sync.bandwidth_bytes_per_second"),
+                        sync.requestTimeoutMillis(),
+                        sync.idlePollMillis()),
+                hub);
+        c.checkRelationships();
+        return c;
     }
 
     /** This configuration in hub mode. */

@@ -1,6 +1,8 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
+import dev.outpost.edge.config.ConfigException;
+import dev.outpost.edge.config.LiveConfig;
 import dev.outpost.edge.hub.FleetLogs;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.store.AckedRanges;
@@ -163,6 +165,47 @@ public class FleetController {
                         + agent.config().nodeId() + "\",\"definition\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(def),
+                                java.nio.charset.StandardCharsets.UTF_8)
+                        + "}");
+    }
+
+    /**
+     * Changes configuration on the target nodes: PUT /v1/fleet/config/{target} with a JSON object of
+     * live keys (GET /v1/config lists them) to values, or to null to bring back the node's file value.
+     * Each key and value is checked here as the node will check it; a node still refuses a change
+     * that breaks a rule with its own file (e.g. query.limit_default above its query.limit_max).
+     */
+    @io.micronaut.http.annotation.Put(
+            value = "/config/{target}",
+            consumes = MediaType.APPLICATION_JSON,
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> putConfig(
+            @io.micronaut.http.annotation.PathVariable String target, @io.micronaut.http.annotation.Body byte[] body) {
+        checkNames(target);
+        java.util.Map<?, ?> settings = (java.util.Map<?, ?>) jsonObject(body, "configuration");
+        if (settings.isEmpty()) {
+            return Problems.response(
+                    400,
+                    "Invalid configuration",
+                    "the body must set at least one of: " + String.join(", ", LiveConfig.keys()),
+                    0,
+                    null);
+        }
+        for (java.util.Map.Entry<?, ?> e : settings.entrySet()) {
+            try {
+                Object v = e.getValue() == dev.outpost.edge.state.json.JsonTree.NULL ? null : e.getValue();
+                LiveConfig.check(String.valueOf(e.getKey()), v); // null: back to the node's file value
+            } catch (ConfigException ex) {
+                return Problems.response(400, "Invalid configuration", ex.getMessage(), 0, ex.key());
+            }
+        }
+        return publish(
+                target,
+                "{\"target\":\"" + target + "\",\"kind\":\"config\",\"origin\":\""
+                        + agent.config().nodeId()
+                        + "\",\"settings\":"
+                        + new String(
+                                dev.outpost.edge.state.json.JsonTree.write(settings),
                                 java.nio.charset.StandardCharsets.UTF_8)
                         + "}");
     }

@@ -118,5 +118,22 @@ class ConfigLoaderTest {
         }
         OutpostConfig defaults = ConfigLoader.defaults();
         assertEquals(defaults, fromExample, "the example's values must be the defaults");
+        // "Live." in a key's comment marks exactly the keys a hub may change at runtime.
+        java.util.Set<String> markedLive = new java.util.TreeSet<>();
+        String section = "";
+        StringBuilder comment = new StringBuilder();
+        for (String line : Files.readAllLines(example)) {
+            if (line.matches("[a-z_]+:.*")) {
+                section = line.substring(0, line.indexOf(':'));
+            } else if (line.matches("  #.*")) {
+                comment.append(line);
+                continue;
+            } else if (line.matches("  [a-z_0-9]+:.*") && comment.toString().contains(" Live.")) {
+                markedLive.add(
+                        section + "." + line.strip().substring(0, line.strip().indexOf(':')));
+            }
+            comment.setLength(0);
+        }
+        assertEquals(new java.util.TreeSet<>(LiveConfig.keys()), markedLive);
     }
 }

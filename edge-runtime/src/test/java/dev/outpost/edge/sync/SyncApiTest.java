@@ -59,6 +59,7 @@ class SyncApiTest {
                   %s
                   nodes:
                     edge-1: %s
+                    edge-2: a-second-node-token-0123
                 """.formatted(dir.resolve("hub-data"), port, moreHub.strip(), TOKEN));
         // A hub restarted on its port: the previous server may release the port a moment after close.
         long deadline = System.currentTimeMillis() + 10_000;
@@ -557,6 +558,91 @@ class SyncApiTest {
         Thread.sleep(500);
         String m = send(edge, "GET", "/metrics", null, null).body();
         assertTrue(m.contains("outpost_sync_pulled_changes_total 0"), "nothing pulled again: " + m);
+    }
+
+    /**
+     * Config changes over pull: the hub checks keys and values, the edge applies them live (queries
+     * page by the new default, the pusher obeys the new cap), keeps them over a restart, refuses a
+     * change that breaks a rule with its own file whole, and an unset brings back the file's value.
+     */
+    @Test
+    void configChangesArePulledAppliedLiveAndKeptOverARestart() throws Exception {
+        hub = startHub(FaultProxy.stablePort());
+        edge = startEdge(hub.port(), TOKEN, "bandwidth_bytes_per_second: 0\nquery:\n  limit_max: 1000");
+        ingest(edge, "readings", 0, 10);
+        assertEquals(10, countIds(send(edge, "GET", "/v1/events", null, null).body()));
+        String cfg = send(edge, "GET", "/v1/config", null, null).body();
+        assertTrue(
+                cfg.contains("\"query.limit_default\":{\"value\":1000,\"file_value\":1000,\"source\":\"file\"}"), cfg);
+
+        // The hub checks every key and value before publishing, naming the key at fault.
+        HttpResponse<String> bad = send(hub, "PUT", "/v1/fleet/config/all", "application/json", "{\"http.port\":8080}");
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("\"field\":\"http.port\"") && bad.body().contains("restart"), bad.body());
+        bad = send(hub, "PUT", "/v1/fleet/config/all", "application/json", "{\"query.limit_max\":0}");
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertTrue(bad.body().contains("allowed: 1 to 10000000"), bad.body());
+        bad = send(hub, "PUT", "/v1/fleet/config/all", "application/json", "{\"no.such\":1}");
+        assertTrue(bad.statusCode() == 400 && bad.body().contains("query.limit_default"), bad.body());
+        assertEquals(
+                400,
+                send(hub, "PUT", "/v1/fleet/config/all", "application/json", "{}")
+                        .statusCode());
+
+        HttpResponse<String> r = send(
+                hub,
+                "PUT",
+                "/v1/fleet/config/edge-1",
+                "application/json",
+                "{\"query.limit_default\":3,\"sync.bandwidth_bytes_per_second\":\"64KiB\"}");
+        assertEquals(202, r.statusCode(), r.body());
+        awaitBody(edge, "/v1/config", "\"query.limit_default\":{\"value\":3,", 10_000);
+        assertEquals(3, countIds(send(edge, "GET", "/v1/events", null, null).body()), "pages by the hub's default");
+        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond(), "the pusher obeys the new cap");
+        cfg = send(edge, "GET", "/v1/config", null, null).body();
+        assertTrue(cfg.contains("\"source\":\"hub\",\"hub\":\"hq\""), cfg);
+
+        // Above this edge's own query.limit_max: the hub cannot know it; the edge refuses it whole.
+        send(
+                hub,
+                "PUT",
+                "/v1/fleet/config/all",
+                "application/json",
+                "{\"query.limit_default\":5000,\"sync.bandwidth_bytes_per_second\":1}");
+        awaitBody(edge, "/v1/config", "\"last_refusal\":{", 10_000);
+        cfg = send(edge, "GET", "/v1/config", null, null).body();
+        assertTrue(cfg.contains("\"key\":\"query.limit_default\"") && cfg.contains("query.limit_max (1000)"), cfg);
+        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond(), "nothing of a refused change");
+        awaitBody(edge, "/metrics", "outpost_sync_pulled_changes_failed_total 1", 5_000);
+
+        // Kept over a restart, without pulling the change again.
+        edge.close();
+        edge = startEdge(hub.port(), TOKEN, "bandwidth_bytes_per_second: 0\nquery:\n  limit_max: 1000");
+        assertEquals(3, countIds(send(edge, "GET", "/v1/events", null, null).body()));
+        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond());
+
+        // A config change for another node is not applied; null brings back the file's value.
+        r = send(hub, "PUT", "/v1/fleet/config/edge-2", "application/json", "{\"query.limit_default\":7}");
+        assertEquals(202, r.statusCode(), r.body());
+        r = send(
+                hub,
+                "PUT",
+                "/v1/fleet/config/edge-1",
+                "application/json",
+                "{\"query.limit_default\":null,\"sync.bandwidth_bytes_per_second\":null}");
+        assertEquals(202, r.statusCode(), r.body());
+        awaitBody(edge, "/v1/config", "\"query.limit_default\":{\"value\":1000,", 10_000);
+        assertEquals(10, countIds(send(edge, "GET", "/v1/events", null, null).body()));
+        assertEquals(0, edge.agent().pusher().bandwidthBytesPerSecond());
+    }
+
+    static int countIds(String ndjson) {
+        Matcher m = Pattern.compile("\"id\":\"e\\d+\"").matcher(ndjson);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
     }
 
     @Test
