@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Each event line is {@code {"seq":N,"ingest_time":MS,"hlc":H, ...the stored event fields}}.
  * The last line is {@code {"next_cursor":C,"count":N,"scanned":S,"complete":B}}: pass {@code C} as
  * {@code cursor} to read on; {@code complete} is true when {@code to_time} was reached (C is then
- * null).
+ * null). On a hub, a page of a node's log also carries {@code "node_seq"}, {@code
+ * "node_ingest_time"} and {@code "node_hlc"}: where and when the node stored the event ({@code seq}
+ * and {@code ingest_time} are the hub's, when it received it).
  */
 final class EventPage extends InputStream {
     /** Bytes produced per refill before the HTTP layer takes them. */
@@ -30,6 +32,7 @@ final class EventPage extends InputStream {
     private final int scanMax;
     private final LongAdder eventsOut;
     private final Runnable onDone;
+    private final boolean nodeOrigin;
     private final RecordView view = new RecordView();
     private byte[] chunk = new byte[CHUNK_BYTES + 1024];
     private int chunkLen;
@@ -47,8 +50,10 @@ final class EventPage extends InputStream {
             int limit,
             int scanMax,
             LongAdder eventsOut,
-            Runnable onDone) {
+            Runnable onDone,
+            boolean nodeOrigin) {
         this.onDone = onDone;
+        this.nodeOrigin = nodeOrigin;
         this.cursor = cursor;
         this.nextSeq = fromSeq;
         this.streamName = stream;
@@ -121,7 +126,7 @@ final class EventPage extends InputStream {
 
     private void writeEvent() {
         String head = "{\"seq\":" + view.seq() + ",\"ingest_time\":" + HybridClock.millis(view.hlc()) + ",\"hlc\":"
-                + view.hlc() + ",";
+                + view.hlc() + "," + (nodeOrigin ? nodeOrigin() : "");
         byte[] p = view.payloadArray();
         int po = view.payloadOffset() + 1; // the stored event starts with '{'
         int pl = view.payloadLength() - 1;
@@ -132,6 +137,16 @@ final class EventPage extends InputStream {
         System.arraycopy(p, po, chunk, chunkLen, pl);
         chunkLen += pl;
         chunk[chunkLen++] = '\n';
+    }
+
+    /** {@code "node_seq":S,"node_ingest_time":MS,"node_hlc":H,} from a hub record's event id. */
+    private String nodeOrigin() {
+        long[] seqHlc = dev.outpost.sync.HubReceiver.edgeSeqAndHlc(view);
+        if (seqHlc == null) {
+            return ""; // not a pushed record (cannot happen in a node log; shown without origin)
+        }
+        return "\"node_seq\":" + seqHlc[0] + ",\"node_ingest_time\":" + HybridClock.millis(seqHlc[1]) + ",\"node_hlc\":"
+                + seqHlc[1] + ",";
     }
 
     private void put(byte[] b) {

@@ -139,14 +139,18 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        return page(agent, agent.log(), () -> {}, stream, fromSeq, fromTime, toTime, limit, cursor);
+        return page(agent, agent.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, limit, cursor);
     }
 
-    /** One page of {@code log} (the agent's, or a node's on a hub); {@code onDone} runs when the page is closed. */
+    /**
+     * One page of {@code log} (the agent's, or a node's on a hub: {@code nodeLog}, whose lines then
+     * say where and when the node stored each event); {@code onDone} runs when the page is closed.
+     */
     static HttpResponse<?> page(
             Agent agent,
             dev.outpost.store.EventLog log,
             Runnable onDone,
+            boolean nodeLog,
             String stream,
             String fromSeq,
             String fromTime,
@@ -214,7 +218,8 @@ public class EventsController {
                 pageLimit,
                 agent.queryScanRecordsMax(),
                 agent.queryEvents,
-                onDone);
+                onDone,
+                nodeLog);
         agent.queryRequests.increment();
         agent.queryLatency.recordNanos(System.nanoTime() - start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))

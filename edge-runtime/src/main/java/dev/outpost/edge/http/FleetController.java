@@ -234,8 +234,8 @@ public class FleetController {
         FleetLogs.Lease lease = agent.fleetLogs().lease(node);
         try {
             LanedEventLog log = lease.log();
-            HttpResponse<?> r =
-                    EventsController.page(agent, log, lease::close, stream, fromSeq, fromTime, toTime, limit, cursor);
+            HttpResponse<?> r = EventsController.page(
+                    agent, log, lease::close, true, stream, fromSeq, fromTime, toTime, limit, cursor);
             if (r.getBody()
                     .filter(b -> b instanceof io.micronaut.http.server.types.files.StreamedFile)
                     .isEmpty()) {

@@ -204,6 +204,7 @@ class SyncApiTest {
         assertTrue(status.contains("\"critical\":{\"backlog_records\":5"), status);
 
         // It comes back on the same port: the backlog drains, nothing twice.
+        long backAt = System.currentTimeMillis();
         hub = startHub(hubPort);
         ids = awaitHub(2815, 20_000);
         assertEquals(2815, ids.size());
@@ -212,6 +213,27 @@ class SyncApiTest {
         assertTrue(nodes.contains("\"node\":\"edge-1\",\"seen\":true"), nodes);
         String m = send(hub, "GET", "/metrics", null, null).body();
         assertTrue(m.contains("outpost_hub_records_stored_total 2005"), "stored after restart: " + m);
+
+        // Fleet queries by time select on when the hub received (indexed); each line also says
+        // where and when the node stored the event: the backlog was stored before the hub came back.
+        String page = send(
+                        hub,
+                        "GET",
+                        "/v1/fleet/events?node=edge-1&stream=readings&limit=10000&from_time=" + backAt,
+                        null,
+                        null)
+                .body();
+        Matcher line = Pattern.compile(
+                        "\\{\"seq\":\\d+,\"ingest_time\":(\\d+),\"hlc\":\\d+,\"node_seq\":(\\d+),\"node_ingest_time\":(\\d+),")
+                .matcher(page);
+        int lines = 0;
+        while (line.find()) {
+            lines++;
+            assertTrue(Long.parseLong(line.group(1)) >= backAt, "received after the hub came back");
+            assertTrue(Long.parseLong(line.group(3)) < backAt, "stored by the node during the outage");
+            assertTrue(Long.parseLong(line.group(2)) > 810, "node sequence of the backlog");
+        }
+        assertEquals(2000, lines, page.substring(0, Math.min(500, page.length())));
     }
 
     /**
