@@ -116,6 +116,10 @@ class DiskFullTest {
                   doc_bytes_max: 4KiB
                 budget:
                   disk: 1GiB
+                streams:
+                  alarms:
+                    priority: critical
+                    retention_seconds: 60
                 """.formatted(data));
         Path filler = mnt.resolve("filler");
         long t0 = System.nanoTime();
@@ -168,9 +172,14 @@ class DiskFullTest {
             agent.kill();
         }
 
-        // A restart while the disk is still full: the agent starts, serves reads, refuses writes.
+        // A restart while the disk is still full, with a changed stream declaration the full catalog
+        // cannot store: the agent starts with it in force, serves reads, refuses writes.
+        Files.writeString(cfg, Files.readString(cfg).replace("retention_seconds: 60", "retention_seconds: 120"));
         try (AgentProcess agent = AgentProcess.start(cfg, dir)) {
             assertAliveAndHealthy(agent, "restarted while full");
+            String streams = get(agent, "/v1/streams").body();
+            assertTrue(streams.contains("\"retention_seconds\":120"), streams);
+            assertTrue(agent.log().contains("could not be stored in the catalog"), agent.log());
             assertTrue(!agent.log().contains("quarantined"), "a refused write left a corrupt group:\n" + agent.log());
             assertAllAcknowledged(agent, "restarted while full");
             assertInsufficientStorage(post(agent, refused), "append to the event log", data.resolve("log"));

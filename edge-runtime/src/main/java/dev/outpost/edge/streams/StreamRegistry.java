@@ -17,13 +17,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * Stream definitions: declared in YAML ({@code streams:}) or by {@code PUT /v1/streams/{name}},
  * kept in the catalog.
  *
- * <p>Design note. YAML declarations are written to the catalog at every start and win: a stream
- * declared in config cannot be changed over HTTP (409), so the file stays the truth for what it
- * names. Streams nobody declared are accepted with class {@code normal}, no retention and no
- * schema. Invariants: the in-memory map mirrors the catalog; a definition is visible to ingest
- * only after the catalog has it.
+ * <p>Design note. YAML declarations are written to the catalog at start when they differ from it,
+ * and win: a stream declared in config cannot be changed over HTTP (409), so the file stays the
+ * truth for what it names. Streams nobody declared are accepted with class {@code normal}, no
+ * retention and no schema. Invariants: a definition from the API is visible to ingest only after
+ * the catalog has it; a YAML declaration is in force even if the catalog cannot store it (a full
+ * disk at start must not keep the agent down: the file is its truth, stored at the next start).
  */
 public final class StreamRegistry {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StreamRegistry.class);
+
     /** Most streams that can be defined. */
     public static final int STREAMS_MAX = 10_000;
 
@@ -55,10 +58,40 @@ public final class StreamRegistry {
                             tree == null ? null : StreamSchema.compile(tree),
                             "config".equals(r.source())));
         }
+        Map<String, Catalog.StreamRow> stored = new java.util.HashMap<>();
+        catalog.streams().forEach(r -> stored.put(r.name(), r));
         for (Map.Entry<String, OutpostConfig.StreamDecl> e : declared.entrySet()) {
             OutpostConfig.StreamDecl d = e.getValue();
-            store(e.getKey(), d.priority(), d.retentionSeconds(), d.schema(), true);
+            Catalog.StreamRow row = row(e.getKey(), d.priority(), d.retentionSeconds(), d.schema(), true);
+            if (row.equals(stored.get(e.getKey()))) {
+                continue; // unchanged: no write at start
+            }
+            try {
+                catalog.putStream(row);
+            } catch (dev.outpost.store.StoreException ex) {
+                LOG.warn(
+                        "streams: declared stream '{}' is in force but could not be stored in the catalog ({});"
+                                + " it is stored at the next start",
+                        e.getKey(),
+                        ex.getMessage());
+            }
+            streams.put(e.getKey(), stream(row, d.schema()));
         }
+    }
+
+    private static Catalog.StreamRow row(
+            String name, String priority, long retention, Object schema, boolean fromConfig) {
+        String json = schema == null ? null : new String(JsonTree.write(toTree(schema)), StandardCharsets.UTF_8);
+        return new Catalog.StreamRow(name, priority, retention, json, fromConfig ? "config" : "api");
+    }
+
+    private static Stream stream(Catalog.StreamRow r, Object schema) {
+        return new Stream(
+                r.name(),
+                r.priority(),
+                r.retentionSeconds(),
+                schema == null ? null : StreamSchema.compile(toTree(schema)),
+                "config".equals(r.source()));
     }
 
     private static Object parse(String json) {
@@ -143,10 +176,9 @@ public final class StreamRegistry {
     }
 
     private Stream store(String name, String priority, long retention, Object schema, boolean fromConfig) {
-        String json = schema == null ? null : new String(JsonTree.write(toTree(schema)), StandardCharsets.UTF_8);
-        catalog.putStream(new Catalog.StreamRow(name, priority, retention, json, fromConfig ? "config" : "api"));
-        Stream s = new Stream(
-                name, priority, retention, schema == null ? null : StreamSchema.compile(toTree(schema)), fromConfig);
+        Catalog.StreamRow row = row(name, priority, retention, schema, fromConfig);
+        catalog.putStream(row);
+        Stream s = stream(row, schema);
         streams.put(name, s);
         return s;
     }
