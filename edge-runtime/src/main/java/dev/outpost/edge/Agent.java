@@ -60,6 +60,9 @@ public final class Agent implements AutoCloseable {
     private volatile OutpostConfig config;
 
     private final dev.outpost.edge.config.LiveConfig liveConfig;
+    /** Offline mode: what each lane holds, all at risk (nothing is acknowledged). */
+    private final Map<Lane, dev.outpost.sync.BacklogTally> offlineTallies = new java.util.EnumMap<>(Lane.class);
+
     private final EventLog log;
     private final EventParser parser;
     private final Ingestor ingestor;
@@ -163,6 +166,9 @@ public final class Agent implements AutoCloseable {
         LanedEventLog chronicleLog = LanedEventLog.open(lo, HybridClock.system());
         this.log = chronicleLog;
         this.laned = chronicleLog;
+        for (Lane lane : Lane.values()) {
+            offlineTallies.put(lane, new dev.outpost.sync.BacklogTally(chronicleLog.lane(lane), new AckedRanges()));
+        }
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
         // If that directory is unusable (the fallback case), or its disk is full (the agent must
         // still start: it unpacks at every start), sqlite-jdbc keeps its default (java.io.tmpdir).
@@ -419,9 +425,23 @@ public final class Agent implements AutoCloseable {
         }
         metrics.gauge(
                 "outpost_data_at_risk_events",
-                "Events not yet acknowledged upstream (all of them while offline).",
-                () -> Math.max(0, log.lastSeq() - log.firstSeq() + 1));
+                "Events not yet acknowledged upstream (all of them while offline); kept up to date, so a"
+                        + " scrape reads only what arrived since the last one (at most "
+                        + AT_RISK_SCAN_RECORDS_MAX + " records per lane).",
+                () -> {
+                    long n = 0;
+                    for (Lane lane : Lane.values()) {
+                        n += (pusher == null
+                                        ? offlineBacklog(lane, AT_RISK_SCAN_RECORDS_MAX)
+                                        : pusher.backlog(lane, AT_RISK_SCAN_RECORDS_MAX))
+                                .records();
+                    }
+                    return n;
+                });
     }
+
+    /** Most records a metrics scrape reads per lane to bring the data-at-risk count up to date. */
+    static final int AT_RISK_SCAN_RECORDS_MAX = 200_000;
 
     /** Free space sqlite-jdbc's native library needs to be unpacked (it is about 2 MiB), with margin. */
     static final long SQLITE_UNPACK_BYTES_MIN = 16L << 20;
@@ -914,7 +934,7 @@ public final class Agent implements AutoCloseable {
 
     /** What a lane holds while offline (nothing is acknowledged), counting at most {@code scanMax} records. */
     public dev.outpost.sync.Pusher.Backlog offlineBacklog(Lane lane, int scanMax) {
-        return dev.outpost.sync.Pusher.backlogOf(laned.lane(lane), new AckedRanges(), scanMax);
+        return offlineTallies.get(lane).read(scanMax);
     }
 
     /** Hub mode: stores pushes (null otherwise). */

@@ -122,7 +122,9 @@ public final class Pusher implements AutoCloseable {
     private final FrameCodec codec = new FrameCodec();
     private final boolean zstd;
     private final Map<Lane, AckedRanges> cursors = new EnumMap<>(Lane.class);
-    private final Map<Lane, AckedRanges> published = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per lane: a snapshot of the cursor for other threads, and the backlog kept up to date. */
+    private final Map<Lane, BacklogTally> tallies = new EnumMap<>(Lane.class);
+
     private final long[] liveFrom = new long[Lane.values().length];
     /** Per lane: whether its next batch is the newest window (alternates with forward batches). */
     private final boolean[] newestNext = new boolean[Lane.values().length];
@@ -182,7 +184,7 @@ public final class Pusher implements AutoCloseable {
         for (Lane lane : Lane.values()) {
             AckedRanges r = catalog.syncCursor(cursorKey, lane.id());
             cursors.put(lane, r);
-            publish(lane);
+            tallies.put(lane, new BacklogTally(log.lane(lane), snapshot(lane)));
             liveFrom[lane.ordinal()] = log.lastSeq() + 1;
         }
         this.thread = Thread.ofPlatform().name("outpost-sync-push").daemon().unstarted(this::loop);
@@ -520,7 +522,7 @@ public final class Pusher implements AutoCloseable {
                 rederive = true; // bound reached: the next batches go in order (see next())
             }
             catalog.putSyncCursor(cursorKey, b.lane().id(), r);
-            publish(b.lane());
+            tallies.get(b.lane()).acknowledged(snapshot(b.lane()), b.records());
             batches.increment();
             records.add(b.records().size());
             for (PushBatch.Record rec : b.records()) {
@@ -581,7 +583,7 @@ public final class Pusher implements AutoCloseable {
                 LOG.info("sync: lane {} cursor re-derived from the hub: {} (was {})", lane.id(), remote, local);
                 cursors.put(lane, remote);
                 catalog.putSyncCursor(cursorKey, lane.id(), remote);
-                publish(lane);
+                tallies.get(lane).replace(snapshot(lane));
             }
         }
     }
@@ -595,8 +597,9 @@ public final class Pusher implements AutoCloseable {
         }
     }
 
-    private void publish(Lane lane) {
-        published.put(lane, AckedRanges.decode(cursors.get(lane).encode(), null));
+    /** A copy of the lane's cursor for other threads (the sync thread goes on changing its own). */
+    private AckedRanges snapshot(Lane lane) {
+        return AckedRanges.decode(cursors.get(lane).encode(), null);
     }
 
     private static String abbreviate(String s) {
@@ -618,7 +621,7 @@ public final class Pusher implements AutoCloseable {
 
     /** The acknowledged ranges of {@code lane} (a snapshot). */
     public AckedRanges cursor(Lane lane) {
-        return published.get(lane);
+        return tallies.get(lane).acked();
     }
 
     public Link link() {
@@ -646,39 +649,11 @@ public final class Pusher implements AutoCloseable {
     }
 
     /**
-     * What {@code lane} has not yet sent: counted by reading its unacknowledged records (streamed),
-     * at most {@code scanRecordsMax} of them.
+     * What {@code lane} has not yet sent: kept up to date (see {@link BacklogTally}), reading at
+     * most {@code scanRecordsMax} records it had not counted yet.
      */
     public Backlog backlog(Lane lane, int scanRecordsMax) {
-        return backlogOf(log.lane(lane), published.get(lane), scanRecordsMax);
-    }
-
-    /** What {@code l} holds beyond the acknowledged ranges {@code r}, counting at most {@code scanRecordsMax}. */
-    public static Backlog backlogOf(ChronicleEventLog l, AckedRanges r, int scanRecordsMax) {
-        long from = Math.max(r.firstGap(1), l.firstSeq());
-        long n = 0;
-        long bytes = 0;
-        long oldest = 0;
-        if (l.lastSeq() < from) {
-            return new Backlog(0, 0, 0, true);
-        }
-        try (EventCursor c = l.cursorFromSeq(from)) {
-            RecordView v = new RecordView();
-            while (c.next(v)) {
-                if (r.contains(v.seq())) {
-                    continue;
-                }
-                if (n >= scanRecordsMax) {
-                    return new Backlog(n, bytes, oldest, false);
-                }
-                if (oldest == 0) {
-                    oldest = v.hlc();
-                }
-                n++;
-                bytes += v.payloadLength();
-            }
-        }
-        return new Backlog(n, bytes, oldest, true);
+        return tallies.get(lane).read(scanRecordsMax);
     }
 
     @Override

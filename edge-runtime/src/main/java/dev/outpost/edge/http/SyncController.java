@@ -47,7 +47,7 @@ public class SyncController {
     /** Most hub log records one pull reads looking for changes. */
     static final int PULL_SCAN_RECORDS_MAX = 100_000;
 
-    /** Most unacknowledged records /v1/sync/status counts per lane before it says "at least". */
+    /** Most records one /v1/sync/status reads per lane to bring its kept backlog count up to date. */
     static final int STATUS_SCAN_RECORDS_MAX = 200_000;
 
     private final Agent agent;

@@ -202,6 +202,7 @@ class SyncApiTest {
         assertTrue(status.contains("\"last_error\":{"), status);
         assertTrue(status.contains("\"normal\":{\"backlog_records\":2000"), status);
         assertTrue(status.contains("\"critical\":{\"backlog_records\":5"), status);
+        assertEquals(2005, metric(send(edge, "GET", "/metrics", null, null).body(), "outpost_data_at_risk_events"));
 
         // It comes back on the same port: the backlog drains, nothing twice.
         long backAt = System.currentTimeMillis();
@@ -209,6 +210,7 @@ class SyncApiTest {
         ids = awaitHub(2815, 20_000);
         assertEquals(2815, ids.size());
         assertTrue(ids.values().stream().allMatch(c -> c == 1), "exactly once after the outage");
+        awaitBody(edge, "/metrics", "outpost_data_at_risk_events 0", 10_000);
         String nodes = send(hub, "GET", "/v1/fleet/nodes", null, null).body();
         assertTrue(nodes.contains("\"node\":\"edge-1\",\"seen\":true"), nodes);
         String m = send(hub, "GET", "/metrics", null, null).body();
