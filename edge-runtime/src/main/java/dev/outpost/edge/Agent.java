@@ -313,6 +313,17 @@ public final class Agent implements AutoCloseable {
         }
         OutpostConfig.Sync sync = config.sync();
         if (sync.upstream() != null) {
+            javax.net.ssl.SSLContext hubTls =
+                    sync.tlsTrustFile() == null ? null : dev.outpost.edge.config.Tls.trustContext(sync.tlsTrustFile());
+            if ("http".equals(sync.upstream().getScheme())
+                    && !dev.outpost.edge.config.Tls.isLoopback(sync.upstream())) {
+                org.slf4j.LoggerFactory.getLogger(Agent.class)
+                        .warn(
+                                "sync: sync.upstream {} is plain http:// to another host: this node's token (sync.token)"
+                                        + " and its data travel unencrypted; serve the hub over HTTPS"
+                                        + " (http.tls_key_store) and use an https:// upstream",
+                                sync.upstream());
+            }
             this.pusher = new dev.outpost.sync.Pusher(
                     new dev.outpost.sync.Pusher.Options(
                             sync.upstream(),
@@ -326,7 +337,8 @@ public final class Agent implements AutoCloseable {
                             sync.breakerOpenMillis(),
                             this.config.sync().bandwidthBytesPerSecond(), // a hub may have set it
                             sync.requestTimeoutMillis(),
-                            sync.idlePollMillis()),
+                            sync.idlePollMillis(),
+                            hubTls),
                     chronicleLog,
                     catalog,
                     natives.zstd(),
@@ -352,6 +364,7 @@ public final class Agent implements AutoCloseable {
                     catalog,
                     sync.backoffBaseMillis(),
                     sync.backoffCapMillis(),
+                    hubTls,
                     this::applyPulled);
             metrics.counterFn(
                     "outpost_sync_pulled_changes_total",

@@ -102,6 +102,10 @@ public final class Main {
         RunningAgent running;
         try {
             running = start(config);
+        } catch (ConfigException e) {
+            // A TLS file read again at start (e.g. changed since the configuration was checked).
+            System.err.println("outpost: " + e.getMessage());
+            return EXIT_USAGE;
         } catch (StoreException | IllegalStateException e) {
             // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
             System.err.println("outpost: cannot start: " + e.getMessage());
@@ -159,6 +163,17 @@ public final class Main {
         props.put("micronaut.application.name", "outpost");
         props.put("micronaut.server.host", config.httpHost());
         props.put("micronaut.server.port", config.httpPort());
+        if (config.httpTlsKeyStore() != null) {
+            // HTTPS only, on http.port: Netty's one listener is the SSL one; no plain HTTP beside it.
+            props.put("micronaut.server.ssl.enabled", true);
+            props.put("micronaut.server.ssl.port", config.httpPort());
+            props.put("micronaut.server.dual-protocol", false);
+            props.put(
+                    "micronaut.server.ssl.key-store.path",
+                    "file:" + config.httpTlsKeyStore().toAbsolutePath());
+            props.put("micronaut.server.ssl.key-store.type", "PKCS12");
+            props.put("micronaut.server.ssl.key-store.password", config.httpTlsKeyStorePassword());
+        }
         // The largest body any endpoint takes; ingest and state check their own (smaller) bound.
         props.put(
                 "micronaut.server.max-request-size",
@@ -193,10 +208,12 @@ public final class Main {
             throw e;
         }
         agent.markReady();
+        String scheme = config.httpTlsKeyStore() == null ? "http" : "https";
         log.info(
-                "Outpost {} '{}' listening on http://{}:{} (data: {}, durability: {}, {})",
+                "Outpost {} '{}' listening on {}://{}:{} (data: {}, durability: {}, {})",
                 config.hub().enabled() ? "hub" : "node",
                 config.nodeId(),
+                scheme,
                 config.httpHost(),
                 server.getPort(),
                 config.dataDir().toAbsolutePath(),
@@ -204,7 +221,7 @@ public final class Main {
                 config.sync().upstream() == null
                         ? "offline"
                         : "pushing to " + config.sync().upstream());
-        System.out.println("outpost: listening on http://" + config.httpHost() + ":" + server.getPort());
+        System.out.println("outpost: listening on " + scheme + "://" + config.httpHost() + ":" + server.getPort());
         System.out.flush();
         return new RunningAgent(agent, ctx, server.getPort());
     }

@@ -61,6 +61,7 @@ public final class Puller implements AutoCloseable {
     /** Changes whose applier threw (skipped). */
     public final LongAdder failedChanges = new LongAdder();
 
+    /** @param sslContext the TLS context for an https:// hub, or null for the JDK's default */
     public Puller(
             URI hub,
             String node,
@@ -68,16 +69,14 @@ public final class Puller implements AutoCloseable {
             Catalog catalog,
             long backoffBaseMillis,
             long backoffCapMillis,
+            javax.net.ssl.SSLContext sslContext,
             Applier applier) {
         this.hub = hub;
         this.node = node;
         this.token = token;
         this.catalog = catalog;
         this.applier = applier;
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofSeconds(5))
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = Pusher.client(Duration.ofSeconds(5), sslContext);
         this.backoff = new Backoff(backoffBaseMillis, backoffCapMillis, ThreadLocalRandom.current());
         AckedRanges r = catalog.syncCursor(CURSOR_PREFIX + hub, "pull");
         this.position = r.firstGap(1) - 1;
@@ -115,7 +114,7 @@ public final class Puller implements AutoCloseable {
                 return;
             } catch (IOException | RuntimeException e) {
                 failures++;
-                lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                lastError = Pusher.describe(e);
                 if (failures == 1) {
                     LOG.warn("sync: pull from {} failed: {}; backing off", hub, lastError);
                 }

@@ -84,6 +84,8 @@ public final class Pusher implements AutoCloseable {
      * @param bandwidthBytesPerSecond upload cap, 0 for none
      * @param requestTimeoutMillis timeout of one request
      * @param idlePollMillis how often an idle pusher looks for new records if not woken
+     * @param sslContext the TLS context for an https:// hub (its trusted certificates), or null for
+     *     the JDK's default; hostname verification stays on either way
      */
     public record Options(
             URI hub,
@@ -97,7 +99,8 @@ public final class Pusher implements AutoCloseable {
             long breakerOpenMillis,
             long bandwidthBytesPerSecond,
             long requestTimeoutMillis,
-            long idlePollMillis) {}
+            long idlePollMillis,
+            javax.net.ssl.SSLContext sslContext) {}
 
     /** Where the link is. */
     public enum Link {
@@ -174,10 +177,7 @@ public final class Pusher implements AutoCloseable {
         this.cursorKey = o.hub().toString();
         this.batchRecords = o.batchRecordsMax();
         this.batchBytes = o.batchBytesMax();
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(Duration.ofMillis(Math.min(o.requestTimeoutMillis(), 5000)))
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
+        this.http = client(Duration.ofMillis(Math.min(o.requestTimeoutMillis(), 5000)), o.sslContext());
         this.backoff = new Backoff(o.backoffBaseMillis(), o.backoffCapMillis(), ThreadLocalRandom.current());
         this.breaker = new CircuitBreaker(o.breakerFailures(), o.breakerOpenMillis(), System::currentTimeMillis);
         this.bandwidth = new Bandwidth(o.bandwidthBytesPerSecond(), System::nanoTime);
@@ -188,6 +188,35 @@ public final class Pusher implements AutoCloseable {
             liveFrom[lane.ordinal()] = log.lastSeq() + 1;
         }
         this.thread = Thread.ofPlatform().name("outpost-sync-push").daemon().unstarted(this::loop);
+    }
+
+    /** The client for the hub: HTTP/1.1, with {@code sslContext} if not null (hostname verification on). */
+    static HttpClient client(Duration connectTimeout, javax.net.ssl.SSLContext sslContext) {
+        HttpClient.Builder b =
+                HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1);
+        if (sslContext != null) {
+            b.sslContext(sslContext);
+        }
+        return b.build();
+    }
+
+    /**
+     * What went wrong, for the log and GET /v1/sync/status. A TLS failure says so: its own message
+     * (e.g. "PKIX path building failed") does not tell an operator where to look.
+     */
+    static String describe(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof javax.net.ssl.SSLException ssl) {
+                String m = ssl.getMessage() == null ? ssl.getClass().getSimpleName() : ssl.getMessage();
+                String hint = m.contains("PKIX")
+                        ? "its certificate is not trusted: sync.tls_trust_file"
+                        : m.contains("matching")
+                                ? "its certificate does not name the host of sync.upstream"
+                                : "check sync.tls_trust_file and the host of sync.upstream";
+                return "TLS handshake with the hub failed (" + hint + "): " + m;
+            }
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** Starts the sync thread. */
@@ -263,7 +292,7 @@ public final class Pusher implements AutoCloseable {
             failingSinceMillis = now;
         }
         lastErrorMillis = now;
-        lastError = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        lastError = describe(e);
         boolean opened = breaker.failure();
         if (opened && breaker.failures() == o.breakerFailures()) {
             LOG.warn(

@@ -19,6 +19,8 @@ public record OutpostConfig(
         int httpPort,
         long httpBodyBytesMax,
         String httpApiToken,
+        Path httpTlsKeyStore,
+        String httpTlsKeyStorePassword,
         Durability logDurability,
         long logFsyncDelayMicros,
         String logRollCycle,
@@ -53,6 +55,7 @@ public record OutpostConfig(
      *
      * @param upstream the hub's base URL, or null
      * @param token this node's token at the hub
+     * @param tlsTrustFile PEM certificates trusted for an https:// hub, or null for the JDK's defaults
      */
     public record Sync(
             java.net.URI upstream,
@@ -65,7 +68,8 @@ public record OutpostConfig(
             long breakerOpenMillis,
             long bandwidthBytesPerSecond,
             long requestTimeoutMillis,
-            long idlePollMillis) {}
+            long idlePollMillis,
+            Path tlsTrustFile) {}
 
     /**
      * Hub mode: accept pushes from the nodes in {@code nodes} (id to token).
@@ -105,6 +109,12 @@ public record OutpostConfig(
             ConfigKey.bytes(
                     "http.body_bytes_max", MIB, KIB, 256 * MIB, "Largest request body accepted; larger gets 413."),
             ConfigKey.string("http.api_token", "", "If set, every /v1 request needs 'Authorization: Bearer <token>'."),
+            ConfigKey.string(
+                    "http.tls_key_store",
+                    "",
+                    "PKCS12 key store (private key and certificate) to serve HTTPS only on http.port."
+                            + " Empty: plain HTTP."),
+            ConfigKey.string("http.tls_key_store_password", "", "Password of http.tls_key_store (and of its key)."),
             ConfigKey.oneOf(
                     "log.durability",
                     "os",
@@ -247,9 +257,14 @@ public record OutpostConfig(
             ConfigKey.string(
                     "sync.upstream",
                     "",
-                    "Base URL of the hub this node pushes to (http://host:port). Empty: offline mode, nothing is"
+                    "Base URL of the hub this node pushes to (http://host:port or https://host:port). Empty: offline mode, nothing is"
                             + " pushed and all data counts as at risk."),
             ConfigKey.string("sync.token", "", "This node's token at the hub (the hub's hub.nodes lists it)."),
+            ConfigKey.string(
+                    "sync.tls_trust_file",
+                    "",
+                    "PEM file of the certificates (CA or self-signed) trusted for an https:// sync.upstream."
+                            + " Empty: the JDK's default trust store."),
             ConfigKey.integer("sync.batch_records_max", 5000, 1, 100_000, "Most records in one push batch."),
             ConfigKey.bytes(
                     "sync.batch_bytes_max", MIB, KIB, 64 * MIB, "Most event bytes in one push batch (before Zstd)."),
@@ -324,6 +339,8 @@ public record OutpostConfig(
                 ((Long) v.get("http.port")).intValue(),
                 (Long) v.get("http.body_bytes_max"),
                 (String) v.get("http.api_token"),
+                optionalPath((String) v.get("http.tls_key_store")),
+                (String) v.get("http.tls_key_store_password"),
                 Durability.valueOf(((String) v.get("log.durability")).toUpperCase(java.util.Locale.ROOT)),
                 (Long) v.get("log.fsync_delay_micros"),
                 (String) v.get("log.roll_cycle"),
@@ -361,7 +378,8 @@ public record OutpostConfig(
                         (Long) v.get("sync.breaker_open_millis"),
                         (Long) v.get("sync.bandwidth_bytes_per_second"),
                         (Long) v.get("sync.request_timeout_millis"),
-                        (Long) v.get("sync.idle_poll_millis")),
+                        (Long) v.get("sync.idle_poll_millis"),
+                        optionalPath((String) v.get("sync.tls_trust_file"))),
                 new Hub(
                         v.get("hub.enabled").equals("true"),
                         ((Long) v.get("hub.push_concurrency_max")).intValue(),
@@ -369,6 +387,7 @@ public record OutpostConfig(
                         ((Long) v.get("hub.node_logs_open_max")).intValue(),
                         castNodes(v.get("hub.nodes"))));
         c.checkRelationships();
+        c.checkTls(); // at startup only: a live change does not read the files again
         return c;
     }
 
@@ -461,6 +480,8 @@ public record OutpostConfig(
                 httpPort,
                 httpBodyBytesMax,
                 httpApiToken,
+                httpTlsKeyStore,
+                httpTlsKeyStorePassword,
                 logDurability,
                 logFsyncDelayMicros,
                 logRollCycle,
@@ -498,10 +519,33 @@ public record OutpostConfig(
                         sync.breakerOpenMillis(),
                         v.applyAsLong("sync.bandwidth_bytes_per_second"),
                         sync.requestTimeoutMillis(),
-                        sync.idlePollMillis()),
+                        sync.idlePollMillis(),
+                        sync.tlsTrustFile()),
                 hub);
         c.checkRelationships();
         return c;
+    }
+
+    /** The TLS files are read now: a bad one stops startup naming its key, not the first handshake. */
+    private void checkTls() {
+        if (httpTlsKeyStore != null) {
+            Tls.checkKeyStore(httpTlsKeyStore, httpTlsKeyStorePassword);
+        } else if (!httpTlsKeyStorePassword.isEmpty()) {
+            throw new ConfigException(
+                    Tls.KEY_STORE,
+                    "config error: http.tls_key_store_password is set but http.tls_key_store is empty;"
+                            + " set the key store (PKCS12) to serve HTTPS, or remove the password");
+        }
+        if (sync.tlsTrustFile() != null) {
+            if (sync.upstream() == null || !"https".equals(sync.upstream().getScheme())) {
+                throw new ConfigException(
+                        Tls.TRUST_FILE,
+                        "config error: sync.tls_trust_file is set but sync.upstream is not an https:// URL ("
+                                + (sync.upstream() == null ? "empty" : sync.upstream())
+                                + "); the trust file only applies to a hub over HTTPS");
+            }
+            Tls.trustContext(sync.tlsTrustFile());
+        }
     }
 
     /** This configuration in hub mode. */
@@ -513,6 +557,8 @@ public record OutpostConfig(
                 httpPort,
                 httpBodyBytesMax,
                 httpApiToken,
+                httpTlsKeyStore,
+                httpTlsKeyStorePassword,
                 logDurability,
                 logFsyncDelayMicros,
                 logRollCycle,
@@ -569,6 +615,10 @@ public record OutpostConfig(
     @SuppressWarnings("unchecked")
     private static Map<String, StreamDecl> castStreams(Object o) {
         return o == null ? Map.of() : Map.copyOf((Map<String, StreamDecl>) o);
+    }
+
+    private static Path optionalPath(String s) {
+        return s.isBlank() ? null : Path.of(s.strip()).normalize();
     }
 
     private static Path nativeDir(String configured, Path dataDir) {

@@ -100,6 +100,56 @@ class ConfigLoaderTest {
         assertTrue(bad("budget:\n  disk: 64MiB\n").getMessage().contains("log.block_bytes"));
     }
 
+    /** The TLS files are read at startup: a bad one stops it with a message naming the key. */
+    @Test
+    void tlsFilesAreCheckedAtStartup() throws Exception {
+        dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "node");
+        String http = "http:\n  tls_key_store: %s\n  tls_key_store_password: %s\n";
+        OutpostConfig good = load(http.formatted(tls.keyStore(), tls.password()));
+        assertEquals(tls.keyStore(), good.httpTlsKeyStore());
+        assertEquals(null, ConfigLoader.defaults().httpTlsKeyStore(), "plain HTTP by default");
+
+        ConfigException missing = bad(http.formatted(dir.resolve("nope.p12"), tls.password()));
+        assertEquals("http.tls_key_store", missing.key());
+        assertTrue(
+                missing.getMessage().contains("nope.p12")
+                        && missing.getMessage().contains("does not exist"),
+                missing.getMessage());
+        Path garbage = Files.writeString(dir.resolve("garbage.p12"), "not a key store");
+        ConfigException notPkcs12 = bad(http.formatted(garbage, tls.password()));
+        assertEquals("http.tls_key_store", notPkcs12.key());
+        assertTrue(notPkcs12.getMessage().contains("PKCS12"), notPkcs12.getMessage());
+        ConfigException wrongPassword = bad(http.formatted(tls.keyStore(), "not-the-password"));
+        assertEquals("http.tls_key_store_password", wrongPassword.key());
+        assertTrue(wrongPassword.getMessage().contains("password is wrong"), wrongPassword.getMessage());
+        ConfigException passwordAlone = bad("http:\n  tls_key_store_password: secret\n");
+        assertEquals("http.tls_key_store", passwordAlone.key());
+        // A PEM certificate is not a key store.
+        assertEquals(
+                "http.tls_key_store",
+                bad(http.formatted(tls.pem(), tls.password())).key());
+
+        String sync = "sync:\n  upstream: https://127.0.0.1:7443\n  token: t\n  tls_trust_file: %s\n";
+        OutpostConfig trusting = load(sync.formatted(tls.pem()));
+        assertEquals(tls.pem(), trusting.sync().tlsTrustFile());
+        ConfigException noPem = bad(sync.formatted(dir.resolve("nope.pem")));
+        assertEquals("sync.tls_trust_file", noPem.key());
+        assertTrue(noPem.getMessage().contains("does not exist"), noPem.getMessage());
+        Path badPem = Files.writeString(
+                dir.resolve("bad.pem"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+        ConfigException notPem = bad(sync.formatted(badPem));
+        assertEquals("sync.tls_trust_file", notPem.key());
+        assertTrue(notPem.getMessage().contains("not a PEM file of X.509 certificates"), notPem.getMessage());
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "");
+        assertEquals("sync.tls_trust_file", bad(sync.formatted(empty)).key());
+        // The key store is binary, not PEM.
+        assertEquals("sync.tls_trust_file", bad(sync.formatted(tls.keyStore())).key());
+        ConfigException plainUpstream =
+                bad("sync:\n  upstream: http://127.0.0.1:7070\n  token: t\n  tls_trust_file: " + tls.pem() + "\n");
+        assertEquals("sync.tls_trust_file", plainUpstream.key());
+        assertTrue(plainUpstream.getMessage().contains("https://"), plainUpstream.getMessage());
+    }
+
     @Test
     void missingFileIsAClearError() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("nope.yaml")));
