@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * printed; replay with -Doutpost.faultproxy.seeds=S (several seeds per run).
  */
 class SyncFaultTest {
-    static final int SEEDS = Integer.getInteger("outpost.syncfault.seeds", 2);
+    static final int SEEDS = Integer.getInteger("outpost.syncfault.seeds", 3);
     static final long RUN_MILLIS = Long.getLong("outpost.syncfault.millis", 15_000);
     static final String TOKEN = "fault-test-token-0123456789";
     private static final Pattern SEQS = Pattern.compile("\"seqs\":\\[");
