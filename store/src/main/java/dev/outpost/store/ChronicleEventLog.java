@@ -188,7 +188,7 @@ public final class ChronicleEventLog implements EventLog {
             }
         }
         this.groupCommit = options.durability() == Durability.FSYNC
-                ? new GroupCommit(this::cycleFile, options.fsyncDelayMicros(), counters)
+                ? new GroupCommit(this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters)
                 : null;
         LOG.info(
                 "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
@@ -357,6 +357,19 @@ public final class ChronicleEventLog implements EventLog {
         measuredBytes = size;
         writtenSinceMeasured = 0;
         return growth;
+    }
+
+    /** Most recently deleted cycles remembered, for group commit to tell retention from a lost file. */
+    static final int DELETED_CYCLES_REMEMBERED = 64;
+
+    /** The cycles retention deleted most recently (at most {@link #DELETED_CYCLES_REMEMBERED}). */
+    private final java.util.TreeSet<Integer> deletedCycles = new java.util.TreeSet<>();
+
+    /** Whether retention deleted {@code cycle} (recently): its records are gone by policy, and counted. */
+    boolean deletedByRetention(int cycle) {
+        synchronized (deletedCycles) {
+            return deletedCycles.contains(cycle);
+        }
     }
 
     /** Path of the cycle file for {@code cycle}, for fsync. */
@@ -738,6 +751,12 @@ public final class ChronicleEventLog implements EventLog {
             }
             cycleFiles.remove(cycle);
             cycleFirstKeys.remove(cycle);
+            synchronized (deletedCycles) {
+                deletedCycles.add(cycle);
+                if (deletedCycles.size() > DELETED_CYCLES_REMEMBERED) {
+                    deletedCycles.pollFirst();
+                }
+            }
             queue.refreshDirectoryListing();
             try (Cursor c = new Cursor(tailer(), 0)) {
                 c.tailer.toStart();

@@ -24,12 +24,15 @@ import org.slf4j.LoggerFactory;
  * <p>Invariants: a waiter completes only after an fsync that <em>started</em> after the waiter was
  * enqueued, so its bytes are on disk; at most one fsync runs at a time; a waiter therefore waits at
  * most for the fsync in progress, {@code delayMicros}, and its own fsync. A failed fsync fails every
- * waiter of that round (their requests get an error, never an acknowledgement).
+ * waiter of that round (their requests get an error, never an acknowledgement). A cycle file that
+ * retention deleted between the append and the fsync is not an error: its records were dropped by
+ * policy and counted there, so there is nothing left to make durable; any other missing file is.
  */
 final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
 
     private final IntFunction<Path> cycleFile;
+    private final java.util.function.IntPredicate deletedByRetention;
     private final long delayMicros;
     private final LogCounters counters;
     private final Thread thread;
@@ -47,8 +50,13 @@ final class GroupCommit implements AutoCloseable {
     private Set<Integer> dirtyCycles = new HashSet<>();
     private boolean closed;
 
-    GroupCommit(IntFunction<Path> cycleFile, long delayMicros, LogCounters counters) {
+    GroupCommit(
+            IntFunction<Path> cycleFile,
+            java.util.function.IntPredicate deletedByRetention,
+            long delayMicros,
+            LogCounters counters) {
         this.cycleFile = cycleFile;
+        this.deletedByRetention = deletedByRetention;
         this.delayMicros = delayMicros;
         this.counters = counters;
         this.thread = Thread.ofPlatform().name("outpost-group-commit").daemon().unstarted(this::run);
@@ -101,9 +109,23 @@ final class GroupCommit implements AutoCloseable {
                 waiting = new ArrayList<>();
                 dirtyCycles = new HashSet<>();
             }
+            closeDeleted();
             try {
                 for (int c : cycles) {
-                    channel(c).force(false);
+                    FileChannel ch;
+                    try {
+                        ch = channel(c);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        if (!deletedByRetention.test(c)) {
+                            throw gone;
+                        }
+                        LOG.info(
+                                "cycle {} was deleted by retention before its fsync: its records are counted"
+                                        + " as dropped there, nothing left to sync",
+                                c);
+                        continue;
+                    }
+                    ch.force(false);
                 }
                 counters.fsyncs.increment();
                 acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
@@ -123,6 +145,21 @@ final class GroupCommit implements AutoCloseable {
             } catch (IOException ignored) {
                 // closing a channel we only used to fsync: nothing left to lose
             }
+        });
+    }
+
+    /** Closes channels of cycles retention deleted: an open channel would keep their disk space. */
+    private void closeDeleted() {
+        channels.entrySet().removeIf(e -> {
+            if (!deletedByRetention.test(e.getKey())) {
+                return false;
+            }
+            try {
+                e.getValue().close();
+            } catch (IOException ignored) {
+                // the file is deleted: nothing of it is left to lose
+            }
+            return true;
         });
     }
 
