@@ -139,6 +139,8 @@ public final class Agent implements AutoCloseable {
     public final LongAdder ingestEvents;
     /** Events that were duplicates of earlier ones (event id or Idempotency-Key). */
     public final LongAdder ingestDuplicates;
+    /** GET /v1/state/{namespace}/{id} answered by {@link dev.outpost.edge.http.StateReadFastPath}. */
+    public final LongAdder stateFastReads;
     /** Query requests served. */
     public final LongAdder queryRequests;
     /** Events returned by queries. */
@@ -239,6 +241,9 @@ public final class Agent implements AutoCloseable {
         ingestDuplicates = metrics.counter(
                 "outpost_ingest_duplicates_total", "Events not stored again: retries within the dedup window.");
         queryRequests = metrics.counter("outpost_query_requests_total", "GET /v1/events requests served.");
+        stateFastReads = metrics.counter(
+                "outpost_state_fast_reads_total",
+                "GET /v1/state/{namespace}/{id} answered by the fast path ahead of the router.");
         queryEvents = metrics.counter("outpost_query_events_total", "Events returned by GET /v1/events.");
         LogCounters lc = log.counters();
         metrics.gauge("outpost_log_last_seq", "Highest sequence number in the event log.", log::lastSeq);

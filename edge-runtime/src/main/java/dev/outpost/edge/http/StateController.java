@@ -265,7 +265,8 @@ public class StateController {
         return "\"" + version + "\"";
     }
 
-    private static String json(StateDoc d) {
+    /** The JSON of a document as GET answers it (also {@link StateReadFastPath}'s body). */
+    static String json(StateDoc d) {
         return "{\"namespace\":\"" + d.namespace() + "\",\"id\":\"" + d.id() + "\",\"version\":" + d.version()
                 + ",\"updated_at\":" + HybridClock.millis(d.updatedAt()) + ",\"hlc\":" + d.updatedAt() + ",\"origin\":"
                 + quoted(d.origin()) + ",\"doc\":" + new String(d.doc(), StandardCharsets.UTF_8) + "}";

@@ -19,6 +19,15 @@ public class TokenFilter {
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Whether a /v1 request with this {@code Authorization} header (or none) may pass. */
+    public boolean admits(@Nullable String authorization) {
+        return token == null
+                || (authorization != null
+                        && authorization.startsWith("Bearer ")
+                        && MessageDigest.isEqual(
+                                token, authorization.substring(7).getBytes(StandardCharsets.UTF_8)));
+    }
+
     @RequestFilter
     @Nullable
     public HttpResponse<?> check(HttpRequest<?> request) {
@@ -27,10 +36,7 @@ public class TokenFilter {
                 || request.getPath().startsWith(SyncController.DICTIONARY_PATH)) {
             return null; // pushes carry a node's own token instead (hub.nodes)
         }
-        String h = request.getHeaders().get("Authorization");
-        if (h != null
-                && h.startsWith("Bearer ")
-                && MessageDigest.isEqual(token, h.substring(7).getBytes(StandardCharsets.UTF_8))) {
+        if (admits(request.getHeaders().get("Authorization"))) {
             return null;
         }
         return Problems.response(

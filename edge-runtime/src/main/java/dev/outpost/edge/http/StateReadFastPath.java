@@ -1,0 +1,242 @@
+package dev.outpost.edge.http;
+
+import dev.outpost.edge.Agent;
+import dev.outpost.store.StateDoc;
+import io.micronaut.context.event.BeanCreatedEvent;
+import io.micronaut.context.event.BeanCreatedEventListener;
+import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
+import io.micronaut.http.server.netty.NettyServerCustomizer;
+import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import jakarta.inject.Singleton;
+
+/**
+ * Answers the plain case of {@code GET /v1/state/{namespace}/{id}} in the Netty pipeline, ahead of
+ * Micronaut's router; every other request, and every GET it is not sure about, goes on to
+ * Micronaut and {@link StateController} unchanged.
+ *
+ * <p>Design note. A state read is a ~1 µs Chronicle Map lookup, but through Micronaut it cost
+ * ~20 µs of CPU: routing, argument binding, the filter chain, the response lifecycle and its body
+ * writers were ~80 % of the agent's samples in a JFR profile of the GET benchmark (docs/
+ * BENCHMARKS.md, "State GET fast path"). On a 2-core box that the clients share, that overhead is
+ * the throughput. So this handler answers the one shape that is hot and simple — a keep-alive
+ * HTTP/1.1 GET of an existing document, two path segments of the id alphabet, no body, no
+ * conditional or connection headers, an Accept that is absent or JSON — with exactly the bytes the
+ * controller would send: the body is {@link StateController#json}, the ETag {@link
+ * StateController#etag}, the token check {@link TokenFilter#admits}. Anything else — a missing
+ * document (404 problem), a rejected token (401), an odd path or header, percent-encoding, a query
+ * string — is passed on untouched, so those answers stay the controller's and the filters'.
+ * Invariants: responses leave in request order, because the fast path only answers while Micronaut
+ * owes no response on the connection (it counts requests handed on and final responses written
+ * back); the request still goes through the HTTP codec and the connection gate in front of it;
+ * the read runs on the event loop, as the controller's GET already did (it never blocks). A
+ * response the controller would compress (Accept-Encoding and a body over the compression
+ * threshold) is left to it. Installed right before Micronaut's inbound handler on HTTP/1
+ * connections only.
+ */
+@Singleton
+public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
+    /** The handler's name in the pipeline. */
+    static final String NAME = "outpost-state-read";
+
+    private static final String PREFIX = "/v1/state/";
+    private static final AsciiString ETAG = AsciiString.cached("ETag");
+    private static final AsciiString JSON = AsciiString.cached("application/json");
+    private static final AsciiString ANY = AsciiString.cached("*/*");
+
+    private final Agent agent;
+    private final TokenFilter tokens;
+    private final long compressionThreshold;
+
+    public StateReadFastPath(Agent agent, TokenFilter tokens, NettyHttpServerConfiguration server) {
+        this.agent = agent;
+        this.tokens = tokens;
+        this.compressionThreshold = server.getCompressionThreshold();
+    }
+
+    @Override
+    public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
+        event.getBean().register(new Customizer(null));
+        return event.getBean();
+    }
+
+    private final class Customizer implements NettyServerCustomizer {
+        private final Channel channel;
+
+        Customizer(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
+            return role == ChannelRole.CONNECTION ? new Customizer(ch) : this;
+        }
+
+        @Override
+        public void onStreamPipelineBuilt() {
+            if (channel == null) {
+                return;
+            }
+            ChannelPipeline p = channel.pipeline();
+            if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
+                    && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
+                    && p.get(NAME) == null) {
+                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, NAME, new Handler());
+            }
+        }
+    }
+
+    /** One per connection; all its state is touched on the connection's event loop only. */
+    private final class Handler extends ChannelDuplexHandler {
+        /** Requests handed to Micronaut whose final response has not been written yet. */
+        private int owed;
+        /** The rest of a request answered here (its empty last content) is dropped. */
+        private boolean dropping;
+        /** A response was written during this read and needs a flush at read-complete. */
+        private boolean flush;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof HttpRequest request) {
+                FullHttpResponse answer = owed == 0 ? answer(ctx, request) : null;
+                if (answer != null) {
+                    dropping = !(msg instanceof LastHttpContent);
+                    ReferenceCountUtil.release(msg);
+                    ctx.write(answer, ctx.voidPromise());
+                    flush = true;
+                    return;
+                }
+                owed++;
+            } else if (dropping && msg instanceof HttpContent) {
+                dropping = !(msg instanceof LastHttpContent);
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (flush) {
+                flush = false;
+                ctx.flush();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            // Micronaut's writes pass through here on their way to the codec; a final response ends
+            // with a LastHttpContent (a 100 Continue does too, but is not the final one).
+            if (msg instanceof LastHttpContent
+                    && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
+                    && owed > 0) {
+                owed--;
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    /** The response to {@code request}, or null to leave the request to Micronaut. */
+    private FullHttpResponse answer(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!HttpMethod.GET.equals(request.method())
+                || !HttpVersion.HTTP_1_1.equals(request.protocolVersion())
+                || request.decoderResult().isFailure()) {
+            return null;
+        }
+        String uri = request.uri();
+        if (!uri.startsWith(PREFIX)) {
+            return null;
+        }
+        int slash = uri.indexOf('/', PREFIX.length());
+        if (slash < 0 || !plainSegment(uri, PREFIX.length(), slash) || !plainSegment(uri, slash + 1, uri.length())) {
+            return null;
+        }
+        HttpHeaders h = request.headers();
+        if (h.contains(HttpHeaderNames.CONTENT_LENGTH)
+                || h.contains(HttpHeaderNames.TRANSFER_ENCODING)
+                || (h.contains(HttpHeaderNames.CONNECTION)
+                        && !h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE, true))
+                || h.contains(HttpHeaderNames.UPGRADE)
+                || h.contains(HttpHeaderNames.EXPECT)
+                || h.contains(HttpHeaderNames.IF_NONE_MATCH)
+                || h.contains(HttpHeaderNames.IF_MATCH)
+                || h.contains(HttpHeaderNames.IF_MODIFIED_SINCE)
+                || h.contains(HttpHeaderNames.RANGE)) {
+            return null;
+        }
+        String accept = h.get(HttpHeaderNames.ACCEPT);
+        if (accept != null && !JSON.contentEquals(accept) && !ANY.contentEquals(accept)) {
+            return null;
+        }
+        if (!tokens.admits(h.get(HttpHeaderNames.AUTHORIZATION))) {
+            return null;
+        }
+        StateDoc d;
+        try {
+            d = agent.state().get(uri.substring(PREFIX.length(), slash), uri.substring(slash + 1));
+        } catch (RuntimeException e) {
+            return null; // the controller answers it (and says why)
+        }
+        if (d == null) {
+            return null;
+        }
+        ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), StateController.json(d));
+        if (body.readableBytes() >= compressionThreshold && h.contains(HttpHeaderNames.ACCEPT_ENCODING)) {
+            body.release();
+            return null;
+        }
+        agent.stateFastReads.increment();
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+        r.headers()
+                .set(ETAG, StateController.etag(d.version()))
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        return r;
+    }
+
+    /**
+     * Whether {@code s[from, to)} is a non-empty path segment of the state id alphabet (A-Z a-z 0-9 .
+     * _ - :) that needs no decoding and no normalising (not "." or "..").
+     */
+    static boolean plainSegment(String s, int from, int to) {
+        if (from >= to
+                || (s.charAt(from) == '.' && (to - from == 1 || (to - from == 2 && s.charAt(from + 1) == '.')))) {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z'
+                    || c >= 'A' && c <= 'Z'
+                    || c >= '0' && c <= '9'
+                    || c == '.'
+                    || c == '_'
+                    || c == '-'
+                    || c == ':')) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
