@@ -373,7 +373,10 @@ public final class Pusher implements AutoCloseable {
 
     /**
      * Reads a batch of {@code lane} from {@code from}: its records up to {@code limit} that are not
-     * acknowledged, bounded in records and bytes. Null if it would carry nothing worth sending.
+     * acknowledged, bounded in records and bytes. Null if it would carry nothing worth sending. A
+     * hole between acknowledged ranges that holds none of the lane's records (only other lanes'
+     * sequence numbers) is always worth sending, empty: acknowledging it joins the two ranges, and
+     * otherwise the lane's records beyond it may never be reached from this gap.
      */
     private PushBatch read(Lane lane, Pending r, long from, long limit, boolean sendEmpty) {
         long bound = Math.min(limit, log.lastSeq()); // every sequence up to here is assigned and visible
@@ -389,6 +392,7 @@ public final class Pusher implements AutoCloseable {
         byte[] lastStreamBytes = null;
         long bytes = 0;
         long to = bound;
+        boolean hole = false;
         if (l.lastSeq() >= from) {
             try (EventCursor c = l.cursorFromSeq(from)) {
                 RecordView v = new RecordView();
@@ -399,6 +403,7 @@ public final class Pusher implements AutoCloseable {
                     }
                     if (r.contains(seq)) {
                         to = seq - 1;
+                        hole = out.isEmpty();
                         break;
                     }
                     if (out.size() >= recordsMax || (!out.isEmpty() && bytes + v.payloadLength() > bytesMax)) {
@@ -414,7 +419,7 @@ public final class Pusher implements AutoCloseable {
                 }
             }
         }
-        if (to < from || (out.isEmpty() && !sendEmpty)) {
+        if (to < from || (out.isEmpty() && !sendEmpty && !hole)) {
             return null;
         }
         return new PushBatch(o.node(), lane, from, to, out);
