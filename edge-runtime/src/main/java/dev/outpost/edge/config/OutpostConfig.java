@@ -472,8 +472,14 @@ public record OutpostConfig(
         for (String k : values.keySet()) {
             liveValue(k); // asserts it is live
         }
-        java.util.function.ToLongFunction<String> v = k -> values.getOrDefault(k, liveValue(k));
-        OutpostConfig c = new OutpostConfig(
+        OutpostConfig c = copy(k -> values.getOrDefault(k, liveValue(k)), hub);
+        c.checkRelationships();
+        return c;
+    }
+
+    /** A copy with the live keys from {@code live} and {@code hub}; everything else as is. */
+    private OutpostConfig copy(java.util.function.ToLongFunction<String> live, Hub hub) {
+        return new OutpostConfig(
                 nodeId,
                 dataDir,
                 httpHost,
@@ -498,15 +504,15 @@ public record OutpostConfig(
                 stateDocBytesMax,
                 stateHistoryMax,
                 stateTombstoneTtlSeconds,
-                (int) v.applyAsLong("query.limit_default"),
-                (int) v.applyAsLong("query.limit_max"),
-                (int) v.applyAsLong("query.scan_records_max"),
+                (int) live.applyAsLong("query.limit_default"),
+                (int) live.applyAsLong("query.limit_max"),
+                (int) live.applyAsLong("query.scan_records_max"),
                 budgetMemoryBytes,
                 budgetDiskBytes,
                 budgetCpuCores,
                 budgetConnections,
                 budgetIngestEventsPerSecond,
-                (int) v.applyAsLong("budget.latency_p95_millis"),
+                (int) live.applyAsLong("budget.latency_p95_millis"),
                 streams,
                 new Sync(
                         sync.upstream(),
@@ -517,13 +523,11 @@ public record OutpostConfig(
                         sync.backoffCapMillis(),
                         sync.breakerFailures(),
                         sync.breakerOpenMillis(),
-                        v.applyAsLong("sync.bandwidth_bytes_per_second"),
+                        live.applyAsLong("sync.bandwidth_bytes_per_second"),
                         sync.requestTimeoutMillis(),
                         sync.idlePollMillis(),
                         sync.tlsTrustFile()),
                 hub);
-        c.checkRelationships();
-        return c;
     }
 
     /** The TLS files are read now: a bad one stops startup naming its key, not the first handshake. */
@@ -550,42 +554,8 @@ public record OutpostConfig(
 
     /** This configuration in hub mode. */
     public OutpostConfig asHub() {
-        return new OutpostConfig(
-                nodeId,
-                dataDir,
-                httpHost,
-                httpPort,
-                httpBodyBytesMax,
-                httpApiToken,
-                httpTlsKeyStore,
-                httpTlsKeyStorePassword,
-                logDurability,
-                logFsyncDelayMicros,
-                logRollCycle,
-                logCompression,
-                logBlockBytes,
-                compressNativeDir,
-                compressNativeMissing,
-                ingestBatchEventsMax,
-                ingestEventBytesMax,
-                ingestDedupWindowEvents,
-                ingestDedupWindowRequests,
-                stateDocumentsMax,
-                stateDocBytesAvg,
-                stateDocBytesMax,
-                stateHistoryMax,
-                stateTombstoneTtlSeconds,
-                queryLimitDefault,
-                queryLimitMax,
-                queryScanRecordsMax,
-                budgetMemoryBytes,
-                budgetDiskBytes,
-                budgetCpuCores,
-                budgetConnections,
-                budgetIngestEventsPerSecond,
-                budgetLatencyP95Millis,
-                streams,
-                sync,
+        return copy(
+                this::liveValue,
                 new Hub(true, hub.pushConcurrencyMax(), hub.bodyBytesMax(), hub.nodeLogsOpenMax(), hub.nodes()));
     }
 
