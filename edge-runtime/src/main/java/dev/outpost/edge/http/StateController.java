@@ -52,14 +52,36 @@ public class StateController {
         this.agent = agent;
     }
 
+    /**
+     * The document; {@code If-None-Match} with its current ETag (or {@code *}) answers 304 without a
+     * body, so a client polling a document it holds pays only for the headers (RFC 9110 §13.1.2).
+     */
     @Get(value = "/{namespace}/{id}", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<?> get(@PathVariable String namespace, @PathVariable String id) {
+    public HttpResponse<?> get(
+            @PathVariable String namespace,
+            @PathVariable String id,
+            @Nullable @Header("If-None-Match") String ifNoneMatch) {
         StateDoc d = agent.state().get(namespace, id);
         if (d == null) {
             return Problems.response(
                     404, "Not found", "state document " + namespace + "/" + id + " does not exist", 0, null);
         }
-        return HttpResponse.ok(json(d)).header("ETag", etag(d.version())).contentType(MediaType.APPLICATION_JSON_TYPE);
+        String etag = etag(d.version());
+        if (ifNoneMatch != null && matchesAny(ifNoneMatch, etag)) {
+            return HttpResponse.notModified().header("ETag", etag);
+        }
+        return HttpResponse.ok(json(d)).header("ETag", etag).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    /** Whether an If-None-Match list names {@code etag} or is {@code *} (weak comparison: W/ is ignored). */
+    static boolean matchesAny(String header, String etag) {
+        for (String tag : header.split(",")) {
+            String t = tag.strip();
+            if (t.equals("*") || (t.startsWith("W/") ? t.substring(2) : t).equals(etag)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Get(value = "/{namespace}/{id}/history", produces = MediaType.APPLICATION_JSON)

@@ -22,6 +22,19 @@ class StateApiTest extends AgentHttpTest {
         assertEquals(200, got.statusCode());
         assertEquals("\"1\"", got.headers().firstValue("ETag").orElse(""));
         assertTrue(got.body().contains("\"doc\":{\"mode\":\"auto\",\"t\":20}"), got.body());
+        // A conditional GET of the version held: 304, no body; a stale or different tag: the document.
+        HttpResponse<String> same = send("GET", "/v1/state/devices/d-1", null, null, "If-None-Match", "\"1\"");
+        assertEquals(304, same.statusCode());
+        assertEquals("", same.body());
+        assertEquals("\"1\"", same.headers().firstValue("ETag").orElse(""));
+        assertEquals(
+                304,
+                send("GET", "/v1/state/devices/d-1", null, null, "If-None-Match", "\"7\", W/\"1\"")
+                        .statusCode());
+        assertEquals(
+                200,
+                send("GET", "/v1/state/devices/d-1", null, null, "If-None-Match", "\"2\"")
+                        .statusCode());
         assertEquals(
                 200,
                 put("/v1/state/devices/d-1", "{\"mode\":\"eco\"}", "If-Match", "\"1\"")
@@ -37,6 +50,10 @@ class StateApiTest extends AgentHttpTest {
         assertEquals(400, put("/v1/state/devices/d-1", "[1,2]").statusCode(), "a document is an object");
         assertEquals(400, put("/v1/state/devices/d-1", "{\"a\":").statusCode());
         assertEquals(404, send("GET", "/v1/state/devices/nope", null, null).statusCode());
+        assertEquals(
+                404,
+                send("GET", "/v1/state/devices/nope", null, null, "If-None-Match", "*")
+                        .statusCode());
         assertEquals(400, send("GET", "/v1/state/bad%20ns/x", null, null).statusCode());
     }
 
