@@ -28,6 +28,7 @@ public final class Main {
         run [--config FILE]   run the agent (defaults: data in ./data, HTTP on 127.0.0.1:7070, offline)
         hub [--config FILE]   run as a hub: also accept pushes from the nodes of hub.nodes, serve /v1/fleet
         loadgen [options]     drive the HTTP API over loopback (ingest, state get/put) and print rates and latency
+        train                 the training run ./outpost aot records its start-up cache from (a temporary agent)
         help                  this text
 
       docs: README.md, docs/API.md, docs/STORAGE.md; every config key: docs/outpost.example.yaml
@@ -54,8 +55,10 @@ public final class Main {
             case "hub" -> runAgent(rest, true);
             case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
             case "jvm-flags" -> jvmFlags(rest);
+            case "train" -> TrainingRun.run();
             default -> {
-                System.err.println("outpost: unknown command '" + args[0] + "'; allowed: run, hub, loadgen, help");
+                System.err.println(
+                        "outpost: unknown command '" + args[0] + "'; allowed: run, hub, loadgen, train, help");
                 yield EXIT_USAGE;
             }
         };
