@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code cursor} to read on; {@code complete} is true when {@code to_time} was reached (C is then
  * null). On a hub, a page of a node's log also carries {@code "node_seq"}, {@code
  * "node_ingest_time"} and {@code "node_hlc"}: where and when the node stored the event ({@code seq}
- * and {@code ingest_time} are the hub's, when it received it).
+ * and {@code ingest_time} are the hub's, when it received it), and may be filtered by the node's
+ * time ({@link NodeTime}): a filter while scanning, since a node's records reach the hub out of its
+ * time order (newest first after an outage).
  */
 final class EventPage extends InputStream {
     /** Bytes produced per refill before the HTTP layer takes them. */
@@ -33,6 +35,7 @@ final class EventPage extends InputStream {
     private final LongAdder eventsOut;
     private final Runnable onDone;
     private final boolean nodeOrigin;
+    private final NodeTime nodeTime;
     private final RecordView view = new RecordView();
     private byte[] chunk = new byte[CHUNK_BYTES + 1024];
     private int chunkLen;
@@ -51,9 +54,11 @@ final class EventPage extends InputStream {
             int scanMax,
             LongAdder eventsOut,
             Runnable onDone,
-            boolean nodeOrigin) {
+            boolean nodeOrigin,
+            NodeTime nodeTime) {
         this.onDone = onDone;
         this.nodeOrigin = nodeOrigin;
+        this.nodeTime = nodeTime;
         this.cursor = cursor;
         this.nextSeq = fromSeq;
         this.streamName = stream;
@@ -107,6 +112,9 @@ final class EventPage extends InputStream {
             if (streamFilter != null && !view.streamEquals(streamFilter)) {
                 continue;
             }
+            if (nodeTime != null && !nodeTime.admits(view)) {
+                continue;
+            }
             count++;
             writeEvent();
             if (chunkLen >= CHUNK_BYTES) {
@@ -114,7 +122,7 @@ final class EventPage extends InputStream {
             }
         }
         // End of page: the trailer, then done.
-        String next = complete ? "null" : "\"" + encodeCursor(nextSeq, streamName, toHlcExclusive) + "\"";
+        String next = complete ? "null" : "\"" + encodeCursor(nextSeq, streamName, toHlcExclusive, nodeTime) + "\"";
         String trailer = "{\"next_cursor\":" + next + ",\"count\":" + count + ",\"scanned\":" + scanned
                 + ",\"complete\":" + complete + "}\n";
         put(trailer.getBytes(StandardCharsets.UTF_8));
@@ -170,20 +178,37 @@ final class EventPage extends InputStream {
         }
     }
 
-    /** A cursor is an opaque token: version, next sequence, stream filter and time bound. */
-    static String encodeCursor(long nextSeq, String stream, long toHlcExclusive) {
-        String raw = "1|" + nextSeq + "|" + (stream == null ? "" : stream) + "|" + toHlcExclusive;
+    /**
+     * A hub page's bounds on the node's own ingest time (HLC), from inclusive, to exclusive.
+     * Records without a node origin never pass.
+     */
+    record NodeTime(long fromHlc, long toHlcExclusive) {
+        boolean admits(RecordView v) {
+            long[] seqHlc = dev.outpost.sync.HubReceiver.edgeSeqAndHlc(v);
+            return seqHlc != null && seqHlc[1] >= fromHlc && seqHlc[1] < toHlcExclusive;
+        }
+    }
+
+    /**
+     * A cursor is an opaque token: version, next sequence, stream filter and time bound (version 1),
+     * plus the node-time bounds of a hub page (version 2).
+     */
+    static String encodeCursor(long nextSeq, String stream, long toHlcExclusive, NodeTime nodeTime) {
+        String raw = (nodeTime == null ? "1|" : "2|") + nextSeq + "|" + (stream == null ? "" : stream) + "|"
+                + toHlcExclusive + (nodeTime == null ? "" : "|" + nodeTime.fromHlc() + "|" + nodeTime.toHlcExclusive());
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Decoded cursor, or null if the token is not one of ours. */
-    record Cursor(long nextSeq, String stream, long toHlcExclusive) {}
+    record Cursor(long nextSeq, String stream, long toHlcExclusive, NodeTime nodeTime) {}
 
     static Cursor decodeCursor(String token) {
         try {
             String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
             String[] parts = raw.split("\\|", -1);
-            if (parts.length != 4 || !parts[0].equals("1")) {
+            boolean v1 = parts.length == 4 && parts[0].equals("1");
+            boolean v2 = parts.length == 6 && parts[0].equals("2");
+            if (!v1 && !v2) {
                 return null;
             }
             long seq = Long.parseLong(parts[1]);
@@ -191,7 +216,8 @@ final class EventPage extends InputStream {
             if (seq < 1) {
                 return null;
             }
-            return new Cursor(seq, parts[2].isEmpty() ? null : parts[2], to);
+            NodeTime nodeTime = v2 ? new NodeTime(Long.parseLong(parts[4]), Long.parseLong(parts[5])) : null;
+            return new Cursor(seq, parts[2].isEmpty() ? null : parts[2], to, nodeTime);
         } catch (IllegalArgumentException e) {
             return null;
         }

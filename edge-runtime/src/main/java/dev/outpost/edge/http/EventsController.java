@@ -139,12 +139,13 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        return page(agent, agent.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, limit, cursor);
+        return page(agent, agent.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
     }
 
     /**
      * One page of {@code log} (the agent's, or a node's on a hub: {@code nodeLog}, whose lines then
-     * say where and when the node stored each event); {@code onDone} runs when the page is closed.
+     * say where and when the node stored each event, and {@code nodeFromTime}/{@code nodeToTime}
+     * filter by it); {@code onDone} runs when the page is closed.
      */
     static HttpResponse<?> page(
             Agent agent,
@@ -155,9 +156,20 @@ public class EventsController {
             String fromSeq,
             String fromTime,
             String toTime,
+            String nodeFromTime,
+            String nodeToTime,
             String limit,
             String cursor) {
         long start = System.nanoTime();
+        EventPage.NodeTime nodeTime = nodeFromTime == null && nodeToTime == null
+                ? null
+                : new EventPage.NodeTime(
+                        nodeFromTime == null
+                                ? Long.MIN_VALUE
+                                : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
+                        nodeToTime == null
+                                ? Long.MAX_VALUE
+                                : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
         // Page and scan sizes follow the governor (smaller-batches): a limit the config allows is
         // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
         int pageLimit = agent.queryLimitDefault();
@@ -181,11 +193,12 @@ public class EventsController {
                     400, "Invalid query", "stream must be 1-128 characters of A-Z a-z 0-9 . _ -", 0, "stream");
         }
         if (cursor != null) {
-            if (fromSeq != null || fromTime != null || stream != null || toTime != null) {
+            if (fromSeq != null || fromTime != null || stream != null || toTime != null || nodeTime != null) {
                 return Problems.response(
                         400,
                         "Invalid query",
-                        "cursor carries the query; do not combine it with stream, from_seq," + " from_time or to_time",
+                        "cursor carries the query; do not combine it with stream, from_seq, from_time, to_time,"
+                                + " node_from_time or node_to_time",
                         0,
                         "cursor");
             }
@@ -196,6 +209,7 @@ public class EventsController {
             seq = c.nextSeq();
             streamFilter = c.stream();
             toHlc = c.toHlcExclusive();
+            nodeTime = c.nodeTime();
         } else if (fromSeq != null) {
             seq = parseLong(fromSeq, "from_seq");
             if (seq < 0) {
@@ -219,7 +233,8 @@ public class EventsController {
                 agent.queryScanRecordsMax(),
                 agent.queryEvents,
                 onDone,
-                nodeLog);
+                nodeLog,
+                nodeTime);
         agent.queryRequests.increment();
         agent.queryLatency.recordNanos(System.nanoTime() - start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))

@@ -210,7 +210,10 @@ public class FleetController {
                         + "}");
     }
 
-    /** GET /v1/fleet/events?node=N plus the parameters of GET /v1/events. */
+    /**
+     * GET /v1/fleet/events?node=N plus the parameters of GET /v1/events (on the hub's receipt time),
+     * and node_from_time / node_to_time on the node's own ingest time.
+     */
     @Get(value = "/events", produces = EventsController.NDJSON)
     public HttpResponse<?> events(
             @Nullable @QueryValue String node,
@@ -218,6 +221,8 @@ public class FleetController {
             @Nullable @QueryValue("from_seq") String fromSeq,
             @Nullable @QueryValue("from_time") String fromTime,
             @Nullable @QueryValue("to_time") String toTime,
+            @Nullable @QueryValue("node_from_time") String nodeFromTime,
+            @Nullable @QueryValue("node_to_time") String nodeToTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
         if (!agent.config().hub().enabled()) {
@@ -235,7 +240,18 @@ public class FleetController {
         try {
             LanedEventLog log = lease.log();
             HttpResponse<?> r = EventsController.page(
-                    agent, log, lease::close, true, stream, fromSeq, fromTime, toTime, limit, cursor);
+                    agent,
+                    log,
+                    lease::close,
+                    true,
+                    stream,
+                    fromSeq,
+                    fromTime,
+                    toTime,
+                    nodeFromTime,
+                    nodeToTime,
+                    limit,
+                    cursor);
             if (r.getBody()
                     .filter(b -> b instanceof io.micronaut.http.server.types.files.StreamedFile)
                     .isEmpty()) {

@@ -187,6 +187,7 @@ class SyncApiTest {
         assertTrue(status.contains("\"normal\":{\"backlog_records\":0"), status);
 
         // The hub goes away: ingest and queries on the edge go on, and status says so.
+        long outageAt = System.currentTimeMillis();
         hub.close();
         hub = null;
         ingest(edge, "readings", 1000, 2000);
@@ -236,6 +237,25 @@ class SyncApiTest {
             assertTrue(Long.parseLong(line.group(2)) > 810, "node sequence of the backlog");
         }
         assertEquals(2000, lines, page.substring(0, Math.min(500, page.length())));
+
+        // By the node's own time: what it stored before the outage, in pages whose cursor keeps the bound.
+        int before = 0;
+        String q = "/v1/fleet/events?node=edge-1&stream=readings&limit=100&node_to_time=" + outageAt;
+        for (int pages = 0; pages < 100; pages++) {
+            page = send(hub, "GET", q, null, null).body();
+            Matcher nodeTime = Pattern.compile("\"node_ingest_time\":(\\d+)").matcher(page);
+            while (nodeTime.find()) {
+                before++;
+                assertTrue(Long.parseLong(nodeTime.group(1)) < outageAt);
+            }
+            Matcher next = Pattern.compile("\"next_cursor\":\"([^\"]+)\",\"count\":(\\d+),\"scanned\":(\\d+)")
+                    .matcher(page);
+            if (!next.find() || next.group(3).equals("0")) {
+                break;
+            }
+            q = "/v1/fleet/events?node=edge-1&cursor=" + next.group(1);
+        }
+        assertEquals(500, before, "readings stored before the outage");
     }
 
     /**
