@@ -10,8 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * One keep-alive HTTP/1.1 connection over a plain socket, with a minimal response parser: status
- * line, {@code Content-Length} or chunked body (skipped), {@code Connection: close}.
+ * One keep-alive HTTP/1.1 connection over a plain or TLS socket, with a minimal response parser:
+ * status line, {@code Content-Length} or chunked body (skipped), {@code Connection: close}.
  */
 final class HttpConnection implements AutoCloseable {
     static final int CONNECT_TIMEOUT_MS = 5_000;
@@ -28,12 +28,30 @@ final class HttpConnection implements AutoCloseable {
     /** Set by {@link #exchange}: the server will close (or closed) the connection after the response. */
     boolean closeAfter;
 
-    HttpConnection(InetSocketAddress address) throws IOException {
+    /**
+     * Where to connect.
+     *
+     * @param address the server
+     * @param tls sockets for HTTPS, or null for plain HTTP
+     * @param host the host name the certificate must name (HTTPS)
+     */
+    record Target(InetSocketAddress address, javax.net.ssl.SSLSocketFactory tls, String host) {}
+
+    HttpConnection(Target target) throws IOException {
         Socket s = new Socket();
         try {
             s.setTcpNoDelay(true);
             s.setSoTimeout(READ_TIMEOUT_MS);
-            s.connect(address, CONNECT_TIMEOUT_MS);
+            s.connect(target.address(), CONNECT_TIMEOUT_MS);
+            if (target.tls() != null) {
+                javax.net.ssl.SSLSocket t = (javax.net.ssl.SSLSocket) target.tls()
+                        .createSocket(s, target.host(), target.address().getPort(), true);
+                javax.net.ssl.SSLParameters p = t.getSSLParameters();
+                p.setEndpointIdentificationAlgorithm("HTTPS"); // as the agent's own client does
+                t.setSSLParameters(p);
+                t.startHandshake();
+                s = t;
+            }
             this.in = s.getInputStream();
             this.out = s.getOutputStream();
         } catch (IOException | RuntimeException e) {

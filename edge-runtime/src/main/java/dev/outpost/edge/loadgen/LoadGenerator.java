@@ -39,7 +39,8 @@ public final class LoadGenerator {
 
     static final String USAGE = """
       usage: outpost loadgen [--name value ...]
-        --url URL                 http://127.0.0.1:7070/v1/events (loopback only)
+        --url URL                 http://127.0.0.1:7070/v1/events (loopback only; https:// too)
+        --trust-file PEM          https: certificates to trust (default: the JDK's); host names are verified
         --connections N           keep-alive connections, one thread each (50)
         --mode MODE               single: one JSON event per POST; batch: NDJSON batches;
                                   state-put / state-get: PUT / GET state documents under
@@ -146,7 +147,8 @@ public final class LoadGenerator {
             int expectStatus,
             long maxRequests,
             String label,
-            double ratePerSecond) {
+            double ratePerSecond,
+            java.nio.file.Path trustFile) {
 
         /** Returns null for --help. */
         static Options parse(String[] args) {
@@ -163,6 +165,7 @@ public final class LoadGenerator {
             long maxRequests = 0;
             String label = "loadgen";
             double rate = 0;
+            java.nio.file.Path trustFile = null;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (a.equals("--help") || a.equals("-h")) {
@@ -198,6 +201,7 @@ public final class LoadGenerator {
                     case "max-requests" -> maxRequests = longArg(name, value);
                     case "label" -> label = value;
                     case "rate" -> rate = doubleArg(name, value, 0);
+                    case "trust-file" -> trustFile = java.nio.file.Path.of(value);
                     default -> throw new IllegalArgumentException("unknown option --" + name);
                 }
             }
@@ -211,8 +215,12 @@ public final class LoadGenerator {
             } catch (URISyntaxException e) {
                 throw new IllegalArgumentException("bad --url: " + e.getMessage());
             }
-            if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-                throw new IllegalArgumentException("--url must be http://host[:port]/path, not " + url);
+            if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+                    || uri.getHost() == null) {
+                throw new IllegalArgumentException("--url must be http(s)://host[:port]/path, not " + url);
+            }
+            if (trustFile != null && !"https".equalsIgnoreCase(uri.getScheme())) {
+                throw new IllegalArgumentException("--trust-file applies to an https:// --url only");
             }
             return new Options(
                     uri,
@@ -227,7 +235,8 @@ public final class LoadGenerator {
                     expect,
                     maxRequests,
                     label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"),
-                    rate);
+                    rate,
+                    trustFile);
         }
 
         private static int intArg(String name, String v, int min, int max) {
@@ -289,7 +298,26 @@ public final class LoadGenerator {
         }
 
         int port() {
-            return url.getPort() < 0 ? 80 : url.getPort();
+            return url.getPort() >= 0 ? url.getPort() : https() ? 443 : 80;
+        }
+
+        boolean https() {
+            return "https".equalsIgnoreCase(url.getScheme());
+        }
+
+        /** Sockets for an https:// URL (trusting --trust-file, or the JDK's defaults); null for http. */
+        javax.net.ssl.SSLSocketFactory tls() {
+            if (!https()) {
+                return null;
+            }
+            try {
+                return (trustFile == null
+                                ? javax.net.ssl.SSLContext.getDefault()
+                                : dev.outpost.edge.config.Tls.trustContext(trustFile))
+                        .getSocketFactory();
+            } catch (java.security.NoSuchAlgorithmException | dev.outpost.edge.config.ConfigException e) {
+                throw new IllegalArgumentException("--trust-file: " + e.getMessage());
+            }
         }
 
         String hostHeader() {
@@ -355,7 +383,8 @@ public final class LoadGenerator {
         if (!host.isLoopbackAddress()) {
             throw new IllegalArgumentException("refusing to target a non-loopback address: " + host);
         }
-        InetSocketAddress address = new InetSocketAddress(host, o.port());
+        HttpConnection.Target address = new HttpConnection.Target(
+                new InetSocketAddress(host, o.port()), o.tls(), o.url().getHost());
         byte[][] pool = switch (o.mode()) {
             case SINGLE, BATCH ->
                 Payloads.requests(
@@ -428,7 +457,7 @@ public final class LoadGenerator {
      * state-get: creates documents d-0 .. d-(N-1) with one PUT each (up to 4 connections in
      * parallel), before the measured run; any status but 200/201 or an I/O error fails the setup.
      */
-    static void createDocuments(Options o, InetSocketAddress address) {
+    static void createDocuments(Options o, HttpConnection.Target address) {
         byte[][] puts = Payloads.statePuts(o.hostHeader(), o.statePath(), o.documents(), o.eventBytes(), 7);
         int threads = Math.min(Math.min(4, o.connections()), o.documents());
         ConcurrentHashMap<String, LongAdder> failures = new ConcurrentHashMap<>();
@@ -510,7 +539,7 @@ public final class LoadGenerator {
         private static final long RECONNECT_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
         private final Shared shared;
-        private final InetSocketAddress address;
+        private final HttpConnection.Target address;
         private final byte[][] pool;
         private final CountDownLatch done;
         private int next;
@@ -522,7 +551,7 @@ public final class LoadGenerator {
         long errors;
         long warmupErrors;
 
-        Worker(Shared shared, InetSocketAddress address, byte[][] pool, int first, CountDownLatch done) {
+        Worker(Shared shared, HttpConnection.Target address, byte[][] pool, int first, CountDownLatch done) {
             this.shared = shared;
             this.address = address;
             this.pool = pool;

@@ -422,4 +422,68 @@ class LoadGeneratorTest {
         assertTrue(
                 r.requests() >= 150 && r.requests() <= 250, "about 200 requests in 1 s at --rate 200: " + r.summary());
     }
+
+    /** Against a real agent serving HTTPS: trusting its certificate works, the JDK's defaults do not. */
+    @Test
+    void drivesAnHttpsAgentThatItTrusts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "agent");
+        java.nio.file.Path cfg = dir.resolve("agent.yaml");
+        java.nio.file.Files.writeString(cfg, """
+                data: {dir: %s}
+                http: {port: 0, tls_key_store: %s, tls_key_store_password: %s}
+                budget: {memory: 64GiB}
+                """.formatted(dir.resolve("data"), tls.keyStore(), tls.password()));
+        try (dev.outpost.edge.Main.RunningAgent agent =
+                dev.outpost.edge.Main.start(dev.outpost.edge.config.ConfigLoader.load(cfg))) {
+            String url = "https://127.0.0.1:" + agent.port() + "/v1/events";
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = LoadGenerator.run(
+                    new String[] {
+                        "--url",
+                        url,
+                        "--trust-file",
+                        tls.pem().toString(),
+                        "--mode",
+                        "batch",
+                        "--batch",
+                        "10",
+                        "--connections",
+                        "2",
+                        "--warmup-seconds",
+                        "0",
+                        "--duration-seconds",
+                        "5",
+                        "--max-requests",
+                        "40"
+                    },
+                    new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            String summary = out.toString(StandardCharsets.UTF_8);
+            assertEquals(0, code, summary + err.toString(StandardCharsets.UTF_8));
+            assertTrue(summary.contains("errors=0") && summary.contains("requests=40"), summary);
+            long stored = agent.agent().ingestEvents.sum();
+            assertTrue(stored >= 400, "every event reached the agent over TLS: " + stored);
+
+            ByteArrayOutputStream out2 = new ByteArrayOutputStream();
+            int untrusted = LoadGenerator.run(
+                    new String[] {
+                        "--url",
+                        url,
+                        "--mode",
+                        "batch",
+                        "--connections",
+                        "1",
+                        "--warmup-seconds",
+                        "0",
+                        "--duration-seconds",
+                        "1"
+                    },
+                    new PrintStream(out2, true, StandardCharsets.UTF_8),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            String s2 = out2.toString(StandardCharsets.UTF_8);
+            assertTrue(untrusted != 0 || !s2.contains("errors=0"), "an untrusted certificate: " + s2);
+            assertEquals(stored, agent.agent().ingestEvents.sum(), "nothing more got through");
+        }
+    }
 }
