@@ -63,6 +63,9 @@ class RetentionApiTest extends AgentHttpTest {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong maxUsage = new AtomicLong();
         AtomicLong lateAcks = new AtomicLong();
+        // A request whose answer never arrived (the client lost the connection) may or may not
+        // have been stored: its events are neither acknowledged nor refused.
+        Map<String, AtomicLong> unknown = new ConcurrentHashMap<>();
         long runNanos = 14_000_000_000L;
         long t0 = System.nanoTime();
         Thread sampler = Thread.ofPlatform().start(() -> {
@@ -80,6 +83,7 @@ class RetentionApiTest extends AgentHttpTest {
         List<Thread> writers = new ArrayList<>();
         for (String stream : List.of("bulky", "usual", "urgent")) {
             acked.put(stream, java.util.Collections.synchronizedList(new ArrayList<>()));
+            unknown.put(stream, new AtomicLong());
             writers.add(Thread.ofPlatform().start(() -> {
                 StringBuilder batch = new StringBuilder();
                 int lines = stream.equals("urgent") ? 5 : 100;
@@ -93,7 +97,14 @@ class RetentionApiTest extends AgentHttpTest {
                 String body = batch.toString();
                 try {
                     while (System.nanoTime() - t0 < runNanos) {
-                        HttpResponse<String> r = send("POST", "/v1/events", "application/x-ndjson", body);
+                        HttpResponse<String> r;
+                        try {
+                            r = send("POST", "/v1/events", "application/x-ndjson", body);
+                        } catch (java.io.IOException e) {
+                            System.out.println("RetentionApiTest: " + stream + ": no answer (" + e + ")");
+                            unknown.get(stream).addAndGet(lines);
+                            continue;
+                        }
                         if (r.statusCode() == 200) {
                             Matcher m = SEQS.matcher(r.body());
                             assertTrue(m.find(), r.body());
@@ -159,11 +170,12 @@ class RetentionApiTest extends AgentHttpTest {
                 dropped);
         for (String stream : List.of("bulky", "usual", "urgent")) {
             long a = acked.get(stream).size();
-            long p = present.getOrDefault(stream, 0L);
-            assertEquals(
-                    a,
-                    p + dropped.getOrDefault(stream, 0L),
-                    stream + ": acknowledged = present + counted as dropped; log " + log.length() + " chars");
+            long kept = present.getOrDefault(stream, 0L) + dropped.getOrDefault(stream, 0L);
+            long u = unknown.get(stream).get();
+            assertTrue(
+                    a <= kept && kept <= a + u,
+                    stream + ": acknowledged (" + a + ") <= present + counted as dropped (" + kept
+                            + ") <= acknowledged + unanswered (" + u + "); log " + log.length() + " chars");
         }
         assertEquals(0, dropped.getOrDefault("urgent", 0L), "critical data is never dropped");
         assertTrue(dropped.getOrDefault("bulky", 0L) > 0, "bulk was dropped: " + dropped);
