@@ -134,16 +134,24 @@ class SyncApiTest {
         assertEquals(200, r.statusCode(), r.body());
     }
 
+    /** A GET on the hub, over whatever transport the test uses. */
+    @FunctionalInterface
+    interface HubGet {
+        HttpResponse<String> get(String path) throws Exception;
+    }
+
     /** Event ids per stream on the hub for edge-1, counting duplicates. */
     Map<String, Integer> hubIds() throws Exception {
+        return hubIds(path -> send(hub, "GET", path, null, null));
+    }
+
+    /** Event ids on the hub for edge-1 with their counts, paging through GET /v1/fleet/events. */
+    static Map<String, Integer> hubIds(HubGet hubGet) throws Exception {
         Map<String, Integer> ids = new HashMap<>();
         String cursor = null;
         while (true) {
-            String q = "/v1/fleet/events?node=edge-1&limit=10000" + (cursor == null ? "" : "&cursor=" + cursor);
-            if (cursor != null) {
-                q = "/v1/fleet/events?node=edge-1&limit=10000&cursor=" + cursor;
-            }
-            HttpResponse<String> r = send(hub, "GET", q, null, null);
+            HttpResponse<String> r = hubGet.get(
+                    "/v1/fleet/events?node=edge-1&limit=10000" + (cursor == null ? "" : "&cursor=" + cursor));
             if (r.statusCode() == 404) {
                 return ids;
             }

@@ -20,9 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,26 +156,7 @@ class SyncTlsTest {
 
     /** Event ids on the hub for edge-1 with their counts, read over HTTPS. */
     Map<String, Integer> hubIds() throws Exception {
-        Map<String, Integer> ids = new HashMap<>();
-        String cursor = null;
-        while (true) {
-            HttpResponse<String> r =
-                    hubGet("/v1/fleet/events?node=edge-1&limit=10000" + (cursor == null ? "" : "&cursor=" + cursor));
-            if (r.statusCode() == 404) {
-                return ids;
-            }
-            assertEquals(200, r.statusCode(), r.body());
-            Matcher m = Pattern.compile("\"id\":\"(e\\d+)\"").matcher(r.body());
-            while (m.find()) {
-                ids.merge(m.group(1), 1, Integer::sum);
-            }
-            Matcher next = Pattern.compile("\"next_cursor\":\"([^\"]+)\",\"count\":(\\d+)")
-                    .matcher(r.body());
-            if (!next.find() || next.group(2).equals("0")) {
-                return ids;
-            }
-            cursor = next.group(1);
-        }
+        return SyncApiTest.hubIds(this::hubGet);
     }
 
     String await(String base, Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
