@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -21,7 +19,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * ConfigException} that names the key and what is allowed, never a silent default.
  */
 public final class ConfigLoader {
-    private static final Pattern SIZE = Pattern.compile("(?i)^\\s*(\\d+)\\s*(b|kib|mib|gib|kb|mb|gb)?\\s*$");
+    /** The top-level key whose entries are stream names, read apart from the keyed sections. */
+    static final String STREAMS = "streams";
 
     private ConfigLoader() {}
 
@@ -53,23 +52,16 @@ public final class ConfigLoader {
         if (!(root instanceof Map<?, ?> m)) {
             throw new ConfigException(
                     "",
-                    "config error: " + file
-                            + " must be a YAML mapping of sections (node, data, http, log, compress, ingest, state, budget, query, streams)");
+                    "config error: " + file + " must be a YAML mapping of sections ("
+                            + String.join(", ", topLevelKeys()) + ")");
         }
         return load(m, file.toString());
     }
 
     static OutpostConfig load(Map<?, ?> root, String source) {
-        Map<String, ConfigKey> byPath = OutpostConfig.KEYS.stream()
-                .collect(Collectors.toMap(ConfigKey::path, k -> k, (a, b) -> a, LinkedHashMap::new));
-        List<String> sections = new java.util.ArrayList<>(
-                OutpostConfig.KEYS.stream().map(ConfigKey::section).distinct().toList());
-        sections.add("streams");
+        List<String> sections = topLevelKeys();
         Map<String, OutpostConfig.StreamDecl> streams = new LinkedHashMap<>();
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (ConfigKey k : OutpostConfig.KEYS) {
-            values.put(k.path(), parse(k, k.defaultValue(), "default"));
-        }
+        ConfigValues values = ConfigValues.defaults();
         for (Map.Entry<?, ?> e : root.entrySet()) {
             String section = String.valueOf(e.getKey());
             if (!sections.contains(section)) {
@@ -81,7 +73,7 @@ public final class ConfigLoader {
             if (e.getValue() == null) {
                 continue;
             }
-            if (section.equals("streams")) {
+            if (section.equals(STREAMS)) {
                 streams.putAll(streams(e.getValue(), source));
                 continue;
             }
@@ -93,11 +85,7 @@ public final class ConfigLoader {
             }
             for (Map.Entry<?, ?> se : sub.entrySet()) {
                 String path = section + "." + se.getKey();
-                if (path.equals("hub.nodes")) {
-                    values.put(path, hubNodes(se.getValue(), source));
-                    continue;
-                }
-                ConfigKey k = byPath.get(path);
+                ConfigKey<?> k = key(path);
                 if (k == null) {
                     throw new ConfigException(
                             path,
@@ -105,49 +93,34 @@ public final class ConfigLoader {
                                     + "': " + allowedIn(section));
                 }
                 if (se.getValue() != null) {
-                    values.put(path, parse(k, se.getValue(), source));
+                    values = values.with(path, k.parse(se.getValue(), source));
                 }
             }
         }
-        values.put("streams", streams);
-        return OutpostConfig.fromValues(values);
+        return OutpostConfig.load(values, streams);
     }
 
-    /** {@code hub.nodes: {NODE_ID: TOKEN}}: the nodes a hub accepts and their tokens. */
-    private static Map<String, String> hubNodes(Object raw, String source) {
-        if (raw == null) {
-            return Map.of();
-        }
-        if (!(raw instanceof Map<?, ?> m)) {
-            throw new ConfigException(
-                    "hub.nodes", "config error in " + source + ": 'hub.nodes' must be a mapping of node ids to tokens");
-        }
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : m.entrySet()) {
-            String id = String.valueOf(e.getKey());
-            if (!dev.outpost.edge.ingest.EventParser.validName(id)) {
-                throw new ConfigException(
-                        "hub.nodes." + id,
-                        "config error in " + source + ": node id '" + id
-                                + "' must be 1-128 characters of A-Z a-z 0-9 . _ -");
-            }
-            if (!(e.getValue() instanceof String t) || t.length() < 16) {
-                throw new ConfigException(
-                        "hub.nodes." + id,
-                        "config error in " + source + ": the token of node '" + id
-                                + "' must be a string of at least 16 characters");
-            }
-            out.put(id, t);
-        }
-        return out;
+    /** The sections' names and streams, in file order. */
+    static List<String> topLevelKeys() {
+        List<String> names = new ArrayList<>(
+                OutpostConfig.SECTIONS.stream().map(ConfigSection::name).toList());
+        names.add(STREAMS);
+        return names;
+    }
+
+    /** The key at {@code path}, or null. */
+    static ConfigKey<?> key(String path) {
+        return OutpostConfig.KEYS.stream()
+                .filter(k -> k.path().equals(path))
+                .findFirst()
+                .orElse(null);
     }
 
     private static String allowedIn(String section) {
         return OutpostConfig.KEYS.stream()
-                        .filter(k -> k.section().equals(section))
-                        .map(ConfigKey::leaf)
-                        .collect(Collectors.joining(", "))
-                + (section.equals("hub") ? ", nodes" : "");
+                .filter(k -> k.section().equals(section))
+                .map(ConfigKey::leaf)
+                .collect(Collectors.joining(", "));
     }
 
     /**
@@ -157,80 +130,19 @@ public final class ConfigLoader {
      * @throws ConfigException naming the key: unknown, not changeable at runtime, or a bad value
      */
     static long parseLive(String key, Object raw, String source) {
-        ConfigKey k = OutpostConfig.KEYS.stream()
-                .filter(c -> c.path().equals(key))
-                .findFirst()
-                .orElse(null);
+        ConfigKey<?> k = key(key);
         String liveKeys = String.join(", ", LiveConfig.keys());
         if (k == null) {
             throw new ConfigException(
                     key, "config error in " + source + ": unknown key '" + key + "'; keys a hub may set: " + liveKeys);
         }
-        if (!k.live()) {
+        if (!k.isLive()) {
             throw new ConfigException(
                     key,
                     "config error in " + source + ": '" + key + "' cannot change while the agent runs (set it in the"
                             + " YAML file and restart); keys a hub may set: " + liveKeys);
         }
-        return (Long) parse(k, raw, source);
-    }
-
-    private static Object parse(ConfigKey k, Object raw, String source) {
-        String where = "config error in " + source + ": '" + k.path() + "' = '" + raw + "' ";
-        return switch (k.kind()) {
-            case STRING -> {
-                if (!(raw instanceof String || raw instanceof Number)) {
-                    throw new ConfigException(k.path(), where + "is not allowed; expected a string");
-                }
-                yield String.valueOf(raw);
-            }
-            case PATH -> {
-                if (!(raw instanceof String s) || s.isBlank()) {
-                    throw new ConfigException(k.path(), where + "is not allowed; expected a directory path");
-                }
-                yield Path.of(s).normalize();
-            }
-            case ENUM -> {
-                String s = String.valueOf(raw);
-                String match = k.allowed().stream()
-                        .filter(a -> a.equalsIgnoreCase(s))
-                        .findFirst()
-                        .orElse(null);
-                if (match == null) {
-                    throw new ConfigException(
-                            k.path(), where + "is not allowed; allowed values: " + String.join(", ", k.allowed()));
-                }
-                yield match;
-            }
-            case INT -> {
-                long v;
-                if (raw instanceof Integer || raw instanceof Long) {
-                    v = ((Number) raw).longValue();
-                } else {
-                    throw new ConfigException(
-                            k.path(),
-                            where + "is not allowed; expected a whole number from " + k.min() + " to " + k.max());
-                }
-                if (v < k.min() || v > k.max()) {
-                    throw new ConfigException(
-                            k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max());
-                }
-                yield v;
-            }
-            case BYTES -> {
-                long v = bytes(raw);
-                if (v < 0) {
-                    throw new ConfigException(
-                            k.path(),
-                            where + "is not allowed; expected a size like 512KiB, 1MiB, 2GiB or a number of bytes");
-                }
-                if (v < k.min() || v > k.max()) {
-                    throw new ConfigException(
-                            k.path(), where + "is out of range; allowed: " + k.min() + " to " + k.max() + " bytes");
-                }
-                yield v;
-            }
-        };
+        return (Long) k.parse(raw, source);
     }
 
     /** Stream declarations: {@code streams: {NAME: {priority, retention_seconds, schema}}}. */
@@ -296,24 +208,5 @@ public final class ConfigLoader {
             out.put(name, new OutpostConfig.StreamDecl(priority, retention, schema));
         }
         return out;
-    }
-
-    /** Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size. */
-    static long bytes(Object raw) {
-        if (raw instanceof Integer || raw instanceof Long) {
-            return ((Number) raw).longValue();
-        }
-        Matcher m = SIZE.matcher(String.valueOf(raw));
-        if (!m.matches()) {
-            return -1;
-        }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
-        return switch (unit) {
-            case "kib", "kb" -> n * OutpostConfig.KIB;
-            case "mib", "mb" -> n * OutpostConfig.MIB;
-            case "gib", "gb" -> n * OutpostConfig.GIB;
-            default -> n;
-        };
     }
 }

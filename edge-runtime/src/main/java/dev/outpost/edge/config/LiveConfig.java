@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *       value), which brings back the file's value. Editing the file does not override the hub.
  * </ol>
  *
- * <p>Only keys marked {@code asLive()} in {@link OutpostConfig#KEYS} can change: those whose readers
+ * <p>Only keys defined with {@code live()} (see {@link ConfigKey}) can change: those whose readers
  * read {@code Agent.config()} at each use, or are told through a listener. Changes are serialised;
  * readers read one volatile snapshot. Exceptions from listeners are contained and logged.
  */
@@ -106,7 +106,7 @@ public final class LiveConfig {
     /** The keys a hub may set, in file order. */
     public static List<String> keys() {
         return OutpostConfig.KEYS.stream()
-                .filter(ConfigKey::live)
+                .filter(ConfigKey::isLive)
                 .map(ConfigKey::path)
                 .toList();
     }
@@ -120,14 +120,8 @@ public final class LiveConfig {
         if (raw != null) {
             ConfigLoader.parseLive(key, raw, "the change");
         } else {
-            ConfigLoader.parseLive(
-                    key,
-                    OutpostConfig.KEYS.stream()
-                            .filter(k -> k.path().equals(key))
-                            .findFirst()
-                            .map(ConfigKey::defaultValue)
-                            .orElse(null),
-                    "the change");
+            ConfigKey<?> k = ConfigLoader.key(key);
+            ConfigLoader.parseLive(key, k == null ? null : k.defaultValue(), "the change");
         }
     }
 

@@ -8,10 +8,10 @@ import dev.outpost.store.Durability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.Yaml;
 
 class ConfigLoaderTest {
     @TempDir
@@ -30,23 +30,23 @@ class ConfigLoaderTest {
     @Test
     void defaultsAreOfflineOnLoopbackWithDataInDotData() {
         OutpostConfig c = ConfigLoader.defaults();
-        assertEquals("127.0.0.1", c.httpHost());
-        assertEquals(7070, c.httpPort());
-        assertEquals(Path.of("data"), c.dataDir());
-        assertEquals(Durability.OS, c.logDurability());
-        assertEquals(1024 * 1024, c.httpBodyBytesMax());
-        assertEquals(Path.of("data", "native"), c.compressNativeDir(), "native libraries under the data directory");
-        assertEquals("auto", c.logCompression());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals(7070, c.http().port());
+        assertEquals(Path.of("data"), c.data().dir());
+        assertEquals(Durability.OS, c.log().durability());
+        assertEquals(1024 * 1024, c.http().bodyBytesMax());
+        assertEquals(Path.of("data", "native"), c.compress().nativeDir(), "native libraries under the data directory");
+        assertEquals("auto", c.log().compression());
     }
 
     @Test
     void readsValuesWithUnits() throws IOException {
         OutpostConfig c = load(
                 "http:\n  port: 9000\n  body_bytes_max: 2MiB\nlog:\n  durability: fsync\ningest:\n  event_bytes_max: 512KiB\n");
-        assertEquals(9000, c.httpPort());
-        assertEquals(2L * 1024 * 1024, c.httpBodyBytesMax());
-        assertEquals(Durability.FSYNC, c.logDurability());
-        assertEquals(512L * 1024, c.ingestEventBytesMax());
+        assertEquals(9000, c.http().port());
+        assertEquals(2L * 1024 * 1024, c.http().bodyBytesMax());
+        assertEquals(Durability.FSYNC, c.log().durability());
+        assertEquals(512L * 1024, c.ingest().eventBytesMax());
     }
 
     @Test
@@ -106,8 +106,8 @@ class ConfigLoaderTest {
         dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "node");
         String http = "http:\n  tls_key_store: %s\n  tls_key_store_password: %s\n";
         OutpostConfig good = load(http.formatted(tls.keyStore(), tls.password()));
-        assertEquals(tls.keyStore(), good.httpTlsKeyStore());
-        assertEquals(null, ConfigLoader.defaults().httpTlsKeyStore(), "plain HTTP by default");
+        assertEquals(tls.keyStore(), good.http().tlsKeyStore());
+        assertEquals(null, ConfigLoader.defaults().http().tlsKeyStore(), "plain HTTP by default");
 
         ConfigException missing = bad(http.formatted(dir.resolve("nope.p12"), tls.password()));
         assertEquals("http.tls_key_store", missing.key());
@@ -156,34 +156,53 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("does not exist"));
     }
 
-    /** The shipped example documents every key with its default: the docs cannot drift. */
+    /**
+     * Each key's definition reaches its section record: a value other than the default changes the
+     * configuration's sections (a key defined but not wired, or wired to another key, fails here).
+     */
     @Test
-    void exampleConfigHasEveryKeyWithItsDefault() throws IOException {
-        Path example = Path.of("..", "docs", "outpost.example.yaml");
-        Map<?, ?> root = new Yaml().load(Files.readString(example));
-        OutpostConfig fromExample = ConfigLoader.load(example);
-        for (ConfigKey k : OutpostConfig.KEYS) {
-            Object section = root.get(k.section());
-            assertTrue(section instanceof Map<?, ?> m && m.containsKey(k.leaf()), "example lacks " + k.path());
-        }
-        OutpostConfig defaults = ConfigLoader.defaults();
-        assertEquals(defaults, fromExample, "the example's values must be the defaults");
-        // "Live." in a key's comment marks exactly the keys a hub may change at runtime.
-        java.util.Set<String> markedLive = new java.util.TreeSet<>();
-        String section = "";
-        StringBuilder comment = new StringBuilder();
-        for (String line : Files.readAllLines(example)) {
-            if (line.matches("[a-z_]+:.*")) {
-                section = line.substring(0, line.indexOf(':'));
-            } else if (line.matches("  #.*")) {
-                comment.append(line);
-                continue;
-            } else if (line.matches("  [a-z_0-9]+:.*") && comment.toString().contains(" Live.")) {
-                markedLive.add(
-                        section + "." + line.strip().substring(0, line.strip().indexOf(':')));
+    void everyKeyReachesItsRecord() {
+        ConfigValues defaults = ConfigValues.defaults();
+        List<Record> base = OutpostConfig.of(defaults, Map.of()).sections();
+        for (ConfigKey<?> k : OutpostConfig.KEYS) {
+            Object other = switch (k.kind()) {
+                case INT, BYTES -> (Long) defaults.parsed(k.path()) < k.max() ? k.max() : k.min();
+                case ENUM ->
+                    k.allowed().stream()
+                            .filter(a -> !a.equals(defaults.parsed(k.path())))
+                            .findFirst()
+                            .orElseThrow();
+                case PATH -> "elsewhere";
+                case STRING -> k.path().equals("sync.upstream") ? "http://hub.example:7070" : "other";
+                case MAP -> Map.of("node-1", "0123456789abcdef");
+            };
+            ConfigValues changed = defaults.with(k.path(), k.parse(other, "test"));
+            List<Record> sections = OutpostConfig.of(changed, Map.of()).sections();
+            int section = OutpostConfig.SECTIONS.stream()
+                    .map(ConfigSection::name)
+                    .toList()
+                    .indexOf(k.section());
+            for (int i = 0; i < base.size(); i++) {
+                boolean reached = !sections.get(i).equals(base.get(i));
+                // compress.native_dir follows data.dir by default: changing data.dir reaches both.
+                boolean expected = i == section || (k.path().equals("data.dir") && i == section + 3);
+                assertEquals(expected, reached, k.path() + " in section " + base.get(i));
             }
-            comment.setLength(0);
         }
-        assertEquals(new java.util.TreeSet<>(LiveConfig.keys()), markedLive);
+    }
+
+    /** Live values, as hub mode, rebuild from the values: everything else stays as loaded. */
+    @Test
+    void liveChangesAndHubModeKeepEverythingElse() throws IOException {
+        OutpostConfig c = load("http:\n  port: 9001\nhub:\n  nodes:\n    n1: 0123456789abcdef\n");
+        OutpostConfig hub = c.asHub();
+        assertTrue(hub.hub().enabled());
+        assertEquals(Map.of("n1", "0123456789abcdef"), hub.hub().nodes());
+        assertEquals(c.http(), hub.http());
+        OutpostConfig live = c.withLive(Map.of("query.limit_max", 5000L));
+        assertEquals(5000, live.query().limitMax());
+        assertEquals(c.query().limitDefault(), live.query().limitDefault());
+        assertEquals(c.http(), live.http());
+        assertEquals(c.hub(), live.hub());
     }
 }

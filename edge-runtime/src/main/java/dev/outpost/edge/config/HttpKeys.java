@@ -1,0 +1,37 @@
+package dev.outpost.edge.config;
+
+import static dev.outpost.edge.config.ConfigKey.KIB;
+import static dev.outpost.edge.config.ConfigKey.MIB;
+
+import java.nio.file.Path;
+
+/** Section {@code http}: the HTTP API's listener, body limit, token and TLS. */
+final class HttpKeys {
+    static final ConfigSection SECTION = new ConfigSection("http");
+
+    static final ConfigKey<String> HOST = SECTION.add(
+            ConfigKey.text("http.host", "127.0.0.1", "Address the HTTP API binds to. Loopback by default."));
+    static final ConfigKey<Integer> PORT = SECTION.add(
+            ConfigKey.integer("http.port", 7070, 0, 65535, "", "TCP port of the HTTP API (0: any free port)."));
+    static final ConfigKey<Long> BODY_BYTES_MAX = SECTION.add(ConfigKey.bytes(
+            "http.body_bytes_max", MIB, KIB, 256 * MIB, "Largest request body accepted; larger gets 413."));
+    static final ConfigKey<String> API_TOKEN = SECTION.add(
+            ConfigKey.text("http.api_token", "", "If set, every /v1 request needs 'Authorization: Bearer <token>'."));
+    static final ConfigKey<Path> TLS_KEY_STORE = SECTION.add(ConfigKey.optionalPath(
+            "http.tls_key_store",
+            "PKCS12 key store (private key and certificate) to serve HTTPS only on http.port. Empty: plain HTTP."));
+    static final ConfigKey<String> TLS_KEY_STORE_PASSWORD = SECTION.add(
+            ConfigKey.text("http.tls_key_store_password", "", "Password of http.tls_key_store (and of its key)."));
+
+    private HttpKeys() {}
+
+    static OutpostConfig.Http read(ConfigValues v) {
+        return new OutpostConfig.Http(
+                v.get(HOST),
+                v.get(PORT),
+                v.get(BODY_BYTES_MAX),
+                v.get(API_TOKEN),
+                v.get(TLS_KEY_STORE),
+                v.get(TLS_KEY_STORE_PASSWORD));
+    }
+}
