@@ -261,7 +261,7 @@ public record OutpostConfig(
     }
 
     /**
-     * This configuration with the live keys in {@code values} replaced (validated values, as
+     * This configuration with the live keys in {@code live} replaced (validated values, as
      * {@link ConfigKey#parse} gives them), checked as at startup.
      *
      * @throws ConfigException if the result breaks a relationship between limits
