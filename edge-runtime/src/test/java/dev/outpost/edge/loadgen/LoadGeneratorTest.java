@@ -171,14 +171,14 @@ class LoadGeneratorTest {
         }
     }
 
-    private static LoadGenerator.Result run(String... args) {
-        return LoadGenerator.execute(LoadGenerator.Options.parse(args));
+    private static Result run(String... args) {
+        return LoadGenerator.execute(Options.parse(args));
     }
 
     @Test
     void singleEventsOverKeepAliveConnections() throws IOException {
         String url = start(200, false);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--connections",
@@ -207,7 +207,7 @@ class LoadGeneratorTest {
     @Test
     void ndjsonBatches() throws IOException {
         String url = start(200, false);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--connections",
@@ -235,7 +235,7 @@ class LoadGeneratorTest {
     @Test
     void chunkedResponsesAndMaxRequests() throws IOException {
         String url = start(200, true);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--connections",
@@ -271,7 +271,7 @@ class LoadGeneratorTest {
     @Test
     void statePutsSpreadOverTheDocuments() throws IOException {
         String url = startState(40, 0);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url + "/",
                 "--connections",
@@ -302,7 +302,7 @@ class LoadGeneratorTest {
     @Test
     void stateGetsCreateTheDocumentsFirst() throws IOException {
         String url = startState(25, 0);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--connections",
@@ -348,7 +348,7 @@ class LoadGeneratorTest {
     @Test
     void statePutCountsOnly200And201() throws IOException {
         String url = startState(5, 204);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--mode",
@@ -406,7 +406,7 @@ class LoadGeneratorTest {
     @Test
     void rateLimitsRequestsPerSecond() throws IOException {
         String url = start(200, false);
-        LoadGenerator.Result r = run(
+        Result r = run(
                 "--url",
                 url,
                 "--connections",
