@@ -1,7 +1,10 @@
 package dev.outpost.edge;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.config.ConfigLoader;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +29,14 @@ import java.util.stream.Stream;
 final class TrainingRun {
     /** Events in the NDJSON batch the training ingests. */
     static final int BATCH_EVENTS = 200;
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** Writes one JSON value. */
+    @FunctionalInterface
+    private interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
 
     private TrainingRun() {}
 
@@ -62,19 +73,16 @@ final class TrainingRun {
         String base = "http://127.0.0.1:" + port;
         StringBuilder ndjson = new StringBuilder();
         for (int i = 0; i < BATCH_EVENTS; i++) {
-            ndjson.append("{\"stream\":\"readings\",\"id\":\"r")
-                    .append(i)
-                    .append("\",\"data\":{\"v\":")
-                    .append(i)
-                    .append("}}\n");
+            ndjson.append(event("readings", "r" + i, "v", i)).append('\n');
         }
-        expect(http, base, "POST", "/v1/events", "application/json", "{\"stream\":\"s\",\"data\":{\"a\":1}}", 200);
+        expect(http, base, "POST", "/v1/events", "application/json", event("s", null, "a", 1), 200);
         expect(http, base, "POST", "/v1/events", "application/x-ndjson", ndjson.toString(), 200);
-        expect(http, base, "POST", "/v1/events", "application/json", "{\"stream\":\"readings\",\"data\":{}}", 422);
+        // Fails the stream's schema (data lacks the required member): exercises the 422 path.
+        expect(http, base, "POST", "/v1/events", "application/json", event("readings", null, null, 0), 422);
         expect(http, base, "GET", "/v1/events?stream=readings&limit=50", null, null, 200);
-        expect(http, base, "PUT", "/v1/state/train/doc", "application/json", "{\"mode\":\"auto\"}", 201);
+        expect(http, base, "PUT", "/v1/state/train/doc", "application/json", member("mode", "auto"), 201);
         expect(http, base, "GET", "/v1/state/train/doc", null, null, 200);
-        expect(http, base, "PATCH", "/v1/state/train/doc", "application/merge-patch+json", "{\"t\":1}", 200);
+        expect(http, base, "PATCH", "/v1/state/train/doc", "application/merge-patch+json", member("t", 1), 200);
         expect(http, base, "GET", "/v1/state/train/doc/history", null, null, 200);
         expect(http, base, "GET", "/v1/state/train", null, null, 200);
         expect(http, base, "DELETE", "/v1/state/train/doc", null, null, 204);
@@ -83,6 +91,49 @@ final class TrainingRun {
         }) {
             expect(http, base, "GET", path, null, null, 200);
         }
+    }
+
+    /** An event {@code {"stream", "id" (unless null), "data": {field: value} (empty if field is null)}}. */
+    private static String event(String stream, String id, String field, long value) throws IOException {
+        return json(g -> {
+            g.writeStartObject();
+            g.writeStringField("stream", stream);
+            if (id != null) {
+                g.writeStringField("id", id);
+            }
+            g.writeObjectFieldStart("data");
+            if (field != null) {
+                g.writeNumberField(field, value);
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    /** An object with one string member. */
+    private static String member(String name, String value) throws IOException {
+        return json(g -> {
+            g.writeStartObject();
+            g.writeStringField(name, value);
+            g.writeEndObject();
+        });
+    }
+
+    /** An object with one number member. */
+    private static String member(String name, long value) throws IOException {
+        return json(g -> {
+            g.writeStartObject();
+            g.writeNumberField(name, value);
+            g.writeEndObject();
+        });
+    }
+
+    private static String json(Body body) throws IOException {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(w)) {
+            body.write(g);
+        }
+        return w.toString();
     }
 
     private static void expect(
