@@ -919,7 +919,7 @@ public final class Agent implements AutoCloseable {
     private void applyPulled(String kind, String line, long hlc) {
         byte[] b = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         Map<?, ?> change =
-                (Map<?, ?>) ((Map<?, ?>) dev.outpost.edge.state.json.JsonTree.parse(b, 0, b.length)).get("change");
+                (Map<?, ?>) ((Map<?, ?>) dev.outpost.store.json.JsonTree.parse(b, 0, b.length)).get("change");
         if (kind.equals("stream")) {
             streams.put((String) change.get("name"), change.get("definition"));
             return;
@@ -930,12 +930,12 @@ public final class Agent implements AutoCloseable {
             }
             Map<String, Object> typed = new java.util.LinkedHashMap<>();
             settings.forEach(
-                    (k, v) -> typed.put(String.valueOf(k), v == dev.outpost.edge.state.json.JsonTree.NULL ? null : v));
+                    (k, v) -> typed.put(String.valueOf(k), v == dev.outpost.store.json.JsonTree.NULL ? null : v));
             liveConfig.apply(typed, hlc, String.valueOf(change.get("origin")));
             return;
         }
         boolean delete = "delete".equals(change.get("op"));
-        byte[] doc = delete ? new byte[0] : dev.outpost.edge.state.json.JsonTree.write(change.get("doc"));
+        byte[] doc = delete ? new byte[0] : dev.outpost.store.json.JsonTree.write(change.get("doc"));
         state.applyRemote((String) change.get("namespace"), (String) change.get("id"), delete, doc, hlc, (String)
                 change.get("origin"));
     }

@@ -87,7 +87,7 @@ public class FleetController {
     private static Object jsonObject(byte[] body, String what) {
         Object tree;
         try {
-            tree = dev.outpost.edge.state.json.JsonTree.parse(body, 0, body.length);
+            tree = dev.outpost.store.json.JsonTree.parse(body, 0, body.length);
         } catch (RuntimeException e) {
             throw new dev.outpost.edge.ingest.ProblemException(
                     400, "Invalid " + what, "malformed JSON: " + e.getMessage(), 0, null);
@@ -128,8 +128,7 @@ public class FleetController {
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
                         + "\",\"op\":\"put\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":"
                         + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(doc),
-                                java.nio.charset.StandardCharsets.UTF_8)
+                                dev.outpost.store.json.JsonTree.write(doc), java.nio.charset.StandardCharsets.UTF_8)
                         + "}");
     }
 
@@ -164,8 +163,7 @@ public class FleetController {
                 "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
                         + agent.config().nodeId() + "\",\"definition\":"
                         + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(def),
-                                java.nio.charset.StandardCharsets.UTF_8)
+                                dev.outpost.store.json.JsonTree.write(def), java.nio.charset.StandardCharsets.UTF_8)
                         + "}");
     }
 
@@ -193,7 +191,7 @@ public class FleetController {
         }
         for (java.util.Map.Entry<?, ?> e : settings.entrySet()) {
             try {
-                Object v = e.getValue() == dev.outpost.edge.state.json.JsonTree.NULL ? null : e.getValue();
+                Object v = e.getValue() == dev.outpost.store.json.JsonTree.NULL ? null : e.getValue();
                 LiveConfig.check(String.valueOf(e.getKey()), v); // null: back to the node's file value
             } catch (ConfigException ex) {
                 return Problems.response(400, "Invalid configuration", ex.getMessage(), 0, ex.key());
@@ -205,7 +203,7 @@ public class FleetController {
                         + agent.config().nodeId()
                         + "\",\"settings\":"
                         + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(settings),
+                                dev.outpost.store.json.JsonTree.write(settings),
                                 java.nio.charset.StandardCharsets.UTF_8)
                         + "}");
     }

@@ -250,8 +250,8 @@ public class SyncController {
                 if (!v.streamEquals(stream)) {
                     continue;
                 }
-                Object e = dev.outpost.edge.state.json.JsonTree.parse(
-                        v.payloadArray(), v.payloadOffset(), v.payloadLength());
+                Object e =
+                        dev.outpost.store.json.JsonTree.parse(v.payloadArray(), v.payloadOffset(), v.payloadLength());
                 Object data = e instanceof java.util.Map<?, ?> m ? m.get("data") : null;
                 if (!(data instanceof java.util.Map<?, ?> d)) {
                     continue;
@@ -265,7 +265,7 @@ public class SyncController {
                         .append(",\"hlc\":")
                         .append(v.hlc())
                         .append(",\"change\":")
-                        .append(new String(dev.outpost.edge.state.json.JsonTree.write(d), StandardCharsets.UTF_8))
+                        .append(new String(dev.outpost.store.json.JsonTree.write(d), StandardCharsets.UTF_8))
                         .append("}\n");
                 found++;
             }
