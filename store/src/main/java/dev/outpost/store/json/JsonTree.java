@@ -169,6 +169,18 @@ public final class JsonTree {
         return out.toByteArray();
     }
 
+    /**
+     * Writes {@code tree} as the next value of {@code g}: for messages that embed a JSON value (a
+     * document, a definition) in a structure written with the generator.
+     */
+    public static void write(JsonGenerator g, Object tree) throws IOException {
+        try {
+            write(g, tree, new ArrayList<>());
+        } catch (JsonProcessingException e) {
+            throw new JsonTreeException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
     private static void write(JsonGenerator g, Object v, List<String> path) throws IOException {
         switch (v) {
             case Map<?, ?> m -> {

@@ -1,4 +1,4 @@
-package dev.outpost.sync;
+package dev.outpost.sync.wire;
 
 import dev.outpost.compress.Choice;
 import dev.outpost.compress.DecodeLimits;
@@ -37,8 +37,8 @@ import java.util.List;
  *
  * Decoding is bounded: sizes are checked against {@link Limits} before anything is allocated,
  * records must lie inside the covered range in increasing order, and the frame checksum is
- * verified. Anything else is a {@link SyncException} with status 400 (or 422 for an unknown
- * dictionary), never garbage.
+ * verified. Anything else is a {@link WireException} with status 400 (or 413 over a limit, 422 for
+ * an unknown dictionary), never garbage.
  */
 public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<Record> records) {
     /** The first bytes of every push body. */
@@ -160,7 +160,7 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
             plain = codec.decode(b, p, len - p, dictionaries);
         } catch (FrameException e) {
             boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
-            throw new SyncException(
+            throw new WireException(
                     "decode push batch",
                     "node " + node,
                     unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
@@ -220,8 +220,8 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         return nodeLen == 0 || 7 + nodeLen > len ? null : new String(b, 7, nodeLen, StandardCharsets.UTF_8);
     }
 
-    private static SyncException bad(String what, int status) {
-        return new SyncException("decode push batch", "request body", what, status, null);
+    private static WireException bad(String what, int status) {
+        return new WireException("decode push batch", "request body", what, status, null);
     }
 
     private static void need(byte[] b, int pos, int n) {
