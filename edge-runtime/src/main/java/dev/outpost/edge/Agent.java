@@ -339,6 +339,7 @@ public final class Agent implements AutoCloseable {
                             sync.backoffBaseMillis(),
                             sync.backoffCapMillis(),
                             sync.breakerFailures(),
+                            sync.breakerWindowMillis(),
                             sync.breakerOpenMillis(),
                             this.config.sync().bandwidthBytesPerSecond(), // a hub may have set it
                             sync.requestTimeoutMillis(),

@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *       next one read while the last is on the wire. What goes next is {@link PushSchedule}'s
  *       business; the HTTP link is {@link HubClient}'s.
  *   <li>Manners: exponential backoff with full jitter and a cap; 429/503 Retry-After obeyed; a
- *       circuit breaker; an optional bandwidth cap; a "recovered" log line after failures.
+ *       circuit breaker that opens only when failures persist over a window (a hub started with
+ *       its edge gets a fair chance); an optional bandwidth cap; a "recovered" log line after
+ *       failures; every error names the hub's host and port and the reason.
  *   <li>Never affects ingest: it only reads the log; if the hub is missing nothing blocks.
  * </ul>
  */
@@ -59,7 +61,8 @@ public final class Pusher implements AutoCloseable {
      * @param batchBytesMax most payload bytes per batch (before compression)
      * @param backoffBaseMillis first backoff ceiling
      * @param backoffCapMillis largest backoff ceiling
-     * @param breakerFailures consecutive failures that open the circuit
+     * @param breakerFailures consecutive failures needed to open the circuit
+     * @param breakerWindowMillis how long failures must persist to open it (a starting hub's grace)
      * @param breakerOpenMillis how long the circuit stays open
      * @param bandwidthBytesPerSecond upload cap, 0 for none
      * @param requestTimeoutMillis timeout of one request
@@ -76,6 +79,7 @@ public final class Pusher implements AutoCloseable {
             long backoffBaseMillis,
             long backoffCapMillis,
             int breakerFailures,
+            long breakerWindowMillis,
             long breakerOpenMillis,
             long bandwidthBytesPerSecond,
             long requestTimeoutMillis,
@@ -146,7 +150,8 @@ public final class Pusher implements AutoCloseable {
         this.hub = new HubClient(
                 o.hub(), o.node(), o.token(), o.requestTimeoutMillis(), o.requestTimeoutMillis(), o.sslContext());
         this.backoff = new Backoff(o.backoffBaseMillis(), o.backoffCapMillis(), ThreadLocalRandom.current());
-        this.breaker = new CircuitBreaker(o.breakerFailures(), o.breakerOpenMillis(), System::currentTimeMillis);
+        this.breaker = new CircuitBreaker(
+                o.breakerFailures(), o.breakerWindowMillis(), o.breakerOpenMillis(), System::currentTimeMillis);
         this.bandwidth = new Bandwidth(o.bandwidthBytesPerSecond(), System::nanoTime);
         Map<Lane, AckedRanges> acked = new EnumMap<>(Lane.class);
         for (Lane lane : Lane.values()) {
@@ -233,13 +238,15 @@ public final class Pusher implements AutoCloseable {
         }
         lastErrorMillis = now;
         lastError = hub.describe(e);
+        boolean wasClosed = breaker.state() == CircuitBreaker.State.CLOSED;
         boolean opened = breaker.failure();
         consecutiveFailures = breaker.failures();
-        if (opened && breaker.failures() == o.breakerFailures()) {
+        if (opened && wasClosed) {
             LOG.warn(
-                    "sync: circuit to {} opened after {} failures; next attempt in {} ms; last error: {}",
+                    "sync: circuit to {} opened after {} failures over {} ms; next attempt in {} ms; last error: {}",
                     o.hub(),
                     breaker.failures(),
+                    now - failingSinceMillis,
                     o.breakerOpenMillis(),
                     lastError);
         } else if (breaker.failures() == 1) {

@@ -49,7 +49,7 @@ class PusherOrderTest {
             acked.add(9, 10); // acknowledged ahead (a newest-first batch), before the hole filled
             catalog.putSyncCursor(hub.toString(), Lane.CRITICAL.id(), acked);
             Pusher p = new Pusher(
-                    new Pusher.Options(hub, "edge", "token", 5000, 1 << 20, 10, 100, 5, 100, 0, 1000, 50, null),
+                    new Pusher.Options(hub, "edge", "token", 5000, 1 << 20, 10, 100, 5, 0, 100, 0, 1000, 50, null),
                     log,
                     catalog,
                     WireDictionaries.NONE,
