@@ -114,6 +114,11 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
         return new Lease(node, e);
     }
 
+    /** How many node logs are open now (at most openMax, plus any in use beyond it). */
+    public synchronized int openLogs() {
+        return open.size();
+    }
+
     /** True if {@code node} has stored anything on this hub. */
     public boolean exists(String node) {
         return java.nio.file.Files.isDirectory(root.resolve(node).resolve("log"));
