@@ -97,7 +97,7 @@ public record PullPage(List<Change> changes, long next) {
             start = end + 1;
         }
         if (next == null) {
-            throw WireException.malformed("read pull answer", "no {\"next\":N} line: the answer was cut short");
+            throw WireException.malformed("read pull answer", "no closing next line: the answer was cut short");
         }
         return new PullPage(changes, next);
     }
