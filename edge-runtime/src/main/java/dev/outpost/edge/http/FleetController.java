@@ -111,12 +111,12 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id,
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, namespace, id);
-        if (body.length > agent.config().stateDocBytesMax()) {
+        if (body.length > agent.config().state().docBytesMax()) {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
         return publish(new FleetChange.StateChange(
-                target, namespace, id, false, agent.config().nodeId(), doc));
+                target, namespace, id, false, agent.config().node().id(), doc));
     }
 
     /** Deletes a state document on the target nodes. */
@@ -129,7 +129,7 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id) {
         checkNames(target, namespace, id);
         return publish(new FleetChange.StateChange(
-                target, namespace, id, true, agent.config().nodeId(), null));
+                target, namespace, id, true, agent.config().node().id(), null));
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -143,7 +143,7 @@ public class FleetController {
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, name);
         Object def = jsonObject(body, "stream");
-        return publish(new FleetChange.StreamChange(target, name, agent.config().nodeId(), def));
+        return publish(new FleetChange.StreamChange(target, name, agent.config().node().id(), def));
     }
 
     /**
@@ -179,7 +179,7 @@ public class FleetController {
             }
             values.put(key, v);
         }
-        return publish(new FleetChange.ConfigChange(target, agent.config().nodeId(), values));
+        return publish(new FleetChange.ConfigChange(target, agent.config().node().id(), values));
     }
 
     /**
