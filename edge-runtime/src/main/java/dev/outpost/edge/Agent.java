@@ -99,7 +99,7 @@ public final class Agent implements AutoCloseable {
     private final dev.outpost.sync.HubReceiver hubReceiver;
     private final dev.outpost.edge.hub.FleetLogs fleetLogs;
     private final java.util.concurrent.Semaphore hubAdmission;
-    private final dev.outpost.sync.PushBatch.Limits hubLimits;
+    private final dev.outpost.sync.wire.PushBatch.Limits hubLimits;
 
     /** Most records a hub accepts in one push (a larger one gets 413 and the edge halves its batches). */
     public static final int HUB_BATCH_RECORDS_MAX = 20_000;
@@ -308,7 +308,7 @@ public final class Agent implements AutoCloseable {
                 "outpost_hub_records_duplicate_total", "Pushed records this hub already had (resends, not stored).");
         OutpostConfig.Hub hub = config.hub();
         this.hubAdmission = new java.util.concurrent.Semaphore(hub.pushConcurrencyMax());
-        this.hubLimits = new dev.outpost.sync.PushBatch.Limits(
+        this.hubLimits = new dev.outpost.sync.wire.PushBatch.Limits(
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
                 HUB_BATCH_RECORDS_MAX);
@@ -347,6 +347,7 @@ public final class Agent implements AutoCloseable {
                             sync.backoffBaseMillis(),
                             sync.backoffCapMillis(),
                             sync.breakerFailures(),
+                            sync.breakerWindowMillis(),
                             sync.breakerOpenMillis(),
                             this.config.sync().bandwidthBytesPerSecond(), // a hub may have set it
                             sync.requestTimeoutMillis(),
@@ -354,17 +355,19 @@ public final class Agent implements AutoCloseable {
                             hubTls),
                     chronicleLog,
                     catalog,
+                    stream -> catalog.latestDictionary(stream, dev.outpost.compress.Purpose.WIRE),
                     natives.zstd(),
-                    batchScale);
-            metrics.counterFn("outpost_sync_batches_total", "Push batches the hub acknowledged.", pusher.batches::sum);
-            metrics.counterFn("outpost_sync_records_total", "Records the hub acknowledged.", pusher.records::sum);
-            metrics.counterFn("outpost_sync_wire_bytes_total", "Bytes of push bodies sent.", pusher.wireBytes::sum);
+                    batchScale::apply); // the governor's scale, as sync's BatchScaling
+            dev.outpost.sync.PushCounters pushed = pusher.counters();
+            metrics.counterFn("outpost_sync_batches_total", "Push batches the hub acknowledged.", pushed::batches);
+            metrics.counterFn("outpost_sync_records_total", "Records the hub acknowledged.", pushed::records);
+            metrics.counterFn("outpost_sync_wire_bytes_total", "Bytes of push bodies sent.", pushed::wireBytes);
             metrics.counterFn(
                     "outpost_sync_payload_bytes_total",
                     "Event JSON bytes of acknowledged pushes (wire / payload = compression).",
-                    pusher.payloadBytes::sum);
-            metrics.counterFn("outpost_sync_failures_total", "Failed pushes.", pusher.failures::sum);
-            metrics.counterFn("outpost_sync_throttled_total", "429/503 answers obeyed.", pusher.throttled::sum);
+                    pushed::payloadBytes);
+            metrics.counterFn("outpost_sync_failures_total", "Failed pushes.", pushed::failures);
+            metrics.counterFn("outpost_sync_throttled_total", "429/503 answers obeyed.", pushed::throttled);
             metrics.gauge(
                     "outpost_sync_link_connected",
                     "1 if the last push succeeded.",
@@ -382,11 +385,11 @@ public final class Agent implements AutoCloseable {
             metrics.counterFn(
                     "outpost_sync_pulled_changes_total",
                     "Changes pulled from the hub and applied.",
-                    puller.applied::sum);
+                    puller::appliedChanges);
             metrics.counterFn(
                     "outpost_sync_pulled_changes_failed_total",
                     "Changes pulled from the hub that could not be applied (skipped; see the log).",
-                    puller.failedChanges::sum);
+                    puller::failedChanges);
         } else {
             this.pusher = null;
             this.puller = null;
@@ -887,25 +890,21 @@ public final class Agent implements AutoCloseable {
         ready = true;
     }
 
-    /** The reserved stream that carries fleet changes (hub to nodes) in a hub's own log. */
-    public static final String FLEET_STREAM = "_fleet";
-
     private final Object fleetSignal = new Object();
     private long fleetVersion;
 
-    /** Hub mode: appends a change for nodes to pull; returns its {seq, hlc} once durable. */
-    public long[] publishFleetChange(String target, String changeJson) {
-        byte[] payload = ("{\"stream\":\"" + FLEET_STREAM + "\",\"key\":\"" + target + "\",\"data\":" + changeJson
-                        + "}")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        dev.outpost.store.AppendResult r =
-                log.append(Lane.HIGH, java.util.List.of(dev.outpost.store.EventDraft.of(FLEET_STREAM, payload)));
+    /** Hub mode: appends a change for nodes to pull; returns where it sits in the hub's log, once durable. */
+    public dev.outpost.sync.wire.Published publishFleetChange(dev.outpost.sync.wire.FleetChange change) {
+        dev.outpost.store.AppendResult r = log.append(
+                Lane.HIGH,
+                java.util.List.of(dev.outpost.store.EventDraft.of(
+                        dev.outpost.sync.wire.FleetChange.STREAM, change.toStoredEvent())));
         r.durable().join();
         synchronized (fleetSignal) {
             fleetVersion++;
             fleetSignal.notifyAll();
         }
-        return new long[] {r.firstSeq(), r.firstHlc()};
+        return new dev.outpost.sync.wire.Published(r.firstSeq(), r.firstHlc());
     }
 
     /** Hub mode: how many fleet changes were published since start (for long polls). */
@@ -927,28 +926,17 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Applies a change pulled from the hub (state by last-writer-wins; streams as declared). */
-    private void applyPulled(String kind, String line, long hlc) {
-        byte[] b = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        Map<?, ?> change =
-                (Map<?, ?>) ((Map<?, ?>) dev.outpost.edge.state.json.JsonTree.parse(b, 0, b.length)).get("change");
-        if (kind.equals("stream")) {
-            streams.put((String) change.get("name"), change.get("definition"));
-            return;
-        }
-        if (kind.equals("config")) {
-            if (!(change.get("settings") instanceof Map<?, ?> settings)) {
-                throw new IllegalArgumentException("a config change without settings: " + line);
+    private void applyPulled(dev.outpost.sync.wire.FleetChange change, long hlc) {
+        switch (change) {
+            case dev.outpost.sync.wire.FleetChange.StreamChange c -> streams.put(c.name(), c.definition());
+            case dev.outpost.sync.wire.FleetChange.ConfigChange c -> liveConfig.apply(c.settings(), hlc, c.origin());
+            case dev.outpost.sync.wire.FleetChange.StateChange c -> {
+                byte[] doc = c.delete() ? new byte[0] : dev.outpost.store.json.JsonTree.write(c.doc());
+                state.applyRemote(c.namespace(), c.id(), c.delete(), doc, hlc, c.origin());
             }
-            Map<String, Object> typed = new java.util.LinkedHashMap<>();
-            settings.forEach(
-                    (k, v) -> typed.put(String.valueOf(k), v == dev.outpost.edge.state.json.JsonTree.NULL ? null : v));
-            liveConfig.apply(typed, hlc, String.valueOf(change.get("origin")));
-            return;
+            case dev.outpost.sync.wire.FleetChange.Unreadable u ->
+                throw new IllegalArgumentException("an unreadable change: " + u.problem());
         }
-        boolean delete = "delete".equals(change.get("op"));
-        byte[] doc = delete ? new byte[0] : dev.outpost.edge.state.json.JsonTree.write(change.get("doc"));
-        state.applyRemote((String) change.get("namespace"), (String) change.get("id"), delete, doc, hlc, (String)
-                change.get("origin"));
     }
 
     /** The pull from the upstream hub, or null in offline mode. */
@@ -982,7 +970,7 @@ public final class Agent implements AutoCloseable {
     }
 
     /** Hub mode: the bounds of a push body. */
-    public dev.outpost.sync.PushBatch.Limits hubLimits() {
+    public dev.outpost.sync.wire.PushBatch.Limits hubLimits() {
         return hubLimits;
     }
 

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * this binary knows stops startup with a clear error instead of being misread. Thread-safe (every
  * method synchronizes on the connection).
  */
-public final class Catalog implements AutoCloseable, DictionaryResolver {
+public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCursors {
     private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
 
     /** Migration i (0-based) brings the schema to version i + 1. Append only; never edit one. */
@@ -439,6 +439,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
     public record SyncCursorRow(String upstream, String lane, AckedRanges ranges, long updatedAtMillis) {}
 
     /** What {@code upstream} has acknowledged on {@code lane}: a fresh copy, empty if nothing is stored. */
+    @Override
     public synchronized AckedRanges syncCursor(String upstream, String lane) {
         try (PreparedStatement p =
                 db.prepareStatement("SELECT ranges FROM sync_cursors WHERE upstream = ? AND lane = ?")) {
@@ -458,6 +459,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver {
      * returns: the commit is synced ({@code synchronous=FULL}), so a lane that stores its cursor
      * before acting on an acknowledgement never forgets one after power loss.
      */
+    @Override
     public synchronized void putSyncCursor(String upstream, String lane, AckedRanges ranges) {
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(lane, "lane");

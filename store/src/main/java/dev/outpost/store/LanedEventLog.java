@@ -26,7 +26,7 @@ import java.util.function.LongConsumer;
  *       streams of several classes goes to the highest of their lanes (nothing is demoted).
  * </ul>
  */
-public final class LanedEventLog implements EventLog {
+public final class LanedEventLog implements LanedLog {
     private final Map<Lane, ChronicleEventLog> lanes = new EnumMap<>(Lane.class);
     private final ChronicleEventLog.Shared shared = new ChronicleEventLog.Shared();
 
@@ -55,6 +55,7 @@ public final class LanedEventLog implements EventLog {
     }
 
     /** One lane's own log (for retention and sync, which work lane by lane). */
+    @Override
     public ChronicleEventLog lane(Lane lane) {
         return lanes.get(lane);
     }

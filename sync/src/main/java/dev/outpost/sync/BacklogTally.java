@@ -1,9 +1,10 @@
 package dev.outpost.sync;
 
 import dev.outpost.store.AckedRanges;
-import dev.outpost.store.ChronicleEventLog;
 import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventLog;
 import dev.outpost.store.RecordView;
+import dev.outpost.sync.wire.PushBatch;
 import java.util.List;
 
 /**
@@ -30,7 +31,7 @@ import java.util.List;
  * the ranges put at the oldest unsent record after a few skipped ones.
  */
 public final class BacklogTally {
-    private final ChronicleEventLog lane;
+    private final EventLog lane;
     private AckedRanges acked;
     private long first = Long.MIN_VALUE; // the lane's first sequence when the count began
     private long countedTo;
@@ -38,10 +39,10 @@ public final class BacklogTally {
     private long bytes;
 
     /**
-     * @param lane the lane counted
+     * @param lane the lane counted: one lane's own log ({@link dev.outpost.store.LanedLog#lane})
      * @param acked what upstream acknowledged (owned by this tally from here on; empty offline)
      */
-    public BacklogTally(ChronicleEventLog lane, AckedRanges acked) {
+    public BacklogTally(EventLog lane, AckedRanges acked) {
         this.lane = lane;
         this.acked = acked;
     }

@@ -2,12 +2,15 @@ package dev.outpost.sync;
 
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.AppendResult;
-import dev.outpost.store.Catalog;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
+import dev.outpost.store.EventLog;
 import dev.outpost.store.Lane;
-import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.LanedLog;
 import dev.outpost.store.RecordView;
+import dev.outpost.store.SyncCursors;
+import dev.outpost.sync.wire.PushAck;
+import dev.outpost.sync.wire.PushBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * The hub side of push: stores each node's records once, whatever the edge resends.
  *
  * <p>Design note. Per (node, lane) the hub keeps the set of edge sequence ranges it has received
- * ({@link AckedRanges}, persisted in the catalog as cursor {@code node:<id>}). Invariants:
+ * ({@link AckedRanges}, persisted as cursor {@code node:<id>}). Invariants:
  *
  * <ul>
  *   <li>One push at a time per (node, lane): the lane's ranges are the lock.
@@ -40,18 +43,9 @@ public final class HubReceiver {
     /** Prefix of the catalog cursor holding what the hub received from a node. */
     public static final String CURSOR_PREFIX = "node:";
 
-    /** What a push stored: the covered range is now acknowledged. */
-    public record Ack(String node, Lane lane, long fromSeq, long toSeq, int stored, int duplicates) {
-        /** As the hub answers it. */
-        public String json() {
-            return "{\"node\":\"" + node + "\",\"lane\":\"" + lane.id() + "\",\"from\":" + fromSeq + ",\"to\":" + toSeq
-                    + ",\"stored\":" + stored + ",\"duplicates\":" + duplicates + "}";
-        }
-    }
-
     /** The nodes' logs: lends a node's log (opening it if needed) for the duration of a call. */
     public interface NodeLogs {
-        <T> T with(String node, Function<LanedEventLog, T> use);
+        <T> T with(String node, Function<LanedLog, T> use);
     }
 
     /** Bytes a stored record adds to its payload (sequence, times, names, checksum), for sizing appends. */
@@ -59,24 +53,25 @@ public final class HubReceiver {
 
     private final NodeLogs logs;
     private final long appendBytesMax;
-    private final Catalog catalog;
+    private final SyncCursors positions;
     private final int rebuildRecordsMax;
     private final Map<String, AckedRanges> ranges = new ConcurrentHashMap<>();
 
     /**
      * @param logs the nodes' logs
+     * @param positions where the received ranges are kept
      * @param appendBytesMax largest single append to a node's log (a fraction of its block size)
      * @param rebuildRecordsMax records read back per lane when a node's ranges are first loaded
      */
-    public HubReceiver(NodeLogs logs, Catalog catalog, int rebuildRecordsMax, long appendBytesMax) {
+    public HubReceiver(NodeLogs logs, SyncCursors positions, int rebuildRecordsMax, long appendBytesMax) {
         this.logs = logs;
         this.appendBytesMax = appendBytesMax;
-        this.catalog = catalog;
+        this.positions = positions;
         this.rebuildRecordsMax = rebuildRecordsMax;
     }
 
     /** Stores the records of {@code b} the hub does not have; returns once they are durable. */
-    public Ack receive(PushBatch b) {
+    public PushAck receive(PushBatch b) {
         AckedRanges r = ranges(b.node(), b.lane());
         synchronized (r) {
             List<EventDraft> fresh = new ArrayList<>(b.records().size());
@@ -119,8 +114,8 @@ public final class HubReceiver {
                         409,
                         null);
             }
-            catalog.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
-            return new Ack(
+            positions.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
+            return new PushAck(
                     b.node(),
                     b.lane(),
                     b.fromSeq(),
@@ -143,7 +138,7 @@ public final class HubReceiver {
     }
 
     private AckedRanges load(String node, Lane lane) {
-        AckedRanges r = catalog.syncCursor(CURSOR_PREFIX + node, lane.id());
+        AckedRanges r = positions.syncCursor(CURSOR_PREFIX + node, lane.id());
         int repaired = logs.with(node, log -> rebuild(log, lane, r));
         if (repaired > 0) {
             LOG.warn(
@@ -152,14 +147,14 @@ public final class HubReceiver {
                     node,
                     lane.id(),
                     repaired);
-            catalog.putSyncCursor(CURSOR_PREFIX + node, lane.id(), r);
+            positions.putSyncCursor(CURSOR_PREFIX + node, lane.id(), r);
         }
         return r;
     }
 
     /** Adds the edge sequence numbers of the lane's last stored records to {@code r}; returns how many were missing. */
-    private int rebuild(LanedEventLog log, Lane lane, AckedRanges r) {
-        var laneLog = log.lane(lane);
+    private int rebuild(LanedLog log, Lane lane, AckedRanges r) {
+        EventLog laneLog = log.lane(lane);
         long from = Math.max(laneLog.firstSeq(), laneLog.lastSeq() - rebuildRecordsMax + 1);
         int repaired = 0;
         if (laneLog.lastSeq() >= laneLog.firstSeq()) {
@@ -167,13 +162,9 @@ public final class HubReceiver {
             try (EventCursor c = laneLog.cursorFromSeq(Math.max(1, from))) {
                 RecordView v = new RecordView();
                 while (c.next(v)) {
-                    String id = v.eventId();
-                    int colon = id == null ? -1 : id.indexOf(':');
-                    if (colon > 0) {
-                        long seq = Long.parseLong(id.substring(0, colon));
-                        if (!r.contains(seq) && r.add(seq, seq)) {
-                            repaired++;
-                        }
+                    long[] seqHlc = edgeSeqAndHlc(v);
+                    if (seqHlc != null && !r.contains(seqHlc[0]) && r.add(seqHlc[0], seqHlc[0])) {
+                        repaired++;
                     }
                 }
             }
@@ -181,13 +172,20 @@ public final class HubReceiver {
         return repaired;
     }
 
-    /** The edge sequence number and ingest time a hub record keeps as its event id. */
+    /**
+     * The edge sequence number and ingest time a hub record keeps as its event id ({@code
+     * <seq>:<hlc>}), or null if the record has no such id.
+     */
     public static long[] edgeSeqAndHlc(RecordView v) {
         String id = v.eventId();
         int colon = id == null ? -1 : id.indexOf(':');
         if (colon <= 0) {
             return null;
         }
-        return new long[] {Long.parseLong(id.substring(0, colon)), Long.parseLong(id.substring(colon + 1))};
+        try {
+            return new long[] {Long.parseLong(id.substring(0, colon)), Long.parseLong(id.substring(colon + 1))};
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 }

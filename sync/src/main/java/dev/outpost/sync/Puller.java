@@ -1,14 +1,14 @@
 package dev.outpost.sync;
 
 import dev.outpost.store.AckedRanges;
-import dev.outpost.store.Catalog;
+import dev.outpost.store.SyncCursors;
+import dev.outpost.sync.wire.FleetChange;
+import dev.outpost.sync.wire.PullPage;
+import dev.outpost.sync.wire.SyncProtocol;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -19,66 +19,68 @@ import org.slf4j.LoggerFactory;
  * (state documents, stream definitions, configuration) and hands each to an {@link Applier}.
  *
  * <p>Design note. The position is the hub sequence number of the last change applied, persisted
- * in the catalog (cursor {@code pull:<hub>}, the range 1..position) after each answer is applied,
- * so a change is applied at least once; appliers are idempotent (state changes resolve by HLC
- * last-writer-wins, so a replayed change loses to itself and is skipped). One poll at a time, on
- * its own thread; failures back off with full jitter. Exceptions from the applier are contained:
- * the change is counted as failed and skipped.
+ * ({@link SyncCursors}, cursor {@code pull:<hub>}, the range 1..position) after each answer is
+ * applied, so a change is applied at least once; appliers are idempotent (state changes resolve by
+ * HLC last-writer-wins, so a replayed change loses to itself and is skipped). One poll at a time,
+ * on its own thread; failures back off with full jitter. A change that cannot be read (a kind from
+ * a newer hub) or whose applier throws is counted as failed and skipped: one bad change never
+ * stops the pull.
  */
 public final class Puller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Puller.class);
 
-    /** Prefix of the catalog cursor holding the pull position. */
+    /** Prefix of the cursor holding the pull position. */
     public static final String CURSOR_PREFIX = "pull:";
+
+    /** Lane name of the pull position's cursor. */
+    static final String CURSOR_LANE = "pull";
 
     /** How long the hub holds a poll open when it has nothing, milliseconds. */
     public static final long POLL_WAIT_MILLIS = 20_000;
 
-    /** The kinds of change a hub publishes. */
-    static final java.util.List<String> KINDS = java.util.List.of("state", "stream", "config");
+    /** How much longer than its wait a poll may take before it counts as failed, milliseconds. */
+    static final long POLL_MARGIN_MILLIS = 15_000;
 
-    /** Applies one change from the hub: the NDJSON line of its data, with its hub HLC. */
+    /** Longest a poll waits for a connection, milliseconds (then the hub counts as down). */
+    static final long CONNECT_TIMEOUT_MILLIS = 5000;
+
+    /** Applies one change from the hub. Never given a {@link FleetChange.Unreadable}. */
     @FunctionalInterface
     public interface Applier {
-        void apply(String kind, String json, long hlc);
+        /** @param hlc when the hub published the change (a state change's version) */
+        void apply(FleetChange change, long hlc);
     }
 
-    private final URI hub;
-    private final String node;
-    private final String token;
-    private final Catalog catalog;
+    private final URI hubUri;
+    private final SyncCursors positions;
     private final Applier applier;
-    private final HttpClient http;
+    private final HubClient hub;
     private final Backoff backoff;
     private final Thread thread;
+    private final LongAdder applied = new LongAdder();
+    private final LongAdder failedChanges = new LongAdder();
     private volatile boolean running = true;
     private volatile long position;
     private volatile long lastSuccessMillis;
     private volatile String lastError;
-
-    /** Changes applied. */
-    public final LongAdder applied = new LongAdder();
-    /** Changes whose applier threw (skipped). */
-    public final LongAdder failedChanges = new LongAdder();
 
     /** @param sslContext the TLS context for an https:// hub, or null for the JDK's default */
     public Puller(
             URI hub,
             String node,
             String token,
-            Catalog catalog,
+            SyncCursors positions,
             long backoffBaseMillis,
             long backoffCapMillis,
             javax.net.ssl.SSLContext sslContext,
             Applier applier) {
-        this.hub = hub;
-        this.node = node;
-        this.token = token;
-        this.catalog = catalog;
+        this.hubUri = hub;
+        this.positions = positions;
         this.applier = applier;
-        this.http = Pusher.client(Duration.ofSeconds(5), sslContext);
+        this.hub = new HubClient(
+                hub, node, token, CONNECT_TIMEOUT_MILLIS, POLL_WAIT_MILLIS + POLL_MARGIN_MILLIS, sslContext);
         this.backoff = new Backoff(backoffBaseMillis, backoffCapMillis, ThreadLocalRandom.current());
-        AckedRanges r = catalog.syncCursor(CURSOR_PREFIX + hub, "pull");
+        AckedRanges r = positions.syncCursor(CURSOR_PREFIX + hub, CURSOR_LANE);
         this.position = r.firstGap(1) - 1;
         this.thread = Thread.ofPlatform().name("outpost-sync-pull").daemon().unstarted(this::loop);
     }
@@ -97,8 +99,19 @@ public final class Puller implements AutoCloseable {
         return lastSuccessMillis;
     }
 
+    /** The last failure, naming the hub's host and port and the reason; null if none yet. */
     public String lastError() {
         return lastError;
+    }
+
+    /** Changes applied since start. */
+    public long appliedChanges() {
+        return applied.sum();
+    }
+
+    /** Changes skipped since start: unreadable, or their applier threw. */
+    public long failedChanges() {
+        return failedChanges.sum();
     }
 
     private void loop() {
@@ -107,16 +120,16 @@ public final class Puller implements AutoCloseable {
             try {
                 pollOnce(POLL_WAIT_MILLIS);
                 if (failures > 0) {
-                    LOG.info("sync: pull from {} recovered after {} failures", hub, failures);
+                    LOG.info("sync: pull from {} recovered after {} failures", hubUri, failures);
                 }
                 failures = 0;
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {
                 failures++;
-                lastError = Pusher.describe(e);
+                lastError = hub.describe(e);
                 if (failures == 1) {
-                    LOG.warn("sync: pull from {} failed: {}; backing off", hub, lastError);
+                    LOG.warn("sync: pull from {} failed: {}; backing off", hubUri, lastError);
                 }
                 try {
                     Thread.sleep(Math.max(1, backoff.waitMillis(failures)));
@@ -129,77 +142,43 @@ public final class Puller implements AutoCloseable {
 
     /** One long poll: applies what the hub sends and persists the new position. */
     void pollOnce(long waitMillis) throws IOException, InterruptedException {
-        HttpRequest req = HttpRequest.newBuilder(
-                        hub.resolve("/v1/sync/pull?after=" + position + "&wait_millis=" + waitMillis))
-                .timeout(Duration.ofMillis(waitMillis + 15_000))
-                .header("Authorization", "Bearer " + token)
-                .header(Pusher.NODE_HEADER, node)
+        HttpRequest req = hub.request(
+                        SyncProtocol.PULL_PATH + "?after=" + position + "&wait_millis=" + waitMillis,
+                        waitMillis + POLL_MARGIN_MILLIS)
                 .GET()
                 .build();
-        HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        HttpResponse<byte[]> resp = hub.send(req, HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() != 200) {
-            throw new SyncException(
-                    "pull changes",
-                    hub.toString(),
-                    "the hub answered " + resp.statusCode() + ": "
-                            + resp.body().substring(0, Math.min(300, resp.body().length())),
-                    resp.statusCode(),
-                    null);
+            throw hub.refused("pull changes", resp.statusCode(), resp.body());
         }
-        long next = position;
-        for (String line : resp.body().split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            if (line.startsWith("{\"next\":")) {
-                next = Math.max(next, Long.parseLong(line.replaceAll("\\D", "")));
-                continue;
-            }
-            // {"seq":S,"hlc":H,"change":{"target":T,"kind":"state"|"stream"|"config", ...}}
-            long seq = number(line, "\"seq\":");
-            long hlc = number(line, "\"hlc\":");
-            try {
-                // An unknown kind (a newer hub) is skipped like a change that fails: never a stuck poll.
-                applier.apply(kind(line), line, hlc);
-                applied.increment();
-            } catch (RuntimeException e) {
-                failedChanges.increment();
-                LOG.error("sync: change {} from {} could not be applied and is skipped", seq, hub, e);
-            }
-            next = Math.max(next, seq);
+        PullPage page = PullPage.parse(resp.body());
+        long next = Math.max(position, page.next());
+        for (PullPage.Change c : page.changes()) {
+            apply(c);
+            next = Math.max(next, c.seq());
         }
         if (next > position) {
             AckedRanges r = new AckedRanges();
             r.add(1, next);
-            catalog.putSyncCursor(CURSOR_PREFIX + hub, "pull", r);
+            positions.putSyncCursor(CURSOR_PREFIX + hubUri, CURSOR_LANE, r);
             position = next;
         }
         lastSuccessMillis = System.currentTimeMillis();
     }
 
-    /** The change's kind: the first "kind" key, which the hub writes before any document. */
-    static String kind(String line) {
-        for (String k : KINDS) {
-            int at = line.indexOf("\"kind\":\"");
-            if (at >= 0 && line.startsWith(k + "\"", at + 8)) {
-                return k;
-            }
+    private void apply(PullPage.Change c) {
+        if (c.change() instanceof FleetChange.Unreadable u) {
+            failedChanges.increment();
+            LOG.error("sync: change {} from {} cannot be read and is skipped: {}", c.seq(), hubUri, u.problem());
+            return;
         }
-        throw new SyncException(
-                "read pulled change", "hub answer", "no kind (one of " + KINDS + ") in " + line, 0, null);
-    }
-
-    private static long number(String line, String key) {
-        int i = line.indexOf(key);
-        if (i < 0) {
-            throw new SyncException("read pulled change", "hub answer", "no " + key + " in " + line, 0, null);
+        try {
+            applier.apply(c.change(), c.hlc());
+            applied.increment();
+        } catch (RuntimeException e) {
+            failedChanges.increment();
+            LOG.error("sync: change {} from {} could not be applied and is skipped", c.seq(), hubUri, e);
         }
-        int j = i + key.length();
-        int k = j;
-        while (k < line.length() && Character.isDigit(line.charAt(k))) {
-            k++;
-        }
-        return Long.parseLong(line.substring(j, k));
     }
 
     @Override
@@ -211,6 +190,6 @@ public final class Puller implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        http.close();
+        hub.close();
     }
 }

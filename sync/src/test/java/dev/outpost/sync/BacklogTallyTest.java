@@ -12,6 +12,7 @@ import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogOptions;
 import dev.outpost.store.RecordView;
+import dev.outpost.sync.wire.PushBatch;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -32,7 +32,7 @@ class MannersTest {
     @Test
     void breakerOpensAfterFailuresThenHalfOpensAndCloses() {
         AtomicLong now = new AtomicLong(1000);
-        CircuitBreaker c = new CircuitBreaker(3, 10_000, now::get);
+        CircuitBreaker c = new CircuitBreaker(3, 0, 10_000, now::get); // no window: the count alone
         assertFalse(c.failure());
         assertFalse(c.failure());
         assertEquals(CircuitBreaker.State.CLOSED, c.state());

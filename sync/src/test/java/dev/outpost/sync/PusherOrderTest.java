@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.outpost.governor.BatchScale;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.EventDraft;
@@ -12,6 +11,7 @@ import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogOptions;
+import dev.outpost.sync.wire.PushBatch;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -49,11 +49,12 @@ class PusherOrderTest {
             acked.add(9, 10); // acknowledged ahead (a newest-first batch), before the hole filled
             catalog.putSyncCursor(hub.toString(), Lane.CRITICAL.id(), acked);
             Pusher p = new Pusher(
-                    new Pusher.Options(hub, "edge", "token", 5000, 1 << 20, 10, 100, 5, 100, 0, 1000, 50, null),
+                    new Pusher.Options(hub, "edge", "token", 5000, 1 << 20, 10, 100, 5, 0, 100, 0, 1000, 50, null),
                     log,
                     catalog,
+                    WireDictionaries.NONE,
                     false,
-                    new BatchScale());
+                    BatchScaling.NONE);
             try {
                 // Live from 6 on (the pusher's start): bulk 6-8 is the hole, critical 9-10 is
                 // acknowledged, critical 11-12 is not.

@@ -86,6 +86,7 @@ public record OutpostConfig(
             long backoffBaseMillis,
             long backoffCapMillis,
             int breakerFailures,
+            long breakerWindowMillis,
             long breakerOpenMillis,
             long bandwidthBytesPerSecond,
             long requestTimeoutMillis,

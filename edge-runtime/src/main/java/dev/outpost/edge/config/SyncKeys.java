@@ -48,7 +48,16 @@ final class SyncKeys {
             1,
             1000,
             "failures",
-            "Consecutive failures after which the circuit opens and pushing pauses."));
+            "Consecutive failures needed (with sync.breaker_window_millis) for the circuit to open and pushing"
+                    + " to pause."));
+    static final ConfigKey<Long> BREAKER_WINDOW_MILLIS = SECTION.add(ConfigKey.count(
+            "sync.breaker_window_millis",
+            30_000,
+            0,
+            3_600_000,
+            "milliseconds",
+            "How long failures must persist before the circuit opens (a hub still starting gets this long;"
+                    + " backoff paces the attempts meanwhile). 0: sync.breaker_failures alone decides."));
     static final ConfigKey<Long> BREAKER_OPEN_MILLIS = SECTION.add(ConfigKey.count(
             "sync.breaker_open_millis",
             15_000,
@@ -84,6 +93,7 @@ final class SyncKeys {
                 v.get(BACKOFF_BASE_MILLIS),
                 v.get(BACKOFF_CAP_MILLIS),
                 v.get(BREAKER_FAILURES),
+                v.get(BREAKER_WINDOW_MILLIS),
                 v.get(BREAKER_OPEN_MILLIS),
                 v.get(BANDWIDTH_BYTES_PER_SECOND),
                 v.get(REQUEST_TIMEOUT_MILLIS),

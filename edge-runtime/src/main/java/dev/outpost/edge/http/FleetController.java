@@ -8,12 +8,20 @@ import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.json.JsonTree;
+import dev.outpost.sync.wire.FleetChange;
+import dev.outpost.sync.wire.FleetNodes;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.QueryValue;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Fleet queries on a hub: what each node pushed, by node, stream and time. Same paging and
@@ -38,56 +46,40 @@ public class FleetController {
         if (!agent.config().hub().enabled()) {
             return notHub();
         }
-        StringBuilder b = new StringBuilder("{\"nodes\":[");
-        boolean first = true;
+        List<FleetNodes.Node> nodes = new ArrayList<>();
         for (String node : agent.config().hub().nodes().keySet()) {
-            b.append(first ? "" : ",").append("{\"node\":");
-            Json.quote(b, node);
             boolean seen = agent.fleetLogs().exists(node);
-            b.append(",\"seen\":").append(seen);
+            Map<Lane, FleetNodes.Received> lanes = new EnumMap<>(Lane.class);
             if (seen) {
-                b.append(",\"lanes\":{");
-                boolean firstLane = true;
                 for (Lane lane : Lane.values()) {
                     AckedRanges r = agent.hubReceiver().received(node, lane);
-                    b.append(firstLane ? "" : ",")
-                            .append('"')
-                            .append(lane.id())
-                            .append("\":{\"received_ranges\":")
-                            .append(r.rangeCount())
-                            .append(",\"received_records_upper_bound\":")
-                            .append(r.acknowledgedCount())
-                            .append(",\"next_expected_seq\":")
-                            .append(r.firstGap(1))
-                            .append('}');
-                    firstLane = false;
+                    lanes.put(lane, new FleetNodes.Received(r.rangeCount(), r.acknowledgedCount(), r.firstGap(1)));
                 }
-                b.append('}');
             }
-            b.append('}');
-            first = false;
+            nodes.add(new FleetNodes.Node(node, seen, lanes));
         }
-        return HttpResponse.ok(b.append("]}").toString()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        return HttpResponse.ok(new FleetNodes(nodes).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
-    /** A change for {@code target} (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
-    private HttpResponse<?> publish(String target, String changeJson) {
+    /** A change for its target (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
+    private HttpResponse<?> publish(FleetChange change) {
         if (!agent.config().hub().enabled()) {
             return notHub();
         }
-        if (!"all".equals(target) && !agent.config().hub().nodes().containsKey(target)) {
+        String target = change.target();
+        if (!FleetChange.ALL_NODES.equals(target)
+                && !agent.config().hub().nodes().containsKey(target)) {
             return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
         }
-        long[] seqHlc = agent.publishFleetChange(target, changeJson);
         return HttpResponse.accepted()
-                .body("{\"seq\":" + seqHlc[0] + ",\"hlc\":" + seqHlc[1] + "}")
+                .body(agent.publishFleetChange(change).toJson())
                 .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     private static Object jsonObject(byte[] body, String what) {
         Object tree;
         try {
-            tree = dev.outpost.edge.state.json.JsonTree.parse(body, 0, body.length);
+            tree = JsonTree.parse(body, 0, body.length);
         } catch (RuntimeException e) {
             throw new dev.outpost.edge.ingest.ProblemException(
                     400, "Invalid " + what, "malformed JSON: " + e.getMessage(), 0, null);
@@ -123,15 +115,8 @@ public class FleetController {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
-        return publish(
-                target,
-                "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"put\",\"origin\":\""
-                        + agent.config().node().id() + "\",\"doc\":"
-                        + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(doc),
-                                java.nio.charset.StandardCharsets.UTF_8)
-                        + "}");
+        return publish(new FleetChange.StateChange(
+                target, namespace, id, false, agent.config().node().id(), doc));
     }
 
     /** Deletes a state document on the target nodes. */
@@ -143,11 +128,8 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String namespace,
             @io.micronaut.http.annotation.PathVariable String id) {
         checkNames(target, namespace, id);
-        return publish(
-                target,
-                "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"delete\",\"origin\":\""
-                        + agent.config().node().id() + "\",\"doc\":null}");
+        return publish(new FleetChange.StateChange(
+                target, namespace, id, true, agent.config().node().id(), null));
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -162,13 +144,7 @@ public class FleetController {
         checkNames(target, name);
         Object def = jsonObject(body, "stream");
         return publish(
-                target,
-                "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
-                        + agent.config().node().id() + "\",\"definition\":"
-                        + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(def),
-                                java.nio.charset.StandardCharsets.UTF_8)
-                        + "}");
+                new FleetChange.StreamChange(target, name, agent.config().node().id(), def));
     }
 
     /**
@@ -184,7 +160,7 @@ public class FleetController {
     public HttpResponse<?> putConfig(
             @io.micronaut.http.annotation.PathVariable String target, @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target);
-        java.util.Map<?, ?> settings = (java.util.Map<?, ?>) jsonObject(body, "configuration");
+        Map<?, ?> settings = (Map<?, ?>) jsonObject(body, "configuration");
         if (settings.isEmpty()) {
             return Problems.response(
                     400,
@@ -193,23 +169,19 @@ public class FleetController {
                     0,
                     null);
         }
-        for (java.util.Map.Entry<?, ?> e : settings.entrySet()) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : settings.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            Object v = e.getValue() == JsonTree.NULL ? null : e.getValue(); // null: back to the node's file value
             try {
-                Object v = e.getValue() == dev.outpost.edge.state.json.JsonTree.NULL ? null : e.getValue();
-                LiveConfig.check(String.valueOf(e.getKey()), v); // null: back to the node's file value
+                LiveConfig.check(key, v);
             } catch (ConfigException ex) {
                 return Problems.response(400, "Invalid configuration", ex.getMessage(), 0, ex.key());
             }
+            values.put(key, v);
         }
         return publish(
-                target,
-                "{\"target\":\"" + target + "\",\"kind\":\"config\",\"origin\":\""
-                        + agent.config().node().id()
-                        + "\",\"settings\":"
-                        + new String(
-                                dev.outpost.edge.state.json.JsonTree.write(settings),
-                                java.nio.charset.StandardCharsets.UTF_8)
-                        + "}");
+                new FleetChange.ConfigChange(target, agent.config().node().id(), values));
     }
 
     /**

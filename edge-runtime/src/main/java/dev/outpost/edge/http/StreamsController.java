@@ -1,8 +1,8 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
-import dev.outpost.edge.state.json.JsonTree;
 import dev.outpost.edge.streams.StreamRegistry;
+import dev.outpost.store.json.JsonTree;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;

@@ -5,10 +5,16 @@ import dev.outpost.store.AckedRanges;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.StoreException;
-import dev.outpost.sync.HubReceiver;
-import dev.outpost.sync.PushBatch;
 import dev.outpost.sync.Pusher;
 import dev.outpost.sync.SyncException;
+import dev.outpost.sync.wire.DictionaryStored;
+import dev.outpost.sync.wire.FleetChange;
+import dev.outpost.sync.wire.PullPage;
+import dev.outpost.sync.wire.PushAck;
+import dev.outpost.sync.wire.PushBatch;
+import dev.outpost.sync.wire.SyncProtocol;
+import dev.outpost.sync.wire.SyncStatus;
+import dev.outpost.sync.wire.WireException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -20,6 +26,10 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +43,11 @@ public class SyncController {
     private static final Logger LOG = LoggerFactory.getLogger(SyncController.class);
 
     /** Paths authenticated by a node token instead of http.api_token. */
-    static final Set<String> NODE_AUTHENTICATED = Set.of("/v1/sync/push", "/v1/sync/cursor", "/v1/sync/pull");
+    static final Set<String> NODE_AUTHENTICATED =
+            Set.of(SyncProtocol.PUSH_PATH, SyncProtocol.CURSOR_PATH, SyncProtocol.PULL_PATH);
 
     /** Prefix of node-authenticated dictionary uploads. */
-    static final String DICTIONARY_PATH = "/v1/sync/dictionaries/";
+    static final String DICTIONARY_PATH = SyncProtocol.DICTIONARIES_PATH;
 
     /** Longest a pull is held open waiting for a change, milliseconds. */
     static final long PULL_WAIT_MILLIS_MAX = 30_000;
@@ -58,7 +69,7 @@ public class SyncController {
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
     private String authenticate(HttpRequest<?> request) {
-        String node = request.getHeaders().get(Pusher.NODE_HEADER);
+        String node = request.getHeaders().get(SyncProtocol.NODE_HEADER);
         String auth = request.getHeaders().get("Authorization");
         if (node == null || auth == null || !auth.startsWith("Bearer ")) {
             return null;
@@ -86,7 +97,7 @@ public class SyncController {
                 404, "Not a hub", "this agent is not in hub mode (run 'outpost hub' or set hub.enabled)", 0, null);
     }
 
-    @Post(value = "/push", consumes = Pusher.CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
+    @Post(value = "/push", consumes = SyncProtocol.PUSH_CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> push(HttpRequest<?> request, @Body byte[] body) {
         if (!agent.config().hub().enabled()) {
             return notHub();
@@ -111,11 +122,13 @@ public class SyncController {
         }
         try {
             PushBatch b = PushBatch.decode(body, body.length, agent.hubLimits(), agent.catalog());
-            HubReceiver.Ack ack = agent.hubReceiver().receive(b);
+            PushAck ack = agent.hubReceiver().receive(b);
             agent.hubPushes.increment();
             agent.hubRecordsStored.add(ack.stored());
             agent.hubRecordsDuplicate.add(ack.duplicates());
-            return HttpResponse.ok(ack.json()).contentType(MediaType.APPLICATION_JSON_TYPE);
+            return HttpResponse.ok(ack.toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        } catch (WireException e) {
+            return Problems.response(e.status(), "Push refused", e.getMessage(), 0, null);
         } catch (SyncException e) {
             int st = e.status() == 0 ? 500 : e.status();
             return Problems.response(st, "Push refused", e.getMessage(), 0, null);
@@ -159,7 +172,7 @@ public class SyncController {
                     "id");
         }
         agent.catalog().putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
-        return HttpResponse.ok("{\"id\":\"" + id + "\"}").contentType(MediaType.APPLICATION_JSON_TYPE);
+        return HttpResponse.ok(new DictionaryStored(id).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)
@@ -215,12 +228,11 @@ public class SyncController {
         long deadline = System.currentTimeMillis() + wait;
         while (true) {
             long version = agent.fleetVersion();
-            StringBuilder out = new StringBuilder();
-            long next = scanChanges(node, from, out);
+            List<PullPage.Change> changes = new ArrayList<>();
+            long next = scanChanges(node, from, changes);
             long left = deadline - System.currentTimeMillis();
-            if (out.length() > 0 || left <= 0) {
-                out.append("{\"next\":").append(next).append("}\n");
-                return HttpResponse.ok(out.toString()).contentType(EventsController.NDJSON);
+            if (!changes.isEmpty() || left <= 0) {
+                return HttpResponse.ok(new PullPage(changes, next).toNdjson()).contentType(EventsController.NDJSON);
             }
             from = next;
             try {
@@ -232,113 +244,86 @@ public class SyncController {
         }
     }
 
-    /** Appends the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
-    private long scanChanges(String node, long from, StringBuilder out) {
+    /** Adds the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
+    private long scanChanges(String node, long from, List<PullPage.Change> out) {
         dev.outpost.store.EventLog log = agent.log();
         long last = Math.max(from, 0);
         if (log.lastSeq() <= from) {
             return last;
         }
-        byte[] stream = Agent.FLEET_STREAM.getBytes(StandardCharsets.UTF_8);
+        byte[] stream = FleetChange.STREAM.getBytes(StandardCharsets.UTF_8);
         int scanned = 0;
-        int found = 0;
         try (var c = log.cursorFromSeq(from + 1)) {
             var v = new dev.outpost.store.RecordView();
-            while (scanned < PULL_SCAN_RECORDS_MAX && found < PULL_CHANGES_MAX && c.next(v)) {
+            while (scanned < PULL_SCAN_RECORDS_MAX && out.size() < PULL_CHANGES_MAX && c.next(v)) {
                 scanned++;
                 last = v.seq();
                 if (!v.streamEquals(stream)) {
                     continue;
                 }
-                Object e = dev.outpost.edge.state.json.JsonTree.parse(
-                        v.payloadArray(), v.payloadOffset(), v.payloadLength());
-                Object data = e instanceof java.util.Map<?, ?> m ? m.get("data") : null;
-                if (!(data instanceof java.util.Map<?, ?> d)) {
-                    continue;
+                FleetChange change = readStored(v);
+                if (change != null && change.isFor(node)) {
+                    out.add(new PullPage.Change(v.seq(), v.hlc(), change));
                 }
-                Object target = d.get("target");
-                if (!node.equals(target) && !"all".equals(target)) {
-                    continue;
-                }
-                out.append("{\"seq\":")
-                        .append(v.seq())
-                        .append(",\"hlc\":")
-                        .append(v.hlc())
-                        .append(",\"change\":")
-                        .append(new String(dev.outpost.edge.state.json.JsonTree.write(d), StandardCharsets.UTF_8))
-                        .append("}\n");
-                found++;
             }
         }
         return last;
     }
 
+    /** The change a fleet event of the hub's log holds; null (logged) if this hub cannot read it. */
+    private static FleetChange readStored(dev.outpost.store.RecordView v) {
+        FleetChange change;
+        try {
+            change = FleetChange.fromStoredEvent(v.payloadArray(), v.payloadOffset(), v.payloadLength());
+        } catch (WireException e) {
+            change = new FleetChange.Unreadable(null, null, e.getMessage());
+        }
+        if (change instanceof FleetChange.Unreadable u) {
+            LOG.warn("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
+            return null;
+        }
+        return change;
+    }
+
     /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */
     @Get(value = "/status", produces = MediaType.APPLICATION_JSON)
-    public String status() {
+    public HttpResponse<?> status() {
         Pusher p = agent.pusher();
-        StringBuilder b = new StringBuilder(512);
-        if (p == null) {
-            b.append(
-                    "{\"upstream\":null,\"link\":\"offline\",\"reason\":\"no sync.upstream is configured\",\"lanes\":{");
-        } else {
-            b.append("{\"upstream\":");
-            Json.quote(b, p.hub().toString());
-            b.append(",\"link\":\"")
-                    .append(p.link().name().toLowerCase(java.util.Locale.ROOT))
-                    .append("\",\"consecutive_failures\":")
-                    .append(p.consecutiveFailures())
-                    .append(",\"last_success\":")
-                    .append(p.lastSuccessMillis() == 0 ? "null" : Long.toString(p.lastSuccessMillis()))
-                    .append(",\"last_error\":");
-            if (p.lastError() == null) {
-                b.append("null");
-            } else {
-                b.append("{\"at\":").append(p.lastErrorMillis()).append(",\"message\":");
-                Json.quote(b, p.lastError());
-                b.append('}');
-            }
-            b.append(",\"sent\":{\"batches\":")
-                    .append(p.batches.sum())
-                    .append(",\"records\":")
-                    .append(p.records.sum())
-                    .append(",\"wire_bytes\":")
-                    .append(p.wireBytes.sum())
-                    .append(",\"payload_bytes\":")
-                    .append(p.payloadBytes.sum())
-                    .append(",\"failures\":")
-                    .append(p.failures.sum())
-                    .append(",\"throttled\":")
-                    .append(p.throttled.sum())
-                    .append("},\"lanes\":{");
+        SyncStatus.Link link = null;
+        if (p != null) {
+            var sent = p.counters();
+            link = new SyncStatus.Link(
+                    p.hub().toString(),
+                    p.link().name().toLowerCase(java.util.Locale.ROOT),
+                    p.consecutiveFailures(),
+                    p.lastSuccessMillis(),
+                    p.lastError() == null ? null : new SyncStatus.LastError(p.lastErrorMillis(), p.lastError()),
+                    new SyncStatus.Sent(
+                            sent.batches(),
+                            sent.records(),
+                            sent.wireBytes(),
+                            sent.payloadBytes(),
+                            sent.failures(),
+                            sent.throttled()));
         }
         long now = System.currentTimeMillis();
-        boolean first = true;
+        Map<Lane, SyncStatus.LaneBacklog> lanes = new EnumMap<>(Lane.class);
         for (Lane lane : Lane.values()) {
             Pusher.Backlog bl = p == null
                     ? agent.offlineBacklog(lane, STATUS_SCAN_RECORDS_MAX)
                     : p.backlog(lane, STATUS_SCAN_RECORDS_MAX);
-            b.append(first ? "" : ",")
-                    .append('"')
-                    .append(lane.id())
-                    .append("\":{\"backlog_records\":")
-                    .append(bl.records())
-                    .append(",\"backlog_bytes\":")
-                    .append(bl.bytes())
-                    .append(",\"exact\":")
-                    .append(bl.exact())
-                    .append(",\"oldest_age_seconds\":")
-                    .append(bl.oldestHlc() == 0 ? 0 : Math.max(0, now - HybridClock.millis(bl.oldestHlc())) / 1000);
-            if (p != null) {
-                AckedRanges r = p.cursor(lane);
-                b.append(",\"acked_ranges\":")
-                        .append(r.rangeCount())
-                        .append(",\"next_unacked_seq\":")
-                        .append(r.firstGap(1));
-            }
-            b.append('}');
-            first = false;
+            long age = bl.oldestHlc() == 0 ? 0 : Math.max(0, now - HybridClock.millis(bl.oldestHlc())) / 1000;
+            AckedRanges r = p == null ? null : p.cursor(lane);
+            lanes.put(
+                    lane,
+                    new SyncStatus.LaneBacklog(
+                            bl.records(),
+                            bl.bytes(),
+                            bl.exact(),
+                            age,
+                            r == null ? -1 : r.rangeCount(),
+                            r == null ? -1 : r.firstGap(1)));
         }
-        return b.append("}}").toString();
+        return HttpResponse.ok(new SyncStatus(link, lanes).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 }

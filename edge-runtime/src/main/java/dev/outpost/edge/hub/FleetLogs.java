@@ -2,6 +2,7 @@ package dev.outpost.edge.hub;
 
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.LanedLog;
 import dev.outpost.store.LogOptions;
 import dev.outpost.sync.HubReceiver;
 import java.nio.file.Path;
@@ -82,7 +83,7 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
     }
 
     @Override
-    public <T> T with(String node, Function<LanedEventLog, T> use) {
+    public <T> T with(String node, Function<LanedLog, T> use) {
         try (Lease l = lease(node)) {
             return use.apply(l.log());
         }
@@ -111,6 +112,11 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
         e.users++;
         trim();
         return new Lease(node, e);
+    }
+
+    /** How many node logs are open now (at most openMax, plus any in use beyond it). */
+    public synchronized int openLogs() {
+        return open.size();
     }
 
     /** True if {@code node} has stored anything on this hub. */

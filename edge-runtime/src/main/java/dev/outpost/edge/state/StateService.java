@@ -1,7 +1,6 @@
 package dev.outpost.edge.state;
 
 import dev.outpost.edge.ingest.ProblemException;
-import dev.outpost.edge.state.json.JsonTree;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
@@ -10,6 +9,7 @@ import dev.outpost.store.Lane;
 import dev.outpost.store.RecordView;
 import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStore;
+import dev.outpost.store.json.JsonTree;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

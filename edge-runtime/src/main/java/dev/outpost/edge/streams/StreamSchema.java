@@ -1,6 +1,6 @@
 package dev.outpost.edge.streams;
 
-import dev.outpost.edge.state.json.JsonTree;
+import dev.outpost.store.json.JsonTree;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.outpost.edge.state;
 
-import dev.outpost.edge.state.json.JsonTree;
-import dev.outpost.edge.state.json.MergePatch;
+import dev.outpost.store.json.JsonTree;
+import dev.outpost.store.json.MergePatch;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;

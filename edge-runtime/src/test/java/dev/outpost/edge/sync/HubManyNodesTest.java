@@ -9,8 +9,8 @@ import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
-import dev.outpost.sync.PushBatch;
-import dev.outpost.sync.Pusher;
+import dev.outpost.sync.wire.PushBatch;
+import dev.outpost.sync.wire.SyncProtocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -132,8 +132,8 @@ class HubManyNodesTest {
                     HttpResponse<String> r = http.send(
                             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sync/push"))
                                     .header("Authorization", "Bearer " + token(node))
-                                    .header(Pusher.NODE_HEADER, "n" + node)
-                                    .header("Content-Type", Pusher.CONTENT_TYPE)
+                                    .header(SyncProtocol.NODE_HEADER, "n" + node)
+                                    .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
                                     .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                                     .build(),
                             HttpResponse.BodyHandlers.ofString());

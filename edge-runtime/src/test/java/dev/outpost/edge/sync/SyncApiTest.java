@@ -353,19 +353,19 @@ class SyncApiTest {
             hogs.add(Thread.ofPlatform().start(() -> {
                 long seq = 1 + base * 10_000_000L;
                 while (!stop.get()) {
-                    java.util.List<dev.outpost.sync.PushBatch.Record> rs = new java.util.ArrayList<>();
+                    java.util.List<dev.outpost.sync.wire.PushBatch.Record> rs = new java.util.ArrayList<>();
                     for (int i = 0; i < 5000; i++) {
-                        rs.add(new dev.outpost.sync.PushBatch.Record(
+                        rs.add(new dev.outpost.sync.wire.PushBatch.Record(
                                 seq + i, 1, "hog", ("{\"stream\":\"hog\",\"data\":{\"i\":" + i + "}}").getBytes()));
                     }
-                    byte[] body = new dev.outpost.sync.PushBatch(
+                    byte[] body = new dev.outpost.sync.wire.PushBatch(
                                     "edge-1", dev.outpost.store.Lane.BULK, seq, seq + 4999, rs)
                             .encode(new dev.outpost.compress.FrameCodec(), dev.outpost.compress.Choice.NONE, null);
                     seq += 5000;
                     try {
                         HttpResponse<String> r = http.send(
                                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port() + "/v1/sync/push"))
-                                        .header("Content-Type", dev.outpost.sync.Pusher.CONTENT_TYPE)
+                                        .header("Content-Type", dev.outpost.sync.wire.SyncProtocol.PUSH_CONTENT_TYPE)
                                         .header("Authorization", "Bearer " + TOKEN)
                                         .header("X-Outpost-Node", "edge-1")
                                         .POST(HttpRequest.BodyPublishers.ofByteArray(body))

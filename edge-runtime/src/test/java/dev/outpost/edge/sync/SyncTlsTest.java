@@ -216,7 +216,12 @@ class SyncTlsTest {
         HttpResponse<String> r =
                 send(edgeBase, edge, "POST", "/v1/events", "application/x-ndjson", ndjson("readings", 0, 20));
         assertEquals(200, r.statusCode(), r.body());
-        String status = await(edgeBase, edge, "/v1/sync/status", "TLS handshake with the hub failed", 10_000);
+        String status = await(
+                edgeBase,
+                edge,
+                "/v1/sync/status",
+                "TLS handshake with the hub at 127.0.0.1:" + hub.port() + " failed",
+                10_000);
         assertTrue(status.contains("certificate is not trusted"), status);
         assertTrue(status.contains("PKIX path building failed"), "the JDK's reason is kept: " + status);
         assertTrue(!status.contains("\"link\":\"connected\""), status);
@@ -242,7 +247,12 @@ class SyncTlsTest {
         edge = startEdge("https://127.0.0.1:" + hub.port(), "tls_trust_file: " + other.pem(), "");
         String edgeBase = "http://127.0.0.1:";
         send(edgeBase, edge, "POST", "/v1/events", "application/x-ndjson", ndjson("readings", 0, 5));
-        String status = await(edgeBase, edge, "/v1/sync/status", "TLS handshake with the hub failed", 10_000);
+        String status = await(
+                edgeBase,
+                edge,
+                "/v1/sync/status",
+                "TLS handshake with the hub at 127.0.0.1:" + hub.port() + " failed",
+                10_000);
         assertTrue(
                 status.contains("does not name the host") && status.contains("127.0.0.1"),
                 "the name mismatch is the reason: " + status);

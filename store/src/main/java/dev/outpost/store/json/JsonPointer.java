@@ -1,4 +1,4 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
 import java.util.ArrayList;
 import java.util.List;

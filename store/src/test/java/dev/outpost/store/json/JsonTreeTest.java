@@ -1,4 +1,4 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;

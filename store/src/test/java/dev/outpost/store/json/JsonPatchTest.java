@@ -1,7 +1,7 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
-import static dev.outpost.edge.state.json.JsonTreeTest.json;
-import static dev.outpost.edge.state.json.JsonTreeTest.text;
+import static dev.outpost.store.json.JsonTreeTest.json;
+import static dev.outpost.store.json.JsonTreeTest.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -167,6 +167,18 @@ public final class JsonTree {
             throw new UncheckedIOException(e); // not expected: the sink is a byte array
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Writes {@code tree} as the next value of {@code g}: for messages that embed a JSON value (a
+     * document, a definition) in a structure written with the generator.
+     */
+    public static void write(JsonGenerator g, Object tree) throws IOException {
+        try {
+            write(g, tree, new ArrayList<>());
+        } catch (JsonProcessingException e) {
+            throw new JsonTreeException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
     }
 
     private static void write(JsonGenerator g, Object v, List<String> path) throws IOException {

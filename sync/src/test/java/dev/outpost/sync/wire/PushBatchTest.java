@@ -1,4 +1,4 @@
-package dev.outpost.sync;
+package dev.outpost.sync.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,18 +64,18 @@ class PushBatchTest {
     @Test
     void boundsAreCheckedBeforeDecoding() {
         byte[] wire = sample(50).encode(new FrameCodec(), Choice.zstd(1, false), null);
-        SyncException big = assertThrows(
-                SyncException.class,
+        WireException big = assertThrows(
+                WireException.class,
                 () -> PushBatch.decode(
                         wire, wire.length, new PushBatch.Limits(100, 1 << 20, 10), DictionaryResolver.NONE));
         assertEquals(413, big.status());
-        SyncException many = assertThrows(
-                SyncException.class,
+        WireException many = assertThrows(
+                WireException.class,
                 () -> PushBatch.decode(
                         wire, wire.length, new PushBatch.Limits(1 << 20, 1 << 20, 10), DictionaryResolver.NONE));
         assertEquals(413, many.status());
-        SyncException expands = assertThrows(
-                SyncException.class,
+        WireException expands = assertThrows(
+                WireException.class,
                 () -> PushBatch.decode(
                         wire, wire.length, new PushBatch.Limits(1 << 20, 100, 1000), DictionaryResolver.NONE));
         assertEquals(400, expands.status());
@@ -110,7 +110,7 @@ class PushBatchTest {
                             b.records().get(i).payload(), d.records().get(i).payload(), "seed " + seed);
                     assertEquals(b.records().get(i).seq(), d.records().get(i).seq(), "seed " + seed);
                 }
-            } catch (SyncException expected) {
+            } catch (WireException expected) {
                 assertTrue(expected.status() >= 400 && expected.status() < 500, "seed " + seed);
             }
             n++;

@@ -1,4 +1,4 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
 /** Malformed JSON, a bound exceeded, or a value outside the {@link JsonTree} model. */
 public final class JsonTreeException extends RuntimeException {

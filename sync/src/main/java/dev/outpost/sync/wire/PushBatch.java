@@ -1,4 +1,4 @@
-package dev.outpost.sync;
+package dev.outpost.sync.wire;
 
 import dev.outpost.compress.Choice;
 import dev.outpost.compress.DecodeLimits;
@@ -37,8 +37,8 @@ import java.util.List;
  *
  * Decoding is bounded: sizes are checked against {@link Limits} before anything is allocated,
  * records must lie inside the covered range in increasing order, and the frame checksum is
- * verified. Anything else is a {@link SyncException} with status 400 (or 422 for an unknown
- * dictionary), never garbage.
+ * verified. Anything else is a {@link WireException} with status 400 (or 413 over a limit, 422 for
+ * an unknown dictionary), never garbage.
  */
 public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<Record> records) {
     /** The first bytes of every push body. */
@@ -112,6 +112,28 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
 
     /** Decodes a push body from an untrusted source. */
     public static PushBatch decode(byte[] b, int len, Limits limits, DictionaryResolver dictionaries) {
+        Header h = header(b, len, limits);
+        FrameCodec codec =
+                new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
+        byte[] plain;
+        try {
+            plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
+        } catch (FrameException e) {
+            boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
+            throw new WireException(
+                    "decode push batch",
+                    "node " + h.node(),
+                    unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
+                    unknownDict ? 422 : 400,
+                    e);
+        }
+        return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+    }
+
+    /** What precedes the frame, checked. */
+    private record Header(String node, Lane lane, long from, long to, int count, int frameOffset) {}
+
+    private static Header header(byte[] b, int len, Limits limits) {
         if (len > limits.bodyBytesMax()) {
             throw bad("the body is " + len + " bytes; at most " + limits.bodyBytesMax() + " are accepted", 413);
         }
@@ -146,38 +168,29 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         long from = getLong(b, p);
         long to = getLong(b, p + 8);
         int count = getInt(b, p + 16);
-        p += 24;
         if (from < 1 || to < from) {
             throw bad("the covered range " + from + ".." + to + " is not a range of sequence numbers", 400);
         }
         if (count < 0 || count > Math.min(limits.recordsMax(), RECORDS_MAX)) {
             throw bad("the batch claims " + count + " records; at most " + limits.recordsMax() + " are accepted", 413);
         }
-        FrameCodec codec =
-                new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
-        byte[] plain;
-        try {
-            plain = codec.decode(b, p, len - p, dictionaries);
-        } catch (FrameException e) {
-            boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
-            throw new SyncException(
-                    "decode push batch",
-                    "node " + node,
-                    unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
-                    unknownDict ? 422 : 400,
-                    e);
-        }
-        List<Record> records = new ArrayList<>(Math.min(count, 1024));
+        return new Header(node, Lane.values()[laneOrdinal], from, to, count, p + 24);
+    }
+
+    /** The records of a decoded frame: exactly {@code h.count()}, inside the covered range, in order. */
+    private static List<Record> records(byte[] plain, Header h) {
+        List<Record> records = new ArrayList<>(Math.min(h.count(), 1024));
         int[] pos = {0};
         long prev = 0;
         String lastStream = null;
         byte[] lastStreamBytes = null;
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < h.count(); i++) {
             long delta = readVarint(plain, pos);
             long seq = prev == 0 ? delta : prev + delta;
-            if (delta <= 0 && prev != 0 || seq < from || seq > to) {
+            if (delta <= 0 && prev != 0 || seq < h.from() || seq > h.to()) {
                 throw bad(
-                        "record " + i + " has sequence " + seq + ", outside " + from + ".." + to + " or out of order",
+                        "record " + i + " has sequence " + seq + ", outside " + h.from() + ".." + h.to()
+                                + " or out of order",
                         400);
             }
             prev = seq;
@@ -208,7 +221,7 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         if (pos[0] != plain.length) {
             throw bad("the record section has " + (plain.length - pos[0]) + " bytes after the last record", 400);
         }
-        return new PushBatch(node, Lane.values()[laneOrdinal], from, to, records);
+        return records;
     }
 
     /** The node id of a push body, or null if the body is too short or damaged to tell. */
@@ -220,8 +233,8 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         return nodeLen == 0 || 7 + nodeLen > len ? null : new String(b, 7, nodeLen, StandardCharsets.UTF_8);
     }
 
-    private static SyncException bad(String what, int status) {
-        return new SyncException("decode push batch", "request body", what, status, null);
+    private static WireException bad(String what, int status) {
+        return new WireException("decode push batch", "request body", what, status, null);
     }
 
     private static void need(byte[] b, int pos, int n) {

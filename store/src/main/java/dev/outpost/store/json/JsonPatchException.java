@@ -1,4 +1,4 @@
-package dev.outpost.edge.state.json;
+package dev.outpost.store.json;
 
 /**
  * A JSON Patch that is invalid or failed to apply; the target was left unchanged. The message names the
