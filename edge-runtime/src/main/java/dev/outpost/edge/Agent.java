@@ -1,25 +1,21 @@
 package dev.outpost.edge;
 
 import dev.outpost.compress.NativeCodecs;
-import dev.outpost.compress.Pressure;
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.governance.Connections;
+import dev.outpost.edge.governance.Governance;
+import dev.outpost.edge.governance.SmallerBatches;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.edge.streams.StreamRegistry;
-import dev.outpost.governor.Action;
 import dev.outpost.governor.BatchScale;
-import dev.outpost.governor.Budget;
 import dev.outpost.governor.Dimension;
 import dev.outpost.governor.DiskUsage;
 import dev.outpost.governor.Governor;
-import dev.outpost.governor.Level;
 import dev.outpost.governor.Probe;
-import dev.outpost.governor.ProcessProbes;
-import dev.outpost.governor.Reading;
-import dev.outpost.governor.Snapshot;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.ChronicleStateStore;
@@ -29,8 +25,6 @@ import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogCounters;
 import dev.outpost.store.LogOptions;
-import dev.outpost.store.Retention;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -40,21 +34,6 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Agent implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Agent.class);
-
-    /** Lanes retention may drop before upstream has them, in this order, when the disk is critical. */
-    static final java.util.List<Lane> DROP_ORDER = java.util.List.of(Lane.BULK, Lane.NORMAL);
-
-    /** Disk pressure at which synced data is retired (the HIGH level). */
-    static final double RETIRE_AT = 0.85;
-
-    /** Disk pressure that retiring synced data brings usage back under. */
-    static final double RETIRE_TARGET = 0.70;
-
-    /** Disk pressure at which unsynced bulk, then normal, data is dropped (the CRITICAL level). */
-    static final double DROP_AT = 0.95;
-
-    /** Disk pressure that dropping unsynced data brings usage back under. */
-    static final double DROP_TARGET = 0.85;
 
     /** The effective configuration: the file's with the hub's live settings on top (see LiveConfig). */
     private volatile OutpostConfig config;
@@ -79,17 +58,7 @@ public final class Agent implements AutoCloseable {
     private final StateService state;
     private final StreamRegistry streams;
     private final DiskUsage disk;
-    private volatile Governor governor; // set last in the constructor; the append hook reads it
-    /** Log cycle files deleted by retention. */
-    public final LongAdder retentionCycles;
-    /** Bytes freed by retention. */
-    public final LongAdder retentionBytes;
-    /** Events retention deleted after upstream acknowledged them. */
-    public final LongAdder retentionRetired;
-    /** Events retention deleted before upstream acknowledged them: counted loss. */
-    public final LongAdder retentionDropped;
-
-    private Retention retention;
+    private volatile Governance governance; // set last in the constructor; the append hook reads it
     private final LanedEventLog laned;
     private final dev.outpost.sync.Puller puller;
 
@@ -113,23 +82,13 @@ public final class Agent implements AutoCloseable {
     /** Records pushed to this hub that it already had (resends). */
     public final LongAdder hubRecordsDuplicate;
 
-    /** Events refused by shedding (429/507). */
-    public final LongAdder ingestShed;
-
     private final long startedAtMillis = System.currentTimeMillis();
     private volatile boolean ready;
 
-    /** Open HTTP connections (the governor's connections dimension). */
-    public final java.util.concurrent.atomic.AtomicInteger openConnections =
-            new java.util.concurrent.atomic.AtomicInteger();
-    /** Connections refused beyond budget.connections. */
-    public final LongAdder connectionsRefused = new LongAdder();
-    /** Connections the gate admits now: budget.connections, lowered under CPU pressure ({@link LowerConcurrency}). */
-    public final java.util.concurrent.atomic.AtomicInteger connectionsLimit;
+    /** HTTP connections against budget.connections. */
+    private final Connections connections;
 
     private final BatchScale batchScale = new BatchScale();
-    /** Tests drive pressure through these: a probe here replaces the measured one of its dimension. */
-    private final Map<Dimension, Probe> usageOverrides = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Ingest requests that stored or replayed events. */
     public final LongAdder ingestRequests;
@@ -205,22 +164,15 @@ public final class Agent implements AutoCloseable {
         this.streams = new StreamRegistry(catalog, config.streams());
         this.disk = new DiskUsage(config.dataDir());
         disk.reconcile();
-        long diskBudget = config.budgetDiskBytes();
         chronicleLog.onBytesWritten(n -> {
             disk.add(n);
             dev.outpost.sync.Pusher p = this.pusher; // null until constructed, and offline
             if (p != null) {
                 p.wake();
             }
-            // Disk is tracked on every write: crossing into a higher level band samples at once
-            // instead of waiting up to a minute for the next tick.
-            Governor g = governor;
+            Governance g = governance; // null until constructed
             if (g != null) {
-                Reading last = g.snapshot().readings().get(Dimension.DISK);
-                Level was = last == null ? Level.LOW : Level.of(last.pressure());
-                if (Level.of((double) disk.bytes() / diskBudget) != was) {
-                    g.sampleNow();
-                }
+                g.diskWritten();
             }
         });
         for (LanedEventLog.Quarantined q : chronicleLog.quarantined()) {
@@ -231,7 +183,7 @@ public final class Agent implements AutoCloseable {
                     q.file().toFile().length());
         }
         this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
-        this.connectionsLimit = new java.util.concurrent.atomic.AtomicInteger(config.budgetConnections());
+        this.connections = new Connections(config.budgetConnections(), metrics);
         this.ingestor = new Ingestor(
                 log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf);
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
@@ -280,18 +232,6 @@ public final class Agent implements AutoCloseable {
                 "POST /v1/events latency until acknowledged (including fsync when configured).");
         queryLatency = metrics.histogram(
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
-        ingestShed =
-                metrics.counter("outpost_ingest_shed_total", "Events refused by shedding (429/507) under pressure.");
-        retentionCycles =
-                metrics.counter("outpost_retention_cycles_deleted_total", "Log cycle files deleted by retention.");
-        retentionBytes = metrics.counter("outpost_retention_bytes_freed_total", "Bytes freed by retention.");
-        retentionRetired = metrics.counter(
-                "outpost_retention_synced_events_retired_total",
-                "Events deleted by retention after upstream had them.");
-        retentionDropped = metrics.counter(
-                "outpost_retention_unsynced_events_dropped_total",
-                "Events deleted by retention before upstream had them (disk critical; see GET /v1/retention).");
-        this.retention = new Retention(chronicleLog, this::retained);
         hubPushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
         hubPushesThrottled = metrics.counter(
                 "outpost_hub_pushes_throttled_total", "Pushes refused with 429 beyond hub.push_concurrency_max.");
@@ -391,55 +331,30 @@ public final class Agent implements AutoCloseable {
                 "outpost_state_conflicts_replaced_total",
                 "Local state versions replaced by a newer change from elsewhere (kept in history).",
                 state.conflictsReplaced::sum);
-        metrics.counterFn(
-                "outpost_connections_refused_total",
-                "Connections refused beyond budget.connections.",
-                connectionsRefused::sum);
-        metrics.gauge("outpost_connections_open", "Open HTTP connections.", openConnections::get);
         // Last: the governor's probes read the counters above.
-        this.governor = startGovernor(config, chronicleLog);
+        this.governance = new Governance(
+                config,
+                liveConfig::current,
+                disk,
+                chronicleLog,
+                catalog,
+                ingestor,
+                connections,
+                batchScale,
+                ingestEvents::sum,
+                ingestLatency,
+                stream -> {
+                    StreamRegistry.Stream st = streams.get(stream);
+                    return st == null ? "normal" : st.priority();
+                },
+                () -> "GET /v1/events pages " + queryLimitDefault() + " events, at most " + queryLimitMax() + ", scans "
+                        + queryScanRecordsMax() + " records",
+                metrics);
+        governance.start();
+        housekeeping.scheduleWithFixedDelay(disk::reconcile, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
         if (pusher != null) {
             pusher.start();
             puller.start();
-        }
-        metrics.gauge(
-                "outpost_governor_level",
-                "Governor level: 0 low, 1 medium, 2 elevated, 3 high, 4 critical.",
-                () -> governor.level().ordinal());
-        metrics.gauge(
-                "outpost_governor_interval_millis",
-                "Current sampling interval.",
-                () -> governor.level().sampleIntervalMillis());
-        for (Dimension d : Dimension.values()) {
-            String n = d.name().toLowerCase(java.util.Locale.ROOT);
-            metrics.gauge(
-                    "outpost_governor_" + n + "_usage",
-                    "Governor usage of " + n + " (bytes, milli-cores, count or events/s).",
-                    () -> reading(d, true));
-            metrics.gauge(
-                    "outpost_governor_" + n + "_limit", "Governor budget for " + n + ".", () -> reading(d, false));
-        }
-        for (Level l : Level.values()) {
-            metrics.counterFn(
-                    "outpost_governor_transitions_to_" + l.name().toLowerCase(java.util.Locale.ROOT) + "_total",
-                    "Governor level transitions into " + l.name() + ".",
-                    () -> governor.transitions(l));
-        }
-        for (String a : governor.actionNames()) {
-            metrics.counterFn(
-                    "outpost_governor_action_runs_total",
-                    "action",
-                    a,
-                    "Times a governor action did something (each logged once, listed in GET /v1/governor).",
-                    () -> governor.actionRuns(a));
-        }
-        for (String a : governor.actionNames()) {
-            metrics.counterFn(
-                    "outpost_governor_action_failures_total",
-                    "action",
-                    a,
-                    "Times a governor action threw.",
-                    () -> governor.actionFailures(a));
         }
         metrics.gauge(
                 "outpost_data_at_risk_events",
@@ -472,12 +387,6 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    private long reading(Dimension d, boolean usage) {
-        Snapshot s = governor.snapshot();
-        Reading r = s == null ? null : s.readings().get(d);
-        return r == null ? -1 : usage ? r.usage() : r.limit();
-    }
-
     /** Runs tombstone compaction at a quarter of the TTL (1 s to 1 h), on the agent's own thread. */
     private void scheduleTombstoneCompaction(long ttlSeconds) {
         long everyMillis = Math.clamp(ttlSeconds * 1000 / 4, 1000, 3_600_000);
@@ -496,297 +405,23 @@ public final class Agent implements AutoCloseable {
                 java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * The resource governor: one budget, sampled on its own thread. Memory pressure is the
-     * process RSS (a cgroup here may hold other processes too; its usage is reported, not
-     * budgeted). Actions: caches shrink with memory, the connection gate with CPU, batches with
-     * ingest latency; the hot-log codec follows CPU/disk pressure; shedding is read by ingest.
-     */
-    private Governor startGovernor(OutpostConfig config, LanedEventLog chronicleLog) {
-        Map<Dimension, Probe> probes = new EnumMap<>(Dimension.class);
-        probes.put(Dimension.MEMORY, ProcessProbes.rssBytes());
-        probes.put(Dimension.CPU, ProcessProbes.processCpuMilliCores());
-        probes.put(Dimension.DISK, disk::bytes);
-        probes.put(Dimension.CONNECTIONS, openConnections::get);
-        if (config.budgetIngestEventsPerSecond() > 0) {
-            probes.put(Dimension.INGEST_RATE, new RateProbe(ingestEvents::sum));
-        }
-        probes.replaceAll(
-                (d, measured) -> () -> usageOverrides.getOrDefault(d, measured).usage());
-        Governor g = new Governor(
-                new Budget(
-                        config.budgetMemoryBytes(),
-                        config.budgetCpuCores(),
-                        config.budgetDiskBytes(),
-                        config.budgetConnections(),
-                        config.budgetIngestEventsPerSecond()),
-                probes);
-        // BRIEF §6's actions in its order; compression effort follows CPU in codec-follows-pressure.
-        g.register(new ShrinkCaches(
-                ingestor, catalog, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests()));
-        g.register(new LowerConcurrency(connectionsLimit, config.budgetConnections()));
-        g.register(new SmallerBatches(
-                ingestLatency,
-                batchScale,
-                () -> config().budgetLatencyP95Millis(),
-                () -> "GET /v1/events pages " + queryLimitDefault() + " events, at most " + queryLimitMax() + ", scans "
-                        + queryScanRecordsMax() + " records"));
-        g.register(new Action() {
-            private Pressure last = Pressure.NONE;
-
-            @Override
-            public String name() {
-                return "codec-follows-pressure";
-            }
-
-            @Override
-            public String onLevel(Level level, Snapshot s) {
-                Pressure p = new Pressure(high(s, Dimension.CPU, 0.70), high(s, Dimension.DISK, 0.70));
-                if (p.equals(last)) {
-                    return null;
-                }
-                last = p;
-                chronicleLog.pressure(p);
-                return "hot-log codec pressure hint: cpu " + (p.cpuHigh() ? "high" : "normal") + ", disk "
-                        + (p.diskHigh() ? "high" : "normal");
-            }
-        });
-        g.register(new Action() {
-            private Level last = Level.LOW;
-
-            @Override
-            public String name() {
-                return "shed-low-priority-writes";
-            }
-
-            @Override
-            public String onLevel(Level level, Snapshot s) {
-                Level was = last;
-                last = level;
-                if (level.compareTo(Level.HIGH) < 0) {
-                    return was.compareTo(Level.HIGH) >= 0 ? "stopped shedding" : null;
-                }
-                if (level == was) {
-                    return null;
-                }
-                return level == Level.HIGH
-                        ? "refusing bulk writes"
-                        : "refusing bulk, normal and high writes (critical only while the disk has room)";
-            }
-        });
-        g.register(retentionAction(
-                "retire-synced-data",
-                RETIRE_AT,
-                RETIRE_TARGET,
-                retentionRetired,
-                retention::retireSynced,
-                "retired",
-                " synced events"));
-        g.register(retentionAction(
-                "drop-unsynced-bulk-then-normal",
-                DROP_AT,
-                DROP_TARGET,
-                retentionDropped,
-                (bytes, synced) -> retention.dropUnsynced(bytes, DROP_ORDER, synced),
-                "dropped",
-                " unsynced events of lanes " + DROP_ORDER + "; see GET /v1/retention"));
-        g.start();
-        housekeeping.scheduleWithFixedDelay(disk::reconcile, 60, 60, java.util.concurrent.TimeUnit.SECONDS);
-        return g;
-    }
-
-    /** One retention pass: frees at least the bytes asked for, if it can; returns the bytes freed. */
-    @FunctionalInterface
-    private interface RetentionPass {
-        long free(long bytes, Retention.Synced synced);
-    }
-
-    /**
-     * A disk action: from {@code at} x budget.disk, a pass frees down to {@code target} x
-     * budget.disk; the detail says how many events {@code counted} grew by.
-     */
-    private Action retentionAction(
-            String name, double at, double target, LongAdder counted, RetentionPass pass, String verb, String what) {
-        return new Action() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public String onLevel(Level level, Snapshot s) {
-                long budget = config.budgetDiskBytes();
-                if (disk.bytes() < at * budget) {
-                    return null;
-                }
-                long before = counted.sum();
-                long freed = pass.free(disk.bytes() - (long) (target * budget), syncedNow());
-                if (freed == 0) {
-                    return null;
-                }
-                disk.reconcile();
-                return verb + " " + (counted.sum() - before) + what + " (" + freed + " bytes)";
-            }
-        };
-    }
-
-    /**
-     * What the configured upstream has acknowledged, per lane, from the catalog's sync cursors read
-     * now (offline: nothing).
-     */
-    private Retention.Synced syncedNow() {
-        Map<Lane, java.util.List<AckedRanges>> byLane = new EnumMap<>(Lane.class);
-        java.net.URI upstream = config.sync().upstream();
-        if (upstream == null) {
-            return Retention.Synced.NOTHING; // offline: nothing is ever acknowledged
-        }
-        for (Catalog.SyncCursorRow row : catalog.syncCursors()) {
-            if (!row.upstream().equals(upstream.toString())) {
-                continue; // another upstream's (an earlier configuration) or a hub's received ranges
-            }
-            byLane.computeIfAbsent(Lane.of(row.lane()), k -> new java.util.ArrayList<>())
-                    .add(row.ranges());
-        }
-        if (byLane.isEmpty()) {
-            return Retention.Synced.NOTHING;
-        }
-        return (lane, from, to) -> {
-            java.util.List<AckedRanges> rs = byLane.get(lane);
-            if (rs == null) {
-                return false;
-            }
-            for (AckedRanges r : rs) {
-                if (!r.containsAll(from, to)) {
-                    return false;
-                }
-            }
-            return true;
-        };
-    }
-
-    /** Retention deleted a cycle: count it, record it in the retention log, and track the disk. */
-    private void retained(Retention.Deleted d) {
-        disk.add(-d.bytes());
-        retentionCycles.increment();
-        retentionBytes.add(d.bytes());
-        retentionRetired.add(d.events() - d.unsyncedEvents());
-        retentionDropped.add(d.unsyncedEvents());
-        StringBuilder json = new StringBuilder("{");
-        for (Map.Entry<String, Long> e : d.eventsByStream().entrySet()) {
-            if (json.length() > 1) {
-                json.append(',');
-            }
-            // Stream names are restricted to A-Z a-z 0-9 . _ - (and Retention's "(other streams)").
-            json.append('"')
-                    .append(e.getKey())
-                    .append("\":{\"events\":")
-                    .append(e.getValue())
-                    .append(",\"unsynced\":")
-                    .append(d.unsyncedByStream().getOrDefault(e.getKey(), 0L))
-                    .append('}');
-        }
-        json.append('}');
-        catalog.recordRetention(new Catalog.RetentionRow(
-                System.currentTimeMillis(),
-                d.lane().id(),
-                d.cycle(),
-                d.firstSeq(),
-                d.lastSeq(),
-                d.bytes(),
-                d.events(),
-                d.unsyncedEvents(),
-                d.reason(),
-                json.toString()));
-    }
-
-    private static boolean high(Snapshot s, Dimension d, double threshold) {
-        Reading r = s.readings().get(d);
-        return r != null && r.pressure() >= threshold;
-    }
-
-    /** Events per second from a monotonic counter, between successive samples. */
-    private static final class RateProbe implements Probe {
-        private final java.util.function.LongSupplier counter;
-        private long lastCount;
-        private long lastNanos = System.nanoTime();
-
-        RateProbe(java.util.function.LongSupplier counter) {
-            this.counter = counter;
-            this.lastCount = counter.getAsLong();
-        }
-
-        @Override
-        public synchronized long usage() {
-            long now = System.nanoTime();
-            long count = counter.getAsLong();
-            long elapsed = Math.max(1, now - lastNanos);
-            long rate = (count - lastCount) * 1_000_000_000L / elapsed;
-            lastCount = count;
-            lastNanos = now;
-            return rate;
-        }
-    }
-
-    /**
-     * Shedding: at HIGH, bulk writes are refused; at CRITICAL, everything but critical; critical
-     * writes are refused last, only once the disk budget itself is used up. A request is refused
-     * whole (all or nothing): 507 when the disk is the worst dimension, else 429. Only memory,
-     * disk and ingest rate shed writes: CPU pressure lowers compression effort instead (refusing
-     * writes because the JIT is busy would lose data for nothing), and connections are refused at
-     * the gate.
-     */
-    public dev.outpost.edge.ingest.ProblemException shed(java.util.List<dev.outpost.edge.ingest.ParsedEvent> events) {
-        Snapshot s = governor.snapshot();
-        long diskNow = disk.bytes();
-        Reading worst = null;
-        for (Reading r : s.readings().values()) {
-            if (r.dimension() == Dimension.DISK) {
-                // Disk is tracked on every write: decide on the live value, not the last sample.
-                r = new Reading(Dimension.DISK, diskNow, r.limit(), (double) diskNow / r.limit());
-            }
-            boolean sheds = r.dimension() == Dimension.MEMORY
-                    || r.dimension() == Dimension.DISK
-                    || r.dimension() == Dimension.INGEST_RATE;
-            if (sheds && (worst == null || r.pressure() > worst.pressure())) {
-                worst = r;
-            }
-        }
-        Level level = worst == null ? Level.LOW : Level.of(worst.pressure());
-        if (level.compareTo(Level.HIGH) < 0) {
-            return null;
-        }
-        boolean diskFull = diskNow >= config.budgetDiskBytes();
-        for (dev.outpost.edge.ingest.ParsedEvent e : events) {
-            StreamRegistry.Stream st = streams.get(e.stream());
-            String priority = st == null ? "normal" : st.priority();
-            boolean refuse = switch (priority) {
-                case "bulk" -> true;
-                case "critical" -> diskFull;
-                default -> level == Level.CRITICAL;
-            };
-            if (refuse) {
-                ingestShed.add(events.size());
-                boolean onDisk = worst != null && worst.dimension() == Dimension.DISK;
-                String why = "the agent is at level " + level + " ("
-                        + (worst == null
-                                ? "?"
-                                : worst.dimension().name().toLowerCase(java.util.Locale.ROOT) + " at "
-                                        + Math.round(worst.pressure() * 100) + " % of budget")
-                        + "); " + priority + " writes to stream '" + e.stream() + "' are refused for now; retry later";
-                return new dev.outpost.edge.ingest.ProblemException(
-                        onDisk ? 507 : 429, onDisk ? "Insufficient storage" : "Too many requests", why, 0, null);
-            }
-        }
-        return null;
-    }
-
     /** Bytes of the state file (mapped whole; counted against memory and disk). */
     public long stateFileBytes() {
         return stateStore.fileBytes();
     }
 
     public Governor governor() {
-        return governor;
+        return governance.governor();
+    }
+
+    /** The governor, its actions and shedding. */
+    public Governance governance() {
+        return governance;
+    }
+
+    /** HTTP connections against budget.connections. */
+    public Connections connections() {
+        return connections;
     }
 
     /** How far the governor has scaled batches down (smaller-batches); sync's push batches read it too. */
@@ -811,11 +446,7 @@ public final class Agent implements AutoCloseable {
 
     /** Replaces the governor's probe of {@code dimension} (null: the measured one again). For tests. */
     void overrideUsage(Dimension dimension, Probe usage) {
-        if (usage == null) {
-            usageOverrides.remove(dimension);
-        } else {
-            usageOverrides.put(dimension, usage);
-        }
+        governance.overrideUsage(dimension, usage);
     }
 
     public DiskUsage disk() {
@@ -986,8 +617,8 @@ public final class Agent implements AutoCloseable {
             fleetLogs.close();
         }
         housekeeping.shutdownNow();
-        if (governor != null) {
-            governor.close();
+        if (governance != null) {
+            governance.close();
         }
         try {
             log.close();

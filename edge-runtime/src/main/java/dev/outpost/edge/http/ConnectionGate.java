@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
+import dev.outpost.edge.governance.Connections;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
@@ -77,12 +78,13 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private final class Handler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            int open = agent.openConnections.incrementAndGet();
-            int limit = agent.connectionsLimit.get();
+            Connections connections = agent.connections();
+            int open = connections.opened();
+            int limit = connections.limit();
             if (open > limit) {
-                agent.connectionsRefused.increment();
+                connections.refused();
                 ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-                byte[] refusal = limit < agent.config().budgetConnections() ? REFUSAL_LOWERED : REFUSAL;
+                byte[] refusal = limit < connections.budget() ? REFUSAL_LOWERED : REFUSAL;
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
                 return; // not passed on: the HTTP codec never sees this connection
             }
@@ -100,7 +102,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            agent.openConnections.decrementAndGet();
+            agent.connections().closed();
             super.channelInactive(ctx);
         }
     }

@@ -65,9 +65,17 @@ public class EventsController {
             List<ParsedEvent> events =
                     batch ? agent.parser().parseBatch(body) : agent.parser().parseSingle(body);
             agent.streams().validate(events, batch);
-            ProblemException shed = agent.shed(events);
-            if (shed != null) {
-                throw shed;
+            var shed = agent.governance()
+                    .shedding()
+                    .check(new dev.outpost.edge.ingest.IngestStage.Batch(events, batch, idempotencyKey));
+            if (shed instanceof dev.outpost.edge.ingest.IngestOutcome.Refused refused) {
+                boolean onDisk = refused.reason() == dev.outpost.edge.ingest.IngestOutcome.Reason.DISK_BUDGET;
+                throw new ProblemException(
+                        onDisk ? 507 : 429,
+                        onDisk ? "Insufficient storage" : "Too many requests",
+                        refused.detail(),
+                        0,
+                        null);
             }
             r = agent.ingestor().ingest(events, idempotencyKey);
         } catch (ProblemException e) {
