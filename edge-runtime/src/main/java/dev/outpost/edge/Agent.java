@@ -6,6 +6,7 @@ import dev.outpost.edge.governance.Connections;
 import dev.outpost.edge.governance.Governance;
 import dev.outpost.edge.governance.SmallerBatches;
 import dev.outpost.edge.ingest.EventParser;
+import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
@@ -43,8 +44,7 @@ public final class Agent implements AutoCloseable {
     private final Map<Lane, dev.outpost.sync.BacklogTally> offlineTallies = new java.util.EnumMap<>(Lane.class);
 
     private final EventLog log;
-    private final EventParser parser;
-    private final Ingestor ingestor;
+    private final IngestPipeline ingest;
     private final Metrics metrics = new Metrics();
     private final NativeCodecs.Status natives;
     private final Catalog catalog;
@@ -90,22 +90,12 @@ public final class Agent implements AutoCloseable {
 
     private final BatchScale batchScale = new BatchScale();
 
-    /** Ingest requests that stored or replayed events. */
-    public final LongAdder ingestRequests;
-    /** Ingest requests rejected with a 4xx or 5xx. */
-    public final LongAdder ingestRejected;
-    /** Events stored. */
-    public final LongAdder ingestEvents;
-    /** Events that were duplicates of earlier ones (event id or Idempotency-Key). */
-    public final LongAdder ingestDuplicates;
     /** GET /v1/state/{namespace}/{id} answered by {@link dev.outpost.edge.http.StateReadFastPath}. */
     public final LongAdder stateFastReads;
     /** Query requests served. */
     public final LongAdder queryRequests;
     /** Events returned by queries. */
     public final LongAdder queryEvents;
-    /** Latency of POST /v1/events, until acknowledged. */
-    public final Histogram ingestLatency;
     /** Latency of GET /v1/events until the first byte is ready. */
     public final Histogram queryLatency;
 
@@ -182,16 +172,18 @@ public final class Agent implements AutoCloseable {
                     q.file().toString(),
                     q.file().toFile().length());
         }
-        this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
         this.connections = new Connections(config.budgetConnections(), metrics);
-        this.ingestor = new Ingestor(
-                log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf);
-        ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
-        ingestRejected = metrics.counter(
-                "outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
-        ingestEvents = metrics.counter("outpost_ingest_events_total", "Events stored.");
-        ingestDuplicates = metrics.counter(
-                "outpost_ingest_duplicates_total", "Events not stored again: retries within the dedup window.");
+        // Admission is the governor's shedding, and the governor reads the pipeline's counters: the
+        // stage reads the field, set below before anything can be ingested.
+        this.ingest = new IngestPipeline(
+                new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax()),
+                config.httpBodyBytesMax(),
+                streams::validate,
+                batch -> governance.shedding().check(batch),
+                java.util.List.of(),
+                new Ingestor(
+                        log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf),
+                metrics);
         queryRequests = metrics.counter("outpost_query_requests_total", "GET /v1/events requests served.");
         stateFastReads = metrics.counter(
                 "outpost_state_fast_reads_total",
@@ -227,9 +219,6 @@ public final class Agent implements AutoCloseable {
                 "outpost_uptime_seconds",
                 "Seconds since the agent started.",
                 () -> (System.currentTimeMillis() - startedAtMillis) / 1000);
-        ingestLatency = metrics.histogram(
-                "outpost_ingest_request_duration_seconds",
-                "POST /v1/events latency until acknowledged (including fsync when configured).");
         queryLatency = metrics.histogram(
                 "outpost_query_request_duration_seconds", "GET /v1/events latency until the response starts.");
         hubPushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
@@ -338,11 +327,11 @@ public final class Agent implements AutoCloseable {
                 disk,
                 chronicleLog,
                 catalog,
-                ingestor,
+                ingest.ingestor(),
                 connections,
                 batchScale,
-                ingestEvents::sum,
-                ingestLatency,
+                ingest::storedEvents,
+                ingest.latency(),
                 stream -> {
                     StreamRegistry.Stream st = streams.get(stream);
                     return st == null ? "normal" : st.priority();
@@ -487,12 +476,14 @@ public final class Agent implements AutoCloseable {
         return log;
     }
 
-    public EventParser parser() {
-        return parser;
+    /** The ingest pipeline. */
+    public IngestPipeline ingest() {
+        return ingest;
     }
 
+    /** The dedup and append step of the pipeline. */
     public Ingestor ingestor() {
-        return ingestor;
+        return ingest.ingestor();
     }
 
     public Metrics metrics() {

@@ -347,7 +347,7 @@ class GovernorActionsTest {
 
         // Recovery: a fsync agent with a 100 ms delay cannot answer fast, so fast requests are recorded directly.
         for (int i = 0; i < SmallerBatches.REQUESTS_MIN; i++) {
-            agent.ingestLatency.recordNanos(1_000_000);
+            agent.ingest().latency().recordNanos(1_000_000);
         }
         sample();
         assertEquals(0, agent.batchScale().halvings());

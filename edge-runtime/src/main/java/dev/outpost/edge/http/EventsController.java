@@ -2,12 +2,9 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
 import dev.outpost.edge.ingest.EventParser;
-import dev.outpost.edge.ingest.IngestResult;
-import dev.outpost.edge.ingest.ParsedEvent;
+import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.ingest.ProblemException;
-import dev.outpost.store.DiskFullException;
 import dev.outpost.store.HybridClock;
-import dev.outpost.store.StoreException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -22,16 +19,11 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.server.types.files.StreamedFile;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** POST /v1/events (ingest) and GET /v1/events (read). See docs/API.md. */
 @Controller("/v1/events")
 public class EventsController {
-    private static final Logger LOG = LoggerFactory.getLogger(EventsController.class);
-
     /** NDJSON media type. */
     public static final String NDJSON = "application/x-ndjson";
 
@@ -41,102 +33,17 @@ public class EventsController {
         this.agent = agent;
     }
 
+    /** Parses nothing itself: the body goes to the ingest pipeline, whose outcome is the answer. */
     @Post(
             consumes = {MediaType.APPLICATION_JSON, NDJSON},
             produces = MediaType.APPLICATION_JSON)
     public CompletableFuture<MutableHttpResponse<String>> ingest(
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
-        long start = System.nanoTime();
-        IngestResult r;
-        if (body.length > agent.config().httpBodyBytesMax()) {
-            agent.ingestRejected.increment();
-            return CompletableFuture.completedFuture(Problems.response(
-                    413,
-                    "Body too large",
-                    "the body is " + body.length + " bytes; at most http.body_bytes_max = "
-                            + agent.config().httpBodyBytesMax() + " are accepted",
-                    0,
-                    null));
-        }
-        try {
-            boolean batch = request.getContentType()
-                    .map(t -> t.getName().equals(NDJSON))
-                    .orElse(false);
-            List<ParsedEvent> events =
-                    batch ? agent.parser().parseBatch(body) : agent.parser().parseSingle(body);
-            agent.streams().validate(events, batch);
-            var shed = agent.governance()
-                    .shedding()
-                    .check(new dev.outpost.edge.ingest.IngestStage.Batch(events, batch, idempotencyKey));
-            if (shed instanceof dev.outpost.edge.ingest.IngestOutcome.Refused refused) {
-                boolean onDisk = refused.reason() == dev.outpost.edge.ingest.IngestOutcome.Reason.DISK_BUDGET;
-                throw new ProblemException(
-                        onDisk ? 507 : 429,
-                        onDisk ? "Insufficient storage" : "Too many requests",
-                        refused.detail(),
-                        0,
-                        null);
-            }
-            r = agent.ingestor().ingest(events, idempotencyKey);
-        } catch (ProblemException e) {
-            agent.ingestRejected.increment();
-            return CompletableFuture.completedFuture(
-                    Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field()));
-        } catch (DiskFullException e) {
-            agent.ingestRejected.increment();
-            Problems.logDiskFull(e);
-            return CompletableFuture.completedFuture(Problems.diskFull(e));
-        } catch (StoreException e) {
-            agent.ingestRejected.increment();
-            LOG.error("ingest failed", e);
-            return CompletableFuture.completedFuture(
-                    Problems.response(503, "Store unavailable", e.getMessage(), 0, null));
-        }
-        IngestResult result = r;
-        return r.durable().handle((ok, err) -> {
-            agent.ingestLatency.recordNanos(System.nanoTime() - start);
-            if (err != null) {
-                agent.ingestRejected.increment();
-                LOG.error(
-                        "events {}..{} not acknowledged: not durable",
-                        result.seqs()[0],
-                        result.seqs()[result.seqs().length - 1],
-                        err);
-                return Problems.response(
-                        503,
-                        "Not durable",
-                        "the events could not be made durable: " + err.getMessage()
-                                + "; they were not acknowledged, retry with the same Idempotency-Key",
-                        0,
-                        null);
-            }
-            agent.ingestRequests.increment();
-            agent.ingestEvents.add(result.stored());
-            agent.ingestDuplicates.add(result.duplicates());
-            return HttpResponse.ok(responseBody(result)).contentType(MediaType.APPLICATION_JSON_TYPE);
-        });
-    }
-
-    private static String responseBody(IngestResult r) {
-        long[] s = r.seqs();
-        StringBuilder b = new StringBuilder(48 + s.length * 8);
-        b.append("{\"count\":")
-                .append(s.length)
-                .append(",\"stored\":")
-                .append(r.stored())
-                .append(",\"duplicates\":")
-                .append(r.duplicates());
-        if (r.replayed()) {
-            b.append(",\"replayed\":true");
-        }
-        b.append(",\"seqs\":[");
-        for (int i = 0; i < s.length; i++) {
-            if (i > 0) {
-                b.append(',');
-            }
-            b.append(s[i]);
-        }
-        return b.append("]}").toString();
+        boolean ndjson =
+                request.getContentType().map(t -> t.getName().equals(NDJSON)).orElse(false);
+        return agent.ingest()
+                .ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey))
+                .thenApply(IngestAnswers::of);
     }
 
     @Get(produces = NDJSON)

@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
 import dev.outpost.edge.state.json.JsonTree;
+import dev.outpost.edge.streams.StreamRefusal;
 import dev.outpost.edge.streams.StreamRegistry;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
@@ -34,7 +35,21 @@ public class StreamsController {
         } catch (RuntimeException e) {
             return Problems.response(400, "Invalid stream", "malformed JSON: " + e.getMessage(), 0, null);
         }
-        return HttpResponse.ok(json(agent.streams().put(name, tree)));
+        try {
+            return HttpResponse.ok(json(agent.streams().put(name, tree)));
+        } catch (StreamRefusal e) {
+            return refused(e);
+        }
+    }
+
+    /** The status and title of each kind of refusal (docs/API.md). */
+    private static HttpResponse<String> refused(StreamRefusal e) {
+        return switch (e.kind()) {
+            case MALFORMED -> Problems.response(400, "Invalid stream", e.getMessage(), 0, e.field());
+            case BAD_SCHEMA -> Problems.response(400, "Invalid schema", e.getMessage(), 0, e.field());
+            case DECLARED_IN_CONFIG -> Problems.response(409, "Declared in config", e.getMessage(), 0, e.field());
+            case TOO_MANY -> Problems.response(507, "Too many streams", e.getMessage(), 0, e.field());
+        };
     }
 
     @Get(value = "/{name}", produces = MediaType.APPLICATION_JSON)

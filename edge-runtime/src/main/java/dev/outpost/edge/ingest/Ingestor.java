@@ -82,9 +82,8 @@ public final class Ingestor {
     /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
     public IngestResult ingest(List<ParsedEvent> events, String requestKey) {
         if (requestKey != null && (requestKey.isEmpty() || requestKey.length() > REQUEST_KEY_CHARS_MAX)) {
-            throw new ProblemException(
-                    400,
-                    "Invalid Idempotency-Key",
+            throw new InvalidInput(
+                    IngestOutcome.Fault.BAD_IDEMPOTENCY_KEY,
                     "Idempotency-Key must be 1-" + REQUEST_KEY_CHARS_MAX + " characters",
                     0,
                     "Idempotency-Key");
@@ -95,9 +94,8 @@ public final class Ingestor {
                 Seen seen = requests.get(requestKey);
                 if (seen != null) {
                     if (seen.seqs.length != n) {
-                        throw new ProblemException(
-                                422,
-                                "Idempotency-Key reused",
+                        throw new InvalidInput(
+                                IngestOutcome.Fault.IDEMPOTENCY_KEY_REUSED,
                                 "Idempotency-Key '" + requestKey + "' was used for a request of " + seen.seqs.length
                                         + " events; this one has " + n,
                                 0,
