@@ -1,6 +1,5 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.governance.Connections;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
@@ -30,11 +29,11 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private static final byte[] REFUSAL_LOWERED = refusal("the agent's CPU is under pressure, so it admits fewer"
             + " connections than budget.connections for now (see GET /v1/governor); retry later");
 
-    private final Agent agent;
+    private final Connections connections;
     private final Handler handler = new Handler();
 
-    public ConnectionGate(Agent agent) {
-        this.agent = agent;
+    public ConnectionGate(Connections connections) {
+        this.connections = connections;
     }
 
     private static byte[] refusal(String detail) {
@@ -78,7 +77,6 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private final class Handler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            Connections connections = agent.connections();
             int open = connections.opened();
             int limit = connections.limit();
             if (open > limit) {
@@ -102,7 +100,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            agent.connections().closed();
+            connections.closed();
             super.channelInactive(ctx);
         }
     }

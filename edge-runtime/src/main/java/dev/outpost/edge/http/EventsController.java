@@ -1,9 +1,9 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.edge.query.EventQueries;
 import dev.outpost.store.HybridClock;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
@@ -27,10 +27,12 @@ public class EventsController {
     /** NDJSON media type. */
     public static final String NDJSON = "application/x-ndjson";
 
-    private final Agent agent;
+    private final IngestPipeline ingest;
+    private final EventQueries queries;
 
-    public EventsController(Agent agent) {
-        this.agent = agent;
+    public EventsController(IngestPipeline ingest, EventQueries queries) {
+        this.ingest = ingest;
+        this.queries = queries;
     }
 
     /** Parses nothing itself: the body goes to the ingest pipeline, whose outcome is the answer. */
@@ -41,8 +43,7 @@ public class EventsController {
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
         boolean ndjson =
                 request.getContentType().map(t -> t.getName().equals(NDJSON)).orElse(false);
-        return agent.ingest()
-                .ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey))
+        return ingest.ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey))
                 .thenApply(IngestAnswers::of);
     }
 
@@ -54,7 +55,8 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        return page(agent, agent.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
+        return page(
+                queries, queries.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
     }
 
     /**
@@ -63,7 +65,7 @@ public class EventsController {
      * filter by it); {@code onDone} runs when the page is closed.
      */
     static HttpResponse<?> page(
-            Agent agent,
+            EventQueries queries,
             dev.outpost.store.EventLog log,
             Runnable onDone,
             boolean nodeLog,
@@ -75,31 +77,9 @@ public class EventsController {
             String nodeToTime,
             String limit,
             String cursor) {
-        long start = System.nanoTime();
-        EventPage.NodeTime nodeTime = nodeFromTime == null && nodeToTime == null
-                ? null
-                : new EventPage.NodeTime(
-                        nodeFromTime == null
-                                ? Long.MIN_VALUE
-                                : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
-                        nodeToTime == null
-                                ? Long.MAX_VALUE
-                                : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
-        // Page and scan sizes follow the governor (smaller-batches): a limit the config allows is
-        // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
-        int pageLimit = agent.queryLimitDefault();
-        if (limit != null) {
-            long l = parseLong(limit, "limit");
-            if (l < 1 || l > agent.config().queryLimitMax()) {
-                return Problems.response(
-                        400,
-                        "Invalid query",
-                        "limit must be 1 to " + agent.config().queryLimitMax() + " (query.limit_max)",
-                        0,
-                        "limit");
-            }
-            pageLimit = (int) Math.min(l, agent.queryLimitMax());
-        }
+        long start = queries.startNanos();
+        EventPage.NodeTime nodeTime = nodeTime(nodeFromTime, nodeToTime);
+        int pageLimit = pageLimit(queries, limit);
         long seq;
         String streamFilter = stream;
         long toHlc = toTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(toTime, "to_time"));
@@ -145,16 +125,45 @@ public class EventsController {
                 streamFilter,
                 toHlc,
                 pageLimit,
-                agent.queryScanRecordsMax(),
-                agent.queryEvents,
+                queries.scanRecordsMax(),
+                queries::returned,
                 onDone,
                 nodeLog,
                 nodeTime);
-        agent.queryRequests.increment();
-        agent.queryLatency.recordNanos(System.nanoTime() - start);
+        queries.served(start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
                 .header("X-Outpost-Last-Seq", Long.toString(log.lastSeq()))
                 .header("Cache-Control", "no-store");
+    }
+
+    /** The bounds on a node's own ingest time (hub pages), or null if neither is given. */
+    private static EventPage.NodeTime nodeTime(String nodeFromTime, String nodeToTime) {
+        if (nodeFromTime == null && nodeToTime == null) {
+            return null;
+        }
+        return new EventPage.NodeTime(
+                nodeFromTime == null ? Long.MIN_VALUE : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
+                nodeToTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
+    }
+
+    /**
+     * Events per page. Page and scan sizes follow the governor (smaller-batches): a limit the config allows is still
+     * served, as pages of at most {@link EventQueries#limitMax()} events with a cursor to go on.
+     */
+    private static int pageLimit(EventQueries queries, String limit) {
+        if (limit == null) {
+            return queries.limitDefault();
+        }
+        long l = parseLong(limit, "limit");
+        if (l < 1 || l > queries.limitAllowed()) {
+            throw new ProblemException(
+                    400,
+                    "Invalid query",
+                    "limit must be 1 to " + queries.limitAllowed() + " (query.limit_max)",
+                    0,
+                    "limit");
+        }
+        return (int) Math.min(l, queries.limitMax());
     }
 
     private static long parseLong(String v, String field) {

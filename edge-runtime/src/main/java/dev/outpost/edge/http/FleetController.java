@@ -1,10 +1,12 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.hub.FleetChanges;
 import dev.outpost.edge.hub.FleetLogs;
+import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
+import dev.outpost.edge.query.EventQueries;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
@@ -21,10 +23,14 @@ import io.micronaut.http.annotation.QueryValue;
  */
 @Controller("/v1/fleet")
 public class FleetController {
-    private final Agent agent;
+    private final Hub hub; // null: not a hub
+    private final LiveConfig config;
+    private final EventQueries queries;
 
-    public FleetController(Agent agent) {
-        this.agent = agent;
+    public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries) {
+        this.hub = hub;
+        this.config = config;
+        this.queries = queries;
     }
 
     private HttpResponse<?> notHub() {
@@ -35,52 +41,54 @@ public class FleetController {
     /** The nodes this hub accepts, and what it has received from each, per lane. */
     @Get(value = "/nodes", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> nodes() {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
-        StringBuilder b = new StringBuilder("{\"nodes\":[");
-        boolean first = true;
-        for (String node : agent.config().hub().nodes().keySet()) {
-            b.append(first ? "" : ",").append("{\"node\":");
-            Json.quote(b, node);
-            boolean seen = agent.fleetLogs().exists(node);
-            b.append(",\"seen\":").append(seen);
-            if (seen) {
-                b.append(",\"lanes\":{");
-                boolean firstLane = true;
-                for (Lane lane : Lane.values()) {
-                    AckedRanges r = agent.hubReceiver().received(node, lane);
-                    b.append(firstLane ? "" : ",")
-                            .append('"')
-                            .append(lane.id())
-                            .append("\":{\"received_ranges\":")
-                            .append(r.rangeCount())
-                            .append(",\"received_records_upper_bound\":")
-                            .append(r.acknowledgedCount())
-                            .append(",\"next_expected_seq\":")
-                            .append(r.firstGap(1))
-                            .append('}');
-                    firstLane = false;
+        var nodes = config.current().hub().nodes().keySet();
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("nodes");
+            for (String node : nodes) {
+                g.writeStartObject();
+                g.writeStringField("node", node);
+                boolean seen = hub.fleetLogs().exists(node);
+                g.writeBooleanField("seen", seen);
+                if (seen) {
+                    g.writeObjectFieldStart("lanes");
+                    for (Lane lane : Lane.values()) {
+                        AckedRanges r = hub.receiver().received(node, lane);
+                        g.writeObjectFieldStart(lane.id());
+                        g.writeNumberField("received_ranges", r.rangeCount());
+                        g.writeNumberField("received_records_upper_bound", r.acknowledgedCount());
+                        g.writeNumberField("next_expected_seq", r.firstGap(1));
+                        g.writeEndObject();
+                    }
+                    g.writeEndObject();
                 }
-                b.append('}');
+                g.writeEndObject();
             }
-            b.append('}');
-            first = false;
-        }
-        return HttpResponse.ok(b.append("]}").toString()).contentType(MediaType.APPLICATION_JSON_TYPE);
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        return HttpResponse.ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     /** A change for {@code target} (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
     private HttpResponse<?> publish(String target, String changeJson) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
-        if (!"all".equals(target) && !agent.config().hub().nodes().containsKey(target)) {
+        if (!"all".equals(target) && !config.current().hub().nodes().containsKey(target)) {
             return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
         }
-        long[] seqHlc = agent.publishFleetChange(target, changeJson);
+        FleetChanges.Published p = hub.changes().publish(target, changeJson);
         return HttpResponse.accepted()
-                .body("{\"seq\":" + seqHlc[0] + ",\"hlc\":" + seqHlc[1] + "}")
+                .body(Json.write(g -> {
+                    g.writeStartObject();
+                    g.writeNumberField("seq", p.seq());
+                    g.writeNumberField("hlc", p.hlc());
+                    g.writeEndObject();
+                }))
                 .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
@@ -119,14 +127,14 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id,
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, namespace, id);
-        if (body.length > agent.config().stateDocBytesMax()) {
+        if (body.length > config.current().stateDocBytesMax()) {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"put\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":"
+                        + "\",\"op\":\"put\",\"origin\":\"" + config.current().nodeId() + "\",\"doc\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(doc),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -145,7 +153,8 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"delete\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":null}");
+                        + "\",\"op\":\"delete\",\"origin\":\""
+                        + config.current().nodeId() + "\",\"doc\":null}");
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -162,7 +171,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
-                        + agent.config().nodeId() + "\",\"definition\":"
+                        + config.current().nodeId() + "\",\"definition\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(def),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -202,7 +211,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"config\",\"origin\":\""
-                        + agent.config().nodeId()
+                        + config.current().nodeId()
                         + "\",\"settings\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(settings),
@@ -225,22 +234,22 @@ public class FleetController {
             @Nullable @QueryValue("node_to_time") String nodeToTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         if (node == null
                 || !EventParser.validName(node)
-                || !agent.config().hub().nodes().containsKey(node)) {
+                || !config.current().hub().nodes().containsKey(node)) {
             return Problems.response(400, "Invalid query", "node must name one of the nodes in hub.nodes", 0, "node");
         }
-        if (!agent.fleetLogs().exists(node)) {
+        if (!hub.fleetLogs().exists(node)) {
             return Problems.response(404, "No data", "node '" + node + "' has not pushed anything yet", 0, "node");
         }
-        FleetLogs.Lease lease = agent.fleetLogs().lease(node);
+        FleetLogs.Lease lease = hub.fleetLogs().lease(node);
         try {
             LanedEventLog log = lease.log();
             HttpResponse<?> r = EventsController.page(
-                    agent,
+                    queries,
                     log,
                     lease::close,
                     true,
