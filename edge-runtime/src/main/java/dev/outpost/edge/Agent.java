@@ -102,30 +102,30 @@ public final class Agent implements AutoCloseable {
     public Agent(OutpostConfig config) {
         try {
             this.natives = NativeCodecs.load(
-                    config.compressNativeDir(),
-                    config.compressNativeMissing().equals("refuse")
+                    config.compress().nativeDir(),
+                    config.compress().nativeMissing().equals("refuse")
                             ? NativeCodecs.Mode.REFUSE
                             : NativeCodecs.Mode.FALLBACK);
             LogOptions logOptions = logOptions(config);
             this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
-            useNativeDirForSqlite(config.compressNativeDir());
-            this.catalog = open(Catalog.open(config.dataDir().resolve("catalog.db")));
+            useNativeDirForSqlite(config.compress().nativeDir());
+            this.catalog = open(Catalog.open(config.data().dir().resolve("catalog.db")));
             this.liveConfig = liveConfig(config, catalog);
             this.stateStore = open(ChronicleStateStore.open(
-                    config.dataDir().resolve("state").resolve("state.cm3"), config.stateDocumentsMax(), (int)
-                            config.stateDocBytesAvg()));
+                    config.data().dir().resolve("state").resolve("state.cm3"), config.state().documentsMax(), (int)
+                            config.state().docBytesAvg()));
             this.state = new StateService(
-                    stateStore, log, config.nodeId(), config.stateDocBytesMax(), config.stateHistoryMax());
+                    stateStore, log, config.node().id(), config.state().docBytesMax(), config.state().historyMax());
             this.housekeeping = Executors.newSingleThreadScheduledExecutor(r ->
                     Thread.ofPlatform().name("outpost-housekeeping").daemon().unstarted(r));
             open((AutoCloseable) housekeeping::shutdownNow);
             state.recover();
             this.streams = new StreamRegistry(catalog, config.streams());
-            this.disk = new DiskUsage(config.dataDir());
+            this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             log.onBytesWritten(this::written);
             recordQuarantined();
-            this.connections = new Connections(config.budgetConnections(), metrics);
+            this.connections = new Connections(config.budget().connections(), metrics);
             this.ingest = ingestPipeline(config);
             this.queries = new EventQueries(log, liveConfig::current, batchScale, metrics);
             this.dictionaries = new DictionaryTraining(log, catalog, liveConfig::current);
@@ -155,13 +155,13 @@ public final class Agent implements AutoCloseable {
 
     private static LogOptions logOptions(OutpostConfig config) {
         return new LogOptions(
-                config.dataDir().resolve("log"),
-                config.dataDir().resolve("quarantine"),
-                config.logDurability(),
-                config.logRollCycle(),
-                config.logFsyncDelayMicros(),
-                config.logCompression().equals("auto"),
-                config.logBlockBytes());
+                config.data().dir().resolve("log"),
+                config.data().dir().resolve("quarantine"),
+                config.log().durability(),
+                config.log().rollCycle(),
+                config.log().fsyncDelayMicros(),
+                config.log().compression().equals("auto"),
+                config.log().blockBytes());
     }
 
     /**
@@ -228,13 +228,13 @@ public final class Agent implements AutoCloseable {
         // Admission is the governor's shedding, and the governor reads the pipeline's counters: the
         // stage reads the field, set before anything can be ingested (HTTP starts after this constructor).
         return new IngestPipeline(
-                new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax()),
-                config.httpBodyBytesMax(),
+                new EventParser(config.ingest().batchEventsMax(), config.ingest().eventBytesMax()),
+                config.http().bodyBytesMax(),
                 streams::validate,
                 batch -> governance.shedding().check(batch),
                 List.of(), // the engine's stages (rules, rollups, live tail) plug in here
                 new Ingestor(
-                        log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf),
+                        log, config.ingest().dedupWindowEvents(), config.ingest().dedupWindowRequests(), streams::laneOf),
                 metrics);
     }
 
@@ -306,7 +306,7 @@ public final class Agent implements AutoCloseable {
         upstream.start();
         housekeeping.scheduleWithFixedDelay(
                 disk::reconcile, DISK_RECONCILE_SECONDS, DISK_RECONCILE_SECONDS, TimeUnit.SECONDS);
-        scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
+        scheduleTombstoneCompaction(config.state().tombstoneTtlSeconds());
     }
 
     /** Runs tombstone compaction at a quarter of the TTL (1 s to 1 h), on the housekeeping thread. */

@@ -75,36 +75,36 @@ public final class Governance implements AutoCloseable {
             Supplier<String> batchSizes,
             Metrics metrics) {
         this.disk = disk;
-        this.diskBudgetBytes = config.budgetDiskBytes();
+        this.diskBudgetBytes = config.budget().diskBytes();
         Map<Dimension, Probe> probes = new EnumMap<>(Dimension.class);
         probes.put(Dimension.MEMORY, ProcessProbes.rssBytes());
         probes.put(Dimension.CPU, ProcessProbes.processCpuMilliCores());
         probes.put(Dimension.DISK, disk::bytes);
         probes.put(Dimension.CONNECTIONS, connections::open);
-        if (config.budgetIngestEventsPerSecond() > 0) {
+        if (config.budget().ingestEventsPerSecond() > 0) {
             probes.put(Dimension.INGEST_RATE, new RateProbe(ingestEvents, System::nanoTime));
         }
         probes.replaceAll(
                 (d, measured) -> () -> overrides.getOrDefault(d, measured).usage());
         this.governor = new Governor(
                 new Budget(
-                        config.budgetMemoryBytes(),
-                        config.budgetCpuCores(),
-                        config.budgetDiskBytes(),
-                        config.budgetConnections(),
-                        config.budgetIngestEventsPerSecond()),
+                        config.budget().memoryBytes(),
+                        config.budget().cpuCores(),
+                        config.budget().diskBytes(),
+                        config.budget().connections(),
+                        config.budget().ingestEventsPerSecond()),
                 probes);
         governor.register(new ShrinkCaches(
-                ingestor, catalog, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests()));
-        governor.register(new LowerConcurrency(connections.limitCell(), config.budgetConnections()));
+                ingestor, catalog, config.ingest().dedupWindowEvents(), config.ingest().dedupWindowRequests()));
+        governor.register(new LowerConcurrency(connections.limitCell(), config.budget().connections()));
         governor.register(
-                new SmallerBatches(ingestLatency, batchScale, () -> live.get().budgetLatencyP95Millis(), batchSizes));
+                new SmallerBatches(ingestLatency, batchScale, () -> live.get().budget().latencyP95Millis(), batchSizes));
         governor.register(new CodecFollowsPressure(log));
         this.shedding = new Shedding(governor, priorityOf, metrics);
         governor.register(shedding);
         DiskRetention retention = new DiskRetention(
                 log, catalog, disk, () -> live.get().sync().upstream(), System::currentTimeMillis, metrics);
-        LongSupplier diskBudget = () -> live.get().budgetDiskBytes();
+        LongSupplier diskBudget = () -> live.get().budget().diskBytes();
         governor.register(new RetireSyncedData(diskBudget, retention));
         governor.register(new DropUnsyncedData(diskBudget, retention));
         registerMetrics(metrics);

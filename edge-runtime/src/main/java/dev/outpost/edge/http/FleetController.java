@@ -127,14 +127,14 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id,
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, namespace, id);
-        if (body.length > config.current().stateDocBytesMax()) {
+        if (body.length > config.current().state().docBytesMax()) {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"put\",\"origin\":\"" + config.current().nodeId() + "\",\"doc\":"
+                        + "\",\"op\":\"put\",\"origin\":\"" + config.current().node().id() + "\",\"doc\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(doc),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -154,7 +154,7 @@ public class FleetController {
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
                         + "\",\"op\":\"delete\",\"origin\":\""
-                        + config.current().nodeId() + "\",\"doc\":null}");
+                        + config.current().node().id() + "\",\"doc\":null}");
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -171,7 +171,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
-                        + config.current().nodeId() + "\",\"definition\":"
+                        + config.current().node().id() + "\",\"definition\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(def),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -211,7 +211,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"config\",\"origin\":\""
-                        + config.current().nodeId()
+                        + config.current().node().id()
                         + "\",\"settings\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(settings),

@@ -91,7 +91,7 @@ public class StateController {
     @Get(value = "/{namespace}/{id}/history", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> history(@PathVariable String namespace, @PathVariable String id) {
         List<StateService.HistoryEntry> h =
-                state.history(namespace, id, config.current().stateHistoryMax() + 1);
+                state.history(namespace, id, config.current().state().historyMax() + 1);
         if (h == null) {
             return Problems.response(
                     404, "Not found", "state document " + namespace + "/" + id + " has no history", 0, null);
@@ -179,18 +179,18 @@ public class StateController {
             @Nullable @QueryValue String prefix,
             @Nullable @QueryValue String cursor,
             @Nullable @QueryValue String limit) {
-        int n = config.current().queryLimitDefault();
+        int n = config.current().query().limitDefault();
         if (limit != null) {
             try {
                 n = Integer.parseInt(limit);
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 1 || n > config.current().queryLimitMax()) {
+            if (n < 1 || n > config.current().query().limitMax()) {
                 throw new ProblemException(
                         400,
                         "Invalid query",
-                        "limit must be 1 to " + config.current().queryLimitMax(),
+                        "limit must be 1 to " + config.current().query().limitMax(),
                         0,
                         "limit");
             }

@@ -15,7 +15,7 @@ public class TokenFilter {
     private final byte[] token;
 
     public TokenFilter(LiveConfig config) {
-        String t = config.current().httpApiToken();
+        String t = config.current().http().apiToken();
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
 

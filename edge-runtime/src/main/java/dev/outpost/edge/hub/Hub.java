@@ -43,9 +43,9 @@ public final class Hub implements AutoCloseable {
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
                 BATCH_RECORDS_MAX);
-        this.fleetLogs = new FleetLogs(config.dataDir().resolve("hub"), nodeLogs, hub.nodeLogsOpenMax());
+        this.fleetLogs = new FleetLogs(config.data().dir().resolve("hub"), nodeLogs, hub.nodeLogsOpenMax());
         this.receiver = new HubReceiver(
-                fleetLogs, catalog, (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX, config.logBlockBytes() / 8);
+                fleetLogs, catalog, (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX, config.log().blockBytes() / 8);
         this.changes = new FleetChanges(ownLog);
         this.pushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
         this.throttled = metrics.counter(

@@ -80,7 +80,7 @@ public final class Upstream implements AutoCloseable {
             this.pusher = new Pusher(
                     new Pusher.Options(
                             sync.upstream(),
-                            config.nodeId(),
+                            config.node().id(),
                             sync.token(),
                             sync.batchRecordsMax(),
                             (int) sync.batchBytesMax(),
@@ -99,7 +99,7 @@ public final class Upstream implements AutoCloseable {
             liveConfig.onChange(c -> pusher.bandwidthBytesPerSecond(c.sync().bandwidthBytesPerSecond()));
             this.puller = new Puller(
                     sync.upstream(),
-                    config.nodeId(),
+                    config.node().id(),
                     sync.token(),
                     catalog,
                     sync.backoffBaseMillis(),
