@@ -191,7 +191,7 @@ public final class Main {
         try {
             ctx = ApplicationContext.builder()
                     .properties(props)
-                    .singletons(agent)
+                    .singletons(agent.services())
                     .banner(false)
                     .deduceEnvironment(false)
                     .start();

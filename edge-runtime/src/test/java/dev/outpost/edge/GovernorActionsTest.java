@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.outpost.compress.Dictionary;
 import dev.outpost.compress.Purpose;
 import dev.outpost.edge.config.ConfigLoader;
+import dev.outpost.edge.governance.LowerConcurrency;
+import dev.outpost.edge.governance.ShrinkCaches;
+import dev.outpost.edge.governance.SmallerBatches;
 import dev.outpost.governor.Dimension;
 import dev.outpost.governor.Governor;
 import java.io.InputStream;
@@ -261,8 +264,9 @@ class GovernorActionsTest {
 
             setCpu(0.75);
             sample();
-            assertEquals(LowerConcurrency.loweredConnections(40), agent.connectionsLimit.get());
-            assertEquals(20, agent.connectionsLimit.get());
+            assertEquals(
+                    LowerConcurrency.loweredConnections(40), agent.connections().limit());
+            assertEquals(20, agent.connections().limit());
             status.clear();
             open(status).close();
             assertTrue(status.getFirst().contains(" 503"), status.toString());
@@ -272,11 +276,11 @@ class GovernorActionsTest {
 
             setCpu(0.65);
             sample();
-            assertEquals(20, agent.connectionsLimit.get(), "hysteresis: still lowered at 65 %");
+            assertEquals(20, agent.connections().limit(), "hysteresis: still lowered at 65 %");
 
             setCpu(0.55);
             sample();
-            assertEquals(40, agent.connectionsLimit.get());
+            assertEquals(40, agent.connections().limit());
             status.clear();
             sockets.add(open(status));
             assertTrue(status.getFirst().contains(" 200"), status.toString());
@@ -343,7 +347,7 @@ class GovernorActionsTest {
 
         // Recovery: a fsync agent with a 100 ms delay cannot answer fast, so fast requests are recorded directly.
         for (int i = 0; i < SmallerBatches.REQUESTS_MIN; i++) {
-            agent.ingestLatency.recordNanos(1_000_000);
+            agent.ingest().latency().recordNanos(1_000_000);
         }
         sample();
         assertEquals(0, agent.batchScale().halvings());

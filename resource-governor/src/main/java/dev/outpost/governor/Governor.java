@@ -162,6 +162,38 @@ public final class Governor implements AutoCloseable {
         return latest;
     }
 
+    /**
+     * The governor's pressure over {@code dimensions} only, for a policy that only those concern (shedding writes
+     * looks at memory, disk and ingest rate, not CPU): the latest sample's readings of them, except that those in
+     * {@code readNow} are measured now through their probes (a dimension tracked on every write, such as disk, whose
+     * last sample may be a minute old). The level is the worst of theirs by the same rule as the governor's own level,
+     * so a policy never keeps a second notion of pressure. Runs on the caller's thread; publishes nothing, calls no
+     * action. Dimensions without a probe or limit, or whose probe fails, are left out.
+     */
+    public Snapshot snapshotOf(Set<Dimension> dimensions, Set<Dimension> readNow) {
+        Snapshot last = latest;
+        var readings = new EnumMap<Dimension, Reading>(Dimension.class);
+        Level level = Level.LOW;
+        for (Dimension d : dimensions) {
+            Reading r = last.readings().get(d);
+            if (readNow.contains(d)) {
+                Probe probe = probes.get(d);
+                long limit = budget.limit(d);
+                long usage = probe == null ? -1 : read(probe);
+                r = limit <= 0 || usage < 0 ? null : new Reading(d, usage, limit, (double) usage / limit);
+            }
+            if (r == null) {
+                continue;
+            }
+            readings.put(d, r);
+            Level of = Level.of(r.pressure());
+            if (of.compareTo(level) > 0) {
+                level = of;
+            }
+        }
+        return new Snapshot(last.atMillis(), level, readings, last.intervalMillis());
+    }
+
     /** The current level. */
     public Level level() {
         return latest.level();

@@ -70,6 +70,32 @@ class GovernorTest {
         }
     }
 
+    /** A policy's view: only its dimensions, the live ones read now, the level by the governor's rule. */
+    @Test
+    void snapshotOfSomeDimensionsReadsTheLiveOnesNow() {
+        var g = governor(Dimension.MEMORY, Dimension.CPU, Dimension.DISK);
+        set(Dimension.MEMORY, 60);
+        set(Dimension.CPU, 99);
+        set(Dimension.DISK, 10);
+        assertEquals(Level.CRITICAL, g.sampleNow().level(), "CPU is the worst dimension");
+        set(Dimension.DISK, 90); // moved since the sample
+        var memoryAndDisk = java.util.EnumSet.of(Dimension.MEMORY, Dimension.DISK);
+        Snapshot sampled = g.snapshotOf(memoryAndDisk, java.util.Set.of());
+        assertEquals(Level.MEDIUM, sampled.level(), "CPU is left out; disk as last sampled");
+        assertEquals(
+                java.util.Set.of(Dimension.MEMORY, Dimension.DISK),
+                sampled.readings().keySet());
+        Snapshot live = g.snapshotOf(memoryAndDisk, java.util.Set.of(Dimension.DISK));
+        assertEquals(Level.HIGH, live.level(), "disk read now");
+        assertEquals(90, live.readings().get(Dimension.DISK).usage());
+        assertEquals(Level.CRITICAL, g.level(), "the governor's own level is untouched");
+        assertEquals(
+                Level.LOW,
+                g.snapshotOf(java.util.Set.of(Dimension.INGEST_RATE), java.util.Set.of(Dimension.INGEST_RATE))
+                        .level(),
+                "an ungoverned dimension counts for nothing");
+    }
+
     @Test
     void intervalFollowsTheLevel() {
         var g = governor(Dimension.CPU);

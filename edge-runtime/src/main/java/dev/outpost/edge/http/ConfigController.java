@@ -1,6 +1,5 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.config.LiveConfig;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
@@ -13,46 +12,48 @@ import io.micronaut.http.annotation.Get;
  */
 @Controller("/v1/config")
 public class ConfigController {
-    private final Agent agent;
+    private final LiveConfig live;
 
-    public ConfigController(Agent agent) {
-        this.agent = agent;
+    public ConfigController(LiveConfig live) {
+        this.live = live;
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
     public String config() {
-        LiveConfig live = agent.liveConfig();
         var current = live.current();
+        var file = live.file();
         var settings = live.settings();
-        StringBuilder b = new StringBuilder(512).append("{\"live\":{");
-        int i = 0;
-        for (String key : LiveConfig.keys()) {
-            b.append(i++ > 0 ? "," : "");
-            Json.quote(b, key);
-            b.append(":{\"value\":").append(current.liveValue(key)).append(",\"file_value\":");
-            b.append(live.file().liveValue(key));
-            LiveConfig.Setting s = settings.get(key);
-            if (s == null) {
-                b.append(",\"source\":\"file\"}");
-            } else {
-                b.append(",\"source\":\"hub\",\"hub\":");
-                Json.quote(b, s.origin());
-                b.append(",\"hlc\":").append(s.hlc()).append(",\"raw\":");
-                Json.quote(b, s.rawValue());
-                b.append('}');
-            }
-        }
-        b.append("},\"last_refusal\":");
         LiveConfig.Refusal r = live.lastRefusal();
-        if (r == null) {
-            b.append("null");
-        } else {
-            b.append("{\"hlc\":").append(r.hlc()).append(",\"key\":");
-            Json.quote(b, r.key());
-            b.append(",\"message\":");
-            Json.quote(b, r.message());
-            b.append('}');
-        }
-        return b.append('}').toString();
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("live");
+            for (String key : LiveConfig.keys()) {
+                g.writeObjectFieldStart(key);
+                g.writeNumberField("value", current.liveValue(key));
+                g.writeNumberField("file_value", file.liveValue(key));
+                LiveConfig.Setting s = settings.get(key);
+                if (s == null) {
+                    g.writeStringField("source", "file");
+                } else {
+                    g.writeStringField("source", "hub");
+                    g.writeStringField("hub", s.origin());
+                    g.writeNumberField("hlc", s.hlc());
+                    g.writeStringField("raw", s.rawValue());
+                }
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+            g.writeFieldName("last_refusal");
+            if (r == null) {
+                g.writeNull();
+            } else {
+                g.writeStartObject();
+                g.writeNumberField("hlc", r.hlc());
+                g.writeStringField("key", r.key());
+                g.writeStringField("message", r.message());
+                g.writeEndObject();
+            }
+            g.writeEndObject();
+        });
     }
 }

@@ -1,6 +1,6 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import dev.outpost.edge.governance.Connections;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
@@ -29,11 +29,11 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private static final byte[] REFUSAL_LOWERED = refusal("the agent's CPU is under pressure, so it admits fewer"
             + " connections than budget.connections for now (see GET /v1/governor); retry later");
 
-    private final Agent agent;
+    private final Connections connections;
     private final Handler handler = new Handler();
 
-    public ConnectionGate(Agent agent) {
-        this.agent = agent;
+    public ConnectionGate(Connections connections) {
+        this.connections = connections;
     }
 
     private static byte[] refusal(String detail) {
@@ -77,12 +77,12 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private final class Handler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) throws Exception {
-            int open = agent.openConnections.incrementAndGet();
-            int limit = agent.connectionsLimit.get();
+            int open = connections.opened();
+            int limit = connections.limit();
             if (open > limit) {
-                agent.connectionsRefused.increment();
+                connections.refused();
                 ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-                byte[] refusal = limit < agent.config().budget().connections() ? REFUSAL_LOWERED : REFUSAL;
+                byte[] refusal = limit < connections.budget() ? REFUSAL_LOWERED : REFUSAL;
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
                 return; // not passed on: the HTTP codec never sees this connection
             }
@@ -100,7 +100,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            agent.openConnections.decrementAndGet();
+            connections.closed();
             super.channelInactive(ctx);
         }
     }

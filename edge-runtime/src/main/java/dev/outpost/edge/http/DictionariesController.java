@@ -1,14 +1,12 @@
 package dev.outpost.edge.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.compress.Dictionary;
 import dev.outpost.compress.DictionaryTrainer;
-import dev.outpost.compress.FrameException;
 import dev.outpost.compress.Purpose;
-import dev.outpost.edge.Agent;
+import dev.outpost.edge.dictionaries.DictionaryTraining;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.store.Catalog;
-import dev.outpost.store.EventCursor;
-import dev.outpost.store.RecordView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
@@ -18,9 +16,8 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -30,15 +27,13 @@ import java.util.Locale;
  */
 @Controller("/v1/dictionaries")
 public class DictionariesController {
-    /** Most samples one training run takes. */
-    public static final int SAMPLES_MAX = 20_000;
-    /** Default samples. */
-    public static final int SAMPLES_DEFAULT = 2_000;
+    /** Most dictionaries listed. */
+    static final int LISTED_MAX = 1000;
 
-    private final Agent agent;
+    private final DictionaryTraining training;
 
-    public DictionariesController(Agent agent) {
-        this.agent = agent;
+    public DictionariesController(DictionaryTraining training) {
+        this.training = training;
     }
 
     @Post(produces = MediaType.APPLICATION_JSON)
@@ -58,60 +53,50 @@ public class DictionariesController {
             return Problems.response(
                     400, "Invalid query", "purpose must be one of wire, cold_segment, hot_log", 0, "purpose");
         }
-        int want = intParam(samples, SAMPLES_DEFAULT, 10, SAMPLES_MAX, "samples");
+        int want = intParam(samples, DictionaryTraining.SAMPLES_DEFAULT, 10, DictionaryTraining.SAMPLES_MAX, "samples");
         int dictBytes = intParam(bytes, DictionaryTrainer.DEFAULT_BYTES, 256, Dictionary.BYTES_MAX, "bytes");
-        // The stream's most recent events, reading at most query.scan_records_max records back.
-        long last = agent.log().lastSeq();
-        long from =
-                Math.max(agent.log().firstSeq(), last - agent.config().query().scanRecordsMax() + 1);
-        byte[] name = stream.getBytes(StandardCharsets.UTF_8);
-        ArrayDeque<byte[]> recent = new ArrayDeque<>(want); // bounded: SAMPLES_MAX events
-        try (EventCursor c = agent.log().cursorFromSeq(Math.max(from, 1))) {
-            RecordView v = new RecordView();
-            while (c.next(v)) {
-                if (v.streamEquals(name)) {
-                    if (recent.size() == want) {
-                        recent.removeFirst();
-                    }
-                    recent.addLast(v.payload());
-                }
-            }
-        }
-        Dictionary d;
-        try {
-            d = DictionaryTrainer.train(new ArrayList<>(recent), dictBytes);
-        } catch (IllegalArgumentException e) {
-            return Problems.response(
-                    422,
-                    "Not enough samples",
-                    "stream '" + stream + "' has " + recent.size() + " recent events: " + e.getMessage(),
-                    0,
-                    "samples");
-        } catch (FrameException e) {
-            return Problems.response(503, "Zstd unavailable", e.getMessage(), 0, null);
-        }
-        agent.catalog().putDictionary(stream, p, d, recent.size());
-        return HttpResponse.ok(json(new Catalog.DictionaryInfo(
-                        d.id(), stream, p, d.size(), recent.size(), System.currentTimeMillis())))
-                .contentType(MediaType.APPLICATION_JSON_TYPE);
+        return switch (training.train(stream, p, want, dictBytes)) {
+            case DictionaryTraining.Trained t ->
+                HttpResponse.ok(json(t.dictionary())).contentType(MediaType.APPLICATION_JSON_TYPE);
+            case DictionaryTraining.NotEnoughSamples n ->
+                Problems.response(
+                        422,
+                        "Not enough samples",
+                        "stream '" + stream + "' has " + n.samples() + " recent events: " + n.why(),
+                        0,
+                        "samples");
+            case DictionaryTraining.ZstdUnavailable z -> Problems.response(503, "Zstd unavailable", z.why(), 0, null);
+        };
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
     public String list() {
-        StringBuilder b = new StringBuilder("{\"dictionaries\":[");
-        var all = agent.catalog().dictionaries(1000);
-        for (int i = 0; i < all.size(); i++) {
-            b.append(i > 0 ? "," : "").append(json(all.get(i)));
-        }
-        return b.append("]}").toString();
+        List<Catalog.DictionaryInfo> all = training.list(LISTED_MAX);
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("dictionaries");
+            for (Catalog.DictionaryInfo d : all) {
+                write(g, d);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
     }
 
     private static String json(Catalog.DictionaryInfo d) {
-        return "{\"id\":\"" + Long.toHexString(d.id()) + "\",\"stream\":\"" + d.stream() + "\",\"purpose\":\""
-                + d.purpose().name().toLowerCase(Locale.ROOT) + "\",\"bytes\":" + d.bytes() + ",\"samples\":"
-                + d.samples()
-                + ",\"created_at\":" + d.createdAtMillis() + "}";
+        return Json.write(g -> write(g, d));
+    }
+
+    private static void write(JsonGenerator g, Catalog.DictionaryInfo d) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", Long.toHexString(d.id()));
+        g.writeStringField("stream", d.stream());
+        g.writeStringField("purpose", d.purpose().name().toLowerCase(Locale.ROOT));
+        g.writeNumberField("bytes", d.bytes());
+        g.writeNumberField("samples", d.samples());
+        g.writeNumberField("created_at", d.createdAtMillis());
+        g.writeEndObject();
     }
 
     private static int intParam(String v, int dflt, int min, int max, String field) {

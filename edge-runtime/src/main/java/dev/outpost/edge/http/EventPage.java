@@ -1,13 +1,19 @@
 package dev.outpost.edge.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.RecordView;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntConsumer;
 
 /**
  * One page of GET /v1/events as an NDJSON stream, produced lazily from a log cursor as the HTTP
@@ -26,17 +32,24 @@ final class EventPage extends InputStream {
     /** Bytes produced per refill before the HTTP layer takes them. */
     static final int CHUNK_BYTES = 32 * 1024;
 
+    /** Neither closes the object it writes nor the chunk: an event line's object is completed by the stored event. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+
     private final EventCursor cursor;
     private final byte[] streamFilter;
     private final String streamName;
     private final long toHlcExclusive;
     private final int limit;
     private final int scanMax;
-    private final LongAdder eventsOut;
+    private final IntConsumer eventsOut;
     private final Runnable onDone;
     private final boolean nodeOrigin;
     private final NodeTime nodeTime;
     private final RecordView view = new RecordView();
+    private final ChunkOut out = new ChunkOut();
     private byte[] chunk = new byte[CHUNK_BYTES + 1024];
     private int chunkLen;
     private int chunkPos;
@@ -52,7 +65,7 @@ final class EventPage extends InputStream {
             long toHlcExclusive,
             int limit,
             int scanMax,
-            LongAdder eventsOut,
+            IntConsumer eventsOut,
             Runnable onDone,
             boolean nodeOrigin,
             NodeTime nodeTime) {
@@ -122,45 +135,76 @@ final class EventPage extends InputStream {
             }
         }
         // End of page: the trailer, then done.
-        String next = complete ? "null" : "\"" + encodeCursor(nextSeq, streamName, toHlcExclusive, nodeTime) + "\"";
-        String trailer = "{\"next_cursor\":" + next + ",\"count\":" + count + ",\"scanned\":" + scanned
-                + ",\"complete\":" + complete + "}\n";
-        put(trailer.getBytes(StandardCharsets.UTF_8));
-        eventsOut.add(count);
+        String next = complete ? null : encodeCursor(nextSeq, streamName, toHlcExclusive, nodeTime);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("next_cursor", next);
+            g.writeNumberField("count", count);
+            g.writeNumberField("scanned", scanned);
+            g.writeBooleanField("complete", complete);
+            g.writeEndObject();
+            g.writeRaw('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: cannot fail
+        }
+        eventsOut.accept(count);
         done = true;
         cursor.close();
         onDone.run();
     }
 
+    /**
+     * {@code {"seq":N,"ingest_time":MS,"hlc":H,[node origin,] ...the stored event's fields}}: the generator writes the
+     * agent's fields and leaves the object open (AUTO_CLOSE_CONTENT is off); the stored event, compact JSON checked
+     * at ingest, is spliced in after its opening brace, so its bytes are copied, not parsed again.
+     */
     private void writeEvent() {
-        String head = "{\"seq\":" + view.seq() + ",\"ingest_time\":" + HybridClock.millis(view.hlc()) + ",\"hlc\":"
-                + view.hlc() + "," + (nodeOrigin ? nodeOrigin() : "");
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeNumberField("seq", view.seq());
+            g.writeNumberField("ingest_time", HybridClock.millis(view.hlc()));
+            g.writeNumberField("hlc", view.hlc());
+            if (nodeOrigin) {
+                writeNodeOrigin(g);
+            }
+            g.writeRaw(',');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: cannot fail
+        }
         byte[] p = view.payloadArray();
         int po = view.payloadOffset() + 1; // the stored event starts with '{'
         int pl = view.payloadLength() - 1;
-        ensure(head.length() + pl + 1);
-        for (int i = 0; i < head.length(); i++) {
-            chunk[chunkLen++] = (byte) head.charAt(i);
-        }
+        ensure(pl + 1);
         System.arraycopy(p, po, chunk, chunkLen, pl);
         chunkLen += pl;
         chunk[chunkLen++] = '\n';
     }
 
-    /** {@code "node_seq":S,"node_ingest_time":MS,"node_hlc":H,} from a hub record's event id. */
-    private String nodeOrigin() {
+    /** {@code "node_seq":S,"node_ingest_time":MS,"node_hlc":H} from a hub record's event id. */
+    private void writeNodeOrigin(JsonGenerator g) throws IOException {
         long[] seqHlc = dev.outpost.sync.HubReceiver.edgeSeqAndHlc(view);
         if (seqHlc == null) {
-            return ""; // not a pushed record (cannot happen in a node log; shown without origin)
+            return; // not a pushed record (cannot happen in a node log; shown without origin)
         }
-        return "\"node_seq\":" + seqHlc[0] + ",\"node_ingest_time\":" + HybridClock.millis(seqHlc[1]) + ",\"node_hlc\":"
-                + seqHlc[1] + ",";
+        g.writeNumberField("node_seq", seqHlc[0]);
+        g.writeNumberField("node_ingest_time", HybridClock.millis(seqHlc[1]));
+        g.writeNumberField("node_hlc", seqHlc[1]);
     }
 
-    private void put(byte[] b) {
-        ensure(b.length);
-        System.arraycopy(b, 0, chunk, chunkLen, b.length);
-        chunkLen += b.length;
+    /** Appends to the chunk (the generators write here). */
+    private final class ChunkOut extends OutputStream {
+        @Override
+        public void write(int b) {
+            ensure(1);
+            chunk[chunkLen++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            ensure(len);
+            System.arraycopy(b, off, chunk, chunkLen, len);
+            chunkLen += len;
+        }
     }
 
     private void ensure(int more) {

@@ -1,13 +1,10 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.ingest.EventParser;
-import dev.outpost.edge.ingest.IngestResult;
-import dev.outpost.edge.ingest.ParsedEvent;
+import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.ingest.ProblemException;
-import dev.outpost.store.DiskFullException;
+import dev.outpost.edge.query.EventQueries;
 import dev.outpost.store.HybridClock;
-import dev.outpost.store.StoreException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -22,113 +19,32 @@ import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.server.types.files.StreamedFile;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** POST /v1/events (ingest) and GET /v1/events (read). See docs/API.md. */
 @Controller("/v1/events")
 public class EventsController {
-    private static final Logger LOG = LoggerFactory.getLogger(EventsController.class);
-
     /** NDJSON media type. */
     public static final String NDJSON = "application/x-ndjson";
 
-    private final Agent agent;
+    private final IngestPipeline ingest;
+    private final EventQueries queries;
 
-    public EventsController(Agent agent) {
-        this.agent = agent;
+    public EventsController(IngestPipeline ingest, EventQueries queries) {
+        this.ingest = ingest;
+        this.queries = queries;
     }
 
+    /** Parses nothing itself: the body goes to the ingest pipeline, whose outcome is the answer. */
     @Post(
             consumes = {MediaType.APPLICATION_JSON, NDJSON},
             produces = MediaType.APPLICATION_JSON)
     public CompletableFuture<MutableHttpResponse<String>> ingest(
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
-        long start = System.nanoTime();
-        IngestResult r;
-        if (body.length > agent.config().http().bodyBytesMax()) {
-            agent.ingestRejected.increment();
-            return CompletableFuture.completedFuture(Problems.response(
-                    413,
-                    "Body too large",
-                    "the body is " + body.length + " bytes; at most http.body_bytes_max = "
-                            + agent.config().http().bodyBytesMax() + " are accepted",
-                    0,
-                    null));
-        }
-        try {
-            boolean batch = request.getContentType()
-                    .map(t -> t.getName().equals(NDJSON))
-                    .orElse(false);
-            List<ParsedEvent> events =
-                    batch ? agent.parser().parseBatch(body) : agent.parser().parseSingle(body);
-            agent.streams().validate(events, batch);
-            ProblemException shed = agent.shed(events);
-            if (shed != null) {
-                throw shed;
-            }
-            r = agent.ingestor().ingest(events, idempotencyKey);
-        } catch (ProblemException e) {
-            agent.ingestRejected.increment();
-            return CompletableFuture.completedFuture(
-                    Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field()));
-        } catch (DiskFullException e) {
-            agent.ingestRejected.increment();
-            Problems.logDiskFull(e);
-            return CompletableFuture.completedFuture(Problems.diskFull(e));
-        } catch (StoreException e) {
-            agent.ingestRejected.increment();
-            LOG.error("ingest failed", e);
-            return CompletableFuture.completedFuture(
-                    Problems.response(503, "Store unavailable", e.getMessage(), 0, null));
-        }
-        IngestResult result = r;
-        return r.durable().handle((ok, err) -> {
-            agent.ingestLatency.recordNanos(System.nanoTime() - start);
-            if (err != null) {
-                agent.ingestRejected.increment();
-                LOG.error(
-                        "events {}..{} not acknowledged: not durable",
-                        result.seqs()[0],
-                        result.seqs()[result.seqs().length - 1],
-                        err);
-                return Problems.response(
-                        503,
-                        "Not durable",
-                        "the events could not be made durable: " + err.getMessage()
-                                + "; they were not acknowledged, retry with the same Idempotency-Key",
-                        0,
-                        null);
-            }
-            agent.ingestRequests.increment();
-            agent.ingestEvents.add(result.stored());
-            agent.ingestDuplicates.add(result.duplicates());
-            return HttpResponse.ok(responseBody(result)).contentType(MediaType.APPLICATION_JSON_TYPE);
-        });
-    }
-
-    private static String responseBody(IngestResult r) {
-        long[] s = r.seqs();
-        StringBuilder b = new StringBuilder(48 + s.length * 8);
-        b.append("{\"count\":")
-                .append(s.length)
-                .append(",\"stored\":")
-                .append(r.stored())
-                .append(",\"duplicates\":")
-                .append(r.duplicates());
-        if (r.replayed()) {
-            b.append(",\"replayed\":true");
-        }
-        b.append(",\"seqs\":[");
-        for (int i = 0; i < s.length; i++) {
-            if (i > 0) {
-                b.append(',');
-            }
-            b.append(s[i]);
-        }
-        return b.append("]}").toString();
+        boolean ndjson =
+                request.getContentType().map(t -> t.getName().equals(NDJSON)).orElse(false);
+        return ingest.ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey))
+                .thenApply(IngestAnswers::of);
     }
 
     @Get(produces = NDJSON)
@@ -139,7 +55,8 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        return page(agent, agent.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
+        return page(
+                queries, queries.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
     }
 
     /**
@@ -148,7 +65,7 @@ public class EventsController {
      * filter by it); {@code onDone} runs when the page is closed.
      */
     static HttpResponse<?> page(
-            Agent agent,
+            EventQueries queries,
             dev.outpost.store.EventLog log,
             Runnable onDone,
             boolean nodeLog,
@@ -160,31 +77,9 @@ public class EventsController {
             String nodeToTime,
             String limit,
             String cursor) {
-        long start = System.nanoTime();
-        EventPage.NodeTime nodeTime = nodeFromTime == null && nodeToTime == null
-                ? null
-                : new EventPage.NodeTime(
-                        nodeFromTime == null
-                                ? Long.MIN_VALUE
-                                : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
-                        nodeToTime == null
-                                ? Long.MAX_VALUE
-                                : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
-        // Page and scan sizes follow the governor (smaller-batches): a limit the config allows is
-        // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
-        int pageLimit = agent.queryLimitDefault();
-        if (limit != null) {
-            long l = parseLong(limit, "limit");
-            if (l < 1 || l > agent.config().query().limitMax()) {
-                return Problems.response(
-                        400,
-                        "Invalid query",
-                        "limit must be 1 to " + agent.config().query().limitMax() + " (query.limit_max)",
-                        0,
-                        "limit");
-            }
-            pageLimit = (int) Math.min(l, agent.queryLimitMax());
-        }
+        long start = queries.startNanos();
+        EventPage.NodeTime nodeTime = nodeTime(nodeFromTime, nodeToTime);
+        int pageLimit = pageLimit(queries, limit);
         long seq;
         String streamFilter = stream;
         long toHlc = toTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(toTime, "to_time"));
@@ -230,16 +125,45 @@ public class EventsController {
                 streamFilter,
                 toHlc,
                 pageLimit,
-                agent.queryScanRecordsMax(),
-                agent.queryEvents,
+                queries.scanRecordsMax(),
+                queries::returned,
                 onDone,
                 nodeLog,
                 nodeTime);
-        agent.queryRequests.increment();
-        agent.queryLatency.recordNanos(System.nanoTime() - start);
+        queries.served(start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
                 .header("X-Outpost-Last-Seq", Long.toString(log.lastSeq()))
                 .header("Cache-Control", "no-store");
+    }
+
+    /** The bounds on a node's own ingest time (hub pages), or null if neither is given. */
+    private static EventPage.NodeTime nodeTime(String nodeFromTime, String nodeToTime) {
+        if (nodeFromTime == null && nodeToTime == null) {
+            return null;
+        }
+        return new EventPage.NodeTime(
+                nodeFromTime == null ? Long.MIN_VALUE : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
+                nodeToTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
+    }
+
+    /**
+     * Events per page. Page and scan sizes follow the governor (smaller-batches): a limit the config allows is still
+     * served, as pages of at most {@link EventQueries#limitMax()} events with a cursor to go on.
+     */
+    private static int pageLimit(EventQueries queries, String limit) {
+        if (limit == null) {
+            return queries.limitDefault();
+        }
+        long l = parseLong(limit, "limit");
+        if (l < 1 || l > queries.limitAllowed()) {
+            throw new ProblemException(
+                    400,
+                    "Invalid query",
+                    "limit must be 1 to " + queries.limitAllowed() + " (query.limit_max)",
+                    0,
+                    "limit");
+        }
+        return (int) Math.min(l, queries.limitMax());
     }
 
     private static long parseLong(String v, String field) {

@@ -1,10 +1,11 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.LiveConfig;
 import dev.outpost.edge.hub.FleetLogs;
+import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
+import dev.outpost.edge.query.EventQueries;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
@@ -29,10 +30,14 @@ import java.util.Map;
  */
 @Controller("/v1/fleet")
 public class FleetController {
-    private final Agent agent;
+    private final Hub hub; // null: not a hub
+    private final LiveConfig config;
+    private final EventQueries queries;
 
-    public FleetController(Agent agent) {
-        this.agent = agent;
+    public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries) {
+        this.hub = hub;
+        this.config = config;
+        this.queries = queries;
     }
 
     private HttpResponse<?> notHub() {
@@ -43,16 +48,16 @@ public class FleetController {
     /** The nodes this hub accepts, and what it has received from each, per lane. */
     @Get(value = "/nodes", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> nodes() {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         List<FleetNodes.Node> nodes = new ArrayList<>();
-        for (String node : agent.config().hub().nodes().keySet()) {
-            boolean seen = agent.fleetLogs().exists(node);
+        for (String node : config.current().hub().nodes().keySet()) {
+            boolean seen = hub.fleetLogs().exists(node);
             Map<Lane, FleetNodes.Received> lanes = new EnumMap<>(Lane.class);
             if (seen) {
                 for (Lane lane : Lane.values()) {
-                    AckedRanges r = agent.hubReceiver().received(node, lane);
+                    AckedRanges r = hub.receiver().received(node, lane);
                     lanes.put(lane, new FleetNodes.Received(r.rangeCount(), r.acknowledgedCount(), r.firstGap(1)));
                 }
             }
@@ -63,16 +68,16 @@ public class FleetController {
 
     /** A change for its target (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
     private HttpResponse<?> publish(FleetChange change) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         String target = change.target();
         if (!FleetChange.ALL_NODES.equals(target)
-                && !agent.config().hub().nodes().containsKey(target)) {
+                && !config.current().hub().nodes().containsKey(target)) {
             return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
         }
         return HttpResponse.accepted()
-                .body(agent.publishFleetChange(change).toJson())
+                .body(hub.changes().publish(change).toJson())
                 .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
@@ -111,12 +116,12 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id,
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, namespace, id);
-        if (body.length > agent.config().state().docBytesMax()) {
+        if (body.length > config.current().state().docBytesMax()) {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
         return publish(new FleetChange.StateChange(
-                target, namespace, id, false, agent.config().node().id(), doc));
+                target, namespace, id, false, config.current().node().id(), doc));
     }
 
     /** Deletes a state document on the target nodes. */
@@ -129,7 +134,7 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id) {
         checkNames(target, namespace, id);
         return publish(new FleetChange.StateChange(
-                target, namespace, id, true, agent.config().node().id(), null));
+                target, namespace, id, true, config.current().node().id(), null));
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -143,8 +148,8 @@ public class FleetController {
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, name);
         Object def = jsonObject(body, "stream");
-        return publish(
-                new FleetChange.StreamChange(target, name, agent.config().node().id(), def));
+        return publish(new FleetChange.StreamChange(
+                target, name, config.current().node().id(), def));
     }
 
     /**
@@ -181,7 +186,7 @@ public class FleetController {
             values.put(key, v);
         }
         return publish(
-                new FleetChange.ConfigChange(target, agent.config().node().id(), values));
+                new FleetChange.ConfigChange(target, config.current().node().id(), values));
     }
 
     /**
@@ -199,22 +204,22 @@ public class FleetController {
             @Nullable @QueryValue("node_to_time") String nodeToTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         if (node == null
                 || !EventParser.validName(node)
-                || !agent.config().hub().nodes().containsKey(node)) {
+                || !config.current().hub().nodes().containsKey(node)) {
             return Problems.response(400, "Invalid query", "node must name one of the nodes in hub.nodes", 0, "node");
         }
-        if (!agent.fleetLogs().exists(node)) {
+        if (!hub.fleetLogs().exists(node)) {
             return Problems.response(404, "No data", "node '" + node + "' has not pushed anything yet", 0, "node");
         }
-        FleetLogs.Lease lease = agent.fleetLogs().lease(node);
+        FleetLogs.Lease lease = hub.fleetLogs().lease(node);
         try {
             LanedEventLog log = lease.log();
             HttpResponse<?> r = EventsController.page(
-                    agent,
+                    queries,
                     log,
                     lease::close,
                     true,

@@ -1,40 +1,86 @@
 package dev.outpost.edge.http;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.Agent;
+import dev.outpost.edge.governance.Governance;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.edge.upstream.Upstream;
+import dev.outpost.governor.ActionEvent;
+import dev.outpost.governor.Governor;
+import dev.outpost.governor.ProcessProbes;
+import dev.outpost.governor.Reading;
+import dev.outpost.governor.Snapshot;
+import dev.outpost.store.Catalog;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.QueryValue;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
 
-/** /health (liveness and readiness) and /metrics (Prometheus text format). No token needed. */
+/** /health (liveness and readiness), /metrics (Prometheus text format), and the operator's views. No token needed. */
 @Controller
 public class OpsController {
-    private final Agent agent;
+    /** Most entries GET /v1/quarantine lists. */
+    static final int QUARANTINE_LISTED_MAX = 1000;
 
-    public OpsController(Agent agent) {
+    /** Most entries GET /v1/retention lists, and how many by default. */
+    static final int RETENTION_LISTED_MAX = 1000;
+
+    static final int RETENTION_LISTED_DEFAULT = 100;
+
+    private final Agent agent;
+    private final Governance governance;
+    private final Upstream upstream;
+    private final Catalog catalog;
+    private final Metrics metrics;
+
+    public OpsController(Agent agent, Governance governance, Upstream upstream, Catalog catalog, Metrics metrics) {
         this.agent = agent;
+        this.governance = governance;
+        this.upstream = upstream;
+        this.catalog = catalog;
+        this.metrics = metrics;
     }
 
     @Get(value = "/health", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> health() {
         boolean ready = agent.ready();
-        String body = "{\"status\":\"" + (ready ? "UP" : "DOWN") + "\",\"liveness\":\"UP\",\"readiness\":\""
-                + (ready ? "UP" : "DOWN") + "\",\"last_seq\":" + agent.log().lastSeq() + "}";
+        long lastSeq = agent.log().lastSeq();
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("status", ready ? "UP" : "DOWN");
+            g.writeStringField("liveness", "UP");
+            g.writeStringField("readiness", ready ? "UP" : "DOWN");
+            g.writeNumberField("last_seq", lastSeq);
+            g.writeEndObject();
+        });
         return HttpResponse.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
                 .body(body);
     }
 
     @Get(value = "/health/liveness", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> liveness() {
-        return HttpResponse.ok("{\"status\":\"UP\"}");
+        return HttpResponse.ok(status("UP"));
     }
 
     @Get(value = "/health/readiness", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> readiness() {
         boolean ready = agent.ready();
         return HttpResponse.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
-                .body("{\"status\":\"" + (ready ? "UP" : "DOWN") + "\"}");
+                .body(status(ready ? "UP" : "DOWN"));
+    }
+
+    private static String status(String status) {
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("status", status);
+            g.writeEndObject();
+        });
     }
 
     /**
@@ -43,171 +89,136 @@ public class OpsController {
      */
     @Get(value = "/v1/governor", produces = MediaType.APPLICATION_JSON)
     public String governor() {
-        var g = agent.governor();
-        var s = g.snapshot();
-        StringBuilder b = new StringBuilder(1024);
-        b.append("{\"level\":\"")
-                .append(g.level().name().toLowerCase(java.util.Locale.ROOT))
-                .append("\",\"interval_millis\":")
-                .append(g.level().sampleIntervalMillis())
-                .append(",\"sampled_at\":")
-                .append(s == null ? 0 : s.atMillis())
-                .append(",\"dimensions\":{");
-        if (s != null) {
-            int i = 0;
-            for (var r : s.readings().values()) {
-                b.append(i++ > 0 ? "," : "")
-                        .append('"')
-                        .append(r.dimension().name().toLowerCase(java.util.Locale.ROOT))
-                        .append("\":{\"usage\":")
-                        .append(r.usage())
-                        .append(",\"limit\":")
-                        .append(r.limit())
-                        .append(",\"pressure\":")
-                        .append(Math.round(r.pressure() * 1000) / 1000.0)
-                        .append('}');
+        Governor g = governance.governor();
+        Snapshot s = g.snapshot();
+        Upstream.AtRisk risk = upstream.atRisk(SyncController.STATUS_SCAN_RECORDS_MAX);
+        long cgroupBytes = ProcessProbes.cgroupMemoryBytes().usage();
+        return Json.write(j -> {
+            j.writeStartObject();
+            j.writeStringField("level", lower(g.level().name()));
+            j.writeNumberField("interval_millis", g.level().sampleIntervalMillis());
+            j.writeNumberField("sampled_at", s == null ? 0 : s.atMillis());
+            j.writeObjectFieldStart("dimensions");
+            if (s != null) {
+                for (Reading r : s.readings().values()) {
+                    j.writeObjectFieldStart(lower(r.dimension().name()));
+                    j.writeNumberField("usage", r.usage());
+                    j.writeNumberField("limit", r.limit());
+                    j.writeNumberField("pressure", Math.round(r.pressure() * 1000) / 1000.0);
+                    j.writeEndObject();
+                }
             }
+            j.writeEndObject();
+            j.writeNumberField("cgroup_memory_bytes", cgroupBytes);
+            writeActions(j, g);
+            writeAtRisk(j, risk);
+            j.writeEndObject();
+        });
+    }
+
+    private static void writeActions(JsonGenerator j, Governor g) throws IOException {
+        j.writeArrayFieldStart("actions");
+        for (String n : g.actionNames()) {
+            j.writeStartObject();
+            j.writeStringField("name", n);
+            j.writeNumberField("runs", g.actionRuns(n));
+            j.writeNumberField("failures", g.actionFailures(n));
+            j.writeEndObject();
         }
-        b.append("},\"cgroup_memory_bytes\":")
-                .append(dev.outpost.governor.ProcessProbes.cgroupMemoryBytes().usage())
-                .append(",\"actions\":[");
-        var names = g.actionNames();
-        for (int i = 0; i < names.size(); i++) {
-            String n = names.get(i);
-            b.append(i > 0 ? "," : "").append("{\"name\":");
-            Json.quote(b, n);
-            b.append(",\"runs\":")
-                    .append(g.actionRuns(n))
-                    .append(",\"failures\":")
-                    .append(g.actionFailures(n))
-                    .append('}');
+        j.writeEndArray();
+        j.writeArrayFieldStart("recent_actions");
+        for (ActionEvent a : g.recentActions()) {
+            j.writeStartObject();
+            j.writeNumberField("at", a.atMillis());
+            j.writeStringField("action", a.action());
+            j.writeStringField("level", lower(a.level().name()));
+            j.writeStringField("detail", a.detail());
+            j.writeEndObject();
         }
-        b.append("],\"recent_actions\":[");
-        var actions = g.recentActions();
-        for (int i = 0; i < actions.size(); i++) {
-            var a = actions.get(i);
-            b.append(i > 0 ? "," : "")
-                    .append("{\"at\":")
-                    .append(a.atMillis())
-                    .append(",\"action\":\"")
-                    .append(a.action())
-                    .append("\",\"level\":\"")
-                    .append(a.level().name().toLowerCase(java.util.Locale.ROOT))
-                    .append("\",\"detail\":");
-            Json.quote(b, a.detail());
-            b.append('}');
-        }
-        // Data at risk: what no upstream has acknowledged (everything, offline), lane by lane.
-        var pusher = agent.pusher();
-        long events = 0;
-        long bytes = 0;
-        long oldestHlc = 0;
-        boolean exact = true;
-        for (dev.outpost.store.Lane lane : dev.outpost.store.Lane.values()) {
-            var bl = pusher == null
-                    ? agent.offlineBacklog(lane, SyncController.STATUS_SCAN_RECORDS_MAX)
-                    : pusher.backlog(lane, SyncController.STATUS_SCAN_RECORDS_MAX);
-            events += bl.records();
-            bytes += bl.bytes();
-            exact &= bl.exact();
-            if (bl.oldestHlc() != 0 && (oldestHlc == 0 || bl.oldestHlc() < oldestHlc)) {
-                oldestHlc = bl.oldestHlc();
-            }
-        }
-        long oldestAgeMillis = oldestHlc == 0
-                ? 0
-                : Math.max(0, System.currentTimeMillis() - dev.outpost.store.HybridClock.millis(oldestHlc));
-        b.append("],\"data_at_risk\":{\"events\":")
-                .append(events)
-                .append(",\"bytes\":")
-                .append(bytes)
-                .append(",\"exact\":")
-                .append(exact)
-                .append(",\"oldest_age_seconds\":")
-                .append(oldestAgeMillis / 1000)
-                .append(",\"reason\":\"")
-                .append(
-                        pusher == null
-                                ? "offline: no upstream is configured, so nothing is acknowledged upstream"
-                                : "not yet acknowledged by " + pusher.hub())
-                .append("\"}}");
-        return b.toString();
+        j.writeEndArray();
+    }
+
+    /** Data at risk: what no upstream has acknowledged (everything, offline). */
+    private static void writeAtRisk(JsonGenerator j, Upstream.AtRisk risk) throws IOException {
+        j.writeObjectFieldStart("data_at_risk");
+        j.writeNumberField("events", risk.events());
+        j.writeNumberField("bytes", risk.bytes());
+        j.writeBooleanField("exact", risk.exact());
+        j.writeNumberField("oldest_age_seconds", risk.oldestAgeSeconds());
+        j.writeStringField("reason", risk.reason());
+        j.writeEndObject();
+    }
+
+    private static String lower(String name) {
+        return name.toLowerCase(Locale.ROOT);
     }
 
     /** What was kept aside as corrupt (never deleted by the agent): GET /v1/quarantine. */
     @Get(value = "/v1/quarantine", produces = MediaType.APPLICATION_JSON)
     public String quarantine() {
-        StringBuilder b = new StringBuilder("{\"quarantined\":[");
-        var rows = agent.catalog().quarantine(1000);
-        for (int i = 0; i < rows.size(); i++) {
-            var r = rows.get(i);
-            b.append(i > 0 ? "," : "")
-                    .append("{\"kind\":\"")
-                    .append(r.kind())
-                    .append("\",\"location\":\"")
-                    .append(r.location())
-                    .append("\",\"file\":");
-            Json.quote(b, r.file());
-            b.append(",\"bytes\":")
-                    .append(r.bytes())
-                    .append(",\"found_at\":")
-                    .append(r.foundAtMillis())
-                    .append('}');
-        }
-        return b.append("]}").toString();
+        List<Catalog.QuarantineRow> rows = catalog.quarantine(QUARANTINE_LISTED_MAX);
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("quarantined");
+            for (Catalog.QuarantineRow r : rows) {
+                g.writeStartObject();
+                g.writeStringField("kind", r.kind());
+                g.writeStringField("location", r.location());
+                g.writeStringField("file", r.file());
+                g.writeNumberField("bytes", r.bytes());
+                g.writeNumberField("found_at", r.foundAtMillis());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
     }
 
     /**
-     * The retention log, newest first: GET /v1/retention?limit=N. One entry per deleted log cycle
-     * file, with its events per stream and how many of them upstream did not have yet (lost).
+     * The retention log, newest first: GET /v1/retention?limit=N. One entry per deleted log cycle file, with its
+     * events per stream and how many of them upstream did not have yet (lost).
      */
     @Get(value = "/v1/retention", produces = MediaType.APPLICATION_JSON)
-    public String retention(
-            @io.micronaut.core.annotation.Nullable @io.micronaut.http.annotation.QueryValue String limit) {
-        int n = 100;
+    public HttpResponse<String> retention(@Nullable @QueryValue String limit) {
+        int n = RETENTION_LISTED_DEFAULT;
         if (limit != null) {
             try {
                 n = Integer.parseInt(limit);
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 1 || n > 1000) {
-                throw new dev.outpost.edge.ingest.ProblemException(
-                        400, "Invalid query", "limit must be 1 to 1000", 0, "limit");
+            if (n < 1 || n > RETENTION_LISTED_MAX) {
+                return Problems.response(
+                        400, "Invalid query", "limit must be 1 to " + RETENTION_LISTED_MAX, 0, "limit");
             }
         }
-        StringBuilder b = new StringBuilder("{\"deleted_cycles\":[");
-        var rows = agent.catalog().retentionLog(n);
-        for (int i = 0; i < rows.size(); i++) {
-            var r = rows.get(i);
-            b.append(i > 0 ? "," : "")
-                    .append("{\"at\":")
-                    .append(r.atMillis())
-                    .append(",\"lane\":\"")
-                    .append(r.lane())
-                    .append("\",\"cycle\":")
-                    .append(r.cycle())
-                    .append(",\"first_seq\":")
-                    .append(r.firstSeq())
-                    .append(",\"last_seq\":")
-                    .append(r.lastSeq())
-                    .append(",\"bytes\":")
-                    .append(r.bytes())
-                    .append(",\"events\":")
-                    .append(r.events())
-                    .append(",\"unsynced_events\":")
-                    .append(r.unsyncedEvents())
-                    .append(",\"reason\":\"")
-                    .append(r.reason())
-                    .append("\",\"streams\":")
-                    .append(r.streamsJson())
-                    .append('}');
-        }
-        return b.append("]}").toString();
+        List<Catalog.RetentionRow> rows = catalog.retentionLog(n);
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("deleted_cycles");
+            for (Catalog.RetentionRow r : rows) {
+                g.writeStartObject();
+                g.writeNumberField("at", r.atMillis());
+                g.writeStringField("lane", r.lane());
+                g.writeNumberField("cycle", r.cycle());
+                g.writeNumberField("first_seq", r.firstSeq());
+                g.writeNumberField("last_seq", r.lastSeq());
+                g.writeNumberField("bytes", r.bytes());
+                g.writeNumberField("events", r.events());
+                g.writeNumberField("unsynced_events", r.unsyncedEvents());
+                g.writeStringField("reason", r.reason());
+                g.writeFieldName("streams");
+                g.writeRawValue(r.streamsJson()); // JSON the agent wrote itself (DiskRetention)
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        return HttpResponse.ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/metrics", produces = "text/plain; version=0.0.4; charset=utf-8")
     public String metrics() {
-        return agent.metrics().render();
+        return metrics.render();
     }
 }

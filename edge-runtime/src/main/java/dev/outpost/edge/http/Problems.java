@@ -3,7 +3,7 @@ package dev.outpost.edge.http;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MutableHttpResponse;
 
-/** RFC 9457 problem details, written by hand (a handful of fields; no reflection). */
+/** RFC 9457 problem details (a handful of fields, written with the JSON generator; no reflection). */
 public final class Problems {
     /** The problem media type. */
     public static final String MEDIA_TYPE = "application/problem+json";
@@ -11,22 +11,22 @@ public final class Problems {
     private Problems() {}
 
     public static String json(int status, String title, String detail, int line, String field) {
-        StringBuilder b = new StringBuilder(128);
-        b.append("{\"type\":\"about:blank\",\"title\":");
-        Json.quote(b, title);
-        b.append(",\"status\":").append(status);
-        if (detail != null) {
-            b.append(",\"detail\":");
-            Json.quote(b, detail);
-        }
-        if (line > 0) {
-            b.append(",\"line\":").append(line);
-        }
-        if (field != null) {
-            b.append(",\"field\":");
-            Json.quote(b, field);
-        }
-        return b.append('}').toString();
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("type", "about:blank");
+            g.writeStringField("title", title);
+            g.writeNumberField("status", status);
+            if (detail != null) {
+                g.writeStringField("detail", detail);
+            }
+            if (line > 0) {
+                g.writeNumberField("line", line);
+            }
+            if (field != null) {
+                g.writeStringField("field", field);
+            }
+            g.writeEndObject();
+        });
     }
 
     public static MutableHttpResponse<String> response(
@@ -50,10 +50,15 @@ public final class Problems {
 
     /** Logs a disk-full refusal at most every 10 s (every write is refused while it lasts). */
     public static void logDiskFull(dev.outpost.store.DiskFullException e) {
+        logDiskFull(e.getMessage());
+    }
+
+    /** Logs a disk-full refusal, saying {@code why}, at most every 10 s. */
+    static void logDiskFull(String why) {
         long now = System.nanoTime();
         long last = DISK_FULL_LOGGED_AT.get();
         if (now - last >= 10_000_000_000L && DISK_FULL_LOGGED_AT.compareAndSet(last, now)) {
-            org.slf4j.LoggerFactory.getLogger(Problems.class).warn("writes refused with 507: {}", e.getMessage());
+            org.slf4j.LoggerFactory.getLogger(Problems.class).warn("writes refused with 507: {}", why);
         }
     }
 }

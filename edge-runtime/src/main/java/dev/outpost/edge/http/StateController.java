@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.outpost.edge.config.LiveConfig;
 import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.store.DiskFullException;
@@ -26,6 +27,7 @@ import io.micronaut.http.annotation.Patch;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -46,10 +48,12 @@ public class StateController {
     /** RFC 6902 media type. */
     public static final String JSON_PATCH = "application/json-patch+json";
 
-    private final Agent agent;
+    private final StateService state;
+    private final LiveConfig config;
 
-    public StateController(Agent agent) {
-        this.agent = agent;
+    public StateController(StateService state, LiveConfig config) {
+        this.state = state;
+        this.config = config;
     }
 
     /**
@@ -61,7 +65,7 @@ public class StateController {
             @PathVariable String namespace,
             @PathVariable String id,
             @Nullable @Header("If-None-Match") String ifNoneMatch) {
-        StateDoc d = agent.state().get(namespace, id);
+        StateDoc d = state.get(namespace, id);
         if (d == null) {
             return Problems.response(
                     404, "Not found", "state document " + namespace + "/" + id + " does not exist", 0, null);
@@ -87,31 +91,38 @@ public class StateController {
     @Get(value = "/{namespace}/{id}/history", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> history(@PathVariable String namespace, @PathVariable String id) {
         List<StateService.HistoryEntry> h =
-                agent.state().history(namespace, id, agent.config().state().historyMax() + 1);
+                state.history(namespace, id, config.current().state().historyMax() + 1);
         if (h == null) {
             return Problems.response(
                     404, "Not found", "state document " + namespace + "/" + id + " has no history", 0, null);
         }
-        StringBuilder b = new StringBuilder("{\"namespace\":\"" + namespace + "\",\"id\":\"" + id + "\",\"changes\":[");
-        for (int i = 0; i < h.size(); i++) {
-            StateService.HistoryEntry e = h.get(i);
-            b.append(i > 0 ? "," : "")
-                    .append("{\"version\":")
-                    .append(e.version())
-                    .append(",\"op\":\"")
-                    .append(e.deleted() ? "delete" : "put")
-                    .append("\",\"updated_at\":")
-                    .append(HybridClock.millis(e.hlc()))
-                    .append(",\"origin\":")
-                    .append(quoted(e.origin()))
-                    .append(",\"seq\":")
-                    .append(e.seq())
-                    .append(e.lost() ? ",\"lost\":true" : "")
-                    .append(",\"doc\":")
-                    .append(e.deleted() ? "null" : new String(e.doc(), StandardCharsets.UTF_8))
-                    .append('}');
-        }
-        return HttpResponse.ok(b.append("]}").toString()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("namespace", namespace);
+            g.writeStringField("id", id);
+            g.writeArrayFieldStart("changes");
+            for (StateService.HistoryEntry e : h) {
+                g.writeStartObject();
+                g.writeNumberField("version", e.version());
+                g.writeStringField("op", e.deleted() ? "delete" : "put");
+                g.writeNumberField("updated_at", HybridClock.millis(e.hlc()));
+                g.writeStringField("origin", e.origin());
+                g.writeNumberField("seq", e.seq());
+                if (e.lost()) {
+                    g.writeBooleanField("lost", true);
+                }
+                g.writeFieldName("doc");
+                if (e.deleted()) {
+                    g.writeNull();
+                } else {
+                    g.writeRawValue(new String(e.doc(), StandardCharsets.UTF_8)); // stored JSON, checked when written
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+        return HttpResponse.ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Put(value = "/{namespace}/{id}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
@@ -121,7 +132,7 @@ public class StateController {
             @Body byte[] body,
             @Nullable @Header("If-Match") String ifMatch,
             @Nullable @Header("If-None-Match") String ifNoneMatch) {
-        return answer(() -> agent.state().put(namespace, id, body, precondition(ifMatch, ifNoneMatch)));
+        return answer(() -> state.put(namespace, id, body, precondition(ifMatch, ifNoneMatch)));
     }
 
     @Patch(
@@ -153,13 +164,13 @@ public class StateController {
                         throw new ProblemException(409, "Patch cannot be applied", e.getMessage(), 0, null);
                     }
                 };
-        return answer(() -> agent.state().patch(namespace, id, op, precondition(ifMatch, null)));
+        return answer(() -> state.patch(namespace, id, op, precondition(ifMatch, null)));
     }
 
     @Delete(value = "/{namespace}/{id}")
     public CompletableFuture<MutableHttpResponse<String>> delete(
             @PathVariable String namespace, @PathVariable String id, @Nullable @Header("If-Match") String ifMatch) {
-        return answer(() -> agent.state().delete(namespace, id, precondition(ifMatch, null)));
+        return answer(() -> state.delete(namespace, id, precondition(ifMatch, null)));
     }
 
     @Get(value = "/{namespace}", produces = MediaType.APPLICATION_JSON)
@@ -168,18 +179,18 @@ public class StateController {
             @Nullable @QueryValue String prefix,
             @Nullable @QueryValue String cursor,
             @Nullable @QueryValue String limit) {
-        int n = agent.config().query().limitDefault();
+        int n = config.current().query().limitDefault();
         if (limit != null) {
             try {
                 n = Integer.parseInt(limit);
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 1 || n > agent.config().query().limitMax()) {
+            if (n < 1 || n > config.current().query().limitMax()) {
                 throw new ProblemException(
                         400,
                         "Invalid query",
-                        "limit must be 1 to " + agent.config().query().limitMax(),
+                        "limit must be 1 to " + config.current().query().limitMax(),
                         0,
                         "limit");
             }
@@ -193,22 +204,23 @@ public class StateController {
                         400, "Invalid query", "cursor is not a cursor this agent issued", 0, "cursor");
             }
         }
-        List<StateDoc> docs = agent.state().list(namespace, prefix, after, n);
-        StringBuilder b = new StringBuilder("{\"documents\":[");
-        for (int i = 0; i < docs.size(); i++) {
-            b.append(i > 0 ? "," : "").append(json(docs.get(i)));
-        }
-        b.append("],\"next_cursor\":");
-        if (docs.size() == n) {
-            b.append('"')
-                    .append(Base64.getUrlEncoder()
-                            .withoutPadding()
-                            .encodeToString(docs.getLast().id().getBytes(StandardCharsets.UTF_8)))
-                    .append('"');
-        } else {
-            b.append("null");
-        }
-        return HttpResponse.ok(b.append('}').toString());
+        List<StateDoc> docs = state.list(namespace, prefix, after, n);
+        String next = docs.size() == n
+                ? Base64.getUrlEncoder()
+                        .withoutPadding()
+                        .encodeToString(docs.getLast().id().getBytes(StandardCharsets.UTF_8))
+                : null;
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("documents");
+            for (StateDoc d : docs) {
+                write(g, d);
+            }
+            g.writeEndArray();
+            g.writeStringField("next_cursor", next);
+            g.writeEndObject();
+        });
+        return HttpResponse.ok(body);
     }
 
     private CompletableFuture<MutableHttpResponse<String>> answer(Supplier<StateService.Change> change) {
@@ -289,14 +301,19 @@ public class StateController {
 
     /** The JSON of a document as GET answers it (also {@link StateReadFastPath}'s body). */
     static String json(StateDoc d) {
-        return "{\"namespace\":\"" + d.namespace() + "\",\"id\":\"" + d.id() + "\",\"version\":" + d.version()
-                + ",\"updated_at\":" + HybridClock.millis(d.updatedAt()) + ",\"hlc\":" + d.updatedAt() + ",\"origin\":"
-                + quoted(d.origin()) + ",\"doc\":" + new String(d.doc(), StandardCharsets.UTF_8) + "}";
+        return Json.write(g -> write(g, d));
     }
 
-    private static String quoted(String s) {
-        StringBuilder b = new StringBuilder();
-        Json.quote(b, s);
-        return b.toString();
+    private static void write(JsonGenerator g, StateDoc d) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("namespace", d.namespace());
+        g.writeStringField("id", d.id());
+        g.writeNumberField("version", d.version());
+        g.writeNumberField("updated_at", HybridClock.millis(d.updatedAt()));
+        g.writeNumberField("hlc", d.updatedAt());
+        g.writeStringField("origin", d.origin());
+        g.writeFieldName("doc");
+        g.writeRawValue(new String(d.doc(), StandardCharsets.UTF_8)); // stored JSON, checked when written
+        g.writeEndObject();
     }
 }

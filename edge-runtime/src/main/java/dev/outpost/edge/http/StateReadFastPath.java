@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.edge.state.StateService;
 import dev.outpost.store.StateDoc;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
@@ -30,6 +31,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Answers the plain case of {@code GET /v1/state/{namespace}/{id}} in the Netty pipeline, ahead of
@@ -65,13 +67,18 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
     private static final AsciiString JSON = AsciiString.cached("application/json");
     private static final AsciiString ANY = AsciiString.cached("*/*");
 
-    private final Agent agent;
+    private final StateService state;
     private final TokenFilter tokens;
     private final long compressionThreshold;
+    private final LongAdder reads;
 
-    public StateReadFastPath(Agent agent, TokenFilter tokens, NettyHttpServerConfiguration server) {
-        this.agent = agent;
+    public StateReadFastPath(
+            StateService state, Metrics metrics, TokenFilter tokens, NettyHttpServerConfiguration server) {
+        this.state = state;
         this.tokens = tokens;
+        this.reads = metrics.counter(
+                "outpost_state_fast_reads_total",
+                "GET /v1/state/{namespace}/{id} answered by the fast path ahead of the router.");
         this.compressionThreshold = server.getCompressionThreshold();
     }
 
@@ -195,7 +202,7 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
         }
         StateDoc d;
         try {
-            d = agent.state().get(uri.substring(PREFIX.length(), slash), uri.substring(slash + 1));
+            d = state.get(uri.substring(PREFIX.length(), slash), uri.substring(slash + 1));
         } catch (RuntimeException e) {
             return null; // the controller answers it (and says why)
         }
@@ -207,7 +214,7 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
             body.release();
             return null;
         }
-        agent.stateFastReads.increment();
+        reads.increment();
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         r.headers()
                 .set(ETAG, StateController.etag(d.version()))

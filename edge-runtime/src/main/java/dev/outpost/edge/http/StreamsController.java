@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.outpost.edge.streams.StreamRefusal;
 import dev.outpost.edge.streams.StreamRegistry;
 import dev.outpost.store.json.JsonTree;
 import io.micronaut.http.HttpResponse;
@@ -12,6 +13,7 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.List;
@@ -19,10 +21,10 @@ import java.util.List;
 /** Stream definitions: {@code PUT /v1/streams/{name}}, {@code GET /v1/streams[/{name}]}. */
 @Controller("/v1/streams")
 public class StreamsController {
-    private final Agent agent;
+    private final StreamRegistry streams;
 
-    public StreamsController(Agent agent) {
-        this.agent = agent;
+    public StreamsController(StreamRegistry streams) {
+        this.streams = streams;
     }
 
     @Put(value = "/{name}", consumes = MediaType.APPLICATION_JSON, produces = MediaType.APPLICATION_JSON)
@@ -34,12 +36,26 @@ public class StreamsController {
         } catch (RuntimeException e) {
             return Problems.response(400, "Invalid stream", "malformed JSON: " + e.getMessage(), 0, null);
         }
-        return HttpResponse.ok(json(agent.streams().put(name, tree)));
+        try {
+            return HttpResponse.ok(json(streams.put(name, tree)));
+        } catch (StreamRefusal e) {
+            return refused(e);
+        }
+    }
+
+    /** The status and title of each kind of refusal (docs/API.md). */
+    private static HttpResponse<String> refused(StreamRefusal e) {
+        return switch (e.kind()) {
+            case MALFORMED -> Problems.response(400, "Invalid stream", e.getMessage(), 0, e.field());
+            case BAD_SCHEMA -> Problems.response(400, "Invalid schema", e.getMessage(), 0, e.field());
+            case DECLARED_IN_CONFIG -> Problems.response(409, "Declared in config", e.getMessage(), 0, e.field());
+            case TOO_MANY -> Problems.response(507, "Too many streams", e.getMessage(), 0, e.field());
+        };
     }
 
     @Get(value = "/{name}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> get(@PathVariable String name) {
-        StreamRegistry.Stream s = agent.streams().get(name);
+        StreamRegistry.Stream s = streams.get(name);
         if (s == null) {
             return Problems.response(
                     404,
@@ -54,23 +70,36 @@ public class StreamsController {
 
     @Get(produces = MediaType.APPLICATION_JSON)
     public String list() {
-        List<StreamRegistry.Stream> all = agent.streams().all().stream()
+        List<StreamRegistry.Stream> all = streams.all().stream()
                 .sorted(Comparator.comparing(StreamRegistry.Stream::name))
                 .toList();
-        StringBuilder b = new StringBuilder("{\"streams\":[");
-        for (int i = 0; i < all.size(); i++) {
-            b.append(i > 0 ? "," : "").append(json(all.get(i)));
-        }
-        return b.append("]}").toString();
+        return Json.write(g -> {
+            g.writeStartObject();
+            g.writeArrayFieldStart("streams");
+            for (StreamRegistry.Stream s : all) {
+                write(g, s);
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
     }
 
     private static String json(StreamRegistry.Stream s) {
-        String schema = s.schema() == null
-                ? "null"
-                : new String(JsonTree.write(s.schema().source()), StandardCharsets.UTF_8);
-        return "{\"name\":\"" + s.name() + "\",\"priority\":\"" + s.priority() + "\",\"retention_seconds\":"
-                + s.retentionSeconds() + ",\"schema\":" + schema + ",\"source\":\""
-                + (s.fromConfig() ? "config" : "api")
-                + "\"}";
+        return Json.write(g -> write(g, s));
+    }
+
+    private static void write(JsonGenerator g, StreamRegistry.Stream s) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("name", s.name());
+        g.writeStringField("priority", s.priority());
+        g.writeNumberField("retention_seconds", s.retentionSeconds());
+        g.writeFieldName("schema");
+        if (s.schema() == null) {
+            g.writeNull();
+        } else {
+            g.writeRawValue(new String(JsonTree.write(s.schema().source()), StandardCharsets.UTF_8));
+        }
+        g.writeStringField("source", s.fromConfig() ? "config" : "api");
+        g.writeEndObject();
     }
 }

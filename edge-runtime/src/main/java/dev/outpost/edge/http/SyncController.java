@@ -1,7 +1,10 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.hub.Hub;
+import dev.outpost.edge.upstream.Upstream;
 import dev.outpost.store.AckedRanges;
+import dev.outpost.store.Catalog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.StoreException;
@@ -61,10 +64,16 @@ public class SyncController {
     /** Most records one /v1/sync/status reads per lane to bring its kept backlog count up to date. */
     static final int STATUS_SCAN_RECORDS_MAX = 200_000;
 
-    private final Agent agent;
+    private final Hub hub; // null: not a hub
+    private final LiveConfig config;
+    private final Catalog catalog;
+    private final Upstream upstream;
 
-    public SyncController(Agent agent) {
-        this.agent = agent;
+    public SyncController(@Nullable Hub hub, LiveConfig config, Catalog catalog, Upstream upstream) {
+        this.hub = hub;
+        this.config = config;
+        this.catalog = catalog;
+        this.upstream = upstream;
     }
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
@@ -74,7 +83,7 @@ public class SyncController {
         if (node == null || auth == null || !auth.startsWith("Bearer ")) {
             return null;
         }
-        String token = agent.config().hub().nodes().get(node);
+        String token = config.current().hub().nodes().get(node);
         byte[] given = auth.substring(7).getBytes(StandardCharsets.UTF_8);
         // Compared even for an unknown node, so timing does not tell which nodes exist.
         byte[] expected = (token == null ? "\u0000unknown-node-token" : token).getBytes(StandardCharsets.UTF_8);
@@ -99,7 +108,7 @@ public class SyncController {
 
     @Post(value = "/push", consumes = SyncProtocol.PUSH_CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> push(HttpRequest<?> request, @Body byte[] body) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         String node = authenticate(request);
@@ -111,8 +120,7 @@ public class SyncController {
             return Problems.response(
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
-        if (!agent.hubAdmission().tryAcquire()) {
-            agent.hubPushesThrottled.increment();
+        if (!hub.admit()) {
             return Problems.response(
                     429,
                     "Too many pushes",
@@ -121,11 +129,9 @@ public class SyncController {
                     null);
         }
         try {
-            PushBatch b = PushBatch.decode(body, body.length, agent.hubLimits(), agent.catalog());
-            PushAck ack = agent.hubReceiver().receive(b);
-            agent.hubPushes.increment();
-            agent.hubRecordsStored.add(ack.stored());
-            agent.hubRecordsDuplicate.add(ack.duplicates());
+            PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
+            PushAck ack = hub.receiver().receive(b);
+            hub.acknowledged(ack);
             return HttpResponse.ok(ack.toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
         } catch (WireException e) {
             return Problems.response(e.status(), "Push refused", e.getMessage(), 0, null);
@@ -136,7 +142,7 @@ public class SyncController {
             LOG.error("push from node {} could not be stored", node, e);
             return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
         } finally {
-            agent.hubAdmission().release();
+            hub.release();
         }
     }
 
@@ -150,7 +156,7 @@ public class SyncController {
             @io.micronaut.http.annotation.PathVariable String id,
             @Nullable @QueryValue String stream,
             @Body byte[] body) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         if (authenticate(request) == null) {
@@ -171,13 +177,13 @@ public class SyncController {
                     0,
                     "id");
         }
-        agent.catalog().putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
+        catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
         return HttpResponse.ok(new DictionaryStored(id).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)
     public HttpResponse<?> cursor(HttpRequest<?> request, @Nullable @QueryValue String lane) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         String node = authenticate(request);
@@ -191,7 +197,7 @@ public class SyncController {
             return Problems.response(
                     400, "Invalid query", "lane must be one of critical, high, normal, bulk", 0, "lane");
         }
-        AckedRanges r = agent.hubReceiver().received(node, l);
+        AckedRanges r = hub.receiver().received(node, l);
         return HttpResponse.ok(r.encode()).contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE);
     }
 
@@ -207,7 +213,7 @@ public class SyncController {
             HttpRequest<?> request,
             @Nullable @QueryValue String after,
             @Nullable @QueryValue("wait_millis") String waitMillis) {
-        if (!agent.config().hub().enabled()) {
+        if (hub == null) {
             return notHub();
         }
         String node = authenticate(request);
@@ -227,7 +233,7 @@ public class SyncController {
         }
         long deadline = System.currentTimeMillis() + wait;
         while (true) {
-            long version = agent.fleetVersion();
+            long version = hub.changes().version();
             List<PullPage.Change> changes = new ArrayList<>();
             long next = scanChanges(node, from, changes);
             long left = deadline - System.currentTimeMillis();
@@ -236,7 +242,7 @@ public class SyncController {
             }
             from = next;
             try {
-                agent.awaitFleetChange(version, left);
+                hub.changes().await(version, left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return Problems.response(503, "Shutting down", "the hub is stopping; retry", 0, null);
@@ -246,7 +252,7 @@ public class SyncController {
 
     /** Adds the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
     private long scanChanges(String node, long from, List<PullPage.Change> out) {
-        dev.outpost.store.EventLog log = agent.log();
+        dev.outpost.store.EventLog log = hub.changes().log();
         long last = Math.max(from, 0);
         if (log.lastSeq() <= from) {
             return last;
@@ -288,7 +294,7 @@ public class SyncController {
     /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */
     @Get(value = "/status", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> status() {
-        Pusher p = agent.pusher();
+        Pusher p = upstream.pusher();
         SyncStatus.Link link = null;
         if (p != null) {
             var sent = p.counters();
@@ -309,9 +315,7 @@ public class SyncController {
         long now = System.currentTimeMillis();
         Map<Lane, SyncStatus.LaneBacklog> lanes = new EnumMap<>(Lane.class);
         for (Lane lane : Lane.values()) {
-            Pusher.Backlog bl = p == null
-                    ? agent.offlineBacklog(lane, STATUS_SCAN_RECORDS_MAX)
-                    : p.backlog(lane, STATUS_SCAN_RECORDS_MAX);
+            Pusher.Backlog bl = upstream.backlog(lane, STATUS_SCAN_RECORDS_MAX);
             long age = bl.oldestHlc() == 0 ? 0 : Math.max(0, now - HybridClock.millis(bl.oldestHlc())) / 1000;
             AckedRanges r = p == null ? null : p.cursor(lane);
             lanes.put(

@@ -1,6 +1,6 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.Agent;
+import dev.outpost.edge.config.LiveConfig;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -14,8 +14,8 @@ import java.security.MessageDigest;
 public class TokenFilter {
     private final byte[] token;
 
-    public TokenFilter(Agent agent) {
-        String t = agent.config().http().apiToken();
+    public TokenFilter(LiveConfig config) {
+        String t = config.current().http().apiToken();
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
 

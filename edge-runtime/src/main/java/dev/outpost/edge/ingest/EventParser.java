@@ -58,12 +58,12 @@ public final class EventParser {
         int start = skipWs(body, 0, body.length);
         int end = trimEnd(body, start, body.length);
         if (start == end) {
-            throw new ProblemException(400, "Empty body", "the body holds no event; send one JSON object", 0, null);
+            throw new InvalidInput(
+                    IngestOutcome.Fault.EMPTY_BODY, "the body holds no event; send one JSON object", 0, null);
         }
         if (end - start > eventBytesMax) {
-            throw new ProblemException(
-                    413,
-                    "Event too large",
+            throw new InvalidInput(
+                    IngestOutcome.Fault.EVENT_TOO_LARGE,
                     "the event is " + (end - start) + " bytes; ingest.event_bytes_max is " + eventBytesMax,
                     0,
                     null);
@@ -84,18 +84,16 @@ public final class EventParser {
             int e = trimEnd(body, s, lineEnd);
             if (s < e) {
                 if (out.size() >= batchEventsMax) {
-                    throw new ProblemException(
-                            413,
-                            "Batch too large",
+                    throw new InvalidInput(
+                            IngestOutcome.Fault.BATCH_TOO_LARGE,
                             "more than ingest.batch_events_max = " + batchEventsMax
                                     + " events in one request; split the batch",
                             lineNo,
                             null);
                 }
                 if (e - s > eventBytesMax) {
-                    throw new ProblemException(
-                            413,
-                            "Event too large",
+                    throw new InvalidInput(
+                            IngestOutcome.Fault.EVENT_TOO_LARGE,
                             "line " + lineNo + ": the event is " + (e - s) + " bytes; ingest.event_bytes_max is "
                                     + eventBytesMax,
                             lineNo,
@@ -106,8 +104,11 @@ public final class EventParser {
             pos = lineEnd + 1;
         }
         if (out.isEmpty()) {
-            throw new ProblemException(
-                    400, "Empty batch", "the NDJSON body holds no event; send one JSON object per line", 0, null);
+            throw new InvalidInput(
+                    IngestOutcome.Fault.EMPTY_BATCH,
+                    "the NDJSON body holds no event; send one JSON object per line",
+                    0,
+                    null);
         }
         return out;
     }
@@ -255,9 +256,9 @@ public final class EventParser {
         return true;
     }
 
-    private static ProblemException bad(int lineNo, String field, String why) {
+    private static InvalidInput bad(int lineNo, String field, String why) {
         String detail = (lineNo > 0 ? "line " + lineNo + ": " : "") + why;
-        return new ProblemException(400, "Invalid event", detail, lineNo, field);
+        return new InvalidInput(IngestOutcome.Fault.MALFORMED_EVENT, detail, lineNo, field);
     }
 
     private static int indexOf(byte[] b, byte v, int from) {

@@ -81,107 +81,145 @@ public final class Ingestor {
 
     /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
     public IngestResult ingest(List<ParsedEvent> events, String requestKey) {
+        checkKey(requestKey);
+        synchronized (this) {
+            IngestResult replay = replay(requestKey, events.size());
+            if (replay != null) {
+                return replay;
+            }
+            Plan plan = plan(events, requestKey);
+            CompletableFuture<Void> durable = plan.drafts.isEmpty()
+                    ? CompletableFuture.completedFuture(null)
+                    : append(plan, requestKey, events.size());
+            plan.resolveRepeats();
+            for (int i = 0; i < events.size(); i++) {
+                ParsedEvent e = events.get(i);
+                if (e.id() != null && plan.draftOfLine[i] >= 0) {
+                    eventIds.put(e.stream() + '\u0000' + e.id(), plan.seqs[i]);
+                }
+            }
+            if (requestKey != null) {
+                requests.put(requestKey, new Seen(plan.seqs.clone(), durable));
+            }
+            return new IngestResult(plan.seqs, plan.drafts.size(), false, durable);
+        }
+    }
+
+    private static void checkKey(String requestKey) {
         if (requestKey != null && (requestKey.isEmpty() || requestKey.length() > REQUEST_KEY_CHARS_MAX)) {
-            throw new ProblemException(
-                    400,
-                    "Invalid Idempotency-Key",
+            throw new InvalidInput(
+                    IngestOutcome.Fault.BAD_IDEMPOTENCY_KEY,
                     "Idempotency-Key must be 1-" + REQUEST_KEY_CHARS_MAX + " characters",
                     0,
                     "Idempotency-Key");
         }
-        int n = events.size();
-        synchronized (this) {
-            if (requestKey != null) {
-                Seen seen = requests.get(requestKey);
-                if (seen != null) {
-                    if (seen.seqs.length != n) {
-                        throw new ProblemException(
-                                422,
-                                "Idempotency-Key reused",
-                                "Idempotency-Key '" + requestKey + "' was used for a request of " + seen.seqs.length
-                                        + " events; this one has " + n,
-                                0,
-                                "Idempotency-Key");
-                    }
-                    return new IngestResult(seen.seqs.clone(), 0, true, seen.durable);
-                }
-            }
-            long[] seqs = new long[n];
-            int[] draftOfLine = new int[n];
-            List<EventDraft> drafts = new ArrayList<>(n);
-            Map<String, Integer> batchIds = null;
-            List<long[]> dups = null;
-            for (int i = 0; i < n; i++) {
-                ParsedEvent e = events.get(i);
-                draftOfLine[i] = -1;
-                if (e.id() != null && eventIds.capacity() > 0) {
-                    String k = e.stream() + '\u0000' + e.id();
-                    Long orig = eventIds.get(k);
-                    if (orig != null) {
-                        seqs[i] = orig;
-                        dups = addDup(dups, i, orig);
-                        continue;
-                    }
-                    if (batchIds == null) {
-                        batchIds = new HashMap<>();
-                    }
-                    Integer earlier = batchIds.putIfAbsent(k, i);
-                    if (earlier != null) {
-                        draftOfLine[i] = -2 - earlier; // resolved after the append
-                        // Recorded relative to the request's first stored sequence: -(draft index + 1).
-                        dups = addDup(dups, i, -(draftOfLine[earlier] + 1L));
-                        continue;
-                    }
-                }
-                draftOfLine[i] = drafts.size();
-                drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
-            }
-            CompletableFuture<Void> durable;
-            if (drafts.isEmpty()) {
-                durable = CompletableFuture.completedFuture(null);
-            } else {
-                if (requestKey != null && dups != null) {
-                    EventDraft d0 = drafts.getFirst();
-                    drafts.set(
-                            0,
-                            new EventDraft(
-                                    d0.stream(),
-                                    d0.eventId(),
-                                    requestKey,
-                                    d0.lineIndex(),
-                                    n,
-                                    flatten(dups),
-                                    d0.payload()));
-                }
-                Lane lane = Lane.BULK;
-                for (EventDraft d : drafts) {
-                    Lane l = laneOf.apply(d.stream());
-                    if (l.ordinal() < lane.ordinal()) {
-                        lane = l;
-                    }
-                }
-                AppendResult r = log.append(lane, drafts);
-                durable = r.durable();
-                for (int i = 0; i < n; i++) {
-                    if (draftOfLine[i] >= 0) {
-                        seqs[i] = r.firstSeq() + draftOfLine[i];
-                    }
-                }
-            }
-            for (int i = 0; i < n; i++) {
+    }
+
+    /** The original answer if {@code requestKey} was seen (a request of another size is refused); else null. */
+    private IngestResult replay(String requestKey, int n) {
+        Seen seen = requestKey == null ? null : requests.get(requestKey);
+        if (seen == null) {
+            return null;
+        }
+        if (seen.seqs.length != n) {
+            throw new InvalidInput(
+                    IngestOutcome.Fault.IDEMPOTENCY_KEY_REUSED,
+                    "Idempotency-Key '" + requestKey + "' was used for a request of " + seen.seqs.length
+                            + " events; this one has " + n,
+                    0,
+                    "Idempotency-Key");
+        }
+        return new IngestResult(seen.seqs.clone(), 0, true, seen.durable);
+    }
+
+    /**
+     * What one request stores: a draft per new event. For line i, {@code draftOfLine[i]} is its draft's index (>= 0),
+     * -1 if it repeats an event stored earlier (its sequence is then known), or -2 - j if it repeats line j of this
+     * request (resolved after the append). {@code dups} pairs (line, sequence) for the log's record of repeats: a
+     * repeat within the request is recorded relative to its first stored sequence, as -(draft index + 1).
+     */
+    private static final class Plan {
+        final long[] seqs;
+        final int[] draftOfLine;
+        final List<EventDraft> drafts;
+        List<long[]> dups;
+
+        Plan(int n) {
+            seqs = new long[n];
+            draftOfLine = new int[n];
+            drafts = new ArrayList<>(n);
+        }
+
+        void resolveRepeats() {
+            for (int i = 0; i < seqs.length; i++) {
                 if (draftOfLine[i] <= -2) {
                     seqs[i] = seqs[-2 - draftOfLine[i]];
                 }
-                ParsedEvent e = events.get(i);
-                if (e.id() != null && draftOfLine[i] >= 0) {
-                    eventIds.put(e.stream() + '\u0000' + e.id(), seqs[i]);
+            }
+        }
+    }
+
+    private Plan plan(List<ParsedEvent> events, String requestKey) {
+        int n = events.size();
+        Plan plan = new Plan(n);
+        Map<String, Integer> batchIds = null;
+        for (int i = 0; i < n; i++) {
+            ParsedEvent e = events.get(i);
+            plan.draftOfLine[i] = -1;
+            if (e.id() != null && eventIds.capacity() > 0) {
+                String k = e.stream() + '\u0000' + e.id();
+                Long orig = eventIds.get(k);
+                if (orig != null) {
+                    plan.seqs[i] = orig;
+                    plan.dups = addDup(plan.dups, i, orig);
+                    continue;
+                }
+                if (batchIds == null) {
+                    batchIds = new HashMap<>();
+                }
+                Integer earlier = batchIds.putIfAbsent(k, i);
+                if (earlier != null) {
+                    plan.draftOfLine[i] = -2 - earlier;
+                    plan.dups = addDup(plan.dups, i, -(plan.draftOfLine[earlier] + 1L));
+                    continue;
                 }
             }
-            if (requestKey != null) {
-                requests.put(requestKey, new Seen(seqs.clone(), durable));
-            }
-            return new IngestResult(seqs, drafts.size(), false, durable);
+            plan.draftOfLine[i] = plan.drafts.size();
+            plan.drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
         }
+        return plan;
+    }
+
+    /** Appends the plan's drafts as one group, to the highest lane among their streams; fills in their sequences. */
+    private CompletableFuture<Void> append(Plan plan, String requestKey, int n) {
+        List<EventDraft> drafts = plan.drafts;
+        if (requestKey != null && plan.dups != null) {
+            EventDraft d0 = drafts.getFirst();
+            drafts.set(
+                    0,
+                    new EventDraft(
+                            d0.stream(),
+                            d0.eventId(),
+                            requestKey,
+                            d0.lineIndex(),
+                            n,
+                            flatten(plan.dups),
+                            d0.payload()));
+        }
+        Lane lane = Lane.BULK;
+        for (EventDraft d : drafts) {
+            Lane l = laneOf.apply(d.stream());
+            if (l.ordinal() < lane.ordinal()) {
+                lane = l;
+            }
+        }
+        AppendResult r = log.append(lane, drafts);
+        for (int i = 0; i < n; i++) {
+            if (plan.draftOfLine[i] >= 0) {
+                plan.seqs[i] = r.firstSeq() + plan.draftOfLine[i];
+            }
+        }
+        return r.durable();
     }
 
     private static List<long[]> addDup(List<long[]> dups, int line, long seq) {

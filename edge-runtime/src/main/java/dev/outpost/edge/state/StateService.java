@@ -1,5 +1,7 @@
 package dev.outpost.edge.state;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.EventCursor;
@@ -11,6 +13,8 @@ import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStore;
 import dev.outpost.store.json.JsonTree;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +37,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class StateService {
     private static final Logger LOG = LoggerFactory.getLogger(StateService.class);
+
+    /** Writes the state change events. */
+    private static final JsonFactory JSON = new JsonFactory();
 
     /** The reserved stream that carries state changes in the event log. */
     public static final String STREAM = "_state";
@@ -279,13 +286,33 @@ public final class StateService {
     private byte[] changeEvent(
             String ns, String id, long version, String op, byte[] doc, String origin, long hlc, boolean lost) {
         ByteArrayOutputStream b = new ByteArrayOutputStream(doc.length + 160);
-        b.writeBytes(("{\"stream\":\"" + STREAM + "\",\"key\":\"" + ns + "/" + id + "\",\"data\":{\"namespace\":\"" + ns
-                        + "\",\"id\":\"" + id + "\",\"version\":" + version + ",\"op\":\"" + op + "\",\"origin\":"
-                        + quote(origin) + (hlc == 0 ? "" : ",\"hlc\":" + hlc) + (lost ? ",\"lost\":true" : "")
-                        + ",\"doc\":")
-                .getBytes(StandardCharsets.UTF_8));
-        b.writeBytes(doc.length == 0 ? "null".getBytes(StandardCharsets.UTF_8) : doc);
-        b.writeBytes("}}".getBytes(StandardCharsets.UTF_8));
+        try (JsonGenerator g = JSON.createGenerator(b)) {
+            g.writeStartObject();
+            g.writeStringField("stream", STREAM);
+            g.writeStringField("key", ns + "/" + id);
+            g.writeObjectFieldStart("data");
+            g.writeStringField("namespace", ns);
+            g.writeStringField("id", id);
+            g.writeNumberField("version", version);
+            g.writeStringField("op", op);
+            g.writeStringField("origin", origin);
+            if (hlc != 0) {
+                g.writeNumberField("hlc", hlc);
+            }
+            if (lost) {
+                g.writeBooleanField("lost", true);
+            }
+            g.writeFieldName("doc");
+            if (doc.length == 0) {
+                g.writeNull();
+            } else {
+                g.writeRawValue(new String(doc, StandardCharsets.UTF_8)); // checked JSON (validate)
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // in memory: cannot fail
+        }
         return b.toByteArray();
     }
 
@@ -468,19 +495,5 @@ public final class StateService {
                 || c == '_'
                 || c == '-'
                 || c == ':';
-    }
-
-    private static String quote(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                b.append('\\').append(c);
-            } else if (c < 0x20) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.append('"').toString();
     }
 }

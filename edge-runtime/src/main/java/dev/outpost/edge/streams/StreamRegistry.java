@@ -2,8 +2,9 @@ package dev.outpost.edge.streams;
 
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.ingest.EventParser;
+import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.ingest.ParsedEvent;
-import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.Lane;
 import dev.outpost.store.json.JsonTree;
@@ -18,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * kept in the catalog.
  *
  * <p>Design note. YAML declarations are written to the catalog at start when they differ from it,
- * and win: a stream declared in config cannot be changed over HTTP (409), so the file stays the
+ * and win: a stream declared in config cannot be changed over HTTP, so the file stays the
  * truth for what it names. Streams nobody declared are accepted with class {@code normal}, no
  * retention and no schema. Invariants: a definition from the API is visible to ingest only after
  * the catalog has it; a YAML declaration is in force even if the catalog cannot store it (a full
@@ -114,49 +115,49 @@ public final class StreamRegistry {
         return streams.values();
     }
 
-    /** Defines or replaces a stream from the HTTP API. */
+    /**
+     * Defines or replaces a stream (from the HTTP API, or pulled from a hub).
+     *
+     * @throws StreamRefusal if the definition is not taken
+     */
     public Stream put(String name, Object body) {
         if (!EventParser.validName(name) || name.startsWith("_")) {
-            throw new ProblemException(
-                    400,
-                    "Invalid stream",
+            throw new StreamRefusal(
+                    StreamRefusal.Kind.MALFORMED,
                     "stream name must be 1-128 of A-Z a-z 0-9 . _ - and not start" + " with '_'",
-                    0,
                     "name");
         }
         Stream existing = streams.get(name);
         if (existing != null && existing.fromConfig()) {
-            throw new ProblemException(
-                    409,
-                    "Declared in config",
+            throw new StreamRefusal(
+                    StreamRefusal.Kind.DECLARED_IN_CONFIG,
                     "stream '" + name + "' is declared in the configuration" + " file; change it there",
-                    0,
                     "name");
         }
         if (!(body instanceof Map<?, ?> m)) {
-            throw new ProblemException(
-                    400, "Invalid stream", "the body must be {priority, retention_seconds, schema}", 0, null);
+            throw new StreamRefusal(
+                    StreamRefusal.Kind.MALFORMED, "the body must be {priority, retention_seconds, schema}", null);
         }
         for (Object k : m.keySet()) {
             if (!List.of("priority", "retention_seconds", "schema").contains(String.valueOf(k))) {
-                throw new ProblemException(
-                        400,
-                        "Invalid stream",
+                throw new StreamRefusal(
+                        StreamRefusal.Kind.MALFORMED,
                         "unknown field '" + k + "'; allowed: priority, retention_seconds, schema",
-                        0,
                         String.valueOf(k));
             }
         }
         String priority = m.get("priority") == null ? "normal" : String.valueOf(m.get("priority"));
         if (!EventParser.PRIORITIES.contains(priority)) {
-            throw new ProblemException(
-                    400, "Invalid stream", "priority must be one of " + EventParser.PRIORITIES, 0, "priority");
+            throw new StreamRefusal(
+                    StreamRefusal.Kind.MALFORMED, "priority must be one of " + EventParser.PRIORITIES, "priority");
         }
         long retention = 0;
         if (m.get("retention_seconds") != null) {
             if (!(m.get("retention_seconds") instanceof Long l) || l < 0) {
-                throw new ProblemException(
-                        400, "Invalid stream", "retention_seconds must be a whole number >= 0", 0, "retention_seconds");
+                throw new StreamRefusal(
+                        StreamRefusal.Kind.MALFORMED,
+                        "retention_seconds must be a whole number >= 0",
+                        "retention_seconds");
             }
             retention = l;
         }
@@ -165,12 +166,12 @@ public final class StreamRegistry {
             try {
                 StreamSchema.compile(schema);
             } catch (IllegalArgumentException e) {
-                throw new ProblemException(400, "Invalid schema", e.getMessage(), 0, "schema");
+                throw new StreamRefusal(StreamRefusal.Kind.BAD_SCHEMA, e.getMessage(), "schema");
             }
         }
         if (existing == null && streams.size() >= STREAMS_MAX) {
-            throw new ProblemException(
-                    507, "Too many streams", "at most " + STREAMS_MAX + " streams can be defined", 0, null);
+            throw new StreamRefusal(
+                    StreamRefusal.Kind.TOO_MANY, "at most " + STREAMS_MAX + " streams can be defined", null);
         }
         return store(name, priority, retention, schema, false);
     }
@@ -205,10 +206,11 @@ public final class StreamRegistry {
     }
 
     /**
-     * Checks each event against its stream's schema; the first violation is a 422 naming the
-     * field (and the 1-based line, for a batch).
+     * The ingest pipeline's validation stage: checks each event against its stream's schema; the
+     * first violation refuses the request, naming the field (and the 1-based line, for a batch).
      */
-    public void validate(List<ParsedEvent> events, boolean batch) {
+    public IngestOutcome.Invalid validate(IngestStage.Batch batch) {
+        List<ParsedEvent> events = batch.events();
         for (int i = 0; i < events.size(); i++) {
             ParsedEvent e = events.get(i);
             Stream s = streams.get(e.stream());
@@ -216,17 +218,16 @@ public final class StreamRegistry {
                 continue;
             }
             Map<?, ?> event = (Map<?, ?>) JsonTree.parse(e.json(), 0, e.json().length);
-            String why = s.schema().validate(event.get("data"));
+            StreamSchema.Violation why = s.schema().validate(event.get("data"));
             if (why != null) {
-                int line = batch ? i + 1 : 0;
-                String field = why.substring(0, why.indexOf(':'));
-                throw new ProblemException(
-                        422,
-                        "Schema violation",
-                        (line > 0 ? "line " + line + ": " : "") + "stream '" + e.stream() + "': " + why,
+                int line = batch.line(i);
+                return new IngestOutcome.Invalid(
+                        IngestOutcome.Fault.SCHEMA_VIOLATION,
                         line,
-                        field);
+                        why.field(),
+                        (line > 0 ? "line " + line + ": " : "") + "stream '" + e.stream() + "': " + why.text());
             }
         }
+        return null;
     }
 }

@@ -162,46 +162,59 @@ public final class StreamSchema {
         return source;
     }
 
-    /** Null if {@code data} conforms, else "<pointer>: <why>". */
-    public String validate(Object data) {
+    /**
+     * A field that breaks the schema.
+     *
+     * @param field the field, as a JSON Pointer under {@code /data}
+     * @param problem what is wrong with it
+     */
+    public record Violation(String field, String problem) {
+        /** "field: problem". */
+        public String text() {
+            return field + ": " + problem;
+        }
+    }
+
+    /** Null if {@code data} conforms, else its first violation. */
+    public Violation validate(Object data) {
         return validate(data, "/data");
     }
 
-    private String validate(Object v, String at) {
+    private Violation validate(Object v, String at) {
         if (type != null && !hasType(v, type)) {
-            return at + ": must be " + type + ", is " + typeOf(v);
+            return new Violation(at, "must be " + type + ", is " + typeOf(v));
         }
         if (enumValues != null && enumValues.stream().noneMatch(e -> JsonTree.equal(e, v))) {
-            return at + ": must be one of " + enumValues;
+            return new Violation(at, "must be one of " + enumValues);
         }
         BigDecimal n = toNumber(v);
         if (n != null) {
             if (minimum != null && n.compareTo(minimum) < 0) {
-                return at + ": must be >= " + minimum.toPlainString();
+                return new Violation(at, "must be >= " + minimum.toPlainString());
             }
             if (maximum != null && n.compareTo(maximum) > 0) {
-                return at + ": must be <= " + maximum.toPlainString();
+                return new Violation(at, "must be <= " + maximum.toPlainString());
             }
         }
         if (maxLength != null && v instanceof String s && s.codePointCount(0, s.length()) > maxLength) {
-            return at + ": longer than " + maxLength + " characters";
+            return new Violation(at, "longer than " + maxLength + " characters");
         }
         if (v instanceof Map<?, ?> obj) {
             for (String r : required) {
                 if (!obj.containsKey(r)) {
-                    return at + "/" + r + ": required field is missing";
+                    return new Violation(at + "/" + r, "required field is missing");
                 }
             }
             for (Map.Entry<?, ?> e : obj.entrySet()) {
                 String name = String.valueOf(e.getKey());
                 StreamSchema p = properties.get(name);
                 if (p != null) {
-                    String why = p.validate(e.getValue(), at + "/" + name);
+                    Violation why = p.validate(e.getValue(), at + "/" + name);
                     if (why != null) {
                         return why;
                     }
                 } else if (!additionalProperties) {
-                    return at + "/" + name + ": field is not allowed (additionalProperties is false)";
+                    return new Violation(at + "/" + name, "field is not allowed (additionalProperties is false)");
                 }
             }
         }

@@ -352,7 +352,7 @@ class EventsApiTest {
                 java.net.Socket b = new java.net.Socket("127.0.0.1", agent.port())) {
             assertTrue(a.isConnected() && b.isConnected());
             long deadline = System.currentTimeMillis() + 5000;
-            while (agent.agent().openConnections.get() < 2 && System.currentTimeMillis() < deadline) {
+            while (agent.agent().connections().open() < 2 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(10);
             }
             try (java.net.Socket c = new java.net.Socket("127.0.0.1", agent.port())) {
@@ -365,10 +365,10 @@ class EventsApiTest {
                 assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
                 assertTrue(answer.contains("Retry-After: 1") && answer.contains("budget.connections"), answer);
             }
-            assertEquals(1, agent.agent().connectionsRefused.sum());
+            assertEquals(1, agent.agent().connections().refusedCount());
         }
         long deadline = System.currentTimeMillis() + 5000;
-        while (agent.agent().openConnections.get() > 0 && System.currentTimeMillis() < deadline) {
+        while (agent.agent().connections().open() > 0 && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
         }
         assertEquals(200, get("/health").statusCode(), "closing frees the budget");

@@ -34,7 +34,7 @@ class StateReadFastPathTest extends AgentHttpTest {
     }
 
     private long fastReads() {
-        return agent.agent().stateFastReads.sum();
+        return agent.agent().metrics().value("outpost_state_fast_reads_total");
     }
 
     /** Writes {@code requests} in one go on one connection and reads {@code n} responses. */

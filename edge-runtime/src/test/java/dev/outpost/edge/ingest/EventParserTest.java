@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.outpost.edge.ingest.IngestOutcome.Fault;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -16,8 +17,8 @@ class EventParserTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private ProblemException single(String json) {
-        return assertThrows(ProblemException.class, () -> parser.parseSingle(b(json)));
+    private InvalidInput single(String json) {
+        return assertThrows(InvalidInput.class, () -> parser.parseSingle(b(json)));
     }
 
     @Test
@@ -64,17 +65,20 @@ class EventParserTest {
         assertEquals(
                 "stream",
                 single("{\"stream\":\"s\",\"stream\":\"t\",\"data\":{}}").field());
-        assertEquals(400, single("[1,2]").status());
-        assertEquals(400, single("{\"stream\":\"s\",\"data\":{}").status());
-        assertEquals(400, single("{\"stream\":\"s\",\"data\":{}} {}").status());
-        assertEquals(400, single("   ").status());
+        assertEquals(Fault.MALFORMED_EVENT, single("[1,2]").fault());
         assertEquals(
-                413,
+                Fault.MALFORMED_EVENT, single("{\"stream\":\"s\",\"data\":{}").fault());
+        assertEquals(
+                Fault.MALFORMED_EVENT,
+                single("{\"stream\":\"s\",\"data\":{}} {}").fault());
+        assertEquals(Fault.EMPTY_BODY, single("   ").fault());
+        assertEquals(
+                Fault.EVENT_TOO_LARGE,
                 single("{\"stream\":\"s\",\"data\":{\"a\":\"" + "x".repeat(2000) + "\"}}")
-                        .status());
+                        .fault());
         StringBuilder deep = new StringBuilder("{\"stream\":\"s\",\"data\":");
         deep.append("{\"a\":".repeat(100)).append("1").append("}".repeat(100)).append("}");
-        assertEquals(400, single(deep.toString()).status());
+        assertEquals(Fault.MALFORMED_EVENT, single(deep.toString()).fault());
     }
 
     @Test
@@ -82,19 +86,19 @@ class EventParserTest {
         List<ParsedEvent> ok =
                 parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\r\n\n{\"stream\":\"b\",\"data\":{}}"));
         assertEquals(2, ok.size());
-        ProblemException e = assertThrows(
-                ProblemException.class,
+        InvalidInput e = assertThrows(
+                InvalidInput.class,
                 () -> parser.parseBatch(
                         b("{\"stream\":\"a\",\"data\":{}}\n{\"stream\":\"b\",\"data\":{}}\n{\"stream\":\"c\"}\n")));
         assertEquals(3, e.line());
         assertEquals("data", e.field());
         assertTrue(e.getMessage().startsWith("line 3: "), e.getMessage());
-        ProblemException tooMany = assertThrows(
-                ProblemException.class, () -> parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\n".repeat(6))));
-        assertEquals(413, tooMany.status());
+        InvalidInput tooMany = assertThrows(
+                InvalidInput.class, () -> parser.parseBatch(b("{\"stream\":\"a\",\"data\":{}}\n".repeat(6))));
+        assertEquals(Fault.BATCH_TOO_LARGE, tooMany.fault());
         assertEquals(
-                400,
-                assertThrows(ProblemException.class, () -> parser.parseBatch(b("\n\n")))
-                        .status());
+                Fault.EMPTY_BATCH,
+                assertThrows(InvalidInput.class, () -> parser.parseBatch(b("\n\n")))
+                        .fault());
     }
 }

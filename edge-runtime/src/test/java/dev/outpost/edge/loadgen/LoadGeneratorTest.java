@@ -462,7 +462,7 @@ class LoadGeneratorTest {
             String summary = out.toString(StandardCharsets.UTF_8);
             assertEquals(0, code, summary + err.toString(StandardCharsets.UTF_8));
             assertTrue(summary.contains("errors=0") && summary.contains("requests=40"), summary);
-            long stored = agent.agent().ingestEvents.sum();
+            long stored = agent.agent().ingest().storedEvents();
             assertTrue(stored >= 400, "every event reached the agent over TLS: " + stored);
 
             ByteArrayOutputStream out2 = new ByteArrayOutputStream();
@@ -483,7 +483,7 @@ class LoadGeneratorTest {
                     new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
             String s2 = out2.toString(StandardCharsets.UTF_8);
             assertTrue(untrusted != 0 || !s2.contains("errors=0"), "an untrusted certificate: " + s2);
-            assertEquals(stored, agent.agent().ingestEvents.sum(), "nothing more got through");
+            assertEquals(stored, agent.agent().ingest().storedEvents(), "nothing more got through");
         }
     }
 }

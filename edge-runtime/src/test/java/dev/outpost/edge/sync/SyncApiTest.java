@@ -650,7 +650,8 @@ class SyncApiTest {
         assertEquals(202, r.statusCode(), r.body());
         awaitBody(edge, "/v1/config", "\"query.limit_default\":{\"value\":3,", 10_000);
         assertEquals(3, countIds(send(edge, "GET", "/v1/events", null, null).body()), "pages by the hub's default");
-        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond(), "the pusher obeys the new cap");
+        assertEquals(
+                64 * 1024, edge.agent().upstream().pusher().bandwidthBytesPerSecond(), "the pusher obeys the new cap");
         cfg = send(edge, "GET", "/v1/config", null, null).body();
         assertTrue(cfg.contains("\"source\":\"hub\",\"hub\":\"hq\""), cfg);
 
@@ -664,14 +665,15 @@ class SyncApiTest {
         awaitBody(edge, "/v1/config", "\"last_refusal\":{", 10_000);
         cfg = send(edge, "GET", "/v1/config", null, null).body();
         assertTrue(cfg.contains("\"key\":\"query.limit_default\"") && cfg.contains("query.limit_max (1000)"), cfg);
-        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond(), "nothing of a refused change");
+        assertEquals(
+                64 * 1024, edge.agent().upstream().pusher().bandwidthBytesPerSecond(), "nothing of a refused change");
         awaitBody(edge, "/metrics", "outpost_sync_pulled_changes_failed_total 1", 5_000);
 
         // Kept over a restart, without pulling the change again.
         edge.close();
         edge = startEdge(hub.port(), TOKEN, "bandwidth_bytes_per_second: 0\nquery:\n  limit_max: 1000");
         assertEquals(3, countIds(send(edge, "GET", "/v1/events", null, null).body()));
-        assertEquals(64 * 1024, edge.agent().pusher().bandwidthBytesPerSecond());
+        assertEquals(64 * 1024, edge.agent().upstream().pusher().bandwidthBytesPerSecond());
 
         // A config change for another node is not applied; null brings back the file's value.
         r = send(hub, "PUT", "/v1/fleet/config/edge-2", "application/json", "{\"query.limit_default\":7}");
@@ -685,7 +687,7 @@ class SyncApiTest {
         assertEquals(202, r.statusCode(), r.body());
         awaitBody(edge, "/v1/config", "\"query.limit_default\":{\"value\":1000,", 10_000);
         assertEquals(10, countIds(send(edge, "GET", "/v1/events", null, null).body()));
-        assertEquals(0, edge.agent().pusher().bandwidthBytesPerSecond());
+        assertEquals(0, edge.agent().upstream().pusher().bandwidthBytesPerSecond());
     }
 
     static int countIds(String ndjson) {

@@ -262,8 +262,8 @@ class SyncTlsTest {
     /** A plain http:// upstream on another host warns once at startup that the token travels in clear. */
     @Test
     void plainHttpToAnotherHostWarnsLoopbackStaysQuiet() throws Exception {
-        ch.qos.logback.classic.Logger agentLog =
-                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.outpost.edge.Agent.class);
+        ch.qos.logback.classic.Logger agentLog = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.outpost.edge.upstream.Upstream.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen =
                 new ch.qos.logback.core.read.ListAppender<>();
         seen.start();

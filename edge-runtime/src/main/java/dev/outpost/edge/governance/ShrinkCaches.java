@@ -1,4 +1,4 @@
-package dev.outpost.edge;
+package dev.outpost.edge.governance;
 
 import dev.outpost.edge.ingest.Ingestor;
 import dev.outpost.governor.Action;
@@ -16,9 +16,9 @@ import dev.outpost.store.Catalog;
  *
  * <p>The trade-off: while shrunk, a retry of an event older than the smaller window is stored again (docs/API.md).
  */
-final class ShrinkCaches implements Action {
+public final class ShrinkCaches implements Action {
     /** The action's name in logs, metrics and GET /v1/governor. */
-    static final String NAME = "shrink-caches";
+    public static final String NAME = "shrink-caches";
 
     /** Memory pressure (usage / budget) at which the caches shrink. */
     static final double SHRINK_AT = 0.80;
@@ -27,7 +27,7 @@ final class ShrinkCaches implements Action {
     static final double RESTORE_BELOW = 0.70;
 
     /** Decoded dictionaries (each with native Zstd tables) kept while shrunk. */
-    static final int DICTIONARIES_SHRUNK = 4;
+    public static final int DICTIONARIES_SHRUNK = 4;
 
     private final Ingestor ingestor;
     private final Catalog catalog;

@@ -1,4 +1,4 @@
-package dev.outpost.edge;
+package dev.outpost.edge.governance;
 
 import dev.outpost.governor.Action;
 import dev.outpost.governor.Dimension;
@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@value #RESTORE_BELOW} the full budget is back. Fewer connections means fewer requests parsed, validated and
  * compressed at once, which is the CPU the agent can shed without refusing writes already accepted.
  */
-final class LowerConcurrency implements Action {
+public final class LowerConcurrency implements Action {
     /** The action's name in logs, metrics and GET /v1/governor. */
-    static final String NAME = "lower-concurrency";
+    public static final String NAME = "lower-concurrency";
 
     /** CPU pressure (process CPU / budget.cpu) at which the connection limit is lowered. */
     static final double LOWER_AT = 0.70;
@@ -41,7 +41,7 @@ final class LowerConcurrency implements Action {
     }
 
     /** The lowered limit: half the budget, but at least the floor (or the budget, if it is smaller). */
-    static int loweredConnections(int budgetConnections) {
+    public static int loweredConnections(int budgetConnections) {
         return Math.max(Math.min(budgetConnections, CONNECTIONS_FLOOR), budgetConnections / 2);
     }
 

@@ -1,4 +1,4 @@
-package dev.outpost.edge;
+package dev.outpost.edge.governance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

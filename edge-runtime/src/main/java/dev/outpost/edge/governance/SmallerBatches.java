@@ -1,4 +1,4 @@
-package dev.outpost.edge;
+package dev.outpost.edge.governance;
 
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.governor.Action;
@@ -18,12 +18,12 @@ import java.util.function.Supplier;
  * gathered them in {@value #WINDOW_MILLIS_MAX} ms is quiet, which counts as under target, so batches do not stay small
  * on an idle agent.
  */
-final class SmallerBatches implements Action {
+public final class SmallerBatches implements Action {
     /** The action's name in logs, metrics and GET /v1/governor. */
-    static final String NAME = "smaller-batches";
+    public static final String NAME = "smaller-batches";
 
     /** Fewest requests in a window for its p95 to count. */
-    static final int REQUESTS_MIN = 20;
+    public static final int REQUESTS_MIN = 20;
 
     /** How long a window may gather requests before it counts as quiet, in milliseconds. */
     static final long WINDOW_MILLIS_MAX = 60_000;
@@ -32,10 +32,10 @@ final class SmallerBatches implements Action {
     static final double RESTORE_BELOW_FRACTION = 0.8;
 
     /** Smallest GET /v1/events page this action goes down to, in events. */
-    static final int PAGE_EVENTS_FLOOR = 100;
+    public static final int PAGE_EVENTS_FLOOR = 100;
 
     /** Smallest scan bound of one GET /v1/events page this action goes down to, in records. */
-    static final int SCAN_RECORDS_FLOOR = 10_000;
+    public static final int SCAN_RECORDS_FLOOR = 10_000;
 
     private final Histogram latency;
     private final BatchScale scale;

@@ -1,0 +1,134 @@
+package dev.outpost.edge.governance;
+
+import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.edge.ingest.IngestStage;
+import dev.outpost.edge.ingest.ParsedEvent;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.governor.Action;
+import dev.outpost.governor.Dimension;
+import dev.outpost.governor.Governor;
+import dev.outpost.governor.Level;
+import dev.outpost.governor.Reading;
+import dev.outpost.governor.Snapshot;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * Shedding writes under pressure (BRIEF §6): the ingest pipeline's admission stage, and governor action
+ * {@value #NAME}, which announces what it refuses.
+ *
+ * <p>Design note. Invariants:
+ *
+ * <ul>
+ *   <li><b>One pressure.</b> The level is the governor's own, over the shedding dimensions only ({@link
+ *       Governor#snapshotOf}): memory, disk and ingest rate. CPU pressure lowers compression effort and concurrency
+ *       instead (refusing writes because the JIT is busy would lose data for nothing), and connections are refused at
+ *       the gate. Disk is read live (it is tracked on every write), the others as last sampled.
+ *   <li><b>By priority.</b> At HIGH, writes to {@code bulk} streams are refused; at CRITICAL, everything but {@code
+ *       critical}; critical writes are refused last, only once the disk budget itself is used up.
+ *   <li><b>Whole requests.</b> A request with one refused event is refused whole (nothing stored), as {@link
+ *       IngestOutcome.Reason#DISK_BUDGET} when the disk is the worst shedding dimension, else {@link
+ *       IngestOutcome.Reason#OVERLOADED}; every event of it counts in {@code outpost_ingest_shed_total}.
+ *   <li><b>The announcement follows the same level</b>: the action reports each change of what is refused, once.
+ * </ul>
+ */
+public final class Shedding implements IngestStage, Action {
+    /** The action's name in logs, metrics and GET /v1/governor. */
+    public static final String NAME = "shed-low-priority-writes";
+
+    /** The dimensions whose pressure sheds writes. */
+    static final Set<Dimension> DIMENSIONS = EnumSet.of(Dimension.MEMORY, Dimension.DISK, Dimension.INGEST_RATE);
+
+    /** The shedding dimensions read live rather than as last sampled. */
+    static final Set<Dimension> LIVE = EnumSet.of(Dimension.DISK);
+
+    /** Seconds a refused client is told to wait (the governor samples every 0.5-2 s at HIGH and above). */
+    static final int RETRY_AFTER_SECONDS = 1;
+
+    private final Governor governor;
+    private final Function<String, String> priorityOf;
+    private final LongAdder shed;
+    private Level announced = Level.LOW; // on the governor's thread only
+
+    /**
+     * @param governor whose level sheds
+     * @param priorityOf the priority class of a stream (critical, high, normal or bulk)
+     */
+    Shedding(Governor governor, Function<String, String> priorityOf, Metrics metrics) {
+        this.governor = governor;
+        this.priorityOf = priorityOf;
+        this.shed =
+                metrics.counter("outpost_ingest_shed_total", "Events refused by shedding (429/507) under pressure.");
+    }
+
+    /** The governor's pressure over the shedding dimensions, disk read now. */
+    Snapshot pressure() {
+        return governor.snapshotOf(DIMENSIONS, LIVE);
+    }
+
+    @Override
+    public IngestOutcome.Rejection check(Batch batch) {
+        Snapshot s = pressure();
+        Level level = s.level();
+        if (level.compareTo(Level.HIGH) < 0) {
+            return null;
+        }
+        Reading disk = s.readings().get(Dimension.DISK);
+        boolean diskFull = disk != null && disk.usage() >= disk.limit();
+        for (ParsedEvent e : batch.events()) {
+            String priority = priorityOf.apply(e.stream());
+            boolean refuse = switch (priority) {
+                case "bulk" -> true;
+                case "critical" -> diskFull;
+                default -> level == Level.CRITICAL;
+            };
+            if (refuse) {
+                shed.add(batch.events().size());
+                return refusal(s, priority, e.stream());
+            }
+        }
+        return null;
+    }
+
+    private static IngestOutcome.Refused refusal(Snapshot s, String priority, String stream) {
+        Reading worst = null;
+        for (Reading r : s.readings().values()) {
+            if (worst == null || r.pressure() > worst.pressure()) {
+                worst = r;
+            }
+        }
+        boolean onDisk = worst != null && worst.dimension() == Dimension.DISK;
+        String why = "the agent is at level " + s.level() + " ("
+                + (worst == null
+                        ? "?"
+                        : worst.dimension().name().toLowerCase(Locale.ROOT) + " at "
+                                + Math.round(worst.pressure() * 100) + " % of budget")
+                + "); " + priority + " writes to stream '" + stream + "' are refused for now; retry later";
+        return new IngestOutcome.Refused(
+                onDisk ? IngestOutcome.Reason.DISK_BUDGET : IngestOutcome.Reason.OVERLOADED, why, RETRY_AFTER_SECONDS);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String onLevel(Level ignored, Snapshot snapshot) {
+        Level was = announced;
+        Level level = pressure().level();
+        announced = level;
+        if (level.compareTo(Level.HIGH) < 0) {
+            return was.compareTo(Level.HIGH) >= 0 ? "stopped shedding" : null;
+        }
+        if (level == was) {
+            return null;
+        }
+        return level == Level.HIGH
+                ? "refusing bulk writes"
+                : "refusing bulk, normal and high writes (critical only while the disk has room)";
+    }
+}

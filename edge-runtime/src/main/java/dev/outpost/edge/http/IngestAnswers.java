@@ -1,0 +1,75 @@
+package dev.outpost.edge.http;
+
+import dev.outpost.edge.ingest.IngestOutcome;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+
+/**
+ * How POST /v1/events answers each {@link IngestOutcome}: 200 with the sequence numbers, or a problem+json body with
+ * the status of its fault or reason (docs/API.md). The only place that knows ingest's status codes.
+ */
+final class IngestAnswers {
+    private IngestAnswers() {}
+
+    static MutableHttpResponse<String> of(IngestOutcome outcome) {
+        return switch (outcome) {
+            case IngestOutcome.Accepted a -> stored(a.seqs(), a.stored(), false);
+            case IngestOutcome.Duplicate d -> stored(d.seqs(), 0, d.replayed());
+            case IngestOutcome.Invalid i -> invalid(i);
+            case IngestOutcome.Refused r -> refused(r);
+        };
+    }
+
+    /** {@code {"count":N,"stored":S,"duplicates":D,["replayed":true,]"seqs":[...]}}. */
+    private static MutableHttpResponse<String> stored(long[] seqs, int stored, boolean replayed) {
+        String body = Json.write(g -> {
+            g.writeStartObject();
+            g.writeNumberField("count", seqs.length);
+            g.writeNumberField("stored", stored);
+            g.writeNumberField("duplicates", seqs.length - stored);
+            if (replayed) {
+                g.writeBooleanField("replayed", true);
+            }
+            g.writeFieldName("seqs");
+            g.writeArray(seqs, 0, seqs.length);
+            g.writeEndObject();
+        });
+        return HttpResponse.ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    private static MutableHttpResponse<String> invalid(IngestOutcome.Invalid i) {
+        int status = switch (i.fault()) {
+            case BODY_TOO_LARGE, EVENT_TOO_LARGE, BATCH_TOO_LARGE -> 413;
+            case SCHEMA_VIOLATION, IDEMPOTENCY_KEY_REUSED -> 422;
+            case EMPTY_BODY, EMPTY_BATCH, MALFORMED_EVENT, BAD_IDEMPOTENCY_KEY -> 400;
+        };
+        String title = switch (i.fault()) {
+            case BODY_TOO_LARGE -> "Body too large";
+            case EVENT_TOO_LARGE -> "Event too large";
+            case BATCH_TOO_LARGE -> "Batch too large";
+            case EMPTY_BODY -> "Empty body";
+            case EMPTY_BATCH -> "Empty batch";
+            case MALFORMED_EVENT -> "Invalid event";
+            case SCHEMA_VIOLATION -> "Schema violation";
+            case BAD_IDEMPOTENCY_KEY -> "Invalid Idempotency-Key";
+            case IDEMPOTENCY_KEY_REUSED -> "Idempotency-Key reused";
+        };
+        return Problems.response(status, title, i.reason(), i.line(), i.field());
+    }
+
+    private static MutableHttpResponse<String> refused(IngestOutcome.Refused r) {
+        MutableHttpResponse<String> response = switch (r.reason()) {
+            case OVERLOADED -> Problems.response(429, "Too many requests", r.detail(), 0, null);
+            case DISK_BUDGET -> Problems.response(507, "Insufficient storage", r.detail(), 0, null);
+            case FILESYSTEM_FULL -> {
+                Problems.logDiskFull(r.detail());
+                yield Problems.response(507, "Insufficient storage", r.detail(), 0, null);
+            }
+            case STORE_UNAVAILABLE -> Problems.response(503, "Store unavailable", r.detail(), 0, null);
+            case NOT_DURABLE -> Problems.response(503, "Not durable", r.detail(), 0, null);
+        };
+        response.getHeaders().set("Retry-After", Integer.toString(r.retryAfterSeconds())); // one value, ours
+        return response;
+    }
+}

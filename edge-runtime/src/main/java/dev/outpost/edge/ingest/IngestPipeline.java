@@ -1,0 +1,202 @@
+package dev.outpost.edge.ingest;
+
+import dev.outpost.edge.metrics.Histogram;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.store.DiskFullException;
+import dev.outpost.store.StoreException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ingest use case, {@code parse -> validate -> admit -> [engine stages] -> append -> ack}, answering each request
+ * with an {@link IngestOutcome}. Knows nothing of HTTP: the HTTP layer hands it a body and maps the outcome.
+ *
+ * <p>Design note. Invariants:
+ *
+ * <ul>
+ *   <li><b>All or nothing.</b> A request is stored whole (one log group, see {@link Ingestor}) or not at all: every
+ *       check (size, parsing, stream schemas, shedding, the engine stages) runs before the append.
+ *   <li><b>Acknowledged once durable.</b> The outcome completes when the stored events are durable per
+ *       log.durability; if they cannot be made so, the request is {@link IngestOutcome.Reason#NOT_DURABLE refused}
+ *       and a retry with the same Idempotency-Key stores them once.
+ *   <li><b>Every request counted once</b>: acknowledged ({@code outpost_ingest_requests_total}, events and duplicates)
+ *       or rejected ({@code outpost_ingest_rejected_total}); the latency histogram covers requests that reached the
+ *       append, until durable.
+ *   <li><b>Extension point.</b> {@link IngestStage}s run in a fixed order: validation, admission, then the engine
+ *       stages in the order given. A stage that refuses stops the request; later stages do not see it.
+ *   <li><b>Never throws for a request's sake.</b> Wrong input, pressure and store failures are outcomes; only a bug
+ *       escapes.
+ * </ul>
+ */
+public final class IngestPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestPipeline.class);
+
+    /** Seconds a client is told to wait before retrying a request refused by a store failure. */
+    static final int RETRY_AFTER_SECONDS = 1;
+
+    /**
+     * One ingest request as received.
+     *
+     * @param body one JSON event, or NDJSON
+     * @param ndjson true for an NDJSON batch
+     * @param idempotencyKey the request's Idempotency-Key, or null
+     */
+    public record Request(byte[] body, boolean ndjson, String idempotencyKey) {}
+
+    private final EventParser parser;
+    private final long bodyBytesMax;
+    private final List<IngestStage> stages;
+    private final Ingestor ingestor;
+    private final LongSupplier clockNanos;
+    private final LongAdder requests;
+    private final LongAdder rejected;
+    private final LongAdder events;
+    private final LongAdder duplicates;
+    private final Histogram latency;
+
+    /**
+     * @param bodyBytesMax the largest body taken (http.body_bytes_max)
+     * @param validate checks events against their streams (schemas)
+     * @param admit refuses requests under pressure (shedding)
+     * @param engine the engine's stages, run in this order after admission
+     * @param ingestor appends, making retries no-ops
+     */
+    public IngestPipeline(
+            EventParser parser,
+            long bodyBytesMax,
+            IngestStage validate,
+            IngestStage admit,
+            List<IngestStage> engine,
+            Ingestor ingestor,
+            Metrics metrics) {
+        this.parser = parser;
+        this.bodyBytesMax = bodyBytesMax;
+        List<IngestStage> all = new ArrayList<>(engine.size() + 2);
+        all.add(validate);
+        all.add(admit);
+        all.addAll(engine);
+        this.stages = List.copyOf(all);
+        this.ingestor = ingestor;
+        this.clockNanos = System::nanoTime;
+        this.requests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
+        this.rejected = metrics.counter(
+                "outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
+        this.events = metrics.counter("outpost_ingest_events_total", "Events stored.");
+        this.duplicates = metrics.counter(
+                "outpost_ingest_duplicates_total", "Events not stored again: retries within the dedup window.");
+        this.latency = metrics.histogram(
+                "outpost_ingest_request_duration_seconds",
+                "POST /v1/events latency until acknowledged (including fsync when configured).");
+    }
+
+    /** Runs one request through the pipeline; completes once it is acknowledged or refused. */
+    public CompletableFuture<IngestOutcome> ingest(Request request) {
+        long start = clockNanos.getAsLong();
+        IngestStage.Batch batch = null;
+        IngestResult stored = null;
+        IngestOutcome.Rejection rejection;
+        try {
+            rejection = tooLarge(request.body());
+            if (rejection == null) {
+                batch = parse(request);
+                rejection = check(batch);
+            }
+            if (rejection == null) {
+                stored = ingestor.ingest(batch.events(), request.idempotencyKey());
+            }
+        } catch (InvalidInput e) {
+            rejection = e.outcome();
+        } catch (DiskFullException e) {
+            rejection = new IngestOutcome.Refused(
+                    IngestOutcome.Reason.FILESYSTEM_FULL, e.getMessage(), RETRY_AFTER_SECONDS);
+        } catch (StoreException e) {
+            LOG.error("ingest failed", e);
+            rejection = new IngestOutcome.Refused(
+                    IngestOutcome.Reason.STORE_UNAVAILABLE, e.getMessage(), RETRY_AFTER_SECONDS);
+        }
+        if (rejection != null) {
+            rejected.increment();
+            return CompletableFuture.completedFuture(rejection);
+        }
+        IngestStage.Batch admitted = batch;
+        IngestResult result = stored;
+        return result.durable().handle((ok, err) -> acknowledge(admitted, result, err, start));
+    }
+
+    private IngestOutcome.Invalid tooLarge(byte[] body) {
+        if (body.length <= bodyBytesMax) {
+            return null;
+        }
+        return new IngestOutcome.Invalid(
+                IngestOutcome.Fault.BODY_TOO_LARGE,
+                0,
+                null,
+                "the body is " + body.length + " bytes; at most http.body_bytes_max = " + bodyBytesMax
+                        + " are accepted");
+    }
+
+    private IngestStage.Batch parse(Request request) {
+        List<ParsedEvent> parsed =
+                request.ndjson() ? parser.parseBatch(request.body()) : parser.parseSingle(request.body());
+        return new IngestStage.Batch(parsed, request.ndjson(), request.idempotencyKey());
+    }
+
+    private IngestOutcome.Rejection check(IngestStage.Batch batch) {
+        for (IngestStage stage : stages) {
+            IngestOutcome.Rejection r = stage.check(batch);
+            if (r != null) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    /** The append completed (durable, or failed to be): count it and say what the client gets. */
+    private IngestOutcome acknowledge(IngestStage.Batch batch, IngestResult r, Throwable err, long start) {
+        latency.recordNanos(clockNanos.getAsLong() - start);
+        if (err != null) {
+            rejected.increment();
+            LOG.error("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1], err);
+            return new IngestOutcome.Refused(
+                    IngestOutcome.Reason.NOT_DURABLE,
+                    "the events could not be made durable: " + err.getMessage()
+                            + "; they were not acknowledged, retry with the same Idempotency-Key",
+                    RETRY_AFTER_SECONDS);
+        }
+        requests.increment();
+        events.add(r.stored());
+        duplicates.add(r.duplicates());
+        if (r.stored() == 0) {
+            return new IngestOutcome.Duplicate(r.seqs(), r.replayed());
+        }
+        IngestOutcome.Accepted accepted = new IngestOutcome.Accepted(r.seqs(), r.stored());
+        for (IngestStage stage : stages) {
+            try {
+                stage.acknowledged(batch, accepted);
+            } catch (RuntimeException e) {
+                LOG.warn("ingest stage {} failed after events {}..{} were stored", stage, r.seqs()[0], e);
+            }
+        }
+        return accepted;
+    }
+
+    /** Events stored so far (the governor's ingest-rate probe reads it). */
+    public long storedEvents() {
+        return events.sum();
+    }
+
+    /** Latency of requests until acknowledged (the governor's smaller-batches action reads it). */
+    public Histogram latency() {
+        return latency;
+    }
+
+    /** The dedup and append step (its windows shrink under memory pressure). */
+    public Ingestor ingestor() {
+        return ingestor;
+    }
+}
