@@ -264,8 +264,8 @@ public final class Main {
                 agent.close();
             }
             // Straight to stderr: closing the context may already have stopped the logging system.
-            System.err.println("outpost: stopped cleanly (event log closed at seq "
-                    + agent.log().lastSeq() + ")");
+            System.err.println(
+                    "outpost: stopped cleanly (event log closed " + agent.log().summary() + ")");
             System.err.flush();
         }
     }
