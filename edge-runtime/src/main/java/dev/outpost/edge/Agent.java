@@ -205,6 +205,7 @@ public final class Agent implements AutoCloseable {
         this.streams = new StreamRegistry(catalog, config.streams());
         this.disk = new DiskUsage(config.dataDir());
         disk.reconcile();
+        stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once
         long diskBudget = config.budgetDiskBytes();
         chronicleLog.onBytesWritten(n -> {
             disk.add(n);
@@ -258,7 +259,9 @@ public final class Agent implements AutoCloseable {
         metrics.gauge(
                 "outpost_state_documents_max", "Most state documents (state.documents_max).", stateStore::capacity);
         metrics.gauge(
-                "outpost_state_file_bytes", "Bytes of the state file (allocated up front).", stateStore::fileBytes);
+                "outpost_state_file_bytes",
+                "Bytes of the state file (grows in steps up to state.documents_max).",
+                stateStore::fileBytes);
         metrics.gauge(
                 "outpost_native_zstd_loaded", "1 if zstd's native library is loaded.", () -> natives.zstd() ? 1 : 0);
         metrics.gauge(
@@ -780,7 +783,7 @@ public final class Agent implements AutoCloseable {
         return null;
     }
 
-    /** Bytes of the state file (mapped whole; counted against memory and disk). */
+    /** Bytes of the state file now (mapped whole; counted against memory and disk); it grows in steps. */
     public long stateFileBytes() {
         return stateStore.fileBytes();
     }
