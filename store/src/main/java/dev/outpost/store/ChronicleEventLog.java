@@ -252,6 +252,9 @@ public final class ChronicleEventLog implements EventLog {
             checkRoomForNewCycle();
             int cycle = writeGroup(out, outLen);
             writtenCycle = cycle;
+            if (firstSeq > lastSeq) {
+                firstSeq = first; // was empty: a lane's first record follows the other lanes' numbers
+            }
             lastSeq = seq - 1;
             shared.lastSeq = seq - 1;
             counters.appended.add(drafts.size());
