@@ -185,7 +185,7 @@ public record OutpostConfig(
                     16,
                     100_000_000,
                     "Most state documents (tombstones included). Beyond it writes of new documents get 507."
-                            + " The state file is sized from this and state.doc_bytes_avg up front."),
+                            + " The state file starts sized for 1,024 documents and doubles up to this."),
             ConfigKey.bytes(
                     "state.doc_bytes_avg",
                     512,
