@@ -128,6 +128,7 @@ public final class Agent implements AutoCloseable {
             this.streams = new StreamRegistry(catalog, config.streams());
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
+            stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once
             log.onBytesWritten(this::written);
             recordQuarantined();
             this.connections = new Connections(config.budget().connections(), metrics);
@@ -288,7 +289,9 @@ public final class Agent implements AutoCloseable {
         metrics.gauge(
                 "outpost_state_documents_max", "Most state documents (state.documents_max).", stateStore::capacity);
         metrics.gauge(
-                "outpost_state_file_bytes", "Bytes of the state file (allocated up front).", stateStore::fileBytes);
+                "outpost_state_file_bytes",
+                "Bytes of the state file (grows in steps up to state.documents_max).",
+                stateStore::fileBytes);
         metrics.counterFn(
                 "outpost_state_conflicts_lost_total",
                 "Pulled state changes that lost to a newer local version (kept in history).",
@@ -443,7 +446,7 @@ public final class Agent implements AutoCloseable {
         return natives;
     }
 
-    /** Bytes of the state file (mapped whole; counted against memory and disk). */
+    /** Bytes of the state file now (mapped whole; counted against memory and disk); it grows in steps. */
     public long stateFileBytes() {
         return stateStore.fileBytes();
     }

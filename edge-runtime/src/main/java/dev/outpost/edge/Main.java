@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +22,8 @@ public final class Main {
     public static final int EXIT_USAGE = 2;
     /** Exit code when the agent cannot start (e.g. the data directory is unusable). */
     public static final int EXIT_START_FAILED = 1;
+    /** How long a SIGTERM during start waits for the start to finish before the process exits anyway. */
+    static final long START_WAIT_SECONDS = 60;
 
     private static final String USAGE = """
       usage: outpost <command> [options]
@@ -102,7 +106,28 @@ public final class Main {
         if (hub) {
             config = config.asHub();
         }
-        RunningAgent running;
+        // The hook is in place before the agent starts: a SIGTERM that arrives as soon as
+        // "listening" is printed (or during start) waits for the start to finish, then stops the
+        // agent cleanly; registered after, it was refused ("Shutdown in progress") and the process
+        // exited with its files open.
+        CompletableFuture<RunningAgent> started = new CompletableFuture<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                RunningAgent r = started.get(START_WAIT_SECONDS, TimeUnit.SECONDS);
+                                if (r != null) {
+                                    r.close();
+                                }
+                            } catch (Exception e) {
+                                System.err.println("outpost: stopping before the start finished: " + e);
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "outpost-shutdown"));
+        RunningAgent running = null;
         try {
             running = start(config);
         } catch (ConfigException e) {
@@ -120,11 +145,14 @@ public final class Main {
                     + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
                     + "; is another agent running there?");
             return EXIT_START_FAILED;
+        } finally {
+            started.complete(running);
         }
         // The memory budget must hold the heap (the launcher's -Xmx) and the state file, which is
         // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
         long heap = Runtime.getRuntime().maxMemory();
-        long stateFile = running.agent().stateFileBytes();
+        // The state file grows in steps: hold the budget to its size at state.documents_max.
+        long stateFile = Math.max(running.agent().stateFileBytes(), JvmSizing.stateFileBytes(config));
         long reserve = JvmSizing.nonHeapReserveBytes(config, JvmSizing.runningC1Only());
         if (heap + stateFile + reserve > config.budget().memoryBytes()) {
             running.close();
@@ -138,14 +166,6 @@ public final class Main {
                             + " raise budget.memory or lower those");
             return EXIT_USAGE;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            running.close();
-                            stopped.countDown();
-                        },
-                        "outpost-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -266,8 +286,8 @@ public final class Main {
                 agent.close();
             }
             // Straight to stderr: closing the context may already have stopped the logging system.
-            System.err.println("outpost: stopped cleanly (event log closed at seq "
-                    + agent.log().lastSeq() + ")");
+            System.err.println(
+                    "outpost: stopped cleanly (event log closed " + agent.log().summary() + ")");
             System.err.flush();
         }
     }

@@ -118,6 +118,8 @@ public final class ChronicleEventLog implements EventLog {
     private long writtenSinceMeasured;
     private volatile long firstSeq;
     private volatile boolean closed;
+    /** A log opened alone says when it closes; a lane leaves that to its {@link LanedEventLog}. */
+    private final boolean standalone;
 
     /**
      * What the lanes of one {@link LanedEventLog} share: one append lock (so sequence numbers are
@@ -131,8 +133,9 @@ public final class ChronicleEventLog implements EventLog {
         volatile long lastSeq;
     }
 
-    private ChronicleEventLog(LogOptions options, HybridClock clock, Shared shared) {
+    private ChronicleEventLog(LogOptions options, HybridClock clock, Shared shared, boolean standalone) {
         this.options = options;
+        this.standalone = standalone;
         this.clock = clock;
         this.shared = shared;
         this.appendLock = shared.appendLock;
@@ -201,12 +204,12 @@ public final class ChronicleEventLog implements EventLog {
 
     /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */
     public static ChronicleEventLog open(LogOptions options, HybridClock clock) {
-        return new ChronicleEventLog(options, clock, new Shared());
+        return new ChronicleEventLog(options, clock, new Shared(), true);
     }
 
     /** Opens one lane of a {@link LanedEventLog}: sequence numbers come from {@code shared}. */
     static ChronicleEventLog openLane(LogOptions options, HybridClock clock, Shared shared) {
-        return new ChronicleEventLog(options, clock, shared);
+        return new ChronicleEventLog(options, clock, shared, false);
     }
 
     @Override
@@ -249,6 +252,9 @@ public final class ChronicleEventLog implements EventLog {
             checkRoomForNewCycle();
             int cycle = writeGroup(out, outLen);
             writtenCycle = cycle;
+            if (firstSeq > lastSeq) {
+                firstSeq = first; // was empty: a lane's first record follows the other lanes' numbers
+            }
             lastSeq = seq - 1;
             shared.lastSeq = seq - 1;
             counters.appended.add(drafts.size());
@@ -785,7 +791,11 @@ public final class ChronicleEventLog implements EventLog {
         }
         appender.close();
         queue.close();
-        LOG.info("event log closed at seq {}", lastSeq);
+        if (standalone) {
+            LOG.info("event log at {} closed {}", options.directory(), summary());
+        } else {
+            LOG.debug("event log lane at {} closed {}", options.directory(), summary());
+        }
     }
 
     /** Reads groups forward, yielding their valid records with seq >= fromSeq. */

@@ -1,8 +1,6 @@
 package dev.outpost.store;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,105 +9,392 @@ import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.zip.CRC32C;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+import net.openhft.chronicle.hash.impl.VanillaChronicleHash;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * State documents in a persisted Chronicle Map.
+ * State documents in a persisted Chronicle Map that grows in steps up to {@code state.documents_max}.
  *
  * <p>Design note. Chronicle Map allocates its whole file up front from {@code entries} and average
- * sizes, and throws {@code IllegalStateException} once it grows past about its max bloat factor;
- * this store never gets there: it refuses a write once {@link #capacity()} documents are held, or
- * once the bytes held would pass {@link #BYTES_HEADROOM} of what the map was sized for (a few large
- * documents can fill it before the count does), with a typed {@link StateStoreFullException}. Invariants: every value carries a CRC32C and is never
- * half-decoded (a corrupt one reads as absent and is counted); ids are kept in an in-memory sorted
- * index (bounded by capacity) so listing by prefix is ordered and paged; the map is opened with
- * Chronicle's recovery when the file exists, so a kill -9 mid-write cannot leave it locked.
+ * sizes, and throws {@code IllegalStateException} once it grows past about its max bloat factor. So
+ * the first map is sized for {@link #INITIAL_ENTRIES} documents (under 1 MiB at the default
+ * average size), and a write that would take the map past the entries it was sized for, or past
+ * {@link #BYTES_HEADROOM} of the bytes it was sized for, first migrates to a map of twice the
+ * entries (at most {@link #capacity()}): never past its entries, so never near Chronicle's
+ * exception. At capacity the write is refused with a typed {@link StateStoreFullException}. A
+ * migration is crash-safe (see {@link StateDirectory}): the new map is written beside the old,
+ * fsynced, renamed atomically, and only then does the old one go; a crash at any step leaves one
+ * complete map, found on open. Writers wait for a migration; readers go on reading the old map
+ * until the swap, which a read-write lock makes safe (a closed map is never read).
  *
- * <p>Value format: magic 'S', format version 2, u64 version, i64 updatedAt, i64 logSeq, u8 flags
- * (1 = tombstone), u16 origin length + UTF-8, i32 doc length + bytes, u8 history count + that
- * many i64 log sequences (format 2 only), CRC32C of all before it. Format 1 (no history) is still
- * read. Keys are {@code namespace + '\0' + id}.
+ * <p>Invariants: every value carries a CRC32C and is never half-decoded (a corrupt one reads as
+ * absent and is counted); ids are kept in an in-memory sorted index (bounded by capacity) so listing
+ * by prefix is ordered and paged; the map is opened with Chronicle's recovery only if it was not
+ * closed cleanly (killed mid-write, power cut), so a clean start logs no warning and a kill -9
+ * leaves no lock behind; one process holds the store at a time. On open, a map four or more times
+ * larger than its documents need (a file from before maps grew in steps, or after many deletes) is
+ * copied to a smaller one.
+ *
+ * <p>Values are encoded by {@link StateValueCodec}. Keys are {@code namespace + '\0' + id}.
  */
 public final class ChronicleStateStore implements StateStore {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleStateStore.class);
 
-    /** First byte of every value. */
-    static final byte MAGIC = 'S';
-    /** Value format version written (1 is still read). */
-    static final byte VERSION = 2;
     /** Most history entries a value holds. */
-    public static final int HISTORY_MAX = 64;
+    public static final int HISTORY_MAX = StateValueCodec.HISTORY_MAX;
     /** Separates namespace and id in a key (never valid in either). */
     static final char SEPARATOR = '\u0000';
-    /** Chronicle's allowance over {@code entries}: head room kept below it by refusing at capacity. */
+    /** Chronicle's allowance over {@code entries}: head room kept below it by never filling past entries. */
     static final double MAX_BLOAT_FACTOR = 2.0;
-    /** Share of the sized byte volume (entries x average entry) the store fills before refusing. */
+    /** Share of the sized byte volume (entries x average entry) a map fills before it grows or refuses. */
     static final double BYTES_HEADROOM = 1.5;
     /** Bytes an entry costs beyond its value: key, Chronicle's entry header, value header. */
     static final int ENTRY_OVERHEAD_BYTES = 48 + 64;
+    /** Documents the first map is sized for: 0.9 MiB of file at the default 512-byte average. */
+    public static final long INITIAL_ENTRIES = 1024;
+    /** A map at least this many times larger than its documents need is copied to a smaller one on open. */
+    static final int SHRINK_FACTOR = 4;
 
-    private final Path file;
+    /** Bytes Chronicle adds to an entry beyond key and value: size prefixes, checksum, alignment. */
+    static final int ENTRY_FRAMING_BYTES = 32;
+
+    /**
+     * One generation's map, its file, and the largest entry (key and value) it takes: Chronicle
+     * stores an entry within one segment tier, so a small map takes only small documents.
+     */
+    private record Generation(StateDirectory.MapFile file, ChronicleMap<String, byte[]> map, long entryBytesMax) {
+        Generation(StateDirectory.MapFile file, ChronicleMap<String, byte[]> map) {
+            this(file, map, entryBytesMax(map));
+        }
+
+        // Chronicle's builder does not say how large an entry may be; the map's sizing fields do.
+        private static long entryBytesMax(ChronicleMap<String, byte[]> map) {
+            return map instanceof VanillaChronicleHash<?, ?, ?, ?> h
+                    ? h.chunkSize * h.maxChunksPerEntry
+                    : Long.MAX_VALUE;
+        }
+    }
+
+    private final StateDirectory files;
     private final long capacity;
-    private final ChronicleMap<String, byte[]> map;
+    private final int averageDocBytes;
+    private final long initialEntries;
+    /** Test fault points: called with "copying", "copied", "published", "retired" during a migration. */
+    private final Consumer<String> steps;
+    /** The map in use; replaced (under the write lock of {@link #swap} and this object's monitor) by a migration. */
+    private volatile Generation current;
+    /** Readers hold its read lock while they touch the map; a migration takes the write lock to swap and close. */
+    private final ReentrantReadWriteLock swap = new ReentrantReadWriteLock();
+
+    private final boolean recovered;
     private final NavigableSet<String> keys = new ConcurrentSkipListSet<>();
     private final AtomicLong maxLogSeq = new AtomicLong();
     private final AtomicLong bytesHeld = new AtomicLong();
-    private final long bytesMax;
+    private volatile LongConsumer fileBytesChanged = n -> {};
+    /** Bytes of state files last reported to {@link #fileBytesChanged}; under the monitor. */
+    private long fileBytesReported;
+
+    private boolean closed;
+    /** Set if a failed migration left a newer map file that could not be removed: writes are refused. */
+    private StoreException broken;
     /** Values that failed their checksum on read. */
     public final LongAdder corrupt = new LongAdder();
 
-    private ChronicleStateStore(Path file, long capacity, int averageDocBytes, ChronicleMap<String, byte[]> map) {
-        this.file = file;
+    private ChronicleStateStore(
+            StateDirectory files, long capacity, int averageDocBytes, long initialEntries, Consumer<String> steps) {
+        this.files = files;
         this.capacity = capacity;
-        this.map = map;
-        this.bytesMax = (long) (capacity * (double) (averageDocBytes + ENTRY_OVERHEAD_BYTES) * BYTES_HEADROOM);
+        this.averageDocBytes = averageDocBytes;
+        this.initialEntries = Math.max(1, initialEntries);
+        this.steps = steps;
+        StateDirectory.MapFile f;
+        try {
+            f = files.current();
+            files.markOpen();
+        } catch (IOException e) {
+            throw new StoreException(
+                    "open state store", files.lockPath(), "check permissions of the data directory", e);
+        }
+        if (f == null) {
+            recovered = false;
+            current = build(files.next(null, entriesFor(0, 0)), null);
+        } else {
+            recovered = !files.cleanlyClosed();
+            if (f.legacy()) {
+                f = new StateDirectory.MapFile(f.path(), 0, capacity); // sized from state.documents_max then
+            }
+            current = new Generation(f, openExisting(f));
+        }
+        fileBytesReported = current.file().path().toFile().length();
+        try {
+            load();
+        } catch (RuntimeException e) {
+            current.map().close();
+            throw e;
+        }
     }
 
     /**
-     * Opens (creating or recovering) the map at {@code file}.
+     * Opens (creating or recovering) the store whose file is {@code file} (its directory holds the
+     * map of each generation, named after it).
      *
-     * @param capacity most documents
+     * @param capacity most documents (state.documents_max)
      * @param averageDocBytes expected average document size, for Chronicle's sizing
      */
     public static ChronicleStateStore open(Path file, long capacity, int averageDocBytes) {
-        ChronicleMapBuilder<String, byte[]> b = ChronicleMapBuilder.of(String.class, byte[].class)
+        return open(file, capacity, averageDocBytes, INITIAL_ENTRIES, step -> {});
+    }
+
+    /** As {@link #open(Path, long, int)}, with the first map's entries and a fault point per migration step. */
+    static ChronicleStateStore open(
+            Path file, long capacity, int averageDocBytes, long initialEntries, Consumer<String> steps) {
+        StateDirectory files = StateDirectory.lock(file);
+        ChronicleStateStore s;
+        try {
+            s = new ChronicleStateStore(files, capacity, averageDocBytes, initialEntries, steps);
+        } catch (RuntimeException e) {
+            files.close();
+            throw e;
+        }
+        s.resizeIfOversized();
+        LOG.info(
+                "state store open at {}: {} documents of {}, file sized for {} ({} KiB){} (max log seq {})",
+                s.current.file().path(),
+                s.keys.size(),
+                capacity,
+                s.current.file().entries(),
+                s.fileBytes() >> 10,
+                s.recovered ? ", recovered after an unclean stop" : "",
+                s.maxLogSeq.get());
+        return s;
+    }
+
+    private static ChronicleMapBuilder<String, byte[]> builder(long entries, int averageDocBytes) {
+        return ChronicleMapBuilder.of(String.class, byte[].class)
                 .name("outpost-state")
-                .entries(capacity)
+                .entries(entries)
                 .averageKeySize(48)
                 .averageValueSize(averageDocBytes + 64)
-                .maxBloatFactor(MAX_BLOAT_FACTOR);
-        ChronicleMap<String, byte[]> m;
+                .maxBloatFactor(MAX_BLOAT_FACTOR)
+                // Closed by close(), in order, after the agent stopped writing: Chronicle's own JVM exit
+                // hook would close it concurrently with the agent's shutdown.
+                .skipCloseOnExitHook(true);
+    }
+
+    /** Opens an existing map file; with Chronicle's recovery only if the store was not closed cleanly. */
+    private ChronicleMap<String, byte[]> openExisting(StateDirectory.MapFile f) {
+        ChronicleMapBuilder<String, byte[]> b = builder(f.entries(), averageDocBytes);
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            File f = file.toFile();
-            m = f.exists() ? b.recoverPersistedTo(f, true) : b.createPersistedTo(f);
+            if (!recovered) {
+                return b.createPersistedTo(f.path().toFile());
+            }
+            LOG.warn(
+                    "state file {} was not closed cleanly (the agent was killed or lost power, or an older version"
+                            + " wrote it): opening it with Chronicle Map's recovery, which warns about exclusive access"
+                            + " (this process holds {})",
+                    f.path(),
+                    files.lockPath());
+            return b.recoverPersistedTo(f.path().toFile(), true);
         } catch (IOException | RuntimeException e) {
             throw new StoreException(
                     "open state store",
-                    file,
-                    "the file must be a state map written by Outpost with the same state.* settings",
+                    f.path(),
+                    "the file must be a state map written by Outpost with the same state.doc_bytes_avg",
                     e);
         }
-        ChronicleStateStore s = new ChronicleStateStore(file, capacity, averageDocBytes, m);
-        for (var e : m.entrySet()) {
-            s.keys.add(e.getKey());
-            s.bytesHeld.addAndGet(e.getValue().length + ENTRY_OVERHEAD_BYTES);
-            StateDoc d = s.decode(e.getKey(), e.getValue());
+    }
+
+    /** Reads every entry into the key index, the bytes held and the highest log sequence. */
+    private void load() {
+        for (var e : current.map().entrySet()) {
+            keys.add(e.getKey());
+            bytesHeld.addAndGet(e.getValue().length + ENTRY_OVERHEAD_BYTES);
+            StateDoc d = decode(e.getKey(), e.getValue());
             if (d != null) {
-                s.maxLogSeq.accumulateAndGet(d.logSeq(), Math::max);
+                maxLogSeq.accumulateAndGet(d.logSeq(), Math::max);
             }
         }
+    }
+
+    /** On open: a legacy map, or one at least {@link #SHRINK_FACTOR} times too large, is copied to a right-sized one. */
+    private synchronized void resizeIfOversized() {
+        long target = entriesFor(keys.size(), bytesHeld.get());
+        StateDirectory.MapFile f = current.file();
+        if (f.legacy() || f.entries() >= SHRINK_FACTOR * target) {
+            try {
+                migrate(target);
+            } catch (StoreException e) {
+                LOG.warn("state file {} stays as it is: copying it to a smaller one failed", f.path(), e);
+            }
+        }
+    }
+
+    /** Entries of the smallest step (initial, doubled, ..., capacity, then doubled on) that holds {@code count} and {@code bytes}. */
+    private long entriesFor(long count, long bytes) {
+        long e = Math.min(initialEntries, capacity);
+        while (count > e || bytes > bytesFor(e)) {
+            e = e < capacity ? Math.min(2 * e, capacity) : 2 * e;
+        }
+        return e;
+    }
+
+    /** Most value bytes (with per-entry overhead) a map sized for {@code entries} takes. */
+    private long bytesFor(long entries) {
+        return (long) (entries * (double) (averageDocBytes + ENTRY_OVERHEAD_BYTES) * BYTES_HEADROOM);
+    }
+
+    /**
+     * Writes a map of {@code next}'s entries holding a copy of {@code from} (null: empty) under its
+     * temporary name, closes and fsyncs it, renames it into place and opens it there (Chronicle
+     * keeps using the path it opened: a map is never renamed while open). On failure nothing is left
+     * of it and the previous map is unchanged and still current.
+     */
+    private Generation build(StateDirectory.MapFile next, ChronicleMap<String, byte[]> from) {
+        Path tmp = StateDirectory.temporary(next);
+        ChronicleMap<String, byte[]> m = null;
+        long tmpBytes = 0;
+        boolean published = false;
+        try {
+            Files.deleteIfExists(tmp);
+            m = builder(next.entries(), averageDocBytes).createPersistedTo(tmp.toFile());
+            tmpBytes = tmp.toFile().length();
+            reportFileBytes(tmpBytes);
+            if (from != null) {
+                long n = 0;
+                long half = keys.size() / 2;
+                for (var e : from.entrySet()) {
+                    m.put(e.getKey(), e.getValue());
+                    if (++n == half) {
+                        steps.accept("copying");
+                    }
+                }
+            }
+            m.close();
+            m = null;
+            if (from != null) {
+                steps.accept("copied");
+            }
+            files.publish(next);
+            published = true;
+            if (from != null) {
+                steps.accept("published");
+            }
+            return new Generation(
+                    next,
+                    builder(next.entries(), averageDocBytes)
+                            .createPersistedTo(next.path().toFile()));
+        } catch (IOException | RuntimeException e) {
+            if (m != null) {
+                try {
+                    m.close();
+                } catch (RuntimeException ignored) {
+                    // the file goes anyway
+                }
+            }
+            if (published) {
+                // A published copy that cannot be opened goes too: the previous map (a lower
+                // generation, so current again) holds the same documents.
+                try {
+                    files.retire(next);
+                } catch (IOException gone) {
+                    // Still there, it would win the next open over writes to the previous map.
+                    broken = new StoreException(
+                            "remove the state file " + next.path().getFileName() + " that could not be opened",
+                            next.path(),
+                            "restart the agent; state writes are refused until then",
+                            gone);
+                }
+            }
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // a leftover .tmp is deleted on the next open
+            }
+            reportFileBytes(-tmpBytes);
+            throw StateDirectory.diskFull(e)
+                    ? new DiskFullException("grow the state file to " + next.entries() + " documents", tmp, e)
+                    : new StoreException(
+                            "write the state file " + next.path().getFileName(),
+                            tmp,
+                            "check the data directory's disk; the previous state file is unchanged",
+                            e);
+        }
+    }
+
+    /** Copies every document to a map sized for {@code entries} and makes it current; under the monitor. */
+    private void migrate(long entries) {
+        long t0 = System.nanoTime();
+        Generation old = current;
+        Generation next = build(files.next(old.file(), entries), old.map());
+        swap.writeLock().lock();
+        try {
+            current = next;
+            old.map().close();
+        } finally {
+            swap.writeLock().unlock();
+        }
+        long oldBytes = fileBytesReported;
+        fileBytesReported = next.file().path().toFile().length();
+        try {
+            files.retire(old.file());
+            reportFileBytes(-oldBytes);
+        } catch (IOException e) {
+            LOG.warn(
+                    "could not delete the previous state file {}; the next start deletes it",
+                    old.file().path(),
+                    e);
+        }
+        steps.accept("retired");
         LOG.info(
-                "state store open at {}: {} documents of {} (max log seq {})",
-                file,
-                s.keys.size(),
-                capacity,
-                s.maxLogSeq.get());
-        return s;
+                "state file resized from {} to {} documents ({} to {} KiB) in {} ms: {} documents copied",
+                old.file().legacy()
+                        ? "(legacy) " + old.file().entries()
+                        : old.file().entries(),
+                entries,
+                oldBytes >> 10,
+                fileBytesReported >> 10,
+                (System.nanoTime() - t0) / 1_000_000,
+                keys.size());
+    }
+
+    private void reportFileBytes(long delta) {
+        if (delta != 0) {
+            fileBytesChanged.accept(delta);
+        }
+    }
+
+    /** After a write: Chronicle may have grown the file (a segment's extra tier); report the change. Under the monitor. */
+    private void noteFileSize() {
+        long now = current.file().path().toFile().length();
+        if (now != fileBytesReported && now > 0) {
+            reportFileBytes(now - fileBytesReported);
+            fileBytesReported = now;
+        }
+    }
+
+    /**
+     * Called with every change (bytes, negative when smaller) of the state files' total size: a
+     * migration's new file, the old one deleted, Chronicle growing a map. For disk accounting; the
+     * files present at open are not reported (measure them).
+     */
+    public void onFileBytesChanged(LongConsumer listener) {
+        this.fileBytesChanged = listener;
+    }
+
+    /** Whether the map was opened with Chronicle's recovery (it was not closed cleanly last time). */
+    public boolean recoveredOnOpen() {
+        return recovered;
+    }
+
+    /** Documents the current map is sized for (it grows in steps up to {@link #capacity()}). */
+    public long entries() {
+        return current.file().entries();
     }
 
     static String key(String namespace, String id) {
@@ -119,25 +404,40 @@ public final class ChronicleStateStore implements StateStore {
     @Override
     public StateDoc get(String namespace, String id) {
         String k = key(namespace, id);
-        byte[] v = map.get(k);
+        byte[] v = read(k);
         return v == null ? null : decode(k, v);
+    }
+
+    /** The stored value of {@code k}, read under the swap's read lock (the map is never closed under it). */
+    private byte[] read(String k) {
+        swap.readLock().lock();
+        try {
+            if (closed) {
+                throw new StoreException("read state", current.file().path(), "the agent is shutting down", null);
+            }
+            return current.map().get(k);
+        } finally {
+            swap.readLock().unlock();
+        }
     }
 
     @Override
     public synchronized void put(StateDoc d) {
         String k = key(d.namespace(), d.id());
-        byte[] v = encode(d);
+        byte[] v = StateValueCodec.encode(d);
         long delta = room(k, v.length);
-        map.put(k, v);
+        current.map().put(k, v);
         bytesHeld.addAndGet(delta);
         keys.add(k);
         maxLogSeq.accumulateAndGet(d.logSeq(), Math::max);
+        noteFileSize();
     }
 
     @Override
     public synchronized boolean remove(String namespace, String id) {
+        checkWritable();
         String k = key(namespace, id);
-        byte[] old = map.remove(k);
+        byte[] old = current.map().remove(k);
         if (old == null) {
             return false;
         }
@@ -153,8 +453,8 @@ public final class ChronicleStateStore implements StateStore {
             if (out.size() >= max) {
                 break;
             }
-            byte[] v = map.get(k);
-            StateDoc d = v == null ? null : decodeOrNull(k, v);
+            byte[] v = read(k);
+            StateDoc d = v == null ? null : StateValueCodec.decodeOrNull(k, v);
             if (d != null && d.deleted() && d.updatedAt() < hlc) {
                 out.add(d);
             }
@@ -164,15 +464,41 @@ public final class ChronicleStateStore implements StateStore {
 
     @Override
     public synchronized void checkRoom(StateDoc candidate) {
-        room(key(candidate.namespace(), candidate.id()), encode(candidate).length);
+        room(key(candidate.namespace(), candidate.id()), StateValueCodec.encode(candidate).length);
     }
 
-    /** The change in bytes held if {@code key} took a value of {@code valueBytes}; throws if no room. */
+    /** Throws if writes cannot go on: the store is closed, or a failed migration left it unsure. Under the monitor. */
+    private void checkWritable() {
+        if (closed) {
+            throw new StoreException("write state", current.file().path(), "the agent is shutting down", null);
+        }
+        if (broken != null) {
+            throw broken;
+        }
+    }
+
+    /**
+     * The change in bytes held if {@code k} took a value of {@code valueBytes}; first migrates to a
+     * larger map if the current one would pass its entries or bytes; throws if at capacity.
+     */
     private long room(String k, int valueBytes) {
-        byte[] old = map.get(k);
+        checkWritable();
+        byte[] old = current.map().get(k);
         long delta = valueBytes + ENTRY_OVERHEAD_BYTES - (old == null ? 0 : old.length + ENTRY_OVERHEAD_BYTES);
-        if ((old == null && keys.size() >= capacity) || (delta > 0 && bytesHeld.get() + delta > bytesMax)) {
-            throw new StateStoreFullException(file, capacity);
+        if (old == null && keys.size() >= capacity) {
+            throw new StateStoreFullException(current.file().path(), capacity);
+        }
+        long entryBytes = k.length() * 3L + valueBytes + ENTRY_FRAMING_BYTES; // UTF-8: at most 3 bytes a char
+        while ((old == null && keys.size() >= current.file().entries())
+                || (delta > 0
+                        && bytesHeld.get() + delta > bytesFor(current.file().entries()))
+                || entryBytes > current.entryBytesMax()) {
+            if (current.file().entries() >= capacity) {
+                throw entryBytes > current.entryBytesMax()
+                        ? StateStoreFullException.tooLarge(current.file().path(), valueBytes, current.entryBytesMax())
+                        : new StateStoreFullException(current.file().path(), capacity);
+            }
+            migrate(Math.min(capacity, 2 * current.file().entries()));
         }
         return delta;
     }
@@ -214,122 +540,54 @@ public final class ChronicleStateStore implements StateStore {
         return bytesHeld.get();
     }
 
-    /** Most value bytes held before writes are refused. */
+    /** Most value bytes held before writes are refused (once the map has grown to capacity). */
     public long bytesMax() {
-        return bytesMax;
+        return bytesFor(Math.max(capacity, current.file().entries()));
     }
 
-    /** Bytes of the map file (allocated up front; counted against the disk budget). */
+    /** Bytes of the current map file (it grows in steps; counted against the disk budget). */
     public long fileBytes() {
-        return file.toFile().length();
-    }
-
-    static byte[] encode(StateDoc d) {
-        byte[] origin = d.origin().getBytes(StandardCharsets.UTF_8);
-        byte[] doc = d.doc();
-        long[] hist = d.history();
-        assert hist.length <= HISTORY_MAX;
-        int len = 2 + 8 + 8 + 8 + 1 + 2 + origin.length + 4 + doc.length + 1 + hist.length * 8 + 4;
-        byte[] b = new byte[len];
-        int p = 0;
-        b[p++] = MAGIC;
-        b[p++] = VERSION;
-        RecordCodec.putLong(b, p, d.version());
-        p += 8;
-        RecordCodec.putLong(b, p, d.updatedAt());
-        p += 8;
-        RecordCodec.putLong(b, p, d.logSeq());
-        p += 8;
-        b[p++] = (byte) (d.deleted() ? 1 : 0);
-        b[p++] = (byte) origin.length;
-        b[p++] = (byte) (origin.length >>> 8);
-        System.arraycopy(origin, 0, b, p, origin.length);
-        p += origin.length;
-        RecordCodec.putInt(b, p, doc.length);
-        p += 4;
-        System.arraycopy(doc, 0, b, p, doc.length);
-        p += doc.length;
-        b[p++] = (byte) hist.length;
-        for (long h : hist) {
-            RecordCodec.putLong(b, p, h);
-            p += 8;
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(b, 0, p);
-        RecordCodec.putInt(b, p, (int) crc.getValue());
-        return b;
+        return current.file().path().toFile().length();
     }
 
     private StateDoc decode(String key, byte[] b) {
-        StateDoc d = decodeOrNull(key, b);
+        StateDoc d = StateValueCodec.decodeOrNull(key, b);
         if (d == null) {
             corrupt.increment();
             LOG.error(
                     "state document {} in {} is corrupt (checksum or format); it reads as absent",
                     key.replace(SEPARATOR, '/'),
-                    file);
+                    current.file().path());
         }
         return d;
     }
 
-    static StateDoc decodeOrNull(String key, byte[] b) {
-        if (b.length < 33 || b[0] != MAGIC || (b[1] != 1 && b[1] != VERSION)) {
-            return null;
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(b, 0, b.length - 4);
-        if ((int) crc.getValue() != RecordCodec.getInt(b, b.length - 4)) {
-            return null;
-        }
-        int p = 2;
-        long version = RecordCodec.getLong(b, p);
-        long updatedAt = RecordCodec.getLong(b, p + 8);
-        long logSeq = RecordCodec.getLong(b, p + 16);
-        p += 24;
-        boolean deleted = b[p++] == 1;
-        int ol = RecordCodec.getShort(b, p);
-        p += 2;
-        if (p + ol + 4 > b.length - 4) {
-            return null;
-        }
-        String origin = new String(b, p, ol, StandardCharsets.UTF_8);
-        p += ol;
-        int dl = RecordCodec.getInt(b, p);
-        p += 4;
-        int end = b.length - 4;
-        if (dl < 0 || p + dl > end) {
-            return null;
-        }
-        byte[] doc = java.util.Arrays.copyOfRange(b, p, p + dl);
-        p += dl;
-        long[] history = new long[0];
-        if (b[1] >= 2) {
-            int hn = p < end ? b[p++] & 0xFF : -1;
-            if (hn < 0 || p + hn * 8 != end) {
-                return null;
-            }
-            history = new long[hn];
-            for (int i = 0; i < hn; i++) {
-                history[i] = RecordCodec.getLong(b, p + i * 8);
-            }
-        } else if (p != end) {
-            return null;
-        }
-        int sep = key.indexOf(SEPARATOR);
-        return new StateDoc(
-                key.substring(0, sep),
-                key.substring(sep + 1),
-                version,
-                updatedAt,
-                origin,
-                logSeq,
-                deleted,
-                doc,
-                history);
-    }
-
+    /**
+     * Closes the map, fsyncs its file and only then marks the store closed cleanly, so the next open
+     * needs no recovery; releases the directory's lock.
+     */
     @Override
-    public void close() {
-        map.close();
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        swap.writeLock().lock();
+        try {
+            closed = true;
+            current.map().close();
+        } finally {
+            swap.writeLock().unlock();
+        }
+        try {
+            StateDirectory.fsync(current.file().path());
+            files.markClosed();
+        } catch (IOException e) {
+            LOG.warn(
+                    "state file {} closed but not marked clean; the next start recovers it",
+                    current.file().path(),
+                    e);
+        } finally {
+            files.close();
+        }
     }
 }

@@ -37,6 +37,22 @@ public interface EventLog extends AutoCloseable {
     /** Counters of what the log has seen. */
     LogCounters counters();
 
+    /**
+     * What the log holds, in words, for the one line logged when the agent stops: "empty: it holds
+     * no events", "at seq 3 holding seq 1..3", or "at seq 57 with no events held: retention deleted
+     * them all". Never a bare "seq 0", which reads like data loss.
+     */
+    default String summary() {
+        long last = lastSeq();
+        long first = firstSeq();
+        if (last == 0) {
+            return "empty: it holds no events";
+        }
+        return first > last
+                ? "at seq " + last + " with no events held: retention deleted them all"
+                : "at seq " + last + " holding seq " + first + ".." + last;
+    }
+
     @Override
     void close();
 }

@@ -139,6 +139,28 @@ public final class LanedEventLog implements LanedLog {
         return out;
     }
 
+    /** As {@link EventLog#summary()}, then each lane's range: "..., by lane: normal 1..3; empty: critical, high, bulk". */
+    @Override
+    public String summary() {
+        String all = LanedLog.super.summary();
+        if (lastSeq() == 0 || firstSeq() > lastSeq()) {
+            return all;
+        }
+        List<String> held = new ArrayList<>();
+        List<String> empty = new ArrayList<>();
+        for (Map.Entry<Lane, ChronicleEventLog> e : lanes.entrySet()) {
+            ChronicleEventLog l = e.getValue();
+            if (l.lastSeq() > 0 && l.lastSeq() >= l.firstSeq()) {
+                held.add(e.getKey().id() + " " + l.firstSeq() + ".." + l.lastSeq());
+            } else {
+                empty.add(e.getKey().id());
+            }
+        }
+        return all + ", by lane: " + String.join("; ", held)
+                + (empty.isEmpty() ? "" : "; empty: " + String.join(", ", empty));
+    }
+
+    /** Closes every lane; says nothing itself: the agent logs {@link #summary()} once when it stops. */
     @Override
     public void close() {
         for (ChronicleEventLog l : lanes.values()) {

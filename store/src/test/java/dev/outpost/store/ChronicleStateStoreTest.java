@@ -97,8 +97,8 @@ class ChronicleStateStoreTest {
 
     @Test
     void corruptValuesReadAsAbsent() {
-        byte[] v = ChronicleStateStore.encode(doc("n", "x", 1, "{}"));
+        byte[] v = StateValueCodec.encode(doc("n", "x", 1, "{}"));
         v[10] ^= 1;
-        assertNull(ChronicleStateStore.decodeOrNull(ChronicleStateStore.key("n", "x"), v));
+        assertNull(StateValueCodec.decodeOrNull(ChronicleStateStore.key("n", "x"), v));
     }
 }

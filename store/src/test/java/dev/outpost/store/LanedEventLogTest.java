@@ -76,6 +76,23 @@ class LanedEventLogTest {
         }
     }
 
+    /** What the agent prints once when it stops: never a bare "seq 0" per empty lane. */
+    @Test
+    void summarySaysWhatIsHeldPerLane() {
+        try (LanedEventLog log = LanedEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            assertEquals("empty: it holds no events", log.summary());
+            log.append(Lane.NORMAL, List.of(draft("a", "{}"), draft("a", "{}")));
+            log.append(Lane.HIGH, List.of(draft("h", "{}")));
+            log.append(Lane.NORMAL, List.of(draft("a", "{}")));
+            assertEquals(
+                    "at seq 4 holding seq 1..4, by lane: high 3..3; normal 1..4; empty: critical, bulk", log.summary());
+        }
+        try (LanedEventLog log = LanedEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+            assertEquals(
+                    "at seq 4 holding seq 1..4, by lane: high 3..3; normal 1..4; empty: critical, bulk", log.summary());
+        }
+    }
+
     @Test
     void concurrentAppendsToDifferentLanesGetDistinctIncreasingSequences() throws Exception {
         try (LanedEventLog log = LanedEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {

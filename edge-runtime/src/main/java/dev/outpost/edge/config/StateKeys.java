@@ -14,7 +14,7 @@ final class StateKeys {
             100_000_000,
             "documents",
             "Most state documents (tombstones included). Beyond it writes of new documents get 507."
-                    + " The state file is sized from this and state.doc_bytes_avg up front."));
+                    + " The state file starts sized for 1,024 documents and doubles up to this."));
     static final ConfigKey<Long> DOC_BYTES_AVG = SECTION.add(ConfigKey.bytes(
             "state.doc_bytes_avg",
             512,
