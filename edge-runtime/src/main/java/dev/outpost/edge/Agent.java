@@ -69,6 +69,7 @@ public final class Agent implements AutoCloseable {
     private final Metrics metrics = new Metrics();
     private final NativeCodecs.Status natives;
     private final Catalog catalog;
+    private final dev.outpost.edge.http.CursorSeal cursorSeal;
     /** Most tombstones one compaction run removes. */
     static final int TOMBSTONES_PER_RUN_MAX = 10_000;
 
@@ -179,6 +180,7 @@ public final class Agent implements AutoCloseable {
             System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
         }
         this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
+        this.cursorSeal = dev.outpost.edge.http.CursorSeal.load(config.dataDir());
         this.liveConfig = new dev.outpost.edge.config.LiveConfig(
                 config,
                 catalog.remoteConfig().stream()
@@ -835,6 +837,11 @@ public final class Agent implements AutoCloseable {
     /** The SQLite catalog (dictionaries so far). */
     public Catalog catalog() {
         return catalog;
+    }
+
+    /** Seals and checks the paging cursors of every API (keyed per data directory). */
+    public dev.outpost.edge.http.CursorSeal cursorSeal() {
+        return cursorSeal;
     }
 
     /** What the native codec libraries did at startup. */

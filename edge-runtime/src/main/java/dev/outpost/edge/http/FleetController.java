@@ -243,7 +243,7 @@ public class FleetController {
                     agent,
                     log,
                     lease::close,
-                    true,
+                    node,
                     stream,
                     fromSeq,
                     fromTime,

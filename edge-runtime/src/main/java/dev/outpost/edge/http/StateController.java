@@ -27,7 +27,6 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -184,14 +183,11 @@ public class StateController {
                         "limit");
             }
         }
-        String after = null;
-        if (cursor != null) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw new ProblemException(
-                        400, "Invalid query", "cursor is not a cursor this agent issued", 0, "cursor");
-            }
+        CursorSeal.Scoped cursors =
+                agent.cursorSeal().scoped("state:" + namespace + "?prefix=" + (prefix == null ? "" : prefix));
+        String after = cursor == null ? null : cursors.unseal(cursor);
+        if (cursor != null && after == null) {
+            throw new ProblemException(400, "Invalid query", EventsController.CURSOR_NOT_OURS, 0, "cursor");
         }
         List<StateDoc> docs = agent.state().list(namespace, prefix, after, n);
         StringBuilder b = new StringBuilder("{\"documents\":[");
@@ -200,11 +196,7 @@ public class StateController {
         }
         b.append("],\"next_cursor\":");
         if (docs.size() == n) {
-            b.append('"')
-                    .append(Base64.getUrlEncoder()
-                            .withoutPadding()
-                            .encodeToString(docs.getLast().id().getBytes(StandardCharsets.UTF_8)))
-                    .append('"');
+            b.append('"').append(cursors.seal(docs.getLast().id())).append('"');
         } else {
             b.append("null");
         }

@@ -55,10 +55,19 @@ public final class JsonTree {
 
     private JsonTree() {}
 
-    /** Parses one JSON value filling {@code b[off, off+len)}; surrounding whitespace is allowed, nothing else. */
+    /**
+     * Parses one JSON value filling {@code b[off, off+len)}; surrounding whitespace is allowed, nothing else. The
+     * text must be UTF-8 with I-JSON strings ({@link JsonText}); a byte-order mark at its start is ignored
+     * (RFC 8259 §8.1), so the tree, and what {@link #write} makes of it, never holds one.
+     */
     public static Object parse(byte[] b, int off, int len) {
         Objects.checkFromIndexSize(off, len, b.length);
-        try (JsonParser p = FACTORY.createParser(b, off, len)) {
+        int bom = JsonText.bomLength(b, off, len);
+        JsonText.Fault fault = JsonText.check(b, off + bom, len - bom);
+        if (fault != null) {
+            throw new JsonTreeException(fault.reason() + " (byte " + (fault.offset() - off) + ")");
+        }
+        try (JsonParser p = FACTORY.createParser(b, off + bom, len - bom)) {
             try {
                 JsonToken first = p.nextToken();
                 if (first == null) {
