@@ -156,7 +156,13 @@ public final class CursorSeal {
             } catch (IllegalArgumentException notBase64) {
                 return null;
             }
-            if (raw.length < TAG_BYTES) {
+            // Only the canonical spelling: a decoder ignores the unused bits of the last character, so
+            // without this a changed last character could still open.
+            if (raw.length < TAG_BYTES
+                    || !Base64.getUrlEncoder()
+                            .withoutPadding()
+                            .encodeToString(raw)
+                            .equals(token)) {
                 return null;
             }
             int n = raw.length - TAG_BYTES;
