@@ -250,7 +250,7 @@ public class SyncController {
                 if (!v.streamEquals(stream)) {
                     continue;
                 }
-                Object e = dev.outpost.edge.state.json.JsonTree.parse(
+                Object e = dev.outpost.edge.state.json.JsonTree.parseStored(
                         v.payloadArray(), v.payloadOffset(), v.payloadLength());
                 Object data = e instanceof java.util.Map<?, ?> m ? m.get("data") : null;
                 if (!(data instanceof java.util.Map<?, ?> d)) {

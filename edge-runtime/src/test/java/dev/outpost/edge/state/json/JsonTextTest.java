@@ -153,6 +153,14 @@ class JsonTextTest {
         }
     }
 
+    @Test
+    void storedJsonReadsBackWhatEarlierVersionsWrote() {
+        byte[] lone = "{\"a\":\"\\ud800\"}".getBytes(StandardCharsets.UTF_8);
+        assertThrows(JsonTreeException.class, () -> JsonTree.parse(lone, 0, lone.length));
+        Object tree = JsonTree.parseStored(lone, 0, lone.length);
+        assertEquals("{\"a\":\"\\uD800\"}", new String(JsonTree.write(tree), StandardCharsets.UTF_8));
+    }
+
     private static byte[] bom(String s) {
         return cat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, s.getBytes(StandardCharsets.UTF_8));
     }
