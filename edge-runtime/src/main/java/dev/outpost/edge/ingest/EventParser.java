@@ -149,7 +149,6 @@ public final class EventParser {
         String stream = null;
         String id = null;
         boolean hasData = false;
-        boolean multiLine = false;
         try (JsonParser p = json.createParser(b, start, end - start)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad(lineNo, null, "an event must be a JSON object");
@@ -167,26 +166,10 @@ public final class EventParser {
                 seen.add(f);
                 JsonToken v = p.nextToken();
                 switch (f) {
-                    case "stream" -> {
-                        stream = string(p, v, lineNo, f, STREAM_CHARS_MAX, false);
-                        if (stream.startsWith("_")) {
-                            throw bad(lineNo, f, "streams starting with '_' are reserved for the agent (e.g. _state)");
-                        }
-                        if (!validName(stream)) {
-                            throw bad(
-                                    lineNo,
-                                    f,
-                                    "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
-                        }
-                    }
+                    case "stream" -> stream = checkStream(string(p, v, lineNo, f, STREAM_CHARS_MAX, false), lineNo);
                     case "key" -> noControls(string(p, v, lineNo, f, KEY_CHARS_MAX, true), lineNo, f);
                     case "id" -> id = noControls(string(p, v, lineNo, f, ID_CHARS_MAX, true), lineNo, f);
-                    case "priority" -> {
-                        String pr = string(p, v, lineNo, f, 16, true);
-                        if (pr != null && !PRIORITIES.contains(pr)) {
-                            throw bad(lineNo, f, "priority must be one of " + String.join(", ", PRIORITIES));
-                        }
-                    }
+                    case "priority" -> checkPriority(string(p, v, lineNo, f, 16, true), lineNo);
                     case "ts" -> checkTs(p, v, lineNo);
                     case "data" -> {
                         if (v != JsonToken.START_OBJECT) {
@@ -219,14 +202,33 @@ public final class EventParser {
         if (!hasData) {
             throw bad(lineNo, "data", "missing required field 'data'");
         }
+        byte[] stored = hasLineBreak(b, start, end) ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
+        return new ParsedEvent(stream, id, stored);
+    }
+
+    private static boolean hasLineBreak(byte[] b, int start, int end) {
         for (int i = start; i < end; i++) {
             if (b[i] == '\n' || b[i] == '\r') {
-                multiLine = true;
-                break;
+                return true;
             }
         }
-        byte[] stored = multiLine ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
-        return new ParsedEvent(stream, id, stored);
+        return false;
+    }
+
+    private static String checkStream(String stream, int lineNo) {
+        if (stream.startsWith("_")) {
+            throw bad(lineNo, "stream", "streams starting with '_' are reserved for the agent (e.g. _state)");
+        }
+        if (!validName(stream)) {
+            throw bad(lineNo, "stream", "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
+        }
+        return stream;
+    }
+
+    private static void checkPriority(String priority, int lineNo) {
+        if (priority != null && !PRIORITIES.contains(priority)) {
+            throw bad(lineNo, "priority", "priority must be one of " + String.join(", ", PRIORITIES));
+        }
     }
 
     private static final String TS_RANGE =
