@@ -82,7 +82,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
             if (open > limit) {
                 agent.connectionsRefused.increment();
                 ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-                byte[] refusal = limit < agent.config().budgetConnections() ? REFUSAL_LOWERED : REFUSAL;
+                byte[] refusal = limit < agent.config().budget().connections() ? REFUSAL_LOWERED : REFUSAL;
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
                 return; // not passed on: the HTTP codec never sees this connection
             }

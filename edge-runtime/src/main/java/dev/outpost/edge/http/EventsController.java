@@ -53,13 +53,13 @@ public class EventsController {
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
         long start = System.nanoTime();
         IngestResult r;
-        if (body.length > agent.config().httpBodyBytesMax()) {
+        if (body.length > agent.config().http().bodyBytesMax()) {
             agent.ingestRejected.increment();
             return CompletableFuture.completedFuture(Problems.response(
                     413,
                     "Body too large",
                     "the body is " + body.length + " bytes; at most http.body_bytes_max = "
-                            + agent.config().httpBodyBytesMax() + " are accepted",
+                            + agent.config().http().bodyBytesMax() + " are accepted",
                     0,
                     null));
         }
@@ -178,7 +178,7 @@ public class EventsController {
         // still served, as pages of at most agent.queryLimitMax() events with a cursor to go on.
         int pageLimit = agent.queryLimitDefault();
         if (limit != null) {
-            long l = parseLong(limit, "limit", 1, agent.config().queryLimitMax(), " (query.limit_max)");
+            long l = parseLong(limit, "limit", 1, agent.config().query().limitMax(), " (query.limit_max)");
             pageLimit = (int) Math.min(l, agent.queryLimitMax());
         }
         long seq;
