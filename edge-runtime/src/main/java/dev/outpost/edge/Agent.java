@@ -6,6 +6,7 @@ import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.dictionaries.DictionaryTraining;
 import dev.outpost.edge.governance.Connections;
 import dev.outpost.edge.governance.Governance;
+import dev.outpost.edge.http.CursorSeal;
 import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestPipeline;
@@ -80,6 +81,7 @@ public final class Agent implements AutoCloseable {
     private final NativeCodecs.Status natives;
     private final LanedEventLog log;
     private final Catalog catalog;
+    private final CursorSeal cursorSeal;
     private final LiveConfig liveConfig;
     private final ChronicleStateStore stateStore;
     private final StateService state;
@@ -110,6 +112,7 @@ public final class Agent implements AutoCloseable {
             this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
             useNativeDirForSqlite(config.compress().nativeDir());
             this.catalog = open(Catalog.open(config.data().dir().resolve("catalog.db")));
+            this.cursorSeal = CursorSeal.load(config.data().dir());
             this.liveConfig = liveConfig(config, catalog);
             this.stateStore = open(ChronicleStateStore.open(
                     config.data().dir().resolve("state").resolve("state.cm3"),
@@ -349,6 +352,7 @@ public final class Agent implements AutoCloseable {
                 this,
                 liveConfig,
                 catalog,
+                cursorSeal,
                 state,
                 streams,
                 ingest,

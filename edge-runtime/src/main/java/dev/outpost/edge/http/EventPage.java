@@ -12,8 +12,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Base64;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One page of GET /v1/events as an NDJSON stream, produced lazily from a log cursor as the HTTP
@@ -27,8 +29,19 @@ import java.util.function.IntConsumer;
  * and {@code ingest_time} are the hub's, when it received it), and may be filtered by the node's
  * time ({@link NodeTime}): a filter while scanning, since a node's records reach the hub out of its
  * time order (newest first after an outage).
+ *
+ * <p>Every line is UTF-8 JSON whatever the log holds: a stored payload that is not ({@link
+ * PayloadRepair}) is emitted repaired, marked {@code "repaired":true}, or skipped and counted in
+ * the trailer's {@code "unreadable"} (present when not 0). Cursors are sealed ({@link CursorSeal}).
  */
 final class EventPage extends InputStream {
+    private static final Logger LOG = LoggerFactory.getLogger(EventPage.class);
+    /** At most one warning about unreadable records per this interval: a client polling over them would flood the log. */
+    private static final long UNREADABLE_LOG_INTERVAL_NANOS = 60_000_000_000L;
+
+    private static final AtomicLong UNREADABLE_LOGGED_AT =
+            new AtomicLong(System.nanoTime() - UNREADABLE_LOG_INTERVAL_NANOS);
+
     /** Bytes produced per refill before the HTTP layer takes them. */
     static final int CHUNK_BYTES = 32 * 1024;
 
@@ -48,6 +61,8 @@ final class EventPage extends InputStream {
     private final Runnable onDone;
     private final boolean nodeOrigin;
     private final NodeTime nodeTime;
+    private final CursorSeal.Scoped cursors;
+    private final PayloadRepair repair = new PayloadRepair();
     private final RecordView view = new RecordView();
     private final ChunkOut out = new ChunkOut();
     private byte[] chunk = new byte[CHUNK_BYTES + 1024];
@@ -55,6 +70,8 @@ final class EventPage extends InputStream {
     private int chunkPos;
     private int count;
     private int scanned;
+    private int unreadable;
+    private long firstUnreadableSeq;
     private long nextSeq;
     private boolean done;
 
@@ -68,7 +85,9 @@ final class EventPage extends InputStream {
             IntConsumer eventsOut,
             Runnable onDone,
             boolean nodeOrigin,
-            NodeTime nodeTime) {
+            NodeTime nodeTime,
+            CursorSeal.Scoped cursors) {
+        this.cursors = cursors;
         this.onDone = onDone;
         this.nodeOrigin = nodeOrigin;
         this.nodeTime = nodeTime;
@@ -128,37 +147,61 @@ final class EventPage extends InputStream {
             if (nodeTime != null && !nodeTime.admits(view)) {
                 continue;
             }
+            PayloadRepair.Verdict verdict =
+                    repair.inspect(view.payloadArray(), view.payloadOffset(), view.payloadLength());
+            if (verdict == PayloadRepair.Verdict.UNREADABLE) {
+                firstUnreadableSeq = unreadable++ == 0 ? view.seq() : firstUnreadableSeq;
+                continue;
+            }
             count++;
-            writeEvent();
+            writeEvent(verdict == PayloadRepair.Verdict.REPAIRED ? repair.repaired() : null);
             if (chunkLen >= CHUNK_BYTES) {
                 return;
             }
         }
-        // End of page: the trailer, then done.
-        String next = complete ? null : encodeCursor(nextSeq, streamName, toHlcExclusive, nodeTime);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField("next_cursor", next);
-            g.writeNumberField("count", count);
-            g.writeNumberField("scanned", scanned);
-            g.writeBooleanField("complete", complete);
-            g.writeEndObject();
-            g.writeRaw('\n');
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // into memory: cannot fail
-        }
+        writeTrailer(complete);
         eventsOut.accept(count);
         done = true;
         cursor.close();
         onDone.run();
     }
 
+    /** {@code {"next_cursor":C,"count":N,"scanned":S,"complete":B[,"unreadable":U]}}. */
+    private void writeTrailer(boolean complete) {
+        String next = complete ? null : cursors.seal(encodeCursor(nextSeq, streamName, toHlcExclusive, nodeTime));
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("next_cursor", next);
+            g.writeNumberField("count", count);
+            g.writeNumberField("scanned", scanned);
+            g.writeBooleanField("complete", complete);
+            if (unreadable > 0) {
+                g.writeNumberField("unreadable", unreadable);
+            }
+            g.writeEndObject();
+            g.writeRaw('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: cannot fail
+        }
+        long now = System.nanoTime();
+        long last = UNREADABLE_LOGGED_AT.get();
+        if (unreadable > 0
+                && now - last >= UNREADABLE_LOG_INTERVAL_NANOS
+                && UNREADABLE_LOGGED_AT.compareAndSet(last, now)) {
+            LOG.warn(
+                    "read: skipped {} stored events that are not JSON in any encoding (first at seq {})",
+                    unreadable,
+                    firstUnreadableSeq);
+        }
+    }
+
     /**
      * {@code {"seq":N,"ingest_time":MS,"hlc":H,[node origin,] ...the stored event's fields}}: the generator writes the
      * agent's fields and leaves the object open (AUTO_CLOSE_CONTENT is off); the stored event, compact JSON checked
-     * at ingest, is spliced in after its opening brace, so its bytes are copied, not parsed again.
+     * at ingest (or {@code repaired}, its repaired form, then marked {@code "repaired":true}), is spliced in after its
+     * opening brace, so its bytes are copied, not parsed again.
      */
-    private void writeEvent() {
+    private void writeEvent(byte[] repaired) {
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeNumberField("seq", view.seq());
@@ -167,13 +210,16 @@ final class EventPage extends InputStream {
             if (nodeOrigin) {
                 writeNodeOrigin(g);
             }
+            if (repaired != null) {
+                g.writeBooleanField("repaired", true);
+            }
             g.writeRaw(',');
         } catch (IOException e) {
             throw new UncheckedIOException(e); // into memory: cannot fail
         }
-        byte[] p = view.payloadArray();
-        int po = view.payloadOffset() + 1; // the stored event starts with '{'
-        int pl = view.payloadLength() - 1;
+        byte[] p = repaired != null ? repaired : view.payloadArray();
+        int po = (repaired != null ? 0 : view.payloadOffset()) + 1; // a clean event starts with '{'
+        int pl = (repaired != null ? repaired.length : view.payloadLength()) - 1;
         ensure(pl + 1);
         System.arraycopy(p, po, chunk, chunkLen, pl);
         chunkLen += pl;
@@ -234,21 +280,24 @@ final class EventPage extends InputStream {
     }
 
     /**
-     * A cursor is an opaque token: version, next sequence, stream filter and time bound (version 1),
-     * plus the node-time bounds of a hub page (version 2).
+     * What a cursor carries (sealed by {@link CursorSeal} before it is handed out): version, next
+     * sequence, stream filter and time bound (version 1), plus the node-time bounds of a hub page
+     * (version 2).
      */
     static String encodeCursor(long nextSeq, String stream, long toHlcExclusive, NodeTime nodeTime) {
-        String raw = (nodeTime == null ? "1|" : "2|") + nextSeq + "|" + (stream == null ? "" : stream) + "|"
-                + toHlcExclusive + (nodeTime == null ? "" : "|" + nodeTime.fromHlc() + "|" + nodeTime.toHlcExclusive());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        return (nodeTime == null ? "1|" : "2|") + nextSeq + "|" + (stream == null ? "" : stream) + "|" + toHlcExclusive
+                + (nodeTime == null ? "" : "|" + nodeTime.fromHlc() + "|" + nodeTime.toHlcExclusive());
     }
 
-    /** Decoded cursor, or null if the token is not one of ours. */
+    /** Decoded cursor. */
     record Cursor(long nextSeq, String stream, long toHlcExclusive, NodeTime nodeTime) {}
 
-    static Cursor decodeCursor(String token) {
+    /** The cursor in an unsealed payload, or null if there is none (null in) or it is not one. */
+    static Cursor decodeCursor(String raw) {
+        if (raw == null) {
+            return null;
+        }
         try {
-            String raw = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
             String[] parts = raw.split("\\|", -1);
             boolean v1 = parts.length == 4 && parts[0].equals("1");
             boolean v2 = parts.length == 6 && parts[0].equals("2");

@@ -17,6 +17,7 @@ import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.server.types.files.StreamedFile;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.CompletableFuture;
@@ -24,15 +25,21 @@ import java.util.concurrent.CompletableFuture;
 /** POST /v1/events (ingest) and GET /v1/events (read). See docs/API.md. */
 @Controller("/v1/events")
 public class EventsController {
+    /** Why a cursor is refused (every API that takes one says the same). */
+    static final String CURSOR_NOT_OURS = "cursor is not one this agent issued for this query: pass next_cursor as"
+            + " returned (unchanged, with the same path and parameters it came with)";
+
     /** NDJSON media type. */
     public static final String NDJSON = "application/x-ndjson";
 
     private final IngestPipeline ingest;
     private final EventQueries queries;
+    private final CursorSeal cursorSeal;
 
-    public EventsController(IngestPipeline ingest, EventQueries queries) {
+    public EventsController(IngestPipeline ingest, EventQueries queries, CursorSeal cursorSeal) {
         this.ingest = ingest;
         this.queries = queries;
+        this.cursorSeal = cursorSeal;
     }
 
     /** Parses nothing itself: the body goes to the ingest pipeline, whose outcome is the answer. */
@@ -56,19 +63,33 @@ public class EventsController {
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
         return page(
-                queries, queries.log(), () -> {}, false, stream, fromSeq, fromTime, toTime, null, null, limit, cursor);
+                queries,
+                cursorSeal,
+                queries.log(),
+                () -> {},
+                null,
+                stream,
+                fromSeq,
+                fromTime,
+                toTime,
+                null,
+                null,
+                limit,
+                cursor);
     }
 
     /**
-     * One page of {@code log} (the agent's, or a node's on a hub: {@code nodeLog}, whose lines then
-     * say where and when the node stored each event, and {@code nodeFromTime}/{@code nodeToTime}
-     * filter by it); {@code onDone} runs when the page is closed.
+     * One page of {@code log} (the agent's, {@code node} null; or on a hub the log of {@code node},
+     * whose lines then say where and when the node stored each event, and {@code nodeFromTime}/{@code
+     * nodeToTime} filter by it); {@code onDone} runs when the page is closed. Cursors are sealed for
+     * that log: one from another log, or not from this agent, is 400.
      */
     static HttpResponse<?> page(
             EventQueries queries,
+            CursorSeal cursorSeal,
             dev.outpost.store.EventLog log,
             Runnable onDone,
-            boolean nodeLog,
+            String node,
             String stream,
             String fromSeq,
             String fromTime,
@@ -78,11 +99,13 @@ public class EventsController {
             String limit,
             String cursor) {
         long start = queries.startNanos();
+        boolean nodeLog = node != null;
+        CursorSeal.Scoped cursors = cursorSeal.scoped(nodeLog ? "fleet-events:" + node : "events");
         EventPage.NodeTime nodeTime = nodeTime(nodeFromTime, nodeToTime);
         int pageLimit = pageLimit(queries, limit);
         long seq;
         String streamFilter = stream;
-        long toHlc = toTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(toTime, "to_time"));
+        long toHlc = toTime == null ? Long.MAX_VALUE : hlcAt(toTime, "to_time");
         if (stream != null && !EventParser.validName(stream)) {
             return Problems.response(
                     400, "Invalid query", "stream must be 1-128 characters of A-Z a-z 0-9 . _ -", 0, "stream");
@@ -97,24 +120,21 @@ public class EventsController {
                         0,
                         "cursor");
             }
-            EventPage.Cursor c = EventPage.decodeCursor(cursor);
+            EventPage.Cursor c = EventPage.decodeCursor(cursors.unseal(cursor));
             if (c == null) {
-                return Problems.response(400, "Invalid query", "cursor is not a cursor this agent issued", 0, "cursor");
+                return Problems.response(400, "Invalid query", CURSOR_NOT_OURS, 0, "cursor");
             }
             seq = c.nextSeq();
             streamFilter = c.stream();
             toHlc = c.toHlcExclusive();
             nodeTime = c.nodeTime();
         } else if (fromSeq != null) {
-            seq = parseLong(fromSeq, "from_seq");
-            if (seq < 0) {
-                return Problems.response(400, "Invalid query", "from_seq must be >= 0", 0, "from_seq");
-            }
+            seq = parseLong(fromSeq, "from_seq", 0, Long.MAX_VALUE, "");
             if (fromTime != null) {
-                seq = Math.max(seq, log.seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time"))));
+                seq = Math.max(seq, log.seqAtOrAfterTime(hlcAt(fromTime, "from_time")));
             }
         } else if (fromTime != null) {
-            seq = log.seqAtOrAfterTime(HybridClock.atMillis(parseTime(fromTime, "from_time")));
+            seq = log.seqAtOrAfterTime(hlcAt(fromTime, "from_time"));
         } else {
             seq = log.firstSeq();
         }
@@ -129,7 +149,8 @@ public class EventsController {
                 queries::returned,
                 onDone,
                 nodeLog,
-                nodeTime);
+                nodeTime,
+                cursors);
         queries.served(start);
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
                 .header("X-Outpost-Last-Seq", Long.toString(log.lastSeq()))
@@ -142,8 +163,8 @@ public class EventsController {
             return null;
         }
         return new EventPage.NodeTime(
-                nodeFromTime == null ? Long.MIN_VALUE : HybridClock.atMillis(parseTime(nodeFromTime, "node_from_time")),
-                nodeToTime == null ? Long.MAX_VALUE : HybridClock.atMillis(parseTime(nodeToTime, "node_to_time")));
+                nodeFromTime == null ? Long.MIN_VALUE : hlcAt(nodeFromTime, "node_from_time"),
+                nodeToTime == null ? Long.MAX_VALUE : hlcAt(nodeToTime, "node_to_time"));
     }
 
     /**
@@ -154,41 +175,63 @@ public class EventsController {
         if (limit == null) {
             return queries.limitDefault();
         }
-        long l = parseLong(limit, "limit");
-        if (l < 1 || l > queries.limitAllowed()) {
-            throw new ProblemException(
-                    400,
-                    "Invalid query",
-                    "limit must be 1 to " + queries.limitAllowed() + " (query.limit_max)",
-                    0,
-                    "limit");
-        }
+        long l = parseLong(limit, "limit", 1, queries.limitAllowed(), " (query.limit_max)");
         return (int) Math.min(l, queries.limitMax());
     }
 
-    private static long parseLong(String v, String field) {
+    /** A whole number from {@code min} to {@code max}, else 400 naming {@code field} (and its limit's key). */
+    private static long parseLong(String v, String field, long min, long max, String limitKey) {
+        boolean number = true;
+        long n = 0;
         try {
-            return Long.parseLong(v);
+            n = Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new ProblemException(400, "Invalid query", field + " must be a whole number", 0, field);
+            number = false; // not a number, or beyond 64 bits
         }
+        if (!number || n < min || n > max) {
+            throw new ProblemException(
+                    400,
+                    "Invalid query",
+                    field + " must be a whole number from " + min + " to " + max + limitKey,
+                    0,
+                    field);
+        }
+        return n;
     }
 
-    /** Epoch milliseconds, or ISO-8601 with offset. */
+    /**
+     * Epoch milliseconds, or ISO-8601 with offset, within the range of event times ({@link
+     * EventParser#TS_MILLIS_MIN}..{@link EventParser#TS_MILLIS_MAX}); else 400 naming {@code field}.
+     */
     static long parseTime(String v, String field) {
+        Instant t;
         try {
-            return Long.parseLong(v);
+            t = Instant.ofEpochMilli(Long.parseLong(v));
         } catch (NumberFormatException notANumber) {
             try {
-                return OffsetDateTime.parse(v).toInstant().toEpochMilli();
+                t = OffsetDateTime.parse(v).toInstant();
             } catch (DateTimeParseException e) {
-                throw new ProblemException(
-                        400,
-                        "Invalid query",
-                        field + " must be epoch milliseconds or ISO-8601 with offset," + " e.g. 2026-11-23T04:48:17Z",
-                        0,
-                        field);
+                t = null;
             }
         }
+        if (t == null
+                || t.isBefore(Instant.ofEpochMilli(EventParser.TS_MILLIS_MIN))
+                || t.isAfter(Instant.ofEpochMilli(EventParser.TS_MILLIS_MAX))) {
+            throw new ProblemException(
+                    400,
+                    "Invalid query",
+                    field + " must be epoch milliseconds from " + EventParser.TS_MILLIS_MIN + " to "
+                            + EventParser.TS_MILLIS_MAX + ", or ISO-8601 with offset from 1970-01-01T00:00:00Z to"
+                            + " 9999-12-31T23:59:59.999Z, e.g. 2026-11-23T04:48:17Z",
+                    0,
+                    field);
+        }
+        return t.toEpochMilli();
+    }
+
+    /** The first HLC timestamp at the time {@code v} names; times beyond the HLC's range (year 6429) saturate. */
+    static long hlcAt(String v, String field) {
+        long ms = parseTime(v, field);
+        return ms > HybridClock.millis(Long.MAX_VALUE) ? Long.MAX_VALUE : HybridClock.atMillis(ms);
     }
 }

@@ -33,11 +33,13 @@ public class FleetController {
     private final Hub hub; // null: not a hub
     private final LiveConfig config;
     private final EventQueries queries;
+    private final CursorSeal cursorSeal;
 
-    public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries) {
+    public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries, CursorSeal cursorSeal) {
         this.hub = hub;
         this.config = config;
         this.queries = queries;
+        this.cursorSeal = cursorSeal;
     }
 
     private HttpResponse<?> notHub() {
@@ -220,9 +222,10 @@ public class FleetController {
             LanedEventLog log = lease.log();
             HttpResponse<?> r = EventsController.page(
                     queries,
+                    cursorSeal,
                     log,
                     lease::close,
-                    true,
+                    node,
                     stream,
                     fromSeq,
                     fromTime,

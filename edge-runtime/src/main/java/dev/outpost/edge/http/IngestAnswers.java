@@ -42,7 +42,7 @@ final class IngestAnswers {
         int status = switch (i.fault()) {
             case BODY_TOO_LARGE, EVENT_TOO_LARGE, BATCH_TOO_LARGE -> 413;
             case SCHEMA_VIOLATION, IDEMPOTENCY_KEY_REUSED -> 422;
-            case EMPTY_BODY, EMPTY_BATCH, MALFORMED_EVENT, BAD_IDEMPOTENCY_KEY -> 400;
+            case EMPTY_BODY, EMPTY_BATCH, BAD_ENCODING, MALFORMED_EVENT, BAD_IDEMPOTENCY_KEY -> 400;
         };
         String title = switch (i.fault()) {
             case BODY_TOO_LARGE -> "Body too large";
@@ -50,6 +50,7 @@ final class IngestAnswers {
             case BATCH_TOO_LARGE -> "Batch too large";
             case EMPTY_BODY -> "Empty body";
             case EMPTY_BATCH -> "Empty batch";
+            case BAD_ENCODING -> "Invalid encoding";
             case MALFORMED_EVENT -> "Invalid event";
             case SCHEMA_VIOLATION -> "Schema violation";
             case BAD_IDEMPOTENCY_KEY -> "Invalid Idempotency-Key";

@@ -29,7 +29,6 @@ import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -50,10 +49,12 @@ public class StateController {
 
     private final StateService state;
     private final LiveConfig config;
+    private final CursorSeal cursorSeal;
 
-    public StateController(StateService state, LiveConfig config) {
+    public StateController(StateService state, LiveConfig config, CursorSeal cursorSeal) {
         this.state = state;
         this.config = config;
+        this.cursorSeal = cursorSeal;
     }
 
     /**
@@ -195,21 +196,14 @@ public class StateController {
                         "limit");
             }
         }
-        String after = null;
-        if (cursor != null) {
-            try {
-                after = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw new ProblemException(
-                        400, "Invalid query", "cursor is not a cursor this agent issued", 0, "cursor");
-            }
+        CursorSeal.Scoped cursors =
+                cursorSeal.scoped("state:" + namespace + "?prefix=" + (prefix == null ? "" : prefix));
+        String after = cursor == null ? null : cursors.unseal(cursor);
+        if (cursor != null && after == null) {
+            throw new ProblemException(400, "Invalid query", EventsController.CURSOR_NOT_OURS, 0, "cursor");
         }
         List<StateDoc> docs = state.list(namespace, prefix, after, n);
-        String next = docs.size() == n
-                ? Base64.getUrlEncoder()
-                        .withoutPadding()
-                        .encodeToString(docs.getLast().id().getBytes(StandardCharsets.UTF_8))
-                : null;
+        String next = docs.size() == n ? cursors.seal(docs.getLast().id()) : null;
         String body = Json.write(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("documents");

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import dev.outpost.store.json.JsonText;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -23,6 +25,12 @@ import java.util.Set;
  * <p>Decisions: unknown top-level fields are rejected (typos would otherwise be stored silently);
  * {@code ts} is epoch milliseconds or an ISO-8601 date-time with offset; blank NDJSON lines are
  * skipped; the event is stored as received when it is one line, else re-written compactly.
+ *
+ * <p>Encoding: the body must be UTF-8 ({@link JsonText}: no UTF-16/32, no malformed sequences, no
+ * raw control characters, no lone surrogate escapes); a UTF-8 byte-order mark at the start of the
+ * body is skipped and never stored. So every stored event is one line of UTF-8 JSON, starting
+ * with '{'. {@code ts} must lie in {@link #TS_MILLIS_MIN}..{@link #TS_MILLIS_MAX}; {@code key} and
+ * {@code id} hold no control characters.
  */
 public final class EventParser {
     /** Longest stream name, in characters. */
@@ -33,6 +41,10 @@ public final class EventParser {
     public static final int KEY_CHARS_MAX = 256;
     /** Deepest nesting of {@code data}. */
     public static final int NESTING_DEPTH_MAX = 64;
+    /** Earliest {@code ts}: 1970-01-01T00:00:00Z, in epoch milliseconds. */
+    public static final long TS_MILLIS_MIN = 0;
+    /** Latest {@code ts}: 9999-12-31T23:59:59.999Z, in epoch milliseconds (the last instant ISO-8601 writes with 4 digits). */
+    public static final long TS_MILLIS_MAX = 253_402_300_799_999L;
     /** Priority classes, highest first. */
     public static final List<String> PRIORITIES = List.of("critical", "high", "normal", "bulk");
 
@@ -55,7 +67,7 @@ public final class EventParser {
 
     /** Parses a body holding one JSON event. */
     public List<ParsedEvent> parseSingle(byte[] body) {
-        int start = skipWs(body, 0, body.length);
+        int start = skipWs(body, bodyStart(body), body.length);
         int end = trimEnd(body, start, body.length);
         if (start == end) {
             throw new InvalidInput(
@@ -75,7 +87,7 @@ public final class EventParser {
     public List<ParsedEvent> parseBatch(byte[] body) {
         List<ParsedEvent> out = new ArrayList<>();
         int lineNo = 0;
-        int pos = 0;
+        int pos = bodyStart(body);
         while (pos < body.length) {
             int nl = indexOf(body, (byte) '\n', pos);
             int lineEnd = nl < 0 ? body.length : nl;
@@ -113,11 +125,30 @@ public final class EventParser {
         return out;
     }
 
+    /** Where the JSON of a body starts: after a UTF-8 byte-order mark, if any; 400 if the body is not UTF-8. */
+    private static int bodyStart(byte[] body) {
+        String foreign = JsonText.foreignEncoding(body, 0, body.length);
+        if (foreign != null) {
+            throw new InvalidInput(
+                    IngestOutcome.Fault.BAD_ENCODING,
+                    "the body is " + foreign + "; JSON must be UTF-8 (RFC 8259 §8.1): re-encode it as UTF-8",
+                    0,
+                    null);
+        }
+        return JsonText.bomLength(body, 0, body.length);
+    }
+
     private ParsedEvent parseOne(byte[] b, int start, int end, int lineNo) {
+        JsonText.Fault fault = JsonText.check(b, start, end - start);
+        if (fault != null) {
+            throw bad(
+                    lineNo,
+                    fieldAt(b, start, end, fault.offset() - start),
+                    fault.reason() + " (at byte " + (fault.offset() - start + 1) + " of the event)");
+        }
         String stream = null;
         String id = null;
         boolean hasData = false;
-        boolean multiLine = false;
         try (JsonParser p = json.createParser(b, start, end - start)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad(lineNo, null, "an event must be a JSON object");
@@ -135,40 +166,11 @@ public final class EventParser {
                 seen.add(f);
                 JsonToken v = p.nextToken();
                 switch (f) {
-                    case "stream" -> {
-                        stream = string(p, v, lineNo, f, STREAM_CHARS_MAX, false);
-                        if (stream.startsWith("_")) {
-                            throw bad(lineNo, f, "streams starting with '_' are reserved for the agent (e.g. _state)");
-                        }
-                        if (!validName(stream)) {
-                            throw bad(
-                                    lineNo,
-                                    f,
-                                    "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
-                        }
-                    }
-                    case "key" -> string(p, v, lineNo, f, KEY_CHARS_MAX, true);
-                    case "id" -> id = string(p, v, lineNo, f, ID_CHARS_MAX, true);
-                    case "priority" -> {
-                        String pr = string(p, v, lineNo, f, 16, true);
-                        if (pr != null && !PRIORITIES.contains(pr)) {
-                            throw bad(lineNo, f, "priority must be one of " + String.join(", ", PRIORITIES));
-                        }
-                    }
-                    case "ts" -> {
-                        if (v == JsonToken.VALUE_STRING) {
-                            try {
-                                OffsetDateTime.parse(p.getText());
-                            } catch (DateTimeParseException e) {
-                                throw bad(
-                                        lineNo,
-                                        f,
-                                        "ts must be epoch milliseconds or an ISO-8601 date-time with offset, e.g. 2026-11-23T04:48:17Z");
-                            }
-                        } else if (v != JsonToken.VALUE_NUMBER_INT && v != JsonToken.VALUE_NULL) {
-                            throw bad(lineNo, f, "ts must be epoch milliseconds or an ISO-8601 date-time string");
-                        }
-                    }
+                    case "stream" -> stream = checkStream(string(p, v, lineNo, f, STREAM_CHARS_MAX, false), lineNo);
+                    case "key" -> noControls(string(p, v, lineNo, f, KEY_CHARS_MAX, true), lineNo, f);
+                    case "id" -> id = noControls(string(p, v, lineNo, f, ID_CHARS_MAX, true), lineNo, f);
+                    case "priority" -> checkPriority(string(p, v, lineNo, f, 16, true), lineNo);
+                    case "ts" -> checkTs(p, v, lineNo);
                     case "data" -> {
                         if (v != JsonToken.START_OBJECT) {
                             throw bad(lineNo, f, "data must be a JSON object");
@@ -200,14 +202,115 @@ public final class EventParser {
         if (!hasData) {
             throw bad(lineNo, "data", "missing required field 'data'");
         }
+        byte[] stored = hasLineBreak(b, start, end) ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
+        return new ParsedEvent(stream, id, stored);
+    }
+
+    private static boolean hasLineBreak(byte[] b, int start, int end) {
         for (int i = start; i < end; i++) {
             if (b[i] == '\n' || b[i] == '\r') {
-                multiLine = true;
-                break;
+                return true;
             }
         }
-        byte[] stored = multiLine ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
-        return new ParsedEvent(stream, id, stored);
+        return false;
+    }
+
+    private static String checkStream(String stream, int lineNo) {
+        if (stream.startsWith("_")) {
+            throw bad(lineNo, "stream", "streams starting with '_' are reserved for the agent (e.g. _state)");
+        }
+        if (!validName(stream)) {
+            throw bad(lineNo, "stream", "stream must be 1-" + STREAM_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
+        }
+        return stream;
+    }
+
+    private static void checkPriority(String priority, int lineNo) {
+        if (priority != null && !PRIORITIES.contains(priority)) {
+            throw bad(lineNo, "priority", "priority must be one of " + String.join(", ", PRIORITIES));
+        }
+    }
+
+    private static final String TS_RANGE =
+            "from " + TS_MILLIS_MIN + " to " + TS_MILLIS_MAX + " (1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)";
+
+    /** {@code ts}: null, epoch milliseconds or an ISO-8601 date-time with offset, within the range. */
+    private static void checkTs(JsonParser p, JsonToken v, int lineNo) throws IOException {
+        if (v == JsonToken.VALUE_NULL) {
+            return;
+        }
+        if (v == JsonToken.VALUE_NUMBER_INT) {
+            // A BIG_INTEGER is beyond 64 bits; getLongValue would fail or wrap, so it is not asked.
+            JsonParser.NumberType type = p.getNumberType();
+            if (type == JsonParser.NumberType.BIG_INTEGER
+                    || p.getLongValue() < TS_MILLIS_MIN
+                    || p.getLongValue() > TS_MILLIS_MAX) {
+                throw bad(lineNo, "ts", "ts is " + shown(p.getText()) + "; epoch milliseconds must be " + TS_RANGE);
+            }
+            return;
+        }
+        if (v != JsonToken.VALUE_STRING) {
+            throw bad(lineNo, "ts", "ts must be epoch milliseconds or an ISO-8601 date-time string");
+        }
+        Instant t;
+        try {
+            t = OffsetDateTime.parse(p.getText()).toInstant();
+        } catch (DateTimeParseException e) {
+            throw bad(
+                    lineNo,
+                    "ts",
+                    "ts must be epoch milliseconds or an ISO-8601 date-time with offset, e.g. 2026-11-23T04:48:17Z");
+        }
+        if (t.isBefore(Instant.ofEpochMilli(TS_MILLIS_MIN)) || t.isAfter(Instant.ofEpochMilli(TS_MILLIS_MAX))) {
+            throw bad(lineNo, "ts", "ts is " + shown(p.getText()) + "; it must be " + TS_RANGE);
+        }
+    }
+
+    /** A value as a problem shows it: at most 40 characters. */
+    private static String shown(String v) {
+        return v.length() <= 40 ? v : v.substring(0, 37) + "...";
+    }
+
+    /** {@code s} (may be null) if it holds no control character (C0 or DEL), else 400 naming {@code field}. */
+    private static String noControls(String s, int lineNo, String field) {
+        if (s != null) {
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < 0x20 || c == 0x7F) {
+                    throw bad(
+                            lineNo,
+                            field,
+                            field + " must not contain control characters (found U+" + String.format("%04X", (int) c)
+                                    + " at character " + (i + 1) + ")");
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
+     * The top-level field whose name or value holds byte {@code rel} of the event (relative to
+     * {@code start}), or null: only for naming the field in a problem, so any failure is null.
+     */
+    private String fieldAt(byte[] b, int start, int end, int rel) {
+        String field = null;
+        try (JsonParser p = json.createParser(b, start, end - start)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                if (p.currentTokenLocation().getByteOffset() > rel) {
+                    return field;
+                }
+                field = p.currentName();
+                p.nextToken();
+                p.skipChildren();
+            }
+            return t == JsonToken.END_OBJECT && p.currentTokenLocation().getByteOffset() > rel ? field : null;
+        } catch (IOException | RuntimeException e) {
+            return field;
+        }
     }
 
     private byte[] compact(byte[] b, int start, int end) {

@@ -59,6 +59,8 @@ public sealed interface IngestOutcome {
         EVENT_TOO_LARGE,
         /** More events than ingest.batch_events_max. */
         BATCH_TOO_LARGE,
+        /** The body is not UTF-8 (another Unicode encoding, or not text). */
+        BAD_ENCODING,
         /** An event is not valid JSON or breaks the event model. */
         MALFORMED_EVENT,
         /** An event's data breaks its stream's schema. */

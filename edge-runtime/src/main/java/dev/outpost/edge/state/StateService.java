@@ -171,7 +171,7 @@ public final class StateService {
             if (edit == null) {
                 doc = new byte[0];
             } else {
-                Object current = live ? JsonTree.parse(old.doc(), 0, old.doc().length) : null;
+                Object current = live ? JsonTree.parseStored(old.doc(), 0, old.doc().length) : null;
                 Object next = edit.apply(current);
                 if (!(next instanceof Map<?, ?>)) {
                     throw new ProblemException(
@@ -351,8 +351,8 @@ public final class StateService {
                 if (!c.next(v) || v.seq() != seq) {
                     break; // retired by retention: older entries are gone too
                 }
-                Map<?, ?> data =
-                        (Map<?, ?>) ((Map<?, ?>) JsonTree.parse(v.payloadArray(), v.payloadOffset(), v.payloadLength()))
+                Map<?, ?> data = (Map<?, ?>)
+                        ((Map<?, ?>) JsonTree.parseStored(v.payloadArray(), v.payloadOffset(), v.payloadLength()))
                                 .get("data");
                 boolean deleted = "delete".equals(data.get("op"));
                 out.add(new HistoryEntry(
@@ -405,7 +405,7 @@ public final class StateService {
                 if (!v.streamEquals(stream)) {
                     continue;
                 }
-                Map<?, ?> e = (Map<?, ?>) JsonTree.parse(v.payloadArray(), v.payloadOffset(), v.payloadLength());
+                Map<?, ?> e = (Map<?, ?>) JsonTree.parseStored(v.payloadArray(), v.payloadOffset(), v.payloadLength());
                 Map<?, ?> data = (Map<?, ?>) e.get("data");
                 String ns = (String) data.get("namespace");
                 String id = (String) data.get("id");

@@ -97,7 +97,7 @@ public final class StreamRegistry {
 
     private static Object parse(String json) {
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
-        return JsonTree.parse(b, 0, b.length);
+        return JsonTree.parseStored(b, 0, b.length); // from the catalog (or the YAML file, via JsonTree.write)
     }
 
     /** The log lane of a stream's events: its priority class ({@code normal} if undeclared). */

@@ -118,7 +118,14 @@ public final class StreamSchema {
         Integer maxLength = null;
         if (m.containsKey("maxLength")) {
             BigDecimal ml = number(m.get("maxLength"), "maxLength", at);
-            maxLength = ml.intValueExact();
+            // intValueExact would throw ArithmeticException (a 500) for 1.5 or beyond 32 bits.
+            if (ml.signum() < 0
+                    || ml.stripTrailingZeros().scale() > 0
+                    || ml.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+                throw new IllegalArgumentException(
+                        "schema 'maxLength'" + where(at) + " must be a whole number from 0 to " + Integer.MAX_VALUE);
+            }
+            maxLength = ml.intValue();
         }
         boolean additional = !Boolean.FALSE.equals(m.get("additionalProperties"));
         return new StreamSchema(

@@ -55,8 +55,28 @@ public final class JsonTree {
 
     private JsonTree() {}
 
-    /** Parses one JSON value filling {@code b[off, off+len)}; surrounding whitespace is allowed, nothing else. */
+    /**
+     * Parses one JSON value filling {@code b[off, off+len)}, as received from outside (a request body, a message):
+     * surrounding whitespace is allowed, nothing else. The text must be UTF-8 with I-JSON strings ({@link
+     * JsonText}); a byte-order mark at its start is ignored (RFC 8259 §8.1), so the tree never holds one.
+     */
     public static Object parse(byte[] b, int off, int len) {
+        Objects.checkFromIndexSize(off, len, b.length);
+        int bom = JsonText.bomLength(b, off, len);
+        JsonText.Fault fault = JsonText.check(b, off + bom, len - bom);
+        if (fault != null) {
+            throw new JsonTreeException(fault.reason() + " (byte " + (fault.offset() - off) + ")");
+        }
+        return parseStored(b, off + bom, len - bom);
+    }
+
+    /**
+     * Parses JSON the agent wrote and stored itself (a state document, a state or fleet event, a schema in the
+     * catalog): the same tree, without {@link #parse}'s input checks, so what an earlier version accepted and
+     * stored (e.g. a lone surrogate escape, which {@link #write} reproduces) still reads back: a stricter rule for
+     * new input must never make stored data unreadable, nor stop a start that replays it.
+     */
+    public static Object parseStored(byte[] b, int off, int len) {
         Objects.checkFromIndexSize(off, len, b.length);
         try (JsonParser p = FACTORY.createParser(b, off, len)) {
             try {

@@ -66,7 +66,7 @@ public sealed interface FleetChange
      * none (no {@code data} object).
      */
     static FleetChange fromStoredEvent(byte[] b, int off, int len) {
-        JsonMessage event = JsonMessage.parse("fleet event", b, off, len);
+        JsonMessage event = JsonMessage.parseStored("fleet event", b, off, len); // stored by the hub
         return event.members().get("data") instanceof Map<?, ?> ? FleetChanges.read(event.object("data")) : null;
     }
 

@@ -45,6 +45,20 @@ final class JsonMessage {
         return of(what, tree);
     }
 
+    /**
+     * Parses {@code b[off, off+len)}, JSON the agent wrote and stored itself, as the object {@code what}: without
+     * {@link JsonTree#parse}'s input checks, so what an earlier version stored still reads back.
+     */
+    static JsonMessage parseStored(String what, byte[] b, int off, int len) {
+        Object tree;
+        try {
+            tree = JsonTree.parseStored(b, off, len);
+        } catch (JsonTreeException e) {
+            throw WireException.malformed("read " + what, e.getMessage());
+        }
+        return of(what, tree);
+    }
+
     /** {@code tree} (a parsed value) as the object {@code what}. */
     static JsonMessage of(String what, Object tree) {
         if (!(tree instanceof Map<?, ?> m)) {
