@@ -48,7 +48,26 @@ public record OutpostConfig(
         int budgetLatencyP95Millis,
         Map<String, StreamDecl> streams,
         Sync sync,
-        Hub hub) {
+        Hub hub,
+        Connections connections) {
+
+    /**
+     * How the HTTP server treats slow and idle clients, and the share of budget.connections kept for
+     * probes (issue #11, 5d; enforced by the connection gate and the slow-client guard).
+     *
+     * @param headerTimeoutMillis complete request headers must arrive within this of the connection
+     *     opening, or of the first byte of a later request
+     * @param idleTimeoutMillis a kept-alive connection with no request is closed after this
+     * @param bodyRateBytesPerSecondMin a request body must average at least this once the grace is over
+     * @param bodyGraceMillis how long a body may take before its rate is judged
+     * @param probeConnections connections of budget.connections that only serve /health* and /metrics
+     */
+    public record Connections(
+            long headerTimeoutMillis,
+            long idleTimeoutMillis,
+            long bodyRateBytesPerSecondMin,
+            long bodyGraceMillis,
+            int probeConnections) {}
 
     /**
      * Push to an upstream hub (issue #6); {@code upstream} null means offline mode.
@@ -115,6 +134,31 @@ public record OutpostConfig(
                     "PKCS12 key store (private key and certificate) to serve HTTPS only on http.port."
                             + " Empty: plain HTTP."),
             ConfigKey.string("http.tls_key_store_password", "", "Password of http.tls_key_store (and of its key)."),
+            ConfigKey.integer(
+                    "http.header_timeout_millis",
+                    5_000,
+                    100,
+                    600_000,
+                    "A connection that has not sent complete request headers this long after it opened (or after"
+                            + " the first byte of a later request) is closed."),
+            ConfigKey.integer(
+                    "http.idle_timeout_millis",
+                    60_000,
+                    100,
+                    3_600_000,
+                    "A kept-alive connection with no request in flight is closed after this long."),
+            ConfigKey.bytes(
+                    "http.body_rate_bytes_per_second_min",
+                    KIB,
+                    1,
+                    GIB,
+                    "A request body averaging less than this once http.body_grace_millis is over is cut with 408."),
+            ConfigKey.integer(
+                    "http.body_grace_millis",
+                    5_000,
+                    100,
+                    600_000,
+                    "How long a request body may arrive before its rate is judged."),
             ConfigKey.oneOf(
                     "log.durability",
                     "os",
@@ -225,6 +269,13 @@ public record OutpostConfig(
                     1,
                     1_000_000,
                     "Open HTTP connections; more are refused with 503 before their body is read."),
+            ConfigKey.integer(
+                    "budget.probe_connections",
+                    8,
+                    0,
+                    100_000,
+                    "Of budget.connections, how many are kept for GET /health* and /metrics; less than"
+                            + " budget.connections."),
             ConfigKey.integer(
                     "budget.ingest_rate",
                     0,
@@ -385,7 +436,13 @@ public record OutpostConfig(
                         ((Long) v.get("hub.push_concurrency_max")).intValue(),
                         (Long) v.get("hub.body_bytes_max"),
                         ((Long) v.get("hub.node_logs_open_max")).intValue(),
-                        castNodes(v.get("hub.nodes"))));
+                        castNodes(v.get("hub.nodes"))),
+                new Connections(
+                        (Long) v.get("http.header_timeout_millis"),
+                        (Long) v.get("http.idle_timeout_millis"),
+                        (Long) v.get("http.body_rate_bytes_per_second_min"),
+                        (Long) v.get("http.body_grace_millis"),
+                        ((Long) v.get("budget.probe_connections")).intValue()));
         c.checkRelationships();
         c.checkTls(); // at startup only: a live change does not read the files again
         return c;
@@ -437,6 +494,13 @@ public record OutpostConfig(
                     "sync.backoff_base_millis",
                     "config error: sync.backoff_base_millis (" + sync.backoffBaseMillis()
                             + ") must not exceed sync.backoff_cap_millis (" + sync.backoffCapMillis() + ")");
+        }
+        if (connections.probeConnections() >= budgetConnections) {
+            throw new ConfigException(
+                    "budget.probe_connections",
+                    "config error: budget.probe_connections (" + connections.probeConnections()
+                            + ") must be less than budget.connections (" + budgetConnections
+                            + "): it is the share of budget.connections kept for /health and /metrics");
         }
         if (queryLimitDefault > queryLimitMax) {
             throw new ConfigException(
@@ -527,7 +591,8 @@ public record OutpostConfig(
                         sync.requestTimeoutMillis(),
                         sync.idlePollMillis(),
                         sync.tlsTrustFile()),
-                hub);
+                hub,
+                connections);
     }
 
     /** The TLS files are read now: a bad one stops startup naming its key, not the first handshake. */

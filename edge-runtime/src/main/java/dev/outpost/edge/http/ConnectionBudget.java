@@ -1,0 +1,206 @@
+package dev.outpost.edge.http;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Which HTTP connections the agent holds within budget.connections, and which one makes room when
+ * it is full.
+ *
+ * <p>Design note. budget.connections bounds the sockets the agent holds (a file descriptor and a
+ * pipeline each). Of it, budget.probe_connections are kept for probes: a connection admitted on
+ * that share (tier {@link Tier#PROBES}) serves only GET/HEAD /health* and /metrics, so a probe
+ * finds room while every other connection is busy; the rest ({@link Tier#GENERAL}) is what the
+ * governor's lower-concurrency action lowers. A connection with no request in flight — just opened
+ * and still sending its headers, or kept alive between requests — costs its slot and nothing else,
+ * so when its tier is full a new connection takes the slot of the one that has waited longest that
+ * way, instead of being refused (nginx does the same with its "reusable" connections): idle
+ * sockets cannot lock real clients or probes out. A connection with a request in flight is never
+ * evicted; only when every one is busy is a new connection refused.
+ *
+ * <p>Invariants: a tier's count never exceeds its limit at admission (a lowered general limit
+ * cuts no open connection, and evicts none that would not make room); {@code open} is the sum of
+ * both tiers; a slot is released exactly once (closed or evicted, whichever comes first); an
+ * evicted connection starts no further request, because eviction moves its phase AWAITING → GONE
+ * by the same compare-and-set its event loop needs for AWAITING → BUSY. Thread-safe: connections
+ * are admitted on every event loop at once.
+ */
+final class ConnectionBudget {
+    /** The share of the budget a connection was admitted on. */
+    enum Tier {
+        GENERAL,
+        PROBES
+    }
+
+    /** Most evictions one admission tries (each retry is a race lost to another admission). */
+    private static final int ADMISSION_ATTEMPTS_MAX = 8;
+
+    private static final int AWAITING = 0;
+    private static final int BUSY = 1;
+    private static final int GONE = 2;
+
+    private final int budget;
+    private final int reserve;
+    private final AtomicInteger limit;
+    private final AtomicInteger open;
+    private final AtomicInteger general = new AtomicInteger();
+    private final AtomicInteger probes = new AtomicInteger();
+    private final Set<Slot> slots = ConcurrentHashMap.newKeySet();
+    private final LongAdder evictions = new LongAdder();
+
+    /**
+     * @param budget budget.connections
+     * @param reserve budget.probe_connections (less than {@code budget})
+     * @param limit the general limit the governor sets (budget.connections, or lowered under CPU pressure)
+     * @param open the count of admitted connections, kept here (the governor's connections dimension)
+     */
+    ConnectionBudget(int budget, int reserve, AtomicInteger limit, AtomicInteger open) {
+        if (reserve < 0 || reserve >= budget) {
+            throw new IllegalArgumentException("reserve " + reserve + " must be in [0, " + budget + ")");
+        }
+        this.budget = budget;
+        this.reserve = reserve;
+        this.limit = limit;
+        this.open = open;
+    }
+
+    /** Connections the general tier admits now: the governor's limit, less the probes' share. */
+    int generalLimit() {
+        return Math.min(limit.get(), budget - reserve);
+    }
+
+    /** Whether the general limit is lowered below the budget now (CPU pressure). */
+    boolean lowered() {
+        return limit.get() < budget;
+    }
+
+    /**
+     * Admits a new connection, evicting the longest-waiting idle one of a full tier if that makes
+     * room: general first, then the probes' share.
+     *
+     * @param now the clock's nanoseconds
+     * @param close closes the connection if it is evicted later; called on any thread
+     * @return its slot, or null if every connection that could make room has a request in flight
+     */
+    Slot admit(long now, Runnable close) {
+        for (int attempt = 0; attempt < ADMISSION_ATTEMPTS_MAX; attempt++) {
+            int g = generalLimit();
+            if (acquire(general, g)) {
+                return add(Tier.GENERAL, now, close);
+            }
+            // Above a lowered limit an eviction would not make room: the new one goes to probes.
+            if (general.get() <= g && evictOldest(Tier.GENERAL)) {
+                continue;
+            }
+            if (acquire(probes, reserve)) {
+                return add(Tier.PROBES, now, close);
+            }
+            if (!evictOldest(Tier.PROBES)) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** Gives the slot back (the connection closed); a no-op if it was evicted already. */
+    void release(Slot s) {
+        s.phase.set(GONE);
+        if (s.released.compareAndSet(false, true)) {
+            (s.tier == Tier.GENERAL ? general : probes).decrementAndGet();
+            open.decrementAndGet();
+            slots.remove(s);
+        }
+    }
+
+    /** Connections open on the probes' share. */
+    int probesOpen() {
+        return probes.get();
+    }
+
+    /** Connections closed to make room for a new one, since start. */
+    long evictions() {
+        return evictions.sum();
+    }
+
+    private static boolean acquire(AtomicInteger count, int max) {
+        while (true) {
+            int c = count.get();
+            if (c >= max) {
+                return false;
+            }
+            if (count.compareAndSet(c, c + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private Slot add(Tier tier, long now, Runnable close) {
+        Slot s = new Slot(tier, now, close);
+        open.incrementAndGet();
+        slots.add(s);
+        return s;
+    }
+
+    /**
+     * Evicts the connection of {@code tier} that has waited longest with no request in flight.
+     *
+     * @return false if there was none; true if one was evicted, or the chosen one was taken by a
+     *     request or another admission meanwhile (the caller tries again)
+     */
+    private boolean evictOldest(Tier tier) {
+        Slot oldest = null;
+        for (Slot s : slots) {
+            if (s.tier == tier
+                    && s.phase.get() == AWAITING
+                    && (oldest == null || s.awaitingSince - oldest.awaitingSince < 0)) {
+                oldest = s;
+            }
+        }
+        if (oldest == null) {
+            return false;
+        }
+        if (oldest.phase.compareAndSet(AWAITING, GONE)) {
+            release(oldest);
+            evictions.increment();
+            oldest.close.run();
+        }
+        return true;
+    }
+
+    /**
+     * One admitted connection's place in the budget. Its event loop moves it between AWAITING (no
+     * request in flight: evictable) and BUSY; eviction and release move it to GONE for good.
+     */
+    static final class Slot {
+        final Tier tier;
+        private final Runnable close;
+        private final AtomicInteger phase = new AtomicInteger(AWAITING);
+        private final AtomicBoolean released = new AtomicBoolean();
+        /** Since when it has had no request in flight (the clock's nanoseconds); read by evictions. */
+        private volatile long awaitingSince;
+
+        private Slot(Tier tier, long now, Runnable close) {
+            this.tier = tier;
+            this.close = close;
+            this.awaitingSince = now;
+        }
+
+        /**
+         * A request starts: no longer evictable.
+         *
+         * @return false if the connection was evicted (it is being closed; drop the request)
+         */
+        boolean busy() {
+            return phase.compareAndSet(AWAITING, BUSY) || phase.get() == BUSY;
+        }
+
+        /** No request in flight any more, since {@code now}: evictable again. */
+        void awaiting(long now) {
+            awaitingSince = now;
+            phase.compareAndSet(BUSY, AWAITING);
+        }
+    }
+}

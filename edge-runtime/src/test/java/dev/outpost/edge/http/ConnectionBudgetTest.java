@@ -1,0 +1,106 @@
+package dev.outpost.edge.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.http.ConnectionBudget.Slot;
+import dev.outpost.edge.http.ConnectionBudget.Tier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Admission within budget.connections: tiers, eviction of the longest-idle, busy ones kept. */
+class ConnectionBudgetTest {
+    private final AtomicInteger limit = new AtomicInteger(4);
+    private final AtomicInteger open = new AtomicInteger();
+    /** budget.connections 4, of which 1 for probes: 3 general. */
+    private final ConnectionBudget budget = new ConnectionBudget(4, 1, limit, open);
+    /** The connections closed by eviction, in order. */
+    private final List<String> closed = new ArrayList<>();
+
+    private Slot admit(String name, long now) {
+        return budget.admit(now, () -> closed.add(name));
+    }
+
+    @Test
+    void generalFirstThenProbesShare() {
+        Slot a = admit("a", 1);
+        Slot b = admit("b", 2);
+        Slot c = admit("c", 3);
+        assertTrue(a.busy() && b.busy() && c.busy());
+        Slot d = admit("d", 4);
+        assertEquals(
+                List.of(Tier.GENERAL, Tier.GENERAL, Tier.GENERAL, Tier.PROBES),
+                List.of(a.tier, b.tier, c.tier, d.tier));
+        assertEquals(4, open.get());
+        assertEquals(1, budget.probesOpen());
+        assertTrue(d.busy());
+        assertNull(admit("e", 5), "every connection has a request in flight: no room");
+        assertEquals(List.of(), closed, "busy connections are never evicted");
+        budget.release(b);
+        assertEquals(3, open.get());
+        assertEquals(Tier.GENERAL, admit("f", 6).tier, "a closed connection's slot is free again");
+    }
+
+    @Test
+    void aFullGeneralTierEvictsItsLongestIdleConnection() {
+        Slot a = admit("a", 10);
+        Slot b = admit("b", 20);
+        Slot c = admit("c", 30);
+        b.busy();
+        a.busy();
+        a.awaiting(40); // a request came and went: a has been idle since 40, c since 30
+        Slot d = admit("d", 50);
+        assertNotNull(d);
+        assertEquals(Tier.GENERAL, d.tier, "an idle general connection yields before the probes' share is used");
+        assertEquals(List.of("c"), closed);
+        assertFalse(c.busy(), "an evicted connection starts no request");
+        assertEquals(3, open.get());
+        budget.release(c); // its channel closes later: released once only
+        assertEquals(3, open.get());
+        assertEquals(1, budget.evictions());
+    }
+
+    @Test
+    void theProbesShareEvictsItsOwnIdleConnectionsWhenGeneralIsBusy() {
+        for (int i = 0; i < 3; i++) {
+            assertTrue(admit("g" + i, i).busy());
+        }
+        Slot p = admit("p", 5);
+        assertEquals(Tier.PROBES, p.tier);
+        Slot q = admit("q", 6);
+        assertEquals(Tier.PROBES, q.tier, "the idle probe connection made room");
+        assertEquals(List.of("p"), closed);
+        assertEquals(1, budget.probesOpen());
+        assertEquals(4, open.get());
+    }
+
+    @Test
+    void aLoweredLimitEvictsNothingThatWouldNotMakeRoom() {
+        admit("a", 1);
+        admit("b", 2);
+        admit("c", 3);
+        limit.set(2); // the governor lowers the limit under CPU pressure: open ones are kept
+        assertTrue(budget.lowered());
+        Slot d = admit("d", 4);
+        assertEquals(Tier.PROBES, d.tier);
+        assertEquals(List.of(), closed, "evicting one of 3 idle general connections would not get under 2");
+        Slot e = admit("e", 5);
+        assertEquals(Tier.PROBES, e.tier);
+        assertEquals(List.of("d"), closed);
+        limit.set(4);
+        assertEquals(3, budget.generalLimit(), "the probes' share is kept out of the general limit");
+    }
+
+    @Test
+    void noProbesShareMeansGeneralOnly() {
+        ConnectionBudget none = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
+        Slot a = none.admit(1, () -> closed.add("a"));
+        assertTrue(a.busy());
+        assertNull(none.admit(2, () -> closed.add("b")));
+    }
+}
