@@ -151,6 +151,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void connectionLimitsHaveDefaultsAndTheProbesShareMustLeaveRoom() throws IOException {
+        OutpostConfig.Connections d = ConfigLoader.defaults().connections();
+        assertEquals(new OutpostConfig.Connections(5_000, 60_000, 1024, 5_000, 8), d);
+        OutpostConfig c = load("http:\n  header_timeout_millis: 250\n  body_rate_bytes_per_second_min: 4KiB\n"
+                + "budget:\n  connections: 10\n  probe_connections: 9\n");
+        assertEquals(250, c.connections().headerTimeoutMillis());
+        assertEquals(4096, c.connections().bodyRateBytesPerSecondMin());
+        assertEquals(9, c.connections().probeConnections());
+        ConfigException e = bad("budget:\n  connections: 8\n");
+        assertEquals("budget.probe_connections", e.key());
+        assertTrue(e.getMessage().contains("must be less than budget.connections (8)"), e.getMessage());
+        assertEquals(
+                "http.header_timeout_millis",
+                bad("http:\n  header_timeout_millis: 50\n").key());
+    }
+
+    @Test
     void missingFileIsAClearError() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("does not exist"));
