@@ -8,15 +8,17 @@ import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
@@ -46,7 +48,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     private final SlowClientGuard.Limits limits;
     private final ConnectionCloses closes = new ConnectionCloses();
     private final LongSupplier clock = System::nanoTime;
-    private final Admission admission;
+    private final LongAdder refused;
 
     public ConnectionGate(Agent agent) {
         OutpostConfig c = agent.config();
@@ -56,7 +58,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
                 agent.connectionsLimit,
                 agent.openConnections);
         this.limits = SlowClientGuard.Limits.of(c.connections());
-        this.admission = new Admission(budget, clock, agent.connectionsRefused);
+        this.refused = agent.connectionsRefused;
         closes.register(agent.metrics(), budget);
     }
 
@@ -81,7 +83,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         @Override
         public void onInitialPipelineBuilt() {
             if (channel != null) {
-                channel.pipeline().addFirst(NAME, admission);
+                channel.pipeline().addFirst(NAME, new Admission(budget, clock, refused));
             }
         }
 
@@ -101,9 +103,22 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         }
     }
 
-    /** First in the pipeline: takes a slot for the connection, or refuses it before reading anything. */
-    @ChannelHandler.Sharable
-    static final class Admission extends ChannelInboundHandlerAdapter {
+    /**
+     * First in a connection's pipeline: takes a slot for it, or refuses it before reading anything.
+     * When there is no room yet but an idle connection will be able to yield in a moment, the new
+     * one waits (up to {@link #WAIT_NANOS_MAX}, unread, its channelActive held back) and tries
+     * again after {@link #RETRY_NANOS_MIN}, backing off to {@link #RETRY_NANOS_MAX}: a flood may
+     * leave a thousand connections waiting, and each try scans the slots. Its state is touched on
+     * its event loop only.
+     */
+    static final class Admission extends ChannelDuplexHandler {
+        /** Longest a new connection waits for room before it is refused. */
+        static final long WAIT_NANOS_MAX = 250_000_000;
+        /** First wait before a waiting connection tries again. */
+        static final long RETRY_NANOS_MIN = 5_000_000;
+        /** Longest wait between two tries. */
+        static final long RETRY_NANOS_MAX = 80_000_000;
+
         /** The answer to a connection for which there is no room. */
         private static final byte[] REFUSAL =
                 refusal("the agent's connection budget (budget.connections) is used up by requests in flight;"
@@ -115,6 +130,18 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         private final ConnectionBudget budget;
         private final LongSupplier clock;
         private final LongAdder refused;
+        private ConnectionBudget.Slot slot;
+        private boolean waiting;
+        private long waitingSince;
+        private long retryNanos = RETRY_NANOS_MIN;
+        /** A read was asked for before the connection was admitted: issued once it is. */
+        private boolean readWanted;
+        /**
+         * What a waiting connection sent before it was admitted, passed on once it is: the first
+         * read was asked for before this handler joined the pipeline, so one read's worth (at most)
+         * can arrive while it waits; no further read is asked for until it is admitted.
+         */
+        private List<Object> held;
 
         Admission(ConnectionBudget budget, LongSupplier clock, LongAdder refused) {
             this.budget = budget;
@@ -131,40 +158,133 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         }
 
         @Override
-        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        public void channelActive(ChannelHandlerContext ctx) {
+            long now = clock.getAsLong();
+            if (tryAdmit(ctx, now)) {
+                return;
+            }
+            if (budget.worthWaiting() && budget.startWaiting()) {
+                waiting = true;
+                waitingSince = now;
+                scheduleRetry(ctx, now);
+                return;
+            }
+            refuse(ctx);
+        }
+
+        private void retry(ChannelHandlerContext ctx) {
+            if (!waiting) {
+                return; // closed meanwhile
+            }
+            long now = clock.getAsLong();
+            if (tryAdmit(ctx, now)) {
+                stopWaiting();
+            } else if (now - waitingSince < WAIT_NANOS_MAX && budget.worthWaiting()) {
+                scheduleRetry(ctx, now);
+            } else {
+                stopWaiting();
+                releaseHeld();
+                refuse(ctx);
+            }
+        }
+
+        /** The next try: after the current back-off, and a last one when the wait is up. */
+        private void scheduleRetry(ChannelHandlerContext ctx, long now) {
+            long delay = Math.min(retryNanos, waitingSince + WAIT_NANOS_MAX - now);
+            retryNanos = Math.min(2 * retryNanos, RETRY_NANOS_MAX);
+            ctx.executor().schedule(() -> retry(ctx), Math.max(0, delay), TimeUnit.NANOSECONDS);
+        }
+
+        private void stopWaiting() {
+            waiting = false;
+            budget.stopWaiting();
+        }
+
+        private void releaseHeld() {
+            if (held != null) {
+                held.forEach(ReferenceCountUtil::release);
+                held = null;
+            }
+        }
+
+        private boolean tryAdmit(ChannelHandlerContext ctx, long now) {
             Channel ch = ctx.channel();
-            ConnectionBudget.Slot slot = budget.admit(
-                    clock.getAsLong(),
+            ConnectionBudget.Slot s = budget.admit(
+                    now,
                     () -> ch.eventLoop().execute(() -> {
                         ch.flush();
                         ch.close();
                     }));
-            if (slot == null) {
-                refused.increment();
-                byte[] refusal = budget.lowered() ? REFUSAL_LOWERED : REFUSAL;
-                ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
-                return; // not passed on: the HTTP codec never sees this connection
+            if (s == null) {
+                return false;
             }
-            ch.attr(SLOT).set(slot);
-            super.channelActive(ctx);
+            slot = s;
+            ch.attr(SLOT).set(s);
+            // Without delay, a scheduled task runs after the loop's next I/O pass: see Slot.settle.
+            ctx.executor().schedule(s::settle, 0, TimeUnit.NANOSECONDS);
+            ctx.fireChannelActive();
+            if (held != null) {
+                List<Object> msgs = held;
+                held = null;
+                for (Object m : msgs) {
+                    ctx.fireChannelRead(m);
+                }
+                ctx.fireChannelReadComplete();
+            }
+            if (readWanted) {
+                readWanted = false;
+                ctx.read();
+            }
+            return true;
+        }
+
+        private void refuse(ChannelHandlerContext ctx) {
+            refused.increment();
+            byte[] refusal = budget.lowered() ? REFUSAL_LOWERED : REFUSAL;
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
+            // channelActive is not passed on: the HTTP codec never sees this connection
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-            if (ctx.channel().attr(SLOT).get() == null) {
-                ReferenceCountUtil.release(msg); // never read a refused connection's body
+        public void read(ChannelHandlerContext ctx) {
+            if (slot == null) {
+                readWanted = true; // nothing is read from a connection not (yet) admitted
                 return;
             }
-            super.channelRead(ctx, msg);
+            ctx.read();
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            ConnectionBudget.Slot slot = ctx.channel().attr(SLOT).get();
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (slot != null) {
+                ctx.fireChannelRead(msg);
+            } else if (waiting) {
+                if (held == null) {
+                    held = new ArrayList<>(2);
+                }
+                held.add(msg);
+            } else {
+                ReferenceCountUtil.release(msg); // refused: never read its body
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (slot != null) {
+                ctx.fireChannelReadComplete();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
             if (slot != null) {
                 budget.release(slot);
             }
-            super.channelInactive(ctx);
+            if (waiting) {
+                stopWaiting();
+            }
+            releaseHeld();
+            ctx.fireChannelInactive();
         }
     }
 }

@@ -79,7 +79,6 @@ final class SlowClientGuard extends ChannelDuplexHandler {
     /** This connection's place in the budget; null if it did not pass the gate (unit tests). */
     private ConnectionBudget.Slot slot;
 
-    private boolean started;
     private long openedAt;
     /** Requests whose headers arrived. */
     private int requests;
@@ -121,28 +120,17 @@ final class SlowClientGuard extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        if (ctx.channel().isActive()) {
-            start();
-        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        // An accepted channel is active before its pipeline is built, but the gate takes its slot
-        // only when channelActive passes through it, just before here.
+        // The gate passes channelActive on once it admitted the connection (an accepted channel is
+        // active before its pipeline is built, and may wait for room): the clocks start now.
         slot = ctx.channel().attr(ConnectionGate.SLOT).get();
-        start();
-        ctx.fireChannelActive();
-    }
-
-    private void start() {
-        if (started) {
-            return;
-        }
-        started = true;
         openedAt = clock.getAsLong();
         awaitingSince = openedAt;
         arm(openedAt);
+        ctx.fireChannelActive();
     }
 
     @Override

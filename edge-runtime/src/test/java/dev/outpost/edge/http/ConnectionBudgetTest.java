@@ -22,8 +22,15 @@ class ConnectionBudgetTest {
     /** The connections closed by eviction, in order. */
     private final List<String> closed = new ArrayList<>();
 
-    private Slot admit(String name, long now) {
-        return budget.admit(now, () -> closed.add(name));
+    private static final long MS = 1_000_000;
+
+    /** Admits a connection at {@code millis}; its event loop has polled it once right away. */
+    private Slot admit(String name, long millis) {
+        Slot s = budget.admit(millis * MS, () -> closed.add(name));
+        if (s != null) {
+            s.settle();
+        }
+        return s;
     }
 
     @Test
@@ -40,6 +47,7 @@ class ConnectionBudgetTest {
         assertEquals(1, budget.probesOpen());
         assertTrue(d.busy());
         assertNull(admit("e", 5), "every connection has a request in flight: no room");
+        assertFalse(budget.worthWaiting());
         assertEquals(List.of(), closed, "busy connections are never evicted");
         budget.release(b);
         assertEquals(3, open.get());
@@ -53,8 +61,8 @@ class ConnectionBudgetTest {
         Slot c = admit("c", 30);
         b.busy();
         a.busy();
-        a.awaiting(40); // a request came and went: a has been idle since 40, c since 30
-        Slot d = admit("d", 50);
+        a.awaiting(40 * MS); // a request came and went: a has been idle since 40, c since 30
+        Slot d = admit("d", 100);
         assertNotNull(d);
         assertEquals(Tier.GENERAL, d.tier, "an idle general connection yields before the probes' share is used");
         assertEquals(List.of("c"), closed);
@@ -72,7 +80,7 @@ class ConnectionBudgetTest {
         }
         Slot p = admit("p", 5);
         assertEquals(Tier.PROBES, p.tier);
-        Slot q = admit("q", 6);
+        Slot q = admit("q", 50);
         assertEquals(Tier.PROBES, q.tier, "the idle probe connection made room");
         assertEquals(List.of("p"), closed);
         assertEquals(1, budget.probesOpen());
@@ -86,14 +94,32 @@ class ConnectionBudgetTest {
         admit("c", 3);
         limit.set(2); // the governor lowers the limit under CPU pressure: open ones are kept
         assertTrue(budget.lowered());
-        Slot d = admit("d", 4);
+        Slot d = admit("d", 40);
         assertEquals(Tier.PROBES, d.tier);
         assertEquals(List.of(), closed, "evicting one of 3 idle general connections would not get under 2");
-        Slot e = admit("e", 5);
+        Slot e = admit("e", 80);
         assertEquals(Tier.PROBES, e.tier);
         assertEquals(List.of("d"), closed);
         limit.set(4);
         assertEquals(3, budget.generalLimit(), "the probes' share is kept out of the general limit");
+    }
+
+    @Test
+    void aConnectionNotYetPolledOrOnlyJustAnsweredDoesNotYield() {
+        ConnectionBudget one = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
+        Slot a = one.admit(0, () -> closed.add("a"));
+        assertNull(one.admit(50 * MS, () -> closed.add("b")), "its event loop has not polled it yet");
+        assertTrue(one.worthWaiting(), "it will be able to yield");
+        a.settle(); // polled: nothing came with it
+        Slot b = one.admit(50 * MS, () -> closed.add("b"));
+        assertNotNull(b, "a new connection its loop polled yields at once");
+        b.settle();
+        assertTrue(b.busy());
+        b.awaiting(100 * MS);
+        assertNull(one.admit(110 * MS, () -> closed.add("c")), "its next request may be on its way");
+        assertTrue(one.worthWaiting());
+        assertNotNull(one.admit(120 * MS, () -> closed.add("c")));
+        assertEquals(List.of("a", "b"), closed);
     }
 
     @Test

@@ -46,6 +46,13 @@ class SlowClientGuardTest {
     static final class Server extends ChannelInboundHandlerAdapter {
         final List<Object> received = new ArrayList<>();
         ChannelHandlerContext ctx;
+        /** The gate admitted the connection (it passes channelActive on only then). */
+        boolean active;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            active = true;
+        }
 
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
@@ -99,7 +106,18 @@ class SlowClientGuardTest {
         }
     }
 
-    private void advance(EmbeddedChannel ch, long millis) {
+    /** Moves the test's clock and every connection's event loop on by {@code millis}. */
+    private void advance(long millis) {
+        now.addAndGet(millis * MS);
+        for (EmbeddedChannel ch : channels) {
+            ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+            ch.runPendingTasks();
+            ch.runScheduledPendingTasks();
+        }
+    }
+
+    /** Moves the test's clock and only {@code ch}'s event loop on. */
+    private void advanceOnly(EmbeddedChannel ch, long millis) {
         now.addAndGet(millis * MS);
         ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
         ch.runPendingTasks();
@@ -124,11 +142,11 @@ class SlowClientGuardTest {
     @Test
     void aConnectionWithoutCompleteHeadersIsClosedAtTheHeaderTimeout() {
         EmbeddedChannel ch = connect();
-        advance(ch, 3_000);
+        advance(3_000);
         send(ch, "GET /health HTTP/1.1\r\nHost: x\r\n"); // not complete: no empty line yet
-        advance(ch, 1_999);
+        advance(1_999);
         assertTrue(ch.isActive());
-        advance(ch, 1);
+        advance(1);
         assertFalse(ch.isActive(), "5 s after it opened, whatever arrived meanwhile");
         assertEquals("", written(ch), "closed without an answer");
         assertEquals(1, closes.total(Reason.HEADER_TIMEOUT));
@@ -140,13 +158,13 @@ class SlowClientGuardTest {
         EmbeddedChannel ch = connect();
         server.demand();
         send(ch, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-        advance(ch, 30_000);
+        advance(30_000);
         assertTrue(ch.isActive(), "processing has no deadline here");
         server.respond();
         assertTrue(written(ch).startsWith("HTTP/1.1 200"));
-        advance(ch, 59_999);
+        advance(59_999);
         assertTrue(ch.isActive());
-        advance(ch, 1);
+        advance(1);
         assertFalse(ch.isActive());
         assertEquals(1, closes.total(Reason.IDLE_TIMEOUT));
         assertEquals(0, closes.total(Reason.HEADER_TIMEOUT));
@@ -157,11 +175,11 @@ class SlowClientGuardTest {
         EmbeddedChannel ch = connect();
         send(ch, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
         server.respond();
-        advance(ch, 10_000);
+        advance(10_000);
         send(ch, "GET /metr"); // a slow trickle of the next request's headers
-        advance(ch, 4_999);
+        advance(4_999);
         assertTrue(ch.isActive());
-        advance(ch, 1);
+        advance(1);
         assertFalse(ch.isActive(), "15 s after the response: well before the 60 s idle timeout");
         assertEquals(1, closes.total(Reason.HEADER_TIMEOUT));
     }
@@ -173,9 +191,9 @@ class SlowClientGuardTest {
         server.demand();
         send(ch, "{\"stream\":"); // 10 bytes; 1000 bytes/s needed
         server.demand();
-        advance(ch, 1_999);
+        advance(1_999);
         assertTrue(ch.isActive(), "within the grace");
-        advance(ch, 1);
+        advance(1);
         assertFalse(ch.isActive());
         String answer = written(ch);
         assertTrue(answer.startsWith("HTTP/1.1 408 Request Timeout\r\n"), answer);
@@ -192,7 +210,7 @@ class SlowClientGuardTest {
         for (int i = 0; i < 5; i++) { // 1,200 bytes a second, each second waited for: above 1,000
             send(ch, "x".repeat(1200));
             server.demand();
-            advance(ch, 1_000);
+            advance(1_000);
         }
         assertTrue(ch.isActive());
         assertEquals(0, closes.total(Reason.BODY_TOO_SLOW));
@@ -205,12 +223,12 @@ class SlowClientGuardTest {
         send(ch, "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
         send(ch, "x".repeat(100));
         // The server does not ask for more (backpressure): ten minutes pass.
-        advance(ch, 600_000);
+        advance(600_000);
         assertTrue(ch.isActive(), "the client is not judged while the agent is not reading");
         server.demand();
-        advance(ch, 1_999);
+        advance(1_999);
         assertTrue(ch.isActive(), "the grace runs from the server's demand");
-        advance(ch, 1);
+        advance(1);
         assertFalse(ch.isActive());
         assertTrue(written(ch).startsWith("HTTP/1.1 408"));
     }
@@ -252,12 +270,47 @@ class SlowClientGuardTest {
     @Test
     void anIdleConnectionYieldsItsSlotToANewOne() {
         budget = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
-        EmbeddedChannel idle = connect();
+        EmbeddedChannel idle = connect(); // polled once by its (embedded) event loop: nothing came
         EmbeddedChannel fresh = connect();
+        Server freshServer = server;
+        assertTrue(freshServer.active, "admitted at once");
         idle.runPendingTasks(); // the eviction closes it on its own event loop
         assertFalse(idle.isActive(), "evicted");
-        assertTrue(fresh.isActive());
         send(fresh, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertEquals("GET /health", server.received.getFirst());
+        assertEquals("GET /health", freshServer.received.getFirst());
+        freshServer.respond();
+        assertTrue(written(fresh).startsWith("HTTP/1.1 200"));
+        EmbeddedChannel next = connect();
+        assertFalse(server.active, "waits: the kept-alive one was answered only just now");
+        advance(20);
+        assertTrue(server.active);
+        fresh.runPendingTasks();
+        assertFalse(fresh.isActive(), "evicted 20 ms after its answer");
+        assertTrue(next.isActive());
+    }
+
+    @Test
+    void aConnectionThatFindsNoRoomInTimeIsRefused() {
+        budget = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
+        EmbeddedChannel keptAlive = connect();
+        Server keptAliveServer = server;
+        send(keptAlive, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        keptAliveServer.respond();
+        EmbeddedChannel waiter = connect();
+        // The one admitted connection asks for something every 10 ms: idle, but never for 20 ms.
+        for (int i = 0; i < 24; i++) {
+            send(keptAlive, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            keptAliveServer.respond();
+            advance(10);
+        }
+        assertEquals("", written(waiter), "waiting, 240 ms");
+        for (int i = 0; i < 2; i++) {
+            send(keptAlive, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            keptAliveServer.respond();
+            advance(10);
+        }
+        assertTrue(written(waiter).startsWith("HTTP/1.1 503 Service Unavailable"));
+        assertFalse(waiter.isActive());
+        assertTrue(keptAlive.isActive());
     }
 }
