@@ -15,9 +15,7 @@ final class ConnectionCloses {
         /** Kept alive with no request for http.idle_timeout_millis. */
         IDLE_TIMEOUT,
         /** A request body slower than http.body_rate_bytes_per_second_min (408). */
-        BODY_TOO_SLOW,
-        /** A request other than a probe on a connection of the probes' share (503). */
-        PROBES_ONLY;
+        BODY_TOO_SLOW;
 
         /** Its label value in /metrics. */
         String label() {
@@ -44,8 +42,7 @@ final class ConnectionCloses {
     /** Registers the counters, the evictions and the probes' open connections of {@code budget}. */
     void register(Metrics metrics, ConnectionBudget budget) {
         String help = "HTTP connections the agent closed because of their client: header_timeout, idle_timeout,"
-                + " body_too_slow (408), probes_only (503: not a probe, on the probes' share), evicted"
-                + " (idle, to admit a new connection while budget.connections was full).";
+                + " body_too_slow (408), evicted (idle, to admit a new connection while budget.connections was full).";
         for (Reason r : Reason.values()) {
             metrics.counterFn("outpost_connections_closed_total", "reason", r.label(), help, counts.get(r)::sum);
         }

@@ -98,7 +98,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
                 p.addAfter(
                         ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC,
                         SlowClientGuard.NAME,
-                        new SlowClientGuard(limits, clock, budget, closes));
+                        new SlowClientGuard(limits, clock, budget, closes, refused));
             }
         }
     }

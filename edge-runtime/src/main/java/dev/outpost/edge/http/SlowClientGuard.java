@@ -25,6 +25,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -74,6 +75,8 @@ final class SlowClientGuard extends ChannelDuplexHandler {
     private final LongSupplier clock;
     private final ConnectionBudget budget;
     private final ConnectionCloses closes;
+    /** Requests refused for want of room (outpost_connections_refused_total). */
+    private final LongAdder refused;
 
     private ChannelHandlerContext ctx;
     /** This connection's place in the budget; null if it did not pass the gate (unit tests). */
@@ -110,11 +113,13 @@ final class SlowClientGuard extends ChannelDuplexHandler {
     private ScheduledFuture<?> timer;
     private long timerAt;
 
-    SlowClientGuard(Limits limits, LongSupplier clock, ConnectionBudget budget, ConnectionCloses closes) {
+    SlowClientGuard(
+            Limits limits, LongSupplier clock, ConnectionBudget budget, ConnectionCloses closes, LongAdder refused) {
         this.limits = limits;
         this.clock = clock;
         this.budget = budget;
         this.closes = closes;
+        this.refused = refused;
     }
 
     @Override
@@ -177,7 +182,7 @@ final class SlowClientGuard extends ChannelDuplexHandler {
         }
         requests++;
         if (slot != null && slot.tier == ConnectionBudget.Tier.PROBES && !isProbe(request)) {
-            closes.count(Reason.PROBES_ONLY);
+            refused.increment();
             if (owed == 0) {
                 answer(HttpResponseStatus.SERVICE_UNAVAILABLE, "Too many connections", probesOnlyDetail());
             } else {

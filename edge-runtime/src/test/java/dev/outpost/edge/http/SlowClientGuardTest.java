@@ -40,6 +40,7 @@ class SlowClientGuardTest {
 
     private final AtomicLong now = new AtomicLong(1_000_000 * MS);
     private final ConnectionCloses closes = new ConnectionCloses();
+    private final LongAdder refused = new LongAdder();
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     /** Stands in for Micronaut: reads only when told to, answers when told to. */
@@ -90,9 +91,9 @@ class SlowClientGuardTest {
     private EmbeddedChannel connect() {
         server = new Server();
         EmbeddedChannel ch = new EmbeddedChannel(
-                new ConnectionGate.Admission(budget, now::get, new LongAdder()),
+                new ConnectionGate.Admission(budget, now::get, refused),
                 new HttpServerCodec(),
-                new SlowClientGuard(LIMITS, now::get, budget, closes),
+                new SlowClientGuard(LIMITS, now::get, budget, closes, refused),
                 server);
         ch.freezeTime();
         channels.add(ch);
@@ -251,7 +252,7 @@ class SlowClientGuardTest {
         assertTrue(refusal.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), refusal);
         assertTrue(refusal.contains("retry-after: 1") && refusal.contains("budget.probe_connections"), refusal);
         assertFalse(probe.isActive());
-        assertEquals(1, closes.total(Reason.PROBES_ONLY));
+        assertEquals(1, refused.sum());
         assertFalse(server.received.contains("POST /v1/events"), "the refused request never reaches the server");
     }
 

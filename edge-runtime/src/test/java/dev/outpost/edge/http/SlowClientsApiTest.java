@@ -176,7 +176,7 @@ class SlowClientsApiTest extends AgentHttpTest {
             assertTrue(refusal.contains("retry-after: 1") && refusal.contains("budget.probe_connections"), refusal);
         }
         await().atMost(AWAIT).until(() -> agent.agent().openConnections.get() == 0);
-        assertEquals(1, closed("probes_only"));
+        assertEquals(1, agent.agent().connectionsRefused.sum());
         assertEquals(200, send("GET", "/v1/governor", null, null).statusCode(), "serves normally again");
     }
 
