@@ -98,14 +98,15 @@ final class ConnectionBudget {
     /**
      * Admits a new connection, evicting the longest-waiting idle one of a full tier if that makes
      * room: general first, then the probes' share. While the general tier is full but holds an
-     * idle connection that may not yield yet, the new one waits for it ({@link #worthWaiting})
-     * rather than take a probes' slot, which could serve it nothing but probes.
+     * idle connection that may not yield yet, the new one can wait for it ({@code
+     * waitForGeneral}) rather than take a probes' slot, which could serve it nothing but probes.
      *
      * @param now the clock's nanoseconds
      * @param close closes the connection if it is evicted later; called on any thread
+     * @param waitForGeneral null rather than a probes' slot while a general one may soon yield
      * @return its slot, or null if there is no room now
      */
-    Slot admit(long now, Runnable close) {
+    Slot admit(long now, Runnable close, boolean waitForGeneral) {
         for (int attempt = 0; attempt < ADMISSION_ATTEMPTS_MAX; attempt++) {
             int g = generalLimit();
             if (acquire(general, g)) {
@@ -117,7 +118,7 @@ final class ConnectionBudget {
                 if (evicted == EVICTED) {
                     continue;
                 }
-                if (evicted == SOON) {
+                if (evicted == SOON && waitForGeneral) {
                     return null;
                 }
             }

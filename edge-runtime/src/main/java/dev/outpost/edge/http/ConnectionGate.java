@@ -118,6 +118,12 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         static final long RETRY_NANOS_MIN = 5_000_000;
         /** Longest wait between two tries. */
         static final long RETRY_NANOS_MAX = 80_000_000;
+        /**
+         * How long a waiting connection holds out for a general slot before it takes one of the
+         * probes' share: general connections that keep being answered (a busy client pool) never
+         * yield, and a probe must not wait for them.
+         */
+        static final long GENERAL_WAIT_NANOS_MAX = 40_000_000;
 
         /** The answer to a connection for which there is no room. */
         private static final byte[] REFUSAL =
@@ -160,7 +166,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             long now = clock.getAsLong();
-            if (tryAdmit(ctx, now)) {
+            if (tryAdmit(ctx, now, true)) {
                 return;
             }
             if (budget.worthWaiting() && budget.startWaiting()) {
@@ -177,7 +183,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
                 return; // closed meanwhile
             }
             long now = clock.getAsLong();
-            if (tryAdmit(ctx, now)) {
+            if (tryAdmit(ctx, now, now - waitingSince < GENERAL_WAIT_NANOS_MAX)) {
                 stopWaiting();
             } else if (now - waitingSince < WAIT_NANOS_MAX && budget.worthWaiting()) {
                 scheduleRetry(ctx, now);
@@ -207,14 +213,15 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
             }
         }
 
-        private boolean tryAdmit(ChannelHandlerContext ctx, long now) {
+        private boolean tryAdmit(ChannelHandlerContext ctx, long now, boolean waitForGeneral) {
             Channel ch = ctx.channel();
             ConnectionBudget.Slot s = budget.admit(
                     now,
                     () -> ch.eventLoop().execute(() -> {
                         ch.flush();
                         ch.close();
-                    }));
+                    }),
+                    waitForGeneral);
             if (s == null) {
                 return false;
             }

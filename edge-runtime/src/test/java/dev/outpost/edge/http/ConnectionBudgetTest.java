@@ -26,7 +26,7 @@ class ConnectionBudgetTest {
 
     /** Admits a connection at {@code millis}; its event loop has polled it once right away. */
     private Slot admit(String name, long millis) {
-        Slot s = budget.admit(millis * MS, () -> closed.add(name));
+        Slot s = budget.admit(millis * MS, () -> closed.add(name), true);
         if (s != null) {
             s.settle();
         }
@@ -107,26 +107,39 @@ class ConnectionBudgetTest {
     @Test
     void aConnectionNotYetPolledOrOnlyJustAnsweredDoesNotYield() {
         ConnectionBudget one = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
-        Slot a = one.admit(0, () -> closed.add("a"));
-        assertNull(one.admit(50 * MS, () -> closed.add("b")), "its event loop has not polled it yet");
+        Slot a = one.admit(0, () -> closed.add("a"), true);
+        assertNull(one.admit(50 * MS, () -> closed.add("b"), true), "its event loop has not polled it yet");
         assertTrue(one.worthWaiting(), "it will be able to yield");
         a.settle(); // polled: nothing came with it
-        Slot b = one.admit(50 * MS, () -> closed.add("b"));
+        Slot b = one.admit(50 * MS, () -> closed.add("b"), true);
         assertNotNull(b, "a new connection its loop polled yields at once");
         b.settle();
         assertTrue(b.busy());
         b.awaiting(100 * MS);
-        assertNull(one.admit(110 * MS, () -> closed.add("c")), "its next request may be on its way");
+        assertNull(one.admit(110 * MS, () -> closed.add("c"), true), "its next request may be on its way");
         assertTrue(one.worthWaiting());
-        assertNotNull(one.admit(120 * MS, () -> closed.add("c")));
+        assertNotNull(one.admit(120 * MS, () -> closed.add("c"), true));
         assertEquals(List.of("a", "b"), closed);
+    }
+
+    @Test
+    void aConnectionThatWaitedLongEnoughForGeneralTakesTheProbesShare() {
+        for (int i = 0; i < 3; i++) {
+            Slot g = admit("g" + i, 0);
+            g.busy();
+            g.awaiting(100 * MS); // kept alive, answered only just now
+        }
+        assertNull(admit("p", 105), "a general one yields in a moment: wait for it");
+        Slot p = budget.admit(105 * MS, () -> closed.add("p"), false);
+        assertEquals(Tier.PROBES, p.tier, "no longer waiting for general: the probes' share");
+        assertEquals(List.of(), closed);
     }
 
     @Test
     void noProbesShareMeansGeneralOnly() {
         ConnectionBudget none = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
-        Slot a = none.admit(1, () -> closed.add("a"));
+        Slot a = none.admit(1, () -> closed.add("a"), true);
         assertTrue(a.busy());
-        assertNull(none.admit(2, () -> closed.add("b")));
+        assertNull(none.admit(2, () -> closed.add("b"), true));
     }
 }

@@ -291,6 +291,27 @@ class SlowClientGuardTest {
     }
 
     @Test
+    void aProbeIsAnsweredWhileTheGeneralConnectionsKeepBeingUsed() {
+        budget = new ConnectionBudget(2, 1, new AtomicInteger(2), new AtomicInteger());
+        EmbeddedChannel keptAlive = connect();
+        Server keptAliveServer = server;
+        send(keptAlive, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n");
+        keptAliveServer.respond();
+        EmbeddedChannel probe = connect();
+        Server probeServer = server;
+        assertFalse(probeServer.active, "waits for the general connection, answered only just now");
+        for (int i = 0; i < 4; i++) { // a busy client: a request every 10 ms, never idle for 20
+            send(keptAlive, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n");
+            keptAliveServer.respond();
+            advance(10);
+        }
+        assertTrue(probeServer.active, "after 40 ms it takes the probes' share");
+        send(probe, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertEquals("GET /health", probeServer.received.getFirst());
+        assertTrue(keptAlive.isActive());
+    }
+
+    @Test
     void aConnectionThatFindsNoRoomInTimeIsRefused() {
         budget = new ConnectionBudget(1, 0, new AtomicInteger(1), new AtomicInteger());
         EmbeddedChannel keptAlive = connect();
