@@ -327,6 +327,7 @@ class ConnectionFloodTest {
         assertTrue(counter(metrics, "outpost_connections_closed_total{reason=\"header_timeout\"}") > 0, metrics);
         assertTrue(counter(metrics, "outpost_connections_closed_total{reason=\"evicted\"}") > 0, metrics);
         assertTrue(counter(metrics, "outpost_connections_open") <= 2, "only this client's connections are open");
+        assertEquals(0, counter(metrics, "outpost_connections_waiting"));
     }
 
     private String get(String url) throws Exception {

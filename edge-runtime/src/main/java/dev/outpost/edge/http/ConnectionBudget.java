@@ -170,6 +170,11 @@ final class ConnectionBudget {
         }
     }
 
+    /** Connections waiting for room now. */
+    int waitingNow() {
+        return waiting.get();
+    }
+
     /** Connections open on the probes' share. */
     int probesOpen() {
         return probes.get();

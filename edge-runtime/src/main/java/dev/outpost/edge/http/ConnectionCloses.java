@@ -39,7 +39,7 @@ final class ConnectionCloses {
         return counts.get(r).sum();
     }
 
-    /** Registers the counters, the evictions and the probes' open connections of {@code budget}. */
+    /** Registers the counters, and the evictions, probes' connections and waiting ones of {@code budget}. */
     void register(Metrics metrics, ConnectionBudget budget) {
         String help = "HTTP connections the agent closed because of their client: header_timeout, idle_timeout,"
                 + " body_too_slow (408), evicted (idle, to admit a new connection while budget.connections was full).";
@@ -51,5 +51,9 @@ final class ConnectionCloses {
                 "outpost_connections_probes_open",
                 "Open HTTP connections on the share of budget.connections kept for probes (budget.probe_connections).",
                 budget::probesOpen);
+        metrics.gauge(
+                "outpost_connections_waiting",
+                "New HTTP connections waiting (at most 250 ms, unread) for an idle one to make room.",
+                budget::waitingNow);
     }
 }
