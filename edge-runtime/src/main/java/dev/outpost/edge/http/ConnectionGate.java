@@ -12,6 +12,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
@@ -251,9 +252,13 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
 
         private void refuse(ChannelHandlerContext ctx) {
             refused.increment();
+            // channelActive is not passed on: the HTTP codec never sees this connection
+            if (ctx.pipeline().get(SslHandler.class) != null) {
+                ctx.close(); // HTTPS: an answer in the clear, before any handshake, would be noise
+                return;
+            }
             byte[] refusal = budget.lowered() ? REFUSAL_LOWERED : REFUSAL;
             ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
-            // channelActive is not passed on: the HTTP codec never sees this connection
         }
 
         @Override

@@ -240,4 +240,33 @@ class SlowClientsApiTest extends AgentHttpTest {
             await().atMost(AWAIT).until(() -> agent.agent().openConnections.get() == 0);
         }
     }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void overHttpsTheGuardWorksInsideTlsAndARefusalIsAClose() throws Exception {
+        dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "agent");
+        start("  tls_key_store: " + tls.keyStore() + "\n  tls_key_store_password: " + tls.password()
+                + "\n  body_grace_millis: 60000\nbudget:\n  connections: 2\n  probe_connections: 0\n");
+        javax.net.ssl.SSLSocketFactory tlsSockets = tls.clientContext().getSocketFactory();
+        try (Socket a = tlsBusy(tlsSockets);
+                Socket b = tlsBusy(tlsSockets);
+                Socket c = raw()) {
+            // No TLS session to answer in: closed, and nothing is written in the clear.
+            assertEquals("", readToEnd(c));
+            assertEquals(1, agent.agent().connectionsRefused.sum());
+        }
+        await().atMost(AWAIT).until(() -> agent.agent().openConnections.get() == 0);
+    }
+
+    /** A TLS connection with a POST in flight whose body never completes (the agent asked for it). */
+    private Socket tlsBusy(javax.net.ssl.SSLSocketFactory f) throws IOException {
+        Socket s = f.createSocket(InetAddress.getLoopbackAddress(), agent.port());
+        s.setSoTimeout(30_000);
+        write(
+                s,
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
+        assertTrue(readResponse(s).startsWith("HTTP/1.1 100 Continue"));
+        return s;
+    }
 }
