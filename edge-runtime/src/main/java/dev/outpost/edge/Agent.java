@@ -153,18 +153,18 @@ public final class Agent implements AutoCloseable {
     public Agent(OutpostConfig config) {
         this.config = config;
         this.natives = NativeCodecs.load(
-                config.compressNativeDir(),
-                config.compressNativeMissing().equals("refuse")
+                config.compress().nativeDir(),
+                config.compress().nativeMissing().equals("refuse")
                         ? NativeCodecs.Mode.REFUSE
                         : NativeCodecs.Mode.FALLBACK);
         LogOptions lo = new LogOptions(
-                config.dataDir().resolve("log"),
-                config.dataDir().resolve("quarantine"),
-                config.logDurability(),
-                config.logRollCycle(),
-                config.logFsyncDelayMicros(),
-                config.logCompression().equals("auto"),
-                config.logBlockBytes());
+                config.data().dir().resolve("log"),
+                config.data().dir().resolve("quarantine"),
+                config.log().durability(),
+                config.log().rollCycle(),
+                config.log().fsyncDelayMicros(),
+                config.log().compression().equals("auto"),
+                config.log().blockBytes());
         LanedEventLog chronicleLog = LanedEventLog.open(lo, HybridClock.system());
         this.log = chronicleLog;
         this.laned = chronicleLog;
@@ -174,11 +174,11 @@ public final class Agent implements AutoCloseable {
         // sqlite-jdbc unpacks its native library like the codecs do: into the same directory.
         // If that directory is unusable (the fallback case), or its disk is full (the agent must
         // still start: it unpacks at every start), sqlite-jdbc keeps its default (java.io.tmpdir).
-        if (java.nio.file.Files.isDirectory(config.compressNativeDir())
-                && usableBytes(config.compressNativeDir()) >= SQLITE_UNPACK_BYTES_MIN) {
-            System.setProperty("org.sqlite.tmpdir", config.compressNativeDir().toString());
+        if (java.nio.file.Files.isDirectory(config.compress().nativeDir())
+                && usableBytes(config.compress().nativeDir()) >= SQLITE_UNPACK_BYTES_MIN) {
+            System.setProperty("org.sqlite.tmpdir", config.compress().nativeDir().toString());
         }
-        this.catalog = Catalog.open(config.dataDir().resolve("catalog.db"));
+        this.catalog = Catalog.open(config.data().dir().resolve("catalog.db"));
         this.liveConfig = new dev.outpost.edge.config.LiveConfig(
                 config,
                 catalog.remoteConfig().stream()
@@ -196,16 +196,16 @@ public final class Agent implements AutoCloseable {
         }
         liveConfig.onChange(c -> this.config = c);
         this.stateStore = ChronicleStateStore.open(
-                config.dataDir().resolve("state").resolve("state.cm3"), config.stateDocumentsMax(), (int)
-                        config.stateDocBytesAvg());
+                config.data().dir().resolve("state").resolve("state.cm3"), config.state().documentsMax(), (int)
+                        config.state().docBytesAvg());
         this.state =
-                new StateService(stateStore, log, config.nodeId(), config.stateDocBytesMax(), config.stateHistoryMax());
-        scheduleTombstoneCompaction(config.stateTombstoneTtlSeconds());
+                new StateService(stateStore, log, config.node().id(), config.state().docBytesMax(), config.state().historyMax());
+        scheduleTombstoneCompaction(config.state().tombstoneTtlSeconds());
         state.recover();
         this.streams = new StreamRegistry(catalog, config.streams());
-        this.disk = new DiskUsage(config.dataDir());
+        this.disk = new DiskUsage(config.data().dir());
         disk.reconcile();
-        long diskBudget = config.budgetDiskBytes();
+        long diskBudget = config.budget().diskBytes();
         chronicleLog.onBytesWritten(n -> {
             disk.add(n);
             dev.outpost.sync.Pusher p = this.pusher; // null until constructed, and offline
@@ -230,10 +230,10 @@ public final class Agent implements AutoCloseable {
                     q.file().toString(),
                     q.file().toFile().length());
         }
-        this.parser = new EventParser(config.ingestBatchEventsMax(), config.ingestEventBytesMax());
-        this.connectionsLimit = new java.util.concurrent.atomic.AtomicInteger(config.budgetConnections());
+        this.parser = new EventParser(config.ingest().batchEventsMax(), config.ingest().eventBytesMax());
+        this.connectionsLimit = new java.util.concurrent.atomic.AtomicInteger(config.budget().connections());
         this.ingestor = new Ingestor(
-                log, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests(), streams::laneOf);
+                log, config.ingest().dedupWindowEvents(), config.ingest().dedupWindowRequests(), streams::laneOf);
         ingestRequests = metrics.counter("outpost_ingest_requests_total", "Ingest requests acknowledged.");
         ingestRejected = metrics.counter(
                 "outpost_ingest_rejected_total", "Ingest requests rejected (4xx/5xx); nothing of them stored.");
@@ -306,12 +306,12 @@ public final class Agent implements AutoCloseable {
                 HUB_BATCH_RECORDS_MAX);
         if (hub.enabled()) {
             this.fleetLogs =
-                    new dev.outpost.edge.hub.FleetLogs(config.dataDir().resolve("hub"), lo, hub.nodeLogsOpenMax());
+                    new dev.outpost.edge.hub.FleetLogs(config.data().dir().resolve("hub"), lo, hub.nodeLogsOpenMax());
             this.hubReceiver = new dev.outpost.sync.HubReceiver(
                     fleetLogs,
                     catalog,
                     (hub.pushConcurrencyMax() + 1) * HUB_BATCH_RECORDS_MAX,
-                    config.logBlockBytes() / 8);
+                    config.log().blockBytes() / 8);
         } else {
             this.fleetLogs = null;
             this.hubReceiver = null;
@@ -332,7 +332,7 @@ public final class Agent implements AutoCloseable {
             this.pusher = new dev.outpost.sync.Pusher(
                     new dev.outpost.sync.Pusher.Options(
                             sync.upstream(),
-                            config.nodeId(),
+                            config.node().id(),
                             sync.token(),
                             sync.batchRecordsMax(),
                             (int) sync.batchBytesMax(),
@@ -364,7 +364,7 @@ public final class Agent implements AutoCloseable {
             liveConfig.onChange(c -> pusher.bandwidthBytesPerSecond(c.sync().bandwidthBytesPerSecond()));
             this.puller = new dev.outpost.sync.Puller(
                     sync.upstream(),
-                    config.nodeId(),
+                    config.node().id(),
                     sync.token(),
                     catalog,
                     sync.backoffBaseMillis(),
@@ -508,27 +508,27 @@ public final class Agent implements AutoCloseable {
         probes.put(Dimension.CPU, ProcessProbes.processCpuMilliCores());
         probes.put(Dimension.DISK, disk::bytes);
         probes.put(Dimension.CONNECTIONS, openConnections::get);
-        if (config.budgetIngestEventsPerSecond() > 0) {
+        if (config.budget().ingestEventsPerSecond() > 0) {
             probes.put(Dimension.INGEST_RATE, new RateProbe(ingestEvents::sum));
         }
         probes.replaceAll(
                 (d, measured) -> () -> usageOverrides.getOrDefault(d, measured).usage());
         Governor g = new Governor(
                 new Budget(
-                        config.budgetMemoryBytes(),
-                        config.budgetCpuCores(),
-                        config.budgetDiskBytes(),
-                        config.budgetConnections(),
-                        config.budgetIngestEventsPerSecond()),
+                        config.budget().memoryBytes(),
+                        config.budget().cpuCores(),
+                        config.budget().diskBytes(),
+                        config.budget().connections(),
+                        config.budget().ingestEventsPerSecond()),
                 probes);
         // BRIEF §6's actions in its order; compression effort follows CPU in codec-follows-pressure.
         g.register(new ShrinkCaches(
-                ingestor, catalog, config.ingestDedupWindowEvents(), config.ingestDedupWindowRequests()));
-        g.register(new LowerConcurrency(connectionsLimit, config.budgetConnections()));
+                ingestor, catalog, config.ingest().dedupWindowEvents(), config.ingest().dedupWindowRequests()));
+        g.register(new LowerConcurrency(connectionsLimit, config.budget().connections()));
         g.register(new SmallerBatches(
                 ingestLatency,
                 batchScale,
-                () -> config().budgetLatencyP95Millis(),
+                () -> config().budget().latencyP95Millis(),
                 () -> "GET /v1/events pages " + queryLimitDefault() + " events, at most " + queryLimitMax() + ", scans "
                         + queryScanRecordsMax() + " records"));
         g.register(new Action() {
@@ -615,7 +615,7 @@ public final class Agent implements AutoCloseable {
 
             @Override
             public String onLevel(Level level, Snapshot s) {
-                long budget = config.budgetDiskBytes();
+                long budget = config.budget().diskBytes();
                 if (disk.bytes() < at * budget) {
                     return null;
                 }
@@ -755,7 +755,7 @@ public final class Agent implements AutoCloseable {
         if (level.compareTo(Level.HIGH) < 0) {
             return null;
         }
-        boolean diskFull = diskNow >= config.budgetDiskBytes();
+        boolean diskFull = diskNow >= config.budget().diskBytes();
         for (dev.outpost.edge.ingest.ParsedEvent e : events) {
             StreamRegistry.Stream st = streams.get(e.stream());
             String priority = st == null ? "normal" : st.priority();
@@ -796,17 +796,17 @@ public final class Agent implements AutoCloseable {
 
     /** query.limit_default as scaled now. */
     public int queryLimitDefault() {
-        return batchScale.apply(config().queryLimitDefault(), SmallerBatches.PAGE_EVENTS_FLOOR);
+        return batchScale.apply(config().query().limitDefault(), SmallerBatches.PAGE_EVENTS_FLOOR);
     }
 
     /** query.limit_max as scaled now: larger limits are served as pages of this many (validation uses the config). */
     public int queryLimitMax() {
-        return batchScale.apply(config().queryLimitMax(), SmallerBatches.PAGE_EVENTS_FLOOR);
+        return batchScale.apply(config().query().limitMax(), SmallerBatches.PAGE_EVENTS_FLOOR);
     }
 
     /** query.scan_records_max as scaled now. */
     public int queryScanRecordsMax() {
-        return batchScale.apply(config().queryScanRecordsMax(), SmallerBatches.SCAN_RECORDS_FLOOR);
+        return batchScale.apply(config().query().scanRecordsMax(), SmallerBatches.SCAN_RECORDS_FLOOR);
     }
 
     /** Replaces the governor's probe of {@code dimension} (null: the measured one again). For tests. */

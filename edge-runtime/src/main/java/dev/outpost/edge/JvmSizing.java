@@ -60,17 +60,17 @@ public final class JvmSizing {
 
     /** The state file's expected size, from its configured capacity. */
     static long stateFileBytes(OutpostConfig c) {
-        return (long) (c.stateDocumentsMax() * (double) (c.stateDocBytesAvg() + 112) * STATE_FILE_FACTOR);
+        return (long) (c.state().documentsMax() * (double) (c.state().docBytesAvg() + 112) * STATE_FILE_FACTOR);
     }
 
     /** Whether {@code c}'s budget runs the C1 JIT only. */
     static boolean c1Only(OutpostConfig c) {
-        return c.budgetMemoryBytes() < C2_MIN_BUDGET_BYTES;
+        return c.budget().memoryBytes() < C2_MIN_BUDGET_BYTES;
     }
 
     /** Resident memory outside heap, direct buffers and the state file: the JVM's own plus the log window. */
     public static long nonHeapReserveBytes(OutpostConfig c, boolean c1Only) {
-        return (c1Only ? JVM_OWN_C1_BYTES : JVM_OWN_C2_BYTES) + c.logBlockBytes() * LOG_WINDOW_QUARTER_BLOCKS / 4;
+        return (c1Only ? JVM_OWN_C1_BYTES : JVM_OWN_C2_BYTES) + c.log().blockBytes() * LOG_WINDOW_QUARTER_BLOCKS / 4;
     }
 
     /** Whether this JVM compiles with C1 only ({@code -XX:TieredStopAtLevel} below 4), for the startup check. */
@@ -97,7 +97,7 @@ public final class JvmSizing {
     /** The flags for {@code c}: heap, direct-memory cap, GC, and for small budgets the C1-only JIT. */
     public static List<String> flags(OutpostConfig c) {
         boolean c1 = c1Only(c);
-        long rest = Math.max(0, c.budgetMemoryBytes() - stateFileBytes(c) - nonHeapReserveBytes(c, c1));
+        long rest = Math.max(0, c.budget().memoryBytes() - stateFileBytes(c) - nonHeapReserveBytes(c, c1));
         long heap = Math.max(HEAP_MIN_BYTES, rest * HEAP_SHARE_PERCENT / 100);
         long direct = Math.max(DIRECT_MIN_BYTES, rest * DIRECT_SHARE_PERCENT / 100);
         List<String> flags = new ArrayList<>(List.of(

@@ -114,7 +114,7 @@ public final class Main {
             System.err.println("outpost: cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
         } catch (io.micronaut.http.server.exceptions.ServerStartupException e) {
-            System.err.println("outpost: cannot start: cannot listen on " + config.httpHost() + ":" + config.httpPort()
+            System.err.println("outpost: cannot start: cannot listen on " + config.http().host() + ":" + config.http().port()
                     + " (http.host, http.port): "
                     + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
                     + "; is another agent running there?");
@@ -125,10 +125,10 @@ public final class Main {
         long heap = Runtime.getRuntime().maxMemory();
         long stateFile = running.agent().stateFileBytes();
         long reserve = JvmSizing.nonHeapReserveBytes(config, JvmSizing.runningC1Only());
-        if (heap + stateFile + reserve > config.budgetMemoryBytes()) {
+        if (heap + stateFile + reserve > config.budget().memoryBytes()) {
             running.close();
             System.err.println(
-                    "outpost: config error: budget.memory (" + config.budgetMemoryBytes() + " bytes) is smaller"
+                    "outpost: config error: budget.memory (" + config.budget().memoryBytes() + " bytes) is smaller"
                             + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
                             + stateFile
                             + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
@@ -164,24 +164,24 @@ public final class Main {
         }
         Map<String, Object> props = new HashMap<>();
         props.put("micronaut.application.name", "outpost");
-        props.put("micronaut.server.host", config.httpHost());
-        props.put("micronaut.server.port", config.httpPort());
-        if (config.httpTlsKeyStore() != null) {
+        props.put("micronaut.server.host", config.http().host());
+        props.put("micronaut.server.port", config.http().port());
+        if (config.http().tlsKeyStore() != null) {
             // HTTPS only, on http.port: Netty's one listener is the SSL one; no plain HTTP beside it.
             props.put("micronaut.server.ssl.enabled", true);
-            props.put("micronaut.server.ssl.port", config.httpPort());
+            props.put("micronaut.server.ssl.port", config.http().port());
             props.put("micronaut.server.dual-protocol", false);
             props.put(
                     "micronaut.server.ssl.key-store.path",
-                    "file:" + config.httpTlsKeyStore().toAbsolutePath());
+                    "file:" + config.http().tlsKeyStore().toAbsolutePath());
             props.put("micronaut.server.ssl.key-store.type", "PKCS12");
-            props.put("micronaut.server.ssl.key-store.password", config.httpTlsKeyStorePassword());
+            props.put("micronaut.server.ssl.key-store.password", config.http().tlsKeyStorePassword());
         }
         // The largest body any endpoint takes; ingest and state check their own (smaller) bound.
         props.put(
                 "micronaut.server.max-request-size",
                 Math.max(
-                        config.httpBodyBytesMax(),
+                        config.http().bodyBytesMax(),
                         config.hub().enabled() ? config.hub().bodyBytesMax() : 0));
         // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
         // and no client of a local agent needs it.
@@ -211,20 +211,20 @@ public final class Main {
             throw e;
         }
         agent.markReady();
-        String scheme = config.httpTlsKeyStore() == null ? "http" : "https";
+        String scheme = config.http().tlsKeyStore() == null ? "http" : "https";
         log.info(
                 "Outpost {} '{}' listening on {}://{}:{} (data: {}, durability: {}, {})",
                 config.hub().enabled() ? "hub" : "node",
-                config.nodeId(),
+                config.node().id(),
                 scheme,
-                config.httpHost(),
+                config.http().host(),
                 server.getPort(),
-                config.dataDir().toAbsolutePath(),
-                config.logDurability().name().toLowerCase(),
+                config.data().dir().toAbsolutePath(),
+                config.log().durability().name().toLowerCase(),
                 config.sync().upstream() == null
                         ? "offline"
                         : "pushing to " + config.sync().upstream());
-        System.out.println("outpost: listening on " + scheme + "://" + config.httpHost() + ":" + server.getPort());
+        System.out.println("outpost: listening on " + scheme + "://" + config.http().host() + ":" + server.getPort());
         System.out.flush();
         return new RunningAgent(agent, ctx, server.getPort());
     }

@@ -54,7 +54,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
     public ConnectionGate(Agent agent) {
         OutpostConfig c = agent.config();
         this.budget = new ConnectionBudget(
-                c.budgetConnections(),
+                c.budget().connections(),
                 c.connections().probeConnections(),
                 agent.connectionsLimit,
                 agent.openConnections);

@@ -62,7 +62,7 @@ public class DictionariesController {
         int dictBytes = intParam(bytes, DictionaryTrainer.DEFAULT_BYTES, 256, Dictionary.BYTES_MAX, "bytes");
         // The stream's most recent events, reading at most query.scan_records_max records back.
         long last = agent.log().lastSeq();
-        long from = Math.max(agent.log().firstSeq(), last - agent.config().queryScanRecordsMax() + 1);
+        long from = Math.max(agent.log().firstSeq(), last - agent.config().query().scanRecordsMax() + 1);
         byte[] name = stream.getBytes(StandardCharsets.UTF_8);
         ArrayDeque<byte[]> recent = new ArrayDeque<>(want); // bounded: SAMPLES_MAX events
         try (EventCursor c = agent.log().cursorFromSeq(Math.max(from, 1))) {

@@ -48,13 +48,13 @@ public class EventsController {
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
         long start = System.nanoTime();
         IngestResult r;
-        if (body.length > agent.config().httpBodyBytesMax()) {
+        if (body.length > agent.config().http().bodyBytesMax()) {
             agent.ingestRejected.increment();
             return CompletableFuture.completedFuture(Problems.response(
                     413,
                     "Body too large",
                     "the body is " + body.length + " bytes; at most http.body_bytes_max = "
-                            + agent.config().httpBodyBytesMax() + " are accepted",
+                            + agent.config().http().bodyBytesMax() + " are accepted",
                     0,
                     null));
         }
@@ -175,11 +175,11 @@ public class EventsController {
         int pageLimit = agent.queryLimitDefault();
         if (limit != null) {
             long l = parseLong(limit, "limit");
-            if (l < 1 || l > agent.config().queryLimitMax()) {
+            if (l < 1 || l > agent.config().query().limitMax()) {
                 return Problems.response(
                         400,
                         "Invalid query",
-                        "limit must be 1 to " + agent.config().queryLimitMax() + " (query.limit_max)",
+                        "limit must be 1 to " + agent.config().query().limitMax() + " (query.limit_max)",
                         0,
                         "limit");
             }

@@ -119,14 +119,14 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String id,
             @io.micronaut.http.annotation.Body byte[] body) {
         checkNames(target, namespace, id);
-        if (body.length > agent.config().stateDocBytesMax()) {
+        if (body.length > agent.config().state().docBytesMax()) {
             return Problems.response(413, "Document too large", "at most state.doc_bytes_max bytes", 0, null);
         }
         Object doc = jsonObject(body, "document");
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"put\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":"
+                        + "\",\"op\":\"put\",\"origin\":\"" + agent.config().node().id() + "\",\"doc\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(doc),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -145,7 +145,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"state\",\"namespace\":\"" + namespace + "\",\"id\":\"" + id
-                        + "\",\"op\":\"delete\",\"origin\":\"" + agent.config().nodeId() + "\",\"doc\":null}");
+                        + "\",\"op\":\"delete\",\"origin\":\"" + agent.config().node().id() + "\",\"doc\":null}");
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
@@ -162,7 +162,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"stream\",\"name\":\"" + name + "\",\"origin\":\""
-                        + agent.config().nodeId() + "\",\"definition\":"
+                        + agent.config().node().id() + "\",\"definition\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(def),
                                 java.nio.charset.StandardCharsets.UTF_8)
@@ -202,7 +202,7 @@ public class FleetController {
         return publish(
                 target,
                 "{\"target\":\"" + target + "\",\"kind\":\"config\",\"origin\":\""
-                        + agent.config().nodeId()
+                        + agent.config().node().id()
                         + "\",\"settings\":"
                         + new String(
                                 dev.outpost.edge.state.json.JsonTree.write(settings),

@@ -87,7 +87,7 @@ public class StateController {
     @Get(value = "/{namespace}/{id}/history", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> history(@PathVariable String namespace, @PathVariable String id) {
         List<StateService.HistoryEntry> h =
-                agent.state().history(namespace, id, agent.config().stateHistoryMax() + 1);
+                agent.state().history(namespace, id, agent.config().state().historyMax() + 1);
         if (h == null) {
             return Problems.response(
                     404, "Not found", "state document " + namespace + "/" + id + " has no history", 0, null);
@@ -168,18 +168,18 @@ public class StateController {
             @Nullable @QueryValue String prefix,
             @Nullable @QueryValue String cursor,
             @Nullable @QueryValue String limit) {
-        int n = agent.config().queryLimitDefault();
+        int n = agent.config().query().limitDefault();
         if (limit != null) {
             try {
                 n = Integer.parseInt(limit);
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 1 || n > agent.config().queryLimitMax()) {
+            if (n < 1 || n > agent.config().query().limitMax()) {
                 throw new ProblemException(
                         400,
                         "Invalid query",
-                        "limit must be 1 to " + agent.config().queryLimitMax(),
+                        "limit must be 1 to " + agent.config().query().limitMax(),
                         0,
                         "limit");
             }

@@ -15,7 +15,7 @@ public class TokenFilter {
     private final byte[] token;
 
     public TokenFilter(Agent agent) {
-        String t = agent.config().httpApiToken();
+        String t = agent.config().http().apiToken();
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
 

@@ -30,23 +30,23 @@ class ConfigLoaderTest {
     @Test
     void defaultsAreOfflineOnLoopbackWithDataInDotData() {
         OutpostConfig c = ConfigLoader.defaults();
-        assertEquals("127.0.0.1", c.httpHost());
-        assertEquals(7070, c.httpPort());
-        assertEquals(Path.of("data"), c.dataDir());
-        assertEquals(Durability.OS, c.logDurability());
-        assertEquals(1024 * 1024, c.httpBodyBytesMax());
-        assertEquals(Path.of("data", "native"), c.compressNativeDir(), "native libraries under the data directory");
-        assertEquals("auto", c.logCompression());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals(7070, c.http().port());
+        assertEquals(Path.of("data"), c.data().dir());
+        assertEquals(Durability.OS, c.log().durability());
+        assertEquals(1024 * 1024, c.http().bodyBytesMax());
+        assertEquals(Path.of("data", "native"), c.compress().nativeDir(), "native libraries under the data directory");
+        assertEquals("auto", c.log().compression());
     }
 
     @Test
     void readsValuesWithUnits() throws IOException {
         OutpostConfig c = load(
                 "http:\n  port: 9000\n  body_bytes_max: 2MiB\nlog:\n  durability: fsync\ningest:\n  event_bytes_max: 512KiB\n");
-        assertEquals(9000, c.httpPort());
-        assertEquals(2L * 1024 * 1024, c.httpBodyBytesMax());
-        assertEquals(Durability.FSYNC, c.logDurability());
-        assertEquals(512L * 1024, c.ingestEventBytesMax());
+        assertEquals(9000, c.http().port());
+        assertEquals(2L * 1024 * 1024, c.http().bodyBytesMax());
+        assertEquals(Durability.FSYNC, c.log().durability());
+        assertEquals(512L * 1024, c.ingest().eventBytesMax());
     }
 
     @Test
@@ -106,8 +106,8 @@ class ConfigLoaderTest {
         dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "node");
         String http = "http:\n  tls_key_store: %s\n  tls_key_store_password: %s\n";
         OutpostConfig good = load(http.formatted(tls.keyStore(), tls.password()));
-        assertEquals(tls.keyStore(), good.httpTlsKeyStore());
-        assertEquals(null, ConfigLoader.defaults().httpTlsKeyStore(), "plain HTTP by default");
+        assertEquals(tls.keyStore(), good.http().tlsKeyStore());
+        assertEquals(null, ConfigLoader.defaults().http().tlsKeyStore(), "plain HTTP by default");
 
         ConfigException missing = bad(http.formatted(dir.resolve("nope.p12"), tls.password()));
         assertEquals("http.tls_key_store", missing.key());

@@ -51,7 +51,7 @@ class LiveConfigTest {
         change.put("query.limit_max", 5000L);
         change.put("sync.bandwidth_bytes_per_second", "64KiB");
         live.apply(change, 11, "hq");
-        assertEquals(5000, live.current().queryLimitMax());
+        assertEquals(5000, live.current().query().limitMax());
         assertEquals(65536, live.current().sync().bandwidthBytesPerSecond());
         assertEquals(
                 List.of(
@@ -63,7 +63,7 @@ class LiveConfigTest {
         Map<String, Object> unset = new HashMap<>();
         unset.put("query.limit_max", null);
         live.apply(unset, 12, "hq");
-        assertEquals(file.queryLimitMax(), live.current().queryLimitMax());
+        assertEquals(file.query().limitMax(), live.current().query().limitMax());
         assertEquals(65536, live.current().sync().bandwidthBytesPerSecond(), "other keys stay");
         assertEquals(1, stored.getLast().size());
         assertNull(live.lastRefusal());
@@ -103,9 +103,9 @@ class LiveConfigTest {
                 new LiveConfig.Setting("sync.bandwidth_bytes_per_second", "1MiB", 2, "hq"),
                 new LiveConfig.Setting("http.port", "80", 3, "old-hub"),
                 new LiveConfig.Setting("query.limit_max", "-4", 4, "hq")));
-        assertEquals(3, live.current().queryLimitDefault());
+        assertEquals(3, live.current().query().limitDefault());
         assertEquals(1 << 20, live.current().sync().bandwidthBytesPerSecond());
-        assertEquals(file.queryLimitMax(), live.current().queryLimitMax());
+        assertEquals(file.query().limitMax(), live.current().query().limitMax());
         assertEquals(2, live.settings().size());
     }
 
@@ -131,8 +131,8 @@ class LiveConfigTest {
                     next.put(k, (Long) v);
                 }
             });
-            long def = next.getOrDefault("query.limit_default", (long) file.queryLimitDefault());
-            long max = next.getOrDefault("query.limit_max", (long) file.queryLimitMax());
+            long def = next.getOrDefault("query.limit_default", (long) file.query().limitDefault());
+            long max = next.getOrDefault("query.limit_max", (long) file.query().limitMax());
             if (def <= max) {
                 live.apply(change, i, "hq");
                 model.clear();
