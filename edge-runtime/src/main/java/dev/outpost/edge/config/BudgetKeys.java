@@ -29,6 +29,13 @@ final class BudgetKeys {
             1_000_000,
             "connections",
             "Open HTTP connections; more are refused with 503 before their body is read."));
+    static final ConfigKey<Integer> PROBE_CONNECTIONS = SECTION.add(ConfigKey.integer(
+            "budget.probe_connections",
+            8,
+            0,
+            100_000,
+            "connections",
+            "Of budget.connections, how many are kept for GET /health* and /metrics; less than budget.connections."));
     static final ConfigKey<Long> INGEST_RATE = SECTION.add(ConfigKey.count(
             "budget.ingest_rate",
             0,
@@ -53,6 +60,7 @@ final class BudgetKeys {
                 v.get(DISK),
                 v.get(CPU),
                 v.get(CONNECTIONS),
+                v.get(PROBE_CONNECTIONS),
                 v.get(INGEST_RATE),
                 v.get(LATENCY_P95_MILLIS));
     }

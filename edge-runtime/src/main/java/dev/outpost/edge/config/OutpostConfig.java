@@ -45,9 +45,23 @@ public record OutpostConfig(
 
     /**
      * @param tlsKeyStore PKCS12 key store to serve HTTPS with, or null for plain HTTP
+     * @param headerTimeoutMillis complete request headers must arrive within this of the connection opening, or of
+     *     the first byte of a later request
+     * @param idleTimeoutMillis a kept-alive connection with no request is closed after this
+     * @param bodyRateBytesPerSecondMin a request body must average at least this once the grace is over
+     * @param bodyGraceMillis how long a body may take before its rate is judged
      */
     public record Http(
-            String host, int port, long bodyBytesMax, String apiToken, Path tlsKeyStore, String tlsKeyStorePassword) {}
+            String host,
+            int port,
+            long bodyBytesMax,
+            String apiToken,
+            Path tlsKeyStore,
+            String tlsKeyStorePassword,
+            long headerTimeoutMillis,
+            long idleTimeoutMillis,
+            long bodyRateBytesPerSecondMin,
+            long bodyGraceMillis) {}
 
     public record Log(
             Durability durability, long fsyncDelayMicros, String rollCycle, String compression, long blockBytes) {}
@@ -66,6 +80,7 @@ public record OutpostConfig(
             long diskBytes,
             int cpuCores,
             int connections,
+            int probeConnections,
             long ingestEventsPerSecond,
             int latencyP95Millis) {}
 
@@ -196,6 +211,13 @@ public record OutpostConfig(
                     "state.doc_bytes_max",
                     "config error: state.doc_bytes_max (" + state.docBytesMax() + " bytes) must not exceed"
                             + " http.body_bytes_max (" + http.bodyBytesMax() + " bytes)");
+        }
+        if (budget.probeConnections() >= budget.connections()) {
+            throw new ConfigException(
+                    "budget.probe_connections",
+                    "config error: budget.probe_connections (" + budget.probeConnections()
+                            + ") must be less than budget.connections (" + budget.connections()
+                            + "): it is the share of budget.connections kept for /health and /metrics");
         }
         if (state.docBytesAvg() > state.docBytesMax()) {
             throw new ConfigException(

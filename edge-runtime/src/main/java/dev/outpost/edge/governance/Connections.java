@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
  * gate admits up to. The limit is budget.connections, lowered while CPU is under pressure ({@link LowerConcurrency});
  * lowering it refuses new connections only.
  *
- * <p>Invariant: every connection counted by {@link #opened()} is uncounted by exactly one {@link #closed()}, refused
- * or not, so {@link #open()} is the number of sockets held.
+ * <p>Invariant: every admitted connection, counted by {@link #opened()}, is uncounted by exactly one {@link
+ * #closed()}, so {@link #open()} is the number of admitted sockets held (a refused one is never counted).
  */
 public final class Connections {
     private final int budget;

@@ -151,6 +151,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void connectionLimitsHaveDefaultsAndTheProbesShareMustLeaveRoom() throws IOException {
+        OutpostConfig.Http d = ConfigLoader.defaults().http();
+        assertEquals(5_000, d.headerTimeoutMillis());
+        assertEquals(60_000, d.idleTimeoutMillis());
+        assertEquals(1024, d.bodyRateBytesPerSecondMin());
+        assertEquals(5_000, d.bodyGraceMillis());
+        assertEquals(8, ConfigLoader.defaults().budget().probeConnections());
+        OutpostConfig c = load("http:\n  header_timeout_millis: 250\n  body_rate_bytes_per_second_min: 4KiB\n"
+                + "budget:\n  connections: 10\n  probe_connections: 9\n");
+        assertEquals(250, c.http().headerTimeoutMillis());
+        assertEquals(4096, c.http().bodyRateBytesPerSecondMin());
+        assertEquals(9, c.budget().probeConnections());
+        ConfigException e = bad("budget:\n  connections: 8\n");
+        assertEquals("budget.probe_connections", e.key());
+        assertTrue(e.getMessage().contains("must be less than budget.connections (8)"), e.getMessage());
+        assertEquals(
+                "http.header_timeout_millis",
+                bad("http:\n  header_timeout_millis: 50\n").key());
+    }
+
+    @Test
     void missingFileIsAClearError() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("does not exist"));

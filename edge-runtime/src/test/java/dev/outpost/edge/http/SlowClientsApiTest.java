@@ -1,0 +1,272 @@
+package dev.outpost.edge.http;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Slow and idle clients against a real agent on loopback: header and idle deadlines, the minimum
+ * body rate, the probes' share of budget.connections, and idle connections yielding their slot.
+ * Raw sockets, because an HTTP client would not misbehave on purpose.
+ */
+class SlowClientsApiTest extends AgentHttpTest {
+    private static final Duration AWAIT = Duration.ofSeconds(10);
+    /** Slack for a loaded 2-core box between a deadline and the close a client sees. */
+    private static final long SLACK_MILLIS = 5_000;
+
+    private Socket raw() throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), agent.port());
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    private static void write(Socket s, String text) throws IOException {
+        s.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+    }
+
+    /** Everything the agent sends until it closes the connection (a reset counts as the close). */
+    private static String readToEnd(Socket s) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        InputStream in = s.getInputStream();
+        byte[] buf = new byte[4096];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                out.write(buf, 0, n);
+            }
+        } catch (SocketException reset) {
+            // closed by the agent with data unread: as good as a FIN here
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static CompletableFuture<String> readToEndAsync(Socket s) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                f.complete(readToEnd(s));
+            } catch (IOException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** One response on a kept-alive connection: status line and headers up to the blank line, and its body. */
+    private static String readResponse(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                throw new IOException("closed after " + head);
+            }
+            head.append((char) c);
+        }
+        Matcher m = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+        int length = m.find() ? Integer.parseInt(m.group(1)) : 0;
+        return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+    }
+
+    /** Starts a POST whose body never completes, and returns once the agent has begun reading it. */
+    private Socket busy() throws IOException {
+        Socket s = raw();
+        write(
+                s,
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
+        // The agent asks for the body once the request is in flight: the positive signal that it holds a slot.
+        assertTrue(readResponse(s).startsWith("HTTP/1.1 100 Continue"));
+        write(s, "{\"stream\":");
+        return s;
+    }
+
+    private long closed(String reason) throws Exception {
+        Matcher m = Pattern.compile("outpost_connections_closed_total\\{reason=\"" + reason + "\"} (\\d+)")
+                .matcher(send("GET", "/metrics", null, null).body());
+        assertTrue(m.find(), reason);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void aConnectionWithoutCompleteHeadersIsClosedAfterTheHeaderTimeout() throws Exception {
+        start("  header_timeout_millis: 300\n");
+        try (Socket idle = raw();
+                Socket partial = raw()) {
+            long t0 = System.nanoTime();
+            write(partial, "GET /health HTTP/1.1\r\nHost: x\r\n"); // no blank line: headers never complete
+            assertEquals("", readToEnd(idle), "closed without an answer");
+            assertEquals("", readToEnd(partial));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis >= 290 && millis < 300 + SLACK_MILLIS, millis + " ms");
+        }
+        assertEquals(2, closed("header_timeout"));
+        assertEquals(200, send("GET", "/health", null, null).statusCode());
+    }
+
+    @Test
+    void aKeptAliveConnectionIsClosedAfterTheIdleTimeout() throws Exception {
+        start("  header_timeout_millis: 20000\n  idle_timeout_millis: 400\n");
+        try (Socket s = raw()) {
+            write(s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(readResponse(s).startsWith("HTTP/1.1 200"));
+            long t0 = System.nanoTime();
+            assertEquals("", readToEnd(s));
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis >= 390 && millis < 400 + SLACK_MILLIS, millis + " ms, header timeout 20 s");
+        }
+        assertEquals(1, closed("idle_timeout"));
+    }
+
+    @Test
+    void aBodySlowerThanTheMinimumRateIsCutWith408AndNothingIsStored() throws Exception {
+        start("  body_grace_millis: 300\n  body_rate_bytes_per_second_min: 1KiB\n");
+        try (Socket s = raw()) {
+            long t0 = System.nanoTime();
+            write(
+                    s,
+                    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                            + "Content-Length: 10000\r\n\r\n{\"stream\":\"s\",\"data\":{}}\n");
+            String answer = readToEnd(s);
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(answer.startsWith("HTTP/1.1 408 Request Timeout\r\n"), answer);
+            assertTrue(answer.contains("application/problem+json"), answer);
+            assertTrue(
+                    answer.contains("\"status\":408") && answer.contains("http.body_rate_bytes_per_second_min"),
+                    answer);
+            assertTrue(millis >= 290 && millis < 300 + SLACK_MILLIS, millis + " ms");
+        }
+        assertEquals(1, closed("body_too_slow"));
+        String events = send("GET", "/v1/events", null, null).body();
+        assertEquals(1, events.strip().split("\n").length, "only the trailer: " + events);
+        assertEquals(
+                200,
+                send("POST", "/v1/events", "application/x-ndjson", "{\"stream\":\"s\",\"data\":{}}\n")
+                        .statusCode());
+    }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void probesAreAnsweredWhileEveryOtherConnectionIsBusy() throws Exception {
+        start("  body_grace_millis: 60000\nbudget:\n  connections: 3\n  probe_connections: 1\n");
+        try (Socket a = busy();
+                Socket b = busy();
+                Socket probe = raw()) {
+            write(probe, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(readResponse(probe).startsWith("HTTP/1.1 200"));
+            write(probe, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertTrue(readResponse(probe).contains("outpost_connections_probes_open 1"));
+            write(probe, "GET /v1/governor HTTP/1.1\r\nHost: x\r\n\r\n");
+            String refusal = readToEnd(probe);
+            assertTrue(refusal.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), refusal);
+            assertTrue(refusal.contains("retry-after: 1") && refusal.contains("budget.probe_connections"), refusal);
+        }
+        await().atMost(AWAIT).until(() -> agent.agent().connections().open() == 0);
+        assertEquals(1, agent.agent().connections().refusedCount());
+        assertEquals(200, send("GET", "/v1/governor", null, null).statusCode(), "serves normally again");
+    }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void aConnectionIsRefusedBeforeItsBodyIsReadWhenEveryOneIsBusy() throws Exception {
+        start("  body_grace_millis: 60000\nbudget:\n  connections: 2\n  probe_connections: 0\n");
+        try (Socket a = busy();
+                Socket b = busy();
+                Socket c = raw()) {
+            write(
+                    c,
+                    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 1000000\r\n\r\n");
+            String answer = readToEnd(c);
+            assertTrue(answer.startsWith("HTTP/1.1 503"), answer);
+            assertTrue(answer.contains("Retry-After: 1") && answer.contains("budget.connections"), answer);
+            assertEquals(1, agent.agent().connections().refusedCount());
+        }
+        await().atMost(AWAIT).until(() -> agent.agent().connections().open() == 0);
+        assertEquals(200, send("GET", "/health", null, null).statusCode(), "closing frees the budget");
+    }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void anIdleConnectionYieldsItsSlotToANewOne() throws Exception {
+        start("  header_timeout_millis: 60000\nbudget:\n  connections: 2\n  probe_connections: 0\n");
+        try (Socket first = raw();
+                Socket second = raw()) {
+            await().atMost(AWAIT).until(() -> agent.agent().connections().open() == 2);
+            assertEquals(
+                    200,
+                    send("POST", "/v1/events", "application/x-ndjson", "{\"stream\":\"s\",\"data\":{}}\n")
+                            .statusCode(),
+                    "a full budget of idle connections does not lock a client out");
+            // The one admitted first made room (which of the two that was is up to two event loops).
+            CompletableFuture<String> closedFirst = CompletableFuture.anyOf(
+                            readToEndAsync(first), readToEndAsync(second))
+                    .thenApply(String.class::cast);
+            assertEquals("", closedFirst.get(10, TimeUnit.SECONDS), "closed without an answer");
+        }
+        assertTrue(closed("evicted") >= 1);
+        assertEquals(0, closed("header_timeout"));
+    }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void aRequestThatCameWithItsConnectionIsServedWhileIdleOnesFillTheBudget() throws Exception {
+        start("  header_timeout_millis: 60000\nbudget:\n  connections: 2\n  probe_connections: 0\n");
+        for (int round = 0; round < 20; round++) {
+            try (Socket first = raw();
+                    Socket second = raw();
+                    Socket probe = raw()) {
+                write(probe, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                long t0 = System.nanoTime();
+                String answer = readResponse(probe);
+                long millis = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+                assertTrue(millis < 1_000, millis + " ms");
+            }
+            await().atMost(AWAIT).until(() -> agent.agent().connections().open() == 0);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // sockets held open for the test, unreferenced
+    void overHttpsTheGuardWorksInsideTlsAndARefusalIsAClose() throws Exception {
+        dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir, "agent");
+        start("  tls_key_store: " + tls.keyStore() + "\n  tls_key_store_password: " + tls.password()
+                + "\n  body_grace_millis: 60000\nbudget:\n  connections: 2\n  probe_connections: 0\n");
+        javax.net.ssl.SSLSocketFactory tlsSockets = tls.clientContext().getSocketFactory();
+        try (Socket a = tlsBusy(tlsSockets);
+                Socket b = tlsBusy(tlsSockets);
+                Socket c = raw()) {
+            // No TLS session to answer in: closed, and nothing is written in the clear.
+            assertEquals("", readToEnd(c));
+            assertEquals(1, agent.agent().connections().refusedCount());
+        }
+        await().atMost(AWAIT).until(() -> agent.agent().connections().open() == 0);
+    }
+
+    /** A TLS connection with a POST in flight whose body never completes (the agent asked for it). */
+    private Socket tlsBusy(javax.net.ssl.SSLSocketFactory f) throws IOException {
+        Socket s = f.createSocket(InetAddress.getLoopbackAddress(), agent.port());
+        s.setSoTimeout(30_000);
+        write(
+                s,
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                        + "Content-Length: 100000\r\nExpect: 100-continue\r\n\r\n");
+        assertTrue(readResponse(s).startsWith("HTTP/1.1 100 Continue"));
+        return s;
+    }
+}
