@@ -112,58 +112,22 @@ public final class Main {
         // exited with its files open.
         CompletableFuture<RunningAgent> started = new CompletableFuture<>();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            try {
-                                RunningAgent r = started.get(START_WAIT_SECONDS, TimeUnit.SECONDS);
-                                if (r != null) {
-                                    r.close();
-                                }
-                            } catch (Exception e) {
-                                System.err.println("outpost: stopping before the start finished: " + e);
-                            } finally {
-                                stopped.countDown();
-                            }
-                        },
-                        "outpost-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopWhenStarted(started, stopped), "outpost-shutdown"));
         RunningAgent running = null;
+        int failed;
         try {
             running = start(config);
-        } catch (ConfigException e) {
-            // A TLS file read again at start (e.g. changed since the configuration was checked).
-            System.err.println("outpost: " + e.getMessage());
-            return EXIT_USAGE;
-        } catch (StoreException | IllegalStateException e) {
-            // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
-            System.err.println("outpost: cannot start: " + e.getMessage());
-            return EXIT_START_FAILED;
-        } catch (io.micronaut.http.server.exceptions.ServerStartupException e) {
-            System.err.println("outpost: cannot start: cannot listen on "
-                    + config.http().host() + ":" + config.http().port()
-                    + " (http.host, http.port): "
-                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
-                    + "; is another agent running there?");
-            return EXIT_START_FAILED;
+            failed = 0;
+        } catch (RuntimeException e) {
+            failed = startFailure(config, e);
         } finally {
             started.complete(running);
         }
-        // The memory budget must hold the heap (the launcher's -Xmx) and the state file, which is
-        // memory-mapped whole; checked on the real process, where -Xmx is the launcher's.
-        long heap = Runtime.getRuntime().maxMemory();
-        // The state file grows in steps: hold the budget to its size at state.documents_max.
-        long stateFile = Math.max(running.agent().stateFileBytes(), JvmSizing.stateFileBytes(config));
-        long reserve = JvmSizing.nonHeapReserveBytes(config, JvmSizing.runningC1Only());
-        if (heap + stateFile + reserve > config.budget().memoryBytes()) {
+        if (failed != 0) {
+            return failed;
+        }
+        if (!memoryBudgetHolds(config, running)) {
             running.close();
-            System.err.println(
-                    "outpost: config error: budget.memory (" + config.budget().memoryBytes() + " bytes) is smaller"
-                            + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
-                            + stateFile
-                            + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
-                            + (reserve >> 20)
-                            + " MiB for the JVM's own memory and the log's mapped blocks (log.block_bytes);"
-                            + " raise budget.memory or lower those");
             return EXIT_USAGE;
         }
         try {
@@ -172,6 +136,66 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** The shutdown hook: waits for the start to finish, then stops the agent cleanly. */
+    private static void stopWhenStarted(CompletableFuture<RunningAgent> started, CountDownLatch stopped) {
+        try {
+            RunningAgent r = started.get(START_WAIT_SECONDS, TimeUnit.SECONDS);
+            if (r != null) {
+                r.close();
+            }
+        } catch (Exception e) {
+            System.err.println("outpost: stopping before the start finished: " + e);
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /** Says why the start failed and returns the exit code; rethrows what is not a known start failure. */
+    private static int startFailure(OutpostConfig config, RuntimeException e) {
+        if (e instanceof ConfigException) {
+            // A TLS file read again at start (e.g. changed since the configuration was checked).
+            System.err.println("outpost: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+        if (e instanceof StoreException || e instanceof IllegalStateException) {
+            // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
+            System.err.println("outpost: cannot start: " + e.getMessage());
+            return EXIT_START_FAILED;
+        }
+        if (e instanceof io.micronaut.http.server.exceptions.ServerStartupException) {
+            System.err.println("outpost: cannot start: cannot listen on "
+                    + config.http().host() + ":" + config.http().port()
+                    + " (http.host, http.port): "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
+                    + "; is another agent running there?");
+            return EXIT_START_FAILED;
+        }
+        throw e;
+    }
+
+    /**
+     * The memory budget must hold the heap (the launcher's -Xmx) and the state file, which is memory-mapped whole;
+     * checked on the real process, where -Xmx is the launcher's. Says what to change when it does not.
+     */
+    private static boolean memoryBudgetHolds(OutpostConfig config, RunningAgent running) {
+        long heap = Runtime.getRuntime().maxMemory();
+        // The state file grows in steps: hold the budget to its size at state.documents_max.
+        long stateFile = Math.max(running.agent().stateFileBytes(), JvmSizing.stateFileBytes(config));
+        long reserve = JvmSizing.nonHeapReserveBytes(config, JvmSizing.runningC1Only());
+        if (heap + stateFile + reserve <= config.budget().memoryBytes()) {
+            return true;
+        }
+        System.err.println(
+                "outpost: config error: budget.memory (" + config.budget().memoryBytes() + " bytes) is smaller"
+                        + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
+                        + stateFile
+                        + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
+                        + (reserve >> 20)
+                        + " MiB for the JVM's own memory and the log's mapped blocks (log.block_bytes);"
+                        + " raise budget.memory or lower those");
+        return false;
     }
 
     /** Starts the agent and its HTTP server; close the result to stop both. */
@@ -183,30 +207,7 @@ public final class Main {
         } else {
             log.warn("{}", agent.natives().message());
         }
-        Map<String, Object> props = new HashMap<>();
-        props.put("micronaut.application.name", "outpost");
-        props.put("micronaut.server.host", config.http().host());
-        props.put("micronaut.server.port", config.http().port());
-        if (config.http().tlsKeyStore() != null) {
-            // HTTPS only, on http.port: Netty's one listener is the SSL one; no plain HTTP beside it.
-            props.put("micronaut.server.ssl.enabled", true);
-            props.put("micronaut.server.ssl.port", config.http().port());
-            props.put("micronaut.server.dual-protocol", false);
-            props.put(
-                    "micronaut.server.ssl.key-store.path",
-                    "file:" + config.http().tlsKeyStore().toAbsolutePath());
-            props.put("micronaut.server.ssl.key-store.type", "PKCS12");
-            props.put("micronaut.server.ssl.key-store.password", config.http().tlsKeyStorePassword());
-        }
-        // The largest body any endpoint takes; ingest and state check their own (smaller) bound.
-        props.put(
-                "micronaut.server.max-request-size",
-                Math.max(
-                        config.http().bodyBytesMax(),
-                        config.hub().enabled() ? config.hub().bodyBytesMax() : 0));
-        // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
-        // and no client of a local agent needs it.
-        props.put("micronaut.server.date-header", false);
+        Map<String, Object> props = serverProperties(config);
         ApplicationContext ctx;
         try {
             ctx = ApplicationContext.builder()
@@ -232,6 +233,41 @@ public final class Main {
             throw e;
         }
         agent.markReady();
+        announce(config, log, server.getPort());
+        return new RunningAgent(agent, ctx, server.getPort());
+    }
+
+    /** Micronaut's server settings from the configuration. */
+    private static Map<String, Object> serverProperties(OutpostConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        props.put("micronaut.application.name", "outpost");
+        props.put("micronaut.server.host", config.http().host());
+        props.put("micronaut.server.port", config.http().port());
+        if (config.http().tlsKeyStore() != null) {
+            // HTTPS only, on http.port: Netty's one listener is the SSL one; no plain HTTP beside it.
+            props.put("micronaut.server.ssl.enabled", true);
+            props.put("micronaut.server.ssl.port", config.http().port());
+            props.put("micronaut.server.dual-protocol", false);
+            props.put(
+                    "micronaut.server.ssl.key-store.path",
+                    "file:" + config.http().tlsKeyStore().toAbsolutePath());
+            props.put("micronaut.server.ssl.key-store.type", "PKCS12");
+            props.put("micronaut.server.ssl.key-store.password", config.http().tlsKeyStorePassword());
+        }
+        // The largest body any endpoint takes; ingest and state check their own (smaller) bound.
+        props.put(
+                "micronaut.server.max-request-size",
+                Math.max(
+                        config.http().bodyBytesMax(),
+                        config.hub().enabled() ? config.hub().bodyBytesMax() : 0));
+        // A Date header costs a formatted timestamp per response (~2 % of single-event ingest CPU)
+        // and no client of a local agent needs it.
+        props.put("micronaut.server.date-header", false);
+        return props;
+    }
+
+    /** Logs and prints where the agent listens; launchers and tests wait for the printed line. */
+    private static void announce(OutpostConfig config, Logger log, int port) {
         String scheme = config.http().tlsKeyStore() == null ? "http" : "https";
         log.info(
                 "Outpost {} '{}' listening on {}://{}:{} (data: {}, durability: {}, {})",
@@ -239,16 +275,15 @@ public final class Main {
                 config.node().id(),
                 scheme,
                 config.http().host(),
-                server.getPort(),
+                port,
                 config.data().dir().toAbsolutePath(),
                 config.log().durability().name().toLowerCase(),
                 config.sync().upstream() == null
                         ? "offline"
                         : "pushing to " + config.sync().upstream());
         System.out.println(
-                "outpost: listening on " + scheme + "://" + config.http().host() + ":" + server.getPort());
+                "outpost: listening on " + scheme + "://" + config.http().host() + ":" + port);
         System.out.flush();
-        return new RunningAgent(agent, ctx, server.getPort());
     }
 
     /** A started agent. */

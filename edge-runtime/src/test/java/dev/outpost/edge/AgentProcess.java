@@ -55,6 +55,9 @@ final class AgentProcess implements AutoCloseable {
         // The launcher derives -Xmx160m for the default 512 MiB budget; 192m still passes the startup check.
         cmd.add("-Xmx192m");
         cmd.add("-XX:+UseSerialGC");
+        // C1 only, as the launcher runs budgets under 384 MiB: a child agent here lives seconds, and
+        // C2's warm-up would double its start on the two cores CI shares with the test JVM.
+        cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());

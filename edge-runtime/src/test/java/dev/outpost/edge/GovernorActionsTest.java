@@ -117,19 +117,7 @@ class GovernorActionsTest {
     }
 
     static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + WAIT_MILLIS_MAX * 1_000_000;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        Await.atMostMillis(WAIT_MILLIS_MAX).alias(what).until(condition::getAsBoolean);
     }
 
     HttpResponse<String> send(String method, String path, String contentType, String body) throws Exception {

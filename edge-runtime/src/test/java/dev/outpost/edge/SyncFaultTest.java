@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * every event the edge acknowledged, exactly once, and nothing the edge never stored. Seeds are
  * printed; replay with -Doutpost.faultproxy.seeds=S (several seeds per run).
  */
+@Tag("slow")
 class SyncFaultTest {
     static final int SEEDS = Integer.getInteger("outpost.syncfault.seeds", 3);
     static final long RUN_MILLIS = Long.getLong("outpost.syncfault.millis", 15_000);
@@ -67,6 +69,8 @@ class SyncFaultTest {
                   dir: %s
                 http:
                   port: %d
+                state:
+                  documents_max: 1000
                 hub:
                   push_concurrency_max: 4
                   nodes:
@@ -82,6 +86,8 @@ class SyncFaultTest {
                       dir: %s
                     http:
                       port: 0
+                    state:
+                      documents_max: 1000
                     sync:
                       upstream: http://127.0.0.1:%d
                       token: %s
@@ -110,7 +116,7 @@ class SyncFaultTest {
             Thread churn = Thread.ofPlatform().start(() -> {
                 Random r = new Random(churnSeed);
                 while (!stop.get()) {
-                    sleep(50 + r.nextInt(300));
+                    pause(50 + r.nextInt(300));
                     if (r.nextInt(3) == 0) {
                         proxy.resetAll();
                     }
@@ -119,18 +125,18 @@ class SyncFaultTest {
             try {
                 long end = System.currentTimeMillis() + RUN_MILLIS;
                 while (System.currentTimeMillis() < end) {
-                    Thread.sleep(500 + rnd.nextInt(1500));
+                    pause(500 + rnd.nextInt(1500));
                     switch (rnd.nextInt(5)) {
                         case 0 ->
                             proxy.setFaults(rnd.nextBoolean() ? FaultProxy.Faults.flaky() : FaultProxy.Faults.NONE);
                         case 1 -> {
                             proxy.setDown(true);
-                            Thread.sleep(300 + rnd.nextInt(1500));
+                            pause(300 + rnd.nextInt(1500));
                             proxy.setDown(false);
                         }
                         case 2 -> {
                             hub[0].kill();
-                            Thread.sleep(200 + rnd.nextInt(1000));
+                            pause(200 + rnd.nextInt(1000));
                             hub[0] = AgentProcess.start(hubCfg, dir, "hub");
                         }
                         case 3 -> {
@@ -139,7 +145,7 @@ class SyncFaultTest {
                             old.kill();
                             edge[0] = AgentProcess.start(edgeCfg, dir, "run");
                         }
-                        default -> Thread.sleep(rnd.nextInt(1000));
+                        default -> pause(rnd.nextInt(1000));
                     }
                 }
                 // Heal.
@@ -188,7 +194,7 @@ class SyncFaultTest {
         while (!stop.get()) {
             AgentProcess e = edge[0];
             if (e == null) {
-                sleep(20);
+                Await.atMost(Duration.ofSeconds(60)).until(() -> edge[0] != null || stop.get());
                 continue;
             }
             int count = 1 + rnd.nextInt(40);
@@ -223,13 +229,18 @@ class SyncFaultTest {
                 }
             } catch (Exception ex) {
                 w++; // the edge died under the request: its ids may or may not be stored; never reused
-                sleep(20);
+                pause(20); // a client's back-off before it retries
             }
-            sleep(rnd.nextInt(10));
+            pause(rnd.nextInt(10)); // a client's think time
         }
     }
 
-    private static void sleep(long millis) {
+    /**
+     * Time passing in the scenario itself: how long a fault lasts, the gap between faults, a
+     * client's think time. This is what is simulated, not a wait for a condition (those use
+     * {@link Await}).
+     */
+    private static void pause(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
@@ -237,21 +248,20 @@ class SyncFaultTest {
         }
     }
 
-    private void awaitDrained(AgentProcess edge, long seed) throws Exception {
-        long deadline = System.currentTimeMillis() + 90_000;
-        String status = "";
-        while (System.currentTimeMillis() < deadline) {
-            status = get(edge.port, "/v1/sync/status");
-            if (status.contains("\"link\":\"connected\"")
-                    && !Pattern.compile("\"backlog_records\":[1-9]")
-                            .matcher(status)
-                            .find()) {
-                return;
-            }
-            Thread.sleep(200);
+    private void awaitDrained(AgentProcess edge, long seed) {
+        String[] status = {""};
+        try {
+            Await.atMost(Duration.ofSeconds(90)).until(() -> {
+                status[0] = get(edge.port, "/v1/sync/status");
+                return status[0].contains("\"link\":\"connected\"")
+                        && !Pattern.compile("\"backlog_records\":[1-9]")
+                                .matcher(status[0])
+                                .find();
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the edge did not drain within 90 s after healing, seed " + seed + ": " + status[0]
+                    + "\nedge log tail:\n" + tail(edge.log()));
         }
-        throw new AssertionError("the edge did not drain within 90 s after healing, seed " + seed + ": " + status
-                + "\nedge log tail:\n" + tail(edge.log()));
     }
 
     private static String tail(String s) {

@@ -155,6 +155,7 @@ public final class ChronicleEventLog implements EventLog {
         try {
             this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
                     .rollCycle(roll)
+                    .timeProvider(clock::monotonicMillis) // cycles roll on the clock that stamps events
                     .blockSize(options.blockBytes())
                     .storeFileListener(new StoreFileListener() {
                         @Override

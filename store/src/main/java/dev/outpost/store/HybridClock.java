@@ -28,6 +28,16 @@ public final class HybridClock {
         return new HybridClock(System::currentTimeMillis);
     }
 
+    /**
+     * Wall-clock milliseconds that never go back behind a timestamp returned or observed (the log
+     * tail's, on recovery). The event log's cycles roll by this: a wall clock set back must not send
+     * appends to an older cycle file, where reads in cycle order would not find them; and a test that
+     * passes in its own wall clock controls cycle boundaries as well as time stamps.
+     */
+    public synchronized long monotonicMillis() {
+        return Math.max(wallMillis.getAsLong(), last >>> LOGICAL_BITS);
+    }
+
     /** Returns a timestamp greater than every one returned or observed before. */
     public synchronized long now() {
         long physical = wallMillis.getAsLong() << LOGICAL_BITS;

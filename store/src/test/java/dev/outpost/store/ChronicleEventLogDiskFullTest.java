@@ -59,18 +59,26 @@ class ChronicleEventLogDiskFullTest {
 
     /** Unmounts; a mapping not yet released by the JVM keeps it busy for a moment, so retry, then detach. */
     static void unmount(Path at) throws Exception {
-        String out = null;
-        for (int i = 0; i < 20; i++) {
-            out = run("umount", at.toString());
-            if (out == null) {
-                return;
-            }
-            System.gc();
-            Thread.sleep(250);
+        String[] out = {null};
+        try {
+            org.awaitility.Awaitility.await()
+                    .pollDelay(java.time.Duration.ZERO)
+                    .pollInterval(java.time.Duration.ofMillis(50))
+                    .atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> {
+                        out[0] = run("umount", at.toString());
+                        if (out[0] != null) {
+                            System.gc(); // unmapped buffers are released when collected
+                        }
+                        return out[0] == null;
+                    });
+            return;
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // detach it below
         }
         String lazy = run("umount", "-l", at.toString());
         if (lazy != null) {
-            fail("cannot unmount the tmpfs on " + at + ": " + out + "; umount -l: " + lazy);
+            fail("cannot unmount the tmpfs on " + at + ": " + out[0] + "; umount -l: " + lazy);
         }
     }
 

@@ -132,10 +132,12 @@ class LanedEventLogTest {
 
     @Test
     void timeSeekFindsTheEarliestLane() throws Exception {
-        try (LanedEventLog log = LanedEventLog.open(LogOptions.defaults(dir), HybridClock.system())) {
+        java.util.concurrent.atomic.AtomicLong wallMillis =
+                new java.util.concurrent.atomic.AtomicLong(1_700_000_000_000L);
+        HybridClock clock = new HybridClock(wallMillis::get);
+        try (LanedEventLog log = LanedEventLog.open(LogOptions.defaults(dir), clock)) {
             log.append(Lane.BULK, List.of(draft("b", "{}")));
-            Thread.sleep(5);
-            long t = HybridClock.system().now();
+            long t = HybridClock.atMillis(wallMillis.addAndGet(5));
             AppendResult crit = log.append(Lane.CRITICAL, List.of(draft("c", "{}")));
             log.append(Lane.BULK, List.of(draft("b", "{}")));
             assertEquals(crit.firstSeq(), log.seqAtOrAfterTime(t));

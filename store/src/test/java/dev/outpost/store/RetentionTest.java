@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,8 +28,11 @@ class RetentionTest {
         return EventDraft.of(stream, "{\"v\":1}".getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The log's wall clock, moved by the test: a cycle (one second) ends when it says so. */
+    final AtomicLong wallMillis = new AtomicLong(System.currentTimeMillis());
+
     /** Writes to every lane across at least {@code cycles} one-second cycles; returns seqs per lane. */
-    private static Map<Lane, List<Long>> fill(LanedEventLog log, int cycles) throws InterruptedException {
+    private Map<Lane, List<Long>> fill(LanedEventLog log, int cycles) {
         Map<Lane, List<Long>> seqs = new java.util.EnumMap<>(Lane.class);
         for (Lane l : Lane.values()) {
             seqs.put(l, new ArrayList<>());
@@ -40,7 +44,7 @@ class RetentionTest {
                     seqs.get(l).add(log.append(l, List.of(draft(stream))).firstSeq());
                 }
             }
-            Thread.sleep(1050);
+            wallMillis.addAndGet(1050);
         }
         return seqs;
     }
@@ -58,7 +62,7 @@ class RetentionTest {
 
     @Test
     void dropsBulkBeforeNormalAndNeverCriticalOrHighCountingEveryEvent() throws Exception {
-        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
             Map<Lane, List<Long>> seqs = fill(log, 3);
             List<Retention.Deleted> deleted = new ArrayList<>();
             Retention r = new Retention(log, deleted::add);
@@ -97,7 +101,7 @@ class RetentionTest {
 
     @Test
     void retiresOnlyAcknowledgedCyclesOldestFirst() throws Exception {
-        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
             Map<Lane, List<Long>> seqs = fill(log, 3);
             // Upstream acknowledged everything of the critical lane and the first cycle of bulk.
             List<ChronicleEventLog.Cycle> bulk = log.lane(Lane.BULK).cycles(100);
@@ -125,7 +129,7 @@ class RetentionTest {
             long next = log.append(Lane.BULK, List.of(draft("bulk-a"))).firstSeq();
             assertEquals(log.lastSeq(), next);
         }
-        try (LanedEventLog log = LanedEventLog.open(secondly(dir), HybridClock.system())) {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
             assertTrue(log.firstSeq() > 1, "the retired cycles stay gone");
         }
     }

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,12 +53,15 @@ class BacklogTallyTest {
         return out;
     }
 
+    /** The log's wall clock, moved by the test: cycles (one per second) end when it says so. */
+    final AtomicLong wallMillis = new AtomicLong(System.currentTimeMillis());
+
     @Test
     void agreesWithAModelOfUnsentRecords() throws Exception {
         long seed = System.nanoTime();
         Random rnd = new Random(seed);
-        try (LanedEventLog log =
-                LanedEventLog.open(LogOptions.defaults(dir).withRollCycle("SECONDLY"), HybridClock.system())) {
+        try (LanedEventLog log = LanedEventLog.open(
+                LogOptions.defaults(dir).withRollCycle("SECONDLY"), new HybridClock(wallMillis::get))) {
             ChronicleEventLog l = log.lane(Lane.NORMAL);
             AckedRanges acked = new AckedRanges();
             BacklogTally tally = new BacklogTally(l, AckedRanges.decode(acked.encode(), null));
@@ -66,6 +70,7 @@ class BacklogTallyTest {
             for (int step = 0; step < 3000; step++) {
                 int op = rnd.nextInt(100);
                 if (op < 40) {
+                    wallMillis.addAndGet(rnd.nextInt(20)); // time passes: the lane spans many cycles
                     Lane lane = rnd.nextInt(3) == 0 ? Lane.BULK : Lane.NORMAL; // other lanes take sequences too
                     List<EventDraft> drafts = new ArrayList<>();
                     int n = 1 + rnd.nextInt(8);
@@ -96,7 +101,7 @@ class BacklogTallyTest {
                     tally.replace(AckedRanges.decode(acked.encode(), null));
                 } else if (op < 69 && !deleted && step > 1500) {
                     // Retention deletes the lane's oldest cycle, unsent records included.
-                    Thread.sleep(1100); // the current cycle is never deleted: let it end
+                    wallMillis.addAndGet(1100); // the current cycle is never deleted: let it end
                     log.append(Lane.NORMAL, List.of(EventDraft.of("s", "{}".getBytes(StandardCharsets.UTF_8))));
                     stored.put(log.lastSeq(), 2);
                     var oldest = l.cycles(1).getFirst();

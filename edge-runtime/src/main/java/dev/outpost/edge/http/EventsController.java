@@ -128,15 +128,8 @@ public class EventsController {
             streamFilter = c.stream();
             toHlc = c.toHlcExclusive();
             nodeTime = c.nodeTime();
-        } else if (fromSeq != null) {
-            seq = parseLong(fromSeq, "from_seq", 0, Long.MAX_VALUE, "");
-            if (fromTime != null) {
-                seq = Math.max(seq, log.seqAtOrAfterTime(hlcAt(fromTime, "from_time")));
-            }
-        } else if (fromTime != null) {
-            seq = log.seqAtOrAfterTime(hlcAt(fromTime, "from_time"));
         } else {
-            seq = log.firstSeq();
+            seq = startSeq(log, fromSeq, fromTime);
         }
         seq = Math.max(seq, 1);
         EventPage page = new EventPage(
@@ -155,6 +148,15 @@ public class EventsController {
         return HttpResponse.ok(new StreamedFile(page, MediaType.of(NDJSON)))
                 .header("X-Outpost-Last-Seq", Long.toString(log.lastSeq()))
                 .header("Cache-Control", "no-store");
+    }
+
+    /** Where a query without a cursor starts: the later of from_seq and from_time, else the log's first event. */
+    private static long startSeq(dev.outpost.store.EventLog log, String fromSeq, String fromTime) {
+        if (fromSeq != null) {
+            long seq = parseLong(fromSeq, "from_seq", 0, Long.MAX_VALUE, "");
+            return fromTime == null ? seq : Math.max(seq, log.seqAtOrAfterTime(hlcAt(fromTime, "from_time")));
+        }
+        return fromTime != null ? log.seqAtOrAfterTime(hlcAt(fromTime, "from_time")) : log.firstSeq();
     }
 
     /** The bounds on a node's own ingest time (hub pages), or null if neither is given. */

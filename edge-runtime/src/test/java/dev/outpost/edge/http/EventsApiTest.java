@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.outpost.edge.Await;
 import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.OutpostConfig;
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -188,8 +190,9 @@ class EventsApiTest {
     void readPagesWithCursorsFiltersByStreamAndTime() throws Exception {
         start("");
         post("application/x-ndjson", batch("a", 0, 5) + batch("b", 5, 5));
-        long mid = System.currentTimeMillis();
-        Thread.sleep(5);
+        // A millisecond after the first batch's stamps; the next batch is stamped at or after it.
+        long mid = System.currentTimeMillis() + 1;
+        Await.atMost(Duration.ofSeconds(1)).until(() -> System.currentTimeMillis() >= mid);
         post("application/x-ndjson", batch("a", 10, 5));
         // Paging through everything, 4 at a time, with cursors.
         List<Long> seqs = new ArrayList<>();

@@ -795,7 +795,7 @@ public final class FaultProxy implements AutoCloseable {
             delayedChunks.increment();
             delayMillis.add(millis);
             try {
-                Thread.sleep(millis);
+                Thread.sleep(millis); // the fault itself: a slow link holds each chunk this long
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("fault proxy closing");

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.outpost.edge.Await;
 import dev.outpost.edge.sync.FaultProxy.Faults;
 import dev.outpost.edge.sync.FaultProxy.Kind;
 import dev.outpost.edge.sync.FaultProxy.Plan;
@@ -420,13 +421,11 @@ class FaultProxyTest {
         return Duration.ofMillis(millis);
     }
 
-    private static void eventually(BooleanSupplier condition, Supplier<String> state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("condition not met in 10 s: " + state.get());
-            }
-            Thread.sleep(10);
+    private static void eventually(BooleanSupplier condition, Supplier<String> state) {
+        try {
+            Await.atMost(Duration.ofSeconds(10)).until(condition::getAsBoolean);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            fail("condition not met in 10 s: " + state.get());
         }
     }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * logs as they come (hub.node_logs_open_max: 6), and in the end holds every node's records exactly
  * once.
  */
+@Tag("slow") // many nodes pushing at once: a soak of the hub
 class HubManyNodesTest {
     static final int NODES = 120;
     static final int BATCHES = 3;
@@ -139,7 +141,7 @@ class HubManyNodesTest {
                             HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() == 429) {
                         throttled++;
-                        Thread.sleep(20);
+                        Thread.sleep(20); // a client's back-off after 429, as a node's pusher does
                         continue;
                     }
                     assertEquals(200, r.statusCode(), r.body());

@@ -3,6 +3,7 @@ package dev.outpost.edge.sync;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.outpost.edge.Await;
 import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigLoader;
 import java.net.URI;
@@ -11,11 +12,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,17 +65,9 @@ class SyncApiTest {
                     edge-2: a-second-node-token-0123
                 """.formatted(dir.resolve("hub-data"), port, moreHub.strip(), TOKEN));
         // A hub restarted on its port: the previous server may release the port a moment after close.
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (true) {
-            try {
-                return Main.start(ConfigLoader.load(cfg).asHub());
-            } catch (io.micronaut.http.server.exceptions.ServerStartupException e) {
-                if (System.currentTimeMillis() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
+        return Await.atMost(Duration.ofSeconds(10))
+                .ignoreException(io.micronaut.http.server.exceptions.ServerStartupException.class)
+                .until(() -> Main.start(ConfigLoader.load(cfg).asHub()), java.util.Objects::nonNull);
     }
 
     Main.RunningAgent startEdge(int hubPort, String token) throws Exception {
@@ -169,14 +164,10 @@ class SyncApiTest {
         }
     }
 
-    Map<String, Integer> awaitHub(int expected, long timeoutMillis) throws Exception {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        Map<String, Integer> ids = hubIds();
-        while (ids.size() < expected && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            ids = hubIds();
-        }
-        return ids;
+    Map<String, Integer> awaitHub(int expected, long timeoutMillis) {
+        return Await.atMostMillis(timeoutMillis)
+                .alias("the hub holds " + expected + " events of edge-1")
+                .until(this::hubIds, ids -> ids.size() >= expected);
     }
 
     @Test
@@ -201,13 +192,10 @@ class SyncApiTest {
         ingest(edge, "readings", 1000, 2000);
         ingest(edge, "alarms", 3000, 5);
         assertEquals(200, send(edge, "GET", "/v1/events?limit=5", null, null).statusCode());
-        long deadline = System.currentTimeMillis() + 5000;
-        while (!status.contains("\"link\":\"backing_off\"")
-                && !status.contains("\"link\":\"circuit_open\"")
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            status = send(edge, "GET", "/v1/sync/status", null, null).body();
-        }
+        status = Await.atMost(Duration.ofSeconds(5))
+                .until(
+                        () -> send(edge, "GET", "/v1/sync/status", null, null).body(),
+                        b -> b.contains("\"link\":\"backing_off\"") || b.contains("\"link\":\"circuit_open\""));
         assertTrue(status.contains("\"last_error\":{"), status);
         assertTrue(status.contains("\"normal\":{\"backlog_records\":2000"), status);
         assertTrue(status.contains("\"critical\":{\"backlog_records\":5"), status);
@@ -290,7 +278,7 @@ class SyncApiTest {
             while (!stop.get()) {
                 try {
                     ingest(edge, "readings", n++, 1);
-                    Thread.sleep(20);
+                    Thread.sleep(20); // live data: a sensor's pace, by design
                 } catch (Exception e) {
                     return;
                 }
@@ -419,12 +407,12 @@ class SyncApiTest {
                 send(edge, "POST", "/v1/events", "application/x-ndjson", sb.toString())
                         .statusCode());
         long t0 = System.nanoTime();
-        Thread.sleep(3000);
+        // Until well past the first second's bucket (the whole upload is ~130 KB: ~30 s at the cap).
+        long wire = Await.atMost(Duration.ofSeconds(20))
+                .until(
+                        () -> metric(send(edge, "GET", "/metrics", null, null).body(), "outpost_sync_wire_bytes_total"),
+                        bytes -> bytes > 3 * 4096);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        String m = send(edge, "GET", "/metrics", null, null).body();
-        Matcher w = Pattern.compile("outpost_sync_wire_bytes_total (\\d+)").matcher(m);
-        assertTrue(w.find(), m);
-        long wire = Long.parseLong(w.group(1));
         // One second's bucket to start, then 4 KiB/s; one batch (10 events of ~430 bytes) may go past it.
         assertTrue(wire > 4096, "it sends: " + wire);
         assertTrue(wire <= 4096 * (seconds + 1) + 5000, "paced at 4 KiB/s: " + wire + " bytes in " + seconds + " s");
@@ -463,7 +451,7 @@ class SyncApiTest {
                     200,
                     send(edge, "POST", "/v1/events", "application/json", traffic.apply(i))
                             .statusCode());
-            Thread.sleep(60); // one live batch per event
+            awaitBody(edge, "/metrics", "outpost_sync_records_total " + (i + 1) + "\n", 10_000); // its own batch
         }
         awaitBody(edge, "/metrics", "outpost_sync_records_total 2040", 20_000);
         String after = send(edge, "GET", "/metrics", null, null).body();
@@ -489,6 +477,7 @@ class SyncApiTest {
 
     /** Under disk pressure a connected edge retires cycles the hub acknowledged: nothing is lost. */
     @Test
+    @Tag("slow") // writes until a 40 MiB disk budget is under pressure
     void diskPressureRetiresSyncedCyclesFirst() throws Exception {
         hub = startHub(FaultProxy.stablePort());
         Path cfg = dir.resolve("edge-small.yaml");
@@ -532,7 +521,7 @@ class SyncApiTest {
             }
             HttpResponse<String> r = send(edge, "POST", "/v1/events", "application/x-ndjson", sb.toString());
             assertEquals(200, r.statusCode(), "the hub keeps up, so writes are never refused: " + r.body());
-            Thread.sleep(30);
+            awaitBody(edge, "/metrics", "outpost_sync_records_total " + n + "\n", 10_000); // the hub has it all
             log = send(edge, "GET", "/v1/retention", null, null).body();
         }
         assertTrue(log.contains("\"reason\":\"synced\""), "synced cycles were retired: " + log);
@@ -546,14 +535,12 @@ class SyncApiTest {
     }
 
     String awaitBody(Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        String body = send(a, "GET", path, null, null).body();
-        while (!body.contains(contains) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            body = send(a, "GET", path, null, null).body();
-        }
-        assertTrue(body.contains(contains), path + " never contained " + contains + ": " + body);
-        return body;
+        String[] body = {""};
+        Await.atMostMillis(timeoutMillis).untilAsserted(() -> {
+            body[0] = send(a, "GET", path, null, null).body();
+            assertTrue(body[0].contains(contains), path + " never contained " + contains + ": " + body[0]);
+        });
+        return body[0];
     }
 
     /** State and stream changes flow hub to edge by long poll; conflicts resolve by HLC and keep the loser. */
@@ -592,13 +579,9 @@ class SyncApiTest {
         send(hub, "PUT", "/v1/fleet/streams/edge-1/vibration", "application/json", "{\"priority\":\"critical\"}");
         awaitBody(edge, "/v1/streams", "vibration", 10_000);
         send(hub, "DELETE", "/v1/fleet/state/edge-1/settings/fan", null, null);
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (send(edge, "GET", "/v1/state/settings/fan", null, null).statusCode() != 404
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-        }
-        assertEquals(
-                404, send(edge, "GET", "/v1/state/settings/fan", null, null).statusCode());
+        Await.atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        send(edge, "GET", "/v1/state/settings/fan", null, null).statusCode() == 404);
         assertEquals(
                 400,
                 send(hub, "PUT", "/v1/fleet/state/nobody/settings/fan", "application/json", "{}")
@@ -607,9 +590,12 @@ class SyncApiTest {
         // The pull position survives a restart: nothing is applied twice.
         edge.close();
         edge = startEdge(hubPort, TOKEN);
-        Thread.sleep(500);
+        // A change published now reaches the edge: its pull ran from the kept position, so that
+        // change is the only one it applied since the restart.
+        send(hub, "PUT", "/v1/fleet/state/edge-1/settings/probe", "application/json", "{\"p\":1}");
+        awaitBody(edge, "/v1/state/settings/probe", "\"p\":1", 10_000);
         String m = send(edge, "GET", "/metrics", null, null).body();
-        assertTrue(m.contains("outpost_sync_pulled_changes_total 0"), "nothing pulled again: " + m);
+        assertTrue(m.contains("outpost_sync_pulled_changes_total 1\n"), "nothing pulled again: " + m);
     }
 
     /**
@@ -704,13 +690,7 @@ class SyncApiTest {
         hub = startHub(FaultProxy.stablePort());
         edge = startEdge(hub.port(), "not-the-right-token-000");
         ingest(edge, "readings", 0, 3);
-        long deadline = System.currentTimeMillis() + 5000;
-        String status = "";
-        while (!status.contains("401") && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            status = send(edge, "GET", "/v1/sync/status", null, null).body();
-        }
-        assertTrue(status.contains("401"), status);
+        awaitBody(edge, "/v1/sync/status", "401", 5_000);
         assertEquals(0, hubIds().size());
         HttpResponse<String> r = send(hub, "POST", "/v1/sync/push", "application/vnd.outpost.push-batch", "x");
         assertEquals(401, r.statusCode(), r.body());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.outpost.edge.Await;
 import dev.outpost.edge.Main;
 import dev.outpost.edge.TestTls;
 import dev.outpost.edge.config.ConfigLoader;
@@ -154,20 +155,24 @@ class SyncTlsTest {
         return sb.toString();
     }
 
+    /** The edge's count of failed pushes. */
+    long pushFailures(String edgeBase) throws Exception {
+        return SyncApiTest.metric(
+                send(edgeBase, edge, "GET", "/metrics", null, null).body(), "outpost_sync_failures_total");
+    }
+
     /** Event ids on the hub for edge-1 with their counts, read over HTTPS. */
     Map<String, Integer> hubIds() throws Exception {
         return SyncApiTest.hubIds(this::hubGet);
     }
 
     String await(String base, Main.RunningAgent a, String path, String contains, long timeoutMillis) throws Exception {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        String body = send(base, a, "GET", path, null, null).body();
-        while (!body.contains(contains) && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            body = send(base, a, "GET", path, null, null).body();
-        }
-        assertTrue(body.contains(contains), path + " never contained " + contains + ": " + body);
-        return body;
+        String[] body = {""};
+        Await.atMostMillis(timeoutMillis).untilAsserted(() -> {
+            body[0] = send(base, a, "GET", path, null, null).body();
+            assertTrue(body[0].contains(contains), path + " never contained " + contains + ": " + body[0]);
+        });
+        return body[0];
     }
 
     /** (a) Trusting the hub's certificate, an edge (itself on HTTPS) pushes everything and pulls changes. */
@@ -184,12 +189,7 @@ class SyncTlsTest {
                     edgeBase, edge, "POST", "/v1/events", "application/x-ndjson", ndjson("readings", i * 100, 100));
             assertEquals(200, r.statusCode(), r.body());
         }
-        long deadline = System.currentTimeMillis() + 15_000;
-        Map<String, Integer> ids = hubIds();
-        while (ids.size() < 400 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            ids = hubIds();
-        }
+        Map<String, Integer> ids = Await.atMost(Duration.ofSeconds(15)).until(this::hubIds, m -> m.size() >= 400);
         assertEquals(400, ids.size(), "the hub holds every event");
         assertTrue(ids.values().stream().allMatch(c -> c == 1), "each once: " + ids);
         await(edgeBase, edge, "/v1/sync/status", "\"link\":\"connected\"", 5_000);
@@ -232,7 +232,10 @@ class SyncTlsTest {
                 .body();
         assertEquals(
                 25, Pattern.compile("\"id\":\"e\\d+\"").matcher(local).results().count(), local);
-        Thread.sleep(500);
+        // Positive signal that the pusher tried (and failed) after the last writes: a push attempt
+        // counted after them, then nothing at the hub.
+        long failures = pushFailures(edgeBase);
+        Await.atMost(Duration.ofSeconds(10)).until(() -> pushFailures(edgeBase) > failures);
         assertEquals(Map.of(), hubIds(), "nothing reached the hub");
         String hubMetrics = hubGet("/metrics").body();
         assertTrue(hubMetrics.contains("outpost_hub_pushes_total 0\n"), hubMetrics);

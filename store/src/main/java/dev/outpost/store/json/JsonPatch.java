@@ -118,7 +118,7 @@ public final class JsonPatch {
                     // Copied once here, which also checks it, so the result shares no structure with the patch.
                     value = JsonTree.copy(m.get("value"));
                 } catch (JsonTreeException e) {
-                    throw new JsonPatchException(i, op.label, path, "\"value\": " + e.getMessage());
+                    throw new JsonPatchException(i, op.label, path, "value: " + e.getMessage());
                 }
             }
             ops.add(new Operation(i, op, path, to, from, value));
