@@ -295,14 +295,7 @@ public final class Agent implements AutoCloseable {
                 "outpost_state_file_bytes",
                 "Bytes of the state file (grows in steps up to state.documents_max).",
                 stateStore::fileBytes);
-        metrics.counterFn(
-                "outpost_state_conflicts_lost_total",
-                "Pulled state changes that lost to a newer local version (kept in history).",
-                state.conflictsLost::sum);
-        metrics.counterFn(
-                "outpost_state_conflicts_replaced_total",
-                "Local state versions replaced by a newer change from elsewhere (kept in history).",
-                state.conflictsReplaced::sum);
+        state.registerMetrics(metrics);
         metrics.gauge(
                 "outpost_native_zstd_loaded", "1 if zstd's native library is loaded.", () -> natives.zstd() ? 1 : 0);
         metrics.gauge(

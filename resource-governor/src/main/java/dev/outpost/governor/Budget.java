@@ -3,7 +3,7 @@ package dev.outpost.governor;
 /**
  * The agent's one budget. Parsing units ("512MiB", "20000/s") belongs to the configuration layer.
  *
- * @param memoryBytes memory limit in bytes (RSS, or the cgroup's usage when larger); must be positive
+ * @param memoryBytes memory limit in bytes, against the process RSS (the cgroup's usage is reported, not budgeted: see docs/DECISIONS.md); must be positive
  * @param cpuCores CPU limit in cores, fractions allowed; must be positive
  * @param diskBytes data-directory limit in bytes; must be positive
  * @param connections maximum open connections; must be positive

@@ -30,13 +30,6 @@ public final class ProcessProbes {
         return file == null ? () -> -1 : () -> readLong(file);
     }
 
-    /** The MEMORY probe: the larger of RSS and the cgroup's memory (BRIEF §6). */
-    public static Probe memoryBytes() {
-        Probe rss = rssBytes();
-        Probe cgroup = cgroupMemoryBytes();
-        return () -> Math.max(rss.usage(), cgroup.usage());
-    }
-
     /** Heap in use, in bytes. */
     public static Probe heapUsedBytes() {
         MemoryMXBean memory;

@@ -111,7 +111,7 @@ public class DictionariesController {
         } catch (NumberFormatException ignored) {
             // fall through to the problem
         }
-        throw new dev.outpost.edge.ingest.ProblemException(
+        throw new ProblemException(
                 400, "Invalid query", field + " must be a whole number from " + min + " to " + max, 0, field);
     }
 }

@@ -2,7 +2,6 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestPipeline;
-import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.edge.query.EventQueries;
 import dev.outpost.store.HybridClock;
 import io.micronaut.core.annotation.Nullable;

@@ -88,12 +88,10 @@ public class FleetController {
         try {
             tree = JsonTree.parse(body, 0, body.length);
         } catch (RuntimeException e) {
-            throw new dev.outpost.edge.ingest.ProblemException(
-                    400, "Invalid " + what, "malformed JSON: " + e.getMessage(), 0, null);
+            throw new ProblemException(400, "Invalid " + what, "malformed JSON: " + e.getMessage(), 0, null);
         }
         if (!(tree instanceof java.util.Map<?, ?>)) {
-            throw new dev.outpost.edge.ingest.ProblemException(
-                    400, "Invalid " + what, "the body must be a JSON object", 0, null);
+            throw new ProblemException(400, "Invalid " + what, "the body must be a JSON object", 0, null);
         }
         return tree;
     }
@@ -101,7 +99,7 @@ public class FleetController {
     private static void checkNames(String... names) {
         for (String n : names) {
             if (n == null || !n.matches("[A-Za-z0-9._:-]{1,128}")) {
-                throw new dev.outpost.edge.ingest.ProblemException(
+                throw new ProblemException(
                         400, "Invalid name", "'" + n + "' must be 1-128 characters of A-Z a-z 0-9 . _ - :", 0, null);
             }
         }

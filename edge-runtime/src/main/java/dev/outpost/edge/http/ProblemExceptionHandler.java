@@ -1,6 +1,5 @@
 package dev.outpost.edge.http;
 
-import dev.outpost.edge.ingest.ProblemException;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;

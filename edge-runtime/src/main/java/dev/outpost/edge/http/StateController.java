@@ -2,7 +2,7 @@ package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.config.LiveConfig;
-import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.edge.state.StateRefusal;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.store.DiskFullException;
 import dev.outpost.store.HybridClock;
@@ -224,6 +224,8 @@ public class StateController {
         } catch (ProblemException e) {
             return CompletableFuture.completedFuture(
                     Problems.response(e.status(), e.title(), e.getMessage(), e.line(), e.field()));
+        } catch (StateRefusal e) {
+            return CompletableFuture.completedFuture(StateRefusalHandler.response(e));
         } catch (StateStoreFullException e) {
             return CompletableFuture.completedFuture(
                     Problems.response(507, "State store full", e.getMessage(), 0, null));

@@ -2,7 +2,7 @@ package dev.outpost.edge.state;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.outpost.edge.ingest.ProblemException;
+import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,10 +70,32 @@ public final class StateService {
     public record Change(StateDoc doc, boolean created, CompletableFuture<Void> durable) {}
 
     /** Remote changes that lost to a newer local version (kept in history). */
-    public final java.util.concurrent.atomic.LongAdder conflictsLost = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder conflictsLost = new LongAdder();
 
     /** Local versions replaced by a newer change from elsewhere (kept in history). */
-    public final java.util.concurrent.atomic.LongAdder conflictsReplaced = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder conflictsReplaced = new java.util.concurrent.atomic.LongAdder();
+
+    /** Registers this service's metrics: the conflicts resolved by last-writer-wins. */
+    public void registerMetrics(Metrics metrics) {
+        metrics.counterFn(
+                "outpost_state_conflicts_lost_total",
+                "Pulled state changes that lost to a newer local version (kept in history).",
+                conflictsLost::sum);
+        metrics.counterFn(
+                "outpost_state_conflicts_replaced_total",
+                "Local state versions replaced by a newer change from elsewhere (kept in history).",
+                conflictsReplaced::sum);
+    }
+
+    /** Remote changes that lost to a newer local version, since start. */
+    public long conflictsLost() {
+        return conflictsLost.sum();
+    }
+
+    /** Local versions replaced by a newer change from elsewhere, since start. */
+    public long conflictsReplaced() {
+        return conflictsReplaced.sum();
+    }
 
     public StateService(StateStore store, EventLog log, String nodeId, long docBytesMax, int historyMax) {
         this.store = store;
@@ -84,14 +107,14 @@ public final class StateService {
 
     /** The live document, or null if absent or deleted. */
     public StateDoc get(String namespace, String id) {
-        check(namespace, id);
+        StateNames.check(namespace, id);
         StateDoc d = store.get(namespace, id);
         return d == null || d.deleted() ? null : d;
     }
 
     /** Live documents of a namespace by id prefix, after {@code afterId}, in id order. */
     public List<StateDoc> list(String namespace, String prefix, String afterId, int limit) {
-        checkNamespace(namespace);
+        StateNames.checkNamespace(namespace);
         String p = prefix == null ? "" : prefix;
         List<StateDoc> out = new java.util.ArrayList<>(Math.min(limit, 1024));
         String after = afterId;
@@ -113,20 +136,20 @@ public final class StateService {
 
     /** Replaces the document with {@code json} (validated JSON object). */
     public Change put(String namespace, String id, byte[] json, Precondition pre) {
-        check(namespace, id);
+        StateNames.check(namespace, id);
         Object tree = parseDoc(json);
         return change(namespace, id, pre, current -> tree, false);
     }
 
     /** Applies {@code patch} to the current document (404 if there is none). */
     public Change patch(String namespace, String id, UnaryOperator<Object> patch, Precondition pre) {
-        check(namespace, id);
+        StateNames.check(namespace, id);
         return change(namespace, id, pre, patch, true);
     }
 
     /** Deletes the document, leaving a tombstone (404 if there is none). */
     public Change delete(String namespace, String id, Precondition pre) {
-        check(namespace, id);
+        StateNames.check(namespace, id);
         return change(namespace, id, pre, null, true);
     }
 
@@ -139,32 +162,26 @@ public final class StateService {
             StateDoc old = store.get(ns, id);
             boolean live = old != null && !old.deleted();
             if (mustExist && !live) {
-                throw new ProblemException(
-                        404, "Not found", "state document " + ns + "/" + id + " does not exist", 0, null);
+                throw new StateRefusal(
+                        StateRefusal.Kind.NOT_FOUND, "state document " + ns + "/" + id + " does not exist", null);
             }
             if (pre.ifNoneMatchAny() && live) {
-                throw new ProblemException(
-                        412,
-                        "Precondition failed",
+                throw new StateRefusal(
+                        StateRefusal.Kind.PRECONDITION_FAILED,
                         "If-None-Match: * but " + ns + "/" + id + " exists at version " + old.version(),
-                        0,
                         "If-None-Match");
             }
             if (pre.ifMatchAny() && !live) {
-                throw new ProblemException(
-                        412,
-                        "Precondition failed",
+                throw new StateRefusal(
+                        StateRefusal.Kind.PRECONDITION_FAILED,
                         "If-Match: * but " + ns + "/" + id + " does not exist",
-                        0,
                         "If-Match");
             }
             if (pre.ifMatchVersion() != null && (!live || old.version() != pre.ifMatchVersion())) {
-                throw new ProblemException(
-                        412,
-                        "Precondition failed",
+                throw new StateRefusal(
+                        StateRefusal.Kind.PRECONDITION_FAILED,
                         "If-Match version " + pre.ifMatchVersion() + " but " + ns + "/" + id + " is "
                                 + (live ? "at version " + old.version() : "absent"),
-                        0,
                         "If-Match");
             }
             byte[] doc;
@@ -174,16 +191,14 @@ public final class StateService {
                 Object current = live ? JsonTree.parseStored(old.doc(), 0, old.doc().length) : null;
                 Object next = edit.apply(current);
                 if (!(next instanceof Map<?, ?>)) {
-                    throw new ProblemException(
-                            422, "Invalid document", "a state document must stay a JSON object", 0, null);
+                    throw new StateRefusal(
+                            StateRefusal.Kind.NOT_AN_OBJECT, "a state document must stay a JSON object", null);
                 }
                 doc = JsonTree.write(next);
                 if (doc.length > docBytesMax) {
-                    throw new ProblemException(
-                            413,
-                            "Document too large",
+                    throw new StateRefusal(
+                            StateRefusal.Kind.TOO_LARGE,
                             "the document would be " + doc.length + " bytes; state.doc_bytes_max is " + docBytesMax,
-                            0,
                             null);
                 }
             }
@@ -218,7 +233,7 @@ public final class StateService {
      * @param hlc when the change was made, on its origin's clock
      */
     public RemoteOutcome applyRemote(String ns, String id, boolean delete, byte[] doc, long hlc, String origin) {
-        check(ns, id);
+        StateNames.check(ns, id);
         Object tree = delete ? null : parseDoc(doc);
         byte[] canonical = delete ? new byte[0] : JsonTree.write(tree);
         synchronized (lock) {
@@ -335,7 +350,7 @@ public final class StateService {
      * deleted are left out). Null if the document never existed (or its tombstone was compacted).
      */
     public List<HistoryEntry> history(String namespace, String id, int limit) {
-        check(namespace, id);
+        StateNames.check(namespace, id);
         StateDoc d = store.get(namespace, id);
         if (d == null) {
             return null;
@@ -446,54 +461,20 @@ public final class StateService {
 
     private Object parseDoc(byte[] json) {
         if (json.length > docBytesMax) {
-            throw new ProblemException(
-                    413,
-                    "Document too large",
+            throw new StateRefusal(
+                    StateRefusal.Kind.TOO_LARGE,
                     "the document is " + json.length + " bytes; state.doc_bytes_max is " + docBytesMax,
-                    0,
                     null);
         }
         Object tree;
         try {
             tree = JsonTree.parse(json, 0, json.length);
         } catch (RuntimeException e) {
-            throw new ProblemException(400, "Invalid document", "malformed JSON: " + e.getMessage(), 0, null);
+            throw new StateRefusal(StateRefusal.Kind.INVALID_DOCUMENT, "malformed JSON: " + e.getMessage(), null);
         }
         if (!(tree instanceof Map<?, ?>)) {
-            throw new ProblemException(400, "Invalid document", "a state document must be a JSON object", 0, null);
+            throw new StateRefusal(StateRefusal.Kind.INVALID_DOCUMENT, "a state document must be a JSON object", null);
         }
         return tree;
-    }
-
-    private static void check(String namespace, String id) {
-        checkNamespace(namespace);
-        if (id == null
-                || id.isEmpty()
-                || id.length() > ID_CHARS_MAX
-                || !id.chars().allMatch(StateService::idChar)) {
-            throw new ProblemException(
-                    400, "Invalid id", "id must be 1-" + ID_CHARS_MAX + " characters of A-Z a-z 0-9 . _ - :", 0, "id");
-        }
-    }
-
-    private static void checkNamespace(String namespace) {
-        if (!dev.outpost.edge.ingest.EventParser.validName(namespace)) {
-            throw new ProblemException(
-                    400,
-                    "Invalid namespace",
-                    "namespace must be 1-128 characters of A-Z a-z 0-9 . _ -",
-                    0,
-                    "namespace");
-        }
-    }
-
-    private static boolean idChar(int c) {
-        return c >= 'a' && c <= 'z'
-                || c >= 'A' && c <= 'Z'
-                || c >= '0' && c <= '9'
-                || c == '.'
-                || c == '_'
-                || c == '-'
-                || c == ':';
     }
 }

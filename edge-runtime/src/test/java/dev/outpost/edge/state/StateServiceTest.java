@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.outpost.edge.ingest.ProblemException;
 import dev.outpost.store.ChronicleStateStore;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.HybridClock;
@@ -68,9 +67,9 @@ class StateServiceTest {
         log.close();
     }
 
-    /** The HTTP status a refused change maps to (the one place that knows how a refusal is typed). */
-    static int refusal(Executable change) {
-        return assertThrows(ProblemException.class, change).status();
+    /** Why a change was refused (the HTTP layer maps the kind to a status). */
+    static StateRefusal.Kind refusal(Executable change) {
+        return assertThrows(StateRefusal.class, change).kind();
     }
 
     static byte[] json(String s) {
@@ -103,10 +102,18 @@ class StateServiceTest {
         assertEquals(c.doc().logSeq(), log.lastSeq(), "the change is an event in the log");
 
         long seq = log.lastSeq();
-        assertEquals(412, refusal(() -> state.put("ns", "d", json("{\"a\":2}"), IF_NONE_MATCH_ANY)));
-        assertEquals(412, refusal(() -> state.put("ns", "d", json("{\"a\":2}"), ifMatch(7))));
-        assertEquals(412, refusal(() -> state.put("ns", "absent", json("{}"), IF_MATCH_ANY)));
-        assertEquals(412, refusal(() -> state.put("ns", "absent", json("{}"), ifMatch(1))));
+        assertEquals(
+                StateRefusal.Kind.PRECONDITION_FAILED,
+                refusal(() -> state.put("ns", "d", json("{\"a\":2}"), IF_NONE_MATCH_ANY)));
+        assertEquals(
+                StateRefusal.Kind.PRECONDITION_FAILED,
+                refusal(() -> state.put("ns", "d", json("{\"a\":2}"), ifMatch(7))));
+        assertEquals(
+                StateRefusal.Kind.PRECONDITION_FAILED,
+                refusal(() -> state.put("ns", "absent", json("{}"), IF_MATCH_ANY)));
+        assertEquals(
+                StateRefusal.Kind.PRECONDITION_FAILED,
+                refusal(() -> state.put("ns", "absent", json("{}"), ifMatch(1))));
         assertEquals(seq, log.lastSeq(), "a refused change is not logged");
         assertEquals(1, state.get("ns", "d").version());
 
@@ -122,20 +129,30 @@ class StateServiceTest {
     @Test
     void badInputIsRefusedNamingWhatIsWrongAndNothingIsStored() {
         long seq = log.lastSeq();
-        assertEquals(400, refusal(() -> state.put("ns", "d", json("[1,2]"), NONE)), "not an object");
-        assertEquals(400, refusal(() -> state.put("ns", "d", json("{\"a\":"), NONE)), "malformed");
-        assertEquals(400, refusal(() -> state.put("bad ns", "d", json("{}"), NONE)));
-        assertEquals(400, refusal(() -> state.put("ns", "bad/id", json("{}"), NONE)));
-        assertEquals(400, refusal(() -> state.put("ns", "x".repeat(StateService.ID_CHARS_MAX + 1), json("{}"), NONE)));
+        assertEquals(
+                StateRefusal.Kind.INVALID_DOCUMENT,
+                refusal(() -> state.put("ns", "d", json("[1,2]"), NONE)),
+                "not an object");
+        assertEquals(
+                StateRefusal.Kind.INVALID_DOCUMENT,
+                refusal(() -> state.put("ns", "d", json("{\"a\":"), NONE)),
+                "malformed");
+        assertEquals(StateRefusal.Kind.INVALID_NAMESPACE, refusal(() -> state.put("bad ns", "d", json("{}"), NONE)));
+        assertEquals(StateRefusal.Kind.INVALID_ID, refusal(() -> state.put("ns", "bad/id", json("{}"), NONE)));
+        assertEquals(
+                StateRefusal.Kind.INVALID_ID,
+                refusal(() -> state.put("ns", "x".repeat(StateService.ID_CHARS_MAX + 1), json("{}"), NONE)));
         String big = "{\"pad\":\"" + "x".repeat((int) DOC_BYTES_MAX) + "\"}";
-        assertEquals(413, refusal(() -> state.put("ns", "d", json(big), NONE)));
+        assertEquals(StateRefusal.Kind.TOO_LARGE, refusal(() -> state.put("ns", "d", json(big), NONE)));
         assertEquals(seq, log.lastSeq());
         assertNull(state.get("ns", "d"));
     }
 
     @Test
     void mergePatchAndJsonPatchApplyToTheCurrentVersionOrChangeNothing() {
-        assertEquals(404, refusal(() -> state.patch("ns", "d", c -> MergePatch.apply(c, tree("{}")), NONE)));
+        assertEquals(
+                StateRefusal.Kind.NOT_FOUND,
+                refusal(() -> state.patch("ns", "d", c -> MergePatch.apply(c, tree("{}")), NONE)));
         state.put("ns", "d", json("{\"a\":1,\"b\":{\"c\":2}}"), NONE);
 
         state.patch("ns", "d", c -> MergePatch.apply(c, tree("{\"a\":null,\"b\":{\"d\":3}}")), ifMatch(1));
@@ -154,23 +171,26 @@ class StateServiceTest {
         Object failing =
                 tree("[{\"op\":\"add\",\"path\":\"/f\",\"value\":1},{\"op\":\"test\",\"path\":\"/b/c\",\"value\":9}]");
         assertThrows(RuntimeException.class, () -> state.patch("ns", "d", cur -> JsonPatch.apply(cur, failing), NONE));
-        assertEquals(422, refusal(() -> state.patch("ns", "d", cur -> MergePatch.apply(cur, "text"), NONE)));
+        assertEquals(
+                StateRefusal.Kind.NOT_AN_OBJECT,
+                refusal(() -> state.patch("ns", "d", cur -> MergePatch.apply(cur, "text"), NONE)));
         UnaryOperator<Object> grow = cur -> MergePatch.apply(cur, tree("{\"pad\":\"" + "y".repeat(5000) + "\"}"));
-        assertEquals(413, refusal(() -> state.patch("ns", "d", grow, NONE)));
-        assertEquals(412, refusal(() -> state.patch("ns", "d", cur -> cur, ifMatch(2))));
+        assertEquals(StateRefusal.Kind.TOO_LARGE, refusal(() -> state.patch("ns", "d", grow, NONE)));
+        assertEquals(
+                StateRefusal.Kind.PRECONDITION_FAILED, refusal(() -> state.patch("ns", "d", cur -> cur, ifMatch(2))));
         assertEquals(seq, log.lastSeq(), "a failed patch changes nothing");
         assertEquals(3, state.get("ns", "d").version());
     }
 
     @Test
     void deleteLeavesATombstoneThatCompactionRemoves() {
-        assertEquals(404, refusal(() -> state.delete("ns", "d", NONE)));
+        assertEquals(StateRefusal.Kind.NOT_FOUND, refusal(() -> state.delete("ns", "d", NONE)));
         state.put("ns", "d", json("{\"v\":1}"), NONE);
         StateService.Change del = state.delete("ns", "d", ifMatch(1));
         assertTrue(del.doc().deleted());
         assertEquals(2, del.doc().version());
         assertNull(state.get("ns", "d"));
-        assertEquals(404, refusal(() -> state.delete("ns", "d", NONE)));
+        assertEquals(StateRefusal.Kind.NOT_FOUND, refusal(() -> state.delete("ns", "d", NONE)));
         assertEquals(List.of(), state.list("ns", "", null, 10));
         List<StateService.HistoryEntry> h = state.history("ns", "d", 10);
         assertTrue(h.getFirst().deleted(), "the tombstone heads the history");
@@ -237,7 +257,7 @@ class StateServiceTest {
         assertEquals(
                 StateService.RemoteOutcome.LOST,
                 state.applyRemote("ns", "d", false, json("{\"by\":\"old\"}"), t - 1, "hq"));
-        assertEquals(1, state.conflictsLost.sum());
+        assertEquals(1, state.conflictsLost());
         assertEquals(seq + 1, log.lastSeq(), "the loser is logged");
         assertEquals(1, state.get("ns", "d").version());
         List<StateService.HistoryEntry> h = state.history("ns", "d", 10);
@@ -257,13 +277,13 @@ class StateServiceTest {
         assertEquals(2, now.version());
         assertEquals("node-z", now.origin());
         assertEquals(t, now.updatedAt(), "the change keeps its origin's time");
-        assertEquals(1, state.conflictsReplaced.sum(), "a local version replaced from elsewhere");
+        assertEquals(1, state.conflictsReplaced(), "a local version replaced from elsewhere");
 
         // Newer: applied, the previous version stays in history; a remote delete leaves a tombstone.
         assertEquals(StateService.RemoteOutcome.APPLIED, state.applyRemote("ns", "d", true, null, t + 5, "hq"));
         assertNull(state.get("ns", "d"));
         assertEquals(3, state.history("ns", "d", 10).getFirst().version());
-        assertEquals(1, state.conflictsReplaced.sum(), "replacing another node's version is no conflict");
+        assertEquals(1, state.conflictsReplaced(), "replacing another node's version is no conflict");
         // A document this node never had.
         assertEquals(
                 StateService.RemoteOutcome.APPLIED, state.applyRemote("ns", "new", false, json("{\"x\":1}"), 1, "hq"));
@@ -336,7 +356,9 @@ class StateServiceTest {
             };
             int op = rnd.nextInt(10);
             boolean mustExist = op >= 5;
-            Integer expected = mustExist && !live ? Integer.valueOf(404) : preconditionFails(pre, cur) ? 412 : null;
+            StateRefusal.Kind expected = mustExist && !live
+                    ? StateRefusal.Kind.NOT_FOUND
+                    : preconditionFails(pre, cur) ? StateRefusal.Kind.PRECONDITION_FAILED : null;
             Map<String, Long> next = live ? new TreeMap<>(cur.content()) : new TreeMap<>();
             Executable change;
             if (op < 5) {

@@ -1,4 +1,4 @@
-package dev.outpost.edge.ingest;
+package dev.outpost.edge.http;
 
 /**
  * A request is wrong: becomes an RFC 9457 problem+json response with this status, title and
