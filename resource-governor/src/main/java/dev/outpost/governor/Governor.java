@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class Governor implements AutoCloseable {
+    /** Every dimension, in declaration order; {@code Dimension.values()} would copy the array on each call. */
+    private static final Dimension[] ALL_DIMENSIONS = Dimension.values();
+
     static final int RECENT_ACTIONS = 100;
 
     private static final Logger LOG = LoggerFactory.getLogger(Governor.class);
@@ -192,6 +195,41 @@ public final class Governor implements AutoCloseable {
             }
         }
         return new Snapshot(last.atMillis(), level, readings, last.intervalMillis());
+    }
+
+    /**
+     * The level of {@link #snapshotOf(Set, Set)} over the same dimensions, without building the snapshot: what a
+     * policy asks on every request (shedding asks it per ingest request), so it allocates nothing.
+     */
+    public Level levelOf(Set<Dimension> dimensions, Set<Dimension> readNow) {
+        Map<Dimension, Reading> last = latest.readings();
+        Level level = Level.LOW;
+        for (Dimension d : ALL_DIMENSIONS) {
+            if (!dimensions.contains(d)) {
+                continue;
+            }
+            double pressure;
+            if (readNow.contains(d)) {
+                Probe probe = probes.get(d);
+                long limit = budget.limit(d);
+                long usage = probe == null ? -1 : read(probe);
+                if (limit <= 0 || usage < 0) {
+                    continue;
+                }
+                pressure = (double) usage / limit;
+            } else {
+                Reading r = last.get(d);
+                if (r == null) {
+                    continue;
+                }
+                pressure = r.pressure();
+            }
+            Level of = Level.of(pressure);
+            if (of.compareTo(level) > 0) {
+                level = of;
+            }
+        }
+        return level;
     }
 
     /** The current level. */

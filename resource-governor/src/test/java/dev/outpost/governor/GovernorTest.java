@@ -94,6 +94,17 @@ class GovernorTest {
                 g.snapshotOf(java.util.Set.of(Dimension.INGEST_RATE), java.util.Set.of(Dimension.INGEST_RATE))
                         .level(),
                 "an ungoverned dimension counts for nothing");
+        // levelOf is the snapshot's level without the snapshot, for every combination of dimensions read now.
+        for (var readNow : java.util.List.<java.util.Set<Dimension>>of(
+                java.util.Set.of(), java.util.Set.of(Dimension.DISK), memoryAndDisk)) {
+            for (int disk : new int[] {10, 75, 90, 100}) {
+                set(Dimension.DISK, disk);
+                assertEquals(
+                        g.snapshotOf(memoryAndDisk, readNow).level(),
+                        g.levelOf(memoryAndDisk, readNow),
+                        "disk " + disk + ", read now " + readNow);
+            }
+        }
     }
 
     @Test

@@ -49,6 +49,9 @@ public final class Governance implements AutoCloseable {
     private final Governor governor;
     private final DiskUsage disk;
     private final long diskBudgetBytes;
+    /** The disk level of the latest sample {@link #diskWritten} saw; any thread may replace it. */
+    private volatile DiskBand diskBand;
+
     private final Shedding shedding;
     private final Map<Dimension, Probe> overrides = new ConcurrentHashMap<>();
 
@@ -172,12 +175,21 @@ public final class Governance implements AutoCloseable {
      * governor samples now rather than at its next tick.
      */
     public void diskWritten() {
-        Reading last = governor.snapshot().readings().get(Dimension.DISK);
-        Level was = last == null ? Level.LOW : Level.of(last.pressure());
-        if (Level.of((double) disk.bytes() / diskBudgetBytes) != was) {
+        Snapshot latest = governor.snapshot();
+        DiskBand seen = diskBand;
+        if (seen == null || seen.sample() != latest) {
+            // A new sample: derive its disk level once, not on every write. Racing writers may both derive it.
+            Reading last = latest.readings().get(Dimension.DISK);
+            seen = new DiskBand(latest, last == null ? Level.LOW : Level.of(last.pressure()));
+            diskBand = seen;
+        }
+        if (Level.of((double) disk.bytes() / diskBudgetBytes) != seen.level()) {
             governor.sampleNow();
         }
     }
+
+    /** The disk level of one governor sample. */
+    private record DiskBand(Snapshot sample, Level level) {}
 
     public Governor governor() {
         return governor;

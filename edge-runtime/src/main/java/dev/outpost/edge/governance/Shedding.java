@@ -71,6 +71,11 @@ public final class Shedding implements IngestStage, Action {
 
     @Override
     public IngestOutcome.Rejection check(Batch batch) {
+        // The common case (below HIGH) asks for the level alone, which allocates nothing; the snapshot, with the
+        // readings a refusal names, is built only when something may be refused.
+        if (governor.levelOf(DIMENSIONS, LIVE).compareTo(Level.HIGH) < 0) {
+            return null;
+        }
         Snapshot s = pressure();
         Level level = s.level();
         if (level.compareTo(Level.HIGH) < 0) {

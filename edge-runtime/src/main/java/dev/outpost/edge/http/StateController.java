@@ -300,6 +300,11 @@ public class StateController {
         return Json.write(g -> write(g, d));
     }
 
+    /** {@link #json} as UTF-8 bytes, for the fast path. */
+    static byte[] jsonUtf8(StateDoc d) {
+        return Json.writeUtf8(g -> write(g, d));
+    }
+
     private static void write(JsonGenerator g, StateDoc d) throws IOException {
         g.writeStartObject();
         g.writeStringField("namespace", d.namespace());
@@ -309,7 +314,7 @@ public class StateController {
         g.writeNumberField("hlc", d.updatedAt());
         g.writeStringField("origin", d.origin());
         g.writeFieldName("doc");
-        g.writeRawValue(new String(d.doc(), StandardCharsets.UTF_8)); // stored JSON, checked when written
+        g.writeRawValue(new Json.RawUtf8(d.doc())); // stored JSON, checked when written
         g.writeEndObject();
     }
 }

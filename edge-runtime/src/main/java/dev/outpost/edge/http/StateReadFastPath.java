@@ -9,7 +9,7 @@ import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -46,7 +46,7 @@ import java.util.concurrent.atomic.LongAdder;
  * HTTP/1.1 GET of an existing document, two path segments of the id alphabet, no body, no
  * conditional or connection headers, an Accept that is absent or JSON — with exactly the bytes the
  * controller would send: the body is {@link StateController#json}, the ETag {@link
- * StateController#etag}, the token check {@link TokenFilter#admits}. Anything else — a missing
+ * StateController#etag}, the token check {@link ApiScreen#admits}. Anything else — a missing
  * document (404 problem), a rejected token (401), an odd path or header, percent-encoding, a query
  * string — is passed on untouched, so those answers stay the controller's and the filters'.
  * Invariants: responses leave in request order, because the fast path only answers while Micronaut
@@ -68,12 +68,12 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
     private static final AsciiString ANY = AsciiString.cached("*/*");
 
     private final StateService state;
-    private final TokenFilter tokens;
+    private final ApiScreen tokens;
     private final long compressionThreshold;
     private final LongAdder reads;
 
     public StateReadFastPath(
-            StateService state, Metrics metrics, TokenFilter tokens, NettyHttpServerConfiguration server) {
+            StateService state, Metrics metrics, ApiScreen tokens, NettyHttpServerConfiguration server) {
         this.state = state;
         this.tokens = tokens;
         this.reads = metrics.counter(
@@ -209,7 +209,7 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
         if (d == null) {
             return null;
         }
-        ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), StateController.json(d));
+        ByteBuf body = Unpooled.wrappedBuffer(StateController.jsonUtf8(d));
         if (body.readableBytes() >= compressionThreshold && h.contains(HttpHeaderNames.ACCEPT_ENCODING)) {
             body.release();
             return null;

@@ -15,7 +15,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Validates events against the brief's event model, {@code {stream, key?, ts?, priority?, id?,
@@ -48,7 +47,7 @@ public final class EventParser {
     /** Priority classes, highest first. */
     public static final List<String> PRIORITIES = List.of("critical", "high", "normal", "bulk");
 
-    private static final Set<String> FIELDS = Set.of("stream", "key", "ts", "priority", "id", "data");
+    private static final List<String> FIELDS = List.of("stream", "key", "ts", "priority", "id", "data");
     private static final String ALLOWED = "stream, key, ts, priority, id, data";
 
     private final JsonFactory json;
@@ -153,17 +152,19 @@ public final class EventParser {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad(lineNo, null, "an event must be a JSON object");
             }
-            List<String> seen = new ArrayList<>(6);
+            int seen = 0; // one bit per field of FIELDS: this runs per event, so no collection
             JsonToken t;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
-                if (!FIELDS.contains(f)) {
+                int index = FIELDS.indexOf(f);
+                if (index < 0) {
                     throw bad(lineNo, f, "unknown field '" + f + "'; allowed: " + ALLOWED);
                 }
-                if (seen.contains(f)) {
+                int bit = 1 << index;
+                if ((seen & bit) != 0) {
                     throw bad(lineNo, f, "field '" + f + "' appears twice");
                 }
-                seen.add(f);
+                seen |= bit;
                 JsonToken v = p.nextToken();
                 switch (f) {
                     case "stream" -> stream = checkStream(string(p, v, lineNo, f, STREAM_CHARS_MAX, false), lineNo);

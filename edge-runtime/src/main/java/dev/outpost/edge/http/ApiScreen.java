@@ -9,12 +9,17 @@ import io.micronaut.http.annotation.ServerFilter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
-/** When {@code http.api_token} is set, /v1 requests need {@code Authorization: Bearer <token>}. */
+/**
+ * The one server filter on /v1: when {@code http.api_token} is set, requests need {@code Authorization: Bearer
+ * <token>} (401); then a JSON body must be UTF-8 ({@link JsonCharset}, 415). One filter, not one per check: each
+ * Micronaut filter costs every request its matching and ordering (measured: a second filter took ~5 % of single-event
+ * ingest CPU, docs/BENCHMARKS.md).
+ */
 @ServerFilter("/v1/**")
-public class TokenFilter {
+public class ApiScreen {
     private final byte[] token;
 
-    public TokenFilter(LiveConfig config) {
+    public ApiScreen(LiveConfig config) {
         String t = config.current().http().apiToken();
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
@@ -33,11 +38,10 @@ public class TokenFilter {
     public HttpResponse<?> check(HttpRequest<?> request) {
         if (token == null
                 || SyncController.NODE_AUTHENTICATED.contains(request.getPath())
-                || request.getPath().startsWith(SyncController.DICTIONARY_PATH)) {
-            return null; // pushes carry a node's own token instead (hub.nodes)
-        }
-        if (admits(request.getHeaders().get("Authorization"))) {
-            return null;
+                || request.getPath().startsWith(SyncController.DICTIONARY_PATH)
+                || admits(request.getHeaders().get("Authorization"))) {
+            // pushes carry a node's own token instead (hub.nodes)
+            return JsonCharset.refusal(request);
         }
         return Problems.response(
                         401,

@@ -4,20 +4,19 @@ import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
-import io.micronaut.http.annotation.RequestFilter;
-import io.micronaut.http.annotation.ServerFilter;
 import java.util.Locale;
 
 /**
  * JSON bodies are UTF-8 (RFC 8259 §8.1): a JSON or NDJSON request whose Content-Type names another
  * charset is 415 before its body is read. {@code charset=utf-8} is accepted (it changes nothing).
- * The bytes themselves are checked where the body is parsed ({@code JsonText}).
+ * The bytes themselves are checked where the body is parsed ({@code JsonText}). Called by {@link ApiScreen}.
  */
-@ServerFilter("/v1/**")
-public class CharsetFilter {
-    @RequestFilter
+final class JsonCharset {
+    private JsonCharset() {}
+
+    /** The 415 answer for a JSON request whose Content-Type names a charset other than UTF-8, or null. */
     @Nullable
-    public HttpResponse<?> check(HttpRequest<?> request) {
+    static HttpResponse<?> refusal(HttpRequest<?> request) {
         String header = request.getHeaders().get("Content-Type");
         if (header == null) {
             return null;
