@@ -45,7 +45,7 @@ public class EventsController {
     @Post(
             consumes = {MediaType.APPLICATION_JSON, NDJSON},
             produces = MediaType.APPLICATION_JSON)
-    public CompletableFuture<MutableHttpResponse<String>> ingest(
+    public CompletableFuture<MutableHttpResponse<?>> ingest(
             HttpRequest<?> request, @Body byte[] body, @Nullable @Header("Idempotency-Key") String idempotencyKey) {
         boolean ndjson =
                 request.getContentType().map(t -> t.getName().equals(NDJSON)).orElse(false);

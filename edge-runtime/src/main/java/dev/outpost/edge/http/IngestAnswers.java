@@ -12,7 +12,7 @@ import io.micronaut.http.MutableHttpResponse;
 final class IngestAnswers {
     private IngestAnswers() {}
 
-    static MutableHttpResponse<String> of(IngestOutcome outcome) {
+    static MutableHttpResponse<?> of(IngestOutcome outcome) {
         return switch (outcome) {
             case IngestOutcome.Accepted a -> stored(a.seqs(), a.stored(), false);
             case IngestOutcome.Duplicate d -> stored(d.seqs(), 0, d.replayed());
@@ -22,8 +22,9 @@ final class IngestAnswers {
     }
 
     /** {@code {"count":N,"stored":S,"duplicates":D,["replayed":true,]"seqs":[...]}}. */
-    private static MutableHttpResponse<String> stored(long[] seqs, int stored, boolean replayed) {
-        String body = Json.write(g -> {
+    private static MutableHttpResponse<byte[]> stored(long[] seqs, int stored, boolean replayed) {
+        // UTF-8 bytes straight from the generator: every acknowledged write answers this, so no String between.
+        byte[] body = Json.writeUtf8(g -> {
             g.writeStartObject();
             g.writeNumberField("count", seqs.length);
             g.writeNumberField("stored", stored);

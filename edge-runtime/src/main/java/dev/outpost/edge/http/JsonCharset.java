@@ -18,8 +18,8 @@ final class JsonCharset {
     @Nullable
     static HttpResponse<?> refusal(HttpRequest<?> request) {
         String header = request.getHeaders().get("Content-Type");
-        if (header == null) {
-            return null;
+        if (header == null || header.indexOf(';') < 0) {
+            return null; // no parameters, so no charset: the common case costs no parsing
         }
         MediaType type;
         try {

@@ -300,9 +300,9 @@ public class StateController {
         return Json.write(g -> write(g, d));
     }
 
-    /** {@link #json} as UTF-8 bytes, for the fast path. */
-    static byte[] jsonUtf8(StateDoc d) {
-        return Json.writeUtf8(g -> write(g, d));
+    /** {@link #json} as UTF-8, written into {@code out}: for the fast path. */
+    static void jsonUtf8(StateDoc d, io.netty.buffer.ByteBuf out) {
+        Json.writeUtf8(out, g -> write(g, d));
     }
 
     private static void write(JsonGenerator g, StateDoc d) throws IOException {

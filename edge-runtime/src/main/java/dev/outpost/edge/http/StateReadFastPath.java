@@ -9,7 +9,6 @@ import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -63,6 +62,9 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
     static final String NAME = "outpost-state-read";
 
     private static final String PREFIX = "/v1/state/";
+    /** Room for the envelope around a document (names, version, times, origin), so the buffer rarely grows. */
+    private static final int DOC_ENVELOPE_BYTES = 512;
+
     private static final AsciiString ETAG = AsciiString.cached("ETag");
     private static final AsciiString JSON = AsciiString.cached("application/json");
     private static final AsciiString ANY = AsciiString.cached("*/*");
@@ -209,7 +211,13 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
         if (d == null) {
             return null;
         }
-        ByteBuf body = Unpooled.wrappedBuffer(StateController.jsonUtf8(d));
+        ByteBuf body = ctx.alloc().buffer(d.doc().length + DOC_ENVELOPE_BYTES);
+        try {
+            StateController.jsonUtf8(d, body);
+        } catch (RuntimeException e) {
+            body.release();
+            throw e;
+        }
         if (body.readableBytes() >= compressionThreshold && h.contains(HttpHeaderNames.ACCEPT_ENCODING)) {
             body.release();
             return null;

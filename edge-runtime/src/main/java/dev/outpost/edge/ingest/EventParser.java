@@ -48,7 +48,15 @@ public final class EventParser {
     public static final List<String> PRIORITIES = List.of("critical", "high", "normal", "bulk");
 
     private static final List<String> FIELDS = List.of("stream", "key", "ts", "priority", "id", "data");
-    private static final String ALLOWED = "stream, key, ts, priority, id, data";
+    private static final String ALLOWED = String.join(", ", FIELDS);
+
+    static {
+        for (int i = 0; i < FIELDS.size(); i++) {
+            if (fieldIndex(FIELDS.get(i)) != i) {
+                throw new AssertionError("fieldIndex disagrees with FIELDS at " + FIELDS.get(i));
+            }
+        }
+    }
 
     private final JsonFactory json;
     private final int batchEventsMax;
@@ -156,7 +164,7 @@ public final class EventParser {
             JsonToken t;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
-                int index = FIELDS.indexOf(f);
+                int index = fieldIndex(f);
                 if (index < 0) {
                     throw bad(lineNo, f, "unknown field '" + f + "'; allowed: " + ALLOWED);
                 }
@@ -205,6 +213,19 @@ public final class EventParser {
         }
         byte[] stored = hasLineBreak(b, start, end) ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
         return new ParsedEvent(stream, id, stored);
+    }
+
+    /** The index of {@code name} in {@link #FIELDS}, or -1: a switch on the name's hash, not a scan of the list. */
+    private static int fieldIndex(String name) {
+        return switch (name) {
+            case "stream" -> 0;
+            case "key" -> 1;
+            case "ts" -> 2;
+            case "priority" -> 3;
+            case "id" -> 4;
+            case "data" -> 5;
+            default -> -1;
+        };
     }
 
     private static boolean hasLineBreak(byte[] b, int start, int end) {
