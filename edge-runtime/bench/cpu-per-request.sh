@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CPU per request: starts a fresh agent from TREE (a checkout with edge-runtime/target/outpost.jar
+# built), drives it with the load generator of LOADGEN_TREE (default: this checkout) for WARMUP +
+# DURATION seconds, and prints the rate and the agent's CPU time per request (utime + stime of its
+# JVM from /proc, so the load generator's share of the two cores does not blur it).
+# Interleave two trees to compare them (docs/BENCHMARKS.md, issue #11):
+#   for i in 1 2 3 4; do for t in /tmp/before /tmp/after; do
+#     edge-runtime/bench/cpu-per-request.sh $t single; done; done
+#
+# usage: edge-runtime/bench/cpu-per-request.sh TREE MODE   (MODE: single | state-get)
+# env:   DURATION (20), WARMUP (3), CONNECTIONS (50), PORT (17071), JFR=1 to record a profile of 12 s
+#        in the middle of the run into ./cpu-TREE-MODE.jfr (settings=profile, 2 ms sampling).
+set -euo pipefail
+TREE=$(cd "$1" && pwd); MODE=$2
+[[ $MODE == single || $MODE == state-get ]] || { echo "MODE must be single or state-get" >&2; exit 2; }
+DURATION=${DURATION:-20}; WARMUP=${WARMUP:-3}; CONNECTIONS=${CONNECTIONS:-50}; PORT=${PORT:-17071}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LOADGEN_TREE=$(cd "${LOADGEN_TREE:-$ROOT}" && pwd)
+JAVA_HOME=$("$ROOT/outpost" java-home)
+export JAVA_HOME
+D=$(mktemp -d "${TMPDIR:-/tmp}/outpost-cpu.XXXXXX")
+LP=""
+cleanup() { [[ -n $LP ]] && { kill -TERM -- "-$LP" 2>/dev/null || true; wait "$LP" 2>/dev/null || true; }; rm -rf "$D"; }
+trap cleanup EXIT
+cat >"$D/outpost.yaml" <<Y
+data:
+  dir: $D/data
+http:
+  host: 127.0.0.1
+  port: $PORT
+log:
+  durability: os
+budget:
+  disk: 32GiB
+Y
+(cd "$TREE" && OUTPOST_SKIP_BUILD=1 exec setsid ./outpost run --config "$D/outpost.yaml" >"$D/agent.log" 2>&1) &
+LP=$!
+deadline=$((SECONDS + 60))
+until curl -sf "http://127.0.0.1:$PORT/health" >/dev/null; do
+  ((SECONDS < deadline)) || { echo "agent not healthy after 60 s" >&2; tail "$D/agent.log" >&2; exit 1; }
+  sleep 0.2
+done
+JPID=""
+for p in $(pgrep -f "run --config $D/outpost.yaml"); do [[ $(cat "/proc/$p/comm") == java ]] && JPID=$p; done
+[[ -n $JPID ]] || { echo "agent JVM not found" >&2; exit 1; }
+URL=http://127.0.0.1:$PORT/v1/events
+[[ $MODE == state-get ]] && URL=http://127.0.0.1:$PORT/v1/state/bench
+if [[ ${JFR:-0} == 1 ]]; then
+  (sleep $((WARMUP + DURATION / 4)); "$JAVA_HOME/bin/jcmd" "$JPID" JFR.start name=cpu settings=profile \
+    'jdk.ExecutionSample#period=2ms' duration=12s "filename=$PWD/cpu-$(basename "$TREE")-$MODE.jfr" >/dev/null) &
+fi
+T0=$(awk '{print $14 + $15}' "/proc/$JPID/stat")
+OUT=$("$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx256m -cp "$LOADGEN_TREE/edge-runtime/target/outpost.jar:$LOADGEN_TREE/edge-runtime/target/lib/*" \
+  dev.outpost.edge.loadgen.LoadGenerator --duration-seconds "$DURATION" --warmup-seconds "$WARMUP" --event-bytes 200 \
+  --label "$(basename "$TREE")-$MODE" --url "$URL" --mode "$MODE" --documents 1000 --connections "$CONNECTIONS" \
+  --expect-status 200)
+T1=$(awk '{print $14 + $15}' "/proc/$JPID/stat")
+EPS=$(sed -n 's/.*events_per_s=\([0-9]*\).*/\1/p' <<<"$OUT")
+TICK=$(getconf CLK_TCK)
+# The CPU window covers warm-up and measurement; the rate is the measured one.
+echo "$(basename "$TREE") $MODE events_per_s=$EPS agent_cpu_us_per_request=$(( (T1 - T0) * 1000000 / TICK / (EPS * (WARMUP + DURATION)) ))"
