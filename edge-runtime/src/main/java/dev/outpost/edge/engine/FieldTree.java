@@ -1,0 +1,165 @@
+package dev.outpost.edge.engine;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The field paths a stream's rules read, as a tree of member names from the event object down, each path ending in a
+ * slot of {@link EventFields}; and the one streaming pass that fills those slots from an event's bytes.
+ *
+ * <p>Design note. Reading follows the tree: a member no path names is skipped whole ({@code skipChildren}, no strings
+ * decoded), and only paths' own values are copied, so the cost of an event is one tokenisation plus the fields the
+ * rules use. Invariants: one slot per distinct path (rules of a stream share them); recursion is bounded by {@link
+ * FieldPath#PATH_TOKENS_MAX}, since only nodes with children are descended into; a member given twice counts as its
+ * last value (stored events without a schema are not checked for duplicates).
+ */
+final class FieldTree {
+    private static final class Node {
+        int slot = -1;
+        boolean keepText;
+        Map<String, Node> members;
+        Node[] indexes;
+    }
+
+    private final Node root = new Node();
+    private int slots;
+
+    /** The slot of a path, added if new; {@code keepText} also keeps a number's JSON text (for group keys). */
+    int slot(FieldPath path, boolean keepText) {
+        Node n = root;
+        for (String token : path.tokens()) {
+            Node next = n.members == null ? null : n.members.get(token);
+            if (next == null) {
+                next = new Node();
+                if (n.members == null) {
+                    n.members = new HashMap<>();
+                }
+                n.members.put(token, next);
+                int index = FieldPath.index(token);
+                if (index >= 0) {
+                    if (n.indexes == null || n.indexes.length <= index) {
+                        Node[] grown = new Node[index + 1];
+                        if (n.indexes != null) {
+                            System.arraycopy(n.indexes, 0, grown, 0, n.indexes.length);
+                        }
+                        n.indexes = grown;
+                    }
+                    n.indexes[index] = next;
+                }
+            }
+            n = next;
+        }
+        if (n.slot < 0) {
+            n.slot = slots++;
+        }
+        n.keepText |= keepText;
+        return n.slot;
+    }
+
+    /** Slots in use. */
+    int slots() {
+        return slots;
+    }
+
+    /** Reads one event object from the parser into {@code f} (cleared by the caller). */
+    void read(JsonParser p, EventFields f) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            throw new JsonParseException(p, "a stored event must be a JSON object");
+        }
+        readObject(p, root, f);
+    }
+
+    private static void readObject(JsonParser p, Node node, EventFields f) throws IOException {
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            Node child = node.members == null ? null : node.members.get(p.currentName());
+            JsonToken v = p.nextToken();
+            if (child != null) {
+                value(p, v, child, f);
+            } else if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
+                p.skipChildren();
+            } else if (v == JsonToken.NOT_AVAILABLE) {
+                throw truncated(p);
+            }
+        }
+        if (t != JsonToken.END_OBJECT) {
+            throw truncated(p);
+        }
+    }
+
+    private static void readArray(JsonParser p, Node node, EventFields f) throws IOException {
+        JsonToken v;
+        for (int i = 0; (v = p.nextToken()) != JsonToken.END_ARRAY; i++) {
+            Node child = i < node.indexes.length ? node.indexes[i] : null;
+            if (child != null) {
+                value(p, v, child, f);
+            } else if (v == JsonToken.START_OBJECT || v == JsonToken.START_ARRAY) {
+                p.skipChildren();
+            } else if (v == JsonToken.NOT_AVAILABLE || v == null) {
+                throw truncated(p);
+            }
+        }
+    }
+
+    private static JsonParseException truncated(JsonParser p) {
+        return new JsonParseException(p, "the stored event ends inside a value");
+    }
+
+    private static void value(JsonParser p, JsonToken v, Node n, EventFields f) throws IOException {
+        if (n.slot >= 0) {
+            keep(p, v, n, f);
+        }
+        if (v == JsonToken.START_OBJECT) {
+            if (n.members != null) {
+                readObject(p, n, f);
+            } else {
+                p.skipChildren();
+            }
+        } else if (v == JsonToken.START_ARRAY) {
+            if (n.indexes != null) {
+                readArray(p, n, f);
+            } else {
+                p.skipChildren();
+            }
+        }
+    }
+
+    private static void keep(JsonParser p, JsonToken v, Node n, EventFields f) throws IOException {
+        int s = n.slot;
+        switch (v) {
+            case VALUE_STRING ->
+                f.string(s, EventFields.STRING, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+            case VALUE_NUMBER_INT -> {
+                if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                    number(p, n, f, EventFields.DOUBLE); // beyond 64 bits: compared as the nearest double
+                    f.doubles[s] = p.getDoubleValue();
+                } else {
+                    number(p, n, f, EventFields.LONG);
+                    f.longs[s] = p.getLongValue();
+                }
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                number(p, n, f, EventFields.DOUBLE);
+                f.doubles[s] = p.getDoubleValue();
+            }
+            case VALUE_TRUE -> f.kinds[s] = EventFields.TRUE;
+            case VALUE_FALSE -> f.kinds[s] = EventFields.FALSE;
+            case VALUE_NULL -> f.kinds[s] = EventFields.NULL;
+            case START_OBJECT -> f.kinds[s] = EventFields.OBJECT;
+            case START_ARRAY -> f.kinds[s] = EventFields.ARRAY;
+            default -> throw truncated(p);
+        }
+    }
+
+    private static void number(JsonParser p, Node n, EventFields f, byte kind) throws IOException {
+        if (n.keepText) {
+            f.string(n.slot, kind, p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+        } else {
+            f.kinds[n.slot] = kind;
+        }
+    }
+}
