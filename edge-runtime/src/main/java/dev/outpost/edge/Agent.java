@@ -1,9 +1,14 @@
 package dev.outpost.edge;
 
 import dev.outpost.compress.NativeCodecs;
+import dev.outpost.edge.config.ConfigException;
+import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.LiveConfig;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.dictionaries.DictionaryTraining;
+import dev.outpost.edge.engine.Engine;
+import dev.outpost.edge.engine.RuleBook;
+import dev.outpost.edge.engine.RuleRefusal;
 import dev.outpost.edge.governance.Connections;
 import dev.outpost.edge.governance.Governance;
 import dev.outpost.edge.http.CursorSeal;
@@ -86,6 +91,8 @@ public final class Agent implements AutoCloseable {
     private final ChronicleStateStore stateStore;
     private final StateService state;
     private final StreamRegistry streams;
+    private final RuleBook rules;
+    private final Engine engine;
     private final DiskUsage disk;
     private final ScheduledExecutorService housekeeping;
     private final Connections connections;
@@ -129,6 +136,9 @@ public final class Agent implements AutoCloseable {
             open((AutoCloseable) housekeeping::shutdownNow);
             state.recover();
             this.streams = new StreamRegistry(catalog, config.streams());
+            this.rules = ruleBook(config);
+            this.engine = open(new Engine(
+                    log, catalog, rules, alertStream(config), System::currentTimeMillis, metrics));
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once
@@ -146,7 +156,7 @@ public final class Agent implements AutoCloseable {
                     catalog,
                     natives,
                     batchScale,
-                    new PulledChanges(state, streams, liveConfig),
+                    new PulledChanges(state, streams, liveConfig, rules),
                     metrics));
             this.governance = open(governance(config));
             measureStores();
@@ -242,13 +252,41 @@ public final class Agent implements AutoCloseable {
                 config.http().bodyBytesMax(),
                 streams::validate,
                 batch -> governance.shedding().check(batch),
-                List.of(), // the engine's stages (rules, rollups, live tail) plug in here
+                List.of(engine), // the engine's stages (rules, rollups, live tail) plug in here
                 new Ingestor(
                         log,
                         config.ingest().dedupWindowEvents(),
                         config.ingest().dedupWindowRequests(),
                         streams::laneOf),
                 metrics);
+    }
+
+    /** The rules in force; a declared rule that does not compile stops the start naming its key. */
+    private RuleBook ruleBook(OutpostConfig config) {
+        try {
+            return new RuleBook(catalog, config.rules(), name -> {
+                StreamRegistry.Stream s = streams.get(name);
+                return s == null ? null : s.schema();
+            });
+        } catch (RuleRefusal r) {
+            String key = ConfigLoader.ruleKey(r);
+            throw new ConfigException(key, "config error: '" + key + "': " + r.getMessage());
+        }
+    }
+
+    /** The engine's alert stream, declared in the critical lane unless the file declares it (then it must be). */
+    private String alertStream(OutpostConfig config) {
+        String name = config.engine().alertStream();
+        StreamRegistry.Stream s = streams.get(name);
+        if (s == null) {
+            streams.put(name, java.util.Map.of("priority", "critical"));
+        } else if (!s.priority().equals("critical")) {
+            throw new ConfigException(
+                    "streams." + name + ".priority",
+                    "config error: stream '" + name + "' is engine.alert_stream and must have priority critical (alerts"
+                            + " reach the hub first), not " + s.priority());
+        }
+        return name;
     }
 
     private Governance governance(OutpostConfig config) {
@@ -310,6 +348,7 @@ public final class Agent implements AutoCloseable {
 
     /** Starts the threads, once everything they touch exists. */
     private void start(OutpostConfig config) {
+        engine.start();
         governance.start();
         upstream.start();
         housekeeping.scheduleWithFixedDelay(
@@ -348,6 +387,8 @@ public final class Agent implements AutoCloseable {
                 cursorSeal,
                 state,
                 streams,
+                rules,
+                engine,
                 ingest,
                 queries,
                 dictionaries,
@@ -388,6 +429,16 @@ public final class Agent implements AutoCloseable {
     /** Stream definitions. */
     public StreamRegistry streams() {
         return streams;
+    }
+
+    /** The engine's rules. */
+    public RuleBook rules() {
+        return rules;
+    }
+
+    /** The engine (rules and alerts). */
+    public Engine engine() {
+        return engine;
     }
 
     /** The ingest pipeline. */

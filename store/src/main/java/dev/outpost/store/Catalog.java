@@ -94,6 +94,19 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
               origin TEXT NOT NULL,
               updated_at_millis INTEGER NOT NULL
             );
+            """, """
+            CREATE TABLE rules (
+              name TEXT PRIMARY KEY,
+              definition_json TEXT NOT NULL,
+              source TEXT NOT NULL,
+              updated_at_millis INTEGER NOT NULL
+            );
+            CREATE TABLE engine_checkpoints (
+              name TEXT PRIMARY KEY,
+              seq INTEGER NOT NULL,
+              state BLOB NOT NULL,
+              updated_at_millis INTEGER NOT NULL
+            );
             """);
 
     /** The schema version this build writes and reads. */
@@ -533,6 +546,92 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
             throw new StoreException("read remote configuration", file, "the catalog may be damaged", e);
         }
         return out;
+    }
+
+    /**
+     * A rule of the engine as stored.
+     *
+     * @param definitionJson the rule's definition, a JSON object
+     * @param source {@code config} (declared in the YAML file), {@code api} or {@code hub}
+     */
+    public record RuleRow(String name, String definitionJson, String source) {}
+
+    /**
+     * Replaces the whole rule set in one transaction: a rule set is applied all or nothing, so after a crash the
+     * catalog holds either the old set or the new one, never a mix.
+     */
+    public synchronized void replaceRules(List<RuleRow> rows) {
+        try {
+            db.setAutoCommit(false);
+            try (Statement st = db.createStatement();
+                    PreparedStatement p = db.prepareStatement("INSERT INTO rules"
+                            + " (name, definition_json, source, updated_at_millis) VALUES (?,?,?,?)")) {
+                st.executeUpdate("DELETE FROM rules");
+                long now = System.currentTimeMillis();
+                for (RuleRow r : rows) {
+                    p.setString(1, r.name());
+                    p.setString(2, r.definitionJson());
+                    p.setString(3, r.source());
+                    p.setLong(4, now);
+                    p.addBatch();
+                }
+                p.executeBatch();
+                db.commit();
+            } catch (SQLException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("store rules", file, "check free space of the data directory", e);
+        }
+    }
+
+    /** The stored rules, by name. */
+    public synchronized List<RuleRow> rules() {
+        List<RuleRow> out = new ArrayList<>();
+        try (Statement st = db.createStatement();
+                ResultSet rs = st.executeQuery("SELECT name, definition_json, source FROM rules ORDER BY name")) {
+            while (rs.next()) {
+                out.add(new RuleRow(rs.getString(1), rs.getString(2), rs.getString(3)));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read rules", file, "the catalog may be damaged", e);
+        }
+        return out;
+    }
+
+    /**
+     * A log follower's checkpoint: every event at or below {@code seq} is processed and {@code state} is what the
+     * follower derived from them (opaque to the catalog).
+     */
+    public record EngineCheckpoint(String name, long seq, byte[] state) {}
+
+    /** Stores a follower's checkpoint (replacing the previous one). */
+    public synchronized void putEngineCheckpoint(EngineCheckpoint c) {
+        try (PreparedStatement p = db.prepareStatement("INSERT OR REPLACE INTO engine_checkpoints"
+                + " (name, seq, state, updated_at_millis) VALUES (?,?,?,?)")) {
+            p.setString(1, c.name());
+            p.setLong(2, c.seq());
+            p.setBytes(3, c.state());
+            p.setLong(4, System.currentTimeMillis());
+            p.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("store engine checkpoint", file, "check free space of the data directory", e);
+        }
+    }
+
+    /** A follower's last checkpoint, or null if it never stored one. */
+    public synchronized EngineCheckpoint engineCheckpoint(String name) {
+        try (PreparedStatement p = db.prepareStatement("SELECT seq, state FROM engine_checkpoints WHERE name = ?")) {
+            p.setString(1, name);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? new EngineCheckpoint(name, rs.getLong(1), rs.getBytes(2)) : null;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read engine checkpoint", file, "the catalog may be damaged", e);
+        }
     }
 
     /** Every sync cursor, by upstream then lane. */

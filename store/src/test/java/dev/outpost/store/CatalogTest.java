@@ -305,4 +305,28 @@ class CatalogTest {
             assertEquals(List.of(b), c.remoteConfig(), "a failed replacement leaves the old set whole");
         }
     }
+
+    @Test
+    void rulesAreReplacedAsAWholeAndEngineCheckpointsSurviveReopen() {
+        Path file = dir.resolve("catalog.db");
+        try (Catalog c = Catalog.open(file)) {
+            assertTrue(c.rules().isEmpty());
+            assertNull(c.engineCheckpoint("engine.alerts"));
+            c.replaceRules(List.of(
+                    new Catalog.RuleRow("b", "{\"stream\":\"s\"}", "api"),
+                    new Catalog.RuleRow("a", "{\"stream\":\"t\"}", "config")));
+            c.replaceRules(List.of(new Catalog.RuleRow("c", "{}", "hub"), new Catalog.RuleRow("a", "{}", "config")));
+            c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 41, new byte[] {1, 2}));
+            c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 42, new byte[] {3}));
+        }
+        try (Catalog c = Catalog.open(file)) {
+            assertEquals(
+                    List.of(new Catalog.RuleRow("a", "{}", "config"), new Catalog.RuleRow("c", "{}", "hub")),
+                    c.rules(),
+                    "the last set whole, by name; 'b' is gone");
+            Catalog.EngineCheckpoint cp = c.engineCheckpoint("engine.alerts");
+            assertEquals(42, cp.seq());
+            assertArrayEquals(new byte[] {3}, cp.state());
+        }
+    }
 }

@@ -87,6 +87,7 @@ class PullerTest {
             case FleetChange.StateChange s -> (s.delete() ? "delete " : "put ") + s.namespace() + "/" + s.id();
             case FleetChange.StreamChange s -> "stream " + s.name();
             case FleetChange.ConfigChange s -> "config " + s.settings().keySet();
+            case FleetChange.RuleChange r -> (r.delete() ? "delete rule " : "rule ") + r.name();
             case FleetChange.Unreadable u -> "unreadable";
         };
     }

@@ -22,6 +22,9 @@ public final class ConfigLoader {
     /** The top-level key whose entries are stream names, read apart from the keyed sections. */
     static final String STREAMS = "streams";
 
+    /** The top-level key whose entries are engine rules by name, read apart from the keyed sections. */
+    static final String RULES = "rules";
+
     private ConfigLoader() {}
 
     /** The configuration with every default. */
@@ -61,6 +64,7 @@ public final class ConfigLoader {
     static OutpostConfig load(Map<?, ?> root, String source) {
         List<String> sections = topLevelKeys();
         Map<String, OutpostConfig.StreamDecl> streams = new LinkedHashMap<>();
+        Map<String, Object> rules = new LinkedHashMap<>();
         ConfigValues values = ConfigValues.defaults();
         for (Map.Entry<?, ?> e : root.entrySet()) {
             String section = String.valueOf(e.getKey());
@@ -75,6 +79,10 @@ public final class ConfigLoader {
             }
             if (section.equals(STREAMS)) {
                 streams.putAll(streams(e.getValue(), source));
+                continue;
+            }
+            if (section.equals(RULES)) {
+                rules.putAll(rules(e.getValue(), source));
                 continue;
             }
             if (!(e.getValue() instanceof Map<?, ?> sub)) {
@@ -97,7 +105,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        return OutpostConfig.load(values, streams);
+        return OutpostConfig.load(values, streams, rules);
     }
 
     /** The sections' names and streams, in file order. */
@@ -105,6 +113,7 @@ public final class ConfigLoader {
         List<String> names = new ArrayList<>(
                 OutpostConfig.SECTIONS.stream().map(ConfigSection::name).toList());
         names.add(STREAMS);
+        names.add(RULES);
         return names;
     }
 
@@ -208,5 +217,43 @@ public final class ConfigLoader {
             out.put(name, new OutpostConfig.StreamDecl(priority, retention, schema));
         }
         return out;
+    }
+
+    /**
+     * Rule declarations: {@code rules: {NAME: {stream, conditions, threshold, ...}}} (docs/RULES.md). Each is parsed
+     * here so a bad one stops startup naming it; the check against stream schemas comes when the agent starts.
+     */
+    private static Map<String, Object> rules(Object raw, String source) {
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    RULES,
+                    "config error in " + source + ": 'rules' must be a mapping of rule names to rule definitions"
+                            + " (docs/RULES.md)");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            try {
+                dev.outpost.edge.engine.RuleBook.checkName(name);
+                dev.outpost.edge.engine.RuleSpec.parse(name, e.getValue());
+            } catch (dev.outpost.edge.engine.RuleRefusal r) {
+                throw new ConfigException(
+                        ruleKey(r), "config error in " + source + ": '" + ruleKey(r) + "': " + r.getMessage());
+            }
+            out.put(name, e.getValue());
+        }
+        return out;
+    }
+
+    /** The dotted key of what a rule refusal names: {@code rules.NAME[.conditions.N][.FIELD]}. */
+    public static String ruleKey(dev.outpost.edge.engine.RuleRefusal r) {
+        StringBuilder key = new StringBuilder(RULES).append('.').append(r.rule());
+        if (r.condition() != null) {
+            key.append(".conditions.").append(r.condition());
+        }
+        if (r.field() != null) {
+            key.append('.').append(r.field());
+        }
+        return key.toString();
     }
 }

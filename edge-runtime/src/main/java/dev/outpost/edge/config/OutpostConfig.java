@@ -3,6 +3,8 @@ package dev.outpost.edge.config;
 import dev.outpost.store.Durability;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +23,8 @@ import java.util.Map;
  *
  * @param values the parsed value of every key, by path, that the sections were built from
  * @param streams the streams declared under {@code streams:}, by name
+ * @param rules the engine rules declared under {@code rules:}, by name: each a definition tree that parses as a
+ *     rule ({@link dev.outpost.edge.engine.RuleSpec#parse}); checked against the streams' schemas at start
  */
 public record OutpostConfig(
         Node node,
@@ -34,7 +38,9 @@ public record OutpostConfig(
         Query query,
         Sync sync,
         Hub hub,
+        Engine engine,
         Map<String, StreamDecl> streams,
+        Map<String, Object> rules,
         ConfigValues values) {
 
     /** @param id this node's id, unique in the fleet (the host name when not configured) */
@@ -120,6 +126,9 @@ public record OutpostConfig(
             int nodeLogsOpenMax,
             Map<String, String> nodes) {}
 
+    /** @param alertStream the stream the engine writes alerts to */
+    public record Engine(String alertStream) {}
+
     /**
      * A stream declared in YAML.
      *
@@ -144,14 +153,15 @@ public record OutpostConfig(
             BudgetKeys.SECTION,
             QueryKeys.SECTION,
             SyncKeys.SECTION,
-            HubKeys.SECTION);
+            HubKeys.SECTION,
+            EngineKeys.SECTION);
 
     /** Every key the configuration file may hold, in file order. */
     static final List<ConfigKey<?>> KEYS =
             SECTIONS.stream().flatMap(s -> s.keys().stream()).toList();
 
     /** The configuration built from {@code v}, with no check between keys (see {@link #load}). */
-    static OutpostConfig of(ConfigValues v, Map<String, StreamDecl> streams) {
+    static OutpostConfig of(ConfigValues v, Map<String, StreamDecl> streams, Map<String, Object> rules) {
         return new OutpostConfig(
                 NodeKeys.read(v),
                 DataKeys.read(v),
@@ -164,13 +174,15 @@ public record OutpostConfig(
                 QueryKeys.read(v),
                 SyncKeys.read(v),
                 HubKeys.read(v),
+                EngineKeys.read(v),
                 Map.copyOf(streams),
+                Collections.unmodifiableMap(new LinkedHashMap<>(rules)),
                 v);
     }
 
     /** The configuration built from {@code v}, checked as at startup (the TLS files are read too). */
-    static OutpostConfig load(ConfigValues v, Map<String, StreamDecl> streams) {
-        OutpostConfig c = of(v, streams);
+    static OutpostConfig load(ConfigValues v, Map<String, StreamDecl> streams, Map<String, Object> rules) {
+        OutpostConfig c = of(v, streams, rules);
         c.checkRelationships();
         c.checkTls(); // at startup only: a live change does not read the files again
         return c;
@@ -178,7 +190,7 @@ public record OutpostConfig(
 
     /** The section records, in file order (for tests that compare configurations by content). */
     List<Record> sections() {
-        return List.of(node, data, http, log, compress, ingest, state, budget, query, sync, hub);
+        return List.of(node, data, http, log, compress, ingest, state, budget, query, sync, hub, engine);
     }
 
     /** Relationships between limits, checked at startup and on every live change. */
@@ -295,13 +307,13 @@ public record OutpostConfig(
             liveValue(e.getKey()); // asserts it is live
             v = v.with(e.getKey(), e.getValue());
         }
-        OutpostConfig c = of(v, streams);
+        OutpostConfig c = of(v, streams, rules);
         c.checkRelationships();
         return c;
     }
 
     /** This configuration in hub mode. */
     public OutpostConfig asHub() {
-        return of(values.with(HubKeys.ENABLED.path(), "true"), streams);
+        return of(values.with(HubKeys.ENABLED.path(), "true"), streams, rules);
     }
 }

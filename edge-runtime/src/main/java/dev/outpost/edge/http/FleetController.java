@@ -153,6 +153,39 @@ public class FleetController {
     }
 
     /**
+     * Defines or replaces an engine rule on the target nodes: PUT /v1/fleet/rules/{target}/{name}, body as
+     * PUT /v1/rules/{name}. The rule is checked here as far as the hub can (names, operators, values); each node checks
+     * it against its own stream schemas when it applies it.
+     */
+    @io.micronaut.http.annotation.Put(
+            value = "/rules/{target}/{name}",
+            consumes = MediaType.APPLICATION_JSON,
+            produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> putRule(
+            @io.micronaut.http.annotation.PathVariable String target,
+            @io.micronaut.http.annotation.PathVariable String name,
+            @io.micronaut.http.annotation.Body byte[] body) {
+        checkNames(target);
+        Object def = jsonObject(body, "rule");
+        try {
+            dev.outpost.edge.engine.RuleBook.checkName(name);
+            dev.outpost.edge.engine.RuleSpec.parse(name, def);
+        } catch (dev.outpost.edge.engine.RuleRefusal e) {
+            return RulesController.refused(e);
+        }
+        return publish(new FleetChange.RuleChange(target, name, config.current().node().id(), def));
+    }
+
+    /** Deletes an engine rule on the target nodes: DELETE /v1/fleet/rules/{target}/{name}. */
+    @io.micronaut.http.annotation.Delete(value = "/rules/{target}/{name}", produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<?> deleteRule(
+            @io.micronaut.http.annotation.PathVariable String target,
+            @io.micronaut.http.annotation.PathVariable String name) {
+        checkNames(target, name);
+        return publish(new FleetChange.RuleChange(target, name, config.current().node().id(), null));
+    }
+
+    /**
      * Changes configuration on the target nodes: PUT /v1/fleet/config/{target} with a JSON object of
      * live keys (GET /v1/config lists them) to values, or to null to bring back the node's file value.
      * Each key and value is checked here as the node will check it; a node still refuses a change

@@ -42,7 +42,7 @@ final class IngestAnswers {
     private static MutableHttpResponse<String> invalid(IngestOutcome.Invalid i) {
         int status = switch (i.fault()) {
             case BODY_TOO_LARGE, EVENT_TOO_LARGE, BATCH_TOO_LARGE -> 413;
-            case SCHEMA_VIOLATION, IDEMPOTENCY_KEY_REUSED -> 422;
+            case SCHEMA_VIOLATION, IDEMPOTENCY_KEY_REUSED, RESERVED_STREAM -> 422;
             case EMPTY_BODY, EMPTY_BATCH, BAD_ENCODING, MALFORMED_EVENT, BAD_IDEMPOTENCY_KEY -> 400;
         };
         String title = switch (i.fault()) {
@@ -54,6 +54,7 @@ final class IngestAnswers {
             case BAD_ENCODING -> "Invalid encoding";
             case MALFORMED_EVENT -> "Invalid event";
             case SCHEMA_VIOLATION -> "Schema violation";
+            case RESERVED_STREAM -> "Reserved stream";
             case BAD_IDEMPOTENCY_KEY -> "Invalid Idempotency-Key";
             case IDEMPOTENCY_KEY_REUSED -> "Idempotency-Key reused";
         };

@@ -65,6 +65,8 @@ public sealed interface IngestOutcome {
         MALFORMED_EVENT,
         /** An event's data breaks its stream's schema. */
         SCHEMA_VIOLATION,
+        /** An event names a stream the agent writes itself (the engine's alert stream). */
+        RESERVED_STREAM,
         /** The Idempotency-Key is empty or too long. */
         BAD_IDEMPOTENCY_KEY,
         /** The Idempotency-Key was used before for a request of another size. */

@@ -184,7 +184,7 @@ class ConfigLoaderTest {
     @Test
     void everyKeyReachesItsRecord() {
         ConfigValues defaults = ConfigValues.defaults();
-        List<Record> base = OutpostConfig.of(defaults, Map.of()).sections();
+        List<Record> base = OutpostConfig.of(defaults, Map.of(), Map.of()).sections();
         for (ConfigKey<?> k : OutpostConfig.KEYS) {
             Object other = switch (k.kind()) {
                 case INT, BYTES -> (Long) defaults.parsed(k.path()) < k.max() ? k.max() : k.min();
@@ -198,7 +198,7 @@ class ConfigLoaderTest {
                 case MAP -> Map.of("node-1", "0123456789abcdef");
             };
             ConfigValues changed = defaults.with(k.path(), k.parse(other, "test"));
-            List<Record> sections = OutpostConfig.of(changed, Map.of()).sections();
+            List<Record> sections = OutpostConfig.of(changed, Map.of(), Map.of()).sections();
             int section = OutpostConfig.SECTIONS.stream()
                     .map(ConfigSection::name)
                     .toList()

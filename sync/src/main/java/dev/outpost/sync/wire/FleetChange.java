@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A change a hub publishes for its nodes to pull: a state document, a stream definition or live
- * configuration, addressed to one node or to {@value #ALL_NODES}.
+ * A change a hub publishes for its nodes to pull: a state document, a stream definition, live
+ * configuration or an engine rule, addressed to one node or to {@value #ALL_NODES}.
  *
  * <p>Wire forms (members in this order; an edge before this format took the first {@code "kind"}
  * of a line as the change's kind, so {@code kind} precedes any embedded document):
@@ -17,6 +17,7 @@ import java.util.Objects;
  *   {"target":T,"kind":"state","namespace":N,"id":I,"op":"put"|"delete","origin":O,"doc":{...}|null}
  *   {"target":T,"kind":"stream","name":S,"origin":O,"definition":{...}}
  *   {"target":T,"kind":"config","origin":O,"settings":{"key":value|null,...}}
+ *   {"target":T,"kind":"rule","name":R,"origin":O,"definition":{...}|null}      (null: delete the rule)
  * </pre>
  *
  * In the hub's own log a change is the event {@code {"stream":"_fleet","key":T,"data":<change>}}
@@ -24,7 +25,11 @@ import java.util.Objects;
  * member missing) is read as {@link Unreadable}, so one bad change never stops a node's pull.
  */
 public sealed interface FleetChange
-        permits FleetChange.StateChange, FleetChange.StreamChange, FleetChange.ConfigChange, FleetChange.Unreadable {
+        permits FleetChange.StateChange,
+                FleetChange.StreamChange,
+                FleetChange.ConfigChange,
+                FleetChange.RuleChange,
+                FleetChange.Unreadable {
     /** The reserved stream that carries fleet changes in a hub's own log. */
     String STREAM = "_fleet";
 
@@ -110,6 +115,23 @@ public sealed interface FleetChange
             Objects.requireNonNull(target);
             Objects.requireNonNull(origin);
             settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings)); // keeps nulls, unlike Map.copyOf
+        }
+    }
+
+    /**
+     * Defines or replaces ({@code definition} a JSON object, the body of {@code PUT /v1/rules/{name}}) or deletes
+     * ({@code definition} null) an engine rule.
+     */
+    record RuleChange(String target, String name, String origin, Object definition) implements FleetChange {
+        public RuleChange {
+            Objects.requireNonNull(target);
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(origin);
+        }
+
+        /** True if the change deletes the rule. */
+        public boolean delete() {
+            return definition == null;
         }
     }
 

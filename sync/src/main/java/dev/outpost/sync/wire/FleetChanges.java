@@ -40,6 +40,13 @@ final class FleetChanges {
                 }
                 g.writeEndObject();
             }
+            case FleetChange.RuleChange r -> {
+                g.writeStringField("kind", "rule");
+                g.writeStringField("name", r.name());
+                g.writeStringField("origin", r.origin());
+                g.writeFieldName("definition");
+                JsonTree.write(g, r.delete() ? JsonTree.NULL : r.definition());
+            }
             case FleetChange.Unreadable u ->
                 throw new IllegalArgumentException("an unreadable change is never written: " + u.problem());
         }
@@ -57,11 +64,12 @@ final class FleetChanges {
                     new FleetChange.StreamChange(
                             m.string("target"), m.string("name"), m.string("origin"), m.value("definition"));
                 case "config" -> readConfig(m);
+                case "rule" -> readRule(m);
                 default ->
                     new FleetChange.Unreadable(
                             target,
                             kind,
-                            "unknown kind \"" + kind + "\" (from a newer hub?); known: state, stream, config");
+                            "unknown kind \"" + kind + "\" (from a newer hub?); known: state, stream, config, rule");
             };
         } catch (WireException e) {
             return new FleetChange.Unreadable(target, kind, e.getMessage());
@@ -83,6 +91,15 @@ final class FleetChanges {
             throw WireException.malformed("read fleet change", "a put needs a doc");
         }
         return new FleetChange.StateChange(target, namespace, id, delete, origin, delete ? null : doc);
+    }
+
+    private static FleetChange readRule(JsonMessage m) {
+        Object definition = m.has("definition") ? m.value("definition") : JsonTree.NULL;
+        if (definition != JsonTree.NULL && !(definition instanceof Map<?, ?>)) {
+            throw WireException.malformed("read fleet change", "a rule's definition must be an object or null");
+        }
+        return new FleetChange.RuleChange(
+                m.string("target"), m.string("name"), m.string("origin"), definition == JsonTree.NULL ? null : definition);
     }
 
     private static FleetChange readConfig(JsonMessage m) {

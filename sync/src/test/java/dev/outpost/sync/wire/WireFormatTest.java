@@ -103,7 +103,21 @@ class WireFormatTest {
                 "{\"target\":\"edge-1\",\"kind\":\"config\",\"origin\":\"hq\",\"settings\":"
                         + "{\"query.limit_default\":3,\"sync.bandwidth_bytes_per_second\":null}}",
                 text(config.toJson()));
-        for (FleetChange c : List.of(put, delete, stream, config)) {
+        FleetChange rule = new FleetChange.RuleChange(
+                "all", "big-transfer", "hq", json("{\"stream\":\"ledger\",\"conditions\":[]}"));
+        assertEquals(
+                "{\"target\":\"all\",\"kind\":\"rule\",\"name\":\"big-transfer\",\"origin\":\"hq\","
+                        + "\"definition\":{\"stream\":\"ledger\",\"conditions\":[]}}",
+                text(rule.toJson()));
+        FleetChange ruleDelete = new FleetChange.RuleChange("edge-1", "big-transfer", "hq", null);
+        assertEquals(
+                "{\"target\":\"edge-1\",\"kind\":\"rule\",\"name\":\"big-transfer\",\"origin\":\"hq\","
+                        + "\"definition\":null}",
+                text(ruleDelete.toJson()));
+        FleetChange.RuleChange deleteBack = (FleetChange.RuleChange)
+                FleetChange.parse(ruleDelete.toJson(), 0, ruleDelete.toJson().length);
+        assertTrue(deleteBack.delete(), "JSON null definition reads as a delete");
+        for (FleetChange c : List.of(put, delete, stream, config, rule, ruleDelete)) {
             byte[] b = c.toJson();
             FleetChange back = FleetChange.parse(b, 0, b.length);
             assertEquals(text(b), text(back.toJson()), "round trip");

@@ -1,0 +1,32 @@
+package dev.outpost.edge.config;
+
+/** Section {@code engine}: where the rules' alerts go. Rules themselves are declared under {@code rules:}. */
+final class EngineKeys {
+    static final ConfigSection SECTION = new ConfigSection("engine");
+
+    private static final String ALERT_STREAM_PATH = "engine.alert_stream";
+
+    static final ConfigKey<String> ALERT_STREAM = SECTION.add(ConfigKey.text(
+            ALERT_STREAM_PATH,
+            "alerts",
+            "The stream alerts are written to, in the critical lane (so they reach the hub first). Clients may not"
+                    + " write to it.",
+            EngineKeys::streamName));
+
+    private EngineKeys() {}
+
+    static OutpostConfig.Engine read(ConfigValues v) {
+        return new OutpostConfig.Engine(v.get(ALERT_STREAM));
+    }
+
+    private static String streamName(String name) {
+        if (!dev.outpost.edge.ingest.EventParser.validName(name) || name.startsWith("_")) {
+            throw new ConfigException(
+                    ALERT_STREAM_PATH,
+                    "config error: '" + ALERT_STREAM_PATH + "' = '" + name
+                            + "' is not allowed: a stream name is 1-128 of A-Z a-z 0-9 . _ - and does not start with"
+                            + " '_'");
+        }
+        return name;
+    }
+}

@@ -1,0 +1,358 @@
+package dev.outpost.edge.engine;
+
+import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.edge.ingest.IngestStage;
+import dev.outpost.edge.ingest.ParsedEvent;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.store.AppendResult;
+import dev.outpost.store.Catalog;
+import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventDraft;
+import dev.outpost.store.EventLog;
+import dev.outpost.store.Lane;
+import dev.outpost.store.RecordView;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine: one thread that follows the event log in sequence order and applies the rules to each event, raising
+ * alerts as events of the alert stream in the critical lane (so they reach the hub first).
+ *
+ * <p>It plugs into the ingest pipeline as an {@link IngestStage}: {@link #check} keeps clients out of the alert stream
+ * and {@link #acknowledged} wakes the engine when events are stored. It reads what it evaluates from the log, not
+ * from the request, so that what it did survives a crash the way the events do.
+ *
+ * <p>Design note. Invariants:
+ *
+ * <ul>
+ *   <li><b>In order, from a checkpoint.</b> The engine's {@code position} is the highest sequence number it has
+ *       processed. It reads from {@code position + 1} in rounds of at most {@link #ROUND_EVENTS_MAX} events; a round's
+ *       alerts are appended as one group (all or nothing) and are durable before the position moves past the round.
+ *       The position is checkpointed in the catalog with the cooldowns (every
+ *       {@link #CHECKPOINT_INTERVAL_MILLIS} while events flow, and whenever {@link #ALERTS_UNCHECKPOINTED_MAX} alerts were raised
+ *       since the last one).
+ *   <li><b>Exactly one alert per (rule, source event) across crashes.</b> Decisions depend only on the events and the
+ *       checkpointed state (cooldowns run on the events' ingest time, {@link Cooldowns}), so a replay from the
+ *       checkpoint takes the same decisions. An alert's id is {@code rule@seq}; after a restart the engine first reads
+ *       the log after its checkpoint and collects the ids of the alerts already there (at most the alerts of the
+ *       rounds since the checkpoint, which is bounded), and does not raise those again. A kill -9 anywhere — between a
+ *       source event's append and its alert's, between the alert's append and the checkpoint — neither loses nor
+ *       duplicates an alert.
+ *   <li><b>Re-derived after any error.</b> If a round fails (the log refuses the alerts: disk full, store failure),
+ *       the engine goes back to its last checkpoint as after a restart, and retries after
+ *       {@link #RETRY_WAIT_MILLIS}.
+ *   <li><b>First start.</b> Rules apply to events stored from the engine's first start on: a data directory with no
+ *       checkpoint starts at the log's end, and that position is checkpointed before anything else.
+ *   <li><b>No rules, no reading.</b> With no rule in force the engine moves its position to the log's end without
+ *       reading: a rule applies to events stored after it is set (or that the engine had not reached yet).
+ *   <li>Events dropped by retention before the engine read them are counted
+ *       ({@code outpost_engine_events_missed_total}), never waited for.
+ * </ul>
+ */
+public final class Engine implements IngestStage, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    /** Most events read in one round (one group of alerts, one position step). */
+    static final int ROUND_EVENTS_MAX = 10_000;
+
+    /** A round ends early once it raised this many alerts (bounds the group and the ids scanned after a crash). */
+    static final int ROUND_ALERTS_MAX = 1_000;
+
+    /** Longest time between checkpoints while events flow, milliseconds. */
+    static final long CHECKPOINT_INTERVAL_MILLIS = 1_000;
+
+    /** A checkpoint is taken once this many alerts were raised since the last one. */
+    static final int ALERTS_UNCHECKPOINTED_MAX = 10_000;
+
+    /** Longest wait for news when idle (a missed wake-up costs at most this), milliseconds. */
+    static final long IDLE_WAIT_MILLIS = 1_000;
+
+    /** Wait before a failed round is retried, milliseconds. */
+    static final long RETRY_WAIT_MILLIS = 1_000;
+
+    /** The checkpoint's name in the catalog. */
+    static final String CHECKPOINT = "engine.alerts";
+
+    private final EventLog log;
+    private final Catalog catalog;
+    private final RuleBook rules;
+    private final String alertStream;
+    private final byte[] alertStreamUtf8;
+    private final LongSupplier clockMillis;
+    private final Cooldowns cooldowns = new Cooldowns();
+    private final Alerting alerting;
+    private final RecordView view = new RecordView();
+    private final Thread thread;
+
+    private volatile boolean running = true;
+    private volatile long position;
+    private volatile long events;
+    private volatile long missed;
+    private volatile long failedRounds;
+    private RuleSet ruleSet;
+    private Evaluator evaluator;
+    private Set<String> alreadyRaised = Set.of();
+    private long alreadyRaisedUntil;
+    private long checkpointedAtMillis;
+    private long checkpointed = -1;
+    private int alertsSinceCheckpoint;
+
+    /**
+     * @param alertStream the stream alerts are written to (engine.alert_stream); clients may not write to it
+     * @param clockMillis wall clock, for checkpoint pacing only (decisions use the events' time)
+     */
+    public Engine(
+            EventLog log, Catalog catalog, RuleBook rules, String alertStream, LongSupplier clockMillis, Metrics metrics) {
+        this.log = log;
+        this.catalog = catalog;
+        this.rules = rules;
+        this.alertStream = alertStream;
+        this.alertStreamUtf8 = alertStream.getBytes(StandardCharsets.UTF_8);
+        this.clockMillis = clockMillis;
+        this.alerting = new Alerting(alertStream, cooldowns);
+        this.thread = Thread.ofPlatform().name("outpost-engine").daemon().unstarted(this::run);
+        registerMetrics(metrics);
+    }
+
+    private void registerMetrics(Metrics metrics) {
+        metrics.gauge("outpost_engine_position", "Highest log sequence number the engine has processed.", () -> position);
+        metrics.gauge(
+                "outpost_engine_lag_events",
+                "Events stored but not yet processed by the engine (log last seq - engine position).",
+                () -> Math.max(0, log.lastSeq() - position));
+        metrics.counterFn("outpost_engine_events_total", "Events the engine processed.", () -> events);
+        metrics.counterFn(
+                "outpost_engine_events_missed_total",
+                "Events retention deleted before the engine processed them.",
+                () -> missed);
+        metrics.counterFn(
+                "outpost_engine_rounds_failed_total",
+                "Engine rounds that failed (alerts not appended); redone from the last checkpoint.",
+                () -> failedRounds);
+        metrics.counterFn("outpost_alerts_total", "Alerts raised.", alerting::raised);
+        metrics.counterFn(
+                "outpost_alerts_suppressed_total",
+                "Alerts not raised because the rule's group was cooling down.",
+                alerting::suppressed);
+        metrics.counterFn(
+                "outpost_alerts_cooldown_groups_evicted_total",
+                "Cooldown entries forgotten to stay within " + Cooldowns.GROUPS_MAX + " (rule, group) pairs.",
+                cooldowns::evicted);
+    }
+
+    /** Restores the last checkpoint and starts following the log. */
+    public void start() {
+        recover();
+        thread.start();
+    }
+
+    /** The highest sequence number processed. */
+    public long position() {
+        return position;
+    }
+
+    /** The stream alerts are written to. */
+    public String alertStream() {
+        return alertStream;
+    }
+
+    @Override
+    public IngestOutcome.Rejection check(Batch batch) {
+        List<ParsedEvent> events = batch.events();
+        for (int i = 0; i < events.size(); i++) {
+            if (alertStream.equals(events.get(i).stream())) {
+                return new IngestOutcome.Invalid(
+                        IngestOutcome.Fault.RESERVED_STREAM,
+                        batch.line(i),
+                        "stream",
+                        "stream '" + alertStream + "' holds the engine's alerts (engine.alert_stream); clients may"
+                                + " not write to it");
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void acknowledged(Batch batch, IngestOutcome.Accepted accepted) {
+        LockSupport.unpark(thread);
+    }
+
+    /** Back to the last checkpoint: position, cooldowns, and the alerts already raised after it. */
+    private void recover() {
+        Catalog.EngineCheckpoint cp = catalog.engineCheckpoint(CHECKPOINT);
+        if (cp == null) {
+            position = log.lastSeq();
+            cooldowns.restore(new byte[0]);
+            checkpoint();
+            LOG.info("engine: first start; rules apply to events after seq {}", position);
+        } else {
+            position = cp.seq();
+            checkpointed = cp.seq();
+            cooldowns.restore(cp.state());
+        }
+        alreadyRaised = raisedAfter(position);
+        alertsSinceCheckpoint = 0;
+        checkpointedAtMillis = clockMillis.getAsLong();
+        if (!alreadyRaised.isEmpty()) {
+            LOG.info(
+                    "engine: resuming after seq {}; {} alerts raised after it before the restart are not raised again",
+                    position,
+                    alreadyRaised.size());
+        }
+    }
+
+    /** The ids of the alerts in the log after {@code seq} (and the seq the scan reached). */
+    private Set<String> raisedAfter(long seq) {
+        Set<String> ids = new HashSet<>();
+        RecordView v = new RecordView();
+        long last = seq;
+        try (EventCursor c = log.cursorFromSeq(seq + 1)) {
+            while (c.next(v)) {
+                last = v.seq();
+                if (v.streamEquals(alertStreamUtf8) && v.eventId() != null) {
+                    ids.add(v.eventId());
+                }
+            }
+        }
+        alreadyRaisedUntil = last;
+        return ids;
+    }
+
+    private void run() {
+        while (running) {
+            boolean busy;
+            try {
+                busy = round();
+            } catch (RuntimeException e) {
+                failedRounds++;
+                LOG.error(
+                        "engine: a round after seq {} failed; going back to the last checkpoint and retrying in {} ms",
+                        position,
+                        RETRY_WAIT_MILLIS,
+                        e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(RETRY_WAIT_MILLIS));
+                recoverQuietly();
+                continue;
+            }
+            if (!busy) {
+                checkpointIfDue();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(IDLE_WAIT_MILLIS));
+            }
+        }
+    }
+
+    private void recoverQuietly() {
+        try {
+            recover();
+        } catch (RuntimeException e) {
+            LOG.error("engine: cannot read the last checkpoint; retrying", e);
+        }
+    }
+
+    /** One round: returns false if there was nothing to read. */
+    private boolean round() {
+        long from = position + 1;
+        if (from > log.lastSeq()) {
+            return false;
+        }
+        RuleSet current = rules.current();
+        if (current != ruleSet) {
+            ruleSet = current;
+            evaluator = current.evaluator();
+        }
+        if (ruleSet.specs().isEmpty()) {
+            position = log.lastSeq(); // nothing to apply: do not read (and decompress) the log for nothing
+            checkpointIfDue();
+            return false;
+        }
+        List<EventDraft> alerts = new ArrayList<>();
+        long last = position;
+        int n = 0;
+        try (EventCursor c = log.cursorFromSeq(from)) {
+            while (n < ROUND_EVENTS_MAX && alerts.size() < ROUND_ALERTS_MAX && c.next(view)) {
+                if (n == 0 && view.seq() > from) {
+                    missed += view.seq() - from;
+                }
+                last = view.seq();
+                n++;
+                if (!view.streamEquals(alertStreamUtf8)) {
+                    evaluate(alerts);
+                }
+            }
+        }
+        if (n == 0) {
+            return false; // nothing readable yet past the position (records being published)
+        }
+        if (!alerts.isEmpty()) {
+            AppendResult r = log.append(Lane.CRITICAL, alerts);
+            r.durable().join();
+            alertsSinceCheckpoint += alerts.size();
+        }
+        events += n;
+        position = last;
+        if (last >= alreadyRaisedUntil && !alreadyRaised.isEmpty()) {
+            alreadyRaised = Set.of();
+        }
+        checkpointIfDue();
+        return true;
+    }
+
+    private void evaluate(List<EventDraft> alerts) {
+        String stream = view.stream();
+        if (!ruleSet.watches(stream)) {
+            return;
+        }
+        evaluator.evaluate(
+                stream,
+                view.payloadArray(),
+                view.payloadOffset(),
+                view.payloadLength(),
+                f -> alerting.fired(f, view, alreadyRaised, alerts));
+    }
+
+    private void checkpointIfDue() {
+        long now = clockMillis.getAsLong();
+        boolean due = alertsSinceCheckpoint >= ALERTS_UNCHECKPOINTED_MAX
+                || now - checkpointedAtMillis >= CHECKPOINT_INTERVAL_MILLIS;
+        if (due && (position != checkpointed || cooldowns.changedSinceSnapshot())) {
+            checkpoint();
+            checkpointedAtMillis = now;
+        }
+    }
+
+    private void checkpoint() {
+        long at = position;
+        catalog.putEngineCheckpoint(new Catalog.EngineCheckpoint(CHECKPOINT, at, cooldowns.snapshot()));
+        checkpointed = at;
+        alertsSinceCheckpoint = 0;
+    }
+
+    /** Stops the thread and takes a last checkpoint. */
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        if (thread.isAlive()) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!thread.isAlive()) {
+            try {
+                checkpoint();
+            } catch (RuntimeException e) {
+                LOG.warn("engine: last checkpoint not stored ({}); the next start replays from the one before", e.getMessage());
+            }
+        }
+    }
+}
