@@ -137,8 +137,8 @@ public final class Agent implements AutoCloseable {
             state.recover();
             this.streams = new StreamRegistry(catalog, config.streams());
             this.rules = ruleBook(config);
-            this.engine = open(new Engine(
-                    log, catalog, rules, alertStream(config), System::currentTimeMillis, metrics));
+            this.engine =
+                    open(new Engine(log, catalog, rules, alertStream(config), System::currentTimeMillis, metrics));
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once

@@ -66,7 +66,8 @@ class AlertCrashTest {
                     conditions:
                       - {field: bytes_transferred, op: gt, value: %d}
                 """.formatted(dir.resolve("data"), BIG));
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         AtomicInteger batches = new AtomicInteger();
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             try (AgentProcess agent = AgentProcess.start(cfg, dir)) {
@@ -116,12 +117,14 @@ class AlertCrashTest {
                 assertEquals("traffic", source.get("stream"));
                 alerted.merge(seq, 1, Integer::sum);
             }
-            System.out.println("AlertCrashTest: " + firing.size() + " firing events, " + alerted.size()
-                    + " alerted, " + batches.get() + " batches answered over " + CYCLES + " SIGKILLs");
+            System.out.println("AlertCrashTest: " + firing.size() + " firing events, " + alerted.size() + " alerted, "
+                    + batches.get() + " batches answered over " + CYCLES + " SIGKILLs");
             assertTrue(firing.size() > CYCLES * 5, "the test must fire the rule: " + firing.size());
             alerted.forEach((seq, n) -> assertEquals(1, n, "alerts for source seq " + seq + " (seed " + seed + ")"));
-            assertEquals(firing, new TreeSet<>(alerted.keySet()), "one alert per firing event, none else (seed "
-                    + seed + ")");
+            assertEquals(
+                    firing,
+                    new TreeSet<>(alerted.keySet()),
+                    "one alert per firing event, none else (seed " + seed + ")");
         }
     }
 
@@ -133,8 +136,11 @@ class AlertCrashTest {
             StringBuilder body = new StringBuilder();
             for (int i = 0; i < BATCH_EVENTS; i++) {
                 long bytes = rnd.nextInt(10) == 0 ? BIG + 1 + rnd.nextInt(1000) : rnd.nextInt((int) BIG);
-                body.append("{\"stream\":\"traffic\",\"key\":\"10.0.0.").append(rnd.nextInt(20))
-                        .append("\",\"data\":{\"bytes_transferred\":").append(bytes).append("}}\n");
+                body.append("{\"stream\":\"traffic\",\"key\":\"10.0.0.")
+                        .append(rnd.nextInt(20))
+                        .append("\",\"data\":{\"bytes_transferred\":")
+                        .append(bytes)
+                        .append("}}\n");
             }
             try {
                 HttpResponse<String> r = http.send(
@@ -193,7 +199,8 @@ class AlertCrashTest {
 
     private static String get(HttpClient http, int port, String path) throws Exception {
         HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), path + ": " + r.body());
         return r.body();

@@ -110,7 +110,12 @@ public final class Engine implements IngestStage, AutoCloseable {
      * @param clockMillis wall clock, for checkpoint pacing only (decisions use the events' time)
      */
     public Engine(
-            EventLog log, Catalog catalog, RuleBook rules, String alertStream, LongSupplier clockMillis, Metrics metrics) {
+            EventLog log,
+            Catalog catalog,
+            RuleBook rules,
+            String alertStream,
+            LongSupplier clockMillis,
+            Metrics metrics) {
         this.log = log;
         this.catalog = catalog;
         this.rules = rules;
@@ -123,7 +128,8 @@ public final class Engine implements IngestStage, AutoCloseable {
     }
 
     private void registerMetrics(Metrics metrics) {
-        metrics.gauge("outpost_engine_position", "Highest log sequence number the engine has processed.", () -> position);
+        metrics.gauge(
+                "outpost_engine_position", "Highest log sequence number the engine has processed.", () -> position);
         metrics.gauge(
                 "outpost_engine_lag_events",
                 "Events stored but not yet processed by the engine (log last seq - engine position).",
@@ -351,7 +357,9 @@ public final class Engine implements IngestStage, AutoCloseable {
             try {
                 checkpoint();
             } catch (RuntimeException e) {
-                LOG.warn("engine: last checkpoint not stored ({}); the next start replays from the one before", e.getMessage());
+                LOG.warn(
+                        "engine: last checkpoint not stored ({}); the next start replays from the one before",
+                        e.getMessage());
             }
         }
     }

@@ -77,8 +77,11 @@ public final class RuleBook {
                 compile(with);
                 next = with;
             } catch (RuleRefusal r) {
-                LOG.warn("rules: stored rule '{}' (set by {}) no longer compiles and is dropped: {}",
-                        row.name(), row.source(), r.getMessage());
+                LOG.warn(
+                        "rules: stored rule '{}' (set by {}) no longer compiles and is dropped: {}",
+                        row.name(),
+                        row.source(),
+                        r.getMessage());
             }
         }
         rules.putAll(next);

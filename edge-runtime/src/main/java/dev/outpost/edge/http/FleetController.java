@@ -173,7 +173,8 @@ public class FleetController {
         } catch (dev.outpost.edge.engine.RuleRefusal e) {
             return RulesController.refused(e);
         }
-        return publish(new FleetChange.RuleChange(target, name, config.current().node().id(), def));
+        return publish(
+                new FleetChange.RuleChange(target, name, config.current().node().id(), def));
     }
 
     /** Deletes an engine rule on the target nodes: DELETE /v1/fleet/rules/{target}/{name}. */
@@ -182,7 +183,8 @@ public class FleetController {
             @io.micronaut.http.annotation.PathVariable String target,
             @io.micronaut.http.annotation.PathVariable String name) {
         checkNames(target, name);
-        return publish(new FleetChange.RuleChange(target, name, config.current().node().id(), null));
+        return publish(
+                new FleetChange.RuleChange(target, name, config.current().node().id(), null));
     }
 
     /**

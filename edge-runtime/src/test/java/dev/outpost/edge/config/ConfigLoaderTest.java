@@ -198,7 +198,8 @@ class ConfigLoaderTest {
                 case MAP -> Map.of("node-1", "0123456789abcdef");
             };
             ConfigValues changed = defaults.with(k.path(), k.parse(other, "test"));
-            List<Record> sections = OutpostConfig.of(changed, Map.of(), Map.of()).sections();
+            List<Record> sections =
+                    OutpostConfig.of(changed, Map.of(), Map.of()).sections();
             int section = OutpostConfig.SECTIONS.stream()
                     .map(ConfigSection::name)
                     .toList()

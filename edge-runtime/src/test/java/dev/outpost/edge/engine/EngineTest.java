@@ -159,8 +159,7 @@ class EngineTest {
 
     @Test
     void aReplayFromAnOlderCheckpointRaisesNoAlertTwiceAndKeepsCooldowns() {
-        Map<String, Object> rules = Map.of(
-                "big", rule(""), "cool", rule(",\"group_by\":\"/key\",\"cooldown\":\"1h\""));
+        Map<String, Object> rules = Map.of("big", rule(""), "cool", rule(",\"group_by\":\"/key\",\"cooldown\":\"1h\""));
         Engine first = engine(rules);
         Catalog.EngineCheckpoint start = catalog.engineCheckpoint(Engine.CHECKPOINT);
         for (int i = 0; i < 20; i++) {

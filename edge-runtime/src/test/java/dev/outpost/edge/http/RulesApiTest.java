@@ -39,8 +39,8 @@ class RulesApiTest extends AgentHttpTest {
     void aBadRuleIsRefusedNamingRuleConditionAndFieldAndChangesNothing() throws Exception {
         start("");
         assertEquals(201, put("ledger", LEDGER).statusCode());
-        HttpResponse<String> bad = put(
-                "ledger", LEDGER.replace("\"op\":\"gt\",\"value\":1000000", "\"op\":\"gt\",\"value\":\"big\""));
+        HttpResponse<String> bad =
+                put("ledger", LEDGER.replace("\"op\":\"gt\",\"value\":1000000", "\"op\":\"gt\",\"value\":\"big\""));
         assertEquals(422, bad.statusCode(), bad.body());
         assertTrue(bad.headers().firstValue("Content-Type").orElse("").startsWith(Problems.MEDIA_TYPE));
         assertTrue(bad.body().contains("\"rule\":\"ledger\""), bad.body());
@@ -97,7 +97,9 @@ class RulesApiTest extends AgentHttpTest {
         assertEquals(200, stored.statusCode());
         String seq = stored.body().replaceAll(".*\"seqs\":\\[(\\d+)].*", "$1");
         Await.atMost(Duration.ofSeconds(10))
-                .until(() -> send("GET", "/v1/events?stream=alerts", null, null).body().contains("\"rule\":\"ledger\""));
+                .until(() -> send("GET", "/v1/events?stream=alerts", null, null)
+                        .body()
+                        .contains("\"rule\":\"ledger\""));
         String alerts = send("GET", "/v1/events?stream=alerts", null, null).body();
         assertEquals(2, alerts.lines().count(), "one alert and the trailer: " + alerts);
         assertTrue(alerts.contains("\"id\":\"ledger@" + seq + "\""), alerts);

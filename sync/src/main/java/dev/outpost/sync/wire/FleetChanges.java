@@ -99,7 +99,10 @@ final class FleetChanges {
             throw WireException.malformed("read fleet change", "a rule's definition must be an object or null");
         }
         return new FleetChange.RuleChange(
-                m.string("target"), m.string("name"), m.string("origin"), definition == JsonTree.NULL ? null : definition);
+                m.string("target"),
+                m.string("name"),
+                m.string("origin"),
+                definition == JsonTree.NULL ? null : definition);
     }
 
     private static FleetChange readConfig(JsonMessage m) {

@@ -114,8 +114,8 @@ class WireFormatTest {
                 "{\"target\":\"edge-1\",\"kind\":\"rule\",\"name\":\"big-transfer\",\"origin\":\"hq\","
                         + "\"definition\":null}",
                 text(ruleDelete.toJson()));
-        FleetChange.RuleChange deleteBack = (FleetChange.RuleChange)
-                FleetChange.parse(ruleDelete.toJson(), 0, ruleDelete.toJson().length);
+        FleetChange.RuleChange deleteBack =
+                (FleetChange.RuleChange) FleetChange.parse(ruleDelete.toJson(), 0, ruleDelete.toJson().length);
         assertTrue(deleteBack.delete(), "JSON null definition reads as a delete");
         for (FleetChange c : List.of(put, delete, stream, config, rule, ruleDelete)) {
             byte[] b = c.toJson();
