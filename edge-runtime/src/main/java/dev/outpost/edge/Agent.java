@@ -32,7 +32,6 @@ import dev.outpost.store.ChronicleStateStore;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.LanedEventLog;
-import dev.outpost.store.LogCounters;
 import dev.outpost.store.LogOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,7 +158,7 @@ public final class Agent implements AutoCloseable {
                     new PulledChanges(state, streams, liveConfig, rules),
                     metrics));
             this.governance = open(governance(config));
-            measureStores();
+            StoreMetrics.register(metrics, log, stateStore, state, natives, startedAtMillis);
             start(config);
         } catch (RuntimeException | Error e) {
             closeOpened(e);
@@ -309,43 +308,6 @@ public final class Agent implements AutoCloseable {
                 metrics);
     }
 
-    /** The stores' metrics (the store module knows nothing of Metrics: they are registered where it is opened). */
-    private void measureStores() {
-        LogCounters lc = log.counters();
-        metrics.gauge("outpost_log_last_seq", "Highest sequence number in the event log.", log::lastSeq);
-        metrics.gauge("outpost_log_first_seq", "Lowest sequence number still in the event log.", log::firstSeq);
-        metrics.counterFn(
-                "outpost_log_appended_bytes_total", "Bytes appended to the event log.", lc.appendedBytes::sum);
-        metrics.counterFn(
-                "outpost_log_uncompressed_bytes_total",
-                "Bytes the appended groups would take uncompressed (ratio = this / appended bytes).",
-                lc.uncompressedBytes::sum);
-        metrics.counterFn(
-                "outpost_log_fsyncs_total", "fsync calls by group commit (durability fsync).", lc.fsyncs::sum);
-        metrics.counterFn(
-                "outpost_log_corrupt_skipped_total", "Corrupt records skipped by readers.", lc.corruptSkipped::sum);
-        metrics.counterFn(
-                "outpost_log_quarantined_total", "Corrupt log groups quarantined at startup.", lc.quarantined::sum);
-        metrics.gauge("outpost_state_documents", "State documents held (tombstones included).", stateStore::size);
-        metrics.gauge(
-                "outpost_state_documents_max", "Most state documents (state.documents_max).", stateStore::capacity);
-        metrics.gauge(
-                "outpost_state_file_bytes",
-                "Bytes of the state file (grows in steps up to state.documents_max).",
-                stateStore::fileBytes);
-        state.registerMetrics(metrics);
-        metrics.gauge(
-                "outpost_native_zstd_loaded", "1 if zstd's native library is loaded.", () -> natives.zstd() ? 1 : 0);
-        metrics.gauge(
-                "outpost_native_lz4_loaded",
-                "1 if LZ4 runs natively (0: pure Java).",
-                () -> natives.lz4Native() ? 1 : 0);
-        metrics.gauge(
-                "outpost_uptime_seconds",
-                "Seconds since the agent started.",
-                () -> (System.currentTimeMillis() - startedAtMillis) / 1000);
-    }
-
     /** Starts the threads, once everything they touch exists. */
     private void start(OutpostConfig config) {
         engine.start();
@@ -429,16 +391,6 @@ public final class Agent implements AutoCloseable {
     /** Stream definitions. */
     public StreamRegistry streams() {
         return streams;
-    }
-
-    /** The engine's rules. */
-    public RuleBook rules() {
-        return rules;
-    }
-
-    /** The engine (rules and alerts). */
-    public Engine engine() {
-        return engine;
     }
 
     /** The ingest pipeline. */
