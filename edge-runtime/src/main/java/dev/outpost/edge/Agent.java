@@ -1,14 +1,12 @@
 package dev.outpost.edge;
 
 import dev.outpost.compress.NativeCodecs;
-import dev.outpost.edge.config.ConfigException;
-import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.LiveConfig;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.dictionaries.DictionaryTraining;
 import dev.outpost.edge.engine.Engine;
+import dev.outpost.edge.engine.RollupBook;
 import dev.outpost.edge.engine.RuleBook;
-import dev.outpost.edge.engine.RuleRefusal;
 import dev.outpost.edge.governance.Connections;
 import dev.outpost.edge.governance.Governance;
 import dev.outpost.edge.http.CursorSeal;
@@ -91,6 +89,7 @@ public final class Agent implements AutoCloseable {
     private final StateService state;
     private final StreamRegistry streams;
     private final RuleBook rules;
+    private final RollupBook rollups;
     private final Engine engine;
     private final DiskUsage disk;
     private final ScheduledExecutorService housekeeping;
@@ -135,9 +134,10 @@ public final class Agent implements AutoCloseable {
             open((AutoCloseable) housekeeping::shutdownNow);
             state.recover();
             this.streams = new StreamRegistry(catalog, config.streams());
-            this.rules = ruleBook(config);
-            this.engine =
-                    open(new Engine(log, catalog, rules, alertStream(config), System::currentTimeMillis, metrics));
+            EngineWiring.Parts engineParts = EngineWiring.open(config, log, catalog, streams, metrics, this::open);
+            this.rules = engineParts.rules();
+            this.rollups = engineParts.rollups();
+            this.engine = engineParts.engine();
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once
@@ -260,34 +260,6 @@ public final class Agent implements AutoCloseable {
                 metrics);
     }
 
-    /** The rules in force; a declared rule that does not compile stops the start naming its key. */
-    private RuleBook ruleBook(OutpostConfig config) {
-        try {
-            return new RuleBook(catalog, config.rules(), name -> {
-                StreamRegistry.Stream s = streams.get(name);
-                return s == null ? null : s.schema();
-            });
-        } catch (RuleRefusal r) {
-            String key = ConfigLoader.ruleKey(r);
-            throw new ConfigException(key, "config error: '" + key + "': " + r.getMessage());
-        }
-    }
-
-    /** The engine's alert stream, declared in the critical lane unless the file declares it (then it must be). */
-    private String alertStream(OutpostConfig config) {
-        String name = config.engine().alertStream();
-        StreamRegistry.Stream s = streams.get(name);
-        if (s == null) {
-            streams.put(name, java.util.Map.of("priority", "critical"));
-        } else if (!s.priority().equals("critical")) {
-            throw new ConfigException(
-                    "streams." + name + ".priority",
-                    "config error: stream '" + name + "' is engine.alert_stream and must have priority critical (alerts"
-                            + " reach the hub first), not " + s.priority());
-        }
-        return name;
-    }
-
     private Governance governance(OutpostConfig config) {
         return new Governance(
                 config,
@@ -350,6 +322,7 @@ public final class Agent implements AutoCloseable {
                 state,
                 streams,
                 rules,
+                rollups,
                 engine,
                 ingest,
                 queries,

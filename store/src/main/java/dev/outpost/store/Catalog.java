@@ -107,6 +107,13 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
               state BLOB NOT NULL,
               updated_at_millis INTEGER NOT NULL
             );
+            """, """
+            CREATE TABLE rollup_definitions (
+              name TEXT PRIMARY KEY,
+              definition_json TEXT NOT NULL,
+              source TEXT NOT NULL,
+              updated_at_millis INTEGER NOT NULL
+            );
             """);
 
     /** The schema version this build writes and reads. */
@@ -549,26 +556,45 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
     }
 
     /**
-     * A rule of the engine as stored.
+     * An engine definition as stored: a rule or a rollup.
      *
-     * @param definitionJson the rule's definition, a JSON object
+     * @param definitionJson the definition, a JSON object
      * @param source {@code config} (declared in the YAML file), {@code api} or {@code hub}
      */
-    public record RuleRow(String name, String definitionJson, String source) {}
+    public record DefinitionRow(String name, String definitionJson, String source) {}
 
     /**
      * Replaces the whole rule set in one transaction: a rule set is applied all or nothing, so after a crash the
      * catalog holds either the old set or the new one, never a mix.
      */
-    public synchronized void replaceRules(List<RuleRow> rows) {
+    public synchronized void replaceRules(List<DefinitionRow> rows) {
+        replaceDefinitions("rules", rows);
+    }
+
+    /** The stored rules, by name. */
+    public synchronized List<DefinitionRow> rules() {
+        return definitions("rules");
+    }
+
+    /** Replaces the whole set of rollup definitions in one transaction (as {@link #replaceRules}). */
+    public synchronized void replaceRollups(List<DefinitionRow> rows) {
+        replaceDefinitions("rollup_definitions", rows);
+    }
+
+    /** The stored rollup definitions, by name. */
+    public synchronized List<DefinitionRow> rollups() {
+        return definitions("rollup_definitions");
+    }
+
+    private void replaceDefinitions(String table, List<DefinitionRow> rows) {
         try {
             db.setAutoCommit(false);
             try (Statement st = db.createStatement();
-                    PreparedStatement p = db.prepareStatement("INSERT INTO rules"
+                    PreparedStatement p = db.prepareStatement("INSERT INTO " + table
                             + " (name, definition_json, source, updated_at_millis) VALUES (?,?,?,?)")) {
-                st.executeUpdate("DELETE FROM rules");
+                st.executeUpdate("DELETE FROM " + table);
                 long now = System.currentTimeMillis();
-                for (RuleRow r : rows) {
+                for (DefinitionRow r : rows) {
                     p.setString(1, r.name());
                     p.setString(2, r.definitionJson());
                     p.setString(3, r.source());
@@ -584,20 +610,20 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
                 db.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new StoreException("store rules", file, "check free space of the data directory", e);
+            throw new StoreException("store " + table, file, "check free space of the data directory", e);
         }
     }
 
-    /** The stored rules, by name. */
-    public synchronized List<RuleRow> rules() {
-        List<RuleRow> out = new ArrayList<>();
+    private List<DefinitionRow> definitions(String table) {
+        List<DefinitionRow> out = new ArrayList<>();
         try (Statement st = db.createStatement();
-                ResultSet rs = st.executeQuery("SELECT name, definition_json, source FROM rules ORDER BY name")) {
+                ResultSet rs =
+                        st.executeQuery("SELECT name, definition_json, source FROM " + table + " ORDER BY name")) {
             while (rs.next()) {
-                out.add(new RuleRow(rs.getString(1), rs.getString(2), rs.getString(3)));
+                out.add(new DefinitionRow(rs.getString(1), rs.getString(2), rs.getString(3)));
             }
         } catch (SQLException e) {
-            throw new StoreException("read rules", file, "the catalog may be damaged", e);
+            throw new StoreException("read " + table, file, "the catalog may be damaged", e);
         }
         return out;
     }

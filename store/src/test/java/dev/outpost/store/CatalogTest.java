@@ -313,15 +313,18 @@ class CatalogTest {
             assertTrue(c.rules().isEmpty());
             assertNull(c.engineCheckpoint("engine.alerts"));
             c.replaceRules(List.of(
-                    new Catalog.RuleRow("b", "{\"stream\":\"s\"}", "api"),
-                    new Catalog.RuleRow("a", "{\"stream\":\"t\"}", "config")));
-            c.replaceRules(List.of(new Catalog.RuleRow("c", "{}", "hub"), new Catalog.RuleRow("a", "{}", "config")));
+                    new Catalog.DefinitionRow("b", "{\"stream\":\"s\"}", "api"),
+                    new Catalog.DefinitionRow("a", "{\"stream\":\"t\"}", "config")));
+            c.replaceRules(List.of(
+                    new Catalog.DefinitionRow("c", "{}", "hub"), new Catalog.DefinitionRow("a", "{}", "config")));
             c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 41, new byte[] {1, 2}));
             c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 42, new byte[] {3}));
         }
         try (Catalog c = Catalog.open(file)) {
             assertEquals(
-                    List.of(new Catalog.RuleRow("a", "{}", "config"), new Catalog.RuleRow("c", "{}", "hub")),
+                    List.of(
+                            new Catalog.DefinitionRow("a", "{}", "config"),
+                            new Catalog.DefinitionRow("c", "{}", "hub")),
                     c.rules(),
                     "the last set whole, by name; 'b' is gone");
             Catalog.EngineCheckpoint cp = c.engineCheckpoint("engine.alerts");

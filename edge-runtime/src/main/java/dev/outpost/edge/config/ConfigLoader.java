@@ -25,6 +25,9 @@ public final class ConfigLoader {
     /** The top-level key whose entries are engine rules by name, read apart from the keyed sections. */
     static final String RULES = "rules";
 
+    /** The top-level key whose entries are rollups by name, read apart from the keyed sections. */
+    static final String ROLLUPS = "rollups";
+
     private ConfigLoader() {}
 
     /** The configuration with every default. */
@@ -65,6 +68,7 @@ public final class ConfigLoader {
         List<String> sections = topLevelKeys();
         Map<String, OutpostConfig.StreamDecl> streams = new LinkedHashMap<>();
         Map<String, Object> rules = new LinkedHashMap<>();
+        Map<String, Object> rollups = new LinkedHashMap<>();
         ConfigValues values = ConfigValues.defaults();
         for (Map.Entry<?, ?> e : root.entrySet()) {
             String section = String.valueOf(e.getKey());
@@ -83,6 +87,10 @@ public final class ConfigLoader {
             }
             if (section.equals(RULES)) {
                 rules.putAll(rules(e.getValue(), source));
+                continue;
+            }
+            if (section.equals(ROLLUPS)) {
+                rollups.putAll(rollups(e.getValue(), source));
                 continue;
             }
             if (!(e.getValue() instanceof Map<?, ?> sub)) {
@@ -105,7 +113,7 @@ public final class ConfigLoader {
                 }
             }
         }
-        return OutpostConfig.load(values, streams, rules);
+        return OutpostConfig.load(values, streams, new OutpostConfig.Definitions(rules, rollups));
     }
 
     /** The sections' names and streams, in file order. */
@@ -114,6 +122,7 @@ public final class ConfigLoader {
                 OutpostConfig.SECTIONS.stream().map(ConfigSection::name).toList());
         names.add(STREAMS);
         names.add(RULES);
+        names.add(ROLLUPS);
         return names;
     }
 
@@ -255,5 +264,32 @@ public final class ConfigLoader {
             key.append('.').append(r.field());
         }
         return key.toString();
+    }
+
+    /** Rollup declarations: {@code rollups: {NAME: {stream, group_by, window, aggregates, ...}}} (docs/API.md). */
+    private static Map<String, Object> rollups(Object raw, String source) {
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    ROLLUPS,
+                    "config error in " + source + ": 'rollups' must be a mapping of rollup names to rollup definitions"
+                            + " (docs/API.md, \"Rollups\")");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String name = String.valueOf(e.getKey());
+            try {
+                dev.outpost.edge.engine.rollup.RollupSpec.parse(name, e.getValue());
+            } catch (dev.outpost.edge.engine.rollup.RollupRefusal r) {
+                throw new ConfigException(
+                        rollupKey(r), "config error in " + source + ": '" + rollupKey(r) + "': " + r.getMessage());
+            }
+            out.put(name, e.getValue());
+        }
+        return out;
+    }
+
+    /** The dotted key of what a rollup refusal names: {@code rollups.NAME[.FIELD]}. */
+    public static String rollupKey(dev.outpost.edge.engine.rollup.RollupRefusal r) {
+        return ROLLUPS + "." + r.rollup() + (r.field() == null ? "" : "." + r.field());
     }
 }

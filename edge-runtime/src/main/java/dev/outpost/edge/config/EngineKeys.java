@@ -13,10 +13,19 @@ final class EngineKeys {
                     + " write to it.",
             EngineKeys::streamName));
 
+    static final ConfigKey<Integer> ROLLUP_GROUPS_MAX = SECTION.add(ConfigKey.integer(
+            "engine.rollup_groups_max",
+            20_000,
+            dev.outpost.edge.engine.rollup.Limits.GROUPS_MAX_MIN,
+            1_000_000,
+            "summaries",
+            "Rollup (window, group) summaries held in memory (about 1 KiB each with quantiles); beyond, they are"
+                    + " written out and read back when their group sees another event. Nothing is lost."));
+
     private EngineKeys() {}
 
     static OutpostConfig.Engine read(ConfigValues v) {
-        return new OutpostConfig.Engine(v.get(ALERT_STREAM));
+        return new OutpostConfig.Engine(v.get(ALERT_STREAM), v.get(ROLLUP_GROUPS_MAX));
     }
 
     private static String streamName(String name) {

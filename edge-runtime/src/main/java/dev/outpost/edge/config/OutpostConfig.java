@@ -25,6 +25,8 @@ import java.util.Map;
  * @param streams the streams declared under {@code streams:}, by name
  * @param rules the engine rules declared under {@code rules:}, by name: each a definition tree that parses as a
  *     rule ({@link dev.outpost.edge.engine.RuleSpec#parse}); checked against the streams' schemas at start
+ * @param rollups the rollups declared under {@code rollups:}, by name: each a definition tree that parses as a rollup
+ *     ({@link dev.outpost.edge.engine.rollup.RollupSpec#parse})
  */
 public record OutpostConfig(
         Node node,
@@ -41,6 +43,7 @@ public record OutpostConfig(
         Engine engine,
         Map<String, StreamDecl> streams,
         Map<String, Object> rules,
+        Map<String, Object> rollups,
         ConfigValues values) {
 
     /** @param id this node's id, unique in the fleet (the host name when not configured) */
@@ -126,8 +129,16 @@ public record OutpostConfig(
             int nodeLogsOpenMax,
             Map<String, String> nodes) {}
 
-    /** @param alertStream the stream the engine writes alerts to */
-    public record Engine(String alertStream) {}
+    /** The engine's definitions from the file: rules and rollups by name (definition trees). */
+    record Definitions(Map<String, Object> rules, Map<String, Object> rollups) {
+        static final Definitions NONE = new Definitions(Map.of(), Map.of());
+    }
+
+    /**
+     * @param alertStream the stream the engine writes alerts to
+     * @param rollupGroupsMax rollup window summaries held in memory
+     */
+    public record Engine(String alertStream, int rollupGroupsMax) {}
 
     /**
      * A stream declared in YAML.
@@ -161,7 +172,7 @@ public record OutpostConfig(
             SECTIONS.stream().flatMap(s -> s.keys().stream()).toList();
 
     /** The configuration built from {@code v}, with no check between keys (see {@link #load}). */
-    static OutpostConfig of(ConfigValues v, Map<String, StreamDecl> streams, Map<String, Object> rules) {
+    static OutpostConfig of(ConfigValues v, Map<String, StreamDecl> streams, Definitions definitions) {
         return new OutpostConfig(
                 NodeKeys.read(v),
                 DataKeys.read(v),
@@ -176,13 +187,14 @@ public record OutpostConfig(
                 HubKeys.read(v),
                 EngineKeys.read(v),
                 Map.copyOf(streams),
-                Collections.unmodifiableMap(new LinkedHashMap<>(rules)),
+                Collections.unmodifiableMap(new LinkedHashMap<>(definitions.rules())),
+                Collections.unmodifiableMap(new LinkedHashMap<>(definitions.rollups())),
                 v);
     }
 
     /** The configuration built from {@code v}, checked as at startup (the TLS files are read too). */
-    static OutpostConfig load(ConfigValues v, Map<String, StreamDecl> streams, Map<String, Object> rules) {
-        OutpostConfig c = of(v, streams, rules);
+    static OutpostConfig load(ConfigValues v, Map<String, StreamDecl> streams, Definitions definitions) {
+        OutpostConfig c = of(v, streams, definitions);
         c.checkRelationships();
         c.checkTls(); // at startup only: a live change does not read the files again
         return c;
@@ -307,13 +319,13 @@ public record OutpostConfig(
             liveValue(e.getKey()); // asserts it is live
             v = v.with(e.getKey(), e.getValue());
         }
-        OutpostConfig c = of(v, streams, rules);
+        OutpostConfig c = of(v, streams, new Definitions(rules, rollups));
         c.checkRelationships();
         return c;
     }
 
     /** This configuration in hub mode. */
     public OutpostConfig asHub() {
-        return of(values.with(HubKeys.ENABLED.path(), "true"), streams, rules);
+        return of(values.with(HubKeys.ENABLED.path(), "true"), streams, new Definitions(rules, rollups));
     }
 }

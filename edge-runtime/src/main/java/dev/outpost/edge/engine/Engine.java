@@ -9,6 +9,7 @@ import dev.outpost.store.Catalog;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
+import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.RecordView;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine: one thread that follows the event log in sequence order and applies the rules to each event, raising
- * alerts as events of the alert stream in the critical lane (so they reach the hub first).
+ * The engine: one thread that follows the event log in sequence order, applies the rules to each event, raising
+ * alerts as events of the alert stream in the critical lane (so they reach the hub first), and folds each event into
+ * the rollups of its stream ({@link RollupBook}, which keep their own position: see {@link
+ * dev.outpost.edge.engine.rollup.Rollups}).
  *
  * <p>It plugs into the ingest pipeline as an {@link IngestStage}: {@link #check} keeps clients out of the alert stream
  * and {@link #acknowledged} wakes the engine when events are stored. It reads what it evaluates from the log, not
@@ -51,8 +54,12 @@ import org.slf4j.LoggerFactory;
  *       {@link #RETRY_WAIT_MILLIS}.
  *   <li><b>First start.</b> Rules apply to events stored from the engine's first start on: a data directory with no
  *       checkpoint starts at the log's end, and that position is checkpointed before anything else.
- *   <li><b>No rules, no reading.</b> With no rule in force the engine moves its position to the log's end without
- *       reading: a rule applies to events stored after it is set (or that the engine had not reached yet).
+ *   <li><b>No rules, no reading.</b> With no rule and no rollup in force the engine moves its position to the log's
+ *       end without reading: a rule applies to events stored after it is set (or that the engine had not reached
+ *       yet). A rollup is different: a new one is backfilled from the start of the log, so a round reads from the
+ *       lower of the rules' position and the rollups' fed position; rules see only events past their position.
+ *   <li><b>Rollups flush</b> every {@link #CHECKPOINT_INTERVAL_MILLIS} (each rollup's rows with the seq they cover,
+ *       in one SQLite transaction); after a crash the rollups are fed again from their lowest covered seq.
  *   <li>Events dropped by retention before the engine read them are counted
  *       ({@code outpost_engine_events_missed_total}), never waited for.
  * </ul>
@@ -84,6 +91,7 @@ public final class Engine implements IngestStage, AutoCloseable {
     private final EventLog log;
     private final Catalog catalog;
     private final RuleBook rules;
+    private final RollupBook rollups;
     private final String alertStream;
     private final byte[] alertStreamUtf8;
     private final LongSupplier clockMillis;
@@ -99,6 +107,9 @@ public final class Engine implements IngestStage, AutoCloseable {
     private volatile long failedRounds;
     private RuleSet ruleSet;
     private Evaluator evaluator;
+    private long rollupsFed; // highest seq fed to the rollups in this run
+    private long rollupsGeneration = -1;
+    private long flushedAtMillis;
     private Set<String> alreadyRaised = Set.of();
     private long alreadyRaisedUntil;
     private long checkpointedAtMillis;
@@ -113,12 +124,14 @@ public final class Engine implements IngestStage, AutoCloseable {
             EventLog log,
             Catalog catalog,
             RuleBook rules,
+            RollupBook rollups,
             String alertStream,
             LongSupplier clockMillis,
             Metrics metrics) {
         this.log = log;
         this.catalog = catalog;
         this.rules = rules;
+        this.rollups = rollups;
         this.alertStream = alertStream;
         this.alertStreamUtf8 = alertStream.getBytes(StandardCharsets.UTF_8);
         this.clockMillis = clockMillis;
@@ -265,32 +278,44 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     /** One round: returns false if there was nothing to read. */
     private boolean round() {
-        long from = position + 1;
-        if (from > log.lastSeq()) {
-            return false;
-        }
         RuleSet current = rules.current();
         if (current != ruleSet) {
             ruleSet = current;
             evaluator = current.evaluator();
         }
-        if (ruleSet.specs().isEmpty()) {
+        boolean rulesOn = !ruleSet.specs().isEmpty();
+        boolean rollupsOn = rollupsOn();
+        if (!rulesOn && !rollupsOn) {
             position = log.lastSeq(); // nothing to apply: do not read (and decompress) the log for nothing
             checkpointIfDue();
             return false;
         }
+        long from = (rollupsOn ? Math.min(position, rollupsFed) : position) + 1;
+        if (from > log.lastSeq()) {
+            return false;
+        }
         List<EventDraft> alerts = new ArrayList<>();
-        long last = position;
+        long last = from - 1;
         int n = 0;
         try (EventCursor c = log.cursorFromSeq(from)) {
             while (n < ROUND_EVENTS_MAX && alerts.size() < ROUND_ALERTS_MAX && c.next(view)) {
-                if (n == 0 && view.seq() > from) {
+                if (n == 0 && view.seq() > from && from > position) {
                     missed += view.seq() - from;
                 }
                 last = view.seq();
                 n++;
-                if (!view.streamEquals(alertStreamUtf8)) {
+                if (rulesOn && last > position && !view.streamEquals(alertStreamUtf8)) {
                     evaluate(alerts);
+                }
+                if (rollupsOn && last > rollupsFed) {
+                    rollups.rollups()
+                            .apply(
+                                    last,
+                                    HybridClock.millis(view.hlc()),
+                                    view.stream(),
+                                    view.payloadArray(),
+                                    view.payloadOffset(),
+                                    view.payloadLength());
                 }
             }
         }
@@ -302,13 +327,24 @@ public final class Engine implements IngestStage, AutoCloseable {
             r.durable().join();
             alertsSinceCheckpoint += alerts.size();
         }
-        events += n;
-        position = last;
+        events += Math.max(0, last - position);
+        position = Math.max(position, last);
+        rollupsFed = rollupsOn ? Math.max(rollupsFed, last) : rollupsFed;
         if (last >= alreadyRaisedUntil && !alreadyRaised.isEmpty()) {
             alreadyRaised = Set.of();
         }
         checkpointIfDue();
         return true;
+    }
+
+    /** True if rollups are defined; after a change of the set, reads again from the lowest covered seq. */
+    private boolean rollupsOn() {
+        long g = rollups.generation();
+        if (g != rollupsGeneration) {
+            rollupsGeneration = g;
+            rollupsFed = rollups.rollups().lowestCoveredSeq();
+        }
+        return !rollups.rollups().specs().isEmpty();
     }
 
     private void evaluate(List<EventDraft> alerts) {
@@ -326,6 +362,10 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     private void checkpointIfDue() {
         long now = clockMillis.getAsLong();
+        if (now - flushedAtMillis >= CHECKPOINT_INTERVAL_MILLIS) {
+            rollups.rollups().flush(); // its own position, in the same transaction as its rows
+            flushedAtMillis = now;
+        }
         boolean due = alertsSinceCheckpoint >= ALERTS_UNCHECKPOINTED_MAX
                 || now - checkpointedAtMillis >= CHECKPOINT_INTERVAL_MILLIS;
         if (due && (position != checkpointed || cooldowns.changedSinceSnapshot())) {

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *       each rule against its stream's schema); only if it compiles is it stored (one catalog transaction) and put in
  *       force. A refused change leaves the set in force as it was.
  *   <li><b>The file wins for its rules.</b> A rule declared in the file cannot be replaced or deleted over the API or
- *       by a hub ({@link RuleConflict}); at each start the file's rules replace what the catalog held for them, and a
+ *       by a hub ({@link DefinitionConflict}); at each start the file's rules replace what the catalog held for them, and a
  *       rule removed from the file is gone.
  *   <li><b>A stored rule that no longer compiles</b> (its stream got a schema it breaks) is dropped at start with a
  *       warning naming it and why; a declared one stops the start instead (it is the operator's file).
@@ -67,7 +67,7 @@ public final class RuleBook {
             next.put(e.getKey(), new Rule(RuleSpec.parse(e.getKey(), e.getValue()), FROM_CONFIG));
         }
         compile(next); // the file's rules alone must compile
-        for (Catalog.RuleRow row : catalog.rules()) {
+        for (Catalog.DefinitionRow row : catalog.rules()) {
             if (row.source().equals(FROM_CONFIG) || next.containsKey(row.name())) {
                 continue; // the file's rules come from the file
             }
@@ -86,7 +86,7 @@ public final class RuleBook {
         }
         rules.putAll(next);
         current = compile(rules);
-        List<Catalog.RuleRow> rows = rows(rules);
+        List<Catalog.DefinitionRow> rows = rows(rules);
         if (!rows.equals(catalog.rules())) {
             catalog.replaceRules(rows);
         }
@@ -124,7 +124,7 @@ public final class RuleBook {
      * @param source {@link #FROM_API} or {@link #FROM_HUB}
      * @return the rule now in force
      * @throws RuleRefusal if the rule is not valid or the set with it does not compile (422)
-     * @throws RuleConflict if the rule is declared in the configuration file (409)
+     * @throws DefinitionConflict if the rule is declared in the configuration file (409)
      */
     public synchronized Rule put(String name, Object definition, String source) {
         checkName(name);
@@ -141,7 +141,7 @@ public final class RuleBook {
      * Deletes a rule.
      *
      * @return false if there was none
-     * @throws RuleConflict if the rule is declared in the configuration file (409)
+     * @throws DefinitionConflict if the rule is declared in the configuration file (409)
      */
     public synchronized boolean delete(String name) {
         if (!rules.containsKey(name)) {
@@ -157,7 +157,7 @@ public final class RuleBook {
     private void refuseIfDeclared(String name, String what) {
         Rule existing = rules.get(name);
         if (existing != null && existing.source().equals(FROM_CONFIG)) {
-            throw new RuleConflict(
+            throw new DefinitionConflict(
                     name,
                     "rule '" + name + "' is declared in the configuration file and cannot be " + what
                             + " at runtime; change it in the file (rules." + name + ") and restart");
@@ -177,11 +177,11 @@ public final class RuleBook {
         return RuleSet.compile(set.values().stream().map(Rule::spec).toList(), schemaOf);
     }
 
-    private static List<Catalog.RuleRow> rows(Map<String, Rule> set) {
-        List<Catalog.RuleRow> out = new ArrayList<>(set.size());
+    private static List<Catalog.DefinitionRow> rows(Map<String, Rule> set) {
+        List<Catalog.DefinitionRow> out = new ArrayList<>(set.size());
         for (Rule r : set.values()) {
             String json = new String(JsonTree.write(r.spec().toTree()), StandardCharsets.UTF_8);
-            out.add(new Catalog.RuleRow(r.spec().name(), json, r.source()));
+            out.add(new Catalog.DefinitionRow(r.spec().name(), json, r.source()));
         }
         return out;
     }

@@ -1,8 +1,8 @@
 package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.outpost.edge.engine.DefinitionConflict;
 import dev.outpost.edge.engine.RuleBook;
-import dev.outpost.edge.engine.RuleConflict;
 import dev.outpost.edge.engine.RuleRefusal;
 import dev.outpost.store.json.JsonTree;
 import io.micronaut.http.HttpResponse;
@@ -69,7 +69,7 @@ public class RulesController {
             return existed ? HttpResponse.ok(json) : HttpResponse.created(json);
         } catch (RuleRefusal e) {
             return refused(e);
-        } catch (RuleConflict e) {
+        } catch (DefinitionConflict e) {
             return Problems.response(409, "Declared in config", e.getMessage(), 0, null);
         }
     }
@@ -79,7 +79,7 @@ public class RulesController {
     public HttpResponse<String> delete(@PathVariable String name) {
         try {
             return rules.delete(name) ? HttpResponse.noContent() : notFound(name);
-        } catch (RuleConflict e) {
+        } catch (DefinitionConflict e) {
             return Problems.response(409, "Declared in config", e.getMessage(), 0, null);
         }
     }

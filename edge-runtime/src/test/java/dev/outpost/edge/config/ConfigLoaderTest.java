@@ -184,7 +184,8 @@ class ConfigLoaderTest {
     @Test
     void everyKeyReachesItsRecord() {
         ConfigValues defaults = ConfigValues.defaults();
-        List<Record> base = OutpostConfig.of(defaults, Map.of(), Map.of()).sections();
+        List<Record> base = OutpostConfig.of(defaults, Map.of(), OutpostConfig.Definitions.NONE)
+                .sections();
         for (ConfigKey<?> k : OutpostConfig.KEYS) {
             Object other = switch (k.kind()) {
                 case INT, BYTES -> (Long) defaults.parsed(k.path()) < k.max() ? k.max() : k.min();
@@ -198,8 +199,8 @@ class ConfigLoaderTest {
                 case MAP -> Map.of("node-1", "0123456789abcdef");
             };
             ConfigValues changed = defaults.with(k.path(), k.parse(other, "test"));
-            List<Record> sections =
-                    OutpostConfig.of(changed, Map.of(), Map.of()).sections();
+            List<Record> sections = OutpostConfig.of(changed, Map.of(), OutpostConfig.Definitions.NONE)
+                    .sections();
             int section = OutpostConfig.SECTIONS.stream()
                     .map(ConfigSection::name)
                     .toList()

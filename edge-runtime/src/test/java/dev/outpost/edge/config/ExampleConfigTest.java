@@ -59,7 +59,9 @@ class ExampleConfigTest {
         Set<String> documented = new TreeSet<>();
         for (Map.Entry<?, ?> e : yaml().entrySet()) {
             String section = String.valueOf(e.getKey());
-            if (section.equals(ConfigLoader.STREAMS) || section.equals(ConfigLoader.RULES)) {
+            if (section.equals(ConfigLoader.STREAMS)
+                    || section.equals(ConfigLoader.RULES)
+                    || section.equals(ConfigLoader.ROLLUPS)) {
                 documented.add(section);
             } else if (e.getValue() instanceof Map<?, ?> m) {
                 m.keySet().forEach(leaf -> documented.add(section + "." + leaf));
@@ -67,7 +69,7 @@ class ExampleConfigTest {
                 documented.add(section + " (not a mapping)");
             }
         }
-        Set<String> defined = new TreeSet<>(List.of(ConfigLoader.STREAMS, ConfigLoader.RULES));
+        Set<String> defined = new TreeSet<>(List.of(ConfigLoader.STREAMS, ConfigLoader.RULES, ConfigLoader.ROLLUPS));
         OutpostConfig.KEYS.forEach(k -> defined.add(k.path()));
         assertEquals(defined, documented);
         assertEquals(

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Await;
+import dev.outpost.edge.engine.rollup.Limits;
+import dev.outpost.edge.engine.rollup.Rollups;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.ingest.ParsedEvent;
@@ -38,6 +40,7 @@ class EngineTest {
     LanedEventLog log;
     Catalog catalog;
     List<Engine> engines = new ArrayList<>();
+    List<Rollups> closeLater = new ArrayList<>();
 
     @BeforeEach
     void open() {
@@ -48,6 +51,7 @@ class EngineTest {
     @AfterEach
     void close() {
         engines.forEach(Engine::close);
+        closeLater.forEach(Rollups::close);
         catalog.close();
         log.close();
     }
@@ -63,7 +67,10 @@ class EngineTest {
 
     Engine engine(Map<String, Object> rules) {
         RuleBook book = new RuleBook(catalog, rules, stream -> null);
-        Engine e = new Engine(log, catalog, book, "alerts", System::currentTimeMillis, new Metrics());
+        Rollups windows = Rollups.open(dir.resolve("rollups.db"), System::currentTimeMillis, Limits.DEFAULT);
+        closeLater.add(windows);
+        RollupBook rollups = new RollupBook(catalog, windows, Map.of(), log::lastSeq);
+        Engine e = new Engine(log, catalog, book, rollups, "alerts", System::currentTimeMillis, new Metrics());
         engines.add(e);
         e.start();
         return e;
