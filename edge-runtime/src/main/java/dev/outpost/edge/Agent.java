@@ -277,6 +277,7 @@ public final class Agent implements AutoCloseable {
                     return s == null ? "normal" : s.priority();
                 },
                 queries::sizes,
+                rollups.summaries(),
                 metrics);
     }
 

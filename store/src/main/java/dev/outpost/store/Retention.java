@@ -56,6 +56,32 @@ public final class Retention {
         Synced NOTHING = (lane, from, to) -> false;
     }
 
+    /**
+     * Says whether summaries (the engine's rollups) of a stream have taken in its events: a cycle holding events of
+     * a summarised stream is deleted only once every summary of that stream covers the cycle ("summarise, then
+     * drop").
+     */
+    public interface Summaries {
+        /** True if {@code stream} has summaries. */
+        boolean has(String stream);
+
+        /** The highest sequence number every summary of {@code stream} covers (only asked if it has some). */
+        long coveredSeq(String stream);
+
+        /** No summaries: nothing to wait for. */
+        Summaries NONE = new Summaries() {
+            @Override
+            public boolean has(String stream) {
+                return false;
+            }
+
+            @Override
+            public long coveredSeq(String stream) {
+                return Long.MAX_VALUE;
+            }
+        };
+    }
+
     /** Told of every deleted cycle, after the file is gone. Exceptions are logged and contained. */
     @FunctionalInterface
     public interface Listener {
@@ -75,6 +101,7 @@ public final class Retention {
      * @param reason {@link #REASON_SYNCED} or {@link #REASON_DISK_CRITICAL}
      * @param eventsByStream events per stream name (at most {@link #STREAMS_COUNTED_MAX} + 1 keys)
      * @param unsyncedByStream unsynced events per stream name
+     * @param summarisedByStream events per stream name that summaries had taken in (a stream with none: absent)
      */
     public record Deleted(
             Lane lane,
@@ -86,14 +113,22 @@ public final class Retention {
             long unsyncedEvents,
             String reason,
             Map<String, Long> eventsByStream,
-            Map<String, Long> unsyncedByStream) {}
+            Map<String, Long> unsyncedByStream,
+            Map<String, Long> summarisedByStream) {}
 
     private final LanedEventLog log;
     private final Listener listener;
+    private final Summaries summaries;
 
     public Retention(LanedEventLog log, Listener listener) {
+        this(log, listener, Summaries.NONE);
+    }
+
+    /** @param summaries what must have taken in a cycle's events before it may be deleted */
+    public Retention(LanedEventLog log, Listener listener, Summaries summaries) {
         this.log = log;
         this.listener = listener;
+        this.summaries = summaries;
     }
 
     /**
@@ -106,7 +141,9 @@ public final class Retention {
         List<Candidate> all = new ArrayList<>();
         for (Lane lane : Lane.values()) {
             for (ChronicleEventLog.Cycle c : log.lane(lane).cycles(CYCLES_PER_PASS_MAX)) {
-                if (!c.current() && (c.firstSeq() == 0 || synced.covers(lane, c.firstSeq(), c.lastSeq()))) {
+                if (!c.current()
+                        && (c.firstSeq() == 0 || synced.covers(lane, c.firstSeq(), c.lastSeq()))
+                        && summarised(lane, c)) {
                     all.add(new Candidate(lane, c));
                 }
             }
@@ -136,18 +173,56 @@ public final class Retention {
                 if (freed >= bytesToFree) {
                     return freed;
                 }
-                if (!c.current()) {
-                    freed += delete(lane, c, REASON_DISK_CRITICAL, synced);
+                if (c.current()) {
+                    continue;
                 }
+                if (!summarised(lane, c)) {
+                    break; // its summaries lag: newer cycles of the lane wait too (they are covered later)
+                }
+                freed += delete(lane, c, REASON_DISK_CRITICAL, synced);
             }
         }
         return freed;
+    }
+
+    /**
+     * True if every summarised stream with events in the cycle has summaries covering it (read first: a pass under
+     * disk pressure pays one more read of a cycle to lose nothing that was not summarised).
+     */
+    private boolean summarised(Lane lane, ChronicleEventLog.Cycle c) {
+        if (summaries == Summaries.NONE || c.firstSeq() == 0) {
+            return true;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        boolean[] covered = {true};
+        log.lane(lane).forEachRecordInCycle(c.cycle(), v -> {
+            if (!covered[0]) {
+                return;
+            }
+            String stream = v.stream();
+            if (seen.size() < STREAMS_COUNTED_MAX && !seen.add(stream)) {
+                return; // this stream was checked
+            }
+            if (summaries.has(stream) && summaries.coveredSeq(stream) < c.lastSeq()) {
+                covered[0] = false;
+            }
+        });
+        if (!covered[0]) {
+            LOG.info(
+                    "retention: cycle {} of lane {} (seq {}..{}) waits until its rollups cover it",
+                    c.cycle(),
+                    lane.id(),
+                    c.firstSeq(),
+                    c.lastSeq());
+        }
+        return covered[0];
     }
 
     private long delete(Lane lane, ChronicleEventLog.Cycle c, String reason, Synced synced) {
         ChronicleEventLog l = log.lane(lane);
         Map<String, Long> events = new HashMap<>();
         Map<String, Long> unsynced = new HashMap<>();
+        Map<String, Long> summarised = new HashMap<>();
         long[] counts = new long[2];
         l.forEachRecordInCycle(c.cycle(), v -> {
             String stream =
@@ -158,10 +233,23 @@ public final class Retention {
                 unsynced.merge(stream, 1L, Long::sum);
                 counts[1]++;
             }
+            if (summaries.has(v.stream())) {
+                summarised.merge(stream, 1L, Long::sum);
+            }
         });
         long bytes = l.deleteCycle(c.cycle());
         Deleted d = new Deleted(
-                lane, c.cycle(), c.firstSeq(), c.lastSeq(), bytes, counts[0], counts[1], reason, events, unsynced);
+                lane,
+                c.cycle(),
+                c.firstSeq(),
+                c.lastSeq(),
+                bytes,
+                counts[0],
+                counts[1],
+                reason,
+                events,
+                unsynced,
+                summarised);
         if (counts[1] > 0) {
             LOG.warn(
                     "retention dropped {} unsynced events ({} bytes) of lane {}: cycle {}, seq {}..{}, {}; per stream {}",

@@ -133,4 +133,39 @@ class RetentionTest {
             assertTrue(log.firstSeq() > 1, "the retired cycles stay gone");
         }
     }
+
+    @Test
+    void aCycleOfASummarisedStreamGoesOnlyOnceItsSummariesCoverIt() throws Exception {
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
+            fill(log, 3);
+            AtomicLong covered = new AtomicLong(0);
+            Retention.Summaries summaries = new Retention.Summaries() {
+                @Override
+                public boolean has(String stream) {
+                    return stream.equals("bulk-a");
+                }
+
+                @Override
+                public long coveredSeq(String stream) {
+                    return covered.get();
+                }
+            };
+            List<Retention.Deleted> deleted = new ArrayList<>();
+            Retention r = new Retention(log, deleted::add, summaries);
+            ChronicleEventLog.Cycle oldest = log.lane(Lane.BULK).cycles(100).getFirst();
+            assertEquals(0, r.dropUnsynced(Long.MAX_VALUE, List.of(Lane.BULK), Retention.Synced.NOTHING));
+            assertEquals(
+                    0,
+                    r.retireSynced(Long.MAX_VALUE, (lane, from, to) -> lane == Lane.BULK),
+                    "synced or not, it waits");
+            assertTrue(deleted.isEmpty(), "nothing of bulk goes while its summaries cover none of it");
+            covered.set(oldest.lastSeq()); // the rollups caught up with the oldest cycle only
+            assertTrue(r.dropUnsynced(Long.MAX_VALUE, List.of(Lane.BULK), Retention.Synced.NOTHING) > 0);
+            assertEquals(1, deleted.size(), "exactly the covered cycle: " + deleted);
+            Retention.Deleted d = deleted.getFirst();
+            assertEquals(oldest.cycle(), d.cycle());
+            assertEquals(Map.of("bulk-a", 2L), d.summarisedByStream(), "bulk-b has no summaries: not counted");
+            assertEquals(Map.of("bulk-a", 2L, "bulk-b", 1L), d.eventsByStream());
+        }
+    }
 }

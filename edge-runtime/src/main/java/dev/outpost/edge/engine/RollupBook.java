@@ -4,6 +4,7 @@ import dev.outpost.edge.engine.rollup.RollupRefusal;
 import dev.outpost.edge.engine.rollup.RollupSpec;
 import dev.outpost.edge.engine.rollup.Rollups;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.Retention;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -72,6 +73,24 @@ public final class RollupBook {
     /** The rollups and their windows. */
     public Rollups rollups() {
         return rollups;
+    }
+
+    /**
+     * The rollups as retention sees them: a stream has summaries if a rollup reads it, covered up to the lowest
+     * covered seq of its rollups (as of their last flush: on disk).
+     */
+    public Retention.Summaries summaries() {
+        return new Retention.Summaries() {
+            @Override
+            public boolean has(String stream) {
+                return rollups.coveredSeq(stream) != Long.MAX_VALUE;
+            }
+
+            @Override
+            public long coveredSeq(String stream) {
+                return rollups.coveredSeq(stream);
+            }
+        };
     }
 
     /** Moves with every change of the set (the engine then reads again from the lowest covered seq). */

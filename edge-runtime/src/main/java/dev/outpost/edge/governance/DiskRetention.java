@@ -45,6 +45,7 @@ final class DiskRetention {
 
     /**
      * @param upstream the configured upstream (null: offline), read at each pass
+     * @param summaries the rollups: a cycle goes only once those of its streams cover it ("summarise, then drop")
      * @param clockMillis the time recorded in the retention log
      */
     DiskRetention(
@@ -52,6 +53,7 @@ final class DiskRetention {
             Catalog catalog,
             DiskUsage disk,
             Supplier<URI> upstream,
+            Retention.Summaries summaries,
             LongSupplier clockMillis,
             Metrics metrics) {
         this.catalog = catalog;
@@ -67,7 +69,7 @@ final class DiskRetention {
         this.dropped = metrics.counter(
                 "outpost_retention_unsynced_events_dropped_total",
                 "Events deleted by retention before upstream had them (disk critical; see GET /v1/retention).");
-        this.retention = new Retention(log, this::deleted);
+        this.retention = new Retention(log, this::deleted, summaries);
     }
 
     /** Deletes acknowledged cycles, oldest first, until {@code bytesToFree} are freed or none is left; bytes freed. */
@@ -144,7 +146,10 @@ final class DiskRetention {
                 streamsJson(d)));
     }
 
-    /** {@code {"stream":{"events":N,"unsynced":M},...}}: what the cycle held, per stream. */
+    /**
+     * {@code {"stream":{"events":N,"unsynced":M[,"summarised":S]},...}}: what the cycle held, per stream; {@code
+     * summarised} (present for a stream with rollups) counts the events its rollups had taken in before the drop.
+     */
     static String streamsJson(Retention.Deleted d) {
         StringWriter out = new StringWriter(64 + 48 * d.eventsByStream().size());
         try (JsonGenerator g = JSON.createGenerator(out)) {
@@ -153,6 +158,10 @@ final class DiskRetention {
                 g.writeObjectFieldStart(e.getKey());
                 g.writeNumberField("events", e.getValue());
                 g.writeNumberField("unsynced", d.unsyncedByStream().getOrDefault(e.getKey(), 0L));
+                Long summarised = d.summarisedByStream().get(e.getKey());
+                if (summarised != null) {
+                    g.writeNumberField("summarised", summarised);
+                }
                 g.writeEndObject();
             }
             g.writeEndObject();

@@ -16,6 +16,7 @@ import dev.outpost.governor.Reading;
 import dev.outpost.governor.Snapshot;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.Retention;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -76,6 +77,7 @@ public final class Governance implements AutoCloseable {
             Histogram ingestLatency,
             Function<String, String> priorityOf,
             Supplier<String> batchSizes,
+            Retention.Summaries summaries,
             Metrics metrics) {
         this.disk = disk;
         this.diskBudgetBytes = config.budget().diskBytes();
@@ -110,7 +112,7 @@ public final class Governance implements AutoCloseable {
         this.shedding = new Shedding(governor, priorityOf, metrics);
         governor.register(shedding);
         DiskRetention retention = new DiskRetention(
-                log, catalog, disk, () -> live.get().sync().upstream(), System::currentTimeMillis, metrics);
+                log, catalog, disk, () -> live.get().sync().upstream(), summaries, System::currentTimeMillis, metrics);
         LongSupplier diskBudget = () -> live.get().budget().diskBytes();
         governor.register(new RetireSyncedData(diskBudget, retention));
         governor.register(new DropUnsyncedData(diskBudget, retention));

@@ -175,6 +175,22 @@ public final class Rollups implements AutoCloseable {
         return defined.values().stream().map(Defined::spec).toList();
     }
 
+    /**
+     * The lowest {@code covered_seq} (on disk: as of the last flush) of the rollups of {@code stream}, or {@link
+     * Long#MAX_VALUE} if no rollup reads it (retention asks before it deletes a log cycle).
+     */
+    public synchronized long coveredSeq(String stream) {
+        List<Rollup> rollups = byStream.get(stream);
+        if (rollups == null) {
+            return Long.MAX_VALUE;
+        }
+        long lowest = Long.MAX_VALUE;
+        for (Rollup r : rollups) {
+            lowest = Math.min(lowest, r.coveredSeq);
+        }
+        return lowest;
+    }
+
     /** The lowest {@code covered_seq} over all rollups; with none, the last seq this instance was fed. */
     public synchronized long lowestCoveredSeq() {
         long lowest = Long.MAX_VALUE;
