@@ -7,6 +7,8 @@
 # env:   DURATION (15) measured seconds per run, WARMUP (3), CONNECTIONS (50) for single-event
 #        runs, BATCH_CONNECTIONS (8), BATCH (100) events per NDJSON request, EVENT_BYTES (200),
 #        AGENT_EXPECT_STATUS (200), FORCE_BUILD=1 to rebuild, KEEP_TMP=1 to keep the temp dir,
+#        EXTRA_CONFIG: a YAML file appended to the agent's configuration (e.g. the engine's rules
+#        and rollups, edge-runtime/bench/engine-load.yaml),
 #        NGINX_PORT (18080), AGENT_PORT (17070), DOCUMENTS (1000) state documents for runs e and f,
 #        RUNS ("a b c d") to pick runs:
 #        a nginx single, b agent single, c agent NDJSON, d agent single with fsync durability,
@@ -161,6 +163,9 @@ budget:
   # out of throughput runs. Memory stays at its default (512MiB), so RSS is measured against it.
   disk: ${BENCH_DISK_BUDGET:-32GiB}
 EOF
+  if [[ -n ${EXTRA_CONFIG:-} ]]; then
+    cat "$EXTRA_CONFIG" >>"$dir/outpost.yaml"
+  fi
   port_in_use "$AGENT_PORT" && die "$HOST:$AGENT_PORT is already in use"
   if [[ -x ./outpost ]]; then
     OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$dir/outpost.yaml" </dev/null >"$TMP/agent-$durability.log" 2>&1 &
