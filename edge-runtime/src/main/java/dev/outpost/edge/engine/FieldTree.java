@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -18,11 +19,51 @@ import java.util.Map;
  * last value (stored events without a schema are not checked for duplicates).
  */
 final class FieldTree {
+    /** Members a node finds by a scan; a scan of a few cached hashes beats a hash map's lookup. */
+    private static final int SCAN_MEMBERS_MAX = 16;
+
+    /** A path's step. Members are few (the fields rules name), so they are found by a scan over cached hashes. */
     private static final class Node {
         int slot = -1;
         boolean keepText;
-        Map<String, Node> members;
+        String[] names = new String[0];
+        int[] hashes = new int[0];
+        Node[] members = new Node[0];
         Node[] indexes;
+
+        /** Beyond {@link #SCAN_MEMBERS_MAX} members, a hash map (a stream whose rules name many fields). */
+        Map<String, Node> byName;
+
+        /** The member of that name, or null. The parser's names are canonical instances, so hashCode is cached. */
+        Node member(String name) {
+            if (byName != null) {
+                return byName.get(name);
+            }
+            int h = name.hashCode();
+            for (int i = 0; i < names.length; i++) {
+                if (hashes[i] == h && names[i].equals(name)) {
+                    return members[i];
+                }
+            }
+            return null;
+        }
+
+        Node add(String name) {
+            int n = names.length;
+            names = Arrays.copyOf(names, n + 1);
+            hashes = Arrays.copyOf(hashes, n + 1);
+            members = Arrays.copyOf(members, n + 1);
+            names[n] = name;
+            hashes[n] = name.hashCode();
+            members[n] = new Node();
+            if (n + 1 > SCAN_MEMBERS_MAX) {
+                byName = new HashMap<>();
+                for (int i = 0; i <= n; i++) {
+                    byName.put(names[i], members[i]);
+                }
+            }
+            return members[n];
+        }
     }
 
     private final Node root = new Node();
@@ -32,13 +73,9 @@ final class FieldTree {
     int slot(FieldPath path, boolean keepText) {
         Node n = root;
         for (String token : path.tokens()) {
-            Node next = n.members == null ? null : n.members.get(token);
+            Node next = n.member(token);
             if (next == null) {
-                next = new Node();
-                if (n.members == null) {
-                    n.members = new HashMap<>();
-                }
-                n.members.put(token, next);
+                next = n.add(token);
                 int index = FieldPath.index(token);
                 if (index >= 0) {
                     if (n.indexes == null || n.indexes.length <= index) {
@@ -76,7 +113,7 @@ final class FieldTree {
     private static void readObject(JsonParser p, Node node, EventFields f) throws IOException {
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-            Node child = node.members == null ? null : node.members.get(p.currentName());
+            Node child = node.member(p.currentName());
             JsonToken v = p.nextToken();
             if (child != null) {
                 value(p, v, child, f);
@@ -114,7 +151,7 @@ final class FieldTree {
             keep(p, v, n, f);
         }
         if (v == JsonToken.START_OBJECT) {
-            if (n.members != null) {
+            if (n.members.length > 0) {
                 readObject(p, n, f);
             } else {
                 p.skipChildren();
