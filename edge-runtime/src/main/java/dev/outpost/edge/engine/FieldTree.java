@@ -181,7 +181,9 @@ final class FieldTree {
             }
             case VALUE_NUMBER_FLOAT -> {
                 number(p, n, f, EventFields.DOUBLE);
-                f.doubles[s] = p.getDoubleValue();
+                double d = exactDecimal(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+                // jackson-core parses a double from a String it creates; the fast path above covers usual telemetry.
+                f.doubles[s] = Double.isNaN(d) ? p.getDoubleValue() : d;
             }
             case VALUE_TRUE -> f.kinds[s] = EventFields.TRUE;
             case VALUE_FALSE -> f.kinds[s] = EventFields.FALSE;
@@ -190,6 +192,60 @@ final class FieldTree {
             case START_ARRAY -> f.kinds[s] = EventFields.ARRAY;
             default -> throw truncated(p);
         }
+    }
+
+    /** Most significant digits for {@link #exactDecimal}: below 2^53, so the digits are exact in a double. */
+    private static final int EXACT_DIGITS_MAX = 15;
+
+    /** Powers of ten exact in a double: 10^0 to 10^22. */
+    private static final double[] POWERS_OF_TEN = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22
+    };
+
+    /**
+     * The double nearest a JSON number's text without creating a String, or NaN when it is not on Clinger's fast path:
+     * at most {@link #EXACT_DIGITS_MAX} significant digits and a power of ten within 10^22, where the digits and the
+     * power are both exact doubles and one IEEE multiplication or division rounds correctly (what Double.parseDouble
+     * returns). The text is a number jackson-core has already checked.
+     */
+    static double exactDecimal(char[] c, int off, int len) {
+        int i = off;
+        int end = off + len;
+        boolean negative = c[i] == '-';
+        long digits = 0;
+        int significant = 0;
+        int scale = 0;
+        boolean point = false;
+        for (i = negative ? i + 1 : i; i < end && c[i] != 'e' && c[i] != 'E'; i++) {
+            if (c[i] == '.') {
+                point = true;
+                continue;
+            }
+            if ((significant > 0 || c[i] != '0') && ++significant > EXACT_DIGITS_MAX) {
+                return Double.NaN;
+            }
+            digits = digits * 10 + (c[i] - '0');
+            scale += point ? 1 : 0;
+        }
+        int exponent = 0;
+        if (i < end) {
+            boolean negativeExponent = c[++i] == '-';
+            i += c[i] == '-' || c[i] == '+' ? 1 : 0;
+            if (end - i > 3) {
+                return Double.NaN;
+            }
+            for (; i < end; i++) {
+                exponent = exponent * 10 + (c[i] - '0');
+            }
+            exponent = negativeExponent ? -exponent : exponent;
+        }
+        int power = exponent - scale;
+        if (power < -22 || power > 22) {
+            return Double.NaN;
+        }
+        double v = power >= 0 ? digits * POWERS_OF_TEN[power] : digits / POWERS_OF_TEN[-power];
+        return negative ? -v : v;
     }
 
     private static void number(JsonParser p, Node n, EventFields f, byte kind) throws IOException {
