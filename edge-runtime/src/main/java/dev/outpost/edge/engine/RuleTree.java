@@ -32,6 +32,9 @@ final class RuleTree {
     private static final long[] UNIT_MILLIS = {24L * 60 * 60 * 1000, 60L * 60 * 1000, 60L * 1000, 1000L, 1L};
     private static final String[] UNITS = {"d", "h", "m", "s", "ms"};
 
+    /** A count of units beyond which a cooldown is out of range whatever the unit (guards the multiplication). */
+    private static final long COOLDOWN_UNITS_MAX = RuleSpec.COOLDOWN_MILLIS_MAX;
+
     private RuleTree() {}
 
     static RuleSpec read(String name, Object tree) {
@@ -241,9 +244,6 @@ final class RuleTree {
         }
         return millis;
     }
-
-    /** A count of units beyond which a cooldown is out of range whatever the unit (guards the multiplication). */
-    private static final long COOLDOWN_UNITS_MAX = RuleSpec.COOLDOWN_MILLIS_MAX;
 
     static Map<String, Object> write(RuleSpec spec) {
         Map<String, Object> m = new LinkedHashMap<>();
