@@ -72,13 +72,7 @@ final class CompiledRule {
      */
     static CompiledRule compile(RuleSpec spec, StreamSchema schema, FieldTree fields, IntSupplier regexIds) {
         String name = spec.name();
-        if (name == null || name.length() > RuleSpec.NAME_CHARS_MAX || !EventParser.validName(name)) {
-            throw new RuleRefusal(
-                    name,
-                    null,
-                    "name",
-                    "a rule name must be 1-" + RuleSpec.NAME_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
-        }
+        RuleSpec.checkName(name);
         if (spec.stream() == null || !EventParser.validName(spec.stream())) {
             throw new RuleRefusal(
                     name,

@@ -1,6 +1,5 @@
 package dev.outpost.edge.engine;
 
-import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.streams.StreamSchema;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.json.JsonTree;
@@ -32,9 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RuleBook {
     private static final Logger LOG = LoggerFactory.getLogger(RuleBook.class);
-
-    /** Longest rule name, in characters (an alert's id is {@code name@seq}). */
-    public static final int NAME_CHARS_MAX = 64;
 
     /** Where a rule came from. */
     public static final String FROM_CONFIG = "config";
@@ -92,15 +88,9 @@ public final class RuleBook {
         }
     }
 
-    /** Refuses a rule name that is not 1-{@value #NAME_CHARS_MAX} of A-Z a-z 0-9 . _ - or starts with '_'. */
+    /** Refuses a rule name that is not valid ({@link RuleSpec#checkName}). */
     public static void checkName(String name) {
-        if (name == null || name.length() > NAME_CHARS_MAX || !EventParser.validName(name) || name.startsWith("_")) {
-            throw new RuleRefusal(
-                    name,
-                    null,
-                    "name",
-                    "a rule name is 1-" + NAME_CHARS_MAX + " of A-Z a-z 0-9 . _ - and does not start with '_'");
-        }
+        RuleSpec.checkName(name);
     }
 
     /** The compiled set in force. */

@@ -30,8 +30,8 @@ public record RuleSpec(
         String groupBy,
         long cooldownMillis) {
 
-    /** Longest rule name (as a stream name: EventParser.STREAM_CHARS_MAX). */
-    public static final int NAME_CHARS_MAX = 128;
+    /** Longest rule name: an alert's id is {@code name@seq} and must fit the 128 characters of an event id. */
+    public static final int NAME_CHARS_MAX = 64;
 
     /** Most top-level conditions in a rule (which ones held is kept in one 64-bit mask). */
     public static final int CONDITIONS_MAX = 64;
@@ -87,5 +87,19 @@ public record RuleSpec(
     /** The tree form (LinkedHashMap, ArrayList, String, Long, Double, Boolean): what parse reads back to this spec. */
     public Map<String, Object> toTree() {
         return RuleTree.write(this);
+    }
+
+    /** Refuses a rule name that is not 1-{@value #NAME_CHARS_MAX} of A-Z a-z 0-9 . _ - or starts with '_'. */
+    public static void checkName(String name) {
+        if (name == null
+                || name.length() > NAME_CHARS_MAX
+                || !dev.outpost.edge.ingest.EventParser.validName(name)
+                || name.startsWith("_")) {
+            throw new RuleRefusal(
+                    name,
+                    null,
+                    "name",
+                    "a rule name is 1-" + NAME_CHARS_MAX + " of A-Z a-z 0-9 . _ - and does not start with '_'");
+        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.outpost.edge.engine;
 
-import dev.outpost.edge.ingest.EventParser;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -38,13 +37,7 @@ final class RuleTree {
     private RuleTree() {}
 
     static RuleSpec read(String name, Object tree) {
-        if (name == null || name.length() > RuleSpec.NAME_CHARS_MAX || !EventParser.validName(name)) {
-            throw new RuleRefusal(
-                    name,
-                    null,
-                    "name",
-                    "a rule name must be 1-" + RuleSpec.NAME_CHARS_MAX + " characters of A-Z a-z 0-9 . _ -");
-        }
+        RuleSpec.checkName(name);
         Map<String, Object> m = members(tree, RULE_KEYS, name, null, null, "a rule must be an object");
         String stream = string(m, "stream", name, null, "stream", true);
         if (!(m.get("conditions") instanceof List<?> list) || list.isEmpty()) {
