@@ -67,7 +67,11 @@ public class AggregateController {
         Query q = query(params);
         CursorSeal.Scoped cursors = cursorSeal.scoped(scope(q));
         String cursor = single(params, "cursor");
-        long seq = cursor == null ? queries.log().seqAtOrAfterTime(q.fromHlc()) : cursorSeq(cursors.unseal(cursor));
+        long seq = cursor != null
+                ? cursorSeq(cursors.unseal(cursor))
+                : q.fromMillis() == null
+                        ? queries.log().firstSeq()
+                        : queries.log().seqAtOrAfterTime(q.fromHlc());
         AggregateScan.Result r = AggregateScan.run(
                 queries.log(), Math.max(seq, 1), q.stream(), q.toHlc(), queries.scanRecordsMax(), q.aggregation());
         String next = r.stop() == null ? null : cursors.seal(CURSOR_PREFIX + r.nextSeq());

@@ -209,6 +209,23 @@ class AggregateApiTest extends AgentHttpTest {
     }
 
     @Test
+    void aJsonPointerGroupsOnTheWholeEventAndTwoFieldsMakeOneGroupEach() throws Exception {
+        start("");
+        post("{\"stream\":\"s\",\"key\":\"a\",\"data\":{\"z\":{\"c\":1},\"n\":2}}\n".repeat(3)
+                + "{\"stream\":\"s\",\"key\":\"a\",\"data\":{\"z\":{\"c\":2},\"n\":7}}\n"
+                + "{\"stream\":\"s\",\"key\":\"b\",\"data\":{\"z\":{\"c\":1},\"n\":1}}\n");
+        Map<?, ?> a = get("/v1/aggregate?stream=s&group_by=" + enc("/key,z.c") + "&agg=" + enc("count,max(n)"));
+        List<?> groups = (List<?>) a.get("groups");
+        assertEquals(3, groups.size(), a.toString());
+        Map<?, ?> top = (Map<?, ?>) groups.getFirst();
+        assertEquals(Map.of("/key", "a", "z.c", "1"), top.get("group"));
+        assertEquals(3L, ((Map<?, ?>) top.get("values")).get("count"));
+        assertEquals(2.0, num(((Map<?, ?>) top.get("values")).get("max(n)")));
+        Map<?, ?> second = (Map<?, ?>) groups.get(1);
+        assertEquals(Map.of("/key", "a", "z.c", "2"), second.get("group"), "ties by value: (a,2) before (b,1)");
+    }
+
+    @Test
     void aStreamWithNoEventsGivesAnEmptyCompleteAnswer() throws Exception {
         start("");
         post("{\"stream\":\"s\",\"data\":{\"n\":1}}\n");

@@ -136,7 +136,7 @@ public final class Aggregation {
     }
 
     /**
-     * The {@code limit} largest groups by count (ties by their values' JSON form), each with its
+     * The {@code limit} largest groups by count (ties in order of their values, null first), each with its
      * aggregates in the order asked: the same answer for the same events however the map iterates.
      */
     public List<Group> largest(int limit) {
@@ -144,12 +144,24 @@ public final class Aggregation {
                         (Map.Entry<List<String>, WindowSummary> e) ->
                                 e.getValue().count())
                 .reversed()
-                .thenComparing(e -> GroupKey.json(e.getKey()));
+                .thenComparing(Map.Entry::getKey, Aggregation::compareValues);
         return groups.entrySet().stream()
                 .sorted(order)
                 .limit(limit)
                 .map(this::group)
                 .toList();
+    }
+
+    private static final Comparator<String> VALUE_ORDER = Comparator.nullsFirst(Comparator.naturalOrder());
+
+    private static int compareValues(List<String> a, List<String> b) {
+        for (int i = 0; i < a.size(); i++) {
+            int c = VALUE_ORDER.compare(a.get(i), b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
     }
 
     private Group group(Map.Entry<List<String>, WindowSummary> e) {
