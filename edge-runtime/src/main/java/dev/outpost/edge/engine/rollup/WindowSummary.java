@@ -156,8 +156,11 @@ public final class WindowSummary {
 
     /** Each aggregate's value in the spec's order, NaN where {@link #values} has null. */
     double[] valueArray(RollupSpec spec) {
-        List<String> fields = spec.valueFields();
-        List<Aggregate> aggregates = spec.aggregates();
+        return valueArray(spec.valueFields(), spec.aggregates());
+    }
+
+    /** {@link #valueArray(RollupSpec)} of a summary built over {@code fields} (an ad-hoc {@link Aggregation}). */
+    double[] valueArray(List<String> fields, List<Aggregate> aggregates) {
         double[] out = new double[aggregates.size()];
         for (int i = 0; i < out.length; i++) {
             Aggregate a = aggregates.get(i);
