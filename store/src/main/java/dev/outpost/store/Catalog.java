@@ -35,86 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCursors {
     private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
 
-    /** Migration i (0-based) brings the schema to version i + 1. Append only; never edit one. */
-    static final List<String> MIGRATIONS = List.of("""
-            CREATE TABLE dictionaries (
-              id INTEGER PRIMARY KEY,
-              stream TEXT NOT NULL,
-              purpose TEXT NOT NULL,
-              bytes BLOB NOT NULL,
-              samples INTEGER NOT NULL,
-              created_at_millis INTEGER NOT NULL
-            );
-            CREATE INDEX dictionaries_by_stream ON dictionaries (stream, purpose, created_at_millis);
-            """, """
-            CREATE TABLE streams (
-              name TEXT PRIMARY KEY,
-              priority TEXT NOT NULL,
-              retention_seconds INTEGER NOT NULL,
-              schema_json TEXT,
-              source TEXT NOT NULL,
-              updated_at_millis INTEGER NOT NULL
-            );
-            """, """
-            CREATE TABLE quarantine (
-              kind TEXT NOT NULL,
-              location TEXT NOT NULL,
-              file TEXT NOT NULL,
-              bytes INTEGER NOT NULL,
-              found_at_millis INTEGER NOT NULL,
-              PRIMARY KEY (kind, location)
-            );
-            """, """
-            CREATE TABLE sync_cursors (
-              upstream TEXT NOT NULL,
-              lane TEXT NOT NULL,
-              ranges BLOB NOT NULL,
-              updated_at_millis INTEGER NOT NULL,
-              PRIMARY KEY (upstream, lane)
-            );
-            """, """
-            CREATE TABLE retention_log (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              at_millis INTEGER NOT NULL,
-              lane TEXT NOT NULL,
-              cycle INTEGER NOT NULL,
-              first_seq INTEGER NOT NULL,
-              last_seq INTEGER NOT NULL,
-              bytes INTEGER NOT NULL,
-              events INTEGER NOT NULL,
-              unsynced_events INTEGER NOT NULL,
-              reason TEXT NOT NULL,
-              streams_json TEXT NOT NULL
-            );
-            """, """
-            CREATE TABLE remote_config (
-              config_key TEXT PRIMARY KEY,
-              raw_value TEXT NOT NULL,
-              hlc INTEGER NOT NULL,
-              origin TEXT NOT NULL,
-              updated_at_millis INTEGER NOT NULL
-            );
-            """, """
-            CREATE TABLE rules (
-              name TEXT PRIMARY KEY,
-              definition_json TEXT NOT NULL,
-              source TEXT NOT NULL,
-              updated_at_millis INTEGER NOT NULL
-            );
-            CREATE TABLE engine_checkpoints (
-              name TEXT PRIMARY KEY,
-              seq INTEGER NOT NULL,
-              state BLOB NOT NULL,
-              updated_at_millis INTEGER NOT NULL
-            );
-            """, """
-            CREATE TABLE rollup_definitions (
-              name TEXT PRIMARY KEY,
-              definition_json TEXT NOT NULL,
-              source TEXT NOT NULL,
-              updated_at_millis INTEGER NOT NULL
-            );
-            """);
+    /** The catalog's schema: migration i (0-based) brings it to version i + 1 ({@link CatalogSchema}). */
+    static final List<String> MIGRATIONS = CatalogSchema.MIGRATIONS;
 
     /** The schema version this build writes and reads. */
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
@@ -122,13 +44,15 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
     /** Most dictionaries kept decoded in memory (each holds native Zstd tables). */
     public static final int DICTIONARY_CACHE_MAX = 64;
 
-    /** Most retention log rows kept; recording one more deletes the oldest. */
-    public static final int RETENTION_LOG_ROWS_MAX = 10_000;
+    /** Most retention log rows kept ({@link RetentionRecords#ROWS_MAX}). */
+    public static final int RETENTION_LOG_ROWS_MAX = RetentionRecords.ROWS_MAX;
 
     private final Path file;
     private final Connection db;
     private final Map<Long, Dictionary> cache = new ConcurrentHashMap<>();
     private volatile int cacheMax = DICTIONARY_CACHE_MAX; // lowered under memory pressure
+    private final EngineRecords engine = new EngineRecords(this);
+    private final RetentionRecords retention = new RetentionRecords(this);
 
     private Catalog(Path file, Connection db) {
         this.file = file;
@@ -164,44 +88,17 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
     }
 
     private void migrate() {
-        try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-            int current = 0;
-            try (ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_version")) {
-                if (rs.next()) {
-                    current = rs.getInt(1);
-                }
+        try {
+            int from = SchemaMigrations.apply(
+                    db,
+                    MIGRATIONS,
+                    "the catalog",
+                    "open catalog",
+                    file,
+                    "run that version or restore the data directory from before the upgrade");
+            if (from < SCHEMA_VERSION) {
+                LOG.info("catalog {} migrated from schema {} to {}", file, from, SCHEMA_VERSION);
             }
-            if (current > SCHEMA_VERSION) {
-                throw new StoreException(
-                        "open catalog",
-                        file,
-                        "the catalog has schema version " + current + " but this Outpost knows only up to "
-                                + SCHEMA_VERSION + ": it was written by a newer Outpost; run that version or"
-                                + " restore the data directory from before the upgrade",
-                        null);
-            }
-            if (current == SCHEMA_VERSION) {
-                return;
-            }
-            db.setAutoCommit(false);
-            try {
-                for (int v = current; v < SCHEMA_VERSION; v++) {
-                    for (String stmt : MIGRATIONS.get(v).split(";")) {
-                        if (!stmt.isBlank()) {
-                            s.execute(stmt);
-                        }
-                    }
-                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
-                }
-                db.commit();
-            } catch (SQLException e) {
-                db.rollback();
-                throw e;
-            } finally {
-                db.setAutoCommit(true);
-            }
-            LOG.info("catalog {} migrated from schema {} to {}", file, current, SCHEMA_VERSION);
         } catch (SQLException e) {
             throw new StoreException(
                     "migrate catalog", file, "the catalog may be damaged; restore it from a backup", e);
@@ -512,10 +409,9 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
      * catalog holds either the old set or the new one, never a mix.
      */
     public synchronized void replaceRemoteConfig(List<RemoteConfigRow> rows) {
-        try {
-            db.setAutoCommit(false);
-            try (Statement st = db.createStatement();
-                    PreparedStatement p = db.prepareStatement("INSERT INTO remote_config"
+        transaction("store remote configuration", c -> {
+            try (Statement st = c.createStatement();
+                    PreparedStatement p = c.prepareStatement("INSERT INTO remote_config"
                             + " (config_key, raw_value, hlc, origin, updated_at_millis) VALUES (?,?,?,?,?)")) {
                 st.executeUpdate("DELETE FROM remote_config");
                 long now = System.currentTimeMillis();
@@ -528,16 +424,9 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
                     p.addBatch();
                 }
                 p.executeBatch();
-                db.commit();
-            } catch (SQLException e) {
-                db.rollback();
-                throw e;
-            } finally {
-                db.setAutoCommit(true);
             }
-        } catch (SQLException e) {
-            throw new StoreException("store remote configuration", file, "check free space of the data directory", e);
-        }
+            return null;
+        });
     }
 
     /** The configuration keys a hub set on this node, by key. */
@@ -555,54 +444,24 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
         return out;
     }
 
-    /**
-     * An engine definition as stored: a rule or a rollup.
-     *
-     * @param definitionJson the definition, a JSON object
-     * @param source {@code config} (declared in the YAML file), {@code api} or {@code hub}
-     */
-    public record DefinitionRow(String name, String definitionJson, String source) {}
-
-    /**
-     * Replaces the whole rule set in one transaction: a rule set is applied all or nothing, so after a crash the
-     * catalog holds either the old set or the new one, never a mix.
-     */
-    public synchronized void replaceRules(List<DefinitionRow> rows) {
-        replaceDefinitions("rules", rows);
+    /** The retention log: one row per deleted log cycle (GET /v1/retention). */
+    public RetentionRecords retention() {
+        return retention;
     }
 
-    /** The stored rules, by name. */
-    public synchronized List<DefinitionRow> rules() {
-        return definitions("rules");
+    /** The engine's rules, rollup definitions and checkpoints, kept in this catalog. */
+    public EngineRecords engine() {
+        return engine;
     }
 
-    /** Replaces the whole set of rollup definitions in one transaction (as {@link #replaceRules}). */
-    public synchronized void replaceRollups(List<DefinitionRow> rows) {
-        replaceDefinitions("rollup_definitions", rows);
-    }
-
-    /** The stored rollup definitions, by name. */
-    public synchronized List<DefinitionRow> rollups() {
-        return definitions("rollup_definitions");
-    }
-
-    private void replaceDefinitions(String table, List<DefinitionRow> rows) {
+    /** Runs {@code work} in one transaction on the catalog's connection; rolls back and throws if it fails. */
+    synchronized <T> T transaction(String what, SqlWork<T> work) {
         try {
             db.setAutoCommit(false);
-            try (Statement st = db.createStatement();
-                    PreparedStatement p = db.prepareStatement("INSERT INTO " + table
-                            + " (name, definition_json, source, updated_at_millis) VALUES (?,?,?,?)")) {
-                st.executeUpdate("DELETE FROM " + table);
-                long now = System.currentTimeMillis();
-                for (DefinitionRow r : rows) {
-                    p.setString(1, r.name());
-                    p.setString(2, r.definitionJson());
-                    p.setString(3, r.source());
-                    p.setLong(4, now);
-                    p.addBatch();
-                }
-                p.executeBatch();
+            try {
+                T result = work.run(db);
                 db.commit();
+                return result;
             } catch (SQLException e) {
                 db.rollback();
                 throw e;
@@ -610,54 +469,23 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
                 db.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new StoreException("store " + table, file, "check free space of the data directory", e);
+            throw new StoreException(what, file, "check free space of the data directory", e);
         }
     }
 
-    private List<DefinitionRow> definitions(String table) {
-        List<DefinitionRow> out = new ArrayList<>();
-        try (Statement st = db.createStatement();
-                ResultSet rs =
-                        st.executeQuery("SELECT name, definition_json, source FROM " + table + " ORDER BY name")) {
-            while (rs.next()) {
-                out.add(new DefinitionRow(rs.getString(1), rs.getString(2), rs.getString(3)));
-            }
+    /** Runs {@code work} on the catalog's connection, outside a transaction (one statement). */
+    synchronized <T> T read(String what, SqlWork<T> work) {
+        try {
+            return work.run(db);
         } catch (SQLException e) {
-            throw new StoreException("read " + table, file, "the catalog may be damaged", e);
-        }
-        return out;
-    }
-
-    /**
-     * A log follower's checkpoint: every event at or below {@code seq} is processed and {@code state} is what the
-     * follower derived from them (opaque to the catalog).
-     */
-    public record EngineCheckpoint(String name, long seq, byte[] state) {}
-
-    /** Stores a follower's checkpoint (replacing the previous one). */
-    public synchronized void putEngineCheckpoint(EngineCheckpoint c) {
-        try (PreparedStatement p = db.prepareStatement("INSERT OR REPLACE INTO engine_checkpoints"
-                + " (name, seq, state, updated_at_millis) VALUES (?,?,?,?)")) {
-            p.setString(1, c.name());
-            p.setLong(2, c.seq());
-            p.setBytes(3, c.state());
-            p.setLong(4, System.currentTimeMillis());
-            p.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("store engine checkpoint", file, "check free space of the data directory", e);
+            throw new StoreException(what, file, "the catalog may be damaged", e);
         }
     }
 
-    /** A follower's last checkpoint, or null if it never stored one. */
-    public synchronized EngineCheckpoint engineCheckpoint(String name) {
-        try (PreparedStatement p = db.prepareStatement("SELECT seq, state FROM engine_checkpoints WHERE name = ?")) {
-            p.setString(1, name);
-            try (ResultSet rs = p.executeQuery()) {
-                return rs.next() ? new EngineCheckpoint(name, rs.getLong(1), rs.getBytes(2)) : null;
-            }
-        } catch (SQLException e) {
-            throw new StoreException("read engine checkpoint", file, "the catalog may be damaged", e);
-        }
+    /** Work on the catalog's connection. */
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection db) throws SQLException;
     }
 
     /** Every sync cursor, by upstream then lane. */
@@ -690,111 +518,6 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
                             + " start (the hub deduplicates)",
                     e);
         }
-    }
-
-    /**
-     * One log cycle file deleted by retention.
-     *
-     * @param atMillis when it was deleted
-     * @param lane the lane whose log it belonged to
-     * @param cycle the Chronicle cycle number of the file
-     * @param firstSeq the first sequence number in it
-     * @param lastSeq the last sequence number in it
-     * @param bytes its size on disk
-     * @param events how many events it held
-     * @param unsyncedEvents how many of them no upstream had acknowledged (data lost to sync)
-     * @param reason why it was deleted, e.g. "age" or "disk-budget"
-     * @param streamsJson events per stream in it, as a JSON object
-     */
-    public record RetentionRow(
-            long atMillis,
-            String lane,
-            long cycle,
-            long firstSeq,
-            long lastSeq,
-            long bytes,
-            long events,
-            long unsyncedEvents,
-            String reason,
-            String streamsJson) {
-        public RetentionRow {
-            Objects.requireNonNull(lane, "lane");
-            Objects.requireNonNull(reason, "reason");
-            Objects.requireNonNull(streamsJson, "streamsJson");
-        }
-    }
-
-    /**
-     * Records a deleted log cycle file and deletes the oldest rows beyond {@link
-     * #RETENTION_LOG_ROWS_MAX}, in one transaction.
-     */
-    public synchronized void recordRetention(RetentionRow r) {
-        try {
-            db.setAutoCommit(false);
-            try (PreparedStatement insert = db.prepareStatement("INSERT INTO retention_log (at_millis, lane, cycle,"
-                            + " first_seq, last_seq, bytes, events, unsynced_events, reason, streams_json)"
-                            + " VALUES (?,?,?,?,?,?,?,?,?,?)");
-                    // Newest by id, not at_millis: ids only grow, a device's wall clock can step back.
-                    PreparedStatement prune = db.prepareStatement("DELETE FROM retention_log WHERE id <="
-                            + " (SELECT id FROM retention_log ORDER BY id DESC LIMIT 1 OFFSET ?)")) {
-                insert.setLong(1, r.atMillis());
-                insert.setString(2, r.lane());
-                insert.setLong(3, r.cycle());
-                insert.setLong(4, r.firstSeq());
-                insert.setLong(5, r.lastSeq());
-                insert.setLong(6, r.bytes());
-                insert.setLong(7, r.events());
-                insert.setLong(8, r.unsyncedEvents());
-                insert.setString(9, r.reason());
-                insert.setString(10, r.streamsJson());
-                insert.executeUpdate();
-                prune.setInt(1, RETENTION_LOG_ROWS_MAX);
-                prune.executeUpdate();
-                db.commit();
-            } catch (SQLException e) {
-                try {
-                    db.rollback();
-                } catch (SQLException re) {
-                    e.addSuppressed(re);
-                }
-                throw e;
-            } finally {
-                db.setAutoCommit(true);
-            }
-        } catch (SQLException e) {
-            throw new StoreException(
-                    "record retention of " + r.lane() + " cycle " + r.cycle(),
-                    file,
-                    "check free space of the data directory",
-                    e);
-        }
-    }
-
-    /** The retention log, most recently recorded first (at most {@code limit}). */
-    public synchronized List<RetentionRow> retentionLog(int limit) {
-        List<RetentionRow> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement("SELECT at_millis, lane, cycle, first_seq, last_seq, bytes,"
-                + " events, unsynced_events, reason, streams_json FROM retention_log ORDER BY id DESC LIMIT ?")) {
-            p.setInt(1, limit);
-            try (ResultSet rs = p.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new RetentionRow(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            rs.getLong(3),
-                            rs.getLong(4),
-                            rs.getLong(5),
-                            rs.getLong(6),
-                            rs.getLong(7),
-                            rs.getLong(8),
-                            rs.getString(9),
-                            rs.getString(10)));
-                }
-            }
-        } catch (SQLException e) {
-            throw new StoreException("list retention log", file, "the catalog may be damaged", e);
-        }
-        return out;
     }
 
     @Override

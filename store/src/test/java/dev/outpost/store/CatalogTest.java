@@ -187,8 +187,8 @@ class CatalogTest {
         }
     }
 
-    static Catalog.RetentionRow retention(long cycle) {
-        return new Catalog.RetentionRow(
+    static RetentionRecords.RetentionRow retention(long cycle) {
+        return new RetentionRecords.RetentionRow(
                 1_000 + cycle, "bulk", cycle, cycle * 100 + 1, cycle * 100 + 100, 4096, 100, cycle % 3, "age", "{}");
     }
 
@@ -196,24 +196,25 @@ class CatalogTest {
     void retentionRowsComeBackNewestFirst() {
         Path file = dir.resolve("catalog.db");
         try (Catalog c = Catalog.open(file)) {
-            assertEquals(List.of(), c.retentionLog(10));
+            assertEquals(List.of(), c.retention().log(10));
             for (long cycle = 1; cycle <= 5; cycle++) {
-                c.recordRetention(retention(cycle));
+                c.retention().record(retention(cycle));
             }
             // A wall clock that stepped back: order is still the order of recording.
-            c.recordRetention(new Catalog.RetentionRow(
-                    1, "critical", 9, 901, 950, 512, 50, 50, "disk-budget", "{\"traffic\":50}"));
+            c.retention()
+                    .record(new RetentionRecords.RetentionRow(
+                            1, "critical", 9, 901, 950, 512, 50, 50, "disk-budget", "{\"traffic\":50}"));
         }
         try (Catalog c = Catalog.open(file)) {
-            List<Catalog.RetentionRow> rows = c.retentionLog(3);
+            List<RetentionRecords.RetentionRow> rows = c.retention().log(3);
             assertEquals(
                     List.of(
-                            new Catalog.RetentionRow(
+                            new RetentionRecords.RetentionRow(
                                     1, "critical", 9, 901, 950, 512, 50, 50, "disk-budget", "{\"traffic\":50}"),
                             retention(5),
                             retention(4)),
                     rows);
-            assertEquals(6, c.retentionLog(100).size());
+            assertEquals(6, c.retention().log(100).size());
         }
     }
 
@@ -235,14 +236,14 @@ class CatalogTest {
         }
         long first = Catalog.RETENTION_LOG_ROWS_MAX;
         try (Catalog c = Catalog.open(file)) {
-            c.recordRetention(retention(first)); // exactly at the bound: nothing pruned
-            List<Catalog.RetentionRow> all = c.retentionLog(Integer.MAX_VALUE);
+            c.retention().record(retention(first)); // exactly at the bound: nothing pruned
+            List<RetentionRecords.RetentionRow> all = c.retention().log(Integer.MAX_VALUE);
             assertEquals(Catalog.RETENTION_LOG_ROWS_MAX, all.size());
             assertEquals(1, all.getLast().cycle());
             for (long cycle = first + 1; cycle <= first + 3; cycle++) {
-                c.recordRetention(retention(cycle));
+                c.retention().record(retention(cycle));
             }
-            all = c.retentionLog(Integer.MAX_VALUE);
+            all = c.retention().log(Integer.MAX_VALUE);
             assertEquals(Catalog.RETENTION_LOG_ROWS_MAX, all.size(), "pruned to exactly the bound");
             assertEquals(first + 3, all.getFirst().cycle(), "the newest is kept");
             assertEquals(4, all.getLast().cycle(), "the three oldest are gone");
@@ -275,14 +276,14 @@ class CatalogTest {
             AckedRanges r = new AckedRanges();
             r.add(3, 4);
             c.putSyncCursor("hub", "critical", r);
-            c.recordRetention(retention(1));
+            c.retention().record(retention(1));
         }
         try (Catalog c = Catalog.open(file)) {
             assertEquals(Catalog.SCHEMA_VERSION, c.schemaVersion(), "reopening does not migrate again");
             assertEquals(
                     List.of(new AckedRanges.Range(3, 4)),
                     c.syncCursor("hub", "critical").ranges());
-            assertEquals(List.of(retention(1)), c.retentionLog(10));
+            assertEquals(List.of(retention(1)), c.retention().log(10));
         }
     }
 
@@ -310,24 +311,27 @@ class CatalogTest {
     void rulesAreReplacedAsAWholeAndEngineCheckpointsSurviveReopen() {
         Path file = dir.resolve("catalog.db");
         try (Catalog c = Catalog.open(file)) {
-            assertTrue(c.rules().isEmpty());
-            assertNull(c.engineCheckpoint("engine.alerts"));
-            c.replaceRules(List.of(
-                    new Catalog.DefinitionRow("b", "{\"stream\":\"s\"}", "api"),
-                    new Catalog.DefinitionRow("a", "{\"stream\":\"t\"}", "config")));
-            c.replaceRules(List.of(
-                    new Catalog.DefinitionRow("c", "{}", "hub"), new Catalog.DefinitionRow("a", "{}", "config")));
-            c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 41, new byte[] {1, 2}));
-            c.putEngineCheckpoint(new Catalog.EngineCheckpoint("engine.alerts", 42, new byte[] {3}));
+            assertTrue(c.engine().rules().isEmpty());
+            assertNull(c.engine().checkpoint("engine.alerts"));
+            c.engine()
+                    .replaceRules(List.of(
+                            new EngineRecords.DefinitionRow("b", "{\"stream\":\"s\"}", "api"),
+                            new EngineRecords.DefinitionRow("a", "{\"stream\":\"t\"}", "config")));
+            c.engine()
+                    .replaceRules(List.of(
+                            new EngineRecords.DefinitionRow("c", "{}", "hub"),
+                            new EngineRecords.DefinitionRow("a", "{}", "config")));
+            c.engine().putCheckpoint(new EngineRecords.Checkpoint("engine.alerts", 41, new byte[] {1, 2}));
+            c.engine().putCheckpoint(new EngineRecords.Checkpoint("engine.alerts", 42, new byte[] {3}));
         }
         try (Catalog c = Catalog.open(file)) {
             assertEquals(
                     List.of(
-                            new Catalog.DefinitionRow("a", "{}", "config"),
-                            new Catalog.DefinitionRow("c", "{}", "hub")),
-                    c.rules(),
+                            new EngineRecords.DefinitionRow("a", "{}", "config"),
+                            new EngineRecords.DefinitionRow("c", "{}", "hub")),
+                    c.engine().rules(),
                     "the last set whole, by name; 'b' is gone");
-            Catalog.EngineCheckpoint cp = c.engineCheckpoint("engine.alerts");
+            EngineRecords.Checkpoint cp = c.engine().checkpoint("engine.alerts");
             assertEquals(42, cp.seq());
             assertArrayEquals(new byte[] {3}, cp.state());
         }

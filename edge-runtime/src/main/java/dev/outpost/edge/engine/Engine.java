@@ -6,6 +6,7 @@ import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.EngineRecords;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
@@ -206,7 +207,7 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     /** Back to the last checkpoint: position, cooldowns, and the alerts already raised after it. */
     private void recover() {
-        Catalog.EngineCheckpoint cp = catalog.engineCheckpoint(CHECKPOINT);
+        EngineRecords.Checkpoint cp = catalog.engine().checkpoint(CHECKPOINT);
         if (cp == null) {
             position = log.lastSeq();
             cooldowns.restore(new byte[0]);
@@ -376,7 +377,7 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     private void checkpoint() {
         long at = position;
-        catalog.putEngineCheckpoint(new Catalog.EngineCheckpoint(CHECKPOINT, at, cooldowns.snapshot()));
+        catalog.engine().putCheckpoint(new EngineRecords.Checkpoint(CHECKPOINT, at, cooldowns.snapshot()));
         checkpointed = at;
         alertsSinceCheckpoint = 0;
     }

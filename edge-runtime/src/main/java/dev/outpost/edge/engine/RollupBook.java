@@ -4,6 +4,7 @@ import dev.outpost.edge.engine.rollup.RollupRefusal;
 import dev.outpost.edge.engine.rollup.RollupSpec;
 import dev.outpost.edge.engine.rollup.Rollups;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.EngineRecords;
 import dev.outpost.store.Retention;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +52,7 @@ public final class RollupBook {
         this.logLastSeq = logLastSeq;
         TreeMap<String, Entry> next = new TreeMap<>();
         declared.forEach((name, tree) -> next.put(name, new Entry(RollupSpec.parse(name, tree), RuleBook.FROM_CONFIG)));
-        for (Catalog.DefinitionRow row : catalog.rollups()) {
+        for (EngineRecords.DefinitionRow row : catalog.engine().rollups()) {
             if (row.source().equals(RuleBook.FROM_CONFIG) || next.containsKey(row.name())) {
                 continue;
             }
@@ -64,9 +65,9 @@ public final class RollupBook {
         }
         rollups.define(specs(next), logLastSeq.getAsLong());
         entries.putAll(next);
-        List<Catalog.DefinitionRow> rows = rows(entries);
-        if (!rows.equals(catalog.rollups())) {
-            catalog.replaceRollups(rows);
+        List<EngineRecords.DefinitionRow> rows = rows(entries);
+        if (!rows.equals(catalog.engine().rollups())) {
+            catalog.engine().replaceRollups(rows);
         }
     }
 
@@ -153,7 +154,7 @@ public final class RollupBook {
 
     private void install(TreeMap<String, Entry> next) {
         rollups.define(specs(next), logLastSeq.getAsLong());
-        catalog.replaceRollups(rows(next));
+        catalog.engine().replaceRollups(rows(next));
         entries.clear();
         entries.putAll(next);
         generation++;
@@ -163,11 +164,11 @@ public final class RollupBook {
         return set.values().stream().map(Entry::spec).toList();
     }
 
-    private static List<Catalog.DefinitionRow> rows(Map<String, Entry> set) {
-        List<Catalog.DefinitionRow> out = new ArrayList<>(set.size());
+    private static List<EngineRecords.DefinitionRow> rows(Map<String, Entry> set) {
+        List<EngineRecords.DefinitionRow> out = new ArrayList<>(set.size());
         for (Entry e : set.values()) {
             String json = new String(JsonTree.write(e.spec().toTree()), StandardCharsets.UTF_8);
-            out.add(new Catalog.DefinitionRow(e.spec().name(), json, e.source()));
+            out.add(new EngineRecords.DefinitionRow(e.spec().name(), json, e.source()));
         }
         return out;
     }

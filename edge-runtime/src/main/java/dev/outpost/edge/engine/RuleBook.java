@@ -2,6 +2,7 @@ package dev.outpost.edge.engine;
 
 import dev.outpost.edge.streams.StreamSchema;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.EngineRecords;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -63,7 +64,7 @@ public final class RuleBook {
             next.put(e.getKey(), new Rule(RuleSpec.parse(e.getKey(), e.getValue()), FROM_CONFIG));
         }
         compile(next); // the file's rules alone must compile
-        for (Catalog.DefinitionRow row : catalog.rules()) {
+        for (EngineRecords.DefinitionRow row : catalog.engine().rules()) {
             if (row.source().equals(FROM_CONFIG) || next.containsKey(row.name())) {
                 continue; // the file's rules come from the file
             }
@@ -82,9 +83,9 @@ public final class RuleBook {
         }
         rules.putAll(next);
         current = compile(rules);
-        List<Catalog.DefinitionRow> rows = rows(rules);
-        if (!rows.equals(catalog.rules())) {
-            catalog.replaceRules(rows);
+        List<EngineRecords.DefinitionRow> rows = rows(rules);
+        if (!rows.equals(catalog.engine().rules())) {
+            catalog.engine().replaceRules(rows);
         }
     }
 
@@ -157,7 +158,7 @@ public final class RuleBook {
     /** Compiles, stores and puts {@code next} in force, or throws leaving everything as it was. */
     private void install(TreeMap<String, Rule> next) {
         RuleSet compiled = compile(next);
-        catalog.replaceRules(rows(next));
+        catalog.engine().replaceRules(rows(next));
         rules.clear();
         rules.putAll(next);
         current = compiled;
@@ -167,11 +168,11 @@ public final class RuleBook {
         return RuleSet.compile(set.values().stream().map(Rule::spec).toList(), schemaOf);
     }
 
-    private static List<Catalog.DefinitionRow> rows(Map<String, Rule> set) {
-        List<Catalog.DefinitionRow> out = new ArrayList<>(set.size());
+    private static List<EngineRecords.DefinitionRow> rows(Map<String, Rule> set) {
+        List<EngineRecords.DefinitionRow> out = new ArrayList<>(set.size());
         for (Rule r : set.values()) {
             String json = new String(JsonTree.write(r.spec().toTree()), StandardCharsets.UTF_8);
-            out.add(new Catalog.DefinitionRow(r.spec().name(), json, r.source()));
+            out.add(new EngineRecords.DefinitionRow(r.spec().name(), json, r.source()));
         }
         return out;
     }

@@ -9,6 +9,7 @@ import dev.outpost.store.Catalog;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.Retention;
+import dev.outpost.store.RetentionRecords;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -133,17 +134,18 @@ final class DiskRetention {
         bytes.add(d.bytes());
         retired.add(d.events() - d.unsyncedEvents());
         dropped.add(d.unsyncedEvents());
-        catalog.recordRetention(new Catalog.RetentionRow(
-                clockMillis.getAsLong(),
-                d.lane().id(),
-                d.cycle(),
-                d.firstSeq(),
-                d.lastSeq(),
-                d.bytes(),
-                d.events(),
-                d.unsyncedEvents(),
-                d.reason(),
-                streamsJson(d)));
+        catalog.retention()
+                .record(new RetentionRecords.RetentionRow(
+                        clockMillis.getAsLong(),
+                        d.lane().id(),
+                        d.cycle(),
+                        d.firstSeq(),
+                        d.lastSeq(),
+                        d.bytes(),
+                        d.events(),
+                        d.unsyncedEvents(),
+                        d.reason(),
+                        streamsJson(d)));
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.outpost.governor.ProcessProbes;
 import dev.outpost.governor.Reading;
 import dev.outpost.governor.Snapshot;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.RetentionRecords;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
@@ -192,11 +193,11 @@ public class OpsController {
                         400, "Invalid query", "limit must be 1 to " + RETENTION_LISTED_MAX, 0, "limit");
             }
         }
-        List<Catalog.RetentionRow> rows = catalog.retentionLog(n);
+        List<RetentionRecords.RetentionRow> rows = catalog.retention().log(n);
         String body = Json.write(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("deleted_cycles");
-            for (Catalog.RetentionRow r : rows) {
+            for (RetentionRecords.RetentionRow r : rows) {
                 g.writeStartObject();
                 g.writeNumberField("at", r.atMillis());
                 g.writeStringField("lane", r.lane());

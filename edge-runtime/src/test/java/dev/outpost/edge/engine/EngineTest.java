@@ -13,6 +13,7 @@ import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.EngineRecords;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.HybridClock;
@@ -168,7 +169,7 @@ class EngineTest {
     void aReplayFromAnOlderCheckpointRaisesNoAlertTwiceAndKeepsCooldowns() {
         Map<String, Object> rules = Map.of("big", rule(""), "cool", rule(",\"group_by\":\"/key\",\"cooldown\":\"1h\""));
         Engine first = engine(rules);
-        Catalog.EngineCheckpoint start = catalog.engineCheckpoint(Engine.CHECKPOINT);
+        EngineRecords.Checkpoint start = catalog.engine().checkpoint(Engine.CHECKPOINT);
         for (int i = 0; i < 20; i++) {
             append("traffic", "h" + (i % 3), i % 2 == 0 ? 500 : 5);
         }
@@ -178,7 +179,7 @@ class EngineTest {
         int before = alerts().size();
         assertEquals(10 + 3, before, "10 firing events for 'big', one per key for 'cool'");
         // A crash that lost every checkpoint since the first: the replay must find the alerts already raised.
-        catalog.putEngineCheckpoint(start);
+        catalog.engine().putCheckpoint(start);
         Engine second = engine(rules);
         long more = append("traffic", "h0", 500);
         caughtUp(second);

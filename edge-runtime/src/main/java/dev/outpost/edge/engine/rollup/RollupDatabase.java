@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine.rollup;
 
+import dev.outpost.store.SchemaMigrations;
 import dev.outpost.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,38 +140,14 @@ final class RollupDatabase implements AutoCloseable {
     }
 
     private void migrate() throws SQLException {
-        try (Statement s = writer.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-            int current = 0;
-            try (ResultSet rs = s.executeQuery("SELECT max(version) FROM schema_version")) {
-                if (rs.next()) {
-                    current = rs.getInt(1);
-                }
-            }
-            if (current > SCHEMA_VERSION) {
-                throw new StoreException(
-                        "open rollups",
-                        file,
-                        "the file has schema version " + current + " but this Outpost knows only up to "
-                                + SCHEMA_VERSION + ": it was written by a newer Outpost; run that version, or"
-                                + " delete the file to rebuild the rollups from the log",
-                        null);
-            }
-            if (current == SCHEMA_VERSION) {
-                return;
-            }
-            final int from = current;
-            transaction(c -> {
-                for (int v = from; v < SCHEMA_VERSION; v++) {
-                    for (String stmt : MIGRATIONS.get(v).split(";")) {
-                        if (!stmt.isBlank()) {
-                            s.execute(stmt);
-                        }
-                    }
-                    s.execute("INSERT INTO schema_version (version) VALUES (" + (v + 1) + ")");
-                }
-                return null;
-            });
+        int from = SchemaMigrations.apply(
+                writer,
+                MIGRATIONS,
+                "the file",
+                "open rollups",
+                file,
+                "run that version, or delete the file to rebuild the rollups from the log");
+        if (from < SCHEMA_VERSION) {
             LOG.info("rollups {} migrated from schema {} to {}", file, from, SCHEMA_VERSION);
         }
     }
