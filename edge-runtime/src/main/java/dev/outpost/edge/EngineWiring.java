@@ -51,7 +51,14 @@ final class EngineWiring {
         metrics.gauge(
                 "outpost_rollup_groups_in_memory", "Rollup window summaries held in memory.", windows::groupsInMemory);
         Engine engine = new Engine(
-                log, catalog, rules, rollups, alertStream(config, streams), System::currentTimeMillis, metrics);
+                log,
+                catalog,
+                rules,
+                rollups,
+                alertStream(config, streams),
+                config.engine().detectorGroupsMax(),
+                System::currentTimeMillis,
+                metrics);
         open.apply(engine);
         return new Parts(rules, rollups, engine);
     }

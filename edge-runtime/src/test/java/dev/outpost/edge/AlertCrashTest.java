@@ -41,6 +41,9 @@ class AlertCrashTest {
     static final int ANSWERS_BEFORE_KILL_MAX = 40;
     static final int BATCH_EVENTS = 200;
     static final long BIG = 1_000_000;
+    static final double Z_MIN = 1.5;
+    static final double ALPHA = 0.1;
+    static final long WARMUP = 10;
 
     private static final Pattern CURSOR = Pattern.compile("\"next_cursor\":\"([^\"]+)\"");
 
@@ -65,7 +68,12 @@ class AlertCrashTest {
                     stream: traffic
                     conditions:
                       - {field: bytes_transferred, op: gt, value: %d}
-                """.formatted(dir.resolve("data"), BIG));
+                  spike:
+                    stream: traffic
+                    group_by: /key
+                    conditions:
+                      - {field: bytes_transferred, op: anomaly, value: %s, alpha: %s, warmup: %d}
+                """.formatted(dir.resolve("data"), BIG, Z_MIN, ALPHA, WARMUP));
         HttpClient http =
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         AtomicInteger batches = new AtomicInteger();
@@ -96,36 +104,78 @@ class AlertCrashTest {
             long last = lastSeq(http, agent.port);
             Await.atMost(Duration.ofSeconds(60)).until(() -> enginePosition(http, agent.port) >= last);
             TreeSet<Long> firing = new TreeSet<>();
+            TreeSet<Long> spikes = new TreeSet<>();
+            Map<String, double[]> detectors = new java.util.HashMap<>();
             List<Map<?, ?>> all = readAll(http, agent.port);
             for (Map<?, ?> e : all) {
                 if (!"traffic".equals(e.get("stream"))) {
                     continue;
                 }
-                Map<?, ?> data = (Map<?, ?>) e.get("data");
-                if (((Number) data.get("bytes_transferred")).longValue() > BIG) {
-                    firing.add(((Number) e.get("seq")).longValue());
+                long seq = ((Number) e.get("seq")).longValue();
+                long bytes = ((Number) ((Map<?, ?>) e.get("data")).get("bytes_transferred")).longValue();
+                if (bytes > BIG) {
+                    firing.add(seq);
+                }
+                double[] d = detectors.computeIfAbsent((String) e.get("key"), k -> new double[3]);
+                if (zScore(d, bytes) > Z_MIN) {
+                    spikes.add(seq);
                 }
             }
-            TreeMap<Long, Integer> alerted = new TreeMap<>();
-            for (Map<?, ?> a : all) {
-                if (!"alerts".equals(a.get("stream"))) {
-                    continue;
-                }
-                Map<?, ?> source = (Map<?, ?>) ((Map<?, ?>) a.get("data")).get("source");
-                long seq = ((Number) source.get("seq")).longValue();
-                assertEquals("big-transfer@" + seq, a.get("id"), "the alert's id names the rule and its source");
-                assertEquals("traffic", source.get("stream"));
-                alerted.merge(seq, 1, Integer::sum);
-            }
-            System.out.println("AlertCrashTest: " + firing.size() + " firing events, " + alerted.size() + " alerted, "
-                    + batches.get() + " batches answered over " + CYCLES + " SIGKILLs");
+            Map<String, TreeMap<Long, Integer>> alerted = alertsByRule(all);
+            TreeMap<Long, Integer> big = alerted.getOrDefault("big-transfer", new TreeMap<>());
+            TreeMap<Long, Integer> spiked = alerted.getOrDefault("spike", new TreeMap<>());
+            System.out.println("AlertCrashTest: " + firing.size() + " firing events, " + big.size() + " alerted; "
+                    + spikes.size() + " anomalies, " + spiked.size() + " alerted; " + batches.get()
+                    + " batches answered over " + CYCLES + " SIGKILLs");
             assertTrue(firing.size() > CYCLES * 5, "the test must fire the rule: " + firing.size());
-            alerted.forEach((seq, n) -> assertEquals(1, n, "alerts for source seq " + seq + " (seed " + seed + ")"));
+            assertTrue(spikes.size() > CYCLES * 5, "the test must fire the detector: " + spikes.size());
+            for (TreeMap<Long, Integer> m : List.of(big, spiked)) {
+                m.forEach((seq, n) -> assertEquals(1, n, "alerts for source seq " + seq + " (seed " + seed + ")"));
+            }
             assertEquals(
-                    firing,
-                    new TreeSet<>(alerted.keySet()),
-                    "one alert per firing event, none else (seed " + seed + ")");
+                    firing, new TreeSet<>(big.keySet()), "one alert per firing event, none else (seed " + seed + ")");
+            // The detectors' state went through every crash (checkpoint, replay): their decisions must be those of
+            // one uninterrupted pass over the log.
+            assertEquals(
+                    spikes,
+                    new TreeSet<>(spiked.keySet()),
+                    "one anomaly alert per anomalous event, none else (seed " + seed + ")");
         }
+    }
+
+    /** The reference detector: the z-score of x against the EWMA state d (count, mean, variance), then x folded in. */
+    static double zScore(double[] d, double x) {
+        double z = Double.NaN;
+        if (d[0] >= WARMUP) {
+            double dev = Math.abs(x - d[1]);
+            z = dev == 0 ? 0 : dev / Math.sqrt(d[2]);
+        }
+        if (d[0] == 0) {
+            d[1] = x;
+        } else {
+            double diff = x - d[1];
+            d[1] += ALPHA * diff;
+            d[2] = (1 - ALPHA) * (d[2] + diff * (ALPHA * diff));
+        }
+        d[0]++;
+        return z;
+    }
+
+    /** Rule name -> source seq -> alerts, checking that each alert's id names its rule and source. */
+    static Map<String, TreeMap<Long, Integer>> alertsByRule(List<Map<?, ?>> all) {
+        Map<String, TreeMap<Long, Integer>> out = new TreeMap<>();
+        for (Map<?, ?> a : all) {
+            if (!"alerts".equals(a.get("stream"))) {
+                continue;
+            }
+            Map<?, ?> data = (Map<?, ?>) a.get("data");
+            Map<?, ?> source = (Map<?, ?>) data.get("source");
+            long seq = ((Number) source.get("seq")).longValue();
+            assertEquals(data.get("rule") + "@" + seq, a.get("id"), "the alert's id names the rule and its source");
+            assertEquals("traffic", source.get("stream"));
+            out.computeIfAbsent((String) data.get("rule"), r -> new TreeMap<>()).merge(seq, 1, Integer::sum);
+        }
+        return out;
     }
 
     /** Posts NDJSON batches (about one event in ten fires the rule) until stopped or cut by the kill. */

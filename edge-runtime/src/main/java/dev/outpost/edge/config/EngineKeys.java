@@ -22,10 +22,19 @@ final class EngineKeys {
             "Rollup (window, group) summaries held in memory (about 1 KiB each with quantiles); beyond, they are"
                     + " written out and read back when their group sees another event. Nothing is lost."));
 
+    static final ConfigKey<Integer> DETECTOR_GROUPS_MAX = SECTION.add(ConfigKey.integer(
+            "engine.detector_groups_max",
+            100_000,
+            1_000,
+            10_000_000,
+            "groups",
+            "(anomaly condition, group) entries the detectors keep, about 150 bytes each; beyond, the least recently"
+                    + " seen group is forgotten (counted) and warms up again when it comes back."));
+
     private EngineKeys() {}
 
     static OutpostConfig.Engine read(ConfigValues v) {
-        return new OutpostConfig.Engine(v.get(ALERT_STREAM), v.get(ROLLUP_GROUPS_MAX));
+        return new OutpostConfig.Engine(v.get(ALERT_STREAM), v.get(ROLLUP_GROUPS_MAX), v.get(DETECTOR_GROUPS_MAX));
     }
 
     private static String streamName(String name) {

@@ -137,8 +137,9 @@ public record OutpostConfig(
     /**
      * @param alertStream the stream the engine writes alerts to
      * @param rollupGroupsMax rollup window summaries held in memory
+     * @param detectorGroupsMax (anomaly condition, group) entries the detectors keep
      */
-    public record Engine(String alertStream, int rollupGroupsMax) {}
+    public record Engine(String alertStream, int rollupGroupsMax, int detectorGroupsMax) {}
 
     /**
      * A stream declared in YAML.

@@ -18,7 +18,7 @@ import java.util.Set;
  * Turns the rules' firings on one source event into alert events, after the cooldowns have had their say.
  *
  * <p>An alert is the event {@code {"stream":<alert stream>,"key":<rule>,"id":<rule>@<seq>,"ts":<source time>,
- * "priority":"critical","data":{"rule","severity","score","threshold","group","conditions":[...],"source":{"stream",
+ * "priority":"critical","data":{"rule","severity","score","threshold","group","conditions":[{"condition","field","weight","z"}],"source":{"stream",
  * "seq","key","id"}}}}. Its id names the rule and the source event's sequence number: it is what {@link Engine}
  * recognises after a crash to raise each alert once.
  */
@@ -101,6 +101,9 @@ final class Alerting {
                     g.writeStringField("field", c.field());
                 }
                 g.writeNumberField("weight", c.weight());
+                if (c.z() != null && Double.isFinite(c.z())) {
+                    g.writeNumberField("z", c.z()); // an infinite score (a departure from a constant) has no number
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -3,10 +3,12 @@ package dev.outpost.edge.engine;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.streams.StreamSchema;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.function.IntSupplier;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * A rule checked and compiled once: its top-level conditions as predicate trees over a stream's {@link FieldTree}
@@ -25,7 +27,8 @@ final class CompiledRule {
     static final double MARGIN = 1e-9;
 
     private static final String[] OPS = {
-        "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "between", "regex", "all", "any", "not"
+        "eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "between", "regex", "anomaly", "all", "any",
+        "not"
     };
 
     final RuleSpec spec;
@@ -35,11 +38,16 @@ final class CompiledRule {
     private final int[] order;
     private final double total;
     private final int groupSlot;
+    private final Predicate.Anomaly[] detectors;
 
     private CompiledRule(RuleSpec spec, Predicate[] conditions, int groupSlot) {
         this.spec = spec;
         this.conditions = conditions;
         this.groupSlot = groupSlot;
+        this.detectors = Arrays.stream(conditions)
+                .filter(Predicate.Anomaly.class::isInstance)
+                .map(Predicate.Anomaly.class::cast)
+                .toArray(Predicate.Anomaly[]::new);
         int n = conditions.length;
         weights = new double[n];
         labels = new String[n];
@@ -60,7 +68,7 @@ final class CompiledRule {
 
     /** Checks a rule without a schema (what {@link RuleSpec#parse} refuses). */
     static void check(RuleSpec spec) {
-        compile(spec, null, new FieldTree(), () -> 0);
+        compile(spec, null, new FieldTree(), () -> 0, () -> 0);
     }
 
     /**
@@ -69,8 +77,10 @@ final class CompiledRule {
      * @param schema the schema of the rule's stream, or null
      * @param fields the stream's field tree, which gets the slots of the rule's fields
      * @param regexIds gives each regex condition its matcher's index, unique in the rule set
+     * @param detectorIds gives each anomaly condition its score's index, unique in the rule set
      */
-    static CompiledRule compile(RuleSpec spec, StreamSchema schema, FieldTree fields, IntSupplier regexIds) {
+    static CompiledRule compile(
+            RuleSpec spec, StreamSchema schema, FieldTree fields, IntSupplier regexIds, IntSupplier detectorIds) {
         String name = spec.name();
         RuleSpec.checkName(name);
         if (spec.stream() == null || !EventParser.validName(spec.stream())) {
@@ -96,17 +106,12 @@ final class CompiledRule {
             throw new RuleRefusal(
                     name, null, "conditions", "a rule has 1 to " + RuleSpec.CONDITIONS_MAX + " top-level conditions");
         }
-        Conditions c = new Conditions(spec, schema, fields, regexIds);
+        Conditions c = new Conditions(spec, schema, fields, regexIds, detectorIds);
         Predicate[] top = new Predicate[specs.size()];
         for (int i = 0; i < top.length; i++) {
             top[i] = c.compile(specs.get(i), String.valueOf(i + 1), 1);
         }
-        int groupSlot = -1;
-        if (spec.groupBy() != null) {
-            FieldPath path = c.path(spec.groupBy(), null, "group_by");
-            groupSlot = fields.slot(path, true);
-        }
-        CompiledRule rule = new CompiledRule(spec, top, groupSlot);
+        CompiledRule rule = new CompiledRule(spec, top, c.groupSlot());
         rule.checkThreshold();
         return rule;
     }
@@ -131,6 +136,9 @@ final class CompiledRule {
 
     /** Whether the rule fires on the event in {@code f}; when it does, {@code f.held} says which conditions held. */
     boolean fires(EventFields f) {
+        for (Predicate.Anomaly d : detectors) {
+            d.observe(f); // every event, before any early stop
+        }
         long held = 0;
         if (spec.threshold() == null) {
             for (int i : order) {
@@ -173,11 +181,17 @@ final class CompiledRule {
         List<FiredCondition> list = new ArrayList<>(Long.bitCount(held));
         for (int i = 0; i < weights.length; i++) {
             if ((held & 1L << i) != 0) {
-                list.add(new FiredCondition(labels[i], spec.conditions().get(i).field(), weights[i]));
+                Double z = conditions[i] instanceof Predicate.Anomaly a ? f.zScores[a.id] : null;
+                list.add(new FiredCondition(labels[i], spec.conditions().get(i).field(), weights[i], z));
             }
         }
         String group = groupSlot < 0 ? null : f.groupKey(groupSlot);
         return new Firing(spec, score(held), List.copyOf(list), group);
+    }
+
+    /** The ids of this rule's anomaly detectors. */
+    Stream<String> detectorIds() {
+        return Arrays.stream(detectors).map(d -> d.detector);
     }
 
     /** True for a known operator. */

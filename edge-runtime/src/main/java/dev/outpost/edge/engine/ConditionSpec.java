@@ -8,26 +8,56 @@ import java.util.List;
  *
  * @param field the field path: a JSON Pointer into the whole event ({@code /data/bytes}, {@code /key}) or a dotted
  *     path under {@code data} ({@code http.status}); null for a group (all, any, not)
- * @param op eq, ne, gt, gte, lt, lte, in, not_in, exists, between, regex, all, any or not
+ * @param op eq, ne, gt, gte, lt, lte, in, not_in, exists, between, regex, anomaly, all, any or not
  * @param value the operand: a string, number or boolean; a list for in, not_in and between; the pattern for regex; true
- *     or false for exists; null for a group
+ *     or false for exists; for anomaly, the z-score above which it holds; null for a group
  * @param weight what the condition adds to the rule's score when it holds (top level only)
  * @param children the conditions of a group (empty for the other operators)
  * @param maxInputChars for regex, the longest string tested (longer ones do not match); null for the default
+ * @param alpha for anomaly, the weight of each new value in the moving mean and variance, in (0, 1); null for the
+ *     default
+ * @param warmup for anomaly, the values a group must have seen before it is scored; null for the default
  */
 public record ConditionSpec(
-        String field, String op, Object value, double weight, List<ConditionSpec> children, Integer maxInputChars) {
+        String field,
+        String op,
+        Object value,
+        double weight,
+        List<ConditionSpec> children,
+        Integer maxInputChars,
+        Double alpha,
+        Long warmup) {
 
     /** Weight of a condition that does not declare one. */
     public static final double WEIGHT_DEFAULT = 1.0;
+
+    /** An anomaly detector's weight of each new value when not declared (about the last 40 values count). */
+    public static final double ALPHA_DEFAULT = 0.05;
+
+    /** An anomaly detector's warm-up count when not declared. */
+    public static final long WARMUP_DEFAULT = 30;
+
+    /** Longest warm-up an anomaly detector may declare. */
+    public static final long WARMUP_MAX = 1_000_000;
 
     public ConditionSpec {
         children = children == null ? List.of() : List.copyOf(children);
     }
 
+    /** A condition that is not an anomaly detector. */
+    public ConditionSpec(
+            String field, String op, Object value, double weight, List<ConditionSpec> children, Integer maxInputChars) {
+        this(field, op, value, weight, children, maxInputChars, null, null);
+    }
+
     /** A condition without a regex input bound of its own. */
     public ConditionSpec(String field, String op, Object value, double weight, List<ConditionSpec> children) {
         this(field, op, value, weight, children, null);
+    }
+
+    /** An anomaly condition: holds when the field's z-score for the rule's group exceeds {@code z}. */
+    public static ConditionSpec anomaly(String field, double z, double alpha, long warmup, double weight) {
+        return new ConditionSpec(field, "anomaly", z, weight, List.of(), null, alpha, warmup);
     }
 
     /** A leaf condition of weight 1. */
@@ -42,6 +72,6 @@ public record ConditionSpec(
 
     /** The same condition with another weight. */
     public ConditionSpec weighted(double w) {
-        return new ConditionSpec(field, op, value, w, children, maxInputChars);
+        return new ConditionSpec(field, op, value, w, children, maxInputChars, alpha, warmup);
     }
 }

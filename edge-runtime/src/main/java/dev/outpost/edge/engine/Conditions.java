@@ -16,13 +16,28 @@ final class Conditions {
     private final StreamSchema schema;
     private final FieldTree fields;
     private final IntSupplier regexIds;
+    private final IntSupplier detectorIds;
     private int nodes;
+    private int groupSlot = -2; // -2: not looked up yet; -1: the rule has no group_by
 
-    Conditions(RuleSpec rule, StreamSchema schema, FieldTree fields, IntSupplier regexIds) {
+    /**
+     * @param regexIds gives each regex condition its matcher's index, unique in the rule set
+     * @param detectorIds gives each anomaly condition its score's index, unique in the rule set
+     */
+    Conditions(RuleSpec rule, StreamSchema schema, FieldTree fields, IntSupplier regexIds, IntSupplier detectorIds) {
         this.rule = rule;
         this.schema = schema;
         this.fields = fields;
         this.regexIds = regexIds;
+        this.detectorIds = detectorIds;
+    }
+
+    /** The slot of the rule's group_by field, or -1 without one. */
+    int groupSlot() {
+        if (groupSlot == -2) {
+            groupSlot = rule.groupBy() == null ? -1 : fields.slot(path(rule.groupBy(), null, "group_by"), true);
+        }
+        return groupSlot;
     }
 
     private RuleRefusal refuse(String at, String field, String why) {
@@ -60,6 +75,12 @@ final class Conditions {
                         || c.maxInputChars() < 1
                         || c.maxInputChars() > RuleSpec.REGEX_INPUT_CHARS_MAX)) {
             throw refuse(at, c.field(), "max_input_chars is for regex, from 1 to " + RuleSpec.REGEX_INPUT_CHARS_MAX);
+        }
+        if ((c.alpha() != null || c.warmup() != null) && !op.equals("anomaly")) {
+            throw refuse(at, c.field(), "alpha and warmup are for anomaly");
+        }
+        if (op.equals("anomaly") && depth > 1) {
+            throw refuse(at, c.field(), "anomaly is a top-level condition (its detector sees every event)");
         }
         return switch (op) {
             case "all", "any", "not" -> group(c, at, depth);
@@ -128,6 +149,7 @@ final class Conditions {
             }
             case "between" -> between(slot, value, at, c.field());
             case "in", "not_in" -> membership(slot, op.equals("not_in"), value, at, c.field());
+            case "anomaly" -> anomaly(slot, c, value, at);
             default -> regex(slot, c, value, at);
         };
     }
@@ -254,5 +276,22 @@ final class Conditions {
         }
         int max = c.maxInputChars() == null ? RuleSpec.REGEX_INPUT_CHARS_DEFAULT : c.maxInputChars();
         return new Predicate.Regex(slot, compiled, max, regexIds.getAsInt());
+    }
+
+    private Predicate anomaly(int slot, ConditionSpec c, Object value, String at) {
+        if (!(value instanceof Number z) || z.doubleValue() <= 0) {
+            throw refuse(at, c.field(), "anomaly takes the z-score above which it holds: a number greater than 0");
+        }
+        double alpha = c.alpha() == null ? ConditionSpec.ALPHA_DEFAULT : c.alpha();
+        if (!(alpha > 0 && alpha < 1)) {
+            throw refuse(at, c.field(), "alpha must be greater than 0 and less than 1");
+        }
+        long warmup = c.warmup() == null ? ConditionSpec.WARMUP_DEFAULT : c.warmup();
+        if (warmup < 2 || warmup > ConditionSpec.WARMUP_MAX) {
+            throw refuse(at, c.field(), "warmup must be from 2 to " + ConditionSpec.WARMUP_MAX + " values");
+        }
+        String detector = Detectors.detectorId(rule, at, c.field(), alpha, warmup);
+        return new Predicate.Anomaly(
+                slot, groupSlot(), detector, z.doubleValue(), alpha, warmup, detectorIds.getAsInt());
     }
 }

@@ -40,11 +40,12 @@ import org.slf4j.LoggerFactory;
  *   <li><b>In order, from a checkpoint.</b> The engine's {@code position} is the highest sequence number it has
  *       processed. It reads from {@code position + 1} in rounds of at most {@link #ROUND_EVENTS_MAX} events; a round's
  *       alerts are appended as one group (all or nothing) and are durable before the position moves past the round.
- *       The position is checkpointed in the catalog with the cooldowns (every
- *       {@link #CHECKPOINT_INTERVAL_MILLIS} while events flow, and whenever {@link #ALERTS_UNCHECKPOINTED_MAX} alerts were raised
- *       since the last one).
+ *       The position is checkpointed in the catalog with the cooldowns and the anomaly detectors ({@link EngineState};
+ *       every {@link #CHECKPOINT_INTERVAL_MILLIS} while events flow, stretched when the detectors' state is large,
+ *       and whenever {@link #ALERTS_UNCHECKPOINTED_MAX} alerts were raised since the last one).
  *   <li><b>Exactly one alert per (rule, source event) across crashes.</b> Decisions depend only on the events and the
- *       checkpointed state (cooldowns run on the events' ingest time, {@link Cooldowns}), so a replay from the
+ *       checkpointed state (cooldowns run on the events' ingest time, {@link Cooldowns}; detectors on the sequence of
+ *       values, {@link Detectors}), so a replay from the
  *       checkpoint takes the same decisions. An alert's id is {@code rule@seq}; after a restart the engine first reads
  *       the log after its checkpoint and collects the ids of the alerts already there (at most the alerts of the
  *       rounds since the checkpoint, which is bounded), and does not raise those again. A kill -9 anywhere — between a
@@ -97,6 +98,8 @@ public final class Engine implements IngestStage, AutoCloseable {
     private final byte[] alertStreamUtf8;
     private final LongSupplier clockMillis;
     private final Cooldowns cooldowns = new Cooldowns();
+    private final Detectors detectors;
+    private final EngineState state;
     private final Alerting alerting;
     private final RecordView view = new RecordView();
     private final Thread thread;
@@ -129,7 +132,22 @@ public final class Engine implements IngestStage, AutoCloseable {
             String alertStream,
             LongSupplier clockMillis,
             Metrics metrics) {
+        this(log, catalog, rules, rollups, alertStream, Detectors.GROUPS_MAX_DEFAULT, clockMillis, metrics);
+    }
+
+    /** @param detectorGroupsMax (detector, group) entries the anomaly conditions keep (engine.detector_groups_max) */
+    public Engine(
+            EventLog log,
+            Catalog catalog,
+            RuleBook rules,
+            RollupBook rollups,
+            String alertStream,
+            int detectorGroupsMax,
+            LongSupplier clockMillis,
+            Metrics metrics) {
         this.log = log;
+        this.detectors = new Detectors(detectorGroupsMax);
+        this.state = new EngineState(cooldowns, detectors);
         this.catalog = catalog;
         this.rules = rules;
         this.rollups = rollups;
@@ -166,6 +184,14 @@ public final class Engine implements IngestStage, AutoCloseable {
                 "outpost_alerts_cooldown_groups_evicted_total",
                 "Cooldown entries forgotten to stay within " + Cooldowns.GROUPS_MAX + " (rule, group) pairs.",
                 cooldowns::evicted);
+        metrics.gauge(
+                "outpost_engine_detector_groups",
+                "(detector, group) entries the anomaly conditions hold.",
+                detectors::size);
+        metrics.counterFn(
+                "outpost_engine_detector_groups_evicted_total",
+                "Anomaly detector groups forgotten (least recently seen) to stay within engine.detector_groups_max.",
+                detectors::evicted);
     }
 
     /** Restores the last checkpoint and starts following the log. */
@@ -205,19 +231,20 @@ public final class Engine implements IngestStage, AutoCloseable {
         LockSupport.unpark(thread);
     }
 
-    /** Back to the last checkpoint: position, cooldowns, and the alerts already raised after it. */
+    /** Back to the last checkpoint: position, cooldowns, detectors, and the alerts already raised after it. */
     private void recover() {
         EngineRecords.Checkpoint cp = catalog.engine().checkpoint(CHECKPOINT);
         if (cp == null) {
             position = log.lastSeq();
-            cooldowns.restore(new byte[0]);
+            state.restore(new byte[0]);
             checkpoint();
             LOG.info("engine: first start; rules apply to events after seq {}", position);
         } else {
             position = cp.seq();
             checkpointed = cp.seq();
-            cooldowns.restore(cp.state());
+            state.restore(cp.state());
         }
+        ruleSet = null; // the next round prunes the restored detectors to the rules in force
         alreadyRaised = raisedAfter(position);
         alertsSinceCheckpoint = 0;
         checkpointedAtMillis = clockMillis.getAsLong();
@@ -282,7 +309,8 @@ public final class Engine implements IngestStage, AutoCloseable {
         RuleSet current = rules.current();
         if (current != ruleSet) {
             ruleSet = current;
-            evaluator = current.evaluator();
+            detectors.retain(current.detectorIds());
+            evaluator = current.evaluator(detectors);
         }
         boolean rulesOn = !ruleSet.specs().isEmpty();
         boolean rollupsOn = rollupsOn();
@@ -368,8 +396,8 @@ public final class Engine implements IngestStage, AutoCloseable {
             flushedAtMillis = now;
         }
         boolean due = alertsSinceCheckpoint >= ALERTS_UNCHECKPOINTED_MAX
-                || now - checkpointedAtMillis >= CHECKPOINT_INTERVAL_MILLIS;
-        if (due && (position != checkpointed || cooldowns.changedSinceSnapshot())) {
+                || now - checkpointedAtMillis >= state.checkpointIntervalMillis(CHECKPOINT_INTERVAL_MILLIS);
+        if (due && (position != checkpointed || state.changedSinceSnapshot())) {
             checkpoint();
             checkpointedAtMillis = now;
         }
@@ -377,7 +405,7 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     private void checkpoint() {
         long at = position;
-        catalog.engine().putCheckpoint(new EngineRecords.Checkpoint(CHECKPOINT, at, cooldowns.snapshot()));
+        catalog.engine().putCheckpoint(new EngineRecords.Checkpoint(CHECKPOINT, at, state.snapshot()));
         checkpointed = at;
         alertsSinceCheckpoint = 0;
     }

@@ -10,7 +10,8 @@ import java.io.IOException;
  * Evaluates a {@link RuleSet} against stored events, one thread's worth.
  *
  * <p>Design note. The agent evaluates every stored event of a watched stream, so the path of an event that fires
- * nothing allocates nothing: the event is read with one jackson-core non-blocking parser that this evaluator keeps and
+ * nothing allocates nothing (but for a rule with an anomaly condition, whose detector looks up its group's state by
+ * key: {@link Detectors}): the event is read with one jackson-core non-blocking parser that this evaluator keeps and
  * feeds event after event (a blocking parser would be created, with its context and symbol table, per event), into
  * {@link EventFields} slots that are reused too. The parser is replaced after {@link #PARSER_EVENTS_MAX} events, which
  * bounds the member names its symbol table collects from events without a schema, and after any event it cannot read.
@@ -39,9 +40,11 @@ public final class Evaluator {
     private int parsed;
     private long unreadable;
 
-    Evaluator(RuleSet rules, int slots, int regexes) {
+    Evaluator(RuleSet rules, int slots, int regexes, int detectors, Detectors state) {
         this.rules = rules;
         this.fields = new EventFields(slots, regexes);
+        fields.zScores = new double[detectors];
+        fields.detectors = state;
     }
 
     /**

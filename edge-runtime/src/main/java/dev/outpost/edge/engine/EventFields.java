@@ -44,6 +44,12 @@ final class EventFields {
     /** The top-level conditions that held in the rule last evaluated, bit i for condition i (CONDITIONS_MAX is 64). */
     long held;
 
+    /** The anomaly conditions' scores for the event being evaluated, by {@link Predicate.Anomaly#id}. */
+    double[] zScores = new double[0];
+
+    /** Where the anomaly conditions keep their state. */
+    Detectors detectors;
+
     EventFields(int slots, int regexes) {
         kinds = new byte[slots];
         longs = new long[slots];

@@ -337,6 +337,62 @@ abstract sealed class Predicate {
         }
     }
 
+    /**
+     * anomaly: the field's z-score against its detector's moving mean and variance for the rule's group exceeds
+     * {@code zMin}. The detector observes every event of the rule's stream ({@link #observe}, called by the rule before
+     * any condition is tested, so early stops never skip it); {@link #test} reads the score that left.
+     */
+    static final class Anomaly extends Predicate {
+        final int slot;
+        final int groupSlot;
+        final String detector;
+        final double zMin;
+        final double alpha;
+        final long warmup;
+        /** This detector's score in {@link EventFields#zScores}: unique within a rule set. */
+        final int id;
+
+        Anomaly(int slot, int groupSlot, String detector, double zMin, double alpha, long warmup, int id) {
+            this.slot = slot;
+            this.groupSlot = groupSlot;
+            this.detector = detector;
+            this.zMin = zMin;
+            this.alpha = alpha;
+            this.warmup = warmup;
+            this.id = id;
+        }
+
+        @Override
+        int cost() {
+            return 1; // scored already by observe
+        }
+
+        /** Scores the event's value (NaN when the field is not a number) and folds it into the detector. */
+        void observe(EventFields f) {
+            double x = switch (f.kinds[slot]) {
+                case LONG -> f.longs[slot];
+                case DOUBLE -> f.doubles[slot];
+                default -> Double.NaN;
+            };
+            if (Double.isNaN(x)) {
+                f.zScores[id] = Double.NaN;
+                return;
+            }
+            String group = groupSlot < 0 ? null : f.groupKey(groupSlot);
+            if (group == null) {
+                group = "";
+            } else if (group.length() > Alerting.GROUP_CHARS_MAX) {
+                group = group.substring(0, Alerting.GROUP_CHARS_MAX);
+            }
+            f.zScores[id] = f.detectors.observe(detector, group, x, alpha, warmup);
+        }
+
+        @Override
+        boolean test(EventFields f) {
+            return f.zScores[id] > zMin; // false for NaN: no score while warming up or without a number
+        }
+    }
+
     /** all, any and not. Children run cheapest first: the result of and/or does not depend on the order. */
     static final class Group extends Predicate {
         static final int ALL = 0;

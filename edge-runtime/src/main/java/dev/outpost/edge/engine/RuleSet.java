@@ -2,12 +2,15 @@ package dev.outpost.edge.engine;
 
 import dev.outpost.edge.streams.StreamSchema;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 
@@ -26,7 +29,7 @@ public final class RuleSet {
     public static final int RULES_MAX = 1_000;
 
     /** The set with no rules. */
-    public static final RuleSet EMPTY = new RuleSet(List.of(), Map.of(), 0, 0);
+    public static final RuleSet EMPTY = new RuleSet(List.of(), Map.of(), 0, 0, 0);
 
     /** The compiled rules of one stream, in name order, and the fields they read. */
     record StreamRules(CompiledRule[] rules, FieldTree fields) {}
@@ -36,8 +39,9 @@ public final class RuleSet {
     private final Map<String, StreamRules> byStream;
     private final int slotsMax;
     private final int regexes;
+    private final int detectors;
 
-    private RuleSet(List<RuleSpec> specs, Map<String, StreamRules> byStream, int slotsMax, int regexes) {
+    private RuleSet(List<RuleSpec> specs, Map<String, StreamRules> byStream, int slotsMax, int regexes, int detectors) {
         this.specs = List.copyOf(specs);
         Map<String, RuleSpec> names = new LinkedHashMap<>();
         specs.forEach(s -> names.put(s.name(), s));
@@ -45,6 +49,7 @@ public final class RuleSet {
         this.byStream = Map.copyOf(byStream);
         this.slotsMax = slotsMax;
         this.regexes = regexes;
+        this.detectors = detectors;
     }
 
     /**
@@ -69,11 +74,12 @@ public final class RuleSet {
         Map<String, List<CompiledRule>> perStream = new TreeMap<>();
         Map<String, FieldTree> trees = new HashMap<>();
         int[] regexes = {0};
+        int[] detectors = {0};
         for (RuleSpec spec : sorted) {
             String stream = spec.stream();
             StreamSchema schema = stream == null || schemaOf == null ? null : schemaOf.apply(stream);
             FieldTree tree = stream == null ? new FieldTree() : trees.computeIfAbsent(stream, s -> new FieldTree());
-            CompiledRule rule = CompiledRule.compile(spec, schema, tree, () -> regexes[0]++);
+            CompiledRule rule = CompiledRule.compile(spec, schema, tree, () -> regexes[0]++, () -> detectors[0]++);
             perStream.computeIfAbsent(stream, s -> new ArrayList<>()).add(rule);
         }
         Map<String, StreamRules> byStream = new HashMap<>();
@@ -83,7 +89,7 @@ public final class RuleSet {
             byStream.put(e.getKey(), new StreamRules(e.getValue().toArray(CompiledRule[]::new), tree));
             slotsMax = Math.max(slotsMax, tree.slots());
         }
-        return new RuleSet(sorted, byStream, slotsMax, regexes[0]);
+        return new RuleSet(sorted, byStream, slotsMax, regexes[0], detectors[0]);
     }
 
     /** This set with {@code spec} added or replacing the rule of its name, compiled all or nothing. */
@@ -118,9 +124,24 @@ public final class RuleSet {
         return byStream.containsKey(stream);
     }
 
-    /** A new evaluator, for one thread. */
+    /** A new evaluator, for one thread, with detector state of its own (bounded by the default). */
     public Evaluator evaluator() {
-        return new Evaluator(this, slotsMax, regexes);
+        return evaluator(new Detectors(Detectors.GROUPS_MAX_DEFAULT));
+    }
+
+    /** A new evaluator, for one thread, whose anomaly conditions keep their state in {@code state}. */
+    Evaluator evaluator(Detectors state) {
+        return new Evaluator(this, slotsMax, regexes, detectors, state);
+    }
+
+    /** The ids of the anomaly detectors of the set's rules. */
+    Set<String> detectorIds() {
+        Set<String> ids = new HashSet<>();
+        byStream.values()
+                .forEach(r -> Arrays.stream(r.rules())
+                        .flatMap(CompiledRule::detectorIds)
+                        .forEach(ids::add));
+        return ids;
     }
 
     StreamRules rulesOf(String stream) {

@@ -23,7 +23,8 @@ final class RuleTree {
             Set.of("stream", "conditions", "threshold", "severity", "group_by", "cooldown", "cooldown_millis");
 
     /** Keys of a condition. */
-    static final Set<String> CONDITION_KEYS = Set.of("field", "op", "value", "weight", "max_input_chars", "conditions");
+    static final Set<String> CONDITION_KEYS =
+            Set.of("field", "op", "value", "weight", "max_input_chars", "conditions", "alpha", "warmup");
 
     /** A cooldown as a duration: a whole number and a unit. */
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,12})(ms|s|m|h|d)");
@@ -93,7 +94,17 @@ final class RuleTree {
         if (op.equals("exists") && value == null) {
             value = Boolean.TRUE;
         }
-        return new ConditionSpec(field, op, value, weight, children, maxInput);
+        Double alpha = m.get("alpha") == null
+                ? null
+                : ((Number) number(m.get("alpha"), rule, at, field, "alpha")).doubleValue();
+        Long warmup = null;
+        if (m.get("warmup") != null) {
+            if (!(normalise(m.get("warmup")) instanceof Long l)) {
+                throw new RuleRefusal(rule, at, field, "warmup must be a whole number");
+            }
+            warmup = l;
+        }
+        return new ConditionSpec(field, op, value, weight, children, maxInput, alpha, warmup);
     }
 
     private static List<ConditionSpec> children(
@@ -273,6 +284,12 @@ final class RuleTree {
         }
         if (c.maxInputChars() != null) {
             m.put("max_input_chars", (long) c.maxInputChars());
+        }
+        if (c.alpha() != null) {
+            m.put("alpha", c.alpha());
+        }
+        if (c.warmup() != null) {
+            m.put("warmup", c.warmup());
         }
         if (!c.children().isEmpty()) {
             List<Object> children = new ArrayList<>();

@@ -15,7 +15,7 @@ import java.util.Set;
  */
 final class SchemaFit {
     /** Operators that order numbers. */
-    private static final Set<String> ORDERING = Set.of("gt", "gte", "lt", "lte", "between");
+    private static final Set<String> ORDERING = Set.of("gt", "gte", "lt", "lte", "between", "anomaly");
 
     private SchemaFit() {}
 

@@ -187,4 +187,30 @@ class EngineTest {
         assertEquals(before + 1, alerts.size(), "only the new event's 'big' alert ('cool' is cooling down): " + alerts);
         assertEquals("big@" + more, alerts.getLast().get("id"));
     }
+
+    @Test
+    void detectorStateSurvivesARestart() {
+        String json = "{\"stream\":\"traffic\",\"group_by\":\"/key\",\"conditions\":[{\"field\":\"bytes\","
+                + "\"op\":\"anomaly\",\"value\":4,\"warmup\":20}]}";
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> rules = Map.of("spike", JsonTree.parse(b, 0, b.length));
+        Engine first = engine(rules);
+        for (int i = 0; i < 25; i++) {
+            append("traffic", "h1", 100 + i % 7);
+        }
+        caughtUp(first);
+        first.close();
+        engines.remove(first);
+        assertEquals(0, alerts().size());
+        Engine second = engine(rules); // a detector that forgot would be warming up again and say nothing
+        long spike = append("traffic", "h1", 100_000);
+        append("traffic", "h2", 100_000); // another group: warming up
+        caughtUp(second);
+        List<Map<?, ?>> alerts = alerts();
+        assertEquals(1, alerts.size(), alerts.toString());
+        assertEquals("spike@" + spike, alerts.getFirst().get("id"));
+        Map<?, ?> cond =
+                (Map<?, ?>) ((List<?>) ((Map<?, ?>) alerts.getFirst().get("data")).get("conditions")).getFirst();
+        assertTrue(((Number) cond.get("z")).doubleValue() > 4, cond.toString());
+    }
 }
