@@ -243,6 +243,13 @@ if want b || want c || want e; then
   fi
   HWM_OS=$(status_kb "$JVM" VmHWM)
   RSS_END_OS=$(status_kb "$JVM" VmRSS)
+  if [[ -n ${EXTRA_CONFIG:-} ]]; then # the engine's own cost, from its thread's CPU time
+    curl -fsS "http://$HOST:$AGENT_PORT/metrics" | awk '
+      $1 == "outpost_engine_cpu_milliseconds_total" { cpu = $2 }
+      $1 == "outpost_engine_events_total" { ev = $2 }
+      $1 == "outpost_engine_lag_events" { lag = $2 }
+      END { if (ev > 0) printf "engine: events=%d lag_events=%d cpu_ms=%d cpu_us_per_event=%.2f\n", ev, lag, cpu, cpu * 1000 / ev }'
+  fi
   stop_agent
 fi
 

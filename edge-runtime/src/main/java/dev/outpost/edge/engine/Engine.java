@@ -13,6 +13,8 @@ import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.RecordView;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -168,6 +170,10 @@ public final class Engine implements IngestStage, AutoCloseable {
                 () -> Math.max(0, log.lastSeq() - position));
         metrics.counterFn("outpost_engine_events_total", "Events the engine processed.", () -> events);
         metrics.counterFn(
+                "outpost_engine_cpu_milliseconds_total",
+                "CPU time the engine's thread used (reading the log back, rules, detectors, rollups).",
+                this::cpuMillis);
+        metrics.counterFn(
                 "outpost_engine_events_missed_total",
                 "Events retention deleted before the engine processed them.",
                 () -> missed);
@@ -192,6 +198,13 @@ public final class Engine implements IngestStage, AutoCloseable {
                 "outpost_engine_detector_groups_evicted_total",
                 "Anomaly detector groups forgotten (least recently seen) to stay within engine.detector_groups_max.",
                 detectors::evicted);
+    }
+
+    /** CPU milliseconds of the engine's thread so far (0 where the JVM cannot tell). */
+    private long cpuMillis() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long nanos = threads.isThreadCpuTimeSupported() ? threads.getThreadCpuTime(thread.threadId()) : -1;
+        return nanos < 0 ? 0 : nanos / 1_000_000;
     }
 
     /** Restores the last checkpoint and starts following the log. */
