@@ -40,7 +40,40 @@ final class Detectors {
     /** Snapshot format version (first int of {@link #snapshot()}). */
     private static final int FORMAT = 1;
 
-    private record Key(String detector, String group) {}
+    /** A (detector, group) pair; equality written out, as the record's generated one costs more per event. */
+    private static final class Key {
+        final String detector;
+        final String group;
+        final int hash;
+
+        Key(String detector, String group) {
+            this.detector = detector;
+            this.group = group;
+            this.hash = 31 * detector.hashCode() + group.hashCode();
+        }
+
+        String detector() {
+            return detector;
+        }
+
+        String group() {
+            return group;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            // Detector ids are the compiled rule's own strings: identity first.
+            return o instanceof Key k
+                    && hash == k.hash
+                    && (detector == k.detector || detector.equals(k.detector))
+                    && group.equals(k.group);
+        }
+    }
 
     /** One group's moving statistics. */
     private static final class Ewma {

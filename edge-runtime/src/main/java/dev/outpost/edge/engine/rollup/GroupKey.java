@@ -21,6 +21,17 @@ import java.util.List;
 record GroupKey(long windowStart, List<String> values) {
     private static final JsonFactory FACTORY = new JsonFactory();
 
+    // Written out: looked up once per event and rollup, where the record's generated methods cost more.
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(windowStart) + values.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GroupKey k && windowStart == k.windowStart && values.equals(k.values);
+    }
+
     /** The values as a JSON array of strings and nulls. */
     String json() {
         return json(values);
