@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine;
 
+import dev.outpost.edge.engine.rollup.FinalWindow;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.ingest.ParsedEvent;
@@ -63,7 +64,9 @@ import org.slf4j.LoggerFactory;
  *       yet). A rollup is different: a new one is backfilled from the start of the log, so a round reads from the
  *       lower of the rules' position and the rollups' fed position; rules see only events past their position.
  *   <li><b>Rollups flush</b> every {@link #CHECKPOINT_INTERVAL_MILLIS} (each rollup's rows with the seq they cover,
- *       in one SQLite transaction); after a crash the rollups are fed again from their lowest covered seq.
+ *       in one SQLite transaction); after a crash the rollups are fed again from their lowest covered seq. After each
+ *       flush the final windows are emitted to the high lane for the hub, at most {@link #EMIT_BUDGET_MILLIS} of work
+ *       per flush; clients may not write to that stream either.
  *   <li>Events dropped by retention before the engine read them are counted
  *       ({@code outpost_engine_events_missed_total}), never waited for.
  * </ul>
@@ -88,6 +91,9 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     /** Wait before a failed round is retried, milliseconds. */
     static final long RETRY_WAIT_MILLIS = 1_000;
+
+    /** Longest time one flush spends emitting final rollup windows (the rest waits for the next flush), ms. */
+    static final long EMIT_BUDGET_MILLIS = 200;
 
     /** The checkpoint's name in the catalog. */
     static final String CHECKPOINT = "engine.alerts";
@@ -227,6 +233,14 @@ public final class Engine implements IngestStage, AutoCloseable {
     public IngestOutcome.Rejection check(Batch batch) {
         List<ParsedEvent> events = batch.events();
         for (int i = 0; i < events.size(); i++) {
+            if (FinalWindow.STREAM.equals(events.get(i).stream())) {
+                return new IngestOutcome.Invalid(
+                        IngestOutcome.Fault.RESERVED_STREAM,
+                        batch.line(i),
+                        "stream",
+                        "stream '" + FinalWindow.STREAM + "' holds the rollups' final windows for the hub; clients"
+                                + " may not write to it");
+            }
             if (alertStream.equals(events.get(i).stream())) {
                 return new IngestOutcome.Invalid(
                         IngestOutcome.Fault.RESERVED_STREAM,
@@ -407,12 +421,25 @@ public final class Engine implements IngestStage, AutoCloseable {
         if (now - flushedAtMillis >= CHECKPOINT_INTERVAL_MILLIS) {
             rollups.rollups().flush(); // its own position, in the same transaction as its rows
             flushedAtMillis = now;
+            emitFinalWindows();
         }
         boolean due = alertsSinceCheckpoint >= ALERTS_UNCHECKPOINTED_MAX
                 || now - checkpointedAtMillis >= state.checkpointIntervalMillis(CHECKPOINT_INTERVAL_MILLIS);
         if (due && (position != checkpointed || state.changedSinceSnapshot())) {
             checkpoint();
             checkpointedAtMillis = now;
+        }
+    }
+
+    /** Final rollup windows to the log (high lane) for the hub; a failure is retried at the next flush. */
+    private void emitFinalWindows() {
+        try {
+            rollups.rollups()
+                    .emitFinal(
+                            drafts -> log.append(Lane.HIGH, drafts).durable().join(),
+                            TimeUnit.MILLISECONDS.toNanos(EMIT_BUDGET_MILLIS));
+        } catch (RuntimeException e) {
+            LOG.warn("engine: final rollup windows not emitted ({}); retrying at the next flush", e.toString());
         }
     }
 

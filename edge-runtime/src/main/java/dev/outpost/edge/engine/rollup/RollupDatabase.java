@@ -69,6 +69,10 @@ final class RollupDatabase implements AutoCloseable {
               summary BLOB NOT NULL,
               PRIMARY KEY (rollup_id, window_start, group_key)
             ) WITHOUT ROWID;
+            """, """
+            ALTER TABLE rollup_windows ADD COLUMN emitted INTEGER NOT NULL DEFAULT 0;
+            CREATE INDEX rollup_windows_unemitted ON rollup_windows (rollup_id, window_start, group_key)
+              WHERE emitted = 0;
             """);
 
     /** The schema version this build writes and reads. */
@@ -89,16 +93,26 @@ final class RollupDatabase implements AutoCloseable {
     }
 
     private final Path file;
+    private final List<String> migrations;
     private final Connection writer;
     private final BlockingQueue<Connection> readers = new ArrayBlockingQueue<>(READ_CONNECTIONS);
 
-    private RollupDatabase(Path file, Connection writer) {
+    private RollupDatabase(Path file, List<String> migrations, Connection writer) {
         this.file = file;
+        this.migrations = migrations;
         this.writer = writer;
     }
 
-    /** Opens (creating if needed) the file and applies pending migrations. */
+    /** Opens (creating if needed) the node's rollups file and applies pending migrations. */
     static RollupDatabase open(Path file) {
+        return open(file, MIGRATIONS);
+    }
+
+    /**
+     * Opens (creating if needed) a file of rollup windows with its own schema history (the hub's file has the
+     * node's window tables, so {@link WindowQuery} reads both) and applies pending migrations.
+     */
+    static RollupDatabase open(Path file, List<String> migrations) {
         try {
             Path dir = file.toAbsolutePath().getParent();
             if (dir != null) {
@@ -109,7 +123,7 @@ final class RollupDatabase implements AutoCloseable {
         }
         RollupDatabase db;
         try {
-            db = new RollupDatabase(file, connect(file, false));
+            db = new RollupDatabase(file, migrations, connect(file, false));
         } catch (SQLException e) {
             throw new StoreException("open rollups", file, "the file must be an SQLite database written by Outpost", e);
         }
@@ -142,13 +156,13 @@ final class RollupDatabase implements AutoCloseable {
     private void migrate() throws SQLException {
         int from = SchemaMigrations.apply(
                 writer,
-                MIGRATIONS,
+                migrations,
                 "the file",
                 "open rollups",
                 file,
                 "run that version, or delete the file to rebuild the rollups from the log");
-        if (from < SCHEMA_VERSION) {
-            LOG.info("rollups {} migrated from schema {} to {}", file, from, SCHEMA_VERSION);
+        if (from < migrations.size()) {
+            LOG.info("rollups {} migrated from schema {} to {}", file, from, migrations.size());
         }
     }
 

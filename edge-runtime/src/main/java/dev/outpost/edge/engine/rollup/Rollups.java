@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine.rollup;
 
+import dev.outpost.store.EventDraft;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,6 +35,8 @@ import java.util.function.LongSupplier;
  *       it, the rollups flush and drop all written summaries; a window's dropped rows are read back one by one
  *       when its groups see events again. Summaries of closed windows are dropped at every flush (they can
  *       no longer change).
+ *   <li>Final windows (end + allowed lateness passed on the watermark) never change; {@link #emitFinal} emits each
+ *       once as an event for the hub, marking it only after the log made the event durable ({@link FinalWindows}).
  *   <li>Queries and {@link #status} read what the last flush wrote, on their own connections, from any
  *       thread. {@link #define}, {@link #apply} and {@link #flush} are for the engine thread (they
  *       synchronize, so a definition over HTTP may call {@link #define} too).
@@ -52,6 +56,7 @@ public final class Rollups implements AutoCloseable {
     private final RollupDatabase db;
     private final LongSupplier clockMillis;
     private final Limits limits;
+    private final FinalWindows emitter;
 
     private final Map<String, Rollup> byName = new LinkedHashMap<>();
     private Map<String, List<Rollup>> byStream = Map.of();
@@ -64,6 +69,7 @@ public final class Rollups implements AutoCloseable {
         this.db = db;
         this.clockMillis = clockMillis;
         this.limits = limits;
+        this.emitter = new FinalWindows(db);
     }
 
     /** Opens (creating or migrating) the rollups file and loads the rollups defined in it. */
@@ -330,6 +336,37 @@ public final class Rollups implements AutoCloseable {
             throw new RollupRefusal(RollupRefusal.Kind.NOT_FOUND, name, null, "no rollup has this name");
         }
         return d;
+    }
+
+    /**
+     * Emits the final windows not emitted yet as events of {@link FinalWindow#STREAM} ({@link FinalWindows}), batch by
+     * batch for at most {@code budgetNanos}; the rest waits for the next call. {@code appendDurably} appends a batch
+     * and returns once it is durable (or throws: then nothing of that batch is marked). Engine thread.
+     *
+     * @return windows emitted
+     */
+    public int emitFinal(Consumer<List<EventDraft>> appendDurably, long budgetNanos) {
+        long deadline = System.nanoTime() + budgetNanos;
+        return emitter.emit(
+                targets(),
+                appendDurably,
+                mark -> {
+                    synchronized (this) {
+                        mark.run();
+                    }
+                },
+                deadline);
+    }
+
+    /** Final windows not emitted yet, as of the last flush. */
+    public long finalBacklog() {
+        return emitter.backlog(targets());
+    }
+
+    private List<FinalWindows.Target> targets() {
+        return defined.values().stream()
+                .map(d -> new FinalWindows.Target(d.id(), d.spec()))
+                .toList();
     }
 
     /** What the rollups file takes on disk, WAL included (for the disk budget). */

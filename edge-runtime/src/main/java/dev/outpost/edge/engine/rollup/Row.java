@@ -70,6 +70,12 @@ public record Row(
      */
     public void writeJson(JsonGenerator g) throws IOException {
         g.writeStartObject();
+        writeFields(g);
+        g.writeEndObject();
+    }
+
+    /** {@link #writeJson}'s members, into an object the caller opened (a final window's event adds its own). */
+    void writeFields(JsonGenerator g) throws IOException {
         g.writeNumberField("window_start", windowStartMillis);
         g.writeNumberField("window_end", windowEndMillis);
         g.writeObjectFieldStart("group");
@@ -89,7 +95,6 @@ public record Row(
                 g.writeNumber(numbers[i]);
             }
         }
-        g.writeEndObject();
         g.writeEndObject();
     }
 }

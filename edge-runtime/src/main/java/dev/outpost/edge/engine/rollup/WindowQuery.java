@@ -194,6 +194,11 @@ final class WindowQuery {
         return new Group(values, Collections.unmodifiableMap(fields));
     }
 
+    /** A row from its stored columns: window start, group key, values and (or null) summary. */
+    Row row(long window, String groupKey, byte[] vals, byte[] summary) {
+        return row(window, group(groupKey).fields(), vals, summary);
+    }
+
     private Row row(long window, Map<String, String> group, byte[] vals, byte[] summary) {
         double[] numbers = new double[spec.aggregates().size()];
         ByteBuffer.wrap(vals).asDoubleBuffer().get(numbers);
