@@ -33,6 +33,13 @@ final class HubKeys {
             100_000,
             "logs",
             "Node logs the hub keeps open at once; the least recently used is closed beyond it."));
+    static final ConfigKey<Integer> ROLLUP_RETENTION_HOURS = SECTION.add(ConfigKey.integer(
+            "hub.rollup_retention_hours",
+            720,
+            1,
+            87_600,
+            "hours",
+            "How long the hub keeps the nodes' final rollup windows (hub-rollups.db), after each window's end."));
     static final ConfigKey<Map<String, String>> NODES = SECTION.add(ConfigKey.mapping(
             "hub.nodes", "The nodes this hub accepts: node id -> token (at least 16 characters).", HubKeys::nodes));
 
@@ -44,6 +51,7 @@ final class HubKeys {
                 v.get(PUSH_CONCURRENCY_MAX),
                 v.get(BODY_BYTES_MAX),
                 v.get(NODE_LOGS_OPEN_MAX),
+                v.get(ROLLUP_RETENTION_HOURS),
                 v.get(NODES));
     }
 

@@ -121,12 +121,14 @@ public record OutpostConfig(
      * Hub mode: accept pushes from the nodes in {@code nodes} (id to token).
      *
      * @param enabled true in hub mode ({@code outpost hub} sets it)
+     * @param rollupRetentionHours how long the nodes' final rollup windows are kept after their end
      */
     public record Hub(
             boolean enabled,
             int pushConcurrencyMax,
             long bodyBytesMax,
             int nodeLogsOpenMax,
+            int rollupRetentionHours,
             Map<String, String> nodes) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */

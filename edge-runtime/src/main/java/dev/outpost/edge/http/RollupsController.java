@@ -142,18 +142,18 @@ public class RollupsController {
         }
     }
 
-    private static HttpResponse<String> refused(RollupRefusal e) {
+    static HttpResponse<String> refused(RollupRefusal e) {
         return e.kind() == RollupRefusal.Kind.NOT_FOUND
                 ? Problems.response(404, "Not found", e.getMessage(), 0, null)
                 : Problems.response(400, "Invalid rollup", e.getMessage(), 0, e.field());
     }
 
-    private static String first(Map<String, List<String>> params, String name) {
+    static String first(Map<String, List<String>> params, String name) {
         List<String> v = params.get(name);
         return v == null || v.isEmpty() ? null : v.getFirst();
     }
 
-    private static int limit(String v) {
+    static int limit(String v) {
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {

@@ -130,7 +130,7 @@ public class SyncController {
         }
         try {
             PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
-            PushAck ack = hub.receiver().receive(b);
+            PushAck ack = hub.receive(b);
             hub.acknowledged(ack);
             return HttpResponse.ok(ack.toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
         } catch (WireException e) {

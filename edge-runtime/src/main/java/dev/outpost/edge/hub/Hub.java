@@ -1,14 +1,22 @@
 package dev.outpost.edge.hub;
 
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.engine.rollup.FinalWindow;
+import dev.outpost.edge.engine.rollup.FleetRollups;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.LogOptions;
 import dev.outpost.sync.HubReceiver;
+import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hub mode ({@code outpost hub}): what the agent holds to receive its nodes' pushes and to publish changes for them
@@ -16,13 +24,25 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once ({@link #admit()}; the rest
  * are refused and counted, never queued); a push body is bounded ({@link #limits()}); the node logs are opened
- * lazily, at most hub.node_logs_open_max at once ({@link FleetLogs}).
+ * lazily, at most hub.node_logs_open_max at once ({@link FleetLogs}). The final rollup windows a push carries
+ * (stream {@value FinalWindow#STREAM}) are upserted into {@value #ROLLUPS_FILE} after the push is stored and before it
+ * is acknowledged, every one of the batch, new or resent, so a crash between storing and upserting is repaired by the
+ * node's resend; one that does not parse is counted and skipped (it stays in the node's log), never a reason to
+ * refuse the push.
  */
 public final class Hub implements AutoCloseable {
     /** Most records a hub accepts in one push (a larger one is refused and the edge halves its batches). */
     public static final int BATCH_RECORDS_MAX = 20_000;
 
+    /** The nodes' final rollup windows, in the data directory. */
+    public static final String ROLLUPS_FILE = "hub-rollups.db";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Hub.class);
+
     private final FleetLogs fleetLogs;
+    private final FleetRollups rollups;
+    private final LongAdder windows;
+    private final LongAdder windowsInvalid;
     private final HubReceiver receiver;
     private final FleetChanges changes;
     private final Semaphore admission;
@@ -50,6 +70,15 @@ public final class Hub implements AutoCloseable {
                 (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
                 config.log().blockBytes() / 8);
         this.changes = new FleetChanges(ownLog);
+        this.rollups = FleetRollups.open(
+                config.data().dir().resolve(ROLLUPS_FILE),
+                TimeUnit.HOURS.toMillis(hub.rollupRetentionHours()),
+                System::currentTimeMillis);
+        this.windows = metrics.counter(
+                "outpost_hub_rollup_windows_total", "Final rollup windows upserted (resends included).");
+        this.windowsInvalid = metrics.counter(
+                "outpost_hub_rollup_windows_invalid_total",
+                "Events of " + FinalWindow.STREAM + " that were not a final window this hub can store (skipped).");
         this.pushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
         this.throttled = metrics.counter(
                 "outpost_hub_pushes_throttled_total", "Pushes refused with 429 beyond hub.push_concurrency_max.");
@@ -72,8 +101,39 @@ public final class Hub implements AutoCloseable {
         admission.release();
     }
 
+    /**
+     * Stores a push in its node's log, then upserts the final rollup windows it carries; returns the acknowledgement
+     * to send once both are done.
+     */
+    public PushAck receive(PushBatch b) {
+        PushAck ack = receiver.receive(b);
+        List<FinalWindow> found = new ArrayList<>();
+        for (PushBatch.Record r : b.records()) {
+            if (FinalWindow.STREAM.equals(r.stream())) {
+                try {
+                    found.add(FinalWindow.parse(r.payload(), 0, r.payload().length));
+                } catch (IllegalArgumentException e) {
+                    windowsInvalid.increment();
+                    LOG.warn(
+                            "node {} seq {}: not a final rollup window ({}); skipped",
+                            b.node(),
+                            r.seq(),
+                            e.getMessage());
+                }
+            }
+        }
+        rollups.upsert(b.node(), found);
+        windows.add(found.size());
+        return ack;
+    }
+
+    /** The nodes' final rollup windows. */
+    public FleetRollups rollups() {
+        return rollups;
+    }
+
     /** Counts a push this hub acknowledged. */
-    public void acknowledged(dev.outpost.sync.wire.PushAck ack) {
+    public void acknowledged(PushAck ack) {
         pushes.increment();
         stored.add(ack.stored());
         duplicates.add(ack.duplicates());
@@ -101,6 +161,10 @@ public final class Hub implements AutoCloseable {
 
     @Override
     public void close() {
-        fleetLogs.close();
+        try {
+            fleetLogs.close();
+        } finally {
+            rollups.close();
+        }
     }
 }
