@@ -43,6 +43,7 @@ public final class Hub implements AutoCloseable {
     private final FleetRollups rollups;
     private final LongAdder windows;
     private final LongAdder windowsInvalid;
+    private final LongAdder windowsStale;
     private final HubReceiver receiver;
     private final FleetChanges changes;
     private final Semaphore admission;
@@ -79,6 +80,9 @@ public final class Hub implements AutoCloseable {
         this.windowsInvalid = metrics.counter(
                 "outpost_hub_rollup_windows_invalid_total",
                 "Events of " + FinalWindow.STREAM + " that were not a final window this hub can store (skipped).");
+        this.windowsStale = metrics.counter(
+                "outpost_hub_rollup_windows_stale_total",
+                "Final rollup windows of a declaration the node had replaced by the time they arrived (skipped).");
         this.pushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
         this.throttled = metrics.counter(
                 "outpost_hub_pushes_throttled_total", "Pushes refused with 429 beyond hub.push_concurrency_max.");
@@ -107,11 +111,12 @@ public final class Hub implements AutoCloseable {
      */
     public PushAck receive(PushBatch b) {
         PushAck ack = receiver.receive(b);
-        List<FinalWindow> found = new ArrayList<>();
+        List<FleetRollups.Received> found = new ArrayList<>();
         for (PushBatch.Record r : b.records()) {
             if (FinalWindow.STREAM.equals(r.stream())) {
                 try {
-                    found.add(FinalWindow.parse(r.payload(), 0, r.payload().length));
+                    found.add(
+                            new FleetRollups.Received(r.seq(), FinalWindow.parse(r.payload(), 0, r.payload().length)));
                 } catch (IllegalArgumentException e) {
                     windowsInvalid.increment();
                     LOG.warn(
@@ -122,8 +127,9 @@ public final class Hub implements AutoCloseable {
                 }
             }
         }
-        rollups.upsert(b.node(), found);
-        windows.add(found.size());
+        int stale = rollups.upsert(b.node(), found);
+        windows.add(found.size() - stale);
+        windowsStale.add(stale);
         return ack;
     }
 

@@ -25,13 +25,14 @@ import java.util.function.LongSupplier;
  * windows exactly as on the node. Invariants:
  *
  * <ul>
- *   <li>Idempotent upsert: a window is stored under (node, rollup, window start, group key) and replaces what was
- *       there, so a resent window (a node killed between appending it and marking it) changes nothing, and a window a
- *       node re-derived (a longer allowed lateness reopened it) replaces the older. The values are recomputed from the
- *       summary, never taken from the event.
- *   <li>One definition per (node, rollup): a window whose declaration changed what rows mean (stream, window, group-by
- *       or aggregates) replaces the node's declaration and deletes that node's older windows of the rollup, as the node
- *       itself does.
+ *   <li>Idempotent upsert: a window is stored under (node, rollup, window start, group key) with the node's sequence
+ *       number of its event, and replaces what was there unless that came from a later event: a resent window (a
+ *       node killed between appending it and marking it) changes nothing, a window a node re-derived (a longer
+ *       allowed lateness reopened it) replaces the older, and an older copy arriving after it (sync sends the newest
+ *       first after an outage) does not. The values are recomputed from the summary, never taken from the event.
+ *   <li>One definition per (node, rollup): a window from a later event whose declaration changed what rows mean
+ *       (stream, window, group-by or aggregates) replaces the node's declaration and deletes that node's older windows
+ *       of the rollup, as the node itself does; a window of the replaced declaration arriving after that is skipped.
  *   <li>Merged answers ({@link #query} without a node) merge per (window, group) the rows of the nodes whose
  *       declaration makes the same rows as the most recently updated one; the others are named in the answer, not
  *       merged. A merged page is complete up to its cursor: each node's page is read with the same cursor and limit,
@@ -49,6 +50,7 @@ public final class FleetRollups implements AutoCloseable {
               node TEXT NOT NULL,
               name TEXT NOT NULL,
               spec TEXT NOT NULL,
+              spec_seq INTEGER NOT NULL,
               updated_at_millis INTEGER NOT NULL,
               UNIQUE (node, name)
             );
@@ -57,6 +59,7 @@ public final class FleetRollups implements AutoCloseable {
               window_start INTEGER NOT NULL,
               group_key TEXT NOT NULL,
               vals BLOB NOT NULL,
+              node_seq INTEGER NOT NULL,
               PRIMARY KEY (rollup_id, window_start, group_key)
             ) WITHOUT ROWID;
             CREATE INDEX rollup_windows_by_group ON rollup_windows (rollup_id, group_key, window_start, vals);
@@ -65,6 +68,7 @@ public final class FleetRollups implements AutoCloseable {
               window_start INTEGER NOT NULL,
               group_key TEXT NOT NULL,
               summary BLOB NOT NULL,
+              node_seq INTEGER NOT NULL,
               PRIMARY KEY (rollup_id, window_start, group_key)
             ) WITHOUT ROWID;
             """);
@@ -72,8 +76,15 @@ public final class FleetRollups implements AutoCloseable {
     /** Least time between two prunes run by upserts, milliseconds. */
     static final long PRUNE_INTERVAL_MILLIS = 60_000;
 
-    /** One node's declaration of one rollup, and its id in the file. */
-    private record Source(long id, String node, RollupSpec spec, long updatedAtMillis) {}
+    /** One node's declaration of one rollup, its id in the file, and the node's seq of the window that set it. */
+    private record Source(long id, String node, RollupSpec spec, long specSeq, long updatedAtMillis) {}
+
+    /**
+     * A final window as received.
+     *
+     * @param nodeSeq the sequence number the node stored its event under
+     */
+    public record Received(long nodeSeq, FinalWindow window) {}
 
     /**
      * A page of a rollup query on the hub.
@@ -118,15 +129,15 @@ public final class FleetRollups implements AutoCloseable {
 
     private synchronized void load() {
         db.write(c -> {
-            try (PreparedStatement p =
-                            c.prepareStatement("SELECT id, node, name, spec, updated_at_millis FROM rollups");
+            try (PreparedStatement p = c.prepareStatement(
+                            "SELECT id, node, name, spec, spec_seq, updated_at_millis FROM rollups");
                     ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
                     byte[] json = rs.getString(4).getBytes(StandardCharsets.UTF_8);
                     RollupSpec spec = RollupSpec.parse(rs.getString(3), JsonTree.parseStored(json, 0, json.length));
                     sources.put(
                             rs.getString(2) + '\0' + rs.getString(3),
-                            new Source(rs.getLong(1), rs.getString(2), spec, rs.getLong(5)));
+                            new Source(rs.getLong(1), rs.getString(2), spec, rs.getLong(5), rs.getLong(6)));
                 }
             }
             return null;
@@ -145,32 +156,39 @@ public final class FleetRollups implements AutoCloseable {
 
     /**
      * Stores {@code windows} of {@code node} in one transaction, each replacing the stored window of the same (node,
-     * rollup, window start, group); prunes first when a prune is due.
+     * rollup, window start, group) unless that one came from a later event of the node; prunes first when a prune is
+     * due.
+     *
+     * @return windows skipped as older than what is stored (a declaration the node replaced since)
      */
-    public synchronized void upsert(String node, List<FinalWindow> windows) {
+    public synchronized int upsert(String node, List<Received> windows) {
         long now = clockMillis.getAsLong();
         if (now - prunedAtMillis >= PRUNE_INTERVAL_MILLIS) {
             prune();
         }
         if (windows.isEmpty()) {
-            return;
+            return 0;
         }
         Map<String, Source> before = new HashMap<>(sources);
+        int skipped;
         try {
-            db.transaction(c -> {
-                try (PreparedStatement w = c.prepareStatement("INSERT OR REPLACE INTO rollup_windows"
-                                + " (rollup_id, window_start, group_key, vals) VALUES (?, ?, ?, ?)");
-                        PreparedStatement s = c.prepareStatement("INSERT OR REPLACE INTO rollup_summaries"
-                                + " (rollup_id, window_start, group_key, summary) VALUES (?, ?, ?, ?)")) {
-                    for (FinalWindow fw : windows) {
-                        long id = source(c, node, fw.spec(), now).id();
-                        bind(w, id, fw, fw.vals());
-                        bind(s, id, fw, fw.summary());
+            skipped = db.transaction(c -> {
+                int stale = 0;
+                try (PreparedStatement w = c.prepareStatement(upsertSql("rollup_windows", "vals"));
+                        PreparedStatement s = c.prepareStatement(upsertSql("rollup_summaries", "summary"))) {
+                    for (Received r : windows) {
+                        Source src = source(c, node, r, now);
+                        if (src == null) {
+                            stale++;
+                            continue;
+                        }
+                        bind(w, src.id(), r, r.window().vals());
+                        bind(s, src.id(), r, r.window().summary());
                     }
                     w.executeBatch();
                     s.executeBatch();
                 }
-                return null;
+                return stale;
             });
         } catch (RuntimeException e) {
             sources.clear();
@@ -178,44 +196,68 @@ public final class FleetRollups implements AutoCloseable {
             throw e;
         }
         publish();
+        return skipped;
     }
 
-    private static void bind(PreparedStatement p, long id, FinalWindow w, byte[] value) throws SQLException {
+    /** Insert, or replace unless the stored row came from a later event of the node (a resend after a newer one). */
+    private static String upsertSql(String table, String column) {
+        return "INSERT INTO " + table + " (rollup_id, window_start, group_key, " + column + ", node_seq)"
+                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (rollup_id, window_start, group_key) DO UPDATE SET "
+                + column + " = excluded." + column + ", node_seq = excluded.node_seq"
+                + " WHERE excluded.node_seq >= " + table + ".node_seq";
+    }
+
+    private static void bind(PreparedStatement p, long id, Received r, byte[] value) throws SQLException {
         p.setLong(1, id);
-        p.setLong(2, w.windowStart());
-        p.setString(3, w.groupKey());
+        p.setLong(2, r.window().windowStart());
+        p.setString(3, r.window().groupKey());
         p.setBytes(4, value);
+        p.setLong(5, r.nodeSeq());
         p.addBatch();
     }
 
-    /** The (node, rollup) row for {@code spec}: created, kept, or replaced with its windows deleted. */
-    private Source source(Connection c, String node, RollupSpec spec, long now) throws SQLException {
+    /**
+     * The (node, rollup) row for a received window: created, kept, or replaced by a newer declaration (its windows
+     * deleted when they mean other rows); null when the window's declaration is older than the stored one and makes
+     * other rows (a resend that arrived after the node redefined the rollup: skipped).
+     */
+    private Source source(Connection c, String node, Received r, long now) throws SQLException {
+        RollupSpec spec = r.window().spec();
         String key = node + '\0' + spec.name();
         Source s = sources.get(key);
         if (s != null && s.spec().equals(spec)) {
             return s;
         }
+        if (s != null && r.nodeSeq() < s.specSeq()) {
+            return s.spec().sameRows(spec) ? s : null;
+        }
         String json = new String(JsonTree.write(spec.toTree()), StandardCharsets.UTF_8);
         if (s == null) {
             RollupDatabase.update(
                     c,
-                    "INSERT INTO rollups (node, name, spec, updated_at_millis) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO rollups (node, name, spec, spec_seq, updated_at_millis) VALUES (?, ?, ?, ?, ?)",
                     node,
                     spec.name(),
                     json,
+                    r.nodeSeq(),
                     now);
             try (Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("SELECT last_insert_rowid()")) {
                 rs.next();
-                s = new Source(rs.getLong(1), node, spec, now);
+                s = new Source(rs.getLong(1), node, spec, r.nodeSeq(), now);
             }
         } else {
             if (!s.spec().sameRows(spec)) {
                 RollupRows.delete(c, s.id());
             }
             RollupDatabase.update(
-                    c, "UPDATE rollups SET spec = ?, updated_at_millis = ? WHERE id = ?", json, now, s.id());
-            s = new Source(s.id(), node, spec, now);
+                    c,
+                    "UPDATE rollups SET spec = ?, spec_seq = ?, updated_at_millis = ? WHERE id = ?",
+                    json,
+                    r.nodeSeq(),
+                    now,
+                    s.id());
+            s = new Source(s.id(), node, spec, r.nodeSeq(), now);
         }
         sources.put(key, s);
         return s;

@@ -183,6 +183,31 @@ class FinalWindowsTest {
     }
 
     @Test
+    void aCrashAfterTheDurableAppendBeforeTheMarkEmitsTheWindowAgainWithTheSameContent() {
+        event(T0 + 1_000, "a", 10);
+        event(T0 + 5 * MINUTE, "a", 1);
+        rollups.flush();
+        Rollups crashing = rollups;
+        assertThrows(
+                RuntimeException.class,
+                () -> crashing.emitFinal(
+                        drafts -> {
+                            durable.accept(drafts);
+                            crashing.abandon(); // kill -9 once the events are durable, before the mark
+                        },
+                        BUDGET));
+        rollups = reopen();
+        assertEquals(1, rollups.finalBacklog());
+        assertEquals(1, rollups.emitFinal(durable, BUDGET));
+        List<FinalWindow> windows = inLog();
+        assertEquals(2, windows.size()); // at least once; the hub's upsert makes the second a no-op
+        assertEquals(windows.get(0).groupKey(), windows.get(1).groupKey());
+        assertEquals(windows.get(0).windowStart(), windows.get(1).windowStart());
+        assertTrue(
+                java.util.Arrays.equals(windows.get(0).summary(), windows.get(1).summary()));
+    }
+
+    @Test
     void emittedWindowsAreNotEmittedAgainAfterARestartNorAfterACrash() {
         event(T0 + 1_000, "a", 10);
         event(T0 + 1_000, "b", 10);

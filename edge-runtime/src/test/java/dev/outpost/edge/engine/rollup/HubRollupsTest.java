@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.outpost.store.EventDraft;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,13 +86,14 @@ class HubRollupsTest {
         }
     }
 
-    /** The final windows a node emits, as the hub parses them from the events. */
-    static List<FinalWindow> emitted(Rollups node) {
+    /** The final windows a node emits, as the hub parses them from the events, at node seqs from {@code firstSeq}. */
+    static List<FleetRollups.Received> emitted(Rollups node, long firstSeq) {
         List<EventDraft> drafts = new ArrayList<>();
         node.emitFinal(drafts::addAll, TimeUnit.SECONDS.toNanos(10));
-        List<FinalWindow> out = new ArrayList<>();
+        List<FleetRollups.Received> out = new ArrayList<>();
         for (EventDraft d : drafts) {
-            out.add(FinalWindow.parse(d.payload(), 0, d.payload().length));
+            out.add(new FleetRollups.Received(
+                    firstSeq + out.size(), FinalWindow.parse(d.payload(), 0, d.payload().length)));
         }
         return out;
     }
@@ -127,8 +130,8 @@ class HubRollupsTest {
 
     @Test
     void mergedAcrossTwoNodesEqualsOneRollupOverAllTheRawEventsPageByPage() {
-        hub.upsert("a", emitted(nodeA));
-        hub.upsert("b", emitted(nodeB));
+        hub.upsert("a", emitted(nodeA, 1_000));
+        hub.upsert("b", emitted(nodeB, 1_000));
         List<Row> expected = nodeRows(reference, Map.of());
         assertTrue(expected.size() > 100, "rows: " + expected.size());
         assertSameRows(expected, hubRows(null, Map.of(), 10_000));
@@ -143,8 +146,8 @@ class HubRollupsTest {
 
     @Test
     void nodeFilterAnswersOneNodesWindowsAsTheNodeDoes() {
-        hub.upsert("a", emitted(nodeA));
-        hub.upsert("b", emitted(nodeB));
+        hub.upsert("a", emitted(nodeA, 1_000));
+        hub.upsert("b", emitted(nodeB, 1_000));
         assertSameRows(nodeRows(nodeA, Map.of()), hubRows("a", Map.of(), 10_000));
         assertSameRows(nodeRows(nodeB, Map.of()), hubRows("b", Map.of(), 13));
         long countB = hubRows("b", Map.of(), 10_000).stream()
@@ -158,8 +161,8 @@ class HubRollupsTest {
 
     @Test
     void upsertIsIdempotentAcrossResendsAndARestartOfTheHub() {
-        List<FinalWindow> a = emitted(nodeA);
-        List<FinalWindow> b = emitted(nodeB);
+        List<FleetRollups.Received> a = emitted(nodeA, 1_000);
+        List<FleetRollups.Received> b = emitted(nodeB, 1_000);
         hub.upsert("a", a);
         hub.upsert("b", b);
         hub.upsert("a", a); // a node killed before marking sends its windows again
@@ -171,8 +174,31 @@ class HubRollupsTest {
     }
 
     @Test
+    void anOlderCopyArrivingAfterANewerOneChangesNothing() {
+        List<FleetRollups.Received> newer = emitted(nodeA, 2_000);
+        hub.upsert("a", newer);
+        // Older versions of the same windows (other content: the reference saw more events), sent earlier by the
+        // node but arriving later (sync sends the newest first after an outage).
+        Set<String> keys = new HashSet<>();
+        newer.forEach(r -> keys.add(r.window().windowStart() + r.window().groupKey()));
+        List<FleetRollups.Received> older = emitted(reference, 1).stream()
+                .filter(r -> keys.contains(r.window().windowStart() + r.window().groupKey()))
+                .toList();
+        assertTrue(older.size() > 50, "older: " + older.size());
+        hub.upsert("a", older);
+        assertSameRows(nodeRows(nodeA, Map.of()), hubRows("a", Map.of(), 10_000));
+        // The same copies from later events (a higher seq) do replace them: the guard is the seq alone.
+        hub.upsert(
+                "a",
+                older.stream()
+                        .map(r -> new FleetRollups.Received(r.nodeSeq() + 10_000, r.window()))
+                        .toList());
+        assertSameRows(nodeRows(reference, Map.of()), hubRows("a", Map.of(), 10_000));
+    }
+
+    @Test
     void retentionPrunesWindowsThatEndedLongerAgoThanItKeepsThem() {
-        hub.upsert("a", emitted(nodeA));
+        hub.upsert("a", emitted(nodeA, 1_000));
         int rows = hubRows("a", Map.of(), 10_000).size();
         hubNow = T0 + 10 * MINUTE + RETENTION; // windows that ended before T0 + 10 min are past the retention
         int deleted = hub.prune();
@@ -187,7 +213,7 @@ class HubRollupsTest {
 
     @Test
     void unknownRollupsAndNodesAreNotFoundAndBadParametersAreNamed() {
-        hub.upsert("a", emitted(nodeA));
+        hub.upsert("a", emitted(nodeA, 1_000));
         RollupRefusal r =
                 assertThrows(RollupRefusal.class, () -> hub.query(null, "nope", 0, Long.MAX_VALUE, Map.of(), 10, null));
         assertEquals(RollupRefusal.Kind.NOT_FOUND, r.kind());
@@ -207,8 +233,9 @@ class HubRollupsTest {
 
     @Test
     void aChangedDefinitionReplacesTheNodesWindowsAndIsNotMergedWithOthers() {
-        hub.upsert("a", emitted(nodeA));
-        hub.upsert("b", emitted(nodeB));
+        hub.upsert("a", emitted(nodeA, 1_000));
+        List<FleetRollups.Received> oldB = emitted(nodeB, 1_000);
+        hub.upsert("b", oldB);
         RollupSpec wider = RollupsTest.spec("by_source", """
                 stream: traffic
                 group_by: [source_ip]
@@ -224,12 +251,17 @@ class HubRollupsTest {
         new TestEvent(10_000, T0 + 2 * HOUR, "traffic", null, T0 + 2 * HOUR, Map.of()).applyTo(b2);
         b2.flush();
         hubNow = T0 + 1;
-        hub.upsert("b", emitted(b2));
+        hub.upsert("b", emitted(b2, 5_000));
         FleetRollups.Answer merged = hub.query(null, "by_source", 0, T0 + HOUR, Map.of(), 10_000, null);
         assertEquals(wider, merged.spec()); // the newest declaration
         assertEquals(List.of("b"), merged.nodes());
         assertEquals(List.of("a"), merged.otherDefinitions());
         assertTrue(merged.page().rows().stream()
                 .allMatch(row -> row.windowEndMillis() - row.windowStartMillis() == 5 * MINUTE));
+        // Windows of the replaced declaration resent after it are skipped, and change nothing.
+        assertEquals(oldB.size(), hub.upsert("b", oldB));
+        FleetRollups.Answer again = hub.query(null, "by_source", 0, T0 + HOUR, Map.of(), 10_000, null);
+        assertEquals(wider, again.spec());
+        assertEquals(merged.page().rows().size(), again.page().rows().size());
     }
 }
