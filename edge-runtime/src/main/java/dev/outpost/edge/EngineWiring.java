@@ -50,6 +50,14 @@ final class EngineWiring {
         RollupBook rollups = rollupBook(config, catalog, windows, log);
         metrics.gauge(
                 "outpost_rollup_groups_in_memory", "Rollup window summaries held in memory.", windows::groupsInMemory);
+        metrics.counterFn(
+                "outpost_rollup_final_windows_emitted_total",
+                "Final rollup windows written to the stream outpost.rollup_windows for the hub.",
+                windows::finalEmitted);
+        metrics.gauge(
+                "outpost_rollup_final_windows_pending",
+                "Final rollup windows not yet written for the hub (as of the last flush).",
+                windows::finalBacklog);
         Engine engine = new Engine(
                 log,
                 catalog,

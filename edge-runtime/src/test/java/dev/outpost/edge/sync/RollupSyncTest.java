@@ -235,6 +235,12 @@ class RollupSyncTest {
         assertProblem(hub, "/v1/fleet/rollups/" + ROLLUP + "?cursor=zzz", 400, "cursor");
         assertEquals(
                 404, send(hub, "GET", "/v1/fleet/rollups/no_such_rollup", null).statusCode());
+        String metrics = send(edge1, "GET", "/metrics", null).body();
+        assertTrue(metrics.contains("outpost_rollup_final_windows_emitted_total 2"), metrics);
+        assertTrue(metrics.contains("outpost_rollup_final_windows_pending 0"), metrics);
+        java.util.regex.Matcher upserted = java.util.regex.Pattern.compile("outpost_hub_rollup_windows_total (\\d+)")
+                .matcher(send(hub, "GET", "/metrics", null).body());
+        assertTrue(upserted.find() && Long.parseLong(upserted.group(1)) >= 3); // 3 windows, resends counted too
         String list = send(hub, "GET", "/v1/fleet/rollups", null).body();
         assertTrue(list.contains("\"" + ROLLUP + "\"") && list.contains("edge-2"), list);
     }

@@ -43,6 +43,7 @@ final class FinalWindows {
     private record Pending(long rollupId, long windowStart, String groupKey, EventDraft event) {}
 
     private final RollupDatabase db;
+    private volatile long emittedTotal;
 
     FinalWindows(RollupDatabase db) {
         this.db = db;
@@ -69,6 +70,7 @@ final class FinalWindows {
             appendDurably.accept(batch.stream().map(Pending::event).toList());
             marking.accept(() -> db.transaction(c -> mark(c, batch)));
             emitted += batch.size();
+            emittedTotal += batch.size(); // one writer: the engine thread
         } while (System.nanoTime() - deadlineNanos < 0);
         return emitted;
     }
@@ -131,6 +133,11 @@ final class FinalWindows {
             p.executeBatch();
         }
         return null;
+    }
+
+    /** Rows emitted (and marked) since this instance was made. */
+    long emittedTotal() {
+        return emittedTotal;
     }
 
     /** Final rows not yet emitted (for status and tests). */

@@ -358,6 +358,11 @@ public final class Rollups implements AutoCloseable {
                 deadline);
     }
 
+    /** Final windows emitted (durable in the log and marked) since start. */
+    public long finalEmitted() {
+        return emitter.emittedTotal();
+    }
+
     /** Final windows not emitted yet, as of the last flush. */
     public long finalBacklog() {
         return emitter.backlog(targets());
