@@ -36,7 +36,9 @@ import java.util.function.LongSupplier;
  *   <li>Merged answers ({@link #query} without a node) merge per (window, group) the rows of the nodes whose
  *       declaration makes the same rows as the most recently updated one; the others are named in the answer, not
  *       merged. A merged page is complete up to its cursor: each node's page is read with the same cursor and limit,
- *       and rows past the lowest last row of a node with more to read wait for the next page.
+ *       and rows past the lowest last row of a node with more to read wait for the next page. A merged page reads at
+ *       most {@link #MERGE_ROWS_READ_MAX} rows over all nodes (each node's page cut to its share), so a fleet of
+ *       thousands answers in bounded memory with shorter pages.
  *   <li>Retention: windows that ended more than {@code retentionMillis} before the hub's clock are deleted
  *       ({@link #prune}, at most every {@link #PRUNE_INTERVAL_MILLIS} on upsert).
  *   <li>One writer: upserts and prunes synchronize; queries read on their own connections (WAL) from any thread.
@@ -73,6 +75,12 @@ public final class FleetRollups implements AutoCloseable {
             ) WITHOUT ROWID;
             """);
 
+    /**
+     * Most rows (each with its summary, up to ~2 KiB) one merged page reads over all nodes: each node's page is cut to
+     * its share, and the merged page may then hold fewer rows than asked, with a cursor.
+     */
+    static final int MERGE_ROWS_READ_MAX = 10_000;
+
     /** Least time between two prunes run by upserts, milliseconds. */
     static final long PRUNE_INTERVAL_MILLIS = 60_000;
 
@@ -105,19 +113,27 @@ public final class FleetRollups implements AutoCloseable {
     private final RollupDatabase db;
     private final long retentionMillis;
     private final LongSupplier clockMillis;
+    private final int mergeRowsReadMax;
     private final Map<String, Source> sources = new HashMap<>(); // node + NUL + name; guarded by this
     private volatile Map<String, List<Source>> byName = Map.of();
     private long prunedAtMillis = Long.MIN_VALUE;
 
-    private FleetRollups(RollupDatabase db, long retentionMillis, LongSupplier clockMillis) {
+    private FleetRollups(RollupDatabase db, long retentionMillis, LongSupplier clockMillis, int mergeRowsReadMax) {
         this.db = db;
         this.retentionMillis = retentionMillis;
         this.clockMillis = clockMillis;
+        this.mergeRowsReadMax = mergeRowsReadMax;
     }
 
     /** Opens (creating or migrating) the hub's rollups file. */
     public static FleetRollups open(Path file, long retentionMillis, LongSupplier clockMillis) {
-        FleetRollups f = new FleetRollups(RollupDatabase.open(file, MIGRATIONS), retentionMillis, clockMillis);
+        return open(file, retentionMillis, clockMillis, MERGE_ROWS_READ_MAX);
+    }
+
+    /** {@link #open} with another bound on the rows a merged page reads (tests). */
+    static FleetRollups open(Path file, long retentionMillis, LongSupplier clockMillis, int mergeRowsReadMax) {
+        FleetRollups f =
+                new FleetRollups(RollupDatabase.open(file, MIGRATIONS), retentionMillis, clockMillis, mergeRowsReadMax);
         try {
             f.load();
         } catch (RuntimeException e) {
@@ -326,10 +342,12 @@ public final class FleetRollups implements AutoCloseable {
             String cursor) {
         List<WindowQuery> queries = new ArrayList<>();
         List<WindowQuery.Params> params = new ArrayList<>();
+        int share = Math.max(1, Math.min(limit, mergeRowsReadMax / sources.size()));
         for (Source s : sources) {
             WindowQuery q = new WindowQuery(name, s.spec(), s.id());
+            q.params(from, to, filters, limit, cursor); // refuses what the client asked, by name
             queries.add(q);
-            params.add(q.params(from, to, filters, limit, cursor));
+            params.add(q.params(from, to, filters, share, cursor));
         }
         List<Page> pages = db.read(c -> {
             List<Page> out = new ArrayList<>();

@@ -145,6 +145,18 @@ class HubRollupsTest {
     }
 
     @Test
+    void aMergedPageReadsABoundedNumberOfRowsAndStillMergesEverything() {
+        hub.close();
+        hub = FleetRollups.open(dir.resolve("hub-rollups.db"), RETENTION, () -> hubNow, 20); // 10 rows a node
+        hub.upsert("a", emitted(nodeA, 1_000));
+        hub.upsert("b", emitted(nodeB, 1_000));
+        FleetRollups.Answer first = hub.query(null, "by_source", 0, T0 + HOUR, Map.of(), 10_000, null);
+        assertTrue(first.page().rows().size() <= 10 && first.page().nextCursor() != null);
+        assertSameRows(nodeRows(reference, Map.of()), hubRows(null, Map.of(), 10_000));
+        assertSameRows(nodeRows(reference, Map.of()), hubRows(null, Map.of(), 3));
+    }
+
+    @Test
     void nodeFilterAnswersOneNodesWindowsAsTheNodeDoes() {
         hub.upsert("a", emitted(nodeA, 1_000));
         hub.upsert("b", emitted(nodeB, 1_000));
