@@ -1,0 +1,64 @@
+package dev.outpost.edge.config;
+
+import static dev.outpost.edge.config.ConfigKey.KIB;
+import static dev.outpost.edge.config.ConfigKey.MIB;
+
+import java.util.List;
+
+/** Section {@code live}: live subscriptions (GET /v1/events/tail): how many, their buffers, their heartbeats. */
+final class LiveKeys {
+    static final ConfigSection SECTION = new ConfigSection("live");
+
+    /** What a subscriber whose buffer is full gets: cut off, or skipped forward past what it missed. */
+    static final List<String> OVERFLOWS = List.of("skip", "disconnect");
+
+    static final ConfigKey<Integer> SUBSCRIBERS_MAX = SECTION.add(ConfigKey.integer(
+            "live.subscribers_max",
+            256,
+            0,
+            1_000_000,
+            "subscribers",
+            "Live subscribers held at once; each is also one of budget.connections. More get 503 with"
+                    + " Retry-After."));
+    static final ConfigKey<Integer> BUFFER_MESSAGES_MAX = SECTION.add(ConfigKey.integer(
+            "live.buffer_messages_max",
+            10_000,
+            1,
+            10_000_000,
+            "messages",
+            "Messages queued for one subscriber that its connection has not taken yet; beyond, live.overflow"
+                    + " applies."));
+    static final ConfigKey<Long> BUFFER_BYTES_MAX = SECTION.add(ConfigKey.bytes(
+            "live.buffer_bytes_max",
+            256 * KIB,
+            4 * KIB,
+            64 * MIB,
+            "Bytes queued for one subscriber that its connection has not taken yet; beyond, live.overflow"
+                    + " applies."));
+    static final ConfigKey<String> OVERFLOW = SECTION.add(ConfigKey.oneOf(
+            "live.overflow",
+            "skip",
+            OVERFLOWS,
+            "A subscriber whose buffer is full: 'skip' drops what does not fit and later sends a gap message"
+                    + " naming the sequence numbers it missed (the stream goes on); 'disconnect' closes it with the"
+                    + " reason."));
+    static final ConfigKey<Integer> HEARTBEAT_MILLIS = SECTION.add(ConfigKey.integer(
+            "live.heartbeat_millis",
+            15_000,
+            100,
+            600_000,
+            "milliseconds",
+            "A subscriber sent nothing for this long gets a heartbeat (an SSE comment), so proxies and clients"
+                    + " can tell a quiet stream from a dead connection."));
+
+    private LiveKeys() {}
+
+    static OutpostConfig.Live read(ConfigValues v) {
+        return new OutpostConfig.Live(
+                v.get(SUBSCRIBERS_MAX),
+                v.get(BUFFER_MESSAGES_MAX),
+                v.get(BUFFER_BYTES_MAX),
+                v.get(OVERFLOW),
+                v.get(HEARTBEAT_MILLIS));
+    }
+}

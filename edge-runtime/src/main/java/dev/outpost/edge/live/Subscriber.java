@@ -1,0 +1,223 @@
+package dev.outpost.edge.live;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One live subscription: what it wants, how far it has got, and what its connection has not taken yet.
+ *
+ * <p>Design note. Every subscriber has a bounded buffer: the messages and bytes handed to its connection that the
+ * connection has not written yet ({@link #pendingMessages}, {@link #pendingBytes}, decreased as writes complete). The
+ * feed never waits for a subscriber: a round that does not fit is either skipped — the subscriber is then owed a gap
+ * message naming the first and last seq it missed, sent once its buffer has drained to half — or ends the subscription
+ * with the reason, as {@code live.overflow} says. Invariants: {@link #cursor} is the highest seq examined for this
+ * subscriber, and it only grows; an event is sent at most once, in seq order, and only if its seq is above the cursor
+ * when examined; the buffer never holds more than its limits but for one heartbeat or gap message; all fields but the
+ * pending counts and {@link #closed} are touched by the feed's thread only.
+ */
+final class Subscriber {
+    /** What happens when a round does not fit. */
+    enum Overflow {
+        SKIP,
+        DISCONNECT
+    }
+
+    /** The buffer's limits and policy. */
+    record Limits(int messagesMax, long bytesMax, Overflow overflow) {}
+
+    private final Outlet outlet;
+    private final TailFilter filter;
+    private final Framing framing;
+    private final Limits limits;
+    private final LiveCounters counters;
+    private final Runnable wake;
+    private final AtomicInteger pendingMessages = new AtomicInteger();
+    private final AtomicLong pendingBytes = new AtomicLong();
+    private volatile boolean closed;
+    private volatile boolean waitingForRoom;
+
+    private long cursor;
+    private boolean live;
+    private long gapFrom = -1;
+    private long gapTo;
+    private long gapCount;
+    private long lastSentNanos;
+    private int[] selected = new int[64];
+
+    Subscriber(
+            Outlet outlet,
+            TailFilter filter,
+            Framing framing,
+            Limits limits,
+            long afterSeq,
+            LiveCounters counters,
+            Runnable wake,
+            long nowNanos) {
+        this.outlet = outlet;
+        this.filter = filter;
+        this.framing = framing;
+        this.limits = limits;
+        this.cursor = afterSeq;
+        this.counters = counters;
+        this.wake = wake;
+        this.lastSentNanos = nowNanos;
+    }
+
+    long cursor() {
+        return cursor;
+    }
+
+    boolean live() {
+        return live;
+    }
+
+    void goLive() {
+        live = true;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    /** The connection is gone (closed by the client, the agent, or an error): the feed drops this subscriber. */
+    void markClosed() {
+        closed = true;
+    }
+
+    /** True when the buffer is at most half full: a catching-up subscriber reads on, a skipped one is told its gap. */
+    boolean hasRoom() {
+        boolean room =
+                pendingMessages.get() * 2L <= limits.messagesMax() && pendingBytes.get() * 2 <= limits.bytesMax();
+        waitingForRoom = !room;
+        return room;
+    }
+
+    /** Tells the subscriber that retention deleted the events it asked for, below {@code firstSeq}. */
+    void deleted(long firstSeq) {
+        if (cursor + 1 < firstSeq) {
+            send(framing.gap(cursor + 1, firstSeq - 1, firstSeq - 1 - cursor), 1);
+            counters.gaps.increment();
+            cursor = firstSeq - 1;
+        }
+    }
+
+    /** Offers the round's events above the cursor that the filter admits; false if the subscriber was cut off. */
+    boolean deliver(Round round, long nowNanos) {
+        int n = select(round);
+        cursor = Math.max(cursor, round.lastExamined());
+        if (n == 0) {
+            return true;
+        }
+        Framing.Framed f = round.framed(framing);
+        long first = round.seq(selected[0]);
+        long last = round.seq(selected[n - 1]);
+        if (gapFrom >= 0) {
+            if (!hasRoom()) {
+                gapTo = last;
+                gapCount += n;
+                counters.skipped.add(n);
+                return true;
+            }
+            endGap();
+        }
+        long bytes = bytesOf(f, n);
+        if (pendingMessages.get() + n > limits.messagesMax() || pendingBytes.get() + bytes > limits.bytesMax()) {
+            return overflow(first, last, n);
+        }
+        send(slices(f, n), n);
+        counters.messages.add(n);
+        lastSentNanos = nowNanos;
+        return true;
+    }
+
+    private int select(Round round) {
+        int n = 0;
+        for (int i = 0; i < round.count(); i++) {
+            if (round.seq(i) > cursor && filter.admits(round, i)) {
+                if (n == selected.length) {
+                    selected = java.util.Arrays.copyOf(selected, n * 2);
+                }
+                selected[n++] = i;
+            }
+        }
+        return n;
+    }
+
+    private long bytesOf(Framing.Framed f, int n) {
+        long bytes = 0;
+        for (int k = 0; k < n; k++) {
+            int i = selected[k];
+            bytes += f.ends()[i] - f.start(i);
+        }
+        return bytes;
+    }
+
+    /** The selected frames as one buffer: a slice of the shared bytes per run of consecutive events. */
+    private ByteBuf slices(Framing.Framed f, int n) {
+        ByteBuf whole = f.bytes();
+        java.util.ArrayList<ByteBuf> runs = new java.util.ArrayList<>(4);
+        int k = 0;
+        while (k < n) {
+            int from = selected[k];
+            int to = from;
+            while (k + 1 < n && selected[k + 1] == to + 1) {
+                to = selected[++k];
+            }
+            k++;
+            int start = f.start(from);
+            runs.add(whole.retainedSlice(start, f.ends()[to] - start));
+        }
+        return runs.size() == 1 ? runs.get(0) : Unpooled.wrappedBuffer(runs.size(), runs.toArray(ByteBuf[]::new));
+    }
+
+    private boolean overflow(long first, long last, int n) {
+        if (limits.overflow() == Overflow.DISCONNECT) {
+            counters.disconnects.increment();
+            close("buffer full: " + pendingMessages.get() + " messages, " + pendingBytes.get()
+                    + " bytes not yet taken by the connection (live.buffer_messages_max, live.buffer_bytes_max)");
+            return false;
+        }
+        gapFrom = first;
+        gapTo = last;
+        gapCount = n;
+        counters.skipped.add(n);
+        return true;
+    }
+
+    private void endGap() {
+        send(framing.gap(gapFrom, gapTo, gapCount), 1);
+        counters.gaps.increment();
+        gapFrom = -1;
+    }
+
+    /** Sends a heartbeat when nothing was sent for {@code intervalNanos} and nothing is waiting. */
+    void heartbeat(long nowNanos, long intervalNanos) {
+        if (nowNanos - lastSentNanos >= intervalNanos && pendingMessages.get() == 0) {
+            send(framing.heartbeat(), 1);
+            lastSentNanos = nowNanos;
+        }
+    }
+
+    /** Ends the subscription, telling the client why. */
+    void close(String reason) {
+        closed = true;
+        outlet.close(framing.closing(reason));
+    }
+
+    private void send(ByteBuf bytes, int messages) {
+        int size = bytes.readableBytes();
+        pendingMessages.addAndGet(messages);
+        pendingBytes.addAndGet(size);
+        outlet.send(bytes, () -> taken(messages, size));
+    }
+
+    private void taken(int messages, int size) {
+        pendingMessages.addAndGet(-messages);
+        pendingBytes.addAndGet(-size);
+        if (waitingForRoom) {
+            wake.run();
+        }
+    }
+}
