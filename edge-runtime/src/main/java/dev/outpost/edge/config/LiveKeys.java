@@ -26,22 +26,30 @@ final class LiveKeys {
             1,
             10_000_000,
             "messages",
-            "Messages queued for one subscriber that its connection has not taken yet; beyond, live.overflow"
-                    + " applies."));
+            "Messages queued in memory for one subscriber that its connection has not taken yet; what does not fit"
+                    + " waits in the log."));
     static final ConfigKey<Long> BUFFER_BYTES_MAX = SECTION.add(ConfigKey.bytes(
             "live.buffer_bytes_max",
             256 * KIB,
             4 * KIB,
             64 * MIB,
-            "Bytes queued for one subscriber that its connection has not taken yet; beyond, live.overflow"
-                    + " applies."));
+            "Bytes queued in memory for one subscriber that its connection has not taken yet; what does not fit"
+                    + " waits in the log."));
+    static final ConfigKey<Integer> LAG_EVENTS_MAX = SECTION.add(ConfigKey.integer(
+            "live.lag_events_max",
+            100_000,
+            1,
+            1_000_000_000,
+            "events",
+            "How far behind the newest event a subscriber may fall (it is then served from the log as its connection"
+                    + " takes what it was sent); beyond, live.overflow applies."));
     static final ConfigKey<String> OVERFLOW = SECTION.add(ConfigKey.oneOf(
             "live.overflow",
             "skip",
             OVERFLOWS,
-            "A subscriber whose buffer is full: 'skip' drops what does not fit and later sends a gap message"
-                    + " naming the sequence numbers it missed (the stream goes on); 'disconnect' closes it with the"
-                    + " reason."));
+            "A subscriber more than live.lag_events_max behind: 'skip' moves it to the newest event and sends it a"
+                    + " gap message naming the sequence numbers it missed (the stream goes on); 'disconnect' closes it"
+                    + " with the reason."));
     static final ConfigKey<Integer> HEARTBEAT_MILLIS = SECTION.add(ConfigKey.integer(
             "live.heartbeat_millis",
             15_000,
@@ -58,6 +66,7 @@ final class LiveKeys {
                 v.get(SUBSCRIBERS_MAX),
                 v.get(BUFFER_MESSAGES_MAX),
                 v.get(BUFFER_BYTES_MAX),
+                v.get(LAG_EVENTS_MAX),
                 v.get(OVERFLOW),
                 v.get(HEARTBEAT_MILLIS));
     }

@@ -146,13 +146,19 @@ public record OutpostConfig(
      * Live subscriptions (GET /v1/events/tail).
      *
      * @param subscribersMax subscribers held at once (each also holds one of budget.connections)
-     * @param bufferMessagesMax messages queued for one subscriber before {@code overflow} applies
-     * @param bufferBytesMax bytes queued for one subscriber before {@code overflow} applies
+     * @param bufferMessagesMax messages queued in memory for one subscriber (what does not fit waits in the log)
+     * @param bufferBytesMax bytes queued in memory for one subscriber (what does not fit waits in the log)
+     * @param lagEventsMax how far behind the newest event a subscriber may fall before {@code overflow} applies
      * @param overflow skip (gap message, goes on) or disconnect (closed with the reason)
      * @param heartbeatMillis a subscriber sent nothing this long gets a heartbeat
      */
     public record Live(
-            int subscribersMax, int bufferMessagesMax, long bufferBytesMax, String overflow, int heartbeatMillis) {}
+            int subscribersMax,
+            int bufferMessagesMax,
+            long bufferBytesMax,
+            int lagEventsMax,
+            String overflow,
+            int heartbeatMillis) {}
 
     /**
      * The subscribers held at most: live.subscribers_max, but no more than budget.connections less the probes' share

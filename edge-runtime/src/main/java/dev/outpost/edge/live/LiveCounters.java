@@ -15,12 +15,12 @@ final class LiveCounters {
         messages = metrics.counter("outpost_live_messages_total", "Events sent to live subscribers.");
         skipped = metrics.counter(
                 "outpost_live_skipped_events_total",
-                "Events not sent to a live subscriber whose buffer was full (live.overflow: skip); each run of them"
-                        + " is announced by a gap message.");
+                "Sequence numbers a live subscriber was skipped past for falling more than live.lag_events_max"
+                        + " behind (live.overflow: skip); each run of them is announced by a gap message.");
         gaps = metrics.counter("outpost_live_gaps_total", "Gap messages sent to live subscribers.");
         disconnects = metrics.counter(
                 "outpost_live_overflow_disconnects_total",
-                "Live subscribers closed because their buffer was full (live.overflow: disconnect).");
+                "Live subscribers closed for falling more than live.lag_events_max behind (live.overflow: disconnect).");
         refused = metrics.counter(
                 "outpost_live_refused_total", "Subscriptions refused because live.subscribers_max were held.");
     }

@@ -30,13 +30,13 @@ import org.slf4j.LoggerFactory;
  * subscriber never misses an event and never gets one twice (its cursor also guards: see {@link Subscriber}). Writes
  * to connections never block the feed: a subscriber that cannot keep up is skipped or cut ({@code live.overflow}).
  * Invariants: at most {@code live.subscribers_max} subscriptions are held; the feed reads at most {@link
- * #ROUND_RECORDS_MAX} records per round; nothing past the acknowledged head is ever sent; time comes from the clock
+ * #ROUND_RECORDS_MAX} records per round, and half a subscriber's buffer; nothing past the acknowledged head is ever sent; time comes from the clock
  * passed in.
  */
 public final class LiveFeed implements IngestStage, AutoCloseable {
-    /** Most records one round reads. */
+    /** Most records one round reads (and at most half of live.buffer_messages_max). */
     static final int ROUND_RECORDS_MAX = 1_024;
-    /** About the most payload bytes one round reads. */
+    /** About the most payload bytes one round reads (and at most half of live.buffer_bytes_max). */
     static final int ROUND_BYTES_MAX = 512 * 1024;
     /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -53,6 +53,9 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final boolean appendIsAcknowledged;
     private final Subscriber.Limits limits;
     private final int subscribersMax;
+    private final int roundRecords;
+    private final int roundBytes;
+    private final long lagMax;
     private final long heartbeatNanos;
     private final LongSupplier nanos;
     private final LiveCounters counters;
@@ -82,6 +85,10 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                     subscribersMax,
                     c.subscribersMax());
         }
+        // A round fits in half an empty buffer, so a subscriber that keeps up is never skipped for a round's size.
+        this.roundRecords = Math.clamp(c.bufferMessagesMax() / 2, 1, ROUND_RECORDS_MAX);
+        this.roundBytes = Math.clamp(c.bufferBytesMax() / 2, 1, ROUND_BYTES_MAX);
+        this.lagMax = c.lagEventsMax();
         this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
         this.nanos = nanos;
         this.counters = new LiveCounters(metrics);
@@ -207,13 +214,16 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             position = limit; // nobody to send to; a newcomer catches up from the log itself
             return false;
         }
-        Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
+        Round round = Round.read(log, position + 1, limit, roundRecords, roundBytes);
         long now = nanos.getAsLong();
         for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
             Subscriber s = it.next();
-            if (s.closed() || !s.deliver(round, now)) {
+            if (s.closed()) {
                 it.remove();
                 held.decrementAndGet();
+            } else if (s.deliver(round, now) == Subscriber.Taken.FULL) {
+                it.remove(); // it reads on from the log as its buffer drains
+                catchingUp.add(s);
             }
         }
         round.release();
@@ -232,17 +242,17 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 held.decrementAndGet();
                 continue;
             }
+            if (position - s.cursor() > lagMax && !s.fellBehind(position)) {
+                it.remove();
+                held.decrementAndGet();
+                continue;
+            }
             if (s.cursor() < position && s.hasRoom()) {
                 s.deleted(log.firstSeq());
-                Round round = Round.read(log, s.cursor() + 1, position, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
-                boolean kept = s.deliver(round, now);
+                Round round = Round.read(log, s.cursor() + 1, position, roundRecords, roundBytes);
+                s.deliver(round, now);
                 round.release();
                 worked = true;
-                if (!kept) {
-                    it.remove();
-                    held.decrementAndGet();
-                    continue;
-                }
             }
             if (s.cursor() >= position) {
                 it.remove();
@@ -260,10 +270,10 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
         heartbeatScanNanos = now;
         for (Subscriber s : live) {
-            s.heartbeat(now, heartbeatNanos);
+            s.tick(now, heartbeatNanos);
         }
         for (Subscriber s : catchingUp) {
-            s.heartbeat(now, heartbeatNanos);
+            s.tick(now, heartbeatNanos);
         }
     }
 

@@ -10,11 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Design note. Every subscriber has a bounded buffer: the messages and bytes handed to its connection that the
  * connection has not written yet ({@link #pendingMessages}, {@link #pendingBytes}, decreased as writes complete). The
- * feed never waits for a subscriber: a round that does not fit is either skipped — the subscriber is then owed a gap
- * message naming the first and last seq it missed, sent once its buffer has drained to half — or ends the subscription
- * with the reason, as {@code live.overflow} says. Invariants: {@link #cursor} is the highest seq examined for this
+ * feed never waits for a subscriber: a round that does not fit is not sent ({@link Taken#FULL}), and the feed serves
+ * the subscriber from the log once its buffer has drained to half, so a burst costs a fast subscriber nothing. One that
+ * falls more than live.lag_events_max behind is skipped forward — it is owed a gap message naming the first and last
+ * seq it missed, sent once its buffer has room and before anything else — or cut with the reason, as {@code
+ * live.overflow} says. Invariants: {@link #cursor} is the highest seq examined for this
  * subscriber, and it only grows; an event is sent at most once, in seq order, and only if its seq is above the cursor
- * when examined; the buffer never holds more than its limits but for one heartbeat or gap message; all fields but the
+ * when examined; the buffer never holds more than its limits but for one gap or heartbeat message, and for one round
+ * offered when it is empty (so an event larger than the buffer still goes out; rounds are at most half a buffer); all
+ * fields but the
  * pending counts and {@link #closed} are touched by the feed's thread only.
  */
 final class Subscriber {
@@ -42,7 +46,6 @@ final class Subscriber {
     private boolean live;
     private long gapFrom = -1;
     private long gapTo;
-    private long gapCount;
     private long lastSentNanos;
     private int[] selected = new int[64];
 
@@ -103,32 +106,53 @@ final class Subscriber {
         }
     }
 
-    /** Offers the round's events above the cursor that the filter admits; false if the subscriber was cut off. */
-    boolean deliver(Round round, long nowNanos) {
-        int n = select(round);
-        cursor = Math.max(cursor, round.lastExamined());
-        if (n == 0) {
-            return true;
-        }
-        Framing.Framed f = round.framed(framing);
-        long first = round.seq(selected[0]);
-        long last = round.seq(selected[n - 1]);
+    /** Whether a subscriber took what it was offered. */
+    enum Taken {
+        /** Sent (or nothing in it was for this subscriber): the cursor moved past it. */
+        YES,
+        /** It did not fit: nothing was sent and the cursor stayed (the feed serves the subscriber from the log). */
+        FULL
+    }
+
+    /** Offers the round's events above the cursor that the filter admits. */
+    Taken deliver(Round round, long nowNanos) {
         if (gapFrom >= 0) {
             if (!hasRoom()) {
-                gapTo = last;
-                gapCount += n;
-                counters.skipped.add(n);
-                return true;
+                return Taken.FULL;
             }
-            endGap();
+            endGap(nowNanos);
         }
-        long bytes = bytesOf(f, n);
-        if (pendingMessages.get() + n > limits.messagesMax() || pendingBytes.get() + bytes > limits.bytesMax()) {
-            return overflow(first, last, n);
+        int n = select(round);
+        if (n > 0) {
+            Framing.Framed f = round.framed(framing);
+            long bytes = bytesOf(f, n);
+            int waiting = pendingMessages.get();
+            if (waiting > 0 && (waiting + n > limits.messagesMax() || pendingBytes.get() + bytes > limits.bytesMax())) {
+                waitingForRoom = true;
+                return Taken.FULL;
+            }
+            send(slices(f, n), n);
+            counters.messages.add(n);
+            lastSentNanos = nowNanos;
         }
-        send(slices(f, n), n);
-        counters.messages.add(n);
-        lastSentNanos = nowNanos;
+        cursor = Math.max(cursor, round.lastExamined());
+        return Taken.YES;
+    }
+
+    /**
+     * The subscriber is more than live.lag_events_max behind the feed: it is skipped forward to {@code seq} (a gap
+     * message goes out once its buffer has room) or cut, as live.overflow says. False if cut.
+     */
+    boolean fellBehind(long seq) {
+        if (limits.overflow() == Overflow.DISCONNECT) {
+            counters.disconnects.increment();
+            close("fell more than live.lag_events_max behind: the connection did not take what it was sent");
+            return false;
+        }
+        counters.skipped.add(seq - cursor);
+        gapFrom = gapFrom >= 0 ? gapFrom : cursor + 1;
+        gapTo = seq;
+        cursor = seq;
         return true;
     }
 
@@ -172,28 +196,21 @@ final class Subscriber {
         return runs.size() == 1 ? runs.get(0) : Unpooled.wrappedBuffer(runs.size(), runs.toArray(ByteBuf[]::new));
     }
 
-    private boolean overflow(long first, long last, int n) {
-        if (limits.overflow() == Overflow.DISCONNECT) {
-            counters.disconnects.increment();
-            close("buffer full: " + pendingMessages.get() + " messages, " + pendingBytes.get()
-                    + " bytes not yet taken by the connection (live.buffer_messages_max, live.buffer_bytes_max)");
-            return false;
-        }
-        gapFrom = first;
-        gapTo = last;
-        gapCount = n;
-        counters.skipped.add(n);
-        return true;
-    }
-
-    private void endGap() {
-        send(framing.gap(gapFrom, gapTo, gapCount), 1);
+    private void endGap(long nowNanos) {
+        send(framing.gap(gapFrom, gapTo, gapTo - gapFrom + 1), 1);
         counters.gaps.increment();
         gapFrom = -1;
+        lastSentNanos = nowNanos;
     }
 
-    /** Sends a heartbeat when nothing was sent for {@code intervalNanos} and nothing is waiting. */
-    void heartbeat(long nowNanos, long intervalNanos) {
+    /**
+     * Tells a skipped subscriber its gap once its buffer has drained (no need to wait for the next event), and sends a
+     * heartbeat when nothing was sent for {@code intervalNanos} and nothing is waiting.
+     */
+    void tick(long nowNanos, long intervalNanos) {
+        if (gapFrom >= 0 && hasRoom()) {
+            endGap(nowNanos);
+        }
         if (nowNanos - lastSentNanos >= intervalNanos && pendingMessages.get() == 0) {
             send(framing.heartbeat(), 1);
             lastSentNanos = nowNanos;
