@@ -193,7 +193,7 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
      * A subscriber's connection. The feed's writes are queued on the connection's event loop after the response head
      * (which the loop writes first: it is the thread that subscribed).
      */
-    private static final class ChannelOutlet implements Outlet {
+    private final class ChannelOutlet implements Outlet {
         private final ChannelHandlerContext ctx;
 
         ChannelOutlet(ChannelHandlerContext ctx) {
@@ -201,13 +201,27 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         }
 
         @Override
-        public void send(ByteBuf bytes, Runnable taken) {
+        public void events(ByteBuf frames, int count, Runnable taken) {
+            write(frames, taken);
+        }
+
+        @Override
+        public void gap(long fromSeq, long toSeq, long skipped, Runnable taken) {
+            write(framing.gap(fromSeq, toSeq, skipped), taken);
+        }
+
+        @Override
+        public void heartbeat(Runnable taken) {
+            write(framing.heartbeat(), taken);
+        }
+
+        private void write(ByteBuf bytes, Runnable taken) {
             ctx.writeAndFlush(new DefaultHttpContent(bytes)).addListener(f -> taken.run());
         }
 
         @Override
-        public void close(ByteBuf last) {
-            ctx.write(new DefaultHttpContent(last));
+        public void close(String reason) {
+            ctx.write(new DefaultHttpContent(framing.closing(reason)));
             ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
             ctx.executor().schedule(() -> ctx.channel().close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }

@@ -36,7 +36,7 @@ final class SseFraming implements Framing {
             Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(": heartbeat\n\n", StandardCharsets.US_ASCII));
 
     private final ByteBufAllocator alloc;
-    private final PayloadRepair repair = new PayloadRepair();
+    private final PayloadRepair repair = new PayloadRepair(); // feed thread only (frame)
 
     SseFraming(ByteBufAllocator alloc) {
         this.alloc = alloc;
@@ -93,8 +93,8 @@ final class SseFraming implements Framing {
         out.writeCharSequence(Long.toString(n), StandardCharsets.US_ASCII);
     }
 
-    @Override
-    public ByteBuf gap(long fromSeq, long toSeq, long skipped) {
+    /** {@code event: gap}, its id the last seq skipped (a resume cursor). */
+    ByteBuf gap(long fromSeq, long toSeq, long skipped) {
         return message(toSeq, "gap", g -> {
             g.writeNumberField("from_seq", fromSeq);
             g.writeNumberField("to_seq", toSeq);
@@ -102,13 +102,13 @@ final class SseFraming implements Framing {
         });
     }
 
-    @Override
-    public ByteBuf heartbeat() {
+    /** A comment. */
+    ByteBuf heartbeat() {
         return HEARTBEAT.duplicate();
     }
 
-    @Override
-    public ByteBuf closing(String reason) {
+    /** {@code event: end} with the reason. */
+    ByteBuf closing(String reason) {
         return message(-1, "end", g -> g.writeStringField("reason", reason));
     }
 
@@ -116,6 +116,7 @@ final class SseFraming implements Framing {
         void write(JsonGenerator g) throws IOException;
     }
 
+    /** Any thread. */
     private ByteBuf message(long id, String event, Fields fields) {
         ByteBuf out = alloc.buffer(256);
         if (id >= 0) {

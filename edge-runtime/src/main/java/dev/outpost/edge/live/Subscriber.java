@@ -100,7 +100,8 @@ final class Subscriber {
     /** Tells the subscriber that retention deleted the events it asked for, below {@code firstSeq}. */
     void deleted(long firstSeq) {
         if (cursor + 1 < firstSeq) {
-            send(framing.gap(cursor + 1, firstSeq - 1, firstSeq - 1 - cursor), 1);
+            control();
+            outlet.gap(cursor + 1, firstSeq - 1, firstSeq - 1 - cursor, this::controlTaken);
             counters.gaps.increment();
             cursor = firstSeq - 1;
         }
@@ -197,7 +198,8 @@ final class Subscriber {
     }
 
     private void endGap(long nowNanos) {
-        send(framing.gap(gapFrom, gapTo, gapTo - gapFrom + 1), 1);
+        control();
+        outlet.gap(gapFrom, gapTo, gapTo - gapFrom + 1, this::controlTaken);
         counters.gaps.increment();
         gapFrom = -1;
         lastSentNanos = nowNanos;
@@ -212,7 +214,8 @@ final class Subscriber {
             endGap(nowNanos);
         }
         if (nowNanos - lastSentNanos >= intervalNanos && pendingMessages.get() == 0) {
-            send(framing.heartbeat(), 1);
+            control();
+            outlet.heartbeat(this::controlTaken);
             lastSentNanos = nowNanos;
         }
     }
@@ -220,14 +223,23 @@ final class Subscriber {
     /** Ends the subscription, telling the client why. */
     void close(String reason) {
         closed = true;
-        outlet.close(framing.closing(reason));
+        outlet.close(reason);
     }
 
-    private void send(ByteBuf bytes, int messages) {
-        int size = bytes.readableBytes();
+    private void send(ByteBuf frames, int messages) {
+        int size = frames.readableBytes();
         pendingMessages.addAndGet(messages);
         pendingBytes.addAndGet(size);
-        outlet.send(bytes, () -> taken(messages, size));
+        outlet.events(frames, messages, () -> taken(messages, size));
+    }
+
+    /** A control message (a gap or heartbeat, under 200 bytes) counts as one message and no bytes. */
+    private void control() {
+        pendingMessages.incrementAndGet();
+    }
+
+    private void controlTaken() {
+        taken(1, 0);
     }
 
     private void taken(int messages, int size) {
