@@ -14,6 +14,7 @@ import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
 import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.ingest.Ingestor;
+import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.query.EventQueries;
 import dev.outpost.edge.state.StateService;
@@ -91,6 +92,7 @@ public final class Agent implements AutoCloseable {
     private final RuleBook rules;
     private final RollupBook rollups;
     private final Engine engine;
+    private final LiveFeed liveFeed;
     private final DiskUsage disk;
     private final ScheduledExecutorService housekeeping;
     private final Connections connections;
@@ -138,6 +140,7 @@ public final class Agent implements AutoCloseable {
             this.rules = engineParts.rules();
             this.rollups = engineParts.rollups();
             this.engine = engineParts.engine();
+            this.liveFeed = open(new LiveFeed(log, config, metrics, System::nanoTime));
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once
@@ -251,7 +254,7 @@ public final class Agent implements AutoCloseable {
                 config.http().bodyBytesMax(),
                 streams::validate,
                 batch -> governance.shedding().check(batch),
-                List.of(engine), // the engine's stages (rules, rollups, live tail) plug in here
+                List.of(engine, liveFeed), // the engine's stages (rules, rollups, live tail) plug in here
                 new Ingestor(
                         log,
                         config.ingest().dedupWindowEvents(),
@@ -284,6 +287,7 @@ public final class Agent implements AutoCloseable {
     /** Starts the threads, once everything they touch exists. */
     private void start(OutpostConfig config) {
         engine.start();
+        liveFeed.start();
         governance.start();
         upstream.start();
         housekeeping.scheduleWithFixedDelay(
@@ -325,6 +329,7 @@ public final class Agent implements AutoCloseable {
                 rules,
                 rollups,
                 engine,
+                liveFeed,
                 ingest,
                 queries,
                 dictionaries,

@@ -41,6 +41,7 @@ public record OutpostConfig(
         Sync sync,
         Hub hub,
         Engine engine,
+        Live live,
         Map<String, StreamDecl> streams,
         Map<String, Object> rules,
         Map<String, Object> rollups,
@@ -144,6 +145,34 @@ public record OutpostConfig(
     public record Engine(String alertStream, int rollupGroupsMax, int detectorGroupsMax) {}
 
     /**
+     * Live subscriptions (GET /v1/events/tail).
+     *
+     * @param subscribersMax subscribers held at once (each also holds one of budget.connections)
+     * @param bufferMessagesMax messages queued in memory for one subscriber (what does not fit waits in the log)
+     * @param bufferBytesMax bytes queued in memory for one subscriber (what does not fit waits in the log)
+     * @param lagEventsMax how far behind the newest event a subscriber may fall before {@code overflow} applies
+     * @param overflow skip (gap message, goes on) or disconnect (closed with the reason)
+     * @param heartbeatMillis a subscriber sent nothing this long gets a heartbeat
+     */
+    public record Live(
+            int subscribersMax,
+            int bufferMessagesMax,
+            long bufferBytesMax,
+            int lagEventsMax,
+            String overflow,
+            int heartbeatMillis) {}
+
+    /**
+     * The subscribers held at most: live.subscribers_max, but no more than budget.connections less the probes' share
+     * (each subscriber holds a connection) and than full buffers fit in a quarter of budget.memory.
+     */
+    public int liveSubscribersLimit() {
+        long byMemory = budget.memoryBytes() / 4 / live.bufferBytesMax();
+        int general = budget.connections() - budget.probeConnections();
+        return (int) Math.min(live.subscribersMax(), Math.min(general, byMemory));
+    }
+
+    /**
      * A stream declared in YAML.
      *
      * @param priority its class: critical, high, normal, bulk
@@ -168,7 +197,8 @@ public record OutpostConfig(
             QueryKeys.SECTION,
             SyncKeys.SECTION,
             HubKeys.SECTION,
-            EngineKeys.SECTION);
+            EngineKeys.SECTION,
+            LiveKeys.SECTION);
 
     /** Every key the configuration file may hold, in file order. */
     static final List<ConfigKey<?>> KEYS =
@@ -189,6 +219,7 @@ public record OutpostConfig(
                 SyncKeys.read(v),
                 HubKeys.read(v),
                 EngineKeys.read(v),
+                LiveKeys.read(v),
                 Map.copyOf(streams),
                 Collections.unmodifiableMap(new LinkedHashMap<>(definitions.rules())),
                 Collections.unmodifiableMap(new LinkedHashMap<>(definitions.rollups())),
@@ -205,7 +236,7 @@ public record OutpostConfig(
 
     /** The section records, in file order (for tests that compare configurations by content). */
     List<Record> sections() {
-        return List.of(node, data, http, log, compress, ingest, state, budget, query, sync, hub, engine);
+        return List.of(node, data, http, log, compress, ingest, state, budget, query, sync, hub, engine, live);
     }
 
     /** Relationships between limits, checked at startup and on every live change. */

@@ -1,0 +1,229 @@
+package dev.outpost.edge.http;
+
+import dev.outpost.edge.live.LiveFeed;
+import dev.outpost.edge.live.Outlet;
+import dev.outpost.edge.live.TailRefusal;
+import io.micronaut.context.event.BeanCreatedEvent;
+import io.micronaut.context.event.BeanCreatedEventListener;
+import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
+import io.micronaut.http.server.netty.NettyServerCustomizer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import jakarta.inject.Singleton;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves {@code GET /v1/events/tail} (server-sent events) in the Netty pipeline, ahead of Micronaut's router: a
+ * subscription is a response that never ends, written by the {@link LiveFeed}'s thread as events are acknowledged.
+ *
+ * <p>Design note. Micronaut streams a response through a reactive chain and a body writer per item; with thousands of
+ * subscribers each receiving every event that is the agent's CPU. Here the feed frames each event once and every
+ * subscriber's connection is handed a slice of the same bytes, written straight to the channel, and the subscriber's
+ * bounded buffer is what its connection has not written yet ({@link dev.outpost.edge.live.Subscriber}). Only a
+ * request this path can serve is taken: a keep-alive HTTP/1.1 GET of the exact path, admitted by the token, with
+ * parameters that parse, while Micronaut owes no response on the connection. Anything else — a bad parameter, a
+ * missing token, a full house of subscribers — goes on to Micronaut, whose {@link TailController} and filters answer
+ * it with the same checks (problem+json), so those answers stay in one place. Invariants: once streaming, the
+ * connection carries nothing else (further input is discarded); when it closes, the subscription is cancelled once;
+ * the agent ending a subscription writes the reason and closes within {@link #CLOSE_GRACE_MILLIS}.
+ */
+@Singleton
+public class EventTailPath implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
+    /** The handler's name in the pipeline. */
+    static final String NAME = "outpost-event-tail";
+
+    /** How long a connection the agent ends may take to write its last message before it is closed anyway. */
+    static final long CLOSE_GRACE_MILLIS = 2_000;
+
+    private final LiveFeed feed;
+    private final ApiScreen tokens;
+    private final SseFraming framing = new SseFraming(ByteBufAllocator.DEFAULT);
+
+    public EventTailPath(LiveFeed feed, ApiScreen tokens) {
+        this.feed = feed;
+        this.tokens = tokens;
+    }
+
+    @Override
+    public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
+        event.getBean().register(new Customizer(null));
+        return event.getBean();
+    }
+
+    private final class Customizer implements NettyServerCustomizer {
+        private final Channel channel;
+
+        Customizer(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
+            return role == ChannelRole.CONNECTION ? new Customizer(ch) : this;
+        }
+
+        @Override
+        public void onStreamPipelineBuilt() {
+            if (channel == null) {
+                return;
+            }
+            ChannelPipeline p = channel.pipeline();
+            if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
+                    && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
+                    && p.get(NAME) == null) {
+                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, NAME, new Handler());
+            }
+        }
+    }
+
+    /** One per connection; its state is touched on the connection's event loop only. */
+    private final class Handler extends ChannelDuplexHandler {
+        /** Requests handed to Micronaut whose final response has not been written yet. */
+        private int owed;
+
+        private LiveFeed.Subscription subscription;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (subscription != null) {
+                ReferenceCountUtil.release(msg); // a streaming connection carries nothing else
+                return;
+            }
+            if (msg instanceof HttpRequest request) {
+                if (owed == 0 && serves(request)) {
+                    TailRequest tail = parse(request);
+                    if (tail != null && stream(ctx, tail)) {
+                        ReferenceCountUtil.release(msg);
+                        return;
+                    }
+                }
+                owed++;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (subscription == null
+                    && msg instanceof LastHttpContent
+                    && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
+                    && owed > 0) {
+                owed--;
+            }
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (subscription != null) {
+                subscription.cancel();
+            }
+            ctx.fireChannelInactive();
+        }
+
+        /** Starts the event stream: headers now, events from the feed. False (nothing written) if refused. */
+        private boolean stream(ChannelHandlerContext ctx, TailRequest tail) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+                    .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+                    .set("X-Accel-Buffering", "no");
+            LiveFeed.Subscription s;
+            try {
+                s = feed.subscribe(tail.filter(), tail.start(), framing, new ChannelOutlet(ctx));
+            } catch (TailRefusal e) {
+                return false; // the controller says why
+            }
+            if (s == null) {
+                return false; // live.subscribers_max held: the controller answers 503
+            }
+            subscription = s;
+            ctx.writeAndFlush(head, ctx.voidPromise());
+            return true;
+        }
+    }
+
+    private boolean serves(HttpRequest request) {
+        String uri = request.uri();
+        return HttpMethod.GET.equals(request.method())
+                && HttpVersion.HTTP_1_1.equals(request.protocolVersion())
+                && request.decoderResult().isSuccess()
+                && uri.startsWith(TailRequest.PATH)
+                && (uri.length() == TailRequest.PATH.length() || uri.charAt(TailRequest.PATH.length()) == '?')
+                && !isWebSocket(request)
+                && !request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
+                && tokens.admits(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+    }
+
+    /** An upgrade to HTTP/2 (h2c, which the JDK's client asks for) is ignored; one to WebSocket is not ours. */
+    private static boolean isWebSocket(HttpRequest request) {
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        return upgrade != null && upgrade.toLowerCase(java.util.Locale.ROOT).contains("websocket");
+    }
+
+    private static TailRequest parse(HttpRequest request) {
+        try {
+            return TailRequest.parse(request.uri(), request.headers().get("Last-Event-ID"));
+        } catch (ProblemException e) {
+            return null; // the controller answers it
+        }
+    }
+
+    /**
+     * A subscriber's connection. The feed's writes are queued on the connection's event loop after the response head
+     * (which the loop writes first: it is the thread that subscribed).
+     */
+    private final class ChannelOutlet implements Outlet {
+        private final ChannelHandlerContext ctx;
+
+        ChannelOutlet(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void events(ByteBuf frames, int count, Runnable taken) {
+            write(frames, taken);
+        }
+
+        @Override
+        public void gap(long fromSeq, long toSeq, long skipped, Runnable taken) {
+            write(framing.gap(fromSeq, toSeq, skipped), taken);
+        }
+
+        @Override
+        public void heartbeat(Runnable taken) {
+            write(framing.heartbeat(), taken);
+        }
+
+        private void write(ByteBuf bytes, Runnable taken) {
+            ctx.writeAndFlush(new DefaultHttpContent(bytes)).addListener(f -> taken.run());
+        }
+
+        @Override
+        public void close(String reason) {
+            ctx.write(new DefaultHttpContent(framing.closing(reason)));
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+            ctx.executor().schedule(() -> ctx.channel().close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+}

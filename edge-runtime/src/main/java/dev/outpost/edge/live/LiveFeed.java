@@ -1,0 +1,303 @@
+package dev.outpost.edge.live;
+
+import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.edge.ingest.IngestStage;
+import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.store.EventLog;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live subscriptions to the event log: each subscriber gets the history from where it asked, then every event as it is
+ * acknowledged, in seq order, exactly once per subscription.
+ *
+ * <p>Design note. One thread (the feed) does all the work, so subscribers need no locks: it follows the log up to
+ * what is acknowledged ({@link #acknowledged} wakes it; with {@code os} durability everything appended is), reads each
+ * new run of events once ({@link Round}) and offers it to every live subscriber; in between it serves subscribers still
+ * catching up, one bounded round each per turn and only while their buffer has room, and moves one to the live set
+ * once its cursor reaches the feed's position. Since the feed's position only advances after a round was offered to
+ * every live subscriber, and a catching-up subscriber joins only when its cursor is at or past that position, a
+ * subscriber never misses an event and never gets one twice (its cursor also guards: see {@link Subscriber}). Writes
+ * to connections never block the feed: a subscriber that cannot keep up is skipped or cut ({@code live.overflow}).
+ * Invariants: at most {@code live.subscribers_max} subscriptions are held; the feed reads at most {@link
+ * #ROUND_RECORDS_MAX} records per round, and half a subscriber's buffer; nothing past the acknowledged head is ever sent; time comes from the clock
+ * passed in.
+ */
+public final class LiveFeed implements IngestStage, AutoCloseable {
+    /** Most records one round reads (and at most half of live.buffer_messages_max). */
+    static final int ROUND_RECORDS_MAX = 1_024;
+    /** About the most payload bytes one round reads (and at most half of live.buffer_bytes_max). */
+    static final int ROUND_BYTES_MAX = 512 * 1024;
+    /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
+    static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private static final Logger LOG = LoggerFactory.getLogger(LiveFeed.class);
+
+    /** A subscription as its transport holds it. */
+    public interface Subscription {
+        /** The connection is gone: the feed lets the subscriber go. Idempotent. */
+        void cancel();
+    }
+
+    private final EventLog log;
+    private final boolean appendIsAcknowledged;
+    private final Subscriber.Limits limits;
+    private final int subscribersMax;
+    private final int roundRecords;
+    private final int roundBytes;
+    private final long lagMax;
+    private final long heartbeatNanos;
+    private final LongSupplier nanos;
+    private final LiveCounters counters;
+    private final AtomicInteger held = new AtomicInteger();
+    private final AtomicLong acked = new AtomicLong();
+    private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
+    private final List<Subscriber> live = new ArrayList<>();
+    private final List<Subscriber> catchingUp = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private long position;
+    private long heartbeatScanNanos;
+
+    public LiveFeed(EventLog log, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
+        OutpostConfig.Live c = config.live();
+        this.log = log;
+        this.appendIsAcknowledged = !config.log().durability().equals("fsync");
+        this.limits = new Subscriber.Limits(
+                c.bufferMessagesMax(),
+                c.bufferBytesMax(),
+                c.overflow().equals("disconnect") ? Subscriber.Overflow.DISCONNECT : Subscriber.Overflow.SKIP);
+        this.subscribersMax = config.liveSubscribersLimit();
+        if (subscribersMax < c.subscribersMax()) {
+            LOG.info(
+                    "live subscribers: at most {} (live.subscribers_max {} is more than budget.connections less"
+                            + " budget.probe_connections, or than a quarter of budget.memory holds in full buffers)",
+                    subscribersMax,
+                    c.subscribersMax());
+        }
+        // A round fits in half an empty buffer, so a subscriber that keeps up is never skipped for a round's size.
+        this.roundRecords = Math.clamp(c.bufferMessagesMax() / 2, 1, ROUND_RECORDS_MAX);
+        this.roundBytes = Math.clamp(c.bufferBytesMax() / 2, 1, ROUND_BYTES_MAX);
+        this.lagMax = c.lagEventsMax();
+        this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
+        this.nanos = nanos;
+        this.counters = new LiveCounters(metrics);
+        metrics.gauge("outpost_live_subscribers", "Live subscriptions held.", held::get);
+        this.position = log.lastSeq();
+        this.acked.set(position);
+        this.thread = Thread.ofPlatform().name("outpost-live-feed").daemon().unstarted(this::run);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    @Override
+    public IngestOutcome.Rejection check(Batch batch) {
+        return null;
+    }
+
+    @Override
+    public void acknowledged(Batch batch, IngestOutcome.Accepted accepted) {
+        long last = 0;
+        for (long seq : accepted.seqs()) {
+            last = Math.max(last, seq);
+        }
+        acked.accumulateAndGet(last, Math::max);
+        LockSupport.unpark(thread);
+    }
+
+    /**
+     * Subscribes; null when {@code live.subscribers_max} are held. TailRefusal for a start the log cannot serve.
+     * Callable from any thread.
+     */
+    public Subscription subscribe(TailFilter filter, TailStart start, Framing framing, Outlet outlet) {
+        long after = afterSeq(start);
+        if (held.incrementAndGet() > subscribersMax) {
+            held.decrementAndGet();
+            counters.refused.increment();
+            return null;
+        }
+        Subscriber s = new Subscriber(outlet, filter, framing, limits, after, counters, this::wake, nanos.getAsLong());
+        arrivals.add(s);
+        wake();
+        return () -> {
+            s.markClosed();
+            wake();
+        };
+    }
+
+    /** How many subscriptions are held. */
+    public int subscribers() {
+        return held.get();
+    }
+
+    /** Checks that the log can serve {@code start}; TailRefusal if not. */
+    public void check(TailStart start) {
+        afterSeq(start);
+    }
+
+    /** True when {@code live.subscribers_max} subscriptions are held. */
+    public boolean full() {
+        return held.get() >= subscribersMax;
+    }
+
+    private long afterSeq(TailStart start) {
+        return switch (start) {
+            case TailStart.After a -> {
+                if (a.seq() < 0 || a.seq() > log.lastSeq()) {
+                    throw new TailRefusal(
+                            "Last-Event-ID",
+                            a.seq() + " is not an event id of this agent (its log is at seq " + log.lastSeq() + ")");
+                }
+                yield a.seq();
+            }
+            case TailStart.AtSeq s -> Math.max(0, s.seq() - 1);
+            case TailStart.AtTime t -> log.seqAtOrAfterTime(t.hlc()) - 1;
+            case TailStart.Now n -> head();
+        };
+    }
+
+    private long head() {
+        return appendIsAcknowledged ? Math.max(acked.get(), log.lastSeq()) : acked.get();
+    }
+
+    private void wake() {
+        LockSupport.unpark(thread);
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                boolean worked = admitArrivals();
+                worked |= followLive();
+                worked |= catchUp();
+                heartbeats();
+                if (!worked) {
+                    LockSupport.parkNanos(this, POLL_NANOS);
+                }
+            } catch (RuntimeException e) {
+                // Contained: a failing read must not end every subscription; the next turn tries again.
+                LOG.error("live feed: a turn failed", e);
+                LockSupport.parkNanos(this, POLL_NANOS);
+            }
+        }
+        closeAll("the agent is stopping");
+    }
+
+    private boolean admitArrivals() {
+        boolean any = false;
+        for (Subscriber s; (s = arrivals.poll()) != null; ) {
+            catchingUp.add(s);
+            any = true;
+        }
+        return any;
+    }
+
+    /** Offers what was acknowledged since the last round to every live subscriber. */
+    private boolean followLive() {
+        long limit = head();
+        if (position >= limit) {
+            return false;
+        }
+        if (live.isEmpty()) {
+            position = limit; // nobody to send to; a newcomer catches up from the log itself
+            return false;
+        }
+        Round round = Round.read(log, position + 1, limit, roundRecords, roundBytes);
+        long now = nanos.getAsLong();
+        for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
+            Subscriber s = it.next();
+            if (s.closed()) {
+                it.remove();
+                held.decrementAndGet();
+            } else if (s.deliver(round, now) == Subscriber.Taken.FULL) {
+                it.remove(); // it reads on from the log as its buffer drains
+                catchingUp.add(s);
+            }
+        }
+        round.release();
+        position = round.lastExamined();
+        return true;
+    }
+
+    /** Gives each subscriber still behind the feed one bounded round from the log, if its buffer has room. */
+    private boolean catchUp() {
+        boolean worked = false;
+        long now = nanos.getAsLong();
+        for (Iterator<Subscriber> it = catchingUp.iterator(); it.hasNext(); ) {
+            Subscriber s = it.next();
+            if (s.closed()) {
+                it.remove();
+                held.decrementAndGet();
+                continue;
+            }
+            if (position - s.cursor() > lagMax && !s.fellBehind(position)) {
+                it.remove();
+                held.decrementAndGet();
+                continue;
+            }
+            if (s.cursor() < position && s.hasRoom()) {
+                s.deleted(log.firstSeq());
+                Round round = Round.read(log, s.cursor() + 1, position, roundRecords, roundBytes);
+                s.deliver(round, now);
+                round.release();
+                worked = true;
+            }
+            if (s.cursor() >= position) {
+                it.remove();
+                s.goLive();
+                live.add(s);
+            }
+        }
+        return worked;
+    }
+
+    private void heartbeats() {
+        long now = nanos.getAsLong();
+        if (now - heartbeatScanNanos < POLL_NANOS) {
+            return;
+        }
+        heartbeatScanNanos = now;
+        for (Subscriber s : live) {
+            s.tick(now, heartbeatNanos);
+        }
+        for (Subscriber s : catchingUp) {
+            s.tick(now, heartbeatNanos);
+        }
+    }
+
+    private void closeAll(String reason) {
+        admitArrivals();
+        for (Subscriber s : live) {
+            s.close(reason);
+        }
+        for (Subscriber s : catchingUp) {
+            s.close(reason);
+        }
+        held.addAndGet(-(live.size() + catchingUp.size()));
+        live.clear();
+        catchingUp.clear();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(5));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.outpost.edge.live;
+
+import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventLog;
+import dev.outpost.store.RecordView;
+import java.util.Arrays;
+
+/**
+ * A run of stored events read from the log once and offered to every subscriber it concerns: the unit of the live
+ * feed's work.
+ *
+ * <p>Design note. The feed reads each event once however many subscribers it has, copies its payload here (the
+ * cursor's view is only valid until its next record), and each transport frames the round once ({@link #framed}):
+ * subscribers that take the same events share the framed bytes. Invariants: seqs strictly increase; at most {@code
+ * recordsMax} records and, but for a single larger record, {@code bytesMax} payload bytes; never beyond {@code
+ * toSeq}, so nothing not yet acknowledged is read.
+ */
+public final class Round {
+    private final long[] seqs;
+    private final long[] hlcs;
+    private final String[] streams;
+    private final int[] ends;
+    private byte[] payloads;
+    private int count;
+    private int used;
+    private long lastExamined;
+    private Framing framedBy;
+    private Framing.Framed framed;
+
+    private Round(int recordsMax, long from) {
+        seqs = new long[recordsMax];
+        hlcs = new long[recordsMax];
+        streams = new String[recordsMax];
+        ends = new int[recordsMax];
+        payloads = new byte[16 * 1024];
+        lastExamined = from - 1;
+    }
+
+    /**
+     * Reads the records with seqs in {@code [fromSeq, toSeq]}, up to {@code recordsMax} of them and about {@code
+     * bytesMax} payload bytes.
+     */
+    static Round read(EventLog log, long fromSeq, long toSeq, int recordsMax, int bytesMax) {
+        Round r = new Round(recordsMax, fromSeq);
+        if (fromSeq > toSeq) {
+            return r;
+        }
+        RecordView view = new RecordView();
+        try (EventCursor cursor = log.cursorFromSeq(fromSeq)) {
+            while (r.count < recordsMax && r.used < bytesMax && cursor.next(view) && view.seq() <= toSeq) {
+                r.add(view);
+            }
+        }
+        // Nothing past the last record read up to toSeq exists (records lost to a crash leave holes): done with it.
+        r.lastExamined = r.count < recordsMax && r.used < bytesMax ? toSeq : r.lastExamined;
+        return r;
+    }
+
+    private void add(RecordView view) {
+        int len = view.payloadLength();
+        if (used + len > payloads.length) {
+            payloads = Arrays.copyOf(payloads, Math.max(payloads.length * 2, used + len));
+        }
+        System.arraycopy(view.payloadArray(), view.payloadOffset(), payloads, used, len);
+        used += len;
+        seqs[count] = view.seq();
+        hlcs[count] = view.hlc();
+        streams[count] = view.stream();
+        ends[count] = used;
+        lastExamined = view.seq();
+        count++;
+    }
+
+    /** Records held. */
+    public int count() {
+        return count;
+    }
+
+    /** The highest seq this round accounts for: its last record's, or the end of the range when it read it all. */
+    long lastExamined() {
+        return lastExamined;
+    }
+
+    public long seq(int i) {
+        return seqs[i];
+    }
+
+    public long hlc(int i) {
+        return hlcs[i];
+    }
+
+    public String stream(int i) {
+        return streams[i];
+    }
+
+    /** The array holding record {@code i}'s payload, from {@link #payloadOffset} for {@link #payloadLength} bytes. */
+    public byte[] payloads() {
+        return payloads;
+    }
+
+    public int payloadOffset(int i) {
+        return i == 0 ? 0 : ends[i - 1];
+    }
+
+    public int payloadLength(int i) {
+        return ends[i] - payloadOffset(i);
+    }
+
+    /** The round framed by {@code framing}, framed once and shared (feed thread only). */
+    Framing.Framed framed(Framing framing) {
+        if (framedBy != framing) {
+            if (framed != null) {
+                framed.bytes().release();
+            }
+            framed = framing.frame(this);
+            framedBy = framing;
+        }
+        return framed;
+    }
+
+    /** Lets go of the framed bytes (subscribers hold their own references to what they were sent). */
+    void release() {
+        if (framed != null) {
+            framed.bytes().release();
+            framed = null;
+            framedBy = null;
+        }
+    }
+}

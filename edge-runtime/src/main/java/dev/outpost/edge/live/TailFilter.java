@@ -1,0 +1,80 @@
+package dev.outpost.edge.live;
+
+import dev.outpost.edge.engine.EventFilter;
+import dev.outpost.edge.engine.RuleRefusal;
+import dev.outpost.edge.ingest.EventParser;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Which events a subscriber wants: of some streams (or all), with a key, and meeting rule conditions ({@code where},
+ * docs/RULES.md). Invariants: immutable but for the compiled conditions, which only the feed's thread runs.
+ */
+public final class TailFilter {
+    /** Most streams one subscription names. */
+    public static final int STREAMS_MAX = 64;
+
+    private final Set<String> streams;
+    private final EventFilter conditions;
+
+    private TailFilter(Set<String> streams, EventFilter conditions) {
+        this.streams = streams;
+        this.conditions = conditions;
+    }
+
+    /** Every event. */
+    public static TailFilter all() {
+        return new TailFilter(null, null);
+    }
+
+    /**
+     * A filter; TailRefusal naming the parameter at fault.
+     *
+     * @param streams stream names (empty: all streams)
+     * @param key the event key to match exactly, or null
+     * @param where a condition or a list of conditions as JSON trees (maps, lists, scalars), or null
+     */
+    public static TailFilter of(List<String> streams, String key, Object where) {
+        if (streams.size() > STREAMS_MAX) {
+            throw new TailRefusal("stream", "at most " + STREAMS_MAX + " streams per subscription");
+        }
+        for (String s : streams) {
+            if (s.length() > EventParser.STREAM_CHARS_MAX || !EventParser.validName(s)) {
+                throw new TailRefusal("stream", "'" + s + "' is not a stream name (1-128 of A-Z a-z 0-9 . _ -)");
+            }
+        }
+        if (key != null && key.length() > EventParser.KEY_CHARS_MAX) {
+            throw new TailRefusal("key", "a key is at most " + EventParser.KEY_CHARS_MAX + " characters");
+        }
+        List<Object> conditions = new ArrayList<>();
+        if (where instanceof List<?> l) {
+            conditions.addAll(l);
+        } else if (where != null) {
+            conditions.add(where);
+        }
+        if (key != null) {
+            Map<String, Object> byKey = new LinkedHashMap<>();
+            byKey.put("field", "/key");
+            byKey.put("op", "eq");
+            byKey.put("value", key);
+            conditions.add(byKey);
+        }
+        try {
+            EventFilter compiled = conditions.isEmpty() ? null : EventFilter.compile(conditions);
+            return new TailFilter(streams.isEmpty() ? null : Set.copyOf(streams), compiled);
+        } catch (RuleRefusal e) {
+            throw new TailRefusal("where", e.getMessage());
+        }
+    }
+
+    /** True if the round's event {@code i} is one the subscriber wants (feed thread only). */
+    boolean admits(Round round, int i) {
+        if (streams != null && !streams.contains(round.stream(i))) {
+            return false;
+        }
+        return conditions == null || conditions.test(round.payloads(), round.payloadOffset(i), round.payloadLength(i));
+    }
+}
