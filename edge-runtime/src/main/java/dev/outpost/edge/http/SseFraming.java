@@ -2,10 +2,8 @@ package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
 import dev.outpost.edge.live.Framing;
 import dev.outpost.edge.live.Round;
-import dev.outpost.store.HybridClock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufOutputStream;
@@ -21,14 +19,11 @@ import java.nio.charset.StandardCharsets;
  * event skipped; a heartbeat is a comment; the end of a subscription is {@code event: end} with the reason.
  *
  * <p>Invariant: a data line never holds a line break (events are stored as one line of compact JSON, and repaired
- * ones are re-written so), so one {@code data:} line carries one event. Used by the feed's thread only (one
- * {@link PayloadRepair}).
+ * ones are re-written so), so one {@code data:} line carries one event. {@link #frame} runs on the feed's thread only
+ * (one {@link EventLine}); the other messages are built on any thread.
  */
 final class SseFraming implements Framing {
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
-            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
-            .build();
+    private static final JsonFactory JSON = EventLine.JSON;
     private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EVENT_DATA = "\nevent: event\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -36,7 +31,7 @@ final class SseFraming implements Framing {
             Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(": heartbeat\n\n", StandardCharsets.US_ASCII));
 
     private final ByteBufAllocator alloc;
-    private final PayloadRepair repair = new PayloadRepair(); // feed thread only (frame)
+    private final EventLine line = new EventLine(); // feed thread only (frame)
 
     SseFraming(ByteBufAllocator alloc) {
         this.alloc = alloc;
@@ -58,34 +53,13 @@ final class SseFraming implements Framing {
     }
 
     private void writeEvent(Round r, int i, ByteBuf out) {
-        byte[] p = r.payloads();
-        int off = r.payloadOffset(i);
-        int len = r.payloadLength(i);
-        PayloadRepair.Verdict v = repair.inspect(p, off, len);
-        if (v == PayloadRepair.Verdict.UNREADABLE) {
+        if (!line.readable(r, i)) {
             return; // an empty frame: subscribers send nothing for it
-        }
-        if (v == PayloadRepair.Verdict.REPAIRED) {
-            p = repair.repaired();
-            off = 0;
-            len = p.length;
         }
         out.writeBytes(ID);
         writeDecimal(out, r.seq(i));
         out.writeBytes(EVENT_DATA);
-        try (JsonGenerator g = JSON.createGenerator((java.io.OutputStream) new ByteBufOutputStream(out))) {
-            g.writeStartObject();
-            g.writeNumberField("seq", r.seq(i));
-            g.writeNumberField("ingest_time", HybridClock.millis(r.hlc(i)));
-            g.writeNumberField("hlc", r.hlc(i));
-            if (v == PayloadRepair.Verdict.REPAIRED) {
-                g.writeBooleanField("repaired", true);
-            }
-            g.writeRaw(',');
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // into memory: cannot fail
-        }
-        out.writeBytes(p, off + 1, len - 1); // the stored object after its '{'
+        line.write(r, i, out);
         out.writeBytes(END);
     }
 

@@ -38,13 +38,22 @@ record TailRequest(TailFilter filter, TailStart start) {
         }
         List<String> streams = new ArrayList<>();
         for (String s : p.getOrDefault("stream", List.of())) {
-            for (String part : s.split(",", -1)) {
-                streams.add(part.strip());
-            }
+            streams.addAll(List.of(s.split(",", -1)));
         }
+        String last = lastEventIdHeader != null ? lastEventIdHeader : single(p, "last_event_id");
+        String lastField = lastEventIdHeader != null ? "Last-Event-ID" : "last_event_id";
+        Start start = new Start(last, lastField, single(p, "from_seq"), single(p, "from_time"));
+        return of(streams, single(p, "key"), where(single(p, "where")), start);
+    }
+
+    /** Where to start, as given (each may be null): a resume cursor (and the name it came under), a seq, a time. */
+    record Start(String after, String afterField, String fromSeq, String fromTime) {}
+
+    /** A subscription from its parts; ProblemException (400) naming the one at fault. */
+    static TailRequest of(List<String> streams, String key, Object where, Start start) {
+        List<String> names = streams.stream().map(String::strip).toList();
         try {
-            TailFilter filter = TailFilter.of(streams, single(p, "key"), where(single(p, "where")));
-            return new TailRequest(filter, start(p, lastEventIdHeader));
+            return new TailRequest(TailFilter.of(names, key, where), start(start));
         } catch (TailRefusal e) {
             throw invalid(e.field(), e.getMessage());
         }
@@ -65,18 +74,15 @@ record TailRequest(TailFilter filter, TailStart start) {
         }
     }
 
-    private static TailStart start(Map<String, List<String>> p, String header) {
-        String last = header != null ? header : single(p, "last_event_id");
-        if (last != null) {
-            return new TailStart.After(number(last.strip(), header != null ? "Last-Event-ID" : "last_event_id"));
+    private static TailStart start(Start s) {
+        if (s.after() != null) {
+            return new TailStart.After(number(s.after().strip(), s.afterField()));
         }
-        String fromSeq = single(p, "from_seq");
-        if (fromSeq != null) {
-            return new TailStart.AtSeq(number(fromSeq, "from_seq"));
+        if (s.fromSeq() != null) {
+            return new TailStart.AtSeq(number(s.fromSeq(), "from_seq"));
         }
-        String fromTime = single(p, "from_time");
-        return fromTime != null
-                ? new TailStart.AtTime(EventsController.hlcAt(fromTime, "from_time"))
+        return s.fromTime() != null
+                ? new TailStart.AtTime(EventsController.hlcAt(s.fromTime(), "from_time"))
                 : new TailStart.Now();
     }
 
@@ -103,7 +109,7 @@ record TailRequest(TailFilter filter, TailStart start) {
         return v.get(0);
     }
 
-    private static ProblemException invalid(String field, String detail) {
+    static ProblemException invalid(String field, String detail) {
         return new ProblemException(400, "Invalid query", detail, 0, field);
     }
 }

@@ -1,0 +1,62 @@
+package dev.outpost.edge.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import dev.outpost.edge.live.Round;
+import dev.outpost.store.HybridClock;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * One event of a live round as a line of GET /v1/events writes it: {@code {"seq":..,"ingest_time":..,"hlc":..,
+ * ["repaired":true,] ...the stored event}}, without the line break. The stored event (compact JSON checked at ingest,
+ * or its repaired form) is spliced in after its opening brace, not parsed again. Not thread-safe (one {@link
+ * PayloadRepair}): one per framing, used on the feed's thread.
+ */
+final class EventLine {
+    static final JsonFactory JSON = JsonFactory.builder()
+            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
+
+    private final PayloadRepair repair = new PayloadRepair();
+    /** What {@link #readable} found of the event it inspected last. */
+    private boolean repaired;
+
+    /** Whether event {@code i} of the round can be sent (false: unreadable in any encoding); then call {@link #write}. */
+    boolean readable(Round r, int i) {
+        repaired = false;
+        PayloadRepair.Verdict v = repair.inspect(r.payloads(), r.payloadOffset(i), r.payloadLength(i));
+        repaired = v == PayloadRepair.Verdict.REPAIRED;
+        return v != PayloadRepair.Verdict.UNREADABLE;
+    }
+
+    /** Writes event {@code i} of the round, which {@link #readable} has just said can be sent. */
+    void write(Round r, int i, ByteBuf out) {
+        byte[] p = r.payloads();
+        int off = r.payloadOffset(i);
+        int len = r.payloadLength(i);
+        if (repaired) {
+            p = repair.repaired();
+            off = 0;
+            len = p.length;
+        }
+        try (JsonGenerator g = JSON.createGenerator((OutputStream) new ByteBufOutputStream(out))) {
+            g.writeStartObject();
+            g.writeNumberField("seq", r.seq(i));
+            g.writeNumberField("ingest_time", HybridClock.millis(r.hlc(i)));
+            g.writeNumberField("hlc", r.hlc(i));
+            if (repaired) {
+                g.writeBooleanField("repaired", true);
+            }
+            g.writeRaw(',');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // into memory: cannot fail
+        }
+        out.writeBytes(p, off + 1, len - 1); // the stored object after its '{'
+    }
+}

@@ -1,0 +1,211 @@
+package dev.outpost.edge.http;
+
+import dev.outpost.edge.live.LiveFeed;
+import io.micronaut.context.event.BeanCreatedEvent;
+import io.micronaut.context.event.BeanCreatedEventListener;
+import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
+import io.micronaut.http.server.netty.NettyServerCustomizer;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.util.ReferenceCountUtil;
+import jakarta.inject.Singleton;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code GET /v1/ws}: upgrades to a WebSocket carrying JSON control messages and live subscriptions ({@link WsSession};
+ * docs/API.md, "WebSocket"), in the Netty pipeline ahead of Micronaut's router like {@link EventTailPath}.
+ *
+ * <p>Design note. Only an upgrade this path can serve is taken: an HTTP/1.1 GET of the exact path with {@code Upgrade:
+ * websocket}, admitted by the API token (the {@code Authorization} header, or {@code access_token} in the query for
+ * browsers, RFC 6750 §2.3), while Micronaut owes no response on the connection; anything else goes on to Micronaut
+ * (401 from the API filter, 404 otherwise). Once upgraded the connection is the session's: the slow-client guard
+ * (which knows HTTP requests, not frames) leaves the pipeline, and the connection keeps its budget slot, busy, until it
+ * closes. Invariants: a frame is at most {@link #FRAME_BYTES_MAX} and a message (fragments joined) at most {@link
+ * #MESSAGE_BYTES_MAX}, beyond which Netty closes the connection with 1009; frames are only read on the event loop.
+ */
+@Singleton
+public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
+    /** The handler's name in the pipeline. */
+    static final String NAME = "outpost-websocket";
+
+    static final String PATH = "/v1/ws";
+    /** Largest frame a client may send. */
+    static final int FRAME_BYTES_MAX = 64 * 1024;
+    /** Largest control message a client may send, its fragments joined. */
+    static final int MESSAGE_BYTES_MAX = 64 * 1024;
+
+    private final LiveFeed feed;
+    private final ApiScreen tokens;
+    private final WsFraming framing = new WsFraming(ByteBufAllocator.DEFAULT);
+
+    public WebSocketPath(LiveFeed feed, ApiScreen tokens) {
+        this.feed = feed;
+        this.tokens = tokens;
+    }
+
+    @Override
+    public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
+        event.getBean().register(new Customizer(null));
+        return event.getBean();
+    }
+
+    private final class Customizer implements NettyServerCustomizer {
+        private final Channel channel;
+
+        Customizer(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
+            return role == ChannelRole.CONNECTION ? new Customizer(ch) : this;
+        }
+
+        @Override
+        public void onStreamPipelineBuilt() {
+            if (channel == null) {
+                return;
+            }
+            ChannelPipeline p = channel.pipeline();
+            if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
+                    && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
+                    && p.get(NAME) == null) {
+                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, NAME, new Handler());
+            }
+        }
+    }
+
+    /** One per connection; its state is touched on the connection's event loop only. */
+    private final class Handler extends ChannelDuplexHandler {
+        private int owed;
+        private WsSession session;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (session != null) {
+                if (msg instanceof WebSocketFrame frame) {
+                    session.received(frame);
+                } else {
+                    ReferenceCountUtil.release(msg); // the upgrade request's end, read before the switch
+                }
+                return;
+            }
+            if (msg instanceof HttpRequest request) {
+                if (owed == 0 && serves(request)) {
+                    upgrade(ctx, request);
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+                owed++;
+            }
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (session == null
+                    && msg instanceof LastHttpContent
+                    && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
+                    && owed > 0) {
+                owed--;
+            }
+            ctx.write(msg, promise);
+        }
+
+        /** A message over the limit (its fragments joined) closes the session with 1009, as a frame over it does. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (session != null && cause instanceof TooLongFrameException) {
+                ctx.writeAndFlush(new CloseWebSocketFrame(
+                                WebSocketCloseStatus.MESSAGE_TOO_BIG,
+                                "a message is at most " + MESSAGE_BYTES_MAX + " bytes"))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            ctx.fireExceptionCaught(cause);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (session != null) {
+                session.closed();
+            }
+            ctx.fireChannelInactive();
+        }
+
+        private void upgrade(ChannelHandlerContext ctx, HttpRequest request) {
+            FullHttpRequest full = new DefaultFullHttpRequest(
+                    request.protocolVersion(),
+                    request.method(),
+                    request.uri(),
+                    Unpooled.EMPTY_BUFFER,
+                    request.headers(),
+                    EmptyHttpHeaders.INSTANCE);
+            WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(
+                            "ws://" + request.headers().get(HttpHeaderNames.HOST) + PATH, null, false, FRAME_BYTES_MAX)
+                    .newHandshaker(full);
+            if (handshaker == null) {
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                return;
+            }
+            ChannelPipeline p = ctx.pipeline();
+            if (p.get(SlowClientGuard.NAME) != null) {
+                p.remove(SlowClientGuard.NAME); // it times HTTP requests; a session is timed by its own pings
+            }
+            session = new WsSession(ctx, handshaker, feed, framing);
+            handshaker.handshake(ctx.channel(), full).addListener(f -> {
+                if (!f.isSuccess()) {
+                    ctx.close();
+                }
+            });
+            if (p.get("wsdecoder") != null) { // added by the handshake, where the HTTP decoder was
+                p.addAfter("wsdecoder", "ws-aggregator", new WebSocketFrameAggregator(MESSAGE_BYTES_MAX));
+            }
+        }
+    }
+
+    private boolean serves(HttpRequest request) {
+        String uri = request.uri();
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        return HttpMethod.GET.equals(request.method())
+                && HttpVersion.HTTP_1_1.equals(request.protocolVersion())
+                && request.decoderResult().isSuccess()
+                && uri.startsWith(PATH)
+                && (uri.length() == PATH.length() || uri.charAt(PATH.length()) == '?')
+                && upgrade != null
+                && upgrade.toLowerCase(Locale.ROOT).contains("websocket")
+                && (tokens.admits(request.headers().get(HttpHeaderNames.AUTHORIZATION))
+                        || tokens.admits(queryToken(uri)));
+    }
+
+    /** {@code access_token} from the query, as a Bearer credential (browsers cannot set headers on a WebSocket). */
+    private static String queryToken(String uri) {
+        List<String> t = new QueryStringDecoder(uri).parameters().get("access_token");
+        return t == null || t.size() != 1 ? null : "Bearer " + t.get(0);
+    }
+}
