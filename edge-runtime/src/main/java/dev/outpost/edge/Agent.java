@@ -140,7 +140,7 @@ public final class Agent implements AutoCloseable {
             this.rules = engineParts.rules();
             this.rollups = engineParts.rollups();
             this.engine = engineParts.engine();
-            this.liveFeed = open(new LiveFeed(log, config, metrics, System::nanoTime));
+            this.liveFeed = open(new LiveFeed(log, state, config, metrics, System::nanoTime));
             this.disk = new DiskUsage(config.data().dir());
             disk.reconcile();
             stateStore.onFileBytesChanged(disk::add); // the state file grows in steps: count each at once

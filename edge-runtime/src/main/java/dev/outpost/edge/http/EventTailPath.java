@@ -3,20 +3,25 @@ package dev.outpost.edge.http;
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.Outlet;
 import dev.outpost.edge.live.TailRefusal;
+import dev.outpost.edge.state.StateRefusal;
+import dev.outpost.edge.state.StateService;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -26,8 +31,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,6 +59,9 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
 
     /** How long a connection the agent ends may take to write its last message before it is closed anyway. */
     static final long CLOSE_GRACE_MILLIS = 2_000;
+
+    private static final String STATE_PREFIX = "/v1/state/";
+    private static final String WATCH_SUFFIX = "/watch";
 
     private final LiveFeed feed;
     private final ApiScreen tokens;
@@ -108,6 +118,12 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                 return;
             }
             if (msg instanceof HttpRequest request) {
+                String watched = owed == 0 ? watchedNamespace(request) : null;
+                if (watched != null) {
+                    ReferenceCountUtil.release(msg);
+                    watch(ctx, watched);
+                    return;
+                }
                 if (owed == 0 && serves(request)) {
                     TailRequest tail = parse(request);
                     if (tail != null && stream(ctx, tail)) {
@@ -139,14 +155,39 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
             ctx.fireChannelInactive();
         }
 
+        /** Starts a state watch, or answers why not (problem+json). */
+        private void watch(ChannelHandlerContext ctx, String namespace) {
+            try {
+                StateService.checkNamespace(namespace);
+            } catch (StateRefusal e) {
+                refuse(ctx, 400, "Invalid namespace", e.getMessage(), "namespace");
+                return;
+            }
+            LiveFeed.Subscription s = feed.watch(namespace, new StateWatchStream(ctx, namespace));
+            if (s == null) {
+                refuse(ctx, 503, "Too many subscribers", "live.subscribers_max subscriptions are held", null);
+                return;
+            }
+            subscription = s;
+            ctx.writeAndFlush(streamHead(), ctx.voidPromise());
+        }
+
+        private void refuse(ChannelHandlerContext ctx, int status, String title, String detail, String field) {
+            byte[] body = Problems.json(status, title, detail, 0, field).getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse r = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body));
+            r.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, Problems.MEDIA_TYPE)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            if (status == 503) {
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            }
+            ctx.writeAndFlush(r, ctx.voidPromise());
+        }
+
         /** Starts the event stream: headers now, events from the feed. False (nothing written) if refused. */
         private boolean stream(ChannelHandlerContext ctx, TailRequest tail) {
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            head.headers()
-                    .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
-                    .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                    .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
-                    .set("X-Accel-Buffering", "no");
+            HttpResponse head = streamHead();
             LiveFeed.Subscription s;
             try {
                 s = feed.subscribe(tail.filter(), tail.start(), framing, new ChannelOutlet(ctx));
@@ -160,6 +201,41 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
             ctx.writeAndFlush(head, ctx.voidPromise());
             return true;
         }
+    }
+
+    /** The head of an event stream (its body follows in chunks, never ending on its own). */
+    private static HttpResponse streamHead() {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+                .set("X-Accel-Buffering", "no");
+        return head;
+    }
+
+    /**
+     * The namespace of a state watch this path serves — {@code GET /v1/state/{namespace}/watch} asking for {@code
+     * text/event-stream} (without it, the same path reads the document whose id is "watch") — or null.
+     */
+    private String watchedNamespace(HttpRequest request) {
+        String uri = request.uri();
+        String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+        if (!HttpMethod.GET.equals(request.method())
+                || !HttpVersion.HTTP_1_1.equals(request.protocolVersion())
+                || !request.decoderResult().isSuccess()
+                || !uri.startsWith(STATE_PREFIX)
+                || !uri.endsWith(WATCH_SUFFIX)
+                || accept == null
+                || !accept.contains("text/event-stream")
+                || !tokens.admits(request.headers().get(HttpHeaderNames.AUTHORIZATION))) {
+            return null;
+        }
+        int end = uri.length() - WATCH_SUFFIX.length();
+        if (end <= STATE_PREFIX.length() || uri.indexOf('/', STATE_PREFIX.length()) != end) {
+            return null;
+        }
+        return QueryStringDecoder.decodeComponent(uri.substring(STATE_PREFIX.length(), end));
     }
 
     private boolean serves(HttpRequest request) {

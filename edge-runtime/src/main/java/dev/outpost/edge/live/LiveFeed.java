@@ -4,6 +4,7 @@ import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.metrics.Metrics;
+import dev.outpost.edge.state.StateService;
 import dev.outpost.store.EventLog;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -64,14 +65,18 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
     private final List<Subscriber> catchingUp = new ArrayList<>();
+    private final ConcurrentLinkedQueue<StateWatcher> watchArrivals = new ConcurrentLinkedQueue<>();
+    private final List<StateWatcher> watchers = new ArrayList<>();
+    private final StateService state;
     private final Thread thread;
     private volatile boolean running = true;
     private long position;
     private long heartbeatScanNanos;
 
-    public LiveFeed(EventLog log, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
+    public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
         OutpostConfig.Live c = config.live();
         this.log = log;
+        this.state = state;
         this.appendIsAcknowledged = !config.log().durability().equals("fsync");
         this.limits = new Subscriber.Limits(
                 c.bufferMessagesMax(),
@@ -137,6 +142,25 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         };
     }
 
+    /**
+     * Watches a state namespace: a snapshot, then each change as a JSON Patch ({@link StateWatcher}); null when {@code
+     * live.subscribers_max} are held. Callable from any thread.
+     */
+    public Subscription watch(String namespace, StateOutlet outlet) {
+        if (held.incrementAndGet() > subscribersMax) {
+            held.decrementAndGet();
+            counters.refused.increment();
+            return null;
+        }
+        StateWatcher w = new StateWatcher(namespace, outlet, state, limits.messagesMax());
+        watchArrivals.add(w);
+        wake();
+        return () -> {
+            w.markClosed();
+            wake();
+        };
+    }
+
     /** How many subscriptions are held. */
     public int subscribers() {
         return held.get();
@@ -182,6 +206,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 boolean worked = admitArrivals();
                 worked |= followLive();
                 worked |= catchUp();
+                worked |= serveWatchers();
                 heartbeats();
                 if (!worked) {
                     LockSupport.parkNanos(this, POLL_NANOS);
@@ -201,6 +226,10 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             catchingUp.add(s);
             any = true;
         }
+        for (StateWatcher w; (w = watchArrivals.poll()) != null; ) {
+            watchers.add(w);
+            any = true;
+        }
         return any;
     }
 
@@ -210,7 +239,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         if (position >= limit) {
             return false;
         }
-        if (live.isEmpty()) {
+        if (live.isEmpty() && watchers.isEmpty()) {
             position = limit; // nobody to send to; a newcomer catches up from the log itself
             return false;
         }
@@ -226,9 +255,35 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 catchingUp.add(s);
             }
         }
+        for (StateWatcher w : watchers) {
+            if (!w.closed() && !w.snapshotOwed() && w.cursor() == position) {
+                w.deliver(round);
+            }
+        }
         round.release();
         position = round.lastExamined();
         return true;
+    }
+
+    /** Sends owed snapshots, and gives each watcher behind the feed one bounded round from the log. */
+    private boolean serveWatchers() {
+        boolean worked = false;
+        for (Iterator<StateWatcher> it = watchers.iterator(); it.hasNext(); ) {
+            StateWatcher w = it.next();
+            boolean owed = w.snapshotOwed();
+            if (w.closed() || !w.snapshotIfRoom()) {
+                it.remove();
+                held.decrementAndGet();
+                continue;
+            }
+            worked |= owed && !w.snapshotOwed();
+            if (!w.snapshotOwed() && w.cursor() < position) {
+                Round round = Round.read(log, w.cursor() + 1, position, roundRecords, roundBytes);
+                w.deliver(round);
+                worked = true;
+            }
+        }
+        return worked;
     }
 
     /** Gives each subscriber still behind the feed one bounded round from the log, if its buffer has room. */
@@ -285,9 +340,13 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         for (Subscriber s : catchingUp) {
             s.close(reason);
         }
-        held.addAndGet(-(live.size() + catchingUp.size()));
+        for (StateWatcher w : watchers) {
+            w.close(reason);
+        }
+        held.addAndGet(-(live.size() + catchingUp.size() + watchers.size()));
         live.clear();
         catchingUp.clear();
+        watchers.clear();
     }
 
     @Override

@@ -134,6 +134,25 @@ public final class StateService {
         return out;
     }
 
+    /** Refuses (StateRefusal) a namespace name that is not one. */
+    public static void checkNamespace(String namespace) {
+        StateNames.checkNamespace(namespace);
+    }
+
+    /**
+     * Every document of a namespace, tombstones included, in id order, but no more than {@code max}: what a state
+     * watcher starts from. Read {@link #appliedSeq()} before it: every change up to that seq is in the result.
+     */
+    public List<StateDoc> snapshot(String namespace, int max) {
+        StateNames.checkNamespace(namespace);
+        return store.list(namespace, "", null, max);
+    }
+
+    /** The highest log seq whose state change the store has applied (changes are applied in log order). */
+    public long appliedSeq() {
+        return store.maxLogSeq();
+    }
+
     /** Replaces the document with {@code json} (validated JSON object). */
     public Change put(String namespace, String id, byte[] json, Precondition pre) {
         StateNames.check(namespace, id);
