@@ -2,7 +2,11 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.Outlet;
+import dev.outpost.edge.live.StateOutlet;
 import dev.outpost.edge.live.TailRefusal;
+import dev.outpost.edge.state.StateRefusal;
+import dev.outpost.edge.state.StateService;
+import dev.outpost.store.StateDoc;
 import dev.outpost.store.json.JsonTree;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -109,8 +113,14 @@ final class WsSession {
             error(id, "id", "a subscription with this id is already open on this connection");
         } else if (subscriptions.size() >= SUBSCRIPTIONS_MAX) {
             error(id, "id", "at most " + SUBSCRIPTIONS_MAX + " subscriptions per connection");
+        } else if (m.get("state") instanceof Map<?, ?> state) {
+            subscribeState(id, state);
         } else if (!(m.get("events") instanceof Map<?, ?> events)) {
-            error(id, "events", "subscribe takes events: {stream, key, where, from_seq, from_time, after}");
+            error(
+                    id,
+                    "events",
+                    "subscribe takes events: {stream, key, where, from_seq, from_time, after}"
+                            + " or state: {namespace}");
         } else {
             subscribeEvents(id, events);
         }
@@ -142,6 +152,29 @@ final class WsSession {
             error(id, r.field(), r.getMessage());
             return;
         }
+        if (s == null) {
+            error(id, null, "live.subscribers_max subscriptions are held; try again later");
+            return;
+        }
+        subscriptions.put(id, s);
+        send(g -> {
+            g.writeStringField("type", "subscribed");
+            g.writeStringField("id", id);
+        });
+    }
+
+    private void subscribeState(String id, Map<?, ?> state) {
+        if (!(state.get("namespace") instanceof String ns) || state.size() != 1) {
+            error(id, "namespace", "state takes {namespace}");
+            return;
+        }
+        try {
+            StateService.checkNamespace(ns);
+        } catch (StateRefusal e) {
+            error(id, "namespace", e.getMessage());
+            return;
+        }
+        LiveFeed.Subscription s = feed.watch(ns, new StateWatchOutlet(id));
         if (s == null) {
             error(id, null, "live.subscribers_max subscriptions are held; try again later");
             return;
@@ -209,6 +242,65 @@ final class WsSession {
             g.writeEndObject();
         });
         return ctx.writeAndFlush(new TextWebSocketFrame(out));
+    }
+
+    /** One state watch's messages on this connection: snapshot, change (the document's id as doc_id), end. */
+    private final class StateWatchOutlet implements StateOutlet {
+        private final String id;
+
+        StateWatchOutlet(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public void snapshot(List<StateDoc> docs, long seq, boolean resync, Runnable taken) {
+            send(g -> {
+                        g.writeStringField("type", "snapshot");
+                        g.writeStringField("id", id);
+                        g.writeNumberField("seq", seq);
+                        g.writeBooleanField("resync", resync);
+                        g.writeArrayFieldStart("docs");
+                        for (StateDoc d : docs) {
+                            g.writeStartObject();
+                            g.writeStringField("doc_id", d.id());
+                            g.writeNumberField("version", d.version());
+                            g.writeFieldName("doc");
+                            g.writeRawValue(new String(d.doc(), StandardCharsets.UTF_8)); // stored, checked JSON
+                            g.writeEndObject();
+                        }
+                        g.writeEndArray();
+                    })
+                    .addListener(f -> taken.run());
+        }
+
+        @Override
+        public void change(
+                String docId, long version, long previous, String op, List<Object> patch, long seq, Runnable taken) {
+            send(g -> {
+                        g.writeStringField("type", "change");
+                        g.writeStringField("id", id);
+                        g.writeStringField("doc_id", docId);
+                        g.writeNumberField("version", version);
+                        g.writeNumberField("prev_version", previous);
+                        g.writeNumberField("seq", seq);
+                        g.writeStringField("op", op);
+                        if (patch != null) {
+                            g.writeFieldName("patch");
+                            JsonTree.write(g, patch);
+                        }
+                    })
+                    .addListener(f -> taken.run());
+        }
+
+        @Override
+        public void close(String reason) {
+            ctx.executor().execute(() -> subscriptions.remove(id));
+            send(g -> {
+                g.writeStringField("type", "end");
+                g.writeStringField("id", id);
+                g.writeStringField("reason", reason);
+            });
+        }
     }
 
     /** One subscription's messages on this connection. */

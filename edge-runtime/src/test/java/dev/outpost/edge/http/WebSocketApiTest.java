@@ -124,6 +124,32 @@ class WebSocketApiTest extends AgentHttpTest {
     }
 
     @Test
+    void aStateSubscriptionSendsASnapshotThenPatches() throws Exception {
+        start("");
+        assertEquals(
+                201,
+                send("PUT", "/v1/state/cfg/a", "application/json", "{\"x\":1}").statusCode());
+        Client c = connect();
+        c.send("{\"op\":\"subscribe\",\"id\":\"w\",\"state\":{\"namespace\":\"cfg\"}}");
+        assertEquals("{\"type\":\"subscribed\",\"id\":\"w\"}", c.next());
+        String snapshot = c.next();
+        assertTrue(
+                snapshot.startsWith("{\"type\":\"snapshot\",\"id\":\"w\"")
+                        && snapshot.contains("\"docs\":[{\"doc_id\":\"a\",\"version\":1,\"doc\":{\"x\":1}}]"),
+                snapshot);
+        assertEquals(
+                200,
+                send("PUT", "/v1/state/cfg/a", "application/json", "{\"x\":2}").statusCode());
+        String change = c.next();
+        assertTrue(
+                change.contains("\"doc_id\":\"a\",\"version\":2,\"prev_version\":1")
+                        && change.contains("\"patch\":[{\"op\":\"replace\",\"path\":\"/x\",\"value\":2}]"),
+                change);
+        c.send("{\"op\":\"subscribe\",\"id\":\"v\",\"state\":{\"namespace\":\"bad ns\"}}");
+        assertTrue(c.next().contains("\"field\":\"namespace\""));
+    }
+
+    @Test
     void aBadControlMessageGetsAnErrorAndTheConnectionStaysUp() throws Exception {
         start("");
         Client c = connect();
