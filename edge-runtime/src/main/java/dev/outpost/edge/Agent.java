@@ -281,6 +281,7 @@ public final class Agent implements AutoCloseable {
                 },
                 queries::sizes,
                 rollups.summaries(),
+                liveFeed,
                 metrics);
     }
 
@@ -355,6 +356,11 @@ public final class Agent implements AutoCloseable {
 
     public EventLog log() {
         return log;
+    }
+
+    /** Live subscriptions. */
+    public LiveFeed liveFeed() {
+        return liveFeed;
     }
 
     /** The SQLite catalog. */

@@ -182,6 +182,7 @@ class GovernorActionsTest {
         assertEquals(50, agent.ingestor().windowEvents());
         assertEquals(5, agent.ingestor().windowRequests());
         assertEquals(ShrinkCaches.DICTIONARIES_SHRUNK, agent.catalog().dictionaryCacheSize());
+        assertEquals(5_000, agent.liveFeed().bufferMessagesMax(), "live subscribers' buffers are halved");
         assertEquals(0, stored("{\"stream\":\"s\",\"id\":\"e100\",\"data\":{}}"), "the newest ids are kept");
         assertEquals(0, stored("{\"stream\":\"s\",\"id\":\"e52\",\"data\":{}}"));
         assertEquals(1, stored("{\"stream\":\"s\",\"id\":\"e1\",\"data\":{}}"), "an older retry is stored again");
@@ -200,6 +201,7 @@ class GovernorActionsTest {
             agent.catalog().find(d.id());
         }
         assertEquals(6, agent.catalog().dictionaryCacheSize(), "the dictionary cache holds them all again");
+        assertEquals(10_000, agent.liveFeed().bufferMessagesMax(), "and the buffers their size");
         assertEquals(2, runs(ShrinkCaches.NAME));
         String g = send("GET", "/v1/governor", null, null).body();
         assertTrue(g.contains("\"action\":\"shrink-caches\",\"level\":\"elevated\",\"detail\":\"memory at 82 %"), g);

@@ -2,6 +2,7 @@ package dev.outpost.edge.governance;
 
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.ingest.Ingestor;
+import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.governor.BatchScale;
@@ -63,6 +64,7 @@ public final class Governance implements AutoCloseable {
      * @param ingestLatency POST /v1/events latency (smaller-batches)
      * @param priorityOf a stream's priority class (shedding)
      * @param batchSizes describes the batch sizes now, for smaller-batches' reports
+     * @param subscribers the live subscriptions, whose buffers shrink-caches halves
      */
     public Governance(
             OutpostConfig config,
@@ -78,6 +80,7 @@ public final class Governance implements AutoCloseable {
             Function<String, String> priorityOf,
             Supplier<String> batchSizes,
             Retention.Summaries summaries,
+            LiveFeed subscribers,
             Metrics metrics) {
         this.disk = disk;
         this.diskBudgetBytes = config.budget().diskBytes();
@@ -103,7 +106,8 @@ public final class Governance implements AutoCloseable {
                 ingestor,
                 catalog,
                 config.ingest().dedupWindowEvents(),
-                config.ingest().dedupWindowRequests()));
+                config.ingest().dedupWindowRequests(),
+                subscribers));
         governor.register(
                 new LowerConcurrency(connections.limitCell(), config.budget().connections()));
         governor.register(new SmallerBatches(

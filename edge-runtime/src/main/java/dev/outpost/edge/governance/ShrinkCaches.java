@@ -1,6 +1,7 @@
 package dev.outpost.edge.governance;
 
 import dev.outpost.edge.ingest.Ingestor;
+import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.governor.Action;
 import dev.outpost.governor.Dimension;
 import dev.outpost.governor.Level;
@@ -33,9 +34,11 @@ public final class ShrinkCaches implements Action {
     private final Catalog catalog;
     private final int windowEvents;
     private final int windowRequests;
+    private final LiveFeed live;
     private boolean shrunk; // on the governor's thread only
 
-    ShrinkCaches(Ingestor ingestor, Catalog catalog, int windowEvents, int windowRequests) {
+    ShrinkCaches(Ingestor ingestor, Catalog catalog, int windowEvents, int windowRequests, LiveFeed live) {
+        this.live = live;
         this.ingestor = ingestor;
         this.catalog = catalog;
         this.windowEvents = windowEvents;
@@ -63,17 +66,20 @@ public final class ShrinkCaches implements Action {
             shrunk = true;
             ingestor.resizeWindows(windowEvents / 2, windowRequests / 2);
             catalog.dictionaryCacheMax(DICTIONARIES_SHRUNK);
+            live.shrinkBuffers(true);
             return "memory at " + percent + " %: dedup windows halved to " + ingestor.windowEvents()
                     + " event ids and " + ingestor.windowRequests()
                     + " request keys (older retries are stored again); decoded dictionaries kept: "
-                    + DICTIONARIES_SHRUNK;
+                    + DICTIONARIES_SHRUNK + "; live subscribers' buffers halved";
         }
         if (shrunk && memory.pressure() < RESTORE_BELOW) {
             shrunk = false;
             ingestor.resizeWindows(windowEvents, windowRequests);
             catalog.dictionaryCacheMax(Catalog.DICTIONARY_CACHE_MAX);
+            live.shrinkBuffers(false);
             return "memory at " + percent + " %: dedup windows back to " + windowEvents + " event ids and "
-                    + windowRequests + " request keys; decoded dictionaries kept: " + Catalog.DICTIONARY_CACHE_MAX;
+                    + windowRequests + " request keys; decoded dictionaries kept: " + Catalog.DICTIONARY_CACHE_MAX
+                    + "; live subscribers' buffers restored";
         }
         return null;
     }

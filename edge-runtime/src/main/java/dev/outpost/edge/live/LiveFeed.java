@@ -53,6 +53,10 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final EventLog log;
     private final boolean appendIsAcknowledged;
     private final Subscriber.Limits limits;
+    /** The limits in force: {@link #limits}, or half of them while the governor's memory action is on. */
+    private final java.util.concurrent.atomic.AtomicReference<Subscriber.Limits> inForce =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
     private final int subscribersMax;
     private final int roundRecords;
     private final int roundBytes;
@@ -82,6 +86,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 c.bufferMessagesMax(),
                 c.bufferBytesMax(),
                 c.overflow().equals("disconnect") ? Subscriber.Overflow.DISCONNECT : Subscriber.Overflow.SKIP);
+        this.inForce.set(limits);
         this.subscribersMax = config.liveSubscribersLimit();
         if (subscribersMax < c.subscribersMax()) {
             LOG.info(
@@ -133,7 +138,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             counters.refused.increment();
             return null;
         }
-        Subscriber s = new Subscriber(outlet, filter, framing, limits, after, counters, this::wake, nanos.getAsLong());
+        Subscriber s =
+                new Subscriber(outlet, filter, framing, inForce::get, after, counters, this::wake, nanos.getAsLong());
         arrivals.add(s);
         wake();
         return () -> {
@@ -159,6 +165,25 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             w.markClosed();
             wake();
         };
+    }
+
+    /**
+     * The governor's memory action (shrink-caches): while {@code shrunk}, every subscriber's buffer in memory is half
+     * its configured size (what does not fit waits in the log). Any thread.
+     */
+    public void shrinkBuffers(boolean shrunk) {
+        inForce.set(
+                shrunk
+                        ? new Subscriber.Limits(
+                                Math.max(1, limits.messagesMax() / 2),
+                                Math.max(1, limits.bytesMax() / 2),
+                                limits.overflow())
+                        : limits);
+    }
+
+    /** The messages a subscriber's buffer holds now (the governor may have halved it). */
+    public int bufferMessagesMax() {
+        return inForce.get().messagesMax();
     }
 
     /** How many subscriptions are held. */

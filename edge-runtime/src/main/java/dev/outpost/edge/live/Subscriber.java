@@ -34,7 +34,7 @@ final class Subscriber {
     private final Outlet outlet;
     private final TailFilter filter;
     private final Framing framing;
-    private final Limits limits;
+    private final java.util.function.Supplier<Limits> limits;
     private final LiveCounters counters;
     private final Runnable wake;
     private final AtomicInteger pendingMessages = new AtomicInteger();
@@ -53,7 +53,7 @@ final class Subscriber {
             Outlet outlet,
             TailFilter filter,
             Framing framing,
-            Limits limits,
+            java.util.function.Supplier<Limits> limits,
             long afterSeq,
             LiveCounters counters,
             Runnable wake,
@@ -91,8 +91,8 @@ final class Subscriber {
 
     /** True when the buffer is at most half full: a catching-up subscriber reads on, a skipped one is told its gap. */
     boolean hasRoom() {
-        boolean room =
-                pendingMessages.get() * 2L <= limits.messagesMax() && pendingBytes.get() * 2 <= limits.bytesMax();
+        Limits l = limits.get();
+        boolean room = pendingMessages.get() * 2L <= l.messagesMax() && pendingBytes.get() * 2 <= l.bytesMax();
         waitingForRoom = !room;
         return room;
     }
@@ -128,7 +128,8 @@ final class Subscriber {
             Framing.Framed f = round.framed(framing);
             long bytes = bytesOf(f, n);
             int waiting = pendingMessages.get();
-            if (waiting > 0 && (waiting + n > limits.messagesMax() || pendingBytes.get() + bytes > limits.bytesMax())) {
+            Limits l = limits.get();
+            if (waiting > 0 && (waiting + n > l.messagesMax() || pendingBytes.get() + bytes > l.bytesMax())) {
                 waitingForRoom = true;
                 return Taken.FULL;
             }
@@ -145,7 +146,7 @@ final class Subscriber {
      * message goes out once its buffer has room) or cut, as live.overflow says. False if cut.
      */
     boolean fellBehind(long seq) {
-        if (limits.overflow() == Overflow.DISCONNECT) {
+        if (limits.get().overflow() == Overflow.DISCONNECT) {
             counters.disconnects.increment();
             close("fell more than live.lag_events_max behind: the connection did not take what it was sent");
             return false;
