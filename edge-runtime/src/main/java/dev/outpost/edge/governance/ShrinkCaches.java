@@ -66,7 +66,7 @@ public final class ShrinkCaches implements Action {
             shrunk = true;
             ingestor.resizeWindows(windowEvents / 2, windowRequests / 2);
             catalog.dictionaryCacheMax(DICTIONARIES_SHRUNK);
-            live.shrinkBuffers(true);
+            live.pool().shrinkBuffers(true);
             return "memory at " + percent + " %: dedup windows halved to " + ingestor.windowEvents()
                     + " event ids and " + ingestor.windowRequests()
                     + " request keys (older retries are stored again); decoded dictionaries kept: "
@@ -76,7 +76,7 @@ public final class ShrinkCaches implements Action {
             shrunk = false;
             ingestor.resizeWindows(windowEvents, windowRequests);
             catalog.dictionaryCacheMax(Catalog.DICTIONARY_CACHE_MAX);
-            live.shrinkBuffers(false);
+            live.pool().shrinkBuffers(false);
             return "memory at " + percent + " %: dedup windows back to " + windowEvents + " event ids and "
                     + windowRequests + " request keys; decoded dictionaries kept: " + Catalog.DICTIONARY_CACHE_MAX
                     + "; live subscribers' buffers restored";

@@ -37,6 +37,11 @@ final class EventLine {
 
     /** Writes event {@code i} of the round, which {@link #readable} has just said can be sent. */
     void write(Round r, int i, ByteBuf out) {
+        write(r, i, out, null);
+    }
+
+    /** As {@link #write(Round, int, ByteBuf)}, with {@code "node":NODE} after the agent's fields when not null. */
+    void write(Round r, int i, ByteBuf out, String node) {
         byte[] p = r.payloads();
         int off = r.payloadOffset(i);
         int len = r.payloadLength(i);
@@ -50,6 +55,9 @@ final class EventLine {
             g.writeNumberField("seq", r.seq(i));
             g.writeNumberField("ingest_time", HybridClock.millis(r.hlc(i)));
             g.writeNumberField("hlc", r.hlc(i));
+            if (node != null) {
+                g.writeStringField("node", node);
+            }
             if (repaired) {
                 g.writeBooleanField("repaired", true);
             }

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.Outlet;
 import dev.outpost.edge.live.TailRefusal;
@@ -7,6 +8,7 @@ import dev.outpost.edge.state.StateRefusal;
 import dev.outpost.edge.state.StateService;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.buffer.ByteBuf;
@@ -35,6 +37,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,11 +69,17 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
 
     private final LiveFeed feed;
     private final ApiScreen tokens;
+    private final Hub hub; // null: not a hub
     private final SseFraming framing = new SseFraming(ByteBufAllocator.DEFAULT);
+    /** Per node log a hub tails: framing for one node's tail, and for the fleet-wide one (each on its feed's thread). */
+    private final Map<String, SseFraming> nodeFramings = new ConcurrentHashMap<>();
 
-    public EventTailPath(LiveFeed feed, ApiScreen tokens) {
+    private final Map<String, SseFraming> fleetFramings = new ConcurrentHashMap<>();
+
+    public EventTailPath(LiveFeed feed, ApiScreen tokens, @Nullable Hub hub) {
         this.feed = feed;
         this.tokens = tokens;
+        this.hub = hub;
     }
 
     @Override
@@ -124,9 +134,11 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                     watch(ctx, watched);
                     return;
                 }
-                if (owed == 0 && serves(request)) {
-                    TailRequest tail = parse(request);
-                    if (tail != null && stream(ctx, tail)) {
+                String path = owed == 0 ? served(request) : null;
+                if (path != null) {
+                    boolean fleet = path.equals(TailRequest.FLEET_PATH);
+                    TailRequest tail = parse(request, fleet);
+                    if (tail != null && stream(ctx, tail, fleet)) {
                         ReferenceCountUtil.release(msg);
                         return;
                     }
@@ -186,11 +198,14 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         }
 
         /** Starts the event stream: headers now, events from the feed. False (nothing written) if refused. */
-        private boolean stream(ChannelHandlerContext ctx, TailRequest tail) {
+        private boolean stream(ChannelHandlerContext ctx, TailRequest tail, boolean fleet) {
             HttpResponse head = streamHead();
             LiveFeed.Subscription s;
+            Outlet outlet = new ChannelOutlet(ctx);
             try {
-                s = feed.subscribe(tail.filter(), tail.start(), framing, new ChannelOutlet(ctx));
+                s = !fleet
+                        ? feed.subscribe(tail.filter(), tail.start(), framing, outlet)
+                        : subscribeFleet(tail, outlet);
             } catch (TailRefusal e) {
                 return false; // the controller says why
             }
@@ -201,6 +216,21 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
             ctx.writeAndFlush(head, ctx.voidPromise());
             return true;
         }
+    }
+
+    /** A hub's tail of one node's log (as on the node), or of every node (live, ids "NODE:SEQ"). */
+    private LiveFeed.Subscription subscribeFleet(TailRequest tail, Outlet outlet) {
+        if (tail.nodes().isEmpty()) {
+            return hub.tail()
+                    .subscribeAll(
+                            tail.filter(),
+                            node -> fleetFramings.computeIfAbsent(
+                                    node, n -> new SseFraming(ByteBufAllocator.DEFAULT, n, true)),
+                            outlet);
+        }
+        String node = tail.nodes().getFirst();
+        SseFraming f = nodeFramings.computeIfAbsent(node, n -> new SseFraming(ByteBufAllocator.DEFAULT, n, false));
+        return hub.tail().feed(node).subscribe(tail.filter(), tail.start(), f, outlet);
     }
 
     /** The head of an event stream (its body follows in chunks, never ending on its own). */
@@ -238,13 +268,23 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         return QueryStringDecoder.decodeComponent(uri.substring(STATE_PREFIX.length(), end));
     }
 
-    private boolean serves(HttpRequest request) {
+    /** The tail path this request is for (the fleet one only on a hub), if this path may serve it; else null. */
+    private String served(HttpRequest request) {
         String uri = request.uri();
+        String path = at(uri, TailRequest.PATH)
+                ? TailRequest.PATH
+                : at(uri, TailRequest.FLEET_PATH) && hub != null ? TailRequest.FLEET_PATH : null;
+        return path != null && serves(request) ? path : null;
+    }
+
+    private static boolean at(String uri, String path) {
+        return uri.startsWith(path) && (uri.length() == path.length() || uri.charAt(path.length()) == '?');
+    }
+
+    private boolean serves(HttpRequest request) {
         return HttpMethod.GET.equals(request.method())
                 && HttpVersion.HTTP_1_1.equals(request.protocolVersion())
                 && request.decoderResult().isSuccess()
-                && uri.startsWith(TailRequest.PATH)
-                && (uri.length() == TailRequest.PATH.length() || uri.charAt(TailRequest.PATH.length()) == '?')
                 && !isWebSocket(request)
                 && !request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 && !request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
@@ -257,9 +297,9 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         return upgrade != null && upgrade.toLowerCase(java.util.Locale.ROOT).contains("websocket");
     }
 
-    private static TailRequest parse(HttpRequest request) {
+    private static TailRequest parse(HttpRequest request, boolean fleet) {
         try {
-            return TailRequest.parse(request.uri(), request.headers().get("Last-Event-ID"));
+            return TailRequest.parse(request.uri(), request.headers().get("Last-Event-ID"), fleet);
         } catch (ProblemException e) {
             return null; // the controller answers it
         }

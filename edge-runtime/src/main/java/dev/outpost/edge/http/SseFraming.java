@@ -33,8 +33,19 @@ final class SseFraming implements Framing {
     private final ByteBufAllocator alloc;
     private final EventLine line = new EventLine(); // feed thread only (frame)
 
+    /** The node whose log a hub tails (its events carry "node"), or null on a node's own tail. */
+    private final String node;
+    /** Ids are "NODE:SEQ" (a fleet-wide tail, where seqs of several logs meet), else the seq. */
+    private final boolean nodeInId;
+
     SseFraming(ByteBufAllocator alloc) {
+        this(alloc, null, false);
+    }
+
+    SseFraming(ByteBufAllocator alloc, String node, boolean nodeInId) {
         this.alloc = alloc;
+        this.node = node;
+        this.nodeInId = nodeInId;
     }
 
     @Override
@@ -57,9 +68,12 @@ final class SseFraming implements Framing {
             return; // an empty frame: subscribers send nothing for it
         }
         out.writeBytes(ID);
+        if (nodeInId) {
+            out.writeCharSequence(node + ":", StandardCharsets.UTF_8);
+        }
         writeDecimal(out, r.seq(i));
         out.writeBytes(EVENT_DATA);
-        line.write(r, i, out);
+        line.write(r, i, out, node);
         out.writeBytes(END);
     }
 

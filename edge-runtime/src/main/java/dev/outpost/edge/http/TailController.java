@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.TailRefusal;
 import io.micronaut.core.annotation.Nullable;
@@ -17,9 +18,31 @@ import io.micronaut.http.annotation.Header;
 @Controller
 public class TailController {
     private final LiveFeed feed;
+    private final Hub hub; // null: not a hub
 
-    public TailController(LiveFeed feed) {
+    public TailController(LiveFeed feed, @Nullable Hub hub) {
         this.feed = feed;
+        this.hub = hub;
+    }
+
+    /** The hub's fleet tail when {@link EventTailPath} did not take it (the same checks). */
+    @Get(
+            value = TailRequest.FLEET_PATH,
+            produces = {Problems.MEDIA_TYPE, "text/event-stream", "application/json"})
+    public HttpResponse<String> fleetTail(
+            HttpRequest<?> request, @Nullable @Header("Last-Event-ID") String lastEventId) {
+        if (hub == null) {
+            return Problems.response(404, "Not a hub", "this agent is not a hub (hub.enabled)", 0, null);
+        }
+        TailRequest tail = TailRequest.parse(request.getUri().toString(), lastEventId, true);
+        try {
+            for (String node : tail.nodes()) {
+                hub.tail().feed(node).check(tail.start());
+            }
+        } catch (TailRefusal e) {
+            return Problems.response(400, "Invalid query", e.getMessage(), 0, e.field());
+        }
+        return hub.tail().pool().full() ? tooMany(hub.tail().pool().subscribers()) : cannotStream();
     }
 
     @Get(
@@ -32,14 +55,15 @@ public class TailController {
         } catch (TailRefusal e) {
             return Problems.response(400, "Invalid query", e.getMessage(), 0, e.field());
         }
-        if (feed.full()) {
-            return Problems.response(
-                    503,
-                    "Too many subscribers",
-                    feed.subscribers() + " live subscriptions are held (live.subscribers_max)",
-                    0,
-                    null);
-        }
+        return feed.full() ? tooMany(feed.subscribers()) : cannotStream();
+    }
+
+    private static HttpResponse<String> tooMany(int held) {
+        return Problems.response(
+                503, "Too many subscribers", held + " live subscriptions are held (live.subscribers_max)", 0, null);
+    }
+
+    private static HttpResponse<String> cannotStream() {
         return Problems.response(
                 409,
                 "Cannot stream here",

@@ -18,8 +18,9 @@ import java.util.Set;
  * clients that cannot set headers), else {@code from_seq}, else {@code from_time}, else now. A bad one is a
  * ProblemException (400) naming it.
  */
-record TailRequest(TailFilter filter, TailStart start) {
+record TailRequest(TailFilter filter, TailStart start, List<String> nodes) {
     static final String PATH = "/v1/events/tail";
+    static final String FLEET_PATH = "/v1/fleet/events/tail";
 
     /** Longest {@code where} accepted, in characters. */
     static final int WHERE_CHARS_MAX = 16 * 1024;
@@ -28,13 +29,31 @@ record TailRequest(TailFilter filter, TailStart start) {
             Set.of("stream", "key", "where", "from_seq", "from_time", "last_event_id");
 
     static TailRequest parse(String uri, String lastEventIdHeader) {
+        return parse(uri, lastEventIdHeader, false);
+    }
+
+    /**
+     * The parameters of the tail ({@code fleet} false) or of the hub's fleet tail, which also takes {@code node}: one
+     * node (the tail of its log: history and resume as on a node) or none (every node, live from now).
+     */
+    static TailRequest parse(String uri, String lastEventIdHeader, boolean fleet) {
         QueryStringDecoder q = new QueryStringDecoder(uri, StandardCharsets.UTF_8, true, 64);
         Map<String, List<String>> p = q.parameters();
         for (String name : p.keySet()) {
-            if (!PARAMETERS.contains(name)) {
+            if (!PARAMETERS.contains(name) && !(fleet && name.equals("node"))) {
                 throw invalid(
-                        name, "unknown parameter; allowed: stream, key, where, from_seq, from_time, last_event_id");
+                        name,
+                        "unknown parameter; allowed: " + (fleet ? "node, " : "")
+                                + "stream, key, where, from_seq, from_time, last_event_id");
             }
+        }
+        String node = single(p, "node");
+        boolean positioned = lastEventIdHeader != null
+                || p.containsKey("last_event_id")
+                || p.containsKey("from_seq")
+                || p.containsKey("from_time");
+        if (fleet && node == null && positioned) {
+            throw invalid("node", "a tail of every node starts now; to read history or resume, name one node");
         }
         List<String> streams = new ArrayList<>();
         for (String s : p.getOrDefault("stream", List.of())) {
@@ -43,7 +62,8 @@ record TailRequest(TailFilter filter, TailStart start) {
         String last = lastEventIdHeader != null ? lastEventIdHeader : single(p, "last_event_id");
         String lastField = lastEventIdHeader != null ? "Last-Event-ID" : "last_event_id";
         Start start = new Start(last, lastField, single(p, "from_seq"), single(p, "from_time"));
-        return of(streams, single(p, "key"), where(single(p, "where")), start);
+        TailRequest t = of(streams, single(p, "key"), where(single(p, "where")), start);
+        return node == null ? t : new TailRequest(t.filter(), t.start(), List.of(node));
     }
 
     /** Where to start, as given (each may be null): a resume cursor (and the name it came under), a seq, a time. */
@@ -53,7 +73,7 @@ record TailRequest(TailFilter filter, TailStart start) {
     static TailRequest of(List<String> streams, String key, Object where, Start start) {
         List<String> names = streams.stream().map(String::strip).toList();
         try {
-            return new TailRequest(TailFilter.of(names, key, where), start(start));
+            return new TailRequest(TailFilter.of(names, key, where), start(start), List.of());
         } catch (TailRefusal e) {
             throw invalid(e.field(), e.getMessage());
         }

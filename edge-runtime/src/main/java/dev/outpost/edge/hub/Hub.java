@@ -46,6 +46,7 @@ public final class Hub implements AutoCloseable {
     private final LongAdder windowsStale;
     private final HubReceiver receiver;
     private final FleetChanges changes;
+    private final FleetTail tail;
     private final Semaphore admission;
     private final PushBatch.Limits limits;
     private final LongAdder pushes;
@@ -71,6 +72,7 @@ public final class Hub implements AutoCloseable {
                 (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
                 config.log().blockBytes() / 8);
         this.changes = new FleetChanges(ownLog);
+        this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
                 config.data().dir().resolve(ROLLUPS_FILE),
                 TimeUnit.HOURS.toMillis(hub.rollupRetentionHours()),
@@ -111,6 +113,7 @@ public final class Hub implements AutoCloseable {
      */
     public PushAck receive(PushBatch b) {
         PushAck ack = receiver.receive(b);
+        tail.received(b.node());
         List<FleetRollups.Received> found = new ArrayList<>();
         for (PushBatch.Record r : b.records()) {
             if (FinalWindow.STREAM.equals(r.stream())) {
@@ -165,9 +168,15 @@ public final class Hub implements AutoCloseable {
         return changes;
     }
 
+    /** The live tail over the node logs. */
+    public FleetTail tail() {
+        return tail;
+    }
+
     @Override
     public void close() {
         try {
+            tail.close();
             fleetLogs.close();
         } finally {
             rollups.close();

@@ -11,17 +11,17 @@ final class LiveCounters {
     final LongAdder disconnects;
     final LongAdder refused;
 
-    LiveCounters(Metrics metrics) {
-        messages = metrics.counter("outpost_live_messages_total", "Events sent to live subscribers.");
+    LiveCounters(Metrics metrics, String prefix) {
+        messages = metrics.counter(prefix + "_messages_total", "Events sent to live subscribers.");
         skipped = metrics.counter(
-                "outpost_live_skipped_events_total",
+                prefix + "_skipped_events_total",
                 "Sequence numbers a live subscriber was skipped past for falling more than live.lag_events_max"
                         + " behind (live.overflow: skip); each run of them is announced by a gap message.");
-        gaps = metrics.counter("outpost_live_gaps_total", "Gap messages sent to live subscribers.");
+        gaps = metrics.counter(prefix + "_gaps_total", "Gap messages sent to live subscribers.");
         disconnects = metrics.counter(
-                "outpost_live_overflow_disconnects_total",
+                prefix + "_overflow_disconnects_total",
                 "Live subscribers closed for falling more than live.lag_events_max behind (live.overflow: disconnect).");
         refused = metrics.counter(
-                "outpost_live_refused_total", "Subscriptions refused because live.subscribers_max were held.");
+                prefix + "_refused_total", "Subscriptions refused because live.subscribers_max were held.");
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -50,21 +51,98 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         void cancel();
     }
 
-    private final EventLog log;
-    private final boolean appendIsAcknowledged;
-    private final Subscriber.Limits limits;
-    /** The limits in force: {@link #limits}, or half of them while the governor's memory action is on. */
-    private final java.util.concurrent.atomic.AtomicReference<Subscriber.Limits> inForce =
-            new java.util.concurrent.atomic.AtomicReference<>();
+    /**
+     * What the feeds of one kind share: the limits, the subscriber count (live.subscribers_max holds across them) and
+     * the counters. The agent has one feed over its log; a hub adds one per node log it tails (FleetTail).
+     */
+    public static final class Pool {
+        private final Subscriber.Limits limits;
+        /** The limits in force: {@link #limits}, or half of them while the governor's memory action is on. */
+        private final AtomicReference<Subscriber.Limits> inForce = new AtomicReference<>();
 
-    private final int subscribersMax;
-    private final int roundRecords;
-    private final int roundBytes;
-    private final long lagMax;
-    private final long heartbeatNanos;
+        private final int subscribersMax;
+        private final int roundRecords;
+        private final int roundBytes;
+        private final long lagMax;
+        private final long heartbeatNanos;
+        private final boolean appendIsAcknowledged;
+        private final LiveCounters counters;
+        private final AtomicInteger held = new AtomicInteger();
+
+        /** Registers the pool's metrics as {@code prefix}_subscribers, {@code prefix}_messages_total, ... */
+        public Pool(OutpostConfig config, Metrics metrics, String prefix) {
+            OutpostConfig.Live c = config.live();
+            this.limits = new Subscriber.Limits(
+                    c.bufferMessagesMax(),
+                    c.bufferBytesMax(),
+                    c.overflow().equals("disconnect") ? Subscriber.Overflow.DISCONNECT : Subscriber.Overflow.SKIP);
+            this.inForce.set(limits);
+            this.subscribersMax = config.liveSubscribersLimit();
+            if (subscribersMax < c.subscribersMax()) {
+                LOG.info(
+                        "live subscribers: at most {} (live.subscribers_max {} is more than budget.connections less"
+                                + " budget.probe_connections, or than a quarter of budget.memory holds in full"
+                                + " buffers)",
+                        subscribersMax,
+                        c.subscribersMax());
+            }
+            // A round fits in half an empty buffer, so a subscriber that keeps up is never skipped for a round's size.
+            this.roundRecords = Math.clamp(c.bufferMessagesMax() / 2, 1, ROUND_RECORDS_MAX);
+            this.roundBytes = Math.clamp(c.bufferBytesMax() / 2, 1, ROUND_BYTES_MAX);
+            this.lagMax = c.lagEventsMax();
+            this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
+            this.appendIsAcknowledged = !config.log().durability().equals("fsync");
+            this.counters = new LiveCounters(metrics, prefix);
+            metrics.gauge(prefix + "_subscribers", "Live subscriptions held.", held::get);
+        }
+
+        /** Takes a subscription slot; false (counted) when live.subscribers_max are held. */
+        boolean take() {
+            if (held.incrementAndGet() > subscribersMax) {
+                held.decrementAndGet();
+                counters.refused.increment();
+                return false;
+            }
+            return true;
+        }
+
+        void release(int n) {
+            held.addAndGet(-n);
+        }
+
+        /**
+         * The governor's memory action (shrink-caches): while {@code shrunk}, every subscriber's buffer in memory is
+         * half its configured size (what does not fit waits in the log). Any thread.
+         */
+        public void shrinkBuffers(boolean shrunk) {
+            inForce.set(
+                    shrunk
+                            ? new Subscriber.Limits(
+                                    Math.max(1, limits.messagesMax() / 2),
+                                    Math.max(1, limits.bytesMax() / 2),
+                                    limits.overflow())
+                            : limits);
+        }
+
+        /** The messages a subscriber's buffer holds now (the governor may have halved it). */
+        public int bufferMessagesMax() {
+            return inForce.get().messagesMax();
+        }
+
+        /** How many subscriptions are held. */
+        public int subscribers() {
+            return held.get();
+        }
+
+        /** True when live.subscribers_max subscriptions are held. */
+        public boolean full() {
+            return held.get() >= subscribersMax;
+        }
+    }
+
+    private final EventLog log;
+    private final Pool pool;
     private final LongSupplier nanos;
-    private final LiveCounters counters;
-    private final AtomicInteger held = new AtomicInteger();
     private final AtomicLong acked = new AtomicLong();
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
@@ -77,35 +155,31 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private long position;
     private long heartbeatScanNanos;
 
+    /** The agent's feed over its own log ({@code state} serves state watches). */
     public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
-        OutpostConfig.Live c = config.live();
+        this(log, state, new Pool(config, metrics, "outpost_live"), nanos, "outpost-live-feed");
+    }
+
+    /** A feed over {@code log} in {@code pool}; {@code state} null: no state watches. */
+    public LiveFeed(EventLog log, StateService state, Pool pool, LongSupplier nanos, String threadName) {
         this.log = log;
         this.state = state;
-        this.appendIsAcknowledged = !config.log().durability().equals("fsync");
-        this.limits = new Subscriber.Limits(
-                c.bufferMessagesMax(),
-                c.bufferBytesMax(),
-                c.overflow().equals("disconnect") ? Subscriber.Overflow.DISCONNECT : Subscriber.Overflow.SKIP);
-        this.inForce.set(limits);
-        this.subscribersMax = config.liveSubscribersLimit();
-        if (subscribersMax < c.subscribersMax()) {
-            LOG.info(
-                    "live subscribers: at most {} (live.subscribers_max {} is more than budget.connections less"
-                            + " budget.probe_connections, or than a quarter of budget.memory holds in full buffers)",
-                    subscribersMax,
-                    c.subscribersMax());
-        }
-        // A round fits in half an empty buffer, so a subscriber that keeps up is never skipped for a round's size.
-        this.roundRecords = Math.clamp(c.bufferMessagesMax() / 2, 1, ROUND_RECORDS_MAX);
-        this.roundBytes = Math.clamp(c.bufferBytesMax() / 2, 1, ROUND_BYTES_MAX);
-        this.lagMax = c.lagEventsMax();
-        this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
+        this.pool = pool;
         this.nanos = nanos;
-        this.counters = new LiveCounters(metrics);
-        metrics.gauge("outpost_live_subscribers", "Live subscriptions held.", held::get);
         this.position = log.lastSeq();
         this.acked.set(position);
-        this.thread = Thread.ofPlatform().name("outpost-live-feed").daemon().unstarted(this::run);
+        this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
+    }
+
+    /** The pool this feed is in. */
+    public Pool pool() {
+        return pool;
+    }
+
+    /** Events were appended and are acknowledged (a hub stored a push): reads up to the log's last seq. */
+    public void appended() {
+        acked.accumulateAndGet(log.lastSeq(), Math::max);
+        LockSupport.unpark(thread);
     }
 
     public void start() {
@@ -133,13 +207,11 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
      */
     public Subscription subscribe(TailFilter filter, TailStart start, Framing framing, Outlet outlet) {
         long after = afterSeq(start);
-        if (held.incrementAndGet() > subscribersMax) {
-            held.decrementAndGet();
-            counters.refused.increment();
+        if (!pool.take()) {
             return null;
         }
-        Subscriber s =
-                new Subscriber(outlet, filter, framing, inForce::get, after, counters, this::wake, nanos.getAsLong());
+        Subscriber s = new Subscriber(
+                outlet, filter, framing, pool.inForce::get, after, pool.counters, this::wake, nanos.getAsLong());
         arrivals.add(s);
         wake();
         return () -> {
@@ -153,12 +225,13 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
      * live.subscribers_max} are held. Callable from any thread.
      */
     public Subscription watch(String namespace, StateOutlet outlet) {
-        if (held.incrementAndGet() > subscribersMax) {
-            held.decrementAndGet();
-            counters.refused.increment();
+        if (state == null) {
+            throw new IllegalStateException("this feed serves no state watches");
+        }
+        if (!pool.take()) {
             return null;
         }
-        StateWatcher w = new StateWatcher(namespace, outlet, state, limits.messagesMax());
+        StateWatcher w = new StateWatcher(namespace, outlet, state, pool.limits.messagesMax());
         watchArrivals.add(w);
         wake();
         return () -> {
@@ -167,28 +240,14 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         };
     }
 
-    /**
-     * The governor's memory action (shrink-caches): while {@code shrunk}, every subscriber's buffer in memory is half
-     * its configured size (what does not fit waits in the log). Any thread.
-     */
-    public void shrinkBuffers(boolean shrunk) {
-        inForce.set(
-                shrunk
-                        ? new Subscriber.Limits(
-                                Math.max(1, limits.messagesMax() / 2),
-                                Math.max(1, limits.bytesMax() / 2),
-                                limits.overflow())
-                        : limits);
+    /** How many subscriptions are held (in this feed's pool). */
+    public int subscribers() {
+        return pool.subscribers();
     }
 
     /** The messages a subscriber's buffer holds now (the governor may have halved it). */
     public int bufferMessagesMax() {
-        return inForce.get().messagesMax();
-    }
-
-    /** How many subscriptions are held. */
-    public int subscribers() {
-        return held.get();
+        return pool.bufferMessagesMax();
     }
 
     /** Checks that the log can serve {@code start}; TailRefusal if not. */
@@ -198,7 +257,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     /** True when {@code live.subscribers_max} subscriptions are held. */
     public boolean full() {
-        return held.get() >= subscribersMax;
+        return pool.full();
     }
 
     private long afterSeq(TailStart start) {
@@ -218,7 +277,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     }
 
     private long head() {
-        return appendIsAcknowledged ? Math.max(acked.get(), log.lastSeq()) : acked.get();
+        return pool.appendIsAcknowledged ? Math.max(acked.get(), log.lastSeq()) : acked.get();
     }
 
     private void wake() {
@@ -268,13 +327,13 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             position = limit; // nobody to send to; a newcomer catches up from the log itself
             return false;
         }
-        Round round = Round.read(log, position + 1, limit, roundRecords, roundBytes);
+        Round round = Round.read(log, position + 1, limit, pool.roundRecords, pool.roundBytes);
         long now = nanos.getAsLong();
         for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
             Subscriber s = it.next();
             if (s.closed()) {
                 it.remove();
-                held.decrementAndGet();
+                pool.release(1);
             } else if (s.deliver(round, now) == Subscriber.Taken.FULL) {
                 it.remove(); // it reads on from the log as its buffer drains
                 catchingUp.add(s);
@@ -298,12 +357,12 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             boolean owed = w.snapshotOwed();
             if (w.closed() || !w.snapshotIfRoom()) {
                 it.remove();
-                held.decrementAndGet();
+                pool.release(1);
                 continue;
             }
             worked |= owed && !w.snapshotOwed();
             if (!w.snapshotOwed() && w.cursor() < position) {
-                Round round = Round.read(log, w.cursor() + 1, position, roundRecords, roundBytes);
+                Round round = Round.read(log, w.cursor() + 1, position, pool.roundRecords, pool.roundBytes);
                 w.deliver(round);
                 worked = true;
             }
@@ -319,17 +378,17 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             Subscriber s = it.next();
             if (s.closed()) {
                 it.remove();
-                held.decrementAndGet();
+                pool.release(1);
                 continue;
             }
-            if (position - s.cursor() > lagMax && !s.fellBehind(position)) {
+            if (position - s.cursor() > pool.lagMax && !s.fellBehind(position)) {
                 it.remove();
-                held.decrementAndGet();
+                pool.release(1);
                 continue;
             }
             if (s.cursor() < position && s.hasRoom()) {
                 s.deleted(log.firstSeq());
-                Round round = Round.read(log, s.cursor() + 1, position, roundRecords, roundBytes);
+                Round round = Round.read(log, s.cursor() + 1, position, pool.roundRecords, pool.roundBytes);
                 s.deliver(round, now);
                 round.release();
                 worked = true;
@@ -350,10 +409,10 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
         heartbeatScanNanos = now;
         for (Subscriber s : live) {
-            s.tick(now, heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos);
         }
         for (Subscriber s : catchingUp) {
-            s.tick(now, heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos);
         }
     }
 
@@ -368,7 +427,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         for (StateWatcher w : watchers) {
             w.close(reason);
         }
-        held.addAndGet(-(live.size() + catchingUp.size() + watchers.size()));
+        pool.release(live.size() + catchingUp.size() + watchers.size());
         live.clear();
         catchingUp.clear();
         watchers.clear();

@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * Which events a subscriber wants: of some streams (or all), with a key, and meeting rule conditions ({@code where},
- * docs/RULES.md). Invariants: immutable but for the compiled conditions, which only the feed's thread runs.
+ * docs/RULES.md). Invariants: immutable but for the compiled conditions, which only one feed's thread runs (another
+ * feed gets a {@link #copy}).
  */
 public final class TailFilter {
     /** Most streams one subscription names. */
@@ -19,15 +20,28 @@ public final class TailFilter {
 
     private final Set<String> streams;
     private final EventFilter conditions;
+    /** What the filter was made of, to make another for another thread ({@link #copy}). */
+    private final List<String> streamList;
 
-    private TailFilter(Set<String> streams, EventFilter conditions) {
+    private final String key;
+    private final Object where;
+
+    private TailFilter(Set<String> streams, EventFilter conditions, List<String> streamList, String key, Object where) {
         this.streams = streams;
         this.conditions = conditions;
+        this.streamList = streamList;
+        this.key = key;
+        this.where = where;
     }
 
     /** Every event. */
     public static TailFilter all() {
-        return new TailFilter(null, null);
+        return new TailFilter(null, null, List.of(), null, null);
+    }
+
+    /** The same filter with conditions of its own, for another feed's thread. */
+    public TailFilter copy() {
+        return of(streamList, key, where);
     }
 
     /**
@@ -64,7 +78,8 @@ public final class TailFilter {
         }
         try {
             EventFilter compiled = conditions.isEmpty() ? null : EventFilter.compile(conditions);
-            return new TailFilter(streams.isEmpty() ? null : Set.copyOf(streams), compiled);
+            return new TailFilter(
+                    streams.isEmpty() ? null : Set.copyOf(streams), compiled, List.copyOf(streams), key, where);
         } catch (RuleRefusal e) {
             throw new TailRefusal("where", e.getMessage());
         }

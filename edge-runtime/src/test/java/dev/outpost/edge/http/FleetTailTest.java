@@ -1,0 +1,158 @@
+package dev.outpost.edge.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Main;
+import dev.outpost.edge.config.ConfigLoader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue #13 point 5: a real hub and two real nodes on loopback; the hub tails what the nodes push — one node's log
+ * with history and resume, or every node live — and refuses what it cannot serve.
+ */
+class FleetTailTest {
+    private static final String TOKEN_1 = "edge-one-token-0123456789";
+    private static final String TOKEN_2 = "edge-two-token-0123456789";
+    private static final Duration WAIT = Duration.ofSeconds(15);
+
+    @TempDir
+    Path dir;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<Main.RunningAgent> agents = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        agents.reversed().forEach(Main.RunningAgent::close);
+    }
+
+    private Main.RunningAgent start(String name, String yaml, boolean hub) throws Exception {
+        Path cfg = dir.resolve(name + ".yaml");
+        Files.writeString(cfg, yaml);
+        Main.RunningAgent a = Main.start(hub ? ConfigLoader.load(cfg).asHub() : ConfigLoader.load(cfg));
+        agents.add(a);
+        return a;
+    }
+
+    private Main.RunningAgent hub() throws Exception {
+        return start("hub", """
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                budget:
+                  memory: 16GiB
+                hub:
+                  nodes:
+                    edge-1: %s
+                    edge-2: %s
+                """.formatted(dir.resolve("hub-data"), TOKEN_1, TOKEN_2), true);
+    }
+
+    private Main.RunningAgent edge(String id, String token, int hubPort) throws Exception {
+        return start(id, """
+                node:
+                  id: %s
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                budget:
+                  memory: 16GiB
+                sync:
+                  upstream: http://127.0.0.1:%d
+                  token: %s
+                  backoff_base_millis: 20
+                  backoff_cap_millis: 200
+                  idle_poll_millis: 50
+                """.formatted(id, dir.resolve(id + "-data"), hubPort, token), false);
+    }
+
+    private void post(Main.RunningAgent a, String stream, int from, int count) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = from; i < from + count; i++) {
+            b.append("{\"stream\":\"")
+                    .append(stream)
+                    .append("\",\"data\":{\"n\":")
+                    .append(i)
+                    .append("}}\n");
+        }
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.port() + "/v1/events"))
+                        .header("Content-Type", EventsController.NDJSON)
+                        .POST(HttpRequest.BodyPublishers.ofString(b.toString()))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    private HttpResponse<String> get(Main.RunningAgent a, String path) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.port() + path))
+                        .header("Accept", "text/event-stream")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void oneNodesLogWithHistoryAndResumeAndEveryNodeLive() throws Exception {
+        Main.RunningAgent hub = hub();
+        Main.RunningAgent e1 = edge("edge-1", TOKEN_1, hub.port());
+        Main.RunningAgent e2 = edge("edge-2", TOKEN_2, hub.port());
+        post(e1, "a", 0, 3);
+        String last;
+        try (SseSubscriber one =
+                        SseSubscriber.open(http, hub.port(), TailRequest.FLEET_PATH + "?node=edge-1&from_seq=1");
+                SseSubscriber all = SseSubscriber.open(http, hub.port(), TailRequest.FLEET_PATH + "?stream=a")) {
+            assertEquals(200, one.status());
+            assertEquals(200, all.status());
+            for (int i = 1; i <= 3; i++) {
+                SseSubscriber.Message m = one.nextEvent(WAIT);
+                assertEquals(String.valueOf(i), m.id(), "ids are the hub's seqs of edge-1's log");
+                assertTrue(m.data().contains("\"node\":\"edge-1\"") && m.data().contains("\"n\":" + (i - 1)), m.data());
+            }
+            post(e2, "a", 10, 2);
+            post(e1, "a", 3, 1);
+            Set<String> ids = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                ids.add(all.nextEvent(WAIT).id());
+            }
+            assertEquals(Set.of("edge-2:1", "edge-2:2", "edge-1:4"), ids, "every node, live, ids NODE:SEQ");
+            last = one.nextEvent(WAIT).id();
+            assertEquals("4", last);
+        }
+        post(e1, "a", 4, 2);
+        try (SseSubscriber again =
+                SseSubscriber.open(http, hub.port(), TailRequest.FLEET_PATH + "?node=edge-1", "Last-Event-ID", last)) {
+            assertEquals("5", again.nextEvent(WAIT).id());
+            assertEquals("6", again.nextEvent(WAIT).id());
+        }
+    }
+
+    @Test
+    void whatTheFleetTailCannotServeIsRefusedNamingTheParameter() throws Exception {
+        Main.RunningAgent hub = hub();
+        HttpResponse<String> unknown = get(hub, TailRequest.FLEET_PATH + "?node=edge-9");
+        assertEquals(400, unknown.statusCode(), unknown.body());
+        assertTrue(unknown.body().contains("\"field\":\"node\""), unknown.body());
+        HttpResponse<String> history = get(hub, TailRequest.FLEET_PATH + "?from_seq=1");
+        assertEquals(400, history.statusCode(), history.body());
+        assertTrue(history.body().contains("\"field\":\"node\""), history.body());
+        Main.RunningAgent plain = edge("edge-1", TOKEN_1, hub.port());
+        assertEquals(404, get(plain, TailRequest.FLEET_PATH).statusCode(), "not a hub");
+    }
+}
