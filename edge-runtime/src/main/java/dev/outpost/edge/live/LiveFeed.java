@@ -284,15 +284,20 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         LockSupport.unpark(thread);
     }
 
+    /** One turn of the feed's work; true if it did any. The feed's thread only (tests drive it without one). */
+    boolean turn() {
+        boolean worked = admitArrivals();
+        worked |= followLive();
+        worked |= catchUp();
+        worked |= serveWatchers();
+        heartbeats();
+        return worked;
+    }
+
     private void run() {
         while (running) {
             try {
-                boolean worked = admitArrivals();
-                worked |= followLive();
-                worked |= catchUp();
-                worked |= serveWatchers();
-                heartbeats();
-                if (!worked) {
+                if (!turn()) {
                     LockSupport.parkNanos(this, POLL_NANOS);
                 }
             } catch (RuntimeException e) {
