@@ -54,6 +54,9 @@ public final class LoadGenerator {
         --max-requests N          stop after N successful measured requests (unbounded)
         --rate R                  send at most R requests per second in all, evenly paced (0: as fast as possible)
         --label TEXT              label for the summary line (loadgen)
+        --sse-subscribers N       also hold N SSE subscribers tailing --stream (GET /v1/events/tail) and
+                                  report delivery latency from append to receipt (0)
+        --ws-subscribers N        the same over WebSocket (GET /v1/ws, one subscription each) (0)
       """;
 
     private LoadGenerator() {}
@@ -112,8 +115,16 @@ public final class LoadGenerator {
             DocumentSetup.createDocuments(o, address);
         }
 
+        Subscribers subscribers = null;
+        if (o.sseSubscribers() + o.wsSubscribers() > 0) {
+            // Subscribed before the load starts; their window is the workers' (set below, from the same start).
+            subscribers = Subscribers.start(o, address, new Worker.Shared(o, System.nanoTime()));
+        }
         long start = System.nanoTime();
         Worker.Shared shared = new Worker.Shared(o, start);
+        if (subscribers != null) {
+            subscribers.window(shared);
+        }
         List<Worker> workers = new ArrayList<>(o.connections());
         CountDownLatch done = new CountDownLatch(o.connections());
         for (int i = 0; i < o.connections(); i++) {
@@ -127,7 +138,8 @@ public final class LoadGenerator {
             t.start();
         }
         awaitEnd(shared, workers, done);
-        return totals(o, shared, workers);
+        Result r = totals(o, shared, workers);
+        return subscribers == null ? r : r.withSubscribers(subscribers.stop());
     }
 
     /** The loopback address to load; a name that does not resolve to loopback is a bad argument. */

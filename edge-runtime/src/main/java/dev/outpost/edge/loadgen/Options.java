@@ -28,7 +28,9 @@ record Options(
         long maxRequests,
         String label,
         double ratePerSecond,
-        Path trustFile) {
+        Path trustFile,
+        int sseSubscribers,
+        int wsSubscribers) {
 
     /** Returns null for --help. */
     static Options parse(String[] args) {
@@ -75,6 +77,8 @@ record Options(
         String label = "loadgen";
         double rate = 0;
         Path trustFile = null;
+        int sseSubscribers = 0;
+        int wsSubscribers = 0;
 
         void set(String name, String value) {
             switch (name) {
@@ -92,6 +96,8 @@ record Options(
                 case "label" -> label = value;
                 case "rate" -> rate = doubleArg(name, value, 0);
                 case "trust-file" -> trustFile = Path.of(value);
+                case "sse-subscribers" -> sseSubscribers = intArg(name, value, 0, 100_000);
+                case "ws-subscribers" -> wsSubscribers = intArg(name, value, 0, 100_000);
                 default -> throw new IllegalArgumentException("unknown option --" + name);
             }
         }
@@ -103,6 +109,9 @@ record Options(
                 throw new IllegalArgumentException("--stream must not be empty");
             }
             URI uri = uri(url);
+            if (sseSubscribers + wsSubscribers > 0 && "https".equalsIgnoreCase(uri.getScheme())) {
+                throw new IllegalArgumentException("--sse-subscribers and --ws-subscribers need an http:// --url");
+            }
             if (trustFile != null && !"https".equalsIgnoreCase(uri.getScheme())) {
                 throw new IllegalArgumentException("--trust-file applies to an https:// --url only");
             }
@@ -120,7 +129,9 @@ record Options(
                     maxRequests,
                     label.isBlank() ? "loadgen" : label.strip().replaceAll("\\s+", "_"),
                     rate,
-                    trustFile);
+                    trustFile,
+                    sseSubscribers,
+                    wsSubscribers);
         }
     }
 

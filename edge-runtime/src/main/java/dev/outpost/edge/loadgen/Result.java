@@ -12,7 +12,25 @@ record Result(
         long warmupErrors,
         double seconds,
         LatencyHistogram latency,
-        Map<String, Long> errorKinds) {
+        Map<String, Long> errorKinds,
+        String subscribers) {
+
+    Result(
+            Options options,
+            long requests,
+            long events,
+            long errors,
+            long warmupErrors,
+            double seconds,
+            LatencyHistogram latency,
+            Map<String, Long> errorKinds) {
+        this(options, requests, events, errors, warmupErrors, seconds, latency, errorKinds, "");
+    }
+
+    /** The same totals with the subscribers' part of the summary line. */
+    Result withSubscribers(String part) {
+        return new Result(options, requests, events, errors, warmupErrors, seconds, latency, errorKinds, part);
+    }
 
     double eventsPerSecond() {
         return seconds > 0 ? events / seconds : 0;
@@ -46,6 +64,6 @@ record Result(
                 latency.quantileNanos(0.999) / 1e6,
                 latency.maxNanos() / 1e6,
                 latency.meanNanos() / 1e6);
-        return o.mode().state() ? s + " documents=" + o.documents() : s;
+        return (o.mode().state() ? s + " documents=" + o.documents() : s) + subscribers;
     }
 }
