@@ -170,10 +170,11 @@ final class EventReader {
             throw JsonScanner.UNREADABLE;
         }
         s.pos = t.end;
-        s.checkLength(t.start, t.end);
         int slot = n.slot;
         if (n.keepText) {
-            f.ascii(slot, t.kind, s.b, t.start, t.end - t.start);
+            // jackson-core gave -0 the text 0, and a group key of -0 apart from 0's would split one value in two.
+            int from = t.kind == EventFields.LONG && t.longValue == 0 && s.b[t.start] == '-' ? t.start + 1 : t.start;
+            f.ascii(slot, t.kind, s.b, from, t.end - from);
         } else {
             f.kinds[slot] = t.kind;
         }

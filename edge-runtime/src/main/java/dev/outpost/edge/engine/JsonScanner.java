@@ -13,15 +13,12 @@ import java.util.Arrays;
  * {@code [pos, end)}: every byte read is bounds-checked, and a text that ends early throws {@link Unreadable}; strings
  * are checked byte by byte whether skipped or decoded (no control characters, only JSON's escapes, UTF-8 lead and
  * continuation bytes as jackson checks them); skipping a value checks its whole grammar, iteratively, with nesting
- * bounded by {@link #DEPTH_MAX}; numbers are bounded by {@link #NUMBER_DIGITS_MAX} digits. Reused by one reader: not
+ * bounded by {@link #DEPTH_MAX}. Reused by one reader: not
  * thread-safe, and allocation-free but for growing the decoded-text buffer to the longest string kept.
  */
 final class JsonScanner {
     /** Deepest nesting of objects and arrays, the event object being 1: jackson-core's default bound. */
     static final int DEPTH_MAX = 1_000;
-
-    /** Most digits in a number: jackson-core's default bound. */
-    static final int NUMBER_DIGITS_MAX = 1_000;
 
     /** The text is not one well-formed JSON value; stackless and shared, since damaged events are counted, not traced. */
     static final class Unreadable extends Exception {
@@ -261,7 +258,6 @@ final class JsonScanner {
 
     /** Skips a number whose first byte was read, checking its grammar (see {@link NumberText}). */
     void skipNumber(byte first) throws Unreadable {
-        int start = pos - 1;
         if (first == '-') {
             first = next();
         }
@@ -280,20 +276,6 @@ final class JsonScanner {
                 take((byte) '+');
             }
             if (digits() == 0) {
-                throw UNREADABLE;
-            }
-        }
-        checkLength(start, pos);
-    }
-
-    /** Throws when the number in {@code [start, stop)} has more digits than {@link #NUMBER_DIGITS_MAX}. */
-    void checkLength(int start, int stop) throws Unreadable {
-        if (stop - start > NUMBER_DIGITS_MAX) {
-            int digits = 0;
-            for (int i = start; i < stop; i++) {
-                digits += NumberText.digit(b[i]) ? 1 : 0;
-            }
-            if (digits > NUMBER_DIGITS_MAX) {
                 throw UNREADABLE;
             }
         }
