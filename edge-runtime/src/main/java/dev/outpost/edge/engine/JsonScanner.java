@@ -1,5 +1,8 @@
 package dev.outpost.edge.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -41,6 +44,9 @@ final class JsonScanner {
 
     private static final byte[] STRING_BYTES = new byte[256];
 
+    /** Eight bytes at a time, for strings, whose bytes are mostly plain. */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     static {
         Arrays.fill(STRING_BYTES, 0, 0x20, INVALID); // control characters must be escaped
         STRING_BYTES['"'] = QUOTE;
@@ -76,13 +82,15 @@ final class JsonScanner {
     }
 
     void skipWhitespace() {
-        while (pos < end) {
-            byte c = b[pos];
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-                return;
+        int p = pos;
+        while (p < end) {
+            byte c = b[p];
+            if (c > ' ' || c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                break; // the first test alone decides for compact JSON, as the agent stores it
             }
-            pos++;
+            p++;
         }
+        pos = p;
     }
 
     /** The next byte, consumed. */
@@ -131,14 +139,26 @@ final class JsonScanner {
      */
     boolean skipString() throws Unreadable {
         boolean escaped = false;
+        byte[] b = this.b;
+        int p = pos;
+        int e = end;
         for (; ; ) {
-            if (pos >= end) {
+            while (p + 8 <= e) {
+                long special = special((long) WORDS.get(b, p));
+                if (special != 0) {
+                    p += Long.numberOfTrailingZeros(special) >>> 3;
+                    break;
+                }
+                p += 8;
+            }
+            if (p >= e) {
                 throw UNREADABLE;
             }
-            byte kind = STRING_BYTES[b[pos++] & 0xFF];
+            byte kind = STRING_BYTES[b[p++] & 0xFF];
             if (kind == PLAIN) {
                 continue;
             }
+            pos = p;
             if (kind == QUOTE) {
                 return escaped;
             }
@@ -146,9 +166,25 @@ final class JsonScanner {
                 escaped = true;
                 escape();
             } else {
-                character(kind, b[pos - 1]);
+                character(kind, b[p - 1]);
             }
+            p = pos;
         }
+    }
+
+    /**
+     * The high bit of each of the 8 bytes (little-endian) that a string cannot hold as it is: a quote, a backslash, a
+     * control character or a byte of a multi-byte character. Only the lowest set bit is exact (a borrow can flag
+     * bytes above a true hit), and only it is used.
+     */
+    private static long special(long x) {
+        long quote = x ^ 0x2222222222222222L;
+        long backslash = x ^ 0x5C5C5C5C5C5C5C5CL;
+        return ((quote - 0x0101010101010101L) & ~quote
+                        | (backslash - 0x0101010101010101L) & ~backslash
+                        | (x - 0x2020202020202020L)
+                        | x)
+                & 0x8080808080808080L;
     }
 
     /**
@@ -157,7 +193,23 @@ final class JsonScanner {
      */
     void decodeString() throws Unreadable {
         int n = 0;
+        byte[] b = this.b;
         for (; ; ) {
+            char[] t = text;
+            int p = pos;
+            while (p + 8 <= end && n + 8 <= t.length) {
+                long special = special((long) WORDS.get(b, p));
+                int plain = special == 0 ? 8 : Long.numberOfTrailingZeros(special) >>> 3;
+                for (int i = 0; i < plain; i++) {
+                    t[n + i] = (char) b[p + i];
+                }
+                p += plain;
+                n += plain;
+                if (plain < 8) {
+                    break;
+                }
+            }
+            pos = p;
             if (pos >= end) {
                 throw UNREADABLE;
             }
@@ -282,11 +334,24 @@ final class JsonScanner {
     }
 
     private int digits() {
+        byte[] b = this.b;
         int from = pos;
-        while (pos < end && NumberText.digit(b[pos])) {
-            pos++;
+        int p = from;
+        int e = end;
+        while (p + 8 <= e && allDigits((long) WORDS.get(b, p))) {
+            p += 8; // a timestamp in milliseconds is 13 digits
         }
-        return pos - from;
+        while (p < e && NumberText.digit(b[p])) {
+            p++;
+        }
+        pos = p;
+        return p - from;
+    }
+
+    /** Whether all 8 bytes are ASCII digits: each is 0x30 to 0x39, i.e. 0x3_, and adding 6 keeps it 0x3_. */
+    private static boolean allDigits(long x) {
+        return (x & 0xF0F0F0F0F0F0F0F0L) == 0x3030303030303030L
+                && ((x + 0x0606060606060606L) & 0xF0F0F0F0F0F0F0F0L) == 0x3030303030303030L;
     }
 
     /**
