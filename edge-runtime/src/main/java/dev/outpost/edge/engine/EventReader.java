@@ -54,7 +54,11 @@ final class EventReader {
             s.expect((byte) '"');
             int start = s.pos;
             Node child;
-            if (!s.skipString()) {
+            int known = node.matchAt(s.b, start, s.end);
+            if (known >= 0) {
+                child = node.members[known]; // most members of an object a path descends into are named by paths
+                s.pos = start + node.raw[known].length + 1;
+            } else if (!s.skipString()) {
                 child = node.member(s.b, start, s.pos - 1 - start);
             } else {
                 s.pos = start; // a name written with escapes: decoded, then matched by its chars

@@ -1,5 +1,8 @@
 package dev.outpost.edge.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -19,6 +22,9 @@ final class FieldTree {
     /** Members a node finds by a scan; beyond, by a hash table over the names' bytes. */
     private static final int SCAN_MEMBERS_MAX = 16;
 
+    /** Eight bytes at a time, for comparing names. */
+    private static final VarHandle WORDS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     /** A path's step. Members are few (the fields rules name), so they are mostly found by a scan. */
     static final class Node {
         int slot = -1;
@@ -26,12 +32,35 @@ final class FieldTree {
         String[] names = new String[0];
         /** The names in UTF-8; null for a name that is not well-formed UTF-16 (no event's raw bytes can match it). */
         byte[][] utf8 = new byte[0][];
+        /** The UTF-8 names an event can only write as they are, or null: non-empty, no quote, backslash or control. */
+        byte[][] raw = new byte[0][];
 
         Node[] members = new Node[0];
         Node[] indexes;
 
         /** Beyond {@link #SCAN_MEMBERS_MAX} members, open addressing over the names' bytes: member index + 1. */
         int[] table;
+
+        /**
+         * The index of the member whose name, as written in an event without escapes, starts at {@code b[p]} and is
+         * followed by the closing quote; or -1 (then the name is another, or written with escapes, or this node has
+         * too many members for a scan). A name matched this way needs no other check: its bytes are the node's own,
+         * which hold no quote, backslash or control character ({@link #raw}) and are well-formed UTF-8.
+         */
+        int matchAt(byte[] b, int p, int end) {
+            if (table != null || p >= end) {
+                return -1;
+            }
+            byte first = b[p];
+            for (int i = 0; i < raw.length; i++) {
+                byte[] name = raw[i];
+                int n = name == null ? -1 : name.length;
+                if (n > 0 && name[0] == first && p + n < end && b[p + n] == '"' && sameBytes(name, b, p)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
 
         /** The member whose name is, in UTF-8, {@code b[off, off + len)}, or null. */
         Node member(byte[] b, int off, int len) {
@@ -55,7 +84,13 @@ final class FieldTree {
         }
 
         private static boolean sameBytes(byte[] name, byte[] b, int off) {
-            for (int i = 0; i < name.length; i++) {
+            int i = 0;
+            for (; i + 8 <= name.length; i += 8) {
+                if ((long) WORDS.get(name, i) != (long) WORDS.get(b, off + i)) {
+                    return false;
+                }
+            }
+            for (; i < name.length; i++) {
                 if (name[i] != b[off + i]) {
                     return false;
                 }
@@ -100,6 +135,8 @@ final class FieldTree {
             members = Arrays.copyOf(members, n + 1);
             names[n] = name;
             utf8[n] = wellFormed(name) ? name.getBytes(StandardCharsets.UTF_8) : null;
+            raw = Arrays.copyOf(raw, n + 1);
+            raw[n] = utf8[n] != null && writtenAsIs(utf8[n]) ? utf8[n] : null;
             members[n] = new Node();
             if (n + 1 > SCAN_MEMBERS_MAX) {
                 table = new int[Integer.highestOneBit((n + 1) * 2) * 2];
@@ -123,6 +160,15 @@ final class FieldTree {
                 h = 31 * h + b[i];
             }
             return h ^ (h >>> 16);
+        }
+
+        private static boolean writtenAsIs(byte[] name) {
+            for (byte c : name) {
+                if (c == '"' || c == '\\' || c >= 0 && c < 0x20) {
+                    return false;
+                }
+            }
+            return name.length > 0;
         }
 
         private static boolean wellFormed(String s) {
