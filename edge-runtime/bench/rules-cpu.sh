@@ -5,7 +5,7 @@
 # counted; sharing caches with other work still is). Prints each round and the median per case.
 #
 # usage: edge-runtime/bench/rules-cpu.sh [rounds [warm-up CPU-seconds]]   (default 7 and 5; ~40 s)
-# env:   HEAP (256m), CASES ("sevenRules ledgerRule fieldsOnly"), one JVM each
+# env:   HEAP (256m), CASES ("sevenRules ledgerRule fieldsOnly"; also rollupFields), one JVM each
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -15,7 +16,8 @@ import java.util.SplittableRandom;
  *
  * <p>One case per JVM (as JMH forks), so that no case runs with code compiled for another: the case is warmed up for
  * {@code warmup} seconds of CPU, then measured in {@code rounds} rounds of about one CPU-second each; it prints every
- * round and the median. Arguments: {@code case [rounds [warmup]]}, case one of sevenRules, ledgerRule, fieldsOnly;
+ * round and the median. Arguments: {@code case [rounds [warmup]]}, case one of sevenRules, ledgerRule, fieldsOnly,
+ * rollupFields (what a rollup per source_ip of bytes and protocol reads, through {@link PathValues});
  * default 7 rounds after 5 seconds.
  */
 public final class RuleSetCpuBench {
@@ -47,6 +49,11 @@ public final class RuleSetCpuBench {
         FieldTree tree = seven.ruleSet().rulesOf("ledger").fields();
         EventFields slots = new EventFields(tree.slots(), 0);
         EventReader reader = new EventReader();
+        PathValues values = new PathValues(List.of(
+                List.of("ts"),
+                List.of("data", "source_ip"),
+                List.of("data", "bytes_transferred"),
+                List.of("data", "protocol")));
         long[] fired = {0};
         Evaluator.Sink sink = f -> fired[0]++;
         Case c = switch (name) {
@@ -65,7 +72,17 @@ public final class RuleSetCpuBench {
                     slots.clear(tree.slots());
                     return reader.read(tree, e, 0, e.length, slots) ? slots.kinds[0] : -1;
                 };
-            default -> throw new IllegalArgumentException("no case " + name + ": sevenRules, ledgerRule or fieldsOnly");
+            case "rollupFields" ->
+                e -> {
+                    // What a rollup of count, bytes and protocol per source_ip reads: PathValues, texts included.
+                    values.read(e, 0, e.length);
+                    return values.text(1).length()
+                            + (long) values.number(2)
+                            + values.text(3).length();
+                };
+            default ->
+                throw new IllegalArgumentException(
+                        "no case " + name + ": sevenRules, ledgerRule, fieldsOnly or rollupFields");
         };
         measure(name, c, events, threads, rounds, warmup);
     }
