@@ -111,6 +111,7 @@ class EventReaderModelTest {
     int refused;
     int damagedButRead;
     int stricter;
+    int wideNodes;
 
     @Test
     void randomEventsAreReadAsJacksonReadsThemAndDamagedOnesRefusedAsJacksonRefusesThem() {
@@ -119,6 +120,15 @@ class EventReaderModelTest {
             long seed = seeds.nextLong();
             SplittableRandom rnd = new SplittableRandom(seed);
             List<List<String>> paths = paths(rnd);
+            if (round % 4 == 3) {
+                // Every name under data as well: a node with more members than a scan serves (a hash table).
+                for (String name : NAMES) {
+                    if (!paths.contains(List.of("data", name))) {
+                        paths.add(List.of("data", name));
+                    }
+                }
+                wideNodes++;
+            }
             FieldTree tree = new FieldTree();
             boolean[] keepText = new boolean[paths.size()];
             for (int i = 0; i < paths.size(); i++) {
@@ -140,7 +150,7 @@ class EventReaderModelTest {
         String counts = String.format(
                 Locale.ROOT,
                 "escaped %d, surrogates %d, big integers %d, slow doubles %d, string slots %d, number slots %d,"
-                        + " refused %d, damaged but read %d, stricter on malformed UTF-8 %d",
+                        + " refused %d, damaged but read %d, stricter on malformed UTF-8 %d, wide nodes %d",
                 escapedStrings,
                 surrogates,
                 bigIntegers,
@@ -149,7 +159,8 @@ class EventReaderModelTest {
                 numberSlots,
                 refused,
                 damagedButRead,
-                stricter);
+                stricter,
+                wideNodes);
         System.out.println(counts);
         assertTrue(escapedStrings > 1000 && surrogates > 1000 && bigIntegers > 500 && slowDoubles > 500, counts);
         assertTrue(stringSlots > 5000 && numberSlots > 5000 && refused > 20_000 && damagedButRead > 2000, counts);
@@ -229,7 +240,7 @@ class EventReaderModelTest {
         }
     }
 
-    /** Up to eight distinct paths of one to four tokens. */
+    /** Up to eight distinct paths of one to four tokens (a list that can grow). */
     static List<List<String>> paths(SplittableRandom rnd) {
         Set<List<String>> paths = new LinkedHashSet<>();
         int n = 1 + rnd.nextInt(8);
