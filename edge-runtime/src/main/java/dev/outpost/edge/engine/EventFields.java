@@ -68,20 +68,7 @@ final class EventFields {
         Arrays.fill(kinds, 0, slots, MISSING);
     }
 
-    /** Keeps a string's chars (or only its length when longer than {@link #STRING_CHARS_MAX}). */
-    void string(int slot, byte kind, char[] buf, int off, int len) {
-        kinds[slot] = kind;
-        lengths[slot] = len;
-        if (len <= STRING_CHARS_MAX) {
-            char[] c = chars[slot];
-            if (c.length < len) {
-                c = chars[slot] = new char[Math.max(len, c.length * 2)];
-            }
-            System.arraycopy(buf, off, c, 0, len);
-        }
-    }
-
-    /** Keeps a number's JSON text (ASCII bytes) as {@link #string} keeps a string's chars. */
+    /** Keeps a number's JSON text (ASCII bytes) in the slot's chars (only its length when longer than the max). */
     void ascii(int slot, byte kind, byte[] buf, int off, int len) {
         kinds[slot] = kind;
         lengths[slot] = len;

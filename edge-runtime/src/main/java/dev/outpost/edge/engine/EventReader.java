@@ -62,7 +62,7 @@ final class EventReader {
                 child = node.member(s.b, start, s.pos - 1 - start);
             } else {
                 s.pos = start; // a name written with escapes: decoded, then matched by its chars
-                s.decodeString();
+                s.text = s.decodeString(s.text);
                 child = node.member(s.text, s.textLength);
             }
             s.colon();
@@ -121,8 +121,9 @@ final class EventReader {
                 if (slot < 0) {
                     s.skipString();
                 } else {
-                    s.decodeString();
-                    f.string(slot, EventFields.STRING, s.text, 0, s.textLength);
+                    f.chars[slot] = s.decodeString(f.chars[slot]); // in place: the slot's buffer grows if needed
+                    f.kinds[slot] = EventFields.STRING;
+                    f.lengths[slot] = s.textLength;
                 }
             }
             case '{' -> {

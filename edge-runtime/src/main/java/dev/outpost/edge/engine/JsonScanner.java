@@ -62,10 +62,12 @@ final class JsonScanner {
     int pos;
     int end;
 
-    /** The last decoded string's chars: up to {@link #textMax} of them are kept, {@link #textLength} counts all. */
+    /** A buffer for names written with escapes, decoded before they are matched. */
     char[] text = new char[64];
 
+    /** The length in chars of the last decoded string (up to {@link #textMax} of them are kept). */
     int textLength;
+
     private final int textMax;
 
     /** Whether each open container of {@link #skipContainer} is an object, by depth. */
@@ -188,14 +190,17 @@ final class JsonScanner {
     }
 
     /**
-     * Decodes the rest of a string whose opening quote was read into {@link #text} (UTF-16, as Java strings are: a
-     * character beyond the BMP is two chars, an escaped surrogate is kept as it is, like jackson does).
+     * Decodes the rest of a string whose opening quote was read into {@code into} (UTF-16, as Java strings are: a
+     * character beyond the BMP is two chars, an escaped surrogate is kept as it is, like jackson does), and returns
+     * the array holding it: {@code into}, or a larger copy when it did not fit (up to {@link #textMax} chars; beyond,
+     * chars are counted in {@link #textLength} but not kept). The caller's buffer, so a slot's string is decoded in
+     * place rather than copied.
      */
-    void decodeString() throws Unreadable {
+    char[] decodeString(char[] into) throws Unreadable {
+        char[] t = into;
         int n = 0;
         byte[] b = this.b;
         for (; ; ) {
-            char[] t = text;
             int p = pos;
             while (p + 8 <= end && n + 8 <= t.length) {
                 long special = special((long) WORDS.get(b, p));
@@ -215,33 +220,34 @@ final class JsonScanner {
             }
             int c = b[pos++] & 0xFF;
             byte kind = STRING_BYTES[c];
-            if (kind == PLAIN) {
-                n = put(n, (char) c);
-            } else if (kind == QUOTE) {
+            if (kind == QUOTE) {
                 textLength = n;
-                return;
+                return t;
+            }
+            if (n + 2 > t.length && t.length < textMax) {
+                t = Arrays.copyOf(t, Math.min(textMax, Math.max(n + 2, t.length * 2)));
+            }
+            if (kind == PLAIN) {
+                n = put(t, n, (char) c);
             } else if (kind == ESCAPE) {
-                n = put(n, escape());
+                n = put(t, n, escape());
             } else {
                 int code = character(kind, (byte) c);
                 if (code > 0xFFFF) {
-                    n = put(n, (char) (0xD800 | ((code - 0x10000) >> 10)));
-                    n = put(n, (char) (0xDC00 | (code & 0x3FF)));
+                    n = put(t, n, (char) (0xD800 | ((code - 0x10000) >> 10)));
+                    n = put(t, n, (char) (0xDC00 | (code & 0x3FF)));
                 } else {
-                    n = put(n, (char) code);
+                    n = put(t, n, (char) code);
                 }
             }
         }
     }
 
-    private int put(int n, char c) {
-        if (n >= text.length) {
-            if (n >= textMax) {
-                return n + 1; // counted, not kept
-            }
-            text = Arrays.copyOf(text, Math.min(textMax, text.length * 2));
+    /** Keeps char {@code n} if there is room for it (else only counts it). */
+    private static int put(char[] t, int n, char c) {
+        if (n < t.length) {
+            t[n] = c;
         }
-        text[n] = c;
         return n + 1;
     }
 
