@@ -13,8 +13,9 @@ import dev.outpost.edge.engine.JsonScanner.Unreadable;
  * well-formed JSON object (whitespace around it allowed) makes {@link #read} return false, whatever its bytes, and
  * then the slots mean nothing; a member given twice counts as its last value, as with jackson before; the recursion is
  * bounded by the tree's depth ({@link FieldPath#PATH_TOKENS_MAX}), skipped values are skipped iteratively. What it reads
- * is what jackson-core reads (EventReaderModelTest). Reused event after event by one evaluator, allocating nothing
- * after its buffers grew to the longest string kept: not thread-safe.
+ * is what jackson-core reads, and where jackson is lax (a byte order mark, bytes after the object, malformed UTF-8 in a
+ * name written with escapes) it refuses (EventReaderModelTest). Reused event after event by one evaluator, allocating
+ * nothing after its buffers grew to the longest string kept: not thread-safe.
  */
 final class EventReader {
     private final JsonScanner scanner = new JsonScanner(EventFields.STRING_CHARS_MAX + 1);
