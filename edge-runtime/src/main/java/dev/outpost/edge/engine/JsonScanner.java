@@ -15,9 +15,9 @@ import java.util.Arrays;
  * (EventReaderModelTest checks both against jackson on random and damaged events). Invariants: it never reads outside
  * {@code [pos, end)}: every byte read is bounds-checked, and a text that ends early throws {@link Unreadable}; strings
  * are checked byte by byte whether skipped or decoded (no control characters, only JSON's escapes, UTF-8 lead and
- * continuation bytes as jackson checks them); skipping a value checks its whole grammar, iteratively, with nesting
- * bounded by {@link #DEPTH_MAX}. Reused by one reader: not
- * thread-safe, and allocation-free but for growing the decoded-text buffer to the longest string kept.
+ * continuation bytes as jackson checks them), eight bytes at a time while none needs a look; skipping a value checks
+ * its whole grammar, iteratively, with nesting bounded by {@link #DEPTH_MAX}. Reused by one reader: not thread-safe,
+ * and allocation-free but for growing the buffers strings are decoded into to the longest string kept.
  */
 final class JsonScanner {
     /** Deepest nesting of objects and arrays, the event object being 1: jackson-core's default bound. */
