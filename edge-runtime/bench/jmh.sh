@@ -51,7 +51,7 @@ CSV=edge-runtime/target/jmh-result.csv
 
 # ops/s and microseconds per op (one op = one patch applied).
 echo
-echo "Merge patches per second:"
+echo "Operations per second (one op: a merge patch applied, or an event evaluated):"
 awk -F, 'NR > 1 {
   gsub(/"/, "");
   name = $1; sub(/.*\./, "", name);

@@ -39,6 +39,10 @@ final class CompiledRule {
     private final double total;
     private final int groupSlot;
     private final Predicate.Anomaly[] detectors;
+    /** The threshold unboxed (NaN without one), and where the early stop gives up: read on every event. */
+    private final double threshold;
+
+    private final double stop;
 
     private CompiledRule(RuleSpec spec, Predicate[] conditions, int groupSlot) {
         this.spec = spec;
@@ -58,6 +62,8 @@ final class CompiledRule {
             sum += weights[i];
         }
         total = sum;
+        threshold = spec.threshold() == null ? Double.NaN : spec.threshold();
+        stop = threshold - MARGIN * Math.max(1, total);
         order = IntStream.range(0, n)
                 .boxed()
                 .sorted(Comparator.<Integer>comparingInt(i -> conditions[i].cost())
@@ -140,7 +146,7 @@ final class CompiledRule {
             d.observe(f); // every event, before any early stop
         }
         long held = 0;
-        if (spec.threshold() == null) {
+        if (Double.isNaN(threshold)) {
             for (int i : order) {
                 if (!conditions[i].test(f)) {
                     return false;
@@ -150,8 +156,6 @@ final class CompiledRule {
             f.held = held;
             return true;
         }
-        double threshold = spec.threshold();
-        double stop = threshold - MARGIN * Math.max(1, total);
         double possible = total;
         for (int i : order) {
             if (conditions[i].test(f)) {

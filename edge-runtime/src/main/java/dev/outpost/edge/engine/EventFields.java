@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * The values of one event's fields that a stream's rules read, one slot per distinct field path, filled by {@link
- * FieldReader} and read by the {@link Predicate}s. Owned by one {@link Evaluator} and reused for every event, so
+ * EventReader} and read by the {@link Predicate}s. Owned by one {@link Evaluator} and reused for every event, so
  * evaluating allocates nothing: numbers are kept as long or double, strings as chars copied into a per-slot buffer.
  *
  * <p>Invariants: before an event is read every slot is {@link #MISSING}; a slot of kind {@link #STRING} has its length
@@ -68,8 +68,8 @@ final class EventFields {
         Arrays.fill(kinds, 0, slots, MISSING);
     }
 
-    /** Keeps a string's chars (or only its length when longer than {@link #STRING_CHARS_MAX}). */
-    void string(int slot, byte kind, char[] buf, int off, int len) {
+    /** Keeps a number's JSON text (ASCII bytes) in the slot's chars (only its length when longer than the max). */
+    void ascii(int slot, byte kind, byte[] buf, int off, int len) {
         kinds[slot] = kind;
         lengths[slot] = len;
         if (len <= STRING_CHARS_MAX) {
@@ -77,7 +77,9 @@ final class EventFields {
             if (c.length < len) {
                 c = chars[slot] = new char[Math.max(len, c.length * 2)];
             }
-            System.arraycopy(buf, off, c, 0, len);
+            for (int i = 0; i < len; i++) {
+                c[i] = (char) buf[off + i];
+            }
         }
     }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Rule evaluation per CPU-second of one thread (issue #12 point 8, "on one core"): RuleSetCpuBench runs
+# RuleSetBenchmark's cases (sevenRules, ledgerRule, fieldsOnly) and divides the events by the evaluating
+# thread's own CPU time, so the number does not depend on how busy the box is (waiting for a core is not
+# counted; sharing caches with other work still is). Prints each round and the median per case.
+#
+# usage: edge-runtime/bench/rules-cpu.sh [rounds [warm-up CPU-seconds]]   (default 7 and 5; ~40 s)
+# env:   HEAP (256m), CASES ("sevenRules ledgerRule fieldsOnly"; also rollupFields), one JVM each
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+HEAP=${HEAP:-256m}
+
+die() { printf 'rules-cpu: %s\n' "$*" >&2; exit 1; }
+
+JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
+export JAVA_HOME
+
+# edge-runtime and its tests compiled, and its test classpath written (offline first, as jmh.sh does).
+CP_FILE=edge-runtime/target/jmh-classpath.txt
+build=(-q -pl edge-runtime -am test-compile dependency:build-classpath
+  -Dmdep.outputFile=target/jmh-classpath.txt -Dmdep.includeScope=test)
+if ! ./mvnw -o "${build[@]}" >/dev/null 2>&1; then
+  ./mvnw "${build[@]}" || die "build failed"
+fi
+[[ -s $CP_FILE ]] || die "$CP_FILE was not written"
+CP="edge-runtime/target/classes:edge-runtime/target/test-classes:$(cat "$CP_FILE")"
+
+for c in ${CASES:-sevenRules ledgerRule fieldsOnly}; do
+  "$JAVA_HOME/bin/java" -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -cp "$CP" \
+    dev.outpost.edge.engine.RuleSetCpuBench "$c" "$@"
+done
