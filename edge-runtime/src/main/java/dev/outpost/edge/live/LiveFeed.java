@@ -32,13 +32,13 @@ import org.slf4j.LoggerFactory;
  * subscriber never misses an event and never gets one twice (its cursor also guards: see {@link Subscriber}). Writes
  * to connections never block the feed: a subscriber that cannot keep up is skipped or cut ({@code live.overflow}).
  * Invariants: at most {@code live.subscribers_max} subscriptions are held; the feed reads at most {@link
- * #ROUND_RECORDS_MAX} records per round, and half a subscriber's buffer; nothing past the acknowledged head is ever sent; time comes from the clock
+ * #ROUND_RECORDS_MAX} records per round, and a subscriber gets what fits in its buffer; nothing past the acknowledged head is ever sent; time comes from the clock
  * passed in.
  */
 public final class LiveFeed implements IngestStage, AutoCloseable {
-    /** Most records one round reads (and at most half of live.buffer_messages_max). */
+    /** Most records one round reads. */
     static final int ROUND_RECORDS_MAX = 1_024;
-    /** About the most payload bytes one round reads (and at most half of live.buffer_bytes_max). */
+    /** About the most payload bytes one round reads. */
     static final int ROUND_BYTES_MAX = 512 * 1024;
     /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
@@ -61,8 +61,6 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         private final AtomicReference<Subscriber.Limits> inForce = new AtomicReference<>();
 
         private final int subscribersMax;
-        private final int roundRecords;
-        private final int roundBytes;
         private final long lagMax;
         private final long heartbeatNanos;
         private final boolean appendIsAcknowledged;
@@ -86,9 +84,6 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                         subscribersMax,
                         c.subscribersMax());
             }
-            // A round fits in half an empty buffer, so a subscriber that keeps up is never skipped for a round's size.
-            this.roundRecords = Math.clamp(c.bufferMessagesMax() / 2, 1, ROUND_RECORDS_MAX);
-            this.roundBytes = Math.clamp(c.bufferBytesMax() / 2, 1, ROUND_BYTES_MAX);
             this.lagMax = c.lagEventsMax();
             this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
             this.appendIsAcknowledged = !config.log().durability().equals("fsync");
@@ -332,7 +327,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             position = limit; // nobody to send to; a newcomer catches up from the log itself
             return false;
         }
-        Round round = Round.read(log, position + 1, limit, pool.roundRecords, pool.roundBytes);
+        Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
         long now = nanos.getAsLong();
         for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
             Subscriber s = it.next();
@@ -367,7 +362,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
             worked |= owed && !w.snapshotOwed();
             if (!w.snapshotOwed() && w.cursor() < position) {
-                Round round = Round.read(log, w.cursor() + 1, position, pool.roundRecords, pool.roundBytes);
+                Round round = Round.read(log, w.cursor() + 1, position, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
                 w.deliver(round);
                 worked = true;
             }
@@ -393,7 +388,13 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
             if (s.cursor() < position && s.hasRoom()) {
                 s.deleted(log.firstSeq());
-                Round round = Round.read(log, s.cursor() + 1, position, pool.roundRecords, pool.roundBytes);
+                // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
+                Round round = Round.read(
+                        log,
+                        s.cursor() + 1,
+                        position,
+                        Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
+                        Math.min(ROUND_BYTES_MAX, s.freeBytes()));
                 s.deliver(round, now);
                 round.release();
                 worked = true;

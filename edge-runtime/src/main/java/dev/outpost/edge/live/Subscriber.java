@@ -16,9 +16,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * seq it missed, sent once its buffer has room and before anything else — or cut with the reason, as {@code
  * live.overflow} says. Invariants: {@link #cursor} is the highest seq examined for this
  * subscriber, and it only grows; an event is sent at most once, in seq order, and only if its seq is above the cursor
- * when examined; the buffer never holds more than its limits but for one gap or heartbeat message, and for one round
- * offered when it is empty (so an event larger than the buffer still goes out; rounds are at most half a buffer); all
- * fields but the
+ * when examined; the buffer never holds more than its limits but for one gap or heartbeat message, and for one event
+ * offered when it is empty (so an event larger than the buffer still goes out); all fields but the
  * pending counts and {@link #closed} are touched by the feed's thread only.
  */
 final class Subscriber {
@@ -115,7 +114,10 @@ final class Subscriber {
         FULL
     }
 
-    /** Offers the round's events above the cursor that the filter admits. */
+    /**
+     * Offers the round's events above the cursor that the filter admits: as many as fit in the buffer, in order (at
+     * least one when it is empty). FULL when not all of them fit: the cursor is then at the last one sent.
+     */
     Taken deliver(Round round, long nowNanos) {
         if (gapFrom >= 0) {
             if (!hasRoom()) {
@@ -126,19 +128,49 @@ final class Subscriber {
         int n = select(round);
         if (n > 0) {
             Framing.Framed f = round.framed(framing);
-            long bytes = bytesOf(f, n);
-            int waiting = pendingMessages.get();
-            Limits l = limits.get();
-            if (waiting > 0 && (waiting + n > l.messagesMax() || pendingBytes.get() + bytes > l.bytesMax())) {
+            int k = fitting(f, n);
+            if (k > 0) {
+                send(slices(f, k), k);
+                counters.messages.add(k);
+                lastSentNanos = nowNanos;
+            }
+            if (k < n) {
+                cursor = k > 0 ? round.seq(selected[k - 1]) : cursor;
                 waitingForRoom = true;
                 return Taken.FULL;
             }
-            send(slices(f, n), n);
-            counters.messages.add(n);
-            lastSentNanos = nowNanos;
         }
         cursor = Math.max(cursor, round.lastExamined());
         return Taken.YES;
+    }
+
+    /** How many of the {@code n} selected frames fit in the buffer now (at least one when it is empty). */
+    private int fitting(Framing.Framed f, int n) {
+        Limits l = limits.get();
+        int waiting = pendingMessages.get();
+        long bytes = pendingBytes.get();
+        int k = 0;
+        while (k < n) {
+            int i = selected[k];
+            long size = f.ends()[i] - f.start(i);
+            boolean fits = waiting + k + 1 <= l.messagesMax() && bytes + size <= l.bytesMax();
+            if (!fits && (waiting > 0 || k > 0)) {
+                break;
+            }
+            bytes += size;
+            k++;
+        }
+        return k;
+    }
+
+    /** Messages the buffer can take now (at least one), for sizing a round read for this subscriber alone. */
+    int freeMessages() {
+        return Math.max(1, limits.get().messagesMax() - pendingMessages.get());
+    }
+
+    /** Bytes the buffer can take now (at least one). */
+    int freeBytes() {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, limits.get().bytesMax() - pendingBytes.get()));
     }
 
     /**
@@ -169,15 +201,6 @@ final class Subscriber {
             }
         }
         return n;
-    }
-
-    private long bytesOf(Framing.Framed f, int n) {
-        long bytes = 0;
-        for (int k = 0; k < n; k++) {
-            int i = selected[k];
-            bytes += f.ends()[i] - f.start(i);
-        }
-        return bytes;
     }
 
     /** The selected frames as one buffer: a slice of the shared bytes per run of consecutive events. */
