@@ -9,17 +9,12 @@ import dev.outpost.edge.state.StateService;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.core.annotation.Nullable;
-import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -30,7 +25,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -84,42 +78,19 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
 
     @Override
     public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-        event.getBean().register(new Customizer(null));
+        RouterAhead.install(event, NAME, Handler::new);
         return event.getBean();
     }
 
-    private final class Customizer implements NettyServerCustomizer {
-        private final Channel channel;
-
-        Customizer(Channel channel) {
-            this.channel = channel;
-        }
-
-        @Override
-        public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
-            return role == ChannelRole.CONNECTION ? new Customizer(ch) : this;
-        }
-
-        @Override
-        public void onStreamPipelineBuilt() {
-            if (channel == null) {
-                return;
-            }
-            ChannelPipeline p = channel.pipeline();
-            if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
-                    && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
-                    && p.get(NAME) == null) {
-                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, NAME, new Handler());
-            }
-        }
-    }
-
     /** One per connection; its state is touched on the connection's event loop only. */
-    private final class Handler extends ChannelDuplexHandler {
-        /** Requests handed to Micronaut whose final response has not been written yet. */
-        private int owed;
+    private final class Handler extends RouterAhead.Handler {
 
         private LiveFeed.Subscription subscription;
+
+        @Override
+        boolean taken() {
+            return subscription != null;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -146,17 +117,6 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                 owed++;
             }
             ctx.fireChannelRead(msg);
-        }
-
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            if (subscription == null
-                    && msg instanceof LastHttpContent
-                    && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
-                    && owed > 0) {
-                owed--;
-            }
-            ctx.write(msg, promise);
         }
 
         @Override

@@ -5,15 +5,10 @@ import dev.outpost.edge.state.StateService;
 import dev.outpost.store.StateDoc;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
-import io.micronaut.http.netty.channel.ChannelPipelineCustomizer;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -22,9 +17,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
@@ -86,40 +79,17 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
 
     @Override
     public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-        event.getBean().register(new Customizer(null));
+        RouterAhead.install(event, NAME, Handler::new);
         return event.getBean();
     }
 
-    private final class Customizer implements NettyServerCustomizer {
-        private final Channel channel;
-
-        Customizer(Channel channel) {
-            this.channel = channel;
-        }
-
-        @Override
-        public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
-            return role == ChannelRole.CONNECTION ? new Customizer(ch) : this;
-        }
-
-        @Override
-        public void onStreamPipelineBuilt() {
-            if (channel == null) {
-                return;
-            }
-            ChannelPipeline p = channel.pipeline();
-            if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
-                    && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
-                    && p.get(NAME) == null) {
-                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, NAME, new Handler());
-            }
-        }
-    }
-
     /** One per connection; all its state is touched on the connection's event loop only. */
-    private final class Handler extends ChannelDuplexHandler {
-        /** Requests handed to Micronaut whose final response has not been written yet. */
-        private int owed;
+    private final class Handler extends RouterAhead.Handler {
+        @Override
+        boolean taken() {
+            return false; // it answers single requests; the connection stays Micronaut's
+        }
+
         /** The rest of a request answered here (its empty last content) is dropped. */
         private boolean dropping;
         /** A response was written during this read and needs a flush at read-complete. */
@@ -152,18 +122,6 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
                 ctx.flush();
             }
             ctx.fireChannelReadComplete();
-        }
-
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            // Micronaut's writes pass through here on their way to the codec; a final response ends
-            // with a LastHttpContent (a 100 Continue does too, but is not the final one).
-            if (msg instanceof LastHttpContent
-                    && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
-                    && owed > 0) {
-                owed--;
-            }
-            ctx.write(msg, promise);
         }
     }
 
