@@ -26,6 +26,8 @@ public final class Round {
     private long lastExamined;
     private Framing framedBy;
     private Framing.Framed framed;
+    /** Per set of streams asked for, the indexes of this round's events of those streams (subscribers share it). */
+    private java.util.Map<java.util.Set<String>, int[]> byStreams;
 
     private Round(int recordsMax, long from) {
         seqs = new long[recordsMax];
@@ -104,6 +106,36 @@ public final class Round {
 
     public int payloadLength(int i) {
         return ends[i] - payloadOffset(i);
+    }
+
+    /**
+     * The indexes of the events of {@code streams} (null: every event), computed once per distinct set and shared by
+     * the subscribers asking for it: with thousands of subscribers of a few streams, each looks only at its events.
+     * Feed thread only.
+     */
+    int[] indexesOf(java.util.Set<String> wanted) {
+        if (wanted == null) {
+            int[] all = new int[count];
+            java.util.Arrays.setAll(all, i -> i);
+            return byStreams().computeIfAbsent(java.util.Set.of(), k -> all);
+        }
+        return byStreams().computeIfAbsent(wanted, set -> {
+            int[] out = new int[count];
+            int n = 0;
+            for (int i = 0; i < count; i++) {
+                if (set.contains(streams[i])) {
+                    out[n++] = i;
+                }
+            }
+            return Arrays.copyOf(out, n);
+        });
+    }
+
+    private java.util.Map<java.util.Set<String>, int[]> byStreams() {
+        if (byStreams == null) {
+            byStreams = new java.util.HashMap<>();
+        }
+        return byStreams;
     }
 
     /** The round framed by {@code framing}, framed once and shared (feed thread only). */

@@ -192,8 +192,8 @@ final class Subscriber {
 
     private int select(Round round) {
         int n = 0;
-        for (int i = 0; i < round.count(); i++) {
-            if (round.seq(i) > cursor && filter.admits(round, i)) {
+        for (int i : round.indexesOf(filter.streams())) {
+            if (round.seq(i) > cursor && filter.meets(round, i)) {
                 if (n == selected.length) {
                     selected = java.util.Arrays.copyOf(selected, n * 2);
                 }

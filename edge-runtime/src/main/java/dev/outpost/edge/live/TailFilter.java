@@ -85,11 +85,13 @@ public final class TailFilter {
         }
     }
 
-    /** True if the round's event {@code i} is one the subscriber wants (feed thread only). */
-    boolean admits(Round round, int i) {
-        if (streams != null && !streams.contains(round.stream(i))) {
-            return false;
-        }
+    /** The streams wanted, or null for all. */
+    Set<String> streams() {
+        return streams;
+    }
+
+    /** True if the round's event {@code i}, of one of {@link #streams()}, meets the conditions (feed thread only). */
+    boolean meets(Round round, int i) {
         return conditions == null || conditions.test(round.payloads(), round.payloadOffset(i), round.payloadLength(i));
     }
 }
