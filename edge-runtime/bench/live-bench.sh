@@ -97,8 +97,9 @@ loadgen() {
     --warmup-seconds "$WARMUP" "$@"
 }
 want() { [[ " $RUNS " == *" $1 "* ]]; }
-rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then
+rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)
   ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE)" ) &
+  RSS_JOB=$!
 }
 
 # Warm the agent's paths once (not measured).
@@ -117,11 +118,11 @@ if want c; then
   rss_later $((WARMUP + DURATION / 2)) "$((SSE + WS)) subscribers, paced"
   loadgen --label paced --connections 2 --duration-seconds "$DURATION" --stream bench-c \
     --rate "$(( RATE_EVENTS / BATCH ))" --sse-subscribers "$SSE" --ws-subscribers "$WS"
-  wait
+  wait "$RSS_JOB"
 fi
 if want d; then
   rss_later $((WARMUP + DURATION / 2)) "$IDLE idle subscribers"
   loadgen --label idle --connections 1 --duration-seconds "$DURATION" --stream bench-d --batch 1 --rate 0.5 \
     --sse-subscribers "$((IDLE / 2))" --ws-subscribers "$((IDLE / 2))" || true
-  wait
+  wait "$RSS_JOB"
 fi
