@@ -8,24 +8,17 @@ import dev.outpost.compress.Pressure;
 import dev.outpost.compress.Purpose;
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 import net.openhft.chronicle.bytes.Bytes;
-import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.RollCycles;
@@ -84,14 +77,9 @@ public final class ChronicleEventLog implements EventLog {
             "SIX_HOURLY",
             "FAST_DAILY");
 
-    /** Name of the file in the quarantine directory that lists quarantined group indexes. */
-    static final String QUARANTINE_LIST = "quarantined-groups.txt";
-
-    private static final long NONE = Long.MIN_VALUE;
-
     private final LogOptions options;
     private final SingleChronicleQueue queue;
-    private final ExcerptAppender appender;
+    private final GroupWriter writer;
     private final HybridClock clock;
     private final Shared shared;
     private final ReentrantLock appendLock;
@@ -101,8 +89,8 @@ public final class ChronicleEventLog implements EventLog {
     private volatile java.util.function.LongConsumer bytesWritten = n -> {};
     private final LogCounters counters;
     private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
-    private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
-    private final Set<Long> quarantinedGroups = ConcurrentHashMap.newKeySet();
+    private final GroupIndex groups;
+    private final Quarantine quarantine;
     private final GroupCommit groupCommit;
     private volatile long lastSeq;
     /** The cycle of the last append (a different current cycle means the next append creates a file). */
@@ -140,11 +128,11 @@ public final class ChronicleEventLog implements EventLog {
         this.shared = shared;
         this.appendLock = shared.appendLock;
         this.counters = shared.counters;
+        this.quarantine = new Quarantine(options.quarantineDirectory(), counters);
         Path dir = options.directory();
         try {
             Files.createDirectories(dir);
-            Files.createDirectories(options.quarantineDirectory());
-            loadQuarantineList();
+            quarantine.open();
         } catch (IOException e) {
             throw new StoreException(
                     "create log directories", dir, "check permissions and free space of the data directory", e);
@@ -178,8 +166,8 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
         }
-        this.appender = queue.createAppender();
-        appender.singleThreadedCheckDisabled(true);
+        this.writer = new GroupWriter(queue, dir);
+        this.groups = new GroupIndex(queue, quarantine);
         recover();
         int current = queue.lastCycle();
         if (current != Integer.MIN_VALUE) {
@@ -250,8 +238,8 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             RecordCodec.writeGroupHeader(out, magic, drafts.size(), first, firstHlc);
-            checkRoomForNewCycle();
-            int cycle = writeGroup(out, outLen);
+            writer.checkRoomForNewCycle(writtenCycle);
+            int cycle = writer.write(out, outLen);
             writtenCycle = cycle;
             if (firstSeq > lastSeq) {
                 firstSeq = first; // was empty: a lane's first record follows the other lanes' numbers
@@ -288,23 +276,23 @@ public final class ChronicleEventLog implements EventLog {
     @Override
     public EventCursor cursorFromSeq(long fromSeq) {
         ExcerptTailer t = tailer();
-        long index = findGroup(t, Math.max(fromSeq, 1), false);
-        if (index == NONE) {
+        long index = groups.findGroup(t, Math.max(fromSeq, 1), false);
+        if (index == GroupIndex.NONE) {
             t.toEnd();
         } else if (!t.moveToIndex(index)) {
             t.toStart();
         }
-        return new Cursor(t, fromSeq);
+        return cursor(t, fromSeq);
     }
 
     @Override
     public long seqAtOrAfterTime(long hlc) {
         try (ExcerptTailer t = tailer()) {
-            long index = findGroup(t, hlc, true);
-            if (index == NONE || !t.moveToIndex(index)) {
+            long index = groups.findGroup(t, hlc, true);
+            if (index == GroupIndex.NONE || !t.moveToIndex(index)) {
                 t.toStart();
             }
-            try (Cursor c = new Cursor(t, 0)) {
+            try (LogCursor c = cursor(t, 0)) {
                 RecordView v = new RecordView();
                 while (c.next(v)) {
                     if (v.hlc >= hlc) {
@@ -313,31 +301,6 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             return lastSeq + 1;
-        }
-    }
-
-    /**
-     * Before an append that starts a new cycle file: Chronicle creates the file and writes its
-     * header through the mapping itself, under its write lock, where a full disk faults (SIGBUS)
-     * and leaves the lock held until Chronicle's timeout. So a missing cycle file is created only
-     * if the filesystem has room for its header and first index; otherwise the append is refused
-     * as disk full before Chronicle is touched.
-     */
-    private void checkRoomForNewCycle() {
-        if (queue.cycle() == writtenCycle) {
-            return;
-        }
-        try {
-            long usable = Files.getFileStore(options.directory()).getUsableSpace();
-            if (usable < NEW_CYCLE_ROOM_BYTES) {
-                throw new DiskFullException(
-                        "append to the event log",
-                        options.directory(),
-                        new IOException("No space left on device: " + usable + " bytes usable, " + NEW_CYCLE_ROOM_BYTES
-                                + " needed to start a new cycle file"));
-            }
-        } catch (IOException e) {
-            // Cannot tell: let the write itself find out.
         }
     }
 
@@ -404,103 +367,14 @@ public final class ChronicleEventLog implements EventLog {
         return p;
     }
 
+    private LogCursor cursor(ExcerptTailer t, long fromSeq) {
+        return new LogCursor(t, fromSeq, queue.rollCycle(), counters, quarantine.indexes());
+    }
+
     private ExcerptTailer tailer() {
         ExcerptTailer t = queue.createTailer();
         t.singleThreadedCheckDisabled(true);
         return t;
-    }
-
-    /**
-     * The index of the last group whose first key (seq, or HLC if {@code byTime}) is <= key; the
-     * first group if key is before all; NONE if the log is empty.
-     */
-    private long findGroup(ExcerptTailer t, long key, boolean byTime) {
-        int first = queue.firstCycle();
-        int last = queue.lastCycle();
-        if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
-            return NONE;
-        }
-        NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
-        long chosenCycle = NONE;
-        for (Long c : cycles.descendingSet()) {
-            long[] k = firstKeysOfCycle(t, c.intValue(), c == last);
-            if (k == null) {
-                continue;
-            }
-            chosenCycle = c;
-            if ((byTime ? k[1] : k[0]) <= key) {
-                break;
-            }
-        }
-        if (chosenCycle == NONE) {
-            return NONE;
-        }
-        int cycle = (int) chosenCycle;
-        RollCycle rc = queue.rollCycle();
-        long n = t.excerptsInCycle(cycle);
-        long lo = 0;
-        long hi = n - 1;
-        long best = 0;
-        while (lo <= hi) {
-            long mid = (lo + hi) >>> 1;
-            long[] k = groupKeysAt(t, rc.toIndex(cycle, mid));
-            if (k == null) {
-                // A corrupt header: no key to compare; searching on from the left half stays correct
-                // because the reader skips forward past it anyway.
-                hi = mid - 1;
-                continue;
-            }
-            if ((byTime ? k[1] : k[0]) <= key) {
-                best = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return rc.toIndex(cycle, best);
-    }
-
-    private long[] firstKeysOfCycle(ExcerptTailer t, int cycle, boolean isLast) {
-        long[] cached = cycleFirstKeys.get(cycle);
-        if (cached != null) {
-            return cached;
-        }
-        long n = t.excerptsInCycle(cycle);
-        RollCycle rc = queue.rollCycle();
-        for (long i = 0; i < n; i++) {
-            long idx = rc.toIndex(cycle, i);
-            if (quarantinedGroups.contains(idx)) {
-                continue;
-            }
-            long[] k = groupKeysAt(t, idx);
-            if (k != null) {
-                cycleFirstKeys.put(cycle, k);
-                return k;
-            }
-        }
-        return null;
-    }
-
-    /** {first seq, first hlc} from the header of the group at {@code index}, or null if unreadable. */
-    private long[] groupKeysAt(ExcerptTailer t, long index) {
-        if (!t.moveToIndex(index)) {
-            return null;
-        }
-        try (DocumentContext dc = t.readingDocument()) {
-            if (!dc.isPresent()) {
-                return null;
-            }
-            Bytes<?> b = dc.wire().bytes();
-            if (b.readRemaining() < RecordCodec.GROUP_HEADER_BYTES) {
-                return null;
-            }
-            byte[] h = new byte[RecordCodec.GROUP_HEADER_BYTES];
-            b.read(h, 0, h.length);
-            if (!RecordCodec.validGroupHeader(h, h.length)) {
-                return null;
-            }
-            return new long[] {RecordCodec.getLong(h, 6), RecordCodec.getLong(h, 14)};
-        }
     }
 
     /** Finds the last fully valid group from the end; quarantines corrupt groups after it. */
@@ -527,86 +401,25 @@ public final class ChronicleEventLog implements EventLog {
                     }
                     b.read(group, 0, len);
                 }
-                if (quarantinedGroups.contains(idx)) {
+                if (quarantine.holds(idx)) {
                     continue;
                 }
-                long[] tail = verifyGroup(group, len, v, inflater);
+                long[] tail = inflater.verifiedTail(group, len, v);
                 if (tail != null) {
                     recoveredSeq = tail[0];
                     recoveredHlc = tail[1];
                     break;
                 }
-                quarantine(idx, group, len);
+                quarantine.add(idx, queue.rollCycle().toCycle(idx), group, len);
             }
         }
         lastSeq = recoveredSeq;
         shared.lastSeq = Math.max(shared.lastSeq, recoveredSeq);
         clock.observe(recoveredHlc);
-        try (Cursor c = new Cursor(tailer(), 0)) {
+        try (LogCursor c = cursor(tailer(), 0)) {
             c.tailer.toStart();
             RecordView v = new RecordView();
             firstSeq = c.next(v) ? v.seq : lastSeq + 1;
-        }
-    }
-
-    /** {last seq, last hlc} if every record of the group is valid, else null. */
-    private static long[] verifyGroup(byte[] stored, int storedLen, RecordView v, GroupInflater inflater) {
-        if (!inflater.inflate(stored, storedLen)) {
-            return null;
-        }
-        byte[] g = inflater.bytes;
-        int len = inflater.length;
-        int count = RecordCodec.getInt(g, 2);
-        int pos = RecordCodec.GROUP_HEADER_BYTES;
-        for (int i = 0; i < count; i++) {
-            if (pos + 4 > len) {
-                return null;
-            }
-            int rl = RecordCodec.getInt(g, pos);
-            pos += 4;
-            if (rl < 0 || pos + rl > len || !RecordCodec.decode(g, pos, rl, v)) {
-                return null;
-            }
-            pos += rl;
-        }
-        return count > 0 && pos == len ? new long[] {v.seq, v.hlc} : null;
-    }
-
-    private void quarantine(long index, byte[] group, int len) {
-        Path qdir = options.quarantineDirectory();
-        Path file = quarantineFile(index);
-        try {
-            Files.write(file, Arrays.copyOf(group, len));
-            Files.writeString(
-                    qdir.resolve(QUARANTINE_LIST),
-                    index + "\n",
-                    StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND,
-                    StandardOpenOption.SYNC);
-        } catch (IOException e) {
-            // Still skip it in this run; the next start will find and try to quarantine it again.
-            LOG.error("could not write quarantine file {}; the corrupt group is skipped but not kept aside", file, e);
-        }
-        quarantinedGroups.add(index);
-        counters.quarantined.increment();
-        LOG.warn(
-                "quarantined a corrupt group of {} bytes at log index {} (cycle {}) to {}: its checksum does not match;"
-                        + " it was never acknowledged or the disk lost it",
-                len,
-                index,
-                queue.rollCycle().toCycle(index),
-                file);
-    }
-
-    private void loadQuarantineList() throws IOException {
-        Path list = options.quarantineDirectory().resolve(QUARANTINE_LIST);
-        if (Files.exists(list)) {
-            try (Stream<String> lines = Files.lines(list)) {
-                lines.map(String::strip)
-                        .filter(s -> !s.isEmpty())
-                        .forEach(s -> quarantinedGroups.add(Long.parseLong(s)));
-            }
         }
     }
 
@@ -625,17 +438,17 @@ public final class ChronicleEventLog implements EventLog {
 
     /** The quarantine file of the group at log index {@code index}. */
     public Path quarantineFile(long index) {
-        return options.quarantineDirectory().resolve("group-" + Long.toHexString(index) + ".bin");
+        return quarantine.file(index);
     }
 
     /** Log indexes of every quarantined group (this and earlier runs), ascending. */
     public List<Long> quarantinedGroups() {
-        return quarantinedGroups.stream().sorted().toList();
+        return quarantine.groups();
     }
 
     /** Number of groups quarantined so far (in this and earlier runs). */
     public int quarantinedGroupCount() {
-        return quarantinedGroups.size();
+        return quarantine.count();
     }
 
     /**
@@ -673,38 +486,12 @@ public final class ChronicleEventLog implements EventLog {
                 } catch (StoreException | IOException e) {
                     continue; // deleted under us (retention) or never written: nothing to count
                 }
-                long[] k = firstKeysOfCycle(t, cycle, cycle == last);
-                long lastSeqOf = lastSeqOfCycle(t, cycle);
+                long[] k = groups.firstKeysOfCycle(t, cycle);
+                long lastSeqOf = groups.lastSeqOfCycle(t, cycle);
                 out.add(new Cycle(cycle, file, bytes, k == null ? 0 : k[0], lastSeqOf, cycle >= queue.cycle()));
             }
         }
         return out;
-    }
-
-    /** Sequence number of the last record of the last readable group of {@code cycle}, 0 if none. */
-    private long lastSeqOfCycle(ExcerptTailer t, int cycle) {
-        RollCycle rc = queue.rollCycle();
-        for (long i = t.excerptsInCycle(cycle) - 1; i >= 0; i--) {
-            long idx = rc.toIndex(cycle, i);
-            if (quarantinedGroups.contains(idx) || !t.moveToIndex(idx)) {
-                continue;
-            }
-            try (DocumentContext dc = t.readingDocument()) {
-                if (!dc.isPresent()) {
-                    continue;
-                }
-                Bytes<?> b = dc.wire().bytes();
-                if (b.readRemaining() < RecordCodec.GROUP_HEADER_BYTES) {
-                    continue;
-                }
-                byte[] h = new byte[RecordCodec.GROUP_HEADER_BYTES];
-                b.read(h, 0, h.length);
-                if (RecordCodec.validGroupHeader(h, h.length)) {
-                    return RecordCodec.getLong(h, 6) + RecordCodec.getInt(h, 2) - 1;
-                }
-            }
-        }
-        return 0;
     }
 
     /**
@@ -717,7 +504,7 @@ public final class ChronicleEventLog implements EventLog {
             t.close();
             return;
         }
-        try (Cursor c = new Cursor(t, 0)) {
+        try (LogCursor c = cursor(t, 0)) {
             c.lastCycle = cycle;
             RecordView v = new RecordView();
             while (c.next(v)) {
@@ -757,7 +544,7 @@ public final class ChronicleEventLog implements EventLog {
                 throw new StoreException("delete cycle file", f, "check permissions of the data directory", e);
             }
             cycleFiles.remove(cycle);
-            cycleFirstKeys.remove(cycle);
+            groups.forget(cycle);
             synchronized (deletedCycles) {
                 deletedCycles.add(cycle);
                 if (deletedCycles.size() > DELETED_CYCLES_REMEMBERED) {
@@ -765,7 +552,7 @@ public final class ChronicleEventLog implements EventLog {
                 }
             }
             queue.refreshDirectoryListing();
-            try (Cursor c = new Cursor(tailer(), 0)) {
+            try (LogCursor c = cursor(tailer(), 0)) {
                 c.tailer.toStart();
                 RecordView v = new RecordView();
                 firstSeq = c.next(v) ? v.seq : lastSeq + 1;
@@ -790,262 +577,12 @@ public final class ChronicleEventLog implements EventLog {
         if (groupCommit != null) {
             groupCommit.close();
         }
-        appender.close();
+        writer.close();
         queue.close();
         if (standalone) {
             LOG.info("event log at {} closed {}", options.directory(), summary());
         } else {
             LOG.debug("event log lane at {} closed {}", options.directory(), summary());
-        }
-    }
-
-    /** Reads groups forward, yielding their valid records with seq >= fromSeq. */
-    private final class Cursor implements EventCursor {
-        final ExcerptTailer tailer;
-        private final long fromSeq;
-        private final GroupInflater inflater = new GroupInflater();
-        private byte[] stored = new byte[64 * 1024];
-        private int storedLen;
-        private byte[] group;
-        private int groupLen;
-        private int pos;
-        private int remaining;
-        /** Groups of later cycles end the cursor (for reading one cycle). */
-        int lastCycle = Integer.MAX_VALUE;
-
-        Cursor(ExcerptTailer tailer, long fromSeq) {
-            this.tailer = tailer;
-            this.fromSeq = fromSeq;
-        }
-
-        @Override
-        public boolean next(RecordView view) {
-            while (true) {
-                while (remaining > 0) {
-                    remaining--;
-                    if (pos + 4 > groupLen) {
-                        counters.corruptSkipped.add(remaining + 1);
-                        remaining = 0;
-                        break;
-                    }
-                    int len = RecordCodec.getInt(group, pos);
-                    pos += 4;
-                    if (len < 0 || pos + len > groupLen) {
-                        counters.corruptSkipped.add(remaining + 1);
-                        remaining = 0;
-                        break;
-                    }
-                    int off = pos;
-                    pos += len;
-                    if (!RecordCodec.decode(group, off, len, view)) {
-                        counters.corruptSkipped.increment();
-                        continue;
-                    }
-                    if (view.seq >= fromSeq) {
-                        return true;
-                    }
-                }
-                try (DocumentContext dc = tailer.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        return false;
-                    }
-                    long idx = dc.index();
-                    if (lastCycle != Integer.MAX_VALUE && queue.rollCycle().toCycle(idx) > lastCycle) {
-                        dc.rollbackOnClose(); // not consumed: the cursor ends before it
-                        return false;
-                    }
-                    if (quarantinedGroups.contains(idx)) {
-                        continue;
-                    }
-                    Bytes<?> b = dc.wire().bytes();
-                    int len = (int) b.readRemaining();
-                    if (stored.length < len) {
-                        stored = new byte[Math.max(len, stored.length * 2)];
-                    }
-                    b.read(stored, 0, len);
-                    storedLen = len;
-                }
-                if (!inflater.inflate(stored, storedLen)) {
-                    counters.corruptSkipped.increment();
-                    continue;
-                }
-                group = inflater.bytes;
-                groupLen = inflater.length;
-                remaining = RecordCodec.getInt(group, 2);
-                pos = RecordCodec.GROUP_HEADER_BYTES;
-            }
-        }
-
-        @Override
-        public void close() {
-            tailer.close();
-        }
-    }
-
-    // ---- Disk full -------------------------------------------------------------------------------
-    //
-    // Chronicle writes through a shared mapping of a sparse file. On a full filesystem a store to a
-    // page that is not allocated yet raises SIGBUS, which the JVM turns into an InternalError (not a
-    // RuntimeException), and closing the DocumentContext after it would commit the half-written
-    // excerpt. So before the bytes of a group go into the mapping, the pages they will land on (and
-    // room for what Chronicle writes after them: index arrays) are allocated with an ordinary write
-    // of zeros past the end of the log: a full disk then answers ENOSPC as an IOException while
-    // nothing of the group is in the queue yet, the excerpt is rolled back, and the append is
-    // refused with a DiskFullException. Once space is freed the next append simply works.
-    // If a fault still happens inside Chronicle's own writes (e.g. a new cycle file's header), the
-    // appender may be left mid-document: it is replaced by a new one, and the log's tail tells
-    // whether the group was committed after all.
-
-    /** Kept allocated past a group for what Chronicle writes after it (an index array: 32 KiB + header). */
-    private static final long RESERVE_SLACK_BYTES = 256 << 10;
-
-    /** Allocation step past the end of the log: one write of zeros per step on the hot path. */
-    private static final long RESERVE_STEP_BYTES = 1 << 20;
-
-    /** The appender in use after a fault made {@link #appender} unusable; under appendLock. */
-    private ExcerptAppender replacementAppender;
-
-    private boolean appenderFaulted;
-    private File reserveFile;
-    private long reservedTo;
-    private java.nio.ByteBuffer zeros;
-
-    /** Writes one group as one excerpt, all or nothing; returns its cycle. Under appendLock. */
-    private int writeGroup(byte[] out, int outLen) {
-        ExcerptAppender a = writer(outLen);
-        try {
-            try (DocumentContext dc = a.writingDocument()) {
-                try {
-                    Bytes<?> b = dc.wire().bytes();
-                    long pos = b.writePosition();
-                    reserve(a.currentFile(), pos, pos + outLen + RESERVE_SLACK_BYTES);
-                    b.write(out, 0, outLen);
-                } catch (IOException | RuntimeException | InternalError e) {
-                    dc.rollbackOnClose(); // never commit a partial group
-                    throw e;
-                }
-            }
-            return a.cycle();
-        } catch (IOException e) {
-            throw refused(e, outLen);
-        } catch (InternalError e) {
-            // A fault inside Chronicle's own writes: what state the appender is in is unknown.
-            appenderFaulted = true;
-            LOG.warn("a write to the event log's mapped file faulted; the appender will be replaced", e);
-            int committedCycle = committedCycle(out);
-            if (committedCycle != Integer.MIN_VALUE) {
-                return committedCycle; // the excerpt was complete before the fault
-            }
-            throw refused(e, outLen);
-        } catch (RuntimeException e) {
-            throw refused(e, outLen);
-        }
-    }
-
-    private StoreException refused(Throwable e, long outLen) {
-        return diskFull(e, outLen + RESERVE_SLACK_BYTES)
-                ? new DiskFullException("append to the event log", options.directory(), e)
-                : new StoreException(
-                        "append to the event log",
-                        options.directory(),
-                        "check the data directory's disk (space, I/O errors); nothing of this request was stored",
-                        e);
-    }
-
-    /** The appender to write with; replaces a faulted one first. */
-    private ExcerptAppender writer(long outLen) {
-        if (appenderFaulted) {
-            ExcerptAppender old = replacementAppender != null ? replacementAppender : appender;
-            try {
-                old.close();
-            } catch (RuntimeException | InternalError e) {
-                LOG.debug("closing the faulted appender failed", e);
-            }
-            try {
-                ExcerptAppender fresh = queue.createAppender();
-                fresh.singleThreadedCheckDisabled(true);
-                replacementAppender = fresh;
-                appenderFaulted = false;
-                LOG.info("event log appender replaced after a fault");
-            } catch (RuntimeException | InternalError e) {
-                throw refused(e, outLen);
-            }
-        }
-        return replacementAppender != null ? replacementAppender : appender;
-    }
-
-    /**
-     * Allocates the pages of the log file {@code file} up to offset {@code end} (and a step beyond)
-     * by writing zeros, only at or after {@code writePos}: the current write position, past which
-     * nothing is committed. Throws the filesystem's IOException (ENOSPC) if there is no room.
-     */
-    private void reserve(File file, long writePos, long end) throws IOException {
-        if (end <= reservedTo && file.equals(reserveFile)) {
-            return;
-        }
-        if (!file.equals(reserveFile)) {
-            reserveFile = file;
-            reservedTo = writePos;
-        }
-        if (zeros == null) {
-            zeros = java.nio.ByteBuffer.allocateDirect(64 << 10);
-        }
-        long pos = Math.max(reservedTo, writePos);
-        long to = end + RESERVE_STEP_BYTES;
-        // Opened per step (once per MiB of log), so no descriptor outlives the log or its cycle.
-        try (java.nio.channels.FileChannel ch =
-                java.nio.channels.FileChannel.open(file.toPath(), StandardOpenOption.WRITE)) {
-            while (pos < to) {
-                zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
-                pos += ch.write(zeros, pos);
-                reservedTo = pos;
-            }
-        } catch (IOException e) {
-            if (reservedTo < end) {
-                throw e;
-            }
-            // The group and its slack fit; only the step beyond did not: the next append tries again.
-        }
-    }
-
-    /**
-     * After a fault: the cycle of the last excerpt if it is the group {@code out} (it was committed
-     * before the fault), else {@link Integer#MIN_VALUE}.
-     */
-    private int committedCycle(byte[] out) {
-        try (ExcerptTailer t = tailer()) {
-            t.direction(TailerDirection.BACKWARD).toEnd();
-            try (DocumentContext dc = t.readingDocument()) {
-                if (!dc.isPresent()) {
-                    return Integer.MIN_VALUE;
-                }
-                Bytes<?> b = dc.wire().bytes();
-                int n = RecordCodec.GROUP_HEADER_BYTES;
-                if (b.readRemaining() < n) {
-                    return Integer.MIN_VALUE;
-                }
-                byte[] h = new byte[n];
-                b.read(h, 0, n);
-                return Arrays.equals(h, 0, n, out, 0, n) ? queue.rollCycle().toCycle(dc.index()) : Integer.MIN_VALUE;
-            }
-        } catch (RuntimeException | InternalError e) {
-            LOG.warn("could not read the event log's tail after a fault", e);
-            return Integer.MIN_VALUE;
-        }
-    }
-
-    /** True if {@code e} says the filesystem is full, or it has less than {@code needed} bytes free. */
-    private boolean diskFull(Throwable e, long needed) {
-        for (Throwable c = e; c != null; c = c.getCause()) {
-            String m = c.getMessage();
-            if (c instanceof IOException && m != null && (m.contains("No space left") || m.contains("quota"))) {
-                return true;
-            }
-        }
-        try {
-            return Files.getFileStore(options.directory()).getUsableSpace() < needed;
-        } catch (IOException | RuntimeException ignored) {
-            return false;
         }
     }
 }

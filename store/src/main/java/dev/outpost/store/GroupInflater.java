@@ -46,4 +46,27 @@ final class GroupInflater {
             return false;
         }
     }
+
+    /** Inflates a stored group: {last seq, last hlc} if every record of it is valid, else null. */
+    long[] verifiedTail(byte[] stored, int storedLen, RecordView v) {
+        if (!inflate(stored, storedLen)) {
+            return null;
+        }
+        byte[] g = bytes;
+        int len = length;
+        int count = RecordCodec.getInt(g, 2);
+        int pos = RecordCodec.GROUP_HEADER_BYTES;
+        for (int i = 0; i < count; i++) {
+            if (pos + 4 > len) {
+                return null;
+            }
+            int rl = RecordCodec.getInt(g, pos);
+            pos += 4;
+            if (rl < 0 || pos + rl > len || !RecordCodec.decode(g, pos, rl, v)) {
+                return null;
+            }
+            pos += rl;
+        }
+        return count > 0 && pos == len ? new long[] {v.seq, v.hlc} : null;
+    }
 }
