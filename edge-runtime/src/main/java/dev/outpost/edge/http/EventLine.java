@@ -27,6 +27,30 @@ final class EventLine {
     /** What {@link #readable} found of the event it inspected last. */
     private boolean repaired;
 
+    /** What a line carries between the agent's time fields and "repaired" (a hub's node origin), or null. */
+    interface Origin {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /**
+     * The agent's fields of an event line, the object left open and a comma after them, so the stored event's members
+     * follow: {@code {"seq":S,"ingest_time":MS,"hlc":H,[origin,]["repaired":true,]} — what GET /v1/events and the live
+     * tail both write.
+     */
+    static void head(JsonGenerator g, long seq, long hlc, boolean repaired, Origin origin) throws IOException {
+        g.writeStartObject();
+        g.writeNumberField("seq", seq);
+        g.writeNumberField("ingest_time", HybridClock.millis(hlc));
+        g.writeNumberField("hlc", hlc);
+        if (origin != null) {
+            origin.write(g);
+        }
+        if (repaired) {
+            g.writeBooleanField("repaired", true);
+        }
+        g.writeRaw(',');
+    }
+
     /** Whether event {@code i} of the round can be sent (false: unreadable in any encoding); then call {@link #write}. */
     boolean readable(Round r, int i) {
         repaired = false;
@@ -51,17 +75,7 @@ final class EventLine {
             len = p.length;
         }
         try (JsonGenerator g = JSON.createGenerator((OutputStream) new ByteBufOutputStream(out))) {
-            g.writeStartObject();
-            g.writeNumberField("seq", r.seq(i));
-            g.writeNumberField("ingest_time", HybridClock.millis(r.hlc(i)));
-            g.writeNumberField("hlc", r.hlc(i));
-            if (node != null) {
-                g.writeStringField("node", node);
-            }
-            if (repaired) {
-                g.writeBooleanField("repaired", true);
-            }
-            g.writeRaw(',');
+            head(g, r.seq(i), r.hlc(i), repaired, node == null ? null : n -> n.writeStringField("node", node));
         } catch (IOException e) {
             throw new UncheckedIOException(e); // into memory: cannot fail
         }

@@ -203,17 +203,7 @@ final class EventPage extends InputStream {
      */
     private void writeEvent(byte[] repaired) {
         try (JsonGenerator g = JSON.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeNumberField("seq", view.seq());
-            g.writeNumberField("ingest_time", HybridClock.millis(view.hlc()));
-            g.writeNumberField("hlc", view.hlc());
-            if (nodeOrigin) {
-                writeNodeOrigin(g);
-            }
-            if (repaired != null) {
-                g.writeBooleanField("repaired", true);
-            }
-            g.writeRaw(',');
+            EventLine.head(g, view.seq(), view.hlc(), repaired != null, nodeOrigin ? this::writeNodeOrigin : null);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // into memory: cannot fail
         }
