@@ -4,6 +4,9 @@ import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.RecordView;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A run of stored events read from the log once and offered to every subscriber it concerns: the unit of the live
@@ -27,7 +30,7 @@ public final class Round {
     private Framing framedBy;
     private Framing.Framed framed;
     /** Per set of streams asked for, the indexes of this round's events of those streams (subscribers share it). */
-    private java.util.Map<java.util.Set<String>, int[]> byStreams;
+    private Map<Set<String>, int[]> byStreams;
 
     private Round(int recordsMax, long from) {
         seqs = new long[recordsMax];
@@ -113,11 +116,13 @@ public final class Round {
      * the subscribers asking for it: with thousands of subscribers of a few streams, each looks only at its events.
      * Feed thread only.
      */
-    int[] indexesOf(java.util.Set<String> wanted) {
+    int[] indexesOf(Set<String> wanted) {
         if (wanted == null) {
-            int[] all = new int[count];
-            java.util.Arrays.setAll(all, i -> i);
-            return byStreams().computeIfAbsent(java.util.Set.of(), k -> all);
+            return byStreams().computeIfAbsent(Set.of(), all -> {
+                int[] every = new int[count];
+                Arrays.setAll(every, i -> i);
+                return every;
+            });
         }
         return byStreams().computeIfAbsent(wanted, set -> {
             int[] out = new int[count];
@@ -131,9 +136,9 @@ public final class Round {
         });
     }
 
-    private java.util.Map<java.util.Set<String>, int[]> byStreams() {
+    private Map<Set<String>, int[]> byStreams() {
         if (byStreams == null) {
-            byStreams = new java.util.HashMap<>();
+            byStreams = new HashMap<>();
         }
         return byStreams;
     }
