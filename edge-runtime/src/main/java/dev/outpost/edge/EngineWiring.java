@@ -67,6 +67,7 @@ final class EngineWiring {
                 config.engine().detectorGroupsMax(),
                 System::currentTimeMillis,
                 metrics);
+        engine.threadNice(config.engine().threadNice());
         open.apply(engine);
         return new Parts(rules, rollups, engine);
     }

@@ -31,10 +31,21 @@ final class EngineKeys {
             "(anomaly condition, group) entries the detectors keep, about 150 bytes each; beyond, the least recently"
                     + " seen group is forgotten (counted) and warms up again when it comes back."));
 
+    static final ConfigKey<Integer> THREAD_NICE = SECTION.add(ConfigKey.integer(
+            "engine.thread_nice",
+            10,
+            0,
+            dev.outpost.edge.engine.ThreadNice.NICE_MAX,
+            "",
+            "The Linux nice value of the engine's thread. When ingest and the engine both want every core,"
+                    + " acknowledged writes come first and the engine catches up when a core is free (its lag:"
+                    + " outpost_engine_lag_events). 0: the engine competes with ingest as an equal."));
+
     private EngineKeys() {}
 
     static OutpostConfig.Engine read(ConfigValues v) {
-        return new OutpostConfig.Engine(v.get(ALERT_STREAM), v.get(ROLLUP_GROUPS_MAX), v.get(DETECTOR_GROUPS_MAX));
+        return new OutpostConfig.Engine(
+                v.get(ALERT_STREAM), v.get(ROLLUP_GROUPS_MAX), v.get(DETECTOR_GROUPS_MAX), v.get(THREAD_NICE));
     }
 
     private static String streamName(String name) {

@@ -141,8 +141,9 @@ public record OutpostConfig(
      * @param alertStream the stream the engine writes alerts to
      * @param rollupGroupsMax rollup window summaries held in memory
      * @param detectorGroupsMax (anomaly condition, group) entries the detectors keep
+     * @param threadNice the engine thread's nice value (0-19)
      */
-    public record Engine(String alertStream, int rollupGroupsMax, int detectorGroupsMax) {}
+    public record Engine(String alertStream, int rollupGroupsMax, int detectorGroupsMax, int threadNice) {}
 
     /**
      * Live subscriptions (GET /v1/events/tail).

@@ -127,6 +127,7 @@ public final class Engine implements IngestStage, AutoCloseable {
     private long checkpointedAtMillis;
     private long checkpointed = -1;
     private int alertsSinceCheckpoint;
+    private int threadNice;
 
     /**
      * @param alertStream the stream alerts are written to (engine.alert_stream); clients may not write to it
@@ -211,6 +212,17 @@ public final class Engine implements IngestStage, AutoCloseable {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long nanos = threads.isThreadCpuTimeSupported() ? threads.getThreadCpuTime(thread.threadId()) : -1;
         return nanos < 0 ? 0 : nanos / 1_000_000;
+    }
+
+    /**
+     * Sets the engine thread's nice value (engine.thread_nice; before {@link #start}): while ingest keeps every core
+     * busy, acknowledged writes come first and the engine catches up when a core is free ({@link ThreadNice}).
+     */
+    public void threadNice(int nice) {
+        if (nice < 0 || nice > ThreadNice.NICE_MAX) {
+            throw new IllegalArgumentException("engine.thread_nice " + nice + " is outside 0-" + ThreadNice.NICE_MAX);
+        }
+        this.threadNice = nice;
     }
 
     /** Restores the last checkpoint and starts following the log. */
@@ -301,6 +313,14 @@ public final class Engine implements IngestStage, AutoCloseable {
     }
 
     private void run() {
+        if (threadNice > 0) {
+            ThreadNice.setForCurrentThread(threadNice)
+                    .ifPresent(why -> LOG.warn(
+                            "engine: thread priority not lowered (engine.thread_nice {}): {}; the engine competes"
+                                    + " with ingest for the cores as an equal",
+                            threadNice,
+                            why));
+        }
         while (running) {
             boolean busy;
             try {

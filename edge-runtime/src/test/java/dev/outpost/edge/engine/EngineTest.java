@@ -22,7 +22,11 @@ import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogOptions;
 import dev.outpost.store.RecordView;
 import dev.outpost.store.json.JsonTree;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,12 +71,17 @@ class EngineTest {
     }
 
     Engine engine(Map<String, Object> rules) {
+        return engine(rules, 0);
+    }
+
+    Engine engine(Map<String, Object> rules, int nice) {
         RuleBook book = new RuleBook(catalog, rules, stream -> null);
         Rollups windows = Rollups.open(dir.resolve("rollups.db"), System::currentTimeMillis, Limits.DEFAULT);
         closeLater.add(windows);
         RollupBook rollups = new RollupBook(catalog, windows, Map.of(), log::lastSeq);
         Engine e = new Engine(log, catalog, book, rollups, "alerts", System::currentTimeMillis, new Metrics());
         engines.add(e);
+        e.threadNice(nice);
         e.start();
         return e;
     }
@@ -124,6 +133,42 @@ class EngineTest {
         assertEquals(firing, ((Number) source.get("seq")).longValue());
         assertEquals("host-1", source.get("key"));
         assertTrue(log.lane(Lane.CRITICAL).lastSeq() > firing, "the alert is in the critical lane");
+    }
+
+    @Test
+    void theEngineThreadRunsAtItsNiceValueAndStillRaisesAlerts() throws IOException {
+        Engine e = engine(Map.of("big", rule("")), 7);
+        append("traffic", "a", 500);
+        caughtUp(e);
+        assertEquals(1, alerts().size());
+        List<Integer> nices = new ArrayList<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path t : tasks) {
+                if (Files.readString(t.resolve("comm")).strip().equals("outpost-engine")) {
+                    String stat = Files.readString(t.resolve("stat"));
+                    nices.add(Integer.parseInt(
+                            stat.substring(stat.lastIndexOf(") ") + 2).split(" ")[16]));
+                }
+            }
+        }
+        assertTrue(nices.contains(7), "nice values of the engine threads: " + nices);
+    }
+
+    @Test
+    void threadNiceSetsTheCallingThreadOnly() throws Exception {
+        int[] seen = new int[2];
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                assertTrue(ThreadNice.setForCurrentThread(ThreadNice.NICE_MAX).isEmpty());
+                seen[0] = ThreadNice.ofCurrentThread();
+            } catch (IOException x) {
+                throw new UncheckedIOException(x);
+            }
+        });
+        t.join();
+        seen[1] = ThreadNice.ofCurrentThread();
+        assertEquals(ThreadNice.NICE_MAX, seen[0]);
+        assertEquals(0, seen[1], "the caller's own thread is untouched");
     }
 
     @Test
