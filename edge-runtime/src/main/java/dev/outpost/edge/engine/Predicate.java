@@ -304,12 +304,15 @@ abstract sealed class Predicate {
         final int inputCharsMax;
         /** This condition's matcher in {@link EventFields#matchers}: unique within a rule set. */
         final int id;
+        /** What every input that matches starts with ({@link RegexPrefix}); empty for most patterns. */
+        private final char[] prefix;
 
         Regex(int slot, Pattern pattern, int inputCharsMax, int id) {
             this.slot = slot;
             this.pattern = pattern;
             this.inputCharsMax = inputCharsMax;
             this.id = id;
+            this.prefix = RegexPrefix.of(pattern.pattern()).toCharArray();
         }
 
         @Override
@@ -325,6 +328,10 @@ abstract sealed class Predicate {
             if (f.lengths[slot] > inputCharsMax) {
                 f.regexInputsTooLong++;
                 return false;
+            }
+            int n = prefix.length;
+            if (n > 0 && (f.lengths[slot] < n || !Arrays.equals(f.chars[slot], 0, n, prefix, 0, n))) {
+                return false; // cannot match: the regex engine need not look
             }
             CharSequence text = f.text(slot); // the slot's one Text, now over this event's chars
             Matcher m = f.matchers[id];
