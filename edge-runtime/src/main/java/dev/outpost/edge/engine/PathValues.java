@@ -11,9 +11,12 @@ import java.util.List;
  * number (a number's JSON text), {@code true} or {@code false}, and for a number its value as a double; JSON null, an
  * object, an array or a missing member leave it empty (no text, NaN). Invariants: an event that is not one well-formed
  * JSON object reads as false with every slot empty; a string longer than {@link EventFields#STRING_CHARS_MAX} chars
- * has no text (no group key); not thread-safe, reused event after event (only {@link #text} allocates).
+ * has no text (no group key); not thread-safe, reused event after event (only {@link #text} allocates; {@link #textHash} and {@link #textEquals} let a caller look a text up without it).
  */
 public final class PathValues {
+    private static final int TRUE_HASH = "true".hashCode();
+    private static final int FALSE_HASH = "false".hashCode();
+
     private final FieldTree tree = new FieldTree();
     private final int[] slots;
     private final EventFields fields;
@@ -49,6 +52,50 @@ public final class PathValues {
             case EventFields.FALSE -> "false";
             default -> null;
         };
+    }
+
+    /** {@code Objects.hashCode(text(i))}, without creating the text. */
+    public int textHash(int i) {
+        if (!read) {
+            return 0;
+        }
+        int s = slots[i];
+        return switch (fields.kinds[s]) {
+            case EventFields.STRING, EventFields.LONG, EventFields.DOUBLE ->
+                fields.lengths[s] <= EventFields.STRING_CHARS_MAX ? fields.stringHash(s) : 0;
+            case EventFields.TRUE -> TRUE_HASH;
+            case EventFields.FALSE -> FALSE_HASH;
+            default -> 0;
+        };
+    }
+
+    /** {@code Objects.equals(text(i), other)}, without creating the text. */
+    public boolean textEquals(int i, String other) {
+        if (!read) {
+            return other == null;
+        }
+        int s = slots[i];
+        return switch (fields.kinds[s]) {
+            case EventFields.STRING, EventFields.LONG, EventFields.DOUBLE ->
+                fields.lengths[s] <= EventFields.STRING_CHARS_MAX ? sameChars(s, other) : other == null;
+            case EventFields.TRUE -> "true".equals(other);
+            case EventFields.FALSE -> "false".equals(other);
+            default -> other == null;
+        };
+    }
+
+    private boolean sameChars(int s, String other) {
+        int n = fields.lengths[s];
+        if (other == null || other.length() != n) {
+            return false;
+        }
+        char[] c = fields.chars[s];
+        for (int k = 0; k < n; k++) {
+            if (c[k] != other.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The finite number at path {@code i} after {@link #read}, or NaN. */

@@ -61,6 +61,16 @@ final class EventFields {
         return values.text(slot);
     }
 
+    /** {@code Objects.hashCode(text(slot))}, without creating the text. */
+    int textHash(int slot) {
+        return values.textHash(slot);
+    }
+
+    /** {@code Objects.equals(text(slot), other)}, without creating the text. */
+    boolean textEquals(int slot, String other) {
+        return values.textEquals(slot, other);
+    }
+
     /** The finite number in a slot after {@link #read}, or NaN. */
     double number(int slot) {
         return values.number(slot);

@@ -24,7 +24,12 @@ record GroupKey(long windowStart, List<String> values) {
     // Written out: looked up once per event and rollup, where the record's generated methods cost more.
     @Override
     public int hashCode() {
-        return 31 * Long.hashCode(windowStart) + values.hashCode();
+        return hash(windowStart, values.hashCode());
+    }
+
+    /** The hash of a key of this window whose values' {@code List.hashCode} is {@code valuesHash}. */
+    static int hash(long windowStart, int valuesHash) {
+        return 31 * Long.hashCode(windowStart) + valuesHash;
     }
 
     @Override

@@ -45,6 +45,7 @@ final class Rollup {
     final boolean[] sketched;
     private int[] groupSlots;
     private int[] valueSlots;
+    private final Probe probe = new Probe();
 
     /** Open windows' summaries held in memory (dirty ones not yet written). */
     final Map<GroupKey, WindowSummary> windows = new HashMap<>();
@@ -120,14 +121,10 @@ final class Rollup {
             lateEvents++;
             return 0;
         }
-        String[] values = new String[groupSlots.length];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = f.text(groupSlots[i]);
-        }
-        GroupKey key = new GroupKey(start, Arrays.asList(values));
-        WindowSummary s = windows.get(key);
+        WindowSummary s = windows.get(probe.of(start, f));
         int added = 0;
         if (s == null) {
+            GroupKey key = key(start, f);
             s = spilled.contains(start) ? loader.load(this, key) : null;
             if (s == null) {
                 s = new WindowSummary(sketched);
@@ -147,6 +144,55 @@ final class Rollup {
         s.dirty = true;
         events++;
         return added;
+    }
+
+    private GroupKey key(long start, EventFields f) {
+        String[] values = new String[groupSlots.length];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = f.text(groupSlots[i]);
+        }
+        return new GroupKey(start, Arrays.asList(values));
+    }
+
+    /**
+     * The event's (window, group) as a {@link #windows} lookup key without creating its strings: equal to, and hashing
+     * as, the {@link GroupKey} {@link #key} would make. Only ever the argument of a lookup (HashMap calls the
+     * argument's equals), never stored; reused event after event.
+     */
+    private final class Probe {
+        private long start;
+        private EventFields fields;
+        private int hash;
+
+        Probe of(long windowStart, EventFields f) {
+            start = windowStart;
+            fields = f;
+            int h = 1; // List.hashCode of the values
+            for (int slot : groupSlots) {
+                h = 31 * h + f.textHash(slot);
+            }
+            hash = GroupKey.hash(windowStart, h);
+            return this;
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof GroupKey k) || k.windowStart() != start) {
+                return false;
+            }
+            List<String> values = k.values();
+            for (int i = 0; i < groupSlots.length; i++) {
+                if (!fields.textEquals(groupSlots[i], values.get(i))) {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /**
