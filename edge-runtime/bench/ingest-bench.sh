@@ -249,6 +249,15 @@ if want b || want c || want e; then
       $1 == "outpost_engine_events_total" { ev = $2 }
       $1 == "outpost_engine_lag_events" { lag = $2 }
       END { if (ev > 0) printf "engine: events=%d lag_events=%d cpu_ms=%d cpu_us_per_event=%.2f\n", ev, lag, cpu, cpu * 1000 / ev }'
+    # With ingest quiet, how long the engine takes to catch up (it yields to ingest: engine.thread_nice).
+    caught_up_start=$(date +%s%N) lag=1
+    for _ in $(seq 1 600); do
+      lag=$(curl -fsS "http://$HOST:$AGENT_PORT/metrics" | awk '$1 == "outpost_engine_lag_events" { print int($2) }')
+      [[ $lag -eq 0 ]] && break
+      sleep 0.2
+    done
+    printf 'engine: caught up %s in %.1f s after the load stopped\n' "$([[ $lag -eq 0 ]] && echo fully || echo "NOT ($lag behind)")" \
+      "$(( ($(date +%s%N) - caught_up_start) / 1000000 ))e-3"
   fi
   stop_agent
 fi

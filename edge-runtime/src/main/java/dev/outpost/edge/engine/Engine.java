@@ -67,6 +67,9 @@ import org.slf4j.LoggerFactory;
  *       in one SQLite transaction); after a crash the rollups are fed again from their lowest covered seq. After each
  *       flush the final windows are emitted to the high lane for the hub, at most {@link #EMIT_BUDGET_MILLIS} of work
  *       per flush; clients may not write to that stream either.
+ *   <li><b>Ingest first.</b> The thread runs at a Linux nice value (engine.thread_nice, {@link ThreadNice}): when
+ *       ingest and the engine both want every core, acknowledged writes come first and the engine falls behind
+ *       ({@code outpost_engine_lag_events}), catching up when a core is free. Nothing it decides depends on when.
  *   <li>Events dropped by retention before the engine read them are counted
  *       ({@code outpost_engine_events_missed_total}), never waited for.
  * </ul>
