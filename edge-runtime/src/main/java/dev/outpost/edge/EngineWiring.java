@@ -51,6 +51,10 @@ final class EngineWiring {
         metrics.gauge(
                 "outpost_rollup_groups_in_memory", "Rollup window summaries held in memory.", windows::groupsInMemory);
         metrics.counterFn(
+                "outpost_rollup_events_read_with_rules_total",
+                "Events whose fields the rollups took from the rules' pass over the event (not read a second time).",
+                windows::eventsReadShared);
+        metrics.counterFn(
                 "outpost_rollup_final_windows_emitted_total",
                 "Final rollup windows written to the stream outpost.rollup_windows for the hub.",
                 windows::finalEmitted);

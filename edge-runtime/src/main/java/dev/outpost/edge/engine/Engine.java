@@ -1,9 +1,7 @@
 package dev.outpost.edge.engine;
 
-import dev.outpost.edge.engine.rollup.FinalWindow;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
-import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.Catalog;
@@ -124,6 +122,7 @@ public final class Engine implements IngestStage, AutoCloseable {
     private Evaluator evaluator;
     private long rollupsFed; // highest seq fed to the rollups in this run
     private long rollupsGeneration = -1;
+    private long sharedGeneration = -1; // the rollups' generation the evaluator reads their fields for
     private long flushedAtMillis;
     private Set<String> alreadyRaised = Set.of();
     private long alreadyRaisedUntil;
@@ -246,26 +245,7 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     @Override
     public IngestOutcome.Rejection check(Batch batch) {
-        List<ParsedEvent> events = batch.events();
-        for (int i = 0; i < events.size(); i++) {
-            if (FinalWindow.STREAM.equals(events.get(i).stream())) {
-                return new IngestOutcome.Invalid(
-                        IngestOutcome.Fault.RESERVED_STREAM,
-                        batch.line(i),
-                        "stream",
-                        "stream '" + FinalWindow.STREAM + "' holds the rollups' final windows for the hub; clients"
-                                + " may not write to it");
-            }
-            if (alertStream.equals(events.get(i).stream())) {
-                return new IngestOutcome.Invalid(
-                        IngestOutcome.Fault.RESERVED_STREAM,
-                        batch.line(i),
-                        "stream",
-                        "stream '" + alertStream + "' holds the engine's alerts (engine.alert_stream); clients may"
-                                + " not write to it");
-            }
-        }
-        return null;
+        return ReservedStreams.check(batch, alertStream);
     }
 
     @Override
@@ -361,9 +341,14 @@ public final class Engine implements IngestStage, AutoCloseable {
             ruleSet = current;
             detectors.retain(current.detectorIds());
             evaluator = current.evaluator(detectors);
+            sharedGeneration = -1;
         }
         boolean rulesOn = !ruleSet.specs().isEmpty();
         boolean rollupsOn = rollupsOn();
+        if (rulesOn && rollupsOn && sharedGeneration != rollupsGeneration) {
+            evaluator.alsoRead(rollups.rollups().paths()); // one pass over an event for its rules and rollups
+            sharedGeneration = rollupsGeneration;
+        }
         if (!rulesOn && !rollupsOn) {
             position = log.lastSeq(); // nothing to apply: do not read (and decompress) the log for nothing
             checkpointIfDue();
@@ -383,8 +368,9 @@ public final class Engine implements IngestStage, AutoCloseable {
                 }
                 last = view.seq();
                 n++;
+                PathValues read = null;
                 if (rulesOn && last > position && !view.streamEquals(alertStreamUtf8)) {
-                    evaluate(alerts);
+                    read = evaluate(alerts);
                 }
                 if (rollupsOn && last > rollupsFed) {
                     rollups.rollups()
@@ -394,7 +380,8 @@ public final class Engine implements IngestStage, AutoCloseable {
                                     view.stream(),
                                     view.payloadArray(),
                                     view.payloadOffset(),
-                                    view.payloadLength());
+                                    view.payloadLength(),
+                                    read);
                 }
             }
         }
@@ -426,10 +413,11 @@ public final class Engine implements IngestStage, AutoCloseable {
         return !rollups.rollups().specs().isEmpty();
     }
 
-    private void evaluate(List<EventDraft> alerts) {
+    /** Applies the rules to the event in {@link #view}; returns the rollups' fields read in the same pass, or null. */
+    private PathValues evaluate(List<EventDraft> alerts) {
         String stream = view.stream();
         if (!ruleSet.watches(stream)) {
-            return;
+            return null;
         }
         evaluator.evaluate(
                 stream,
@@ -437,6 +425,7 @@ public final class Engine implements IngestStage, AutoCloseable {
                 view.payloadOffset(),
                 view.payloadLength(),
                 f -> alerting.fired(f, view, alreadyRaised, alerts));
+        return evaluator.alsoRead(stream);
     }
 
     private void checkpointIfDue() {

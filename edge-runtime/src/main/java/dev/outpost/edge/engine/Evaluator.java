@@ -1,5 +1,9 @@
 package dev.outpost.edge.engine;
 
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * Evaluates a {@link RuleSet} against stored events, one thread's worth.
  *
@@ -8,7 +12,9 @@ package dev.outpost.edge.engine;
  * key: {@link Detectors}): the event is read by one {@link EventReader} that this evaluator keeps, into {@link
  * EventFields} slots that are reused too. Invariants: not thread-safe (one per thread); never throws for an event's
  * content: an event that is not one JSON object is counted ({@link #eventsUnreadable()}) and fires nothing; the sink
- * is called once per firing rule, in rule name order, and what it throws propagates.
+ * is called once per firing rule, in rule name order, and what it throws propagates. The engine asks it to read the
+ * rollups' fields in the same pass ({@link #alsoRead(Map)}), so an event of a stream with rules and rollups is scanned
+ * once.
  */
 public final class Evaluator {
     /** Told of each rule that fires. */
@@ -16,16 +22,60 @@ public final class Evaluator {
         void fired(Firing firing);
     }
 
+    /** A stream's tree with the rollups' paths added, and the view of them. */
+    private record Shared(FieldTree tree, PathValues view) {}
+
     private final RuleSet rules;
-    private final EventFields fields;
+    private final int regexes;
+    private EventFields fields;
     private final EventReader reader = new EventReader();
+    private Map<String, Shared> shared = Map.of();
+    private PathValues lastView; // the view the last evaluate filled, or null
     private long unreadable;
 
     Evaluator(RuleSet rules, int slots, int regexes, int detectors, Detectors state) {
         this.rules = rules;
+        this.regexes = regexes;
         this.fields = new EventFields(slots, regexes);
         fields.zScores = new double[detectors];
         fields.detectors = state;
+    }
+
+    /**
+     * Reads these paths too, per stream, in the same pass as the rules (for a stream the rules select); {@link
+     * #alsoRead(String)} then gives them. Replaces what an earlier call asked for.
+     *
+     * @param pathsByStream per stream, the paths as tokens (the list's identity is kept: {@link PathValues#paths})
+     */
+    public void alsoRead(Map<String, List<List<String>>> pathsByStream) {
+        Map<String, Shared> next = new HashMap<>();
+        int slots = fields.kinds.length;
+        for (Map.Entry<String, List<List<String>>> e : pathsByStream.entrySet()) {
+            RuleSet.StreamRules selected = rules.rulesOf(e.getKey());
+            if (selected != null) {
+                FieldTree tree = selected.fields().copy();
+                next.put(e.getKey(), new Shared(tree, new PathValues(e.getValue(), tree)));
+                slots = Math.max(slots, tree.slots());
+            }
+        }
+        if (slots > fields.kinds.length) {
+            EventFields wider = new EventFields(slots, regexes);
+            wider.zScores = fields.zScores;
+            wider.detectors = fields.detectors;
+            wider.regexInputsTooLong = fields.regexInputsTooLong;
+            fields = wider;
+        }
+        shared = next;
+        lastView = null;
+    }
+
+    /**
+     * The paths {@link #alsoRead(Map)} asked for {@code stream}, as read from the event the last {@link #evaluate} read
+     * (with the rules' pass), or null when it did not read one of that stream.
+     */
+    public PathValues alsoRead(String stream) {
+        PathValues v = lastView;
+        return v != null && shared.get(stream) != null && shared.get(stream).view() == v ? v : null;
     }
 
     /**
@@ -35,13 +85,20 @@ public final class Evaluator {
      * @param json holds the whole event object as stored (one line of UTF-8 JSON) in {@code [off, off + len)}
      */
     public void evaluate(String stream, byte[] json, int off, int len, Sink sink) {
+        lastView = null;
         RuleSet.StreamRules selected = rules.rulesOf(stream);
         if (selected == null) {
             return;
         }
-        FieldTree tree = selected.fields();
+        Shared withPaths = shared.isEmpty() ? null : shared.get(stream);
+        FieldTree tree = withPaths == null ? selected.fields() : withPaths.tree();
         fields.clear(tree.slots());
-        if (!reader.read(tree, json, off, len, fields)) {
+        boolean readable = reader.read(tree, json, off, len, fields);
+        if (withPaths != null) {
+            withPaths.view().filled(fields, readable);
+            lastView = withPaths.view();
+        }
+        if (!readable) {
             unreadable++;
             return;
         }

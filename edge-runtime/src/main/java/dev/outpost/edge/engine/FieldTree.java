@@ -119,6 +119,37 @@ final class FieldTree {
             return null;
         }
 
+        /** A deep copy: the same names, slots and flags, its own nodes. */
+        Node copy() {
+            Node c = new Node();
+            c.slot = slot;
+            c.keepText = keepText;
+            c.names = names.clone();
+            c.utf8 = utf8.clone();
+            c.raw = raw.clone();
+            c.table = table == null ? null : table.clone();
+            c.members = new Node[members.length];
+            for (int i = 0; i < members.length; i++) {
+                c.members[i] = members[i].copy();
+            }
+            if (indexes != null) {
+                c.indexes = new Node[indexes.length];
+                for (int i = 0; i < indexes.length; i++) {
+                    c.indexes[i] = indexes[i] == null ? null : c.members[indexOf(indexes[i])];
+                }
+            }
+            return c;
+        }
+
+        private int indexOf(Node member) {
+            for (int i = 0; i < members.length; i++) {
+                if (members[i] == member) {
+                    return i;
+                }
+            }
+            throw new IllegalStateException("an index node is always a member");
+        }
+
         Node member(String name) {
             for (int i = 0; i < names.length; i++) {
                 if (names[i].equals(name)) {
@@ -184,8 +215,22 @@ final class FieldTree {
         }
     }
 
-    private final Node root = new Node();
+    private final Node root;
     private int slots;
+
+    FieldTree() {
+        this(new Node(), 0);
+    }
+
+    private FieldTree(Node root, int slots) {
+        this.root = root;
+        this.slots = slots;
+    }
+
+    /** A copy to add paths to without changing this tree (which rules and their evaluators share). */
+    FieldTree copy() {
+        return new FieldTree(root.copy(), slots);
+    }
 
     /** The slot of a path, added if new; {@code keepText} also keeps a number's JSON text (for group keys). */
     int slot(FieldPath path, boolean keepText) {

@@ -11,33 +11,69 @@ import java.util.List;
  * number (a number's JSON text), {@code true} or {@code false}, and for a number its value as a double; JSON null, an
  * object, an array or a missing member leave it empty (no text, NaN). Invariants: an event that is not one well-formed
  * JSON object reads as false with every slot empty; a string longer than {@link EventFields#STRING_CHARS_MAX} chars
- * has no text (no group key); not thread-safe, reused event after event (only {@link #text} allocates; {@link #textHash} and {@link #textEquals} let a caller look a text up without it).
+ * has no text (no group key); not thread-safe, reused event after event (only {@link #text} allocates; {@link
+ * #textHash} and {@link #textEquals} let a caller look a text up without it).
+ *
+ * <p>A reader of its own ({@link #PathValues(List)}), or a view of what an {@link Evaluator} read for its rules ({@link
+ * Evaluator#alsoRead}): then the rules and the rollups of a stream share one pass over each event, and {@link #paths}
+ * tells a consumer which paths, in which order, the view's slots hold.
  */
 public final class PathValues {
     private static final int TRUE_HASH = "true".hashCode();
     private static final int FALSE_HASH = "false".hashCode();
 
-    private final FieldTree tree = new FieldTree();
+    private final List<List<String>> paths;
     private final int[] slots;
-    private final EventFields fields;
-    private final EventReader reader = new EventReader();
+    private final FieldTree tree; // null for a view
+    private final EventReader reader;
+    private EventFields fields;
     private boolean read;
 
     /** A reader of these paths, each given as its tokens from the event object down (member names, array indexes). */
     public PathValues(List<List<String>> paths) {
-        slots = new int[paths.size()];
+        this.paths = paths;
+        this.tree = new FieldTree();
+        this.reader = new EventReader();
+        this.slots = slots(tree, paths);
+        this.fields = new EventFields(tree.slots(), 0);
+    }
+
+    /** A view of {@code paths} in {@code tree}'s slots (added to it, keeping their text), filled by an evaluator. */
+    PathValues(List<List<String>> paths, FieldTree tree) {
+        this.paths = paths;
+        this.tree = null;
+        this.reader = null;
+        this.slots = slots(tree, paths);
+    }
+
+    private static int[] slots(FieldTree tree, List<List<String>> paths) {
+        int[] slots = new int[paths.size()];
         for (int i = 0; i < slots.length; i++) {
             List<String> tokens = paths.get(i);
             slots[i] = tree.slot(new FieldPath(String.join("/", tokens), List.copyOf(tokens)), true);
         }
-        fields = new EventFields(tree.slots(), 0);
+        return slots;
+    }
+
+    /** The paths whose values the slots hold, in order: the list given at construction (compare by identity). */
+    public List<List<String>> paths() {
+        return paths;
     }
 
     /** Reads one stored event in {@code json[off, off + len)}; false (every slot empty) when it is unreadable. */
     public boolean read(byte[] json, int off, int len) {
+        if (tree == null) {
+            throw new IllegalStateException("a view is filled by its evaluator");
+        }
         fields.clear(tree.slots());
         read = reader.read(tree, json, off, len, fields);
         return read;
+    }
+
+    /** For a view: the evaluator read an event into {@code f} (or found it unreadable). */
+    void filled(EventFields f, boolean readable) {
+        fields = f;
+        read = readable;
     }
 
     /** The text of path {@code i}'s value after {@link #read}, or null. */

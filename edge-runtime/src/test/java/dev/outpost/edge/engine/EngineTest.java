@@ -46,6 +46,7 @@ class EngineTest {
     Catalog catalog;
     List<Engine> engines = new ArrayList<>();
     List<Rollups> closeLater = new ArrayList<>();
+    RollupBook lastRollups;
 
     @BeforeEach
     void open() {
@@ -79,6 +80,7 @@ class EngineTest {
         Rollups windows = Rollups.open(dir.resolve("rollups.db"), System::currentTimeMillis, Limits.DEFAULT);
         closeLater.add(windows);
         RollupBook rollups = new RollupBook(catalog, windows, Map.of(), log::lastSeq);
+        lastRollups = rollups;
         Engine e = new Engine(log, catalog, book, rollups, "alerts", System::currentTimeMillis, new Metrics());
         engines.add(e);
         e.threadNice(nice);
@@ -152,6 +154,32 @@ class EngineTest {
             }
         }
         assertTrue(nices.contains(7), "nice values of the engine threads: " + nices);
+    }
+
+    @Test
+    void rulesAndRollupsOfAStreamReadEachEventOnceAndBothSeeIt() {
+        Engine e = engine(Map.of("big", rule("")));
+        byte[] def =
+                "{\"stream\":\"traffic\",\"group_by\":[\"/key\"],\"window\":\"1h\",\"aggregates\":[\"count\",\"sum(bytes)\"]}"
+                        .getBytes(StandardCharsets.UTF_8);
+        lastRollups.put("per-key", JsonTree.parse(def, 0, def.length), RuleBook.FROM_API);
+        append("traffic", "a", 500);
+        append("traffic", "a", 7);
+        append("traffic", "b", 1);
+        caughtUp(e);
+        assertEquals(1, alerts().size());
+        Rollups windows = lastRollups.rollups();
+        assertEquals(3, windows.eventsReadShared(), "the rollup took every event's fields from the rules' pass");
+        Await.atMost(Duration.ofSeconds(10))
+                .until(() -> windows.query("per-key", 0, Long.MAX_VALUE, Map.of(), 10, null)
+                                .rows()
+                                .size()
+                        == 2);
+        var a = windows.query("per-key", 0, Long.MAX_VALUE, Map.of("/key", "a"), 10, null)
+                .rows()
+                .getFirst();
+        assertEquals(2.0, a.numbers()[0], "count");
+        assertEquals(507.0, a.numbers()[1], "sum(bytes)");
     }
 
     @Test

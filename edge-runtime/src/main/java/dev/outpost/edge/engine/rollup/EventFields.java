@@ -23,7 +23,9 @@ final class EventFields {
     static final int TS = 0;
 
     private final Map<String, Integer> slots = new LinkedHashMap<>();
-    private final PathValues values;
+    private final List<List<String>> paths;
+    private final PathValues own;
+    private PathValues values;
 
     /** A reader of {@code ts} and of {@code fields} (declared forms; duplicates share a slot). */
     EventFields(List<String> fields) {
@@ -38,7 +40,14 @@ final class EventFields {
                 slots.put(declared, slot);
             }
         }
-        values = new PathValues(new ArrayList<>(byTokens.keySet()));
+        paths = List.copyOf(byTokens.keySet());
+        own = new PathValues(paths);
+        values = own;
+    }
+
+    /** The paths read, in slot order (what an evaluator reading them for this stream is asked for). */
+    List<List<String>> paths() {
+        return paths;
     }
 
     /** The slot of a field as declared. */
@@ -53,7 +62,21 @@ final class EventFields {
     /** Reads one event; false (and every slot empty) if it is not one JSON object. */
     boolean read(byte[] json, int off, int len) {
         // Stored events were validated at ingest; one that still does not read is skipped, not fatal.
-        return values.read(json, off, len);
+        values = own;
+        return own.read(json, off, len);
+    }
+
+    /**
+     * Takes the event from {@code read}, values of {@link #paths} another pass read (the rules'), if they are those
+     * paths (compared by identity: a reader made before a change of the rollups is refused); else returns false and
+     * the caller reads the event itself.
+     */
+    boolean adopt(PathValues read) {
+        if (read == null || read.paths() != paths) {
+            return false;
+        }
+        values = read;
+        return true;
     }
 
     /** The text of a slot after {@link #read}, or null. */

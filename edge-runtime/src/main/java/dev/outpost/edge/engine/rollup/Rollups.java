@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine.rollup;
 
+import dev.outpost.edge.engine.PathValues;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
@@ -63,6 +64,7 @@ public final class Rollups implements AutoCloseable {
     private Map<String, EventFields> readers = Map.of();
     private int inMemory;
     private long lastSeq;
+    private long readShared;
     private volatile Map<String, Defined> defined = Map.of();
 
     private Rollups(RollupDatabase db, LongSupplier clockMillis, Limits limits) {
@@ -176,6 +178,17 @@ public final class Rollups implements AutoCloseable {
         lastSeq = Math.min(lastSeq, lowestCoveredSeq());
     }
 
+    /**
+     * Per stream, the field paths its rollups read (as tokens, in their reader's slot order): what an evaluator may read
+     * for them in its own pass ({@link dev.outpost.edge.engine.Evaluator#alsoRead(Map)}). Replaced, not changed, when the
+     * set of rollups changes, so a list's identity names one reader.
+     */
+    public synchronized Map<String, List<List<String>>> paths() {
+        Map<String, List<List<String>>> out = new HashMap<>();
+        readers.forEach((stream, f) -> out.put(stream, f.paths()));
+        return out;
+    }
+
     /** The rollups defined, in name order. */
     public List<RollupSpec> specs() {
         return defined.values().stream().map(Defined::spec).toList();
@@ -216,6 +229,15 @@ public final class Rollups implements AutoCloseable {
      * it to the others.
      */
     public synchronized void apply(long seq, long ingestMillis, String stream, byte[] json, int off, int len) {
+        apply(seq, ingestMillis, stream, json, off, len, null);
+    }
+
+    /**
+     * {@link #apply(long, long, String, byte[], int, int)} with the event's fields already read by another pass ({@code
+     * read}: the values of {@link #paths()}'s list for this stream), or null to read them here.
+     */
+    public synchronized void apply(
+            long seq, long ingestMillis, String stream, byte[] json, int off, int len, PathValues read) {
         if (seq <= lastSeq) {
             return; // fed already (engine restarted its read without a crash)
         }
@@ -226,7 +248,11 @@ public final class Rollups implements AutoCloseable {
                 evict();
             }
             EventFields f = readers.get(stream);
-            f.read(json, off, len);
+            if (f.adopt(read)) {
+                readShared++;
+            } else {
+                f.read(json, off, len);
+            }
             for (Rollup r : rollups) {
                 if (seq > r.appliedSeq) {
                     inMemory += r.fold(ingestMillis, f, this::load);
@@ -377,6 +403,11 @@ public final class Rollups implements AutoCloseable {
     /** What the rollups file takes on disk, WAL included (for the disk budget). */
     public long diskBytes() {
         return db.diskBytes();
+    }
+
+    /** Events whose fields the rollups took from the rules' pass instead of reading them again (metrics, tests). */
+    public synchronized long eventsReadShared() {
+        return readShared;
     }
 
     /** Summaries held in memory now (for metrics and tests). */
