@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds the device distribution: native/target/outpost-<version>-linux-<arch>.tar.gz, a self-contained
+# JVM form of the agent that runs where no JDK is installed (issue #15 point 1; docs/DECISIONS.md
+# "The device distribution").
+#
+# usage: native/dist/build.sh            (from anywhere; builds edge-runtime first unless SKIP_BUILD=1)
+# env:   SKIP_BUILD=1 to use edge-runtime/target as it is, JAVA_HOME (a JDK 25; found like ./outpost does)
+#
+# The tarball holds:
+#   bin/outpost          the launcher (no JDK needed: it runs runtime/bin/java)
+#   runtime/             a jlink image with only the modules Outpost needs (jdk.compiler included:
+#                        Chronicle Map compiles its generated classes at start)
+#   app/outpost.jar, app/lib/*.jar
+#   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
+#   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
+#   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+log() { printf '[dist] %s\n' "$*" >&2; }
+die() { printf '[dist] ERROR: %s\n' "$*" >&2; exit 1; }
+
+JAVA_HOME=$("$ROOT/outpost" java-home) || die "a JDK 25 is needed to build the distribution"
+export JAVA_HOME
+VERSION=$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n1)
+[[ -n $VERSION ]] || die "no version in pom.xml"
+case "$(uname -m)" in
+  x86_64) ARCH=amd64 ;;
+  aarch64) ARCH=arm64 ;;
+  *) ARCH=$(uname -m) ;;
+esac
+NAME="outpost-$VERSION-linux-$ARCH"
+OUT="$ROOT/native/target"
+STAGE="$OUT/$NAME"
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+  log "building the agent (./mvnw -B -DskipTests package -pl edge-runtime -am)"
+  ./mvnw -B -q -o -DskipTests package -pl edge-runtime -am || ./mvnw -B -DskipTests package -pl edge-runtime -am
+fi
+JAR=edge-runtime/target/outpost.jar
+[[ -f $JAR && -d edge-runtime/target/lib ]] || die "$JAR or edge-runtime/target/lib missing: build edge-runtime first"
+
+rm -rf "$STAGE" "$OUT/$NAME.tar.gz"
+mkdir -p "$STAGE"/{bin,app/lib,conf,licenses}
+cp "$JAR" "$STAGE/app/"
+cp edge-runtime/target/lib/*.jar "$STAGE/app/lib/"
+python3 native/dist/slim-jars.py "$STAGE/app/lib" "$ARCH"
+
+# The modules: what jdeps finds in the classes, plus what is only reached by name at run time.
+DEPS=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
+  --class-path "$STAGE/app/lib/*" "$STAGE/app/outpost.jar" "$STAGE"/app/lib/*.jar 2>/dev/null | tail -n1)
+[[ $DEPS == java.base* ]] || die "jdeps gave no module list: $DEPS"
+# jdk.compiler: Chronicle Map compiles generated classes with javax.tools at start (its ct.sym, the
+# symbols for --release, is left out: Chronicle compiles against the running classes); jdk.zipfs and
+# jdk.localedata are not needed; jdk.crypto.ec lives in java.base since JDK 22 (TLS to hubs).
+MODULES="$DEPS,jdk.compiler,java.management,jdk.charsets"
+log "jlink: $MODULES"
+"$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
+  --compress zip-6 --exclude-files "**/lib/ct.sym" --output "$STAGE/runtime"
+
+cp native/dist/outpost "$STAGE/bin/outpost"
+chmod 755 "$STAGE/bin/outpost"
+cp docs/outpost.example.yaml "$STAGE/conf/outpost.yaml"
+native/dist/licenses.sh "$STAGE/app/lib" "$STAGE/licenses"
+
+log "training the start-up cache on the distribution's own runtime"
+"$STAGE/bin/outpost" aot >&2 || die "AOT training failed"
+[[ -f $STAGE/app/outpost.aot ]] || die "no AOT cache was written"
+
+tar -C "$OUT" -czf "$OUT/$NAME.tar.gz" "$NAME"
+log "wrote $OUT/$NAME.tar.gz ($(du -h "$OUT/$NAME.tar.gz" | cut -f1); unpacked $(du -sh "$STAGE" | cut -f1))"
+echo "$OUT/$NAME.tar.gz"
