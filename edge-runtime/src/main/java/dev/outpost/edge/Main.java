@@ -6,9 +6,10 @@ import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.store.StoreException;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -25,19 +26,6 @@ public final class Main {
     /** How long a SIGTERM during start waits for the start to finish before the process exits anyway. */
     static final long START_WAIT_SECONDS = 60;
 
-    private static final String USAGE = """
-      usage: outpost <command> [options]
-
-      commands:
-        run [--config FILE]   run the agent (defaults: data in ./data, HTTP on 127.0.0.1:7070, offline)
-        hub [--config FILE]   run as a hub: also accept pushes from the nodes of hub.nodes, serve /v1/fleet
-        loadgen [options]     drive the HTTP API over loopback (ingest, state get/put) and print rates and latency
-        train                 the training run ./outpost aot records its start-up cache from (a temporary agent)
-        help                  this text
-
-      docs: README.md, docs/API.md, docs/STORAGE.md; every config key: docs/outpost.example.yaml
-      """;
-
     private Main() {}
 
     public static void main(String[] args) {
@@ -49,24 +37,66 @@ public final class Main {
     }
 
     static int run(String[] args) {
-        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
-            System.out.print(USAGE);
-            return args.length == 0 ? EXIT_USAGE : 0;
-        }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        return switch (args[0]) {
-            case "run" -> runAgent(rest, false);
-            case "hub" -> runAgent(rest, true);
-            case "loadgen" -> dev.outpost.edge.loadgen.LoadGenerator.run(rest);
-            case "jvm-flags" -> jvmFlags(rest);
-            case "train" -> TrainingRun.run();
-            default -> {
-                System.err.println(
-                        "outpost: unknown command '" + args[0] + "'; allowed: run, hub, loadgen, train, help");
-                yield EXIT_USAGE;
-            }
-        };
+        return cli(System.out, System.err).run(args);
     }
+
+    /** The commands there are. */
+    static Cli cli(PrintStream out, PrintStream err) {
+        return new Cli(
+                List.of(
+                        new Cli.Command(
+                                "run",
+                                "run [--config FILE]",
+                                "run the agent (defaults: data in ./data, HTTP on 127.0.0.1:7070, offline)",
+                                CONFIG_HELP,
+                                false,
+                                a -> runAgent(a, false)),
+                        new Cli.Command(
+                                "hub",
+                                "hub [--config FILE]",
+                                "run as a hub: also accept pushes from the nodes of hub.nodes, serve /v1/fleet",
+                                CONFIG_HELP,
+                                false,
+                                a -> runAgent(a, true)),
+                        new Cli.Command(
+                                "check-config",
+                                "check-config FILE",
+                                "validate a configuration file as a start would; print the configuration in force"
+                                        + " and its JVM flags",
+                                "Exit code 0 when the file is valid, 2 when not (the message names the key and what"
+                                        + " it allows).\n",
+                                false,
+                                a -> Cli.checkConfig(a, out, err)),
+                        new Cli.Command(
+                                "loadgen",
+                                "loadgen [options]",
+                                "drive the HTTP API over loopback (ingest, state, live tails); print rates and latency",
+                                "",
+                                true,
+                                a -> dev.outpost.edge.loadgen.LoadGenerator.run(a, out, err)),
+                        new Cli.Command(
+                                "train",
+                                "train",
+                                "the training run the start-up cache is recorded from (a temporary agent)",
+                                "",
+                                false,
+                                Cli.noOptions("train", err, TrainingRun::run)),
+                        new Cli.Command(
+                                "jvm-flags",
+                                "jvm-flags [--config FILE]",
+                                "print the JVM flags the configuration's budget.memory implies (the launcher's)",
+                                CONFIG_HELP,
+                                false,
+                                Main::jvmFlags)),
+                out,
+                err);
+    }
+
+    private static final String CONFIG_HELP = """
+            options:
+              --config FILE   the YAML configuration (every key: docs/outpost.example.yaml); without it,
+                              every key at its default
+            """;
 
     /** Prints the JVM flags for the configuration named by {@code run}'s arguments (used by the launcher). */
     private static int jvmFlags(String[] args) {
@@ -74,7 +104,7 @@ public final class Main {
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) {
                 configFile = Path.of(args[++i]);
-            }
+            } // anything else is the command's own option (the launcher passes run's arguments): not ours to judge
         }
         try {
             OutpostConfig c = configFile == null ? ConfigLoader.defaults() : ConfigLoader.load(configFile);

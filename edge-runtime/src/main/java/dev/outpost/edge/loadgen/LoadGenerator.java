@@ -70,7 +70,7 @@ public final class LoadGenerator {
         return run(args, System.out, System.err);
     }
 
-    static int run(String[] args, PrintStream out, PrintStream err) {
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         Options o;
         try {
             o = Options.parse(args);
