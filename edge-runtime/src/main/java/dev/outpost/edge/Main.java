@@ -75,6 +75,13 @@ public final class Main {
                                 true,
                                 a -> dev.outpost.edge.loadgen.LoadGenerator.run(a, out, err)),
                         new Cli.Command(
+                                "top",
+                                "top [--url URL] [--token TOKEN] [--once]",
+                                "a terminal view of a running agent: level, pressure, rates, lanes, data at risk",
+                                "",
+                                true,
+                                a -> dev.outpost.edge.top.StatusScreen.run(a, out, err)),
+                        new Cli.Command(
                                 "train",
                                 "train",
                                 "the training run the start-up cache is recorded from (a temporary agent)",
