@@ -174,7 +174,7 @@ public final class Agent implements AutoCloseable {
         return closeable;
     }
 
-    private static LogOptions logOptions(OutpostConfig config) {
+    static LogOptions logOptions(OutpostConfig config) {
         return new LogOptions(
                 config.data().dir().resolve("log"),
                 config.data().dir().resolve("quarantine"),

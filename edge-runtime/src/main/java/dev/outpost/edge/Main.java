@@ -75,6 +75,13 @@ public final class Main {
                                 true,
                                 a -> dev.outpost.edge.loadgen.LoadGenerator.run(a, out, err)),
                         new Cli.Command(
+                                "fsck",
+                                "fsck DATA_DIR [--repair] [--config FILE]",
+                                "verify a stopped agent's data directory (log, state, catalog); --repair salvages",
+                                "",
+                                true,
+                                a -> DataCheck.run(a, out, err)),
+                        new Cli.Command(
                                 "top",
                                 "top [--url URL] [--token TOKEN] [--once]",
                                 "a terminal view of a running agent: level, pressure, rates, lanes, data at risk",

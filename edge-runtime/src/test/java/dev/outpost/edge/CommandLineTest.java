@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The command table in process: usage, help per command, --version, unknown commands, check-config. */
 class CommandLineTest {
     static final List<String> COMMANDS =
-            List.of("run", "hub", "check-config", "loadgen", "top", "train", "jvm-flags", "help", "version");
+            List.of("run", "hub", "check-config", "loadgen", "fsck", "top", "train", "jvm-flags", "help", "version");
 
     @TempDir
     Path dir;

@@ -359,6 +359,12 @@ public record OutpostConfig(
         return c;
     }
 
+    /** This configuration with another data directory (for offline tools pointed at a directory). */
+    public OutpostConfig withDataDir(java.nio.file.Path dir) {
+        ConfigValues v = values.with(DataKeys.DIR.path(), DataKeys.DIR.parse(dir.toString(), "command line"));
+        return of(v, streams, new Definitions(rules, rollups));
+    }
+
     /** This configuration in hub mode. */
     public OutpostConfig asHub() {
         return of(values.with(HubKeys.ENABLED.path(), "true"), streams, new Definitions(rules, rollups));

@@ -1,0 +1,95 @@
+package dev.outpost.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.LongConsumer;
+import java.util.stream.Stream;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+
+/**
+ * Offline verification of one lane of an event log (for {@code outpost fsck}): every group read from the start through
+ * the cursor the agent reads with, in a read-only queue, so that nothing on disk changes — corrupt groups and records are
+ * counted, not quarantined; groups the agent already quarantined are counted and passed over. Also checks that sequence
+ * numbers rise. Start-up recovery (the agent, or {@code fsck --repair}) is what salvages and quarantines.
+ */
+public final class LogCheck {
+    /**
+     * What one lane holds.
+     *
+     * @param records readable records
+     * @param corrupt records and groups that do not decode (checksum, lengths), skipped
+     * @param quarantined groups recovery set aside earlier (listed in the lane's quarantine)
+     * @param outOfOrder records whose seq is not above the one before
+     */
+    public record Report(
+            String lane, long records, long corrupt, long quarantined, long outOfOrder, long firstSeq, long lastSeq) {
+        /** True when nothing is wrong (quarantined groups were dealt with already). */
+        public boolean clean() {
+            return corrupt == 0 && outOfOrder == 0;
+        }
+    }
+
+    private LogCheck() {}
+
+    /**
+     * Reads the lane in {@code laneDir} whole; {@code quarantineDir} is its quarantine (may not exist).
+     *
+     * @param progress told the records read so far, every 65,536
+     * @throws StoreException if the directory is not a queue that can be read
+     */
+    public static Report check(Path laneDir, Path quarantineDir, LongConsumer progress) {
+        Set<Long> quarantined = quarantined(quarantineDir);
+        LogCounters counters = new LogCounters();
+        long records = 0;
+        long outOfOrder = 0;
+        long first = 0;
+        long last = 0;
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(laneDir.toFile())
+                        .readOnly(true)
+                        .build();
+                ExcerptTailer t = q.createTailer().toStart();
+                LogCursor c = new LogCursor(t, 1, q.rollCycle(), counters, quarantined)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                if (records == 0) {
+                    first = v.seq();
+                } else if (v.seq() <= last) {
+                    outOfOrder++;
+                }
+                last = Math.max(last, v.seq());
+                if (++records % 65_536 == 0) {
+                    progress.accept(records);
+                }
+            }
+        } catch (RuntimeException e) {
+            throw new StoreException("check event log", laneDir, "is this a lane of an Outpost data directory?", e);
+        }
+        progress.accept(records);
+        return new Report(
+                laneDir.getFileName().toString(),
+                records,
+                counters.corruptSkipped.sum(),
+                quarantined.size(),
+                outOfOrder,
+                first,
+                last);
+    }
+
+    private static Set<Long> quarantined(Path dir) {
+        Path list = dir.resolve(Quarantine.LIST);
+        Set<Long> out = new HashSet<>();
+        if (Files.isRegularFile(list)) {
+            try (Stream<String> lines = Files.lines(list)) {
+                lines.map(String::strip).filter(s -> !s.isEmpty()).forEach(s -> out.add(Long.parseLong(s)));
+            } catch (IOException | NumberFormatException e) {
+                throw new StoreException("read quarantine list", list, "the file lists one log index per line", e);
+            }
+        }
+        return out;
+    }
+}
