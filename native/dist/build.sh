@@ -9,7 +9,7 @@
 # The tarball holds:
 #   bin/outpost          the launcher (no JDK needed: it runs runtime/bin/java)
 #   runtime/             a jlink image with only the modules Outpost needs (jdk.compiler included:
-#                        Chronicle Map compiles its generated classes at start)
+#                        chronicle-values loads javac's classes, though nothing is compiled at start)
 #   app/outpost.jar, app/lib/*.jar
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
@@ -51,9 +51,10 @@ python3 native/dist/slim-jars.py "$STAGE/app/lib" "$ARCH"
 DEPS=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
   --class-path "$STAGE/app/lib/*" "$STAGE/app/outpost.jar" "$STAGE"/app/lib/*.jar 2>/dev/null | tail -n1)
 [[ $DEPS == java.base* ]] || die "jdeps gave no module list: $DEPS"
-# jdk.compiler: Chronicle Map compiles generated classes with javax.tools at start (its ct.sym, the
-# symbols for --release, is left out: Chronicle compiles against the running classes); jdk.zipfs and
-# jdk.localedata are not needed; jdk.crypto.ec lives in java.base since JDK 22 (TLS to hubs).
+# jdk.compiler: chronicle-values' CompilerUtils loads javac's JavacTool in its static initialiser,
+# so the module must be there, though nothing is compiled at start any more (the one class Chronicle
+# Map would compile ships with the store module); its ct.sym (symbols for --release) is left out.
+# jdk.zipfs and jdk.localedata are not needed; jdk.crypto.ec lives in java.base since JDK 22.
 MODULES="$DEPS,jdk.compiler,java.management,jdk.charsets"
 log "jlink: $MODULES"
 "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
