@@ -94,6 +94,9 @@ public final class JvmSizing {
         }
     }
 
+    /** The initial heap, MiB (at most -Xmx). */
+    static final long INITIAL_HEAP_MIB = 16;
+
     /** The flags for {@code c}: heap, direct-memory cap, GC, and for small budgets the C1-only JIT. */
     public static List<String> flags(OutpostConfig c) {
         boolean c1 = c1Only(c);
@@ -102,7 +105,9 @@ public final class JvmSizing {
         long direct = Math.max(DIRECT_MIN_BYTES, rest * DIRECT_SHARE_PERCENT / 100);
         List<String> flags = new ArrayList<>(List.of(
                 "-Xmx" + (heap >> 20) + "m",
-                "-Xms" + Math.min(heap >> 20, 64) + "m",
+                // A small initial heap: an idle agent keeps its RSS low (64m cost ~14 MiB of idle RSS); the
+                // heap grows to -Xmx as load needs it.
+                "-Xms" + Math.min(heap >> 20, INITIAL_HEAP_MIB) + "m",
                 "-XX:MaxDirectMemorySize=" + (direct >> 20) + "m",
                 "-XX:+UseSerialGC"));
         if (c1) {

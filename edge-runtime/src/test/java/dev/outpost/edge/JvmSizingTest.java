@@ -54,7 +54,7 @@ class JvmSizingTest {
         assertEquals(
                 List.of(
                         "-Xmx65m",
-                        "-Xms64m",
+                        "-Xms16m",
                         "-XX:MaxDirectMemorySize=16m",
                         "-XX:+UseSerialGC",
                         "-XX:TieredStopAtLevel=1"),
