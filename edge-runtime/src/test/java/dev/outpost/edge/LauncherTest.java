@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The ./outpost launcher's search for Java 25. */
+/** The ./outpost launcher: its search for Java 25, and its build in a checkout. */
 class LauncherTest {
     @TempDir
     Path dir;
@@ -54,5 +57,60 @@ class LauncherTest {
         // "Unable to access jarfile" proves Java 25 was found and started.
         String out = run(jvmDir, null, exit);
         assertTrue(out.contains("usage: outpost") || out.contains("Unable to access jarfile"), out);
+    }
+
+    /**
+     * A fresh checkout builds on first use, showing Maven's module progress rather than a silent minute, and writes
+     * nothing of ours into the local Maven repository (it packages; it does not install).
+     */
+    @Test
+    @Tag("slow") // a whole build of a clone
+    void aCheckoutBuildsShowingProgressAndInstallsNothing() throws Exception {
+        Path root = LAUNCHER.getParent();
+        Path clone = dir.resolve("clone");
+        int[] exit = new int[1];
+        String cloned = AgentProcess.runToEnd(
+                new ProcessBuilder("git", "clone", "-q", root.toString(), clone.toString()).redirectErrorStream(true),
+                exit);
+        assertEquals(0, exit[0], cloned);
+        Path ours = Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "outpost");
+        FileTime before = FileTime.fromMillis(System.currentTimeMillis() - 1_000);
+        ProcessBuilder pb =
+                new ProcessBuilder("bash", clone.resolve("outpost").toString(), "--version").redirectErrorStream(true);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("OUTPOST_SKIP_BUILD");
+        String out = AgentProcess.runToEnd(pb, exit);
+        assertEquals(0, exit[0], out);
+        assertTrue(out.contains("outpost: building"), out);
+        assertTrue(out.contains("[INFO] Building Outpost edge runtime"), "Maven's progress is shown:\n" + out);
+        assertTrue(out.contains("outpost 0.1.0-SNAPSHOT"), out);
+        assertTrue(Files.isRegularFile(clone.resolve("edge-runtime/target/outpost.jar")));
+        if (Files.isDirectory(ours)) {
+            // What install would have put there is this build's jar, byte for byte (others may install theirs).
+            byte[] built = Files.readAllBytes(clone.resolve("edge-runtime/target/outpost.jar"));
+            try (Stream<Path> files = Files.walk(ours)) {
+                assertEquals(
+                        java.util.List.of(),
+                        files.filter(f -> modifiedAfter(f, before) && sameBytes(f, built))
+                                .toList(),
+                        "the build installed its jar into the local Maven repository");
+            }
+        }
+    }
+
+    private static boolean sameBytes(Path f, byte[] b) {
+        try {
+            return Files.size(f) == b.length && java.util.Arrays.equals(Files.readAllBytes(f), b);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean modifiedAfter(Path f, FileTime t) {
+        try {
+            return Files.isRegularFile(f) && Files.getLastModifiedTime(f).compareTo(t) > 0;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 }
