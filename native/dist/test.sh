@@ -29,7 +29,8 @@ mkdir -p "$WORK/empty"
 UNSHARE=(unshare --mount)
 [[ $(id -u) -eq 0 ]] || UNSHARE=(unshare --user --map-root-user --mount)
 # Inside: no JDK anywhere the launcher or a careless script could look.
-"${UNSHARE[@]}" env -u JAVA_HOME PATH=/usr/bin:/bin HOME_DIR="$HOME_DIR" WORK="$WORK" PORT="$PORT" bash -euo pipefail -c '
+"${UNSHARE[@]}" env -u JAVA_HOME PATH=/usr/bin:/bin HOME_DIR="$HOME_DIR" WORK="$WORK" PORT="$PORT" \
+  SMOKE="$ROOT/native/dist/smoke.sh" bash -euo pipefail -c '
   mount --bind "$WORK/empty" /usr/lib/jvm
   die() { printf "[dist-test] FAIL: %s\n" "$*" >&2; exit 1; }
   if command -v java >/dev/null 2>&1 && java -version >/dev/null 2>&1; then die "a java is still reachable on PATH"; fi
@@ -50,5 +51,7 @@ UNSHARE=(unshare --mount)
   [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] || die "POST answered $code: $(cat "$WORK/post.json")"
   curl -fsS "http://127.0.0.1:$PORT/v1/events?stream=dist" > "$WORK/get.json" || die "GET failed"
   grep -q "\"tarball\"" "$WORK/get.json" || die "the event did not come back: $(cat "$WORK/get.json")"
+  kill -TERM $agent; wait $agent 2>/dev/null || true; trap - EXIT
+  "$SMOKE" "$HOME_DIR" "$WORK"
   echo "[dist-test] ok: started from the tarball with no JDK on the machine, ingested and read back"
 '
