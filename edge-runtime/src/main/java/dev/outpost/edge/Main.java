@@ -259,6 +259,12 @@ public final class Main {
                     .singletons(agent.services())
                     .banner(false)
                     .deduceEnvironment(false)
+                    // Everything Micronaut needs comes from props: no application.yml or bootstrap files,
+                    // environment variables or system properties to look for at start (a start-up cost).
+                    .deduceCloudEnvironment(false)
+                    .enableDefaultPropertySources(false)
+                    .environmentPropertySource(false)
+                    .bootstrapEnvironment(false)
                     .start();
         } catch (RuntimeException e) {
             agent.close();
