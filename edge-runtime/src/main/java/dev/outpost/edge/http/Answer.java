@@ -7,6 +7,8 @@ import io.micronaut.http.MutableHttpResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -35,6 +37,9 @@ import java.util.List;
  */
 record Answer(int status, String contentType, List<String> headers, byte[] body) {
     private static final AsciiString CONTENT_TYPE_AS_STRING = AsciiString.cached("Content-Type");
+    /** Our own names and values need no validation per answer. */
+    private static final DefaultHttpHeadersFactory HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     /** A JSON (application/json) answer without extra headers. */
     static Answer json(int status, byte[] body) {
@@ -76,8 +81,10 @@ record Answer(int status, String contentType, List<String> headers, byte[] body)
     FullHttpResponse toNetty(ByteBufAllocator alloc, HttpVersion version, boolean close) {
         ByteBuf content = alloc.buffer(body.length);
         content.writeBytes(body);
-        FullHttpResponse r = new DefaultFullHttpResponse(version, HttpResponseStatus.valueOf(status), content);
-        HttpHeaders h = r.headers();
+        HttpHeaders h = HEADERS.newHeaders();
+        // no trailers: a full response's own trailer map would be one more header table per answer
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                version, HttpResponseStatus.valueOf(status), content, h, EmptyHttpHeaders.INSTANCE);
         h.set(typeAsString() ? CONTENT_TYPE_AS_STRING : HttpHeaderNames.CONTENT_TYPE, contentType);
         for (int i = 0; i < headers.size(); i += 2) {
             h.set(headers.get(i), headers.get(i + 1));

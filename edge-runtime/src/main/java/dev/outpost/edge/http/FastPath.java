@@ -171,7 +171,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
         if (compression && h.contains(HttpHeaderNames.ACCEPT_ENCODING)) {
             return null; // a large answer would be compressed by the router's handler
         }
-        if (h.getAll(IDEMPOTENCY_KEY).size() > 1) {
+        if (repeated(h, IDEMPOTENCY_KEY)) {
             return null;
         }
         return ingestKind(h.get(HttpHeaderNames.CONTENT_TYPE));
@@ -181,7 +181,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     private static boolean plainConnection(HttpHeaders h) {
         String c = h.get(HttpHeaderNames.CONNECTION);
         return c == null
-                || (h.getAll(HttpHeaderNames.CONNECTION).size() == 1
+                || (!repeated(h, HttpHeaderNames.CONNECTION)
                         && (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(c)
                                 || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(c)));
     }
@@ -195,10 +195,10 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
         String cl = h.get(HttpHeaderNames.CONTENT_LENGTH);
         if (te != null) {
             return cl == null
-                    && h.getAll(HttpHeaderNames.TRANSFER_ENCODING).size() == 1
+                    && !repeated(h, HttpHeaderNames.TRANSFER_ENCODING)
                     && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(te);
         }
-        if (cl == null || h.getAll(HttpHeaderNames.CONTENT_LENGTH).size() != 1) {
+        if (cl == null || repeated(h, HttpHeaderNames.CONTENT_LENGTH)) {
             return false; // no body: the router's "Required Body" 400
         }
         long length;
@@ -208,6 +208,16 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
             return false;
         }
         return length > 0 && length <= bodyBytesMax;
+    }
+
+    /** Whether {@code name} is present more than once (without building the list of its values). */
+    private static boolean repeated(HttpHeaders h, CharSequence name) {
+        java.util.Iterator<? extends CharSequence> values = h.valueCharSequenceIterator(name);
+        if (!values.hasNext()) {
+            return false;
+        }
+        values.next();
+        return values.hasNext();
     }
 
     /** JSON or NDJSON by Content-Type as the router's controller tells them, or null for any other type or charset. */
