@@ -9,6 +9,7 @@
 #        AGENT_EXPECT_STATUS (200), FORCE_BUILD=1 to rebuild, KEEP_TMP=1 to keep the temp dir,
 #        EXTRA_CONFIG: a YAML file appended to the agent's configuration (e.g. the engine's rules
 #        and rollups, edge-runtime/bench/engine-load.yaml),
+#        FAST_PATH (true): the agent's http.fast_path (false: every request through the router),
 #        NGINX_PORT (18080), AGENT_PORT (17070), DOCUMENTS (1000) state documents for runs e and f,
 #        RUNS ("a b c d") to pick runs:
 #        a nginx single, b agent single, c agent NDJSON, d agent single with fsync durability,
@@ -31,6 +32,7 @@ NGINX_PORT=${NGINX_PORT:-18080}
 AGENT_PORT=${AGENT_PORT:-17070}
 DOCUMENTS=${DOCUMENTS:-1000}
 RUNS=${RUNS:-a b c d}
+FAST_PATH=${FAST_PATH:-true}
 HOST=127.0.0.1 # never anything else
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -42,6 +44,7 @@ die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 for v in DURATION WARMUP CONNECTIONS BATCH_CONNECTIONS BATCH EVENT_BYTES AGENT_EXPECT_STATUS NGINX_PORT AGENT_PORT DOCUMENTS; do
   [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$v must be a number, not '${!v}'"
 done
+[[ $FAST_PATH =~ ^(true|false)$ ]] || die "FAST_PATH must be true or false, not '$FAST_PATH'"
 [[ $RUNS =~ ^[abcdef\ ]+$ ]] || die "RUNS must list runs among a b c d e f, not '$RUNS'"
 
 # --- Java 25, found the way the launcher finds it ----------------------------------------------
@@ -156,6 +159,7 @@ data:
 http:
   host: $HOST
   port: $AGENT_PORT
+  fast_path: $FAST_PATH
 log:
   durability: $durability
 budget:

@@ -5,6 +5,7 @@ import static dev.outpost.edge.config.ConfigKey.KIB;
 import static dev.outpost.edge.config.ConfigKey.MIB;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /** Section {@code http}: the HTTP API's listener, body limit, token, TLS and patience with slow clients. */
 final class HttpKeys {
@@ -52,6 +53,15 @@ final class HttpKeys {
             "milliseconds",
             "How long a request body may arrive before its rate is judged."));
 
+    static final ConfigKey<Boolean> FAST_PATH = SECTION.add(ConfigKey.oneOf(
+            "http.fast_path",
+            "true",
+            List.of("true", "false"),
+            "Answer the hot requests (POST /v1/events, plain GET /v1/state/{ns}/{id}, GET /health) in the Netty"
+                    + " pipeline ahead of the router, with the same answers; false sends every request through the"
+                    + " router.",
+            "true"::equals));
+
     private HttpKeys() {}
 
     static OutpostConfig.Http read(ConfigValues v) {
@@ -65,6 +75,7 @@ final class HttpKeys {
                 v.get(HEADER_TIMEOUT_MILLIS),
                 v.get(IDLE_TIMEOUT_MILLIS),
                 v.get(BODY_RATE_BYTES_PER_SECOND_MIN),
-                v.get(BODY_GRACE_MILLIS));
+                v.get(BODY_GRACE_MILLIS),
+                v.get(FAST_PATH));
     }
 }

@@ -60,6 +60,7 @@ public record OutpostConfig(
      * @param idleTimeoutMillis a kept-alive connection with no request is closed after this
      * @param bodyRateBytesPerSecondMin a request body must average at least this once the grace is over
      * @param bodyGraceMillis how long a body may take before its rate is judged
+     * @param fastPath answer the hot requests in the Netty pipeline ahead of the router (same answers)
      */
     public record Http(
             String host,
@@ -71,7 +72,8 @@ public record OutpostConfig(
             long headerTimeoutMillis,
             long idleTimeoutMillis,
             long bodyRateBytesPerSecondMin,
-            long bodyGraceMillis) {}
+            long bodyGraceMillis,
+            boolean fastPath) {}
 
     public record Log(
             Durability durability, long fsyncDelayMicros, String rollCycle, String compression, long blockBytes) {}

@@ -17,6 +17,15 @@ import java.security.MessageDigest;
  */
 @ServerFilter("/v1/**")
 public class ApiScreen {
+    /** The answer to a /v1 request without the token (the router's and the fast path's). */
+    static final Answer UNAUTHORIZED = Problems.answer(
+                    401,
+                    "Unauthorized",
+                    "this agent requires 'Authorization: Bearer <http.api_token>'",
+                    0,
+                    "Authorization")
+            .with("WWW-Authenticate", "Bearer");
+
     private final byte[] token;
 
     public ApiScreen(LiveConfig config) {
@@ -43,12 +52,6 @@ public class ApiScreen {
             // pushes carry a node's own token instead (hub.nodes)
             return JsonCharset.refusal(request);
         }
-        return Problems.response(
-                        401,
-                        "Unauthorized",
-                        "this agent requires 'Authorization: Bearer <http.api_token>'",
-                        0,
-                        "Authorization")
-                .header("WWW-Authenticate", "Bearer");
+        return UNAUTHORIZED.toMicronaut();
     }
 }

@@ -50,7 +50,7 @@ public class EventsController {
         boolean ndjson =
                 request.getContentType().map(t -> t.getName().equals(NDJSON)).orElse(false);
         return ingest.ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey))
-                .thenApply(IngestAnswers::of);
+                .thenApply(o -> IngestAnswers.of(o).toMicronaut());
     }
 
     @Get(produces = NDJSON)

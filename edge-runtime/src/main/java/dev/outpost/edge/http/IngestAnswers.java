@@ -1,18 +1,16 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.ingest.IngestOutcome;
-import io.micronaut.http.HttpResponse;
-import io.micronaut.http.MediaType;
-import io.micronaut.http.MutableHttpResponse;
 
 /**
  * How POST /v1/events answers each {@link IngestOutcome}: 200 with the sequence numbers, or a problem+json body with
- * the status of its fault or reason (docs/API.md). The only place that knows ingest's status codes.
+ * the status of its fault or reason (docs/API.md). The only place that knows ingest's status codes; both the router
+ * ({@link EventsController}) and the fast path ({@link FastPath}) write what it answers.
  */
 final class IngestAnswers {
     private IngestAnswers() {}
 
-    static MutableHttpResponse<?> of(IngestOutcome outcome) {
+    static Answer of(IngestOutcome outcome) {
         return switch (outcome) {
             case IngestOutcome.Accepted a -> stored(a.seqs(), a.stored(), false);
             case IngestOutcome.Duplicate d -> stored(d.seqs(), 0, d.replayed());
@@ -22,7 +20,7 @@ final class IngestAnswers {
     }
 
     /** {@code {"count":N,"stored":S,"duplicates":D,["replayed":true,]"seqs":[...]}}. */
-    private static MutableHttpResponse<byte[]> stored(long[] seqs, int stored, boolean replayed) {
+    private static Answer stored(long[] seqs, int stored, boolean replayed) {
         // UTF-8 bytes straight from the generator: every acknowledged write answers this, so no String between.
         byte[] body = Json.writeUtf8(g -> {
             g.writeStartObject();
@@ -36,10 +34,10 @@ final class IngestAnswers {
             g.writeArray(seqs, 0, seqs.length);
             g.writeEndObject();
         });
-        return HttpResponse.ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
+        return Answer.json(200, body);
     }
 
-    private static MutableHttpResponse<String> invalid(IngestOutcome.Invalid i) {
+    private static Answer invalid(IngestOutcome.Invalid i) {
         int status = switch (i.fault()) {
             case BODY_TOO_LARGE, EVENT_TOO_LARGE, BATCH_TOO_LARGE -> 413;
             case SCHEMA_VIOLATION, IDEMPOTENCY_KEY_REUSED, RESERVED_STREAM -> 422;
@@ -58,21 +56,25 @@ final class IngestAnswers {
             case BAD_IDEMPOTENCY_KEY -> "Invalid Idempotency-Key";
             case IDEMPOTENCY_KEY_REUSED -> "Idempotency-Key reused";
         };
-        return Problems.response(status, title, i.reason(), i.line(), i.field());
+        return Problems.answer(status, title, i.reason(), i.line(), i.field());
     }
 
-    private static MutableHttpResponse<String> refused(IngestOutcome.Refused r) {
-        MutableHttpResponse<String> response = switch (r.reason()) {
-            case OVERLOADED -> Problems.response(429, "Too many requests", r.detail(), 0, null);
-            case DISK_BUDGET -> Problems.response(507, "Insufficient storage", r.detail(), 0, null);
+    private static Answer refused(IngestOutcome.Refused r) {
+        Answer response = switch (r.reason()) {
+            case OVERLOADED -> Problems.answer(429, "Too many requests", r.detail(), 0, null);
+            case DISK_BUDGET -> Problems.answer(507, "Insufficient storage", r.detail(), 0, null);
             case FILESYSTEM_FULL -> {
                 Problems.logDiskFull(r.detail());
-                yield Problems.response(507, "Insufficient storage", r.detail(), 0, null);
+                yield Problems.answer(507, "Insufficient storage", r.detail(), 0, null);
             }
-            case STORE_UNAVAILABLE -> Problems.response(503, "Store unavailable", r.detail(), 0, null);
-            case NOT_DURABLE -> Problems.response(503, "Not durable", r.detail(), 0, null);
+            case STORE_UNAVAILABLE -> Problems.answer(503, "Store unavailable", r.detail(), 0, null);
+            case NOT_DURABLE -> Problems.answer(503, "Not durable", r.detail(), 0, null);
         };
-        response.getHeaders().set("Retry-After", Integer.toString(r.retryAfterSeconds())); // one value, ours
-        return response;
+        // one value, ours (it replaces the problem's default in place, as the router's header set did)
+        return new Answer(
+                response.status(),
+                response.contentType(),
+                java.util.List.of("Retry-After", Integer.toString(r.retryAfterSeconds())),
+                response.body());
     }
 }

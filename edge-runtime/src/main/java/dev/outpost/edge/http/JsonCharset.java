@@ -44,7 +44,8 @@ final class JsonCharset {
                 "Content-Type");
     }
 
-    private static boolean utf8(String charset) {
+    /** Whether a JSON body in this charset is taken: UTF-8 however spelt (the rule {@link #refusal} applies). */
+    static boolean utf8(String charset) {
         String c = charset.strip();
         if (c.length() >= 2 && c.startsWith("\"") && c.endsWith("\"")) {
             c = c.substring(1, c.length() - 1);

@@ -34,10 +34,25 @@ public final class Problems {
         MutableHttpResponse<String> r = HttpResponse.<String>status(io.micronaut.http.HttpStatus.valueOf(status))
                 .body(json(status, title, detail, line, field))
                 .contentType(MEDIA_TYPE);
-        if (status == 429 || status == 503 || status == 507) {
+        if (retryLater(status)) {
             r.header("Retry-After", "1");
         }
         return r;
+    }
+
+    /** The same problem as {@link #response}, as an {@link Answer} either path can write. */
+    static Answer answer(int status, String title, String detail, int line, String field) {
+        Answer a = new Answer(
+                status,
+                MEDIA_TYPE,
+                java.util.List.of(),
+                json(status, title, detail, line, field).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return retryLater(status) ? a.with("Retry-After", "1") : a;
+    }
+
+    /** Answers that tell the client to come back (with Retry-After): overload, unavailable, out of storage. */
+    private static boolean retryLater(int status) {
+        return status == 429 || status == 503 || status == 507;
     }
 
     /** 507 for a write refused because the data directory's filesystem is full (with Retry-After). */

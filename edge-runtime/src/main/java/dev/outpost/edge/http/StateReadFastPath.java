@@ -3,15 +3,11 @@ package dev.outpost.edge.http;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.store.StateDoc;
-import io.micronaut.context.event.BeanCreatedEvent;
-import io.micronaut.context.event.BeanCreatedEventListener;
-import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -19,15 +15,13 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Answers the plain case of {@code GET /v1/state/{namespace}/{id}} in the Netty pipeline, ahead of
- * Micronaut's router; every other request, and every GET it is not sure about, goes on to
+ * Answers the plain case of {@code GET /v1/state/{namespace}/{id}} for the fast path ({@link FastPath}, in the Netty
+ * pipeline ahead of Micronaut's router); every other request, and every GET it is not sure about, goes on to
  * Micronaut and {@link StateController} unchanged.
  *
  * <p>Design note. A state read is a ~1 µs Chronicle Map lookup, but through Micronaut it cost
@@ -43,17 +37,14 @@ import java.util.concurrent.atomic.LongAdder;
  * string — is passed on untouched, so those answers stay the controller's and the filters'.
  * Invariants: responses leave in request order, because the fast path only answers while Micronaut
  * owes no response on the connection (it counts requests handed on and final responses written
- * back); the request still goes through the HTTP codec and the connection gate in front of it;
+ * back) and after the fast path's own earlier answers ({@link FastPathHandler}); the request still goes through the HTTP codec and the connection gate in front of it;
  * the read runs on the event loop, as the controller's GET already did (it never blocks). A
  * response the controller would compress (Accept-Encoding and a body over the compression
- * threshold) is left to it. Installed right before Micronaut's inbound handler on HTTP/1
- * connections only.
+ * threshold) is left to it. Asked by {@link FastPathHandler}, installed right before Micronaut's inbound
+ * handler on HTTP/1 connections only.
  */
 @Singleton
-public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
-    /** The handler's name in the pipeline. */
-    static final String NAME = "outpost-state-read";
-
+public class StateReadFastPath {
     private static final String PREFIX = "/v1/state/";
     /** Room for the envelope around a document (names, version, times, origin), so the buffer rarely grows. */
     private static final int DOC_ENVELOPE_BYTES = 512;
@@ -77,56 +68,8 @@ public class StateReadFastPath implements BeanCreatedEventListener<NettyServerCu
         this.compressionThreshold = server.getCompressionThreshold();
     }
 
-    @Override
-    public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-        RouterAhead.install(event, NAME, Handler::new);
-        return event.getBean();
-    }
-
-    /** One per connection; all its state is touched on the connection's event loop only. */
-    private final class Handler extends RouterAhead.Handler {
-        @Override
-        boolean taken() {
-            return false; // it answers single requests; the connection stays Micronaut's
-        }
-
-        /** The rest of a request answered here (its empty last content) is dropped. */
-        private boolean dropping;
-        /** A response was written during this read and needs a flush at read-complete. */
-        private boolean flush;
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof HttpRequest request) {
-                FullHttpResponse answer = owed == 0 ? answer(ctx, request) : null;
-                if (answer != null) {
-                    dropping = !(msg instanceof LastHttpContent);
-                    ReferenceCountUtil.release(msg);
-                    ctx.write(answer, ctx.voidPromise());
-                    flush = true;
-                    return;
-                }
-                owed++;
-            } else if (dropping && msg instanceof HttpContent) {
-                dropping = !(msg instanceof LastHttpContent);
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            ctx.fireChannelRead(msg);
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (flush) {
-                flush = false;
-                ctx.flush();
-            }
-            ctx.fireChannelReadComplete();
-        }
-    }
-
     /** The response to {@code request}, or null to leave the request to Micronaut. */
-    private FullHttpResponse answer(ChannelHandlerContext ctx, HttpRequest request) {
+    FullHttpResponse answer(ChannelHandlerContext ctx, HttpRequest request) {
         if (!HttpMethod.GET.equals(request.method())
                 || !HttpVersion.HTTP_1_1.equals(request.protocolVersion())
                 || request.decoderResult().isFailure()) {

@@ -1,5 +1,7 @@
 package dev.outpost.edge.http;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigLoader;
 import java.net.URI;
@@ -22,7 +24,8 @@ abstract class AgentHttpTest {
     /** Starts an agent: data in the temp directory, any free port, then {@code extra} YAML. */
     void start(String extra) throws Exception {
         Path cfg = dir.resolve("outpost.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + roomyMemory(extra));
+        Files.writeString(
+                cfg, harness("data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + roomyMemory(extra)));
         agent = Main.start(ConfigLoader.load(cfg));
     }
 
@@ -40,8 +43,35 @@ abstract class AgentHttpTest {
                 : extra + "\nbudget:\n  memory: 64GiB\n";
     }
 
+    /** The system property the build sets to run the HTTP API tests with the fast path off (pom.xml). */
+    static final String FAST_PATH_PROPERTY = "outpost.test.http.fast_path";
+
+    /**
+     * A test agent's configuration with what the build asks of every HTTP test agent: with {@value
+     * #FAST_PATH_PROPERTY} set, {@code http.fast_path} as it says (issue #14: the API tests run once through the router
+     * alone). {@code yaml} must have an {@code http:} section.
+     */
+    static String harness(String yaml) {
+        String fastPath = System.getProperty(FAST_PATH_PROPERTY);
+        if (fastPath == null) {
+            return yaml;
+        }
+        if (!yaml.contains("\nhttp:\n") && !yaml.startsWith("http:\n")) {
+            throw new IllegalArgumentException("no http section to set fast_path in");
+        }
+        return yaml.startsWith("http:\n")
+                ? "http:\n  fast_path: " + fastPath + "\n" + yaml.substring(6)
+                : yaml.replaceFirst("\nhttp:\n", "\nhttp:\n  fast_path: " + fastPath + "\n");
+    }
+
     @AfterEach
     void stop() {
+        if (agent != null && "false".equals(System.getProperty(FAST_PATH_PROPERTY))) {
+            assertEquals(
+                    0,
+                    agent.agent().metrics().value("outpost_http_fast_answers_total{route=\"ingest\"}"),
+                    "the fast path is off: the router answered every ingest");
+        }
         if (agent != null) {
             agent.close();
             agent = null;

@@ -36,7 +36,8 @@ class EventsApiTest {
         Path cfg = dir.resolve("outpost.yaml");
         Files.writeString(
                 cfg,
-                "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n" + AgentHttpTest.roomyMemory(extraYaml));
+                AgentHttpTest.harness("data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n"
+                        + AgentHttpTest.roomyMemory(extraYaml)));
         OutpostConfig c = ConfigLoader.load(cfg);
         agent = Main.start(c);
     }

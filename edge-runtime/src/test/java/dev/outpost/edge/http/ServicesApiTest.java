@@ -89,9 +89,9 @@ class ServicesApiTest extends AgentHttpTest {
         Path cfg = dir.resolve("outpost.yaml");
         Files.writeString(
                 cfg,
-                roomyMemory("data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n"
+                harness(roomyMemory("data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n"
                         + "sync:\n  upstream: http://127.0.0.1:9\n  token: t0ken-for-the-test-of-metrics\n"
-                        + "hub:\n  nodes:\n    edge-1: another-t0ken-for-the-hub\n"));
+                        + "hub:\n  nodes:\n    edge-1: another-t0ken-for-the-hub\n")));
         agent = Main.start(ConfigLoader.load(cfg).asHub());
     }
 

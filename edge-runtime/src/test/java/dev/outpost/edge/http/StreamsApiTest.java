@@ -23,7 +23,7 @@ class StreamsApiTest extends AgentHttpTest {
     void theTrafficLedgerExampleValidatesEventsNamingFieldAndLine() throws Exception {
         String example = Files.readString(Path.of("..", "docs", "examples", "traffic-ledger.yaml"))
                 .replace("dir: ./data-traffic", "dir: " + dir.resolve("data"));
-        Files.writeString(dir.resolve("outpost.yaml"), roomyMemory(example + "http:\n  port: 0\n"));
+        Files.writeString(dir.resolve("outpost.yaml"), harness(roomyMemory(example + "http:\n  port: 0\n")));
         agent = Main.start(ConfigLoader.load(dir.resolve("outpost.yaml")));
         assertEquals(
                 200,

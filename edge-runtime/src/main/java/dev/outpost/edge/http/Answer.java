@@ -1,0 +1,98 @@
+package dev.outpost.edge.http;
+
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.util.List;
+
+/**
+ * One answer of the API, decided once and written by either path: through Micronaut's router ({@link #toMicronaut})
+ * or by the fast path in the Netty pipeline ({@link #toNetty}). Status, Content-Type, the extra headers (in order) and
+ * the body bytes are the answer's; the two writers only frame it, so the paths cannot drift apart.
+ *
+ * <p>The Netty writer frames it exactly as Micronaut's {@code PipeliningServerHandler} frames a full response: the
+ * headers in the order Micronaut sets them (Content-Type first — named {@code Content-Type} when set as a string, as
+ * problems are, and {@code content-type} when set from a {@link MediaType} — then the extra headers, then {@code
+ * content-length}), the request's protocol version, and {@code connection: close} when the connection closes after an
+ * HTTP/1.1 answer (an HTTP/1.0 answer closes without saying so). {@code FastPathContractTest} holds the two to the same
+ * bytes.
+ *
+ * @param status the HTTP status code
+ * @param contentType the media type of the body
+ * @param headers extra headers as name, value pairs, in the order they are written
+ * @param body the body (UTF-8 JSON)
+ */
+record Answer(int status, String contentType, List<String> headers, byte[] body) {
+    private static final AsciiString CONTENT_TYPE_AS_STRING = AsciiString.cached("Content-Type");
+    /** Our own names and values need no validation per answer. */
+    private static final DefaultHttpHeadersFactory HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+
+    /** A JSON (application/json) answer without extra headers. */
+    static Answer json(int status, byte[] body) {
+        return new Answer(status, MediaType.APPLICATION_JSON, List.of(), body);
+    }
+
+    /** This answer with one more header after the others. */
+    Answer with(String name, String value) {
+        String[] h = headers.toArray(new String[headers.size() + 2]);
+        h[headers.size()] = name;
+        h[headers.size() + 1] = value;
+        return new Answer(status, contentType, List.of(h), body);
+    }
+
+    /** Problems set their type as a string (Micronaut keeps the header's spelling); JSON answers as a media type. */
+    private boolean typeAsString() {
+        return contentType.equals(Problems.MEDIA_TYPE);
+    }
+
+    /** The answer as the router sends it. */
+    MutableHttpResponse<byte[]> toMicronaut() {
+        MutableHttpResponse<byte[]> r =
+                HttpResponse.<byte[]>status(HttpStatus.valueOf(status)).body(body);
+        if (typeAsString()) {
+            r.contentType(contentType);
+        } else {
+            r.contentType(MediaType.of(contentType));
+        }
+        for (int i = 0; i < headers.size(); i += 2) {
+            r.header(headers.get(i), headers.get(i + 1));
+        }
+        return r;
+    }
+
+    /**
+     * The answer as the fast path sends it to a request of {@code version}; {@code close} if the connection closes
+     * after it (HTTP/1.0, or {@code Connection: close}).
+     */
+    FullHttpResponse toNetty(ByteBufAllocator alloc, HttpVersion version, boolean close) {
+        ByteBuf content = alloc.buffer(body.length);
+        content.writeBytes(body);
+        HttpHeaders h = HEADERS.newHeaders();
+        // no trailers: a full response's own trailer map would be one more header table per answer
+        FullHttpResponse r = new DefaultFullHttpResponse(
+                version, HttpResponseStatus.valueOf(status), content, h, EmptyHttpHeaders.INSTANCE);
+        h.set(typeAsString() ? CONTENT_TYPE_AS_STRING : HttpHeaderNames.CONTENT_TYPE, contentType);
+        for (int i = 0; i < headers.size(); i += 2) {
+            h.set(headers.get(i), headers.get(i + 1));
+        }
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (close && version.isKeepAliveDefault()) {
+            h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+}
