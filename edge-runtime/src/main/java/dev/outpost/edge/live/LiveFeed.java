@@ -142,6 +142,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
     private final List<Subscriber> catchingUp = new ArrayList<>();
+    private final RecentRounds recent = new RecentRounds();
     private final ConcurrentLinkedQueue<StateWatcher> watchArrivals = new ConcurrentLinkedQueue<>();
     private final List<StateWatcher> watchers = new ArrayList<>();
     private final StateService state;
@@ -323,8 +324,11 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         if (position >= limit) {
             return false;
         }
-        if (live.isEmpty() && watchers.isEmpty()) {
-            position = limit; // nobody to send to; a newcomer catches up from the log itself
+        if (live.isEmpty() && watchers.isEmpty() && catchingUp.isEmpty()) {
+            // Nobody to send to; a newcomer catches up from the log itself. (With subscribers catching up, the feed
+            // reads on: they are served from the recent rounds rather than each reading the log.)
+            position = limit;
+            recent.clear();
             return false;
         }
         Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
@@ -344,8 +348,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 w.deliver(round);
             }
         }
-        round.release();
         position = round.lastExamined();
+        recent.add(round); // kept for subscribers a little behind (released when it leaves the window)
         return true;
     }
 
@@ -387,16 +391,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 continue;
             }
             if (s.cursor() < position && s.hasRoom()) {
-                s.deleted(log.firstSeq());
-                // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
-                Round round = Round.read(
-                        log,
-                        s.cursor() + 1,
-                        position,
-                        Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
-                        Math.min(ROUND_BYTES_MAX, s.freeBytes()));
-                s.deliver(round, now);
-                round.release();
+                serve(s, now);
                 worked = true;
             }
             if (s.cursor() >= position) {
@@ -406,6 +401,24 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
         }
         return worked;
+    }
+
+    /** One bounded helping for a subscriber behind the feed: from the recent rounds when they hold it, else the log. */
+    private void serve(Subscriber s, long now) {
+        if (recent.covers(s.cursor())) {
+            recent.serve(s, now);
+            return;
+        }
+        s.deleted(log.firstSeq());
+        // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
+        Round round = Round.read(
+                log,
+                s.cursor() + 1,
+                position,
+                Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
+                Math.min(ROUND_BYTES_MAX, s.freeBytes()));
+        s.deliver(round, now);
+        round.release();
     }
 
     private void heartbeats() {
@@ -434,6 +447,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             w.close(reason);
         }
         pool.release(live.size() + catchingUp.size() + watchers.size());
+        recent.clear();
         live.clear();
         catchingUp.clear();
         watchers.clear();
