@@ -5,7 +5,7 @@
 # env:   SSE (1000) and WS (1000) subscribers for runs b and c, IDLE (10000) idle subscribers for run d
 #        (half SSE, half WebSocket), RATE_EVENTS (2000) events per second for run c, DURATION (15),
 #        WARMUP (3), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
-#        RUNS ("a b c d"):
+#        RUNS ("a b c d"), LOADGEN_JAVA_OPTS (extra JVM options of the load generator, e.g. JFR):
 #        a  plain NDJSON batch ingest, as fast as it goes, no subscribers (the reference)
 #        b  the same with SSE + WS subscribers each receiving every event (throughput ratio b/a)
 #        c  SSE + WS subscribers, ingest paced at RATE_EVENTS: delivery latency append -> receipt,
@@ -73,7 +73,7 @@ budget:
   connections: $((IDLE + 2000))
 live:
   subscribers_max: $((IDLE + 1000))
-  buffer_bytes_max: 8KiB
+  buffer_bytes_max: ${BUFFER_BYTES:-8KiB}
   buffer_messages_max: 1000
 YAML
 OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$TMP/agent/outpost.yaml" </dev/null >"$TMP/agent.log" 2>&1 &
@@ -92,7 +92,7 @@ rss_mib() { echo $(( $(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$
 log "agent pid $JPID, RSS $(rss_mib) MiB"
 
 loadgen() {
-  "$JAVA" -XX:+UseSerialGC -Xms64m -Xmx1g -cp "$CP" dev.outpost.edge.loadgen.LoadGenerator \
+  "$JAVA" -XX:+UseSerialGC -Xms64m -Xmx1g ${LOADGEN_JAVA_OPTS:-} -cp "$CP" dev.outpost.edge.loadgen.LoadGenerator \
     --url "http://$HOST:$AGENT_PORT/v1/events" --mode batch --batch "$BATCH" --event-bytes "$EVENT_BYTES" \
     --warmup-seconds "$WARMUP" "$@"
 }
