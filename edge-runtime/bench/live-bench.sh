@@ -97,6 +97,10 @@ loadgen() {
     --warmup-seconds "$WARMUP" "$@"
 }
 want() { [[ " $RUNS " == *" $1 "* ]]; }
+live_metrics() { # the agent's live counters so far (events sent, skipped, gap messages, cut)
+  curl -sf "http://$HOST:$AGENT_PORT/metrics" | grep -E '^outpost_live_(messages_total|skipped_events_total|gaps_total|overflow_disconnects_total) ' \
+    | tr '\n' ' ' | sed 's/outpost_live_//g' || true
+}
 rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)
   ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE)" ) &
   RSS_JOB=$!
@@ -113,12 +117,14 @@ fi
 if want b; then
   loadgen --label with-subscribers --connections "$BATCH_CONNECTIONS" --duration-seconds "$DURATION" \
     --stream bench-b --sse-subscribers "$SSE" --ws-subscribers "$WS"
+  log "after b: $(live_metrics)"
 fi
 if want c; then
   rss_later $((WARMUP + DURATION / 2)) "$((SSE + WS)) subscribers, paced"
   loadgen --label paced --connections 2 --duration-seconds "$DURATION" --stream bench-c \
     --rate "$(( RATE_EVENTS / BATCH ))" --sse-subscribers "$SSE" --ws-subscribers "$WS"
   wait "$RSS_JOB"
+  log "after c: $(live_metrics)"
 fi
 if want d; then
   rss_later $((WARMUP + DURATION / 2)) "$IDLE idle subscribers"
