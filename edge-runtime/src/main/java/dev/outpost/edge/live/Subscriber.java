@@ -47,6 +47,8 @@ final class Subscriber {
     private long gapTo;
     private long lastSentNanos;
     private int[] selected = new int[64];
+    /** Bytes handed to the connection since {@link #takeSent} last asked (feed thread). */
+    private long sent;
 
     Subscriber(
             Outlet outlet,
@@ -250,8 +252,16 @@ final class Subscriber {
         outlet.close(reason);
     }
 
+    /** The bytes of events handed to the connection since the last call (for the feed's send budget). */
+    long takeSent() {
+        long n = sent;
+        sent = 0;
+        return n;
+    }
+
     private void send(ByteBuf frames, int messages) {
         int size = frames.readableBytes();
+        sent += size;
         pendingMessages.addAndGet(messages);
         pendingBytes.addAndGet(size);
         outlet.events(frames, messages, () -> taken(messages, size));
