@@ -338,7 +338,11 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 pool.release(1);
                 continue;
             }
-            if (position - s.cursor() > pool.lagMax && !s.fellBehind(position)) {
+            // While ingest is busy, a subscriber that was live and fell out of the recent rounds is behind too: reading
+            // the log for each one is what the budget cannot pay for (a new one still gets its history from the log).
+            boolean behind = position - s.cursor() > pool.lagMax
+                    || budget.busy() && s.live() && s.cursor() < position && !recent.covers(s.cursor());
+            if (behind && !s.fellBehind(position)) {
                 it.remove();
                 pool.release(1);
                 continue;
@@ -382,10 +386,12 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
         heartbeatScanNanos = now;
         for (Subscriber s : live) {
-            s.tick(now, pool.heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos, budget.allows());
+            budget.spent(s.takeSent());
         }
         for (Subscriber s : catchingUp) {
-            s.tick(now, pool.heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos, budget.allows());
+            budget.spent(s.takeSent());
         }
     }
 

@@ -56,6 +56,11 @@ final class SendBudget {
         tokens = Math.min(bytesPerSecond / 10, tokens + bytesPerSecond * dt / TimeUnit.SECONDS.toNanos(1));
     }
 
+    /** Whether ingest is busy now. */
+    boolean busy() {
+        return busy && bytesPerSecond > 0;
+    }
+
     /** Whether the feed may send now. */
     boolean allows() {
         return !busy || bytesPerSecond == 0 || tokens > 0;
