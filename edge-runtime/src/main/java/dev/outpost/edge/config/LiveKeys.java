@@ -64,7 +64,7 @@ final class LiveKeys {
             32 * MIB,
             0,
             16 * 1024 * MIB,
-            "While ingest is busy (more than 50,000 events a second), the most bytes a second the live feed hands to"
+            "While ingest is busy (over 50,000 events or 500 requests a second), the most bytes a second the live feed hands to"
                     + " its subscribers' connections, all together, so ingest keeps the CPU; what they miss waits in"
                     + " the log (live.lag_events_max, live.overflow apply). 0: no limit."));
 

@@ -53,6 +53,9 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final FeedPool pool;
     private final LongSupplier nanos;
     private final AtomicLong acked = new AtomicLong();
+    /** Acknowledged writes (ingest requests, pushes), for the send budget's idea of busy. */
+    private final AtomicLong writes = new AtomicLong();
+
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
     private final List<Subscriber> catchingUp = new ArrayList<>();
@@ -91,6 +94,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** Events were appended and are acknowledged (a hub stored a push): reads up to the log's last seq. */
     public void appended() {
         acked.accumulateAndGet(log.lastSeq(), Math::max);
+        writes.incrementAndGet();
         LockSupport.unpark(thread);
     }
 
@@ -110,6 +114,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             last = Math.max(last, seq);
         }
         acked.accumulateAndGet(last, Math::max);
+        writes.incrementAndGet();
         LockSupport.unpark(thread);
     }
 
@@ -198,7 +203,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     /** One turn of the feed's work; true if it did any. The feed's thread only (tests drive it without one). */
     boolean turn() {
-        budget.observe(nanos.getAsLong(), head());
+        budget.observe(nanos.getAsLong(), head(), writes.get());
         boolean worked = admitArrivals();
         worked |= followLive();
         worked |= catchUp();

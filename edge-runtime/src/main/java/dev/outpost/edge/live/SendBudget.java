@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Design note. Sending an event to 2,000 subscribers costs the agent about what ingesting it cost, many times over
  * (a write, the kernel's copy, TCP on loopback), on the same two cores and the same event loops; run flat out beside
  * batched ingest, the subscribers took half the ingest throughput (docs/BENCHMARKS.md). Ingest is busy when more than
- * {@link #BUSY_EVENTS_PER_SECOND} events a second were acknowledged over the last {@link #WINDOW_NANOS} (a paced
+ * {@link #BUSY_EVENTS_PER_SECOND} events or {@link #BUSY_WRITES_PER_SECOND} writes a second were acknowledged over the
+ * last {@link #WINDOW_NANOS} (the writes too, since a box shared with other work ingests fewer events; a paced
  * stream of thousands a second is not busy: it gets every event at once). What the subscribers cannot be sent waits
  * in the log, and a subscriber that falls more than live.lag_events_max behind is skipped forward with a gap message
  * or cut, as live.overflow says (counted). Invariants: while busy, the bytes sent in any second are at most the limit
@@ -18,12 +19,15 @@ import java.util.concurrent.TimeUnit;
 final class SendBudget {
     /** Ingest above this many events a second (acknowledged) is busy. */
     static final long BUSY_EVENTS_PER_SECOND = 50_000;
+    /** Or above this many acknowledged writes (requests, pushes) a second: each costs the agent its own work. */
+    static final long BUSY_WRITES_PER_SECOND = 500;
     /** Over how long the ingest rate is taken. */
     static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final long bytesPerSecond;
     private long windowStart = Long.MIN_VALUE;
     private long headAtWindowStart;
+    private long writesAtWindowStart;
     private boolean busy;
     private long tokens;
     private long refilledAt;
@@ -33,23 +37,27 @@ final class SendBudget {
         this.bytesPerSecond = bytesPerSecond;
     }
 
-    /** Takes note of the acknowledged head at {@code now}; once per turn. */
-    void observe(long now, long head) {
+    /** Takes note of the acknowledged head and count of acknowledged writes at {@code now}; once per turn. */
+    void observe(long now, long head, long writes) {
         if (windowStart == Long.MIN_VALUE) {
             windowStart = now;
             headAtWindowStart = head;
+            writesAtWindowStart = writes;
             refilledAt = now;
             return;
         }
         long elapsed = now - windowStart;
         if (elapsed >= WINDOW_NANOS) {
             boolean wasBusy = busy;
-            busy = (head - headAtWindowStart) * TimeUnit.SECONDS.toNanos(1) > BUSY_EVENTS_PER_SECOND * elapsed;
+            long second = TimeUnit.SECONDS.toNanos(1);
+            busy = (head - headAtWindowStart) * second > BUSY_EVENTS_PER_SECOND * elapsed
+                    || (writes - writesAtWindowStart) * second > BUSY_WRITES_PER_SECOND * elapsed;
             if (busy && !wasBusy) {
                 tokens = bytesPerSecond / 10; // a tenth of a second's worth to start with
             }
             windowStart = now;
             headAtWindowStart = head;
+            writesAtWindowStart = writes;
         }
         long dt = Math.min(now - refilledAt, TimeUnit.SECONDS.toNanos(1));
         refilledAt = now;
