@@ -27,8 +27,8 @@ final class WsFraming implements Framing {
         }
         int[] ends = new int[n];
         // Direct, as SseFraming: the subscribers' messages wrap slices of it and are written without a copy.
-        ByteBuf out =
-                alloc.directBuffer(Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 64));
+        int size = Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 64);
+        ByteBuf out = DirectMemory.roomy() ? alloc.directBuffer(size) : alloc.heapBuffer(size);
         for (int i = 0; i < n; i++) {
             if (line.readable(round, i)) {
                 out.writeByte(',');

@@ -37,7 +37,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** Most records one round reads. */
     static final int ROUND_RECORDS_MAX = 1_024;
     /** About the most payload bytes one round reads. */
-    static final int ROUND_BYTES_MAX = 512 * 1024;
+    static final int ROUND_BYTES_MAX = 128 * 1024;
     /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
