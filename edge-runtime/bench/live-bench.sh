@@ -5,7 +5,7 @@
 # env:   SSE (1000) and WS (1000) subscribers for runs b and c, IDLE (10000) idle subscribers for run d
 #        (half SSE, half WebSocket), RATE_EVENTS (2000) events per second for run c, DURATION (15),
 #        WARMUP (3), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
-#        RUNS ("a b c d"):
+#        RUNS ("a b c d"), LOADGEN_JAVA_OPTS (extra JVM options of the load generator, e.g. JFR):
 #        a  plain NDJSON batch ingest, as fast as it goes, no subscribers (the reference)
 #        b  the same with SSE + WS subscribers each receiving every event (throughput ratio b/a)
 #        c  SSE + WS subscribers, ingest paced at RATE_EVENTS: delivery latency append -> receipt,
@@ -73,7 +73,7 @@ budget:
   connections: $((IDLE + 2000))
 live:
   subscribers_max: $((IDLE + 1000))
-  buffer_bytes_max: 8KiB
+  buffer_bytes_max: ${BUFFER_BYTES:-8KiB}
   buffer_messages_max: 1000
 YAML
 OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$TMP/agent/outpost.yaml" </dev/null >"$TMP/agent.log" 2>&1 &
@@ -92,11 +92,15 @@ rss_mib() { echo $(( $(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$
 log "agent pid $JPID, RSS $(rss_mib) MiB"
 
 loadgen() {
-  "$JAVA" -XX:+UseSerialGC -Xms64m -Xmx1g -cp "$CP" dev.outpost.edge.loadgen.LoadGenerator \
+  "$JAVA" -XX:+UseSerialGC -Xms64m -Xmx1g ${LOADGEN_JAVA_OPTS:-} -cp "$CP" dev.outpost.edge.loadgen.LoadGenerator \
     --url "http://$HOST:$AGENT_PORT/v1/events" --mode batch --batch "$BATCH" --event-bytes "$EVENT_BYTES" \
     --warmup-seconds "$WARMUP" "$@"
 }
 want() { [[ " $RUNS " == *" $1 "* ]]; }
+live_metrics() { # the agent's live counters so far (events sent, skipped, gap messages, cut)
+  curl -sf "http://$HOST:$AGENT_PORT/metrics" | grep -E '^outpost_live_(messages_total|skipped_events_total|gaps_total|overflow_disconnects_total) ' \
+    | tr '\n' ' ' | sed 's/outpost_live_//g' || true
+}
 rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)
   ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE)" ) &
   RSS_JOB=$!
@@ -113,12 +117,14 @@ fi
 if want b; then
   loadgen --label with-subscribers --connections "$BATCH_CONNECTIONS" --duration-seconds "$DURATION" \
     --stream bench-b --sse-subscribers "$SSE" --ws-subscribers "$WS"
+  log "after b: $(live_metrics)"
 fi
 if want c; then
   rss_later $((WARMUP + DURATION / 2)) "$((SSE + WS)) subscribers, paced"
   loadgen --label paced --connections 2 --duration-seconds "$DURATION" --stream bench-c \
     --rate "$(( RATE_EVENTS / BATCH ))" --sse-subscribers "$SSE" --ws-subscribers "$WS"
   wait "$RSS_JOB"
+  log "after c: $(live_metrics)"
 fi
 if want d; then
   rss_later $((WARMUP + DURATION / 2)) "$IDLE idle subscribers"

@@ -59,6 +59,15 @@ final class LiveKeys {
             "A subscriber sent nothing for this long gets a heartbeat (an SSE comment), so proxies and clients"
                     + " can tell a quiet stream from a dead connection."));
 
+    static final ConfigKey<Long> BUSY_SEND_BYTES_PER_SECOND_MAX = SECTION.add(ConfigKey.bytes(
+            "live.busy_send_bytes_per_second_max",
+            32 * MIB,
+            0,
+            16 * 1024 * MIB,
+            "While ingest is busy (over 50,000 events or 500 requests a second), the most bytes a second the live feed hands to"
+                    + " its subscribers' connections, all together, so ingest keeps the CPU; what they miss waits in"
+                    + " the log (live.lag_events_max, live.overflow apply). 0: no limit."));
+
     private LiveKeys() {}
 
     static OutpostConfig.Live read(ConfigValues v) {
@@ -68,6 +77,7 @@ final class LiveKeys {
                 v.get(BUFFER_BYTES_MAX),
                 v.get(LAG_EVENTS_MAX),
                 v.get(OVERFLOW),
-                v.get(HEARTBEAT_MILLIS));
+                v.get(HEARTBEAT_MILLIS),
+                v.get(BUSY_SEND_BYTES_PER_SECOND_MAX));
     }
 }

@@ -163,7 +163,8 @@ public record OutpostConfig(
             long bufferBytesMax,
             int lagEventsMax,
             String overflow,
-            int heartbeatMillis) {}
+            int heartbeatMillis,
+            long busySendBytesPerSecondMax) {}
 
     /**
      * The subscribers held at most: live.subscribers_max, but no more than budget.connections less the probes' share

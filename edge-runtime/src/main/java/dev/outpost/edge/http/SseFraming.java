@@ -55,7 +55,11 @@ final class SseFraming implements Framing {
             return new Framed(Unpooled.EMPTY_BUFFER, new int[0]);
         }
         int[] ends = new int[n];
-        ByteBuf out = alloc.buffer(Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 96));
+        // Direct: every subscriber's write is a slice of these bytes, and a heap buffer would be copied into a new
+        // direct one per subscriber per write by the channel (with 2,000 subscribers that filled the direct-memory
+        // cap); the heap when direct memory is short (DirectMemory).
+        int size = Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 96);
+        ByteBuf out = DirectMemory.roomy() ? alloc.directBuffer(size) : alloc.heapBuffer(size);
         for (int i = 0; i < n; i++) {
             writeEvent(round, i, out);
             ends[i] = out.writerIndex();

@@ -26,7 +26,9 @@ final class WsFraming implements Framing {
             return new Framed(Unpooled.EMPTY_BUFFER, new int[0]);
         }
         int[] ends = new int[n];
-        ByteBuf out = alloc.buffer(Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 64));
+        // Direct, as SseFraming: the subscribers' messages wrap slices of it and are written without a copy.
+        int size = Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 64);
+        ByteBuf out = DirectMemory.roomy() ? alloc.directBuffer(size) : alloc.heapBuffer(size);
         for (int i = 0; i < n; i++) {
             if (line.readable(round, i)) {
                 out.writeByte(',');

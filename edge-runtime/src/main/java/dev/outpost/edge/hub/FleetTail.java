@@ -1,6 +1,7 @@
 package dev.outpost.edge.hub;
 
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.live.FeedPool;
 import dev.outpost.edge.live.Framing;
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.Outlet;
@@ -23,7 +24,7 @@ import java.util.function.Function;
  * subscriber asks for that node and kept (with its log leased, so it stays open) until the hub stops; a push wakes the
  * node's feed once it is stored. One node: history, resume and ids are that node log's seqs, exactly as on a node. The
  * whole fleet: one subscriber per node feed, all writing to one connection, live from now (a single id cannot resume
- * many logs). Invariants: feeds only for nodes in hub.nodes; every feed in one {@link LiveFeed.Pool}, so
+ * many logs). Invariants: feeds only for nodes in hub.nodes; every feed in one {@link FeedPool}, so
  * live.subscribers_max holds across them (a fleet-wide subscription takes one slot per node).
  */
 public final class FleetTail implements AutoCloseable {
@@ -31,14 +32,14 @@ public final class FleetTail implements AutoCloseable {
 
     private final FleetLogs logs;
     private final Set<String> nodes;
-    private final LiveFeed.Pool pool;
+    private final FeedPool pool;
     private final Map<String, NodeFeed> feeds = new HashMap<>();
     private boolean closed;
 
     FleetTail(FleetLogs logs, OutpostConfig config, Metrics metrics) {
         this.logs = logs;
         this.nodes = new TreeSet<>(config.hub().nodes().keySet());
-        this.pool = new LiveFeed.Pool(config, metrics, "outpost_fleet_live");
+        this.pool = new FeedPool(config, metrics, "outpost_fleet_live");
     }
 
     /** The nodes this hub accepts, in name order. */
@@ -47,7 +48,7 @@ public final class FleetTail implements AutoCloseable {
     }
 
     /** The feeds' pool (limits and counts). */
-    public LiveFeed.Pool pool() {
+    public FeedPool pool() {
         return pool;
     }
 

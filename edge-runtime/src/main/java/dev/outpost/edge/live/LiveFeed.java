@@ -11,9 +11,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -39,7 +37,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** Most records one round reads. */
     static final int ROUND_RECORDS_MAX = 1_024;
     /** About the most payload bytes one round reads. */
-    static final int ROUND_BYTES_MAX = 512 * 1024;
+    static final int ROUND_BYTES_MAX = 128 * 1024;
     /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -51,97 +49,18 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         void cancel();
     }
 
-    /**
-     * What the feeds of one kind share: the limits, the subscriber count (live.subscribers_max holds across them) and
-     * the counters. The agent has one feed over its log; a hub adds one per node log it tails (FleetTail).
-     */
-    public static final class Pool {
-        private final Subscriber.Limits limits;
-        /** The limits in force: {@link #limits}, or half of them while the governor's memory action is on. */
-        private final AtomicReference<Subscriber.Limits> inForce = new AtomicReference<>();
-
-        private final int subscribersMax;
-        private final long lagMax;
-        private final long heartbeatNanos;
-        private final boolean appendIsAcknowledged;
-        private final LiveCounters counters;
-        private final AtomicInteger held = new AtomicInteger();
-
-        /** Registers the pool's metrics as {@code prefix}_subscribers, {@code prefix}_messages_total, ... */
-        public Pool(OutpostConfig config, Metrics metrics, String prefix) {
-            OutpostConfig.Live c = config.live();
-            this.limits = new Subscriber.Limits(
-                    c.bufferMessagesMax(),
-                    c.bufferBytesMax(),
-                    c.overflow().equals("disconnect") ? Subscriber.Overflow.DISCONNECT : Subscriber.Overflow.SKIP);
-            this.inForce.set(limits);
-            this.subscribersMax = config.liveSubscribersLimit();
-            if (subscribersMax < c.subscribersMax()) {
-                LOG.info(
-                        "live subscribers: at most {} (live.subscribers_max {} is more than budget.connections less"
-                                + " budget.probe_connections, or than a quarter of budget.memory holds in full"
-                                + " buffers)",
-                        subscribersMax,
-                        c.subscribersMax());
-            }
-            this.lagMax = c.lagEventsMax();
-            this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
-            this.appendIsAcknowledged = !config.log().durability().equals("fsync");
-            this.counters = new LiveCounters(metrics, prefix);
-            metrics.gauge(prefix + "_subscribers", "Live subscriptions held.", held::get);
-        }
-
-        /** Takes a subscription slot; false (counted) when live.subscribers_max are held. */
-        boolean take() {
-            if (held.incrementAndGet() > subscribersMax) {
-                held.decrementAndGet();
-                counters.refused.increment();
-                return false;
-            }
-            return true;
-        }
-
-        void release(int n) {
-            held.addAndGet(-n);
-        }
-
-        /**
-         * The governor's memory action (shrink-caches): while {@code shrunk}, every subscriber's buffer in memory is
-         * half its configured size (what does not fit waits in the log). Any thread.
-         */
-        public void shrinkBuffers(boolean shrunk) {
-            inForce.set(
-                    shrunk
-                            ? new Subscriber.Limits(
-                                    Math.max(1, limits.messagesMax() / 2),
-                                    Math.max(1, limits.bytesMax() / 2),
-                                    limits.overflow())
-                            : limits);
-        }
-
-        /** The messages a subscriber's buffer holds now (the governor may have halved it). */
-        public int bufferMessagesMax() {
-            return inForce.get().messagesMax();
-        }
-
-        /** How many subscriptions are held. */
-        public int subscribers() {
-            return held.get();
-        }
-
-        /** True when live.subscribers_max subscriptions are held. */
-        public boolean full() {
-            return held.get() >= subscribersMax;
-        }
-    }
-
     private final EventLog log;
-    private final Pool pool;
+    private final FeedPool pool;
     private final LongSupplier nanos;
     private final AtomicLong acked = new AtomicLong();
+    /** Acknowledged writes (ingest requests, pushes), for the send budget's idea of busy. */
+    private final AtomicLong writes = new AtomicLong();
+
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
     private final List<Subscriber> catchingUp = new ArrayList<>();
+    private final RecentRounds recent = new RecentRounds();
+    private final SendBudget budget;
     private final ConcurrentLinkedQueue<StateWatcher> watchArrivals = new ConcurrentLinkedQueue<>();
     private final List<StateWatcher> watchers = new ArrayList<>();
     private final StateService state;
@@ -152,28 +71,30 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     /** The agent's feed over its own log ({@code state} serves state watches). */
     public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
-        this(log, state, new Pool(config, metrics, "outpost_live"), nanos, "outpost-live-feed");
+        this(log, state, new FeedPool(config, metrics, "outpost_live"), nanos, "outpost-live-feed");
     }
 
     /** A feed over {@code log} in {@code pool}; {@code state} null: no state watches. */
-    public LiveFeed(EventLog log, StateService state, Pool pool, LongSupplier nanos, String threadName) {
+    public LiveFeed(EventLog log, StateService state, FeedPool pool, LongSupplier nanos, String threadName) {
         this.log = log;
         this.state = state;
         this.pool = pool;
         this.nanos = nanos;
         this.position = log.lastSeq();
         this.acked.set(position);
+        this.budget = new SendBudget(pool.busySendBytesPerSecond);
         this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
     }
 
     /** The pool this feed is in. */
-    public Pool pool() {
+    public FeedPool pool() {
         return pool;
     }
 
     /** Events were appended and are acknowledged (a hub stored a push): reads up to the log's last seq. */
     public void appended() {
         acked.accumulateAndGet(log.lastSeq(), Math::max);
+        writes.incrementAndGet();
         LockSupport.unpark(thread);
     }
 
@@ -193,6 +114,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             last = Math.max(last, seq);
         }
         acked.accumulateAndGet(last, Math::max);
+        writes.incrementAndGet();
         LockSupport.unpark(thread);
     }
 
@@ -281,6 +203,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     /** One turn of the feed's work; true if it did any. The feed's thread only (tests drive it without one). */
     boolean turn() {
+        budget.observe(nanos.getAsLong(), head(), writes.get());
         boolean worked = admitArrivals();
         worked |= followLive();
         worked |= catchUp();
@@ -293,7 +216,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         while (running) {
             try {
                 if (!turn()) {
-                    LockSupport.parkNanos(this, POLL_NANOS);
+                    rest();
                 }
             } catch (RuntimeException e) {
                 // Contained: a failing read must not end every subscription; the next turn tries again.
@@ -302,6 +225,22 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
         }
         closeAll("the agent is stopping");
+    }
+
+    /**
+     * Waits for work: until woken or {@link #POLL_NANOS}; while the send budget holds the feed back, until it allows
+     * sending again (wake-ups by every acknowledged write would only spin).
+     */
+    private void rest() {
+        long hold = budget.nanosUntilAllowed(POLL_NANOS);
+        if (hold == 0) {
+            LockSupport.parkNanos(this, POLL_NANOS);
+            return;
+        }
+        long until = System.nanoTime() + hold;
+        for (long left = hold; running && left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(this, left);
+        }
     }
 
     private boolean admitArrivals() {
@@ -323,8 +262,18 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         if (position >= limit) {
             return false;
         }
-        if (live.isEmpty() && watchers.isEmpty()) {
-            position = limit; // nobody to send to; a newcomer catches up from the log itself
+        if (live.isEmpty() && watchers.isEmpty() && catchingUp.isEmpty()) {
+            // Nobody to send to; a newcomer catches up from the log itself. (With subscribers catching up, the feed
+            // reads on: they are served from the recent rounds rather than each reading the log.)
+            position = limit;
+            recent.clear();
+            return false;
+        }
+        if (!budget.allows()) {
+            if (limit - position > pool.lagMax) {
+                skipAhead(limit);
+                return true;
+            }
             return false;
         }
         Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
@@ -334,19 +283,32 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             if (s.closed()) {
                 it.remove();
                 pool.release(1);
-            } else if (s.deliver(round, now) == Subscriber.Taken.FULL) {
-                it.remove(); // it reads on from the log as its buffer drains
+            } else if (!budget.allows() || s.deliver(round, now) == Subscriber.Taken.FULL) {
+                it.remove(); // it reads on from the recent rounds or the log as its buffer drains (or budget allows)
                 catchingUp.add(s);
             }
+            budget.spent(s.takeSent());
         }
         for (StateWatcher w : watchers) {
             if (!w.closed() && !w.snapshotOwed() && w.cursor() == position) {
                 w.deliver(round);
             }
         }
-        round.release();
         position = round.lastExamined();
+        recent.add(round); // kept for subscribers a little behind (released when it leaves the window)
         return true;
+    }
+
+    /**
+     * Ingest is busy, the send budget is spent and the feed is more than live.lag_events_max behind: it moves to {@code
+     * limit} without reading, so every subscriber is that far behind, and {@link #catchUp} skips each forward with a
+     * gap message (or cuts it), as live.overflow says.
+     */
+    private void skipAhead(long limit) {
+        catchingUp.addAll(live);
+        live.clear();
+        recent.clear();
+        position = limit;
     }
 
     /** Sends owed snapshots, and gives each watcher behind the feed one bounded round from the log. */
@@ -381,22 +343,18 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 pool.release(1);
                 continue;
             }
-            if (position - s.cursor() > pool.lagMax && !s.fellBehind(position)) {
+            // While ingest is busy, a subscriber that was live and fell out of the recent rounds is behind too: reading
+            // the log for each one is what the budget cannot pay for (a new one still gets its history from the log).
+            boolean behind = position - s.cursor() > pool.lagMax
+                    || budget.busy() && s.live() && s.cursor() < position && !recent.covers(s.cursor());
+            if (behind && !s.fellBehind(position)) {
                 it.remove();
                 pool.release(1);
                 continue;
             }
-            if (s.cursor() < position && s.hasRoom()) {
-                s.deleted(log.firstSeq());
-                // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
-                Round round = Round.read(
-                        log,
-                        s.cursor() + 1,
-                        position,
-                        Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
-                        Math.min(ROUND_BYTES_MAX, s.freeBytes()));
-                s.deliver(round, now);
-                round.release();
+            if (s.cursor() < position && budget.allows() && s.hasRoom()) {
+                serve(s, now);
+                budget.spent(s.takeSent());
                 worked = true;
             }
             if (s.cursor() >= position) {
@@ -408,6 +366,24 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         return worked;
     }
 
+    /** One bounded helping for a subscriber behind the feed: from the recent rounds when they hold it, else the log. */
+    private void serve(Subscriber s, long now) {
+        if (recent.covers(s.cursor())) {
+            recent.serve(s, now);
+            return;
+        }
+        s.deleted(log.firstSeq());
+        // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
+        Round round = Round.read(
+                log,
+                s.cursor() + 1,
+                position,
+                Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
+                Math.min(ROUND_BYTES_MAX, s.freeBytes()));
+        s.deliver(round, now);
+        round.release();
+    }
+
     private void heartbeats() {
         long now = nanos.getAsLong();
         if (now - heartbeatScanNanos < POLL_NANOS) {
@@ -415,10 +391,12 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
         heartbeatScanNanos = now;
         for (Subscriber s : live) {
-            s.tick(now, pool.heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos, budget.allows());
+            budget.spent(s.takeSent());
         }
         for (Subscriber s : catchingUp) {
-            s.tick(now, pool.heartbeatNanos);
+            s.tick(now, pool.heartbeatNanos, budget.allows());
+            budget.spent(s.takeSent());
         }
     }
 
@@ -434,6 +412,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             w.close(reason);
         }
         pool.release(live.size() + catchingUp.size() + watchers.size());
+        recent.clear();
         live.clear();
         catchingUp.clear();
         watchers.clear();

@@ -26,9 +26,13 @@ public final class Round {
     private byte[] payloads;
     private int count;
     private int used;
+    private final long from;
     private long lastExamined;
-    private Framing framedBy;
-    private Framing.Framed framed;
+    /** The framings this round was framed by and their bytes (a transport or two: SSE, WebSocket; a hub's per node). */
+    private Framing[] framedBy = new Framing[2];
+
+    private Framing.Framed[] framed = new Framing.Framed[2];
+    private int framings;
     /** Per set of streams asked for, the indexes of this round's events of those streams (subscribers share it). */
     private Map<Set<String>, int[]> byStreams;
 
@@ -38,6 +42,7 @@ public final class Round {
         streams = new String[recordsMax];
         ends = new int[recordsMax];
         payloads = new byte[16 * 1024];
+        this.from = from;
         lastExamined = from - 1;
     }
 
@@ -79,6 +84,16 @@ public final class Round {
     /** Records held. */
     public int count() {
         return count;
+    }
+
+    /** The lowest seq this round accounts for: the start of the range it read. */
+    long firstSeq() {
+        return from;
+    }
+
+    /** Payload bytes held (what the round costs in memory, framing aside). */
+    int payloadBytes() {
+        return used;
     }
 
     /** The highest seq this round accounts for: its last record's, or the end of the range when it read it all. */
@@ -143,24 +158,33 @@ public final class Round {
         return byStreams;
     }
 
-    /** The round framed by {@code framing}, framed once and shared (feed thread only). */
+    /**
+     * The round framed by {@code framing}, framed once and shared (feed thread only): every framing asked for is kept
+     * until {@link #release}, so subscribers of two transports taking turns do not frame the round again and again.
+     */
     Framing.Framed framed(Framing framing) {
-        if (framedBy != framing) {
-            if (framed != null) {
-                framed.bytes().release();
+        for (int k = 0; k < framings; k++) {
+            if (framedBy[k] == framing) {
+                return framed[k];
             }
-            framed = framing.frame(this);
-            framedBy = framing;
         }
-        return framed;
+        if (framings == framedBy.length) {
+            framedBy = Arrays.copyOf(framedBy, framings * 2);
+            framed = Arrays.copyOf(framed, framings * 2);
+        }
+        Framing.Framed f = framing.frame(this);
+        framedBy[framings] = framing;
+        framed[framings++] = f;
+        return f;
     }
 
     /** Lets go of the framed bytes (subscribers hold their own references to what they were sent). */
     void release() {
-        if (framed != null) {
-            framed.bytes().release();
-            framed = null;
-            framedBy = null;
+        for (int k = 0; k < framings; k++) {
+            framed[k].bytes().release();
+            framed[k] = null;
+            framedBy[k] = null;
         }
+        framings = 0;
     }
 }

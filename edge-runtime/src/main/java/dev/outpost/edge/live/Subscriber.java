@@ -47,6 +47,13 @@ final class Subscriber {
     private long gapTo;
     private long lastSentNanos;
     private int[] selected = new int[64];
+    /**
+     * What a write costs beyond its bytes, in bytes, for the send budget: a small write (a gap message) is not free.
+     */
+    static final int WRITE_COST_BYTES = 2_048;
+
+    /** Bytes handed to the connection since {@link #takeSent} last asked (feed thread). */
+    private long sent;
 
     Subscriber(
             Outlet outlet,
@@ -223,6 +230,7 @@ final class Subscriber {
 
     private void endGap(long nowNanos) {
         control();
+        sent += WRITE_COST_BYTES;
         outlet.gap(gapFrom, gapTo, gapTo - gapFrom + 1, this::controlTaken);
         counters.gaps.increment();
         gapFrom = -1;
@@ -231,10 +239,11 @@ final class Subscriber {
 
     /**
      * Tells a skipped subscriber its gap once its buffer has drained (no need to wait for the next event), and sends a
-     * heartbeat when nothing was sent for {@code intervalNanos} and nothing is waiting.
+     * heartbeat when nothing was sent for {@code intervalNanos} and nothing is waiting. The gap waits while not {@code
+     * mayTellGap} (the feed's send budget is spent).
      */
-    void tick(long nowNanos, long intervalNanos) {
-        if (gapFrom >= 0 && hasRoom()) {
+    void tick(long nowNanos, long intervalNanos, boolean mayTellGap) {
+        if (gapFrom >= 0 && mayTellGap && hasRoom()) {
             endGap(nowNanos);
         }
         if (nowNanos - lastSentNanos >= intervalNanos && pendingMessages.get() == 0) {
@@ -250,8 +259,16 @@ final class Subscriber {
         outlet.close(reason);
     }
 
+    /** What was handed to the connection since the last call, in bytes and {@link #WRITE_COST_BYTES} a write. */
+    long takeSent() {
+        long n = sent;
+        sent = 0;
+        return n;
+    }
+
     private void send(ByteBuf frames, int messages) {
         int size = frames.readableBytes();
+        sent += size + WRITE_COST_BYTES;
         pendingMessages.addAndGet(messages);
         pendingBytes.addAndGet(size);
         outlet.events(frames, messages, () -> taken(messages, size));

@@ -1,0 +1,91 @@
+package dev.outpost.edge.live;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How many bytes the live feed may hand to its subscribers' connections now: unlimited while ingest is quiet, at most
+ * {@code live.busy_send_bytes_per_second_max} while it is busy, so ingest keeps the CPU when both want it.
+ *
+ * <p>Design note. Sending an event to 2,000 subscribers costs the agent about what ingesting it cost, many times over
+ * (a write, the kernel's copy, TCP on loopback), on the same two cores and the same event loops; run flat out beside
+ * batched ingest, the subscribers took half the ingest throughput (docs/BENCHMARKS.md). Ingest is busy when more than
+ * {@link #BUSY_EVENTS_PER_SECOND} events or {@link #BUSY_WRITES_PER_SECOND} writes a second were acknowledged over the
+ * last {@link #WINDOW_NANOS} (the writes too, since a box shared with other work ingests fewer events; a paced
+ * stream of thousands a second is not busy: it gets every event at once). What the subscribers cannot be sent waits
+ * in the log, and a subscriber that falls more than live.lag_events_max behind is skipped forward with a gap message
+ * or cut, as live.overflow says (counted). Invariants: while busy, the bytes sent in any second are at most the limit
+ * plus one helping (one subscriber's buffer); 0 means no limit; feed thread only; time comes from the caller.
+ */
+final class SendBudget {
+    /** Ingest above this many events a second (acknowledged) is busy. */
+    static final long BUSY_EVENTS_PER_SECOND = 50_000;
+    /** Or above this many acknowledged writes (requests, pushes) a second: each costs the agent its own work. */
+    static final long BUSY_WRITES_PER_SECOND = 500;
+    /** Over how long the ingest rate is taken. */
+    static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final long bytesPerSecond;
+    private long windowStart = Long.MIN_VALUE;
+    private long headAtWindowStart;
+    private long writesAtWindowStart;
+    private boolean busy;
+    private long tokens;
+    private long refilledAt;
+
+    /** {@code bytesPerSecond}: what may be sent while ingest is busy (0: no limit). */
+    SendBudget(long bytesPerSecond) {
+        this.bytesPerSecond = bytesPerSecond;
+    }
+
+    /** Takes note of the acknowledged head and count of acknowledged writes at {@code now}; once per turn. */
+    void observe(long now, long head, long writes) {
+        if (windowStart == Long.MIN_VALUE) {
+            windowStart = now;
+            headAtWindowStart = head;
+            writesAtWindowStart = writes;
+            refilledAt = now;
+            return;
+        }
+        long elapsed = now - windowStart;
+        if (elapsed >= WINDOW_NANOS) {
+            boolean wasBusy = busy;
+            long second = TimeUnit.SECONDS.toNanos(1);
+            busy = (head - headAtWindowStart) * second > BUSY_EVENTS_PER_SECOND * elapsed
+                    || (writes - writesAtWindowStart) * second > BUSY_WRITES_PER_SECOND * elapsed;
+            if (busy && !wasBusy) {
+                tokens = bytesPerSecond / 10; // a tenth of a second's worth to start with
+            }
+            windowStart = now;
+            headAtWindowStart = head;
+            writesAtWindowStart = writes;
+        }
+        long dt = Math.min(now - refilledAt, TimeUnit.SECONDS.toNanos(1));
+        refilledAt = now;
+        tokens = Math.min(bytesPerSecond / 10, tokens + bytesPerSecond * dt / TimeUnit.SECONDS.toNanos(1));
+    }
+
+    /** Whether ingest is busy now. */
+    boolean busy() {
+        return busy && bytesPerSecond > 0;
+    }
+
+    /** Whether the feed may send now. */
+    boolean allows() {
+        return !busy || bytesPerSecond == 0 || tokens > 0;
+    }
+
+    /** The feed handed {@code bytes} to connections. */
+    void spent(long bytes) {
+        if (busy && bytesPerSecond > 0) {
+            tokens -= bytes;
+        }
+    }
+
+    /** How long until the feed may send again (0 if it may now): at most {@code capNanos}. */
+    long nanosUntilAllowed(long capNanos) {
+        if (allows()) {
+            return 0;
+        }
+        return Math.min(capNanos, Math.max(1, -tokens * TimeUnit.SECONDS.toNanos(1) / bytesPerSecond));
+    }
+}
