@@ -47,7 +47,11 @@ class DataCheckTest {
 
     void ingest(int events) throws Exception {
         Path cfg = dir.resolve("c.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + data() + "\nhttp:\n  port: 0\n");
+        Files.writeString(
+                cfg,
+                "data:\n  dir: " + data() + "\nhttp:\n  port: 0\n"
+                        // in-process: the governor measures the whole test JVM, so the budget must hold it
+                        + "budget:\n  memory: 16GiB\n");
         try (Main.RunningAgent agent = Main.start(ConfigLoader.load(cfg))) {
             HttpClient http = HttpClient.newHttpClient();
             for (int i = 0; i < events; i++) {

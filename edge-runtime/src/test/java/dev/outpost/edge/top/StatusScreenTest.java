@@ -25,7 +25,11 @@ class StatusScreenTest {
     @Test
     void oneFrameShowsLevelPressureRatesLanesAndDataAtRisk() throws Exception {
         Path cfg = dir.resolve("c.yaml");
-        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n  api_token: t0ken\n");
+        Files.writeString(
+                cfg,
+                "data:\n  dir: " + dir.resolve("data") + "\nhttp:\n  port: 0\n  api_token: t0ken\n"
+                        // in-process: the governor measures the whole test JVM, so the budget must hold it
+                        + "budget:\n  memory: 16GiB\n");
         try (Main.RunningAgent agent = Main.start(ConfigLoader.load(cfg))) {
             String url = "http://127.0.0.1:" + agent.port();
             HttpClient http = HttpClient.newHttpClient();
