@@ -23,21 +23,10 @@ HEAP=${HEAP:-512m}
 
 die() { printf 'jmh: %s\n' "$*" >&2; exit 1; }
 
-JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
-export JAVA_HOME
-
-# Compile edge-runtime (and what it depends on) with its tests, which runs the JMH annotation
-# processor, and write edge-runtime's test classpath. Offline first; online if something is missing.
-CP_FILE=edge-runtime/target/jmh-classpath.txt
-build=(-q -pl edge-runtime -am test-compile dependency:build-classpath
-  -Dmdep.outputFile=target/jmh-classpath.txt -Dmdep.includeScope=test)
-if ! ./mvnw -o "${build[@]}" >/dev/null 2>&1; then
-  ./mvnw "${build[@]}" || die "build failed"
-fi
-[[ -s $CP_FILE ]] || die "$CP_FILE was not written"
+# shellcheck source=test-classpath.sh
+source edge-runtime/bench/test-classpath.sh
 [[ -f edge-runtime/target/test-classes/META-INF/BenchmarkList ]] \
   || die "no JMH BenchmarkList: the annotation processor did not run"
-CP="edge-runtime/target/classes:edge-runtime/target/test-classes:$(cat "$CP_FILE")"
 
 # The JVM flags the project runs with (pom.xml outpost.jvm.opens), for the forked JVMs.
 OPENS=$(sed -n 's:.*<outpost.jvm.opens>\(.*\)</outpost.jvm.opens>.*:\1:p' pom.xml)

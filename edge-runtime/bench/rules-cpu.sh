@@ -14,18 +14,8 @@ HEAP=${HEAP:-256m}
 
 die() { printf 'rules-cpu: %s\n' "$*" >&2; exit 1; }
 
-JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
-export JAVA_HOME
-
-# edge-runtime and its tests compiled, and its test classpath written (offline first, as jmh.sh does).
-CP_FILE=edge-runtime/target/jmh-classpath.txt
-build=(-q -pl edge-runtime -am test-compile dependency:build-classpath
-  -Dmdep.outputFile=target/jmh-classpath.txt -Dmdep.includeScope=test)
-if ! ./mvnw -o "${build[@]}" >/dev/null 2>&1; then
-  ./mvnw "${build[@]}" || die "build failed"
-fi
-[[ -s $CP_FILE ]] || die "$CP_FILE was not written"
-CP="edge-runtime/target/classes:edge-runtime/target/test-classes:$(cat "$CP_FILE")"
+# shellcheck source=test-classpath.sh
+source edge-runtime/bench/test-classpath.sh
 
 for c in ${CASES:-sevenRules ledgerRule fieldsOnly}; do
   "$JAVA_HOME/bin/java" -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseSerialGC -cp "$CP" \

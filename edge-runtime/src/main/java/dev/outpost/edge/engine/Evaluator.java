@@ -75,7 +75,8 @@ public final class Evaluator {
      */
     public PathValues alsoRead(String stream) {
         PathValues v = lastView;
-        return v != null && shared.get(stream) != null && shared.get(stream).view() == v ? v : null;
+        Shared read = v == null ? null : shared.get(stream);
+        return read != null && read.view() == v ? v : null;
     }
 
     /**

@@ -67,20 +67,9 @@ final class EventReader {
                 child = node.member(s.text, s.textLength);
             }
             s.colon();
-            if (child == null) {
-                s.skipValue(depth);
-            } else {
-                value(child, depth);
-            }
-            s.skipWhitespace();
-            byte c = s.next();
-            if (c == '}') {
+            if (element(child, depth, (byte) '}')) {
                 return;
             }
-            if (c != ',') {
-                throw JsonScanner.UNREADABLE;
-            }
-            s.skipWhitespace();
         }
     }
 
@@ -93,22 +82,33 @@ final class EventReader {
         }
         Node[] indexes = node.indexes;
         for (int i = 0; ; i++) {
-            Node child = i < indexes.length ? indexes[i] : null;
-            if (child == null) {
-                s.skipValue(depth);
-            } else {
-                value(child, depth);
-            }
-            s.skipWhitespace();
-            byte c = s.next();
-            if (c == ']') {
+            if (element(i < indexes.length ? indexes[i] : null, depth, (byte) ']')) {
                 return;
             }
-            if (c != ',') {
-                throw JsonScanner.UNREADABLE;
-            }
-            s.skipWhitespace();
         }
+    }
+
+    /**
+     * A member's or element's value — read when a path names it ({@code child}), else skipped — and what follows it:
+     * true when that is the container's {@code close}, false after a ',' (and the whitespace after it).
+     */
+    private boolean element(Node child, int depth, byte close) throws Unreadable {
+        JsonScanner s = scanner;
+        if (child == null) {
+            s.skipValue(depth);
+        } else {
+            value(child, depth);
+        }
+        s.skipWhitespace();
+        byte c = s.next();
+        if (c == close) {
+            return true;
+        }
+        if (c != ',') {
+            throw JsonScanner.UNREADABLE;
+        }
+        s.skipWhitespace();
+        return false;
     }
 
     /** A value a path names (in its slot, if the node has one) or passes through, held by a container at {@code depth}. */

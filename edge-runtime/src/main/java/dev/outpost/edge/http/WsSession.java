@@ -151,15 +151,7 @@ final class WsSession {
             error(id, r.field(), r.getMessage());
             return;
         }
-        if (s == null) {
-            error(id, null, "live.subscribers_max subscriptions are held; try again later");
-            return;
-        }
-        subscriptions.put(id, s);
-        send(g -> {
-            g.writeStringField("type", "subscribed");
-            g.writeStringField("id", id);
-        });
+        hold(id, s);
     }
 
     private void subscribeState(String id, Map<?, ?> state) {
@@ -174,6 +166,11 @@ final class WsSession {
             return;
         }
         LiveFeed.Subscription s = feed.watch(ns, new StateWatchOutlet(id));
+        hold(id, s);
+    }
+
+    /** Keeps a subscription the feed granted and confirms it; null: the subscriber limit is reached. */
+    private void hold(String id, LiveFeed.Subscription s) {
         if (s == null) {
             error(id, null, "live.subscribers_max subscriptions are held; try again later");
             return;

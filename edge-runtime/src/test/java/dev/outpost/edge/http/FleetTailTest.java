@@ -4,19 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Main;
-import dev.outpost.edge.config.ConfigLoader;
+import dev.outpost.edge.sync.TestFleet;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,61 +23,32 @@ import org.junit.jupiter.api.io.TempDir;
  * with history and resume, or every node live — and refuses what it cannot serve.
  */
 class FleetTailTest {
-    private static final String TOKEN_1 = "edge-one-token-0123456789";
-    private static final String TOKEN_2 = "edge-two-token-0123456789";
+    private static final String TOKEN_1 = TestFleet.TOKEN_1;
+    private static final String TOKEN_2 = TestFleet.TOKEN_2;
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     @TempDir
     Path dir;
 
     private final HttpClient http = HttpClient.newHttpClient();
-    private final List<Main.RunningAgent> agents = new ArrayList<>();
+    private TestFleet fleet;
+
+    @BeforeEach
+    void fleet() {
+        fleet = new TestFleet(dir);
+    }
 
     @AfterEach
     void stop() {
-        agents.reversed().forEach(Main.RunningAgent::close);
-    }
-
-    private Main.RunningAgent start(String name, String yaml, boolean hub) throws Exception {
-        Path cfg = dir.resolve(name + ".yaml");
-        Files.writeString(cfg, yaml);
-        Main.RunningAgent a = Main.start(hub ? ConfigLoader.load(cfg).asHub() : ConfigLoader.load(cfg));
-        agents.add(a);
-        return a;
+        fleet.close();
     }
 
     private Main.RunningAgent hub() throws Exception {
-        return start("hub", """
-                data:
-                  dir: %s
-                http:
-                  port: 0
-                budget:
-                  memory: 16GiB
-                hub:
-                  nodes:
-                    edge-1: %s
-                    edge-2: %s
-                """.formatted(dir.resolve("hub-data"), TOKEN_1, TOKEN_2), true);
+        return fleet.hub("");
     }
 
     private Main.RunningAgent edge(String id, String token, int hubPort) throws Exception {
-        return start(id, """
-                node:
-                  id: %s
-                data:
-                  dir: %s
-                http:
-                  port: 0
-                budget:
-                  memory: 16GiB
-                sync:
-                  upstream: http://127.0.0.1:%d
-                  token: %s
-                  backoff_base_millis: 20
-                  backoff_cap_millis: 200
-                  idle_poll_millis: 50
-                """.formatted(id, dir.resolve(id + "-data"), hubPort, token), false);
+        return fleet.edge(id, token, hubPort, "");
     }
 
     private void post(Main.RunningAgent a, String stream, int from, int count) throws Exception {

@@ -5,21 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Await;
 import dev.outpost.edge.Main;
-import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.store.json.JsonTree;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * per node and merged with the counts, sums and maxima of what was posted.
  */
 class RollupSyncTest {
-    static final String TOKEN_1 = "edge-one-token-0123456789";
-    static final String TOKEN_2 = "edge-two-token-0123456789";
+    static final String TOKEN_1 = TestFleet.TOKEN_1;
+    static final String TOKEN_2 = TestFleet.TOKEN_2;
     static final long MINUTE = 60_000L;
     static final String ROLLUP = "bytes_by_source";
 
@@ -38,57 +36,26 @@ class RollupSyncTest {
     Path dir;
 
     final HttpClient http = HttpClient.newHttpClient();
-    final List<Main.RunningAgent> agents = new ArrayList<>();
+    TestFleet fleet;
     /** The start of a window that ended ten minutes ago (the hub's retention counts from the wall clock). */
     final long windowStart = Math.floorDiv(System.currentTimeMillis(), MINUTE) * MINUTE - 10 * MINUTE;
 
-    @AfterEach
-    void stop() {
-        agents.reversed().forEach(Main.RunningAgent::close);
+    @BeforeEach
+    void fleet() {
+        fleet = new TestFleet(dir);
     }
 
-    Main.RunningAgent start(String name, String yaml, boolean hub) throws Exception {
-        Path cfg = dir.resolve(name + ".yaml");
-        Files.writeString(cfg, yaml);
-        Main.RunningAgent a = Main.start(hub ? ConfigLoader.load(cfg).asHub() : ConfigLoader.load(cfg));
-        agents.add(a);
-        return a;
+    @AfterEach
+    void stop() {
+        fleet.close();
     }
 
     Main.RunningAgent hub() throws Exception {
-        return start("hub", """
-                node:
-                  id: hq
-                data:
-                  dir: %s
-                http:
-                  port: 0
-                budget:
-                  memory: 16GiB
-                hub:
-                  rollup_retention_hours: 48
-                  nodes:
-                    edge-1: %s
-                    edge-2: %s
-                """.formatted(dir.resolve("hub-data"), TOKEN_1, TOKEN_2), true);
+        return fleet.hub("  rollup_retention_hours: 48\n");
     }
 
     Main.RunningAgent edge(String id, String token, int hubPort) throws Exception {
-        return start(id, """
-                node:
-                  id: %s
-                data:
-                  dir: %s
-                http:
-                  port: 0
-                budget:
-                  memory: 16GiB
-                sync:
-                  upstream: http://127.0.0.1:%d
-                  token: %s
-                  backoff_base_millis: 20
-                  backoff_cap_millis: 200
-                  idle_poll_millis: 50
+        return fleet.edge(id, token, hubPort, """
                 streams:
                   traffic:
                     priority: normal
@@ -98,7 +65,7 @@ class RollupSyncTest {
                     group_by: [source_ip]
                     window: 1m
                     aggregates: [count, sum(bytes), max(bytes), p50(bytes)]
-                """.formatted(id, dir.resolve(id + "-data"), hubPort, token, ROLLUP), false);
+                """.formatted(ROLLUP));
     }
 
     HttpResponse<String> send(Main.RunningAgent a, String method, String path, String body) throws Exception {
