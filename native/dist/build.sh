@@ -10,7 +10,7 @@
 #   bin/outpost          the launcher (no JDK needed: it runs runtime/bin/java)
 #   runtime/             a jlink image with only the modules Outpost needs (jdk.compiler included:
 #                        chronicle-values loads javac's classes, though nothing is compiled at start)
-#   app/outpost.jar, app/lib/*.jar
+#   app/outpost.jar, app/lib/*.jar, app/jvm.args (the JVM flags of pom.xml outpost.jvm.opens)
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
 #   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
@@ -63,6 +63,9 @@ log "jlink: $MODULES"
 "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
   --compress zip-6 --exclude-files "**/lib/ct.sym" --output "$STAGE/runtime"
 
+# The JVM flags the project runs with (pom.xml outpost.jvm.opens), as a java argument file.
+sed -n 's:.*<outpost.jvm.opens>\(.*\)</outpost.jvm.opens>.*:\1:p' pom.xml | tr ' ' '\n' | sed '/^$/d' > "$STAGE/app/jvm.args"
+[[ -s $STAGE/app/jvm.args ]] || die "outpost.jvm.opens not found in pom.xml"
 cp native/dist/outpost "$STAGE/bin/outpost"
 chmod 755 "$STAGE/bin/outpost"
 cp docs/outpost.example.yaml "$STAGE/conf/outpost.yaml"

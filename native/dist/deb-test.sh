@@ -44,17 +44,14 @@ budget_mib=$(sed -n 's/^ *memory: \([0-9]*\)MiB$/\1/p' /etc/outpost/outpost.yaml
 /opt/outpost/bin/outpost check-config /etc/outpost/outpost.yaml >/dev/null || die "the installed config does not check"
 
 # Run as systemd would: the unit's ExecStart, as its user, in its working directory; on a free port.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=lib.sh
+source "$ROOT/native/dist/lib.sh"
+PORT=$(free_port)
 sed -i "s/^  port: 7070$/  port: $PORT/" /etc/outpost/outpost.yaml
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 runuser -u outpost -- bash -c "cd /var/lib/outpost && exec $exec_start" > /tmp/outpost-deb-test.log 2>&1 &
 agent=$!
-for _ in $(seq 1 300); do
-  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-  kill -0 "$agent" 2>/dev/null || { tail -n 30 /tmp/outpost-deb-test.log >&2; die "the service exited"; }
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || die "the service does not answer /health"
+wait_health "$PORT" "$agent" || { tail -n 30 /tmp/outpost-deb-test.log >&2; die "the service does not answer /health"; }
 curl -fsS -XPOST "http://127.0.0.1:$PORT/v1/events" -H 'Content-Type: application/json' \
   -d '{"stream":"deb","key":"k","data":{"from":"package"}}' >/dev/null || die "POST failed"
 curl -fsS "http://127.0.0.1:$PORT/v1/events?stream=deb" | grep -q '"package"' || die "the event did not come back"

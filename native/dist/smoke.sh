@@ -8,8 +8,9 @@
 set -euo pipefail
 HOME_DIR=$1 WORK=$2
 die() { printf '[dist-smoke] FAIL: %s\n' "$*" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 15 "$f" >&2; done; exit 1; }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-HUB=$(port) EDGE=$(port) TOKEN=node-token-0123456789abcdef
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+HUB=$(free_port) EDGE=$(free_port) TOKEN=node-token-0123456789abcdef
 cat > "$WORK/hub.yaml" <<YAML
 node: {id: hq}
 data: {dir: $WORK/hub-data}
@@ -38,9 +39,8 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
 "$HOME_DIR/bin/outpost" hub --config "$WORK/hub.yaml" > "$WORK/hub.log" 2>&1 & pids+=($!)
 OUTPOST_JAVA_OPTS=${EDGE_JAVA_OPTS:-} "$HOME_DIR/bin/outpost" run --config "$WORK/edge.yaml" > "$WORK/edge.log" 2>&1 & pids+=($!)
-up() { for _ in $(seq 1 300); do curl -fsS "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
-up "$HUB" || die "the hub did not start"
-up "$EDGE" || die "the edge did not start"
+wait_health "$HUB" "${pids[0]}" || die "the hub did not start"
+wait_health "$EDGE" "${pids[1]}" || die "the edge did not start"
 E="http://127.0.0.1:$EDGE"
 curl -fsS -XPOST "$E/v1/events" -H 'Content-Type: application/json' \
   -d '{"stream":"motors","key":"m1","data":{"motor":"m1","temp":95.5}}' >/dev/null || die "POST one event"

@@ -14,7 +14,9 @@ agent=""
 trap '[[ -n $agent ]] && kill -KILL $agent 2>/dev/null; rm -rf "$WORK"' EXIT
 tar -C "$WORK" -xzf "$TARBALL"
 HOME_DIR=$(echo "$WORK"/outpost-*)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=lib.sh
+source "$ROOT/native/dist/lib.sh"
+PORT=$(free_port)
 printf 'data:\n  dir: %s/data\nhttp:\n  host: 127.0.0.1\n  port: %s\n' "$WORK" "$PORT" > "$WORK/outpost.yaml"
 times=() rss=()
 for i in $(seq 1 "$RUNS"); do

@@ -16,7 +16,9 @@ HOME_DIR=$(echo "$WORK"/outpost-*)
 for f in runtime/bin/java app/outpost.jar app/outpost.aot conf/outpost.yaml licenses/THIRD-PARTY.txt; do
   [[ -e $HOME_DIR/$f ]] || die "the tarball lacks $f"
 done
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck source=lib.sh
+source "$ROOT/native/dist/lib.sh"
+PORT=$(free_port)
 cat > "$WORK/outpost.yaml" <<YAML
 data:
   dir: $WORK/data
@@ -30,7 +32,7 @@ UNSHARE=(unshare --mount)
 [[ $(id -u) -eq 0 ]] || UNSHARE=(unshare --user --map-root-user --mount)
 # Inside: no JDK anywhere the launcher or a careless script could look.
 "${UNSHARE[@]}" env -u JAVA_HOME PATH=/usr/bin:/bin HOME_DIR="$HOME_DIR" WORK="$WORK" PORT="$PORT" \
-  SMOKE="$ROOT/native/dist/smoke.sh" bash -euo pipefail -c '
+  SMOKE="$ROOT/native/dist/smoke.sh" LIB="$ROOT/native/dist/lib.sh" bash -euo pipefail -c '
   mount --bind "$WORK/empty" /usr/lib/jvm
   die() { printf "[dist-test] FAIL: %s\n" "$*" >&2; exit 1; }
   if command -v java >/dev/null 2>&1 && java -version >/dev/null 2>&1; then die "a java is still reachable on PATH"; fi
@@ -40,12 +42,8 @@ UNSHARE=(unshare --mount)
   OUTPOST_JAVA_OPTS=-XX:AOTMode=on "$HOME_DIR/bin/outpost" run --config "$WORK/outpost.yaml" > "$WORK/agent.log" 2>&1 &
   agent=$!
   trap "kill -TERM $agent 2>/dev/null || true; wait $agent 2>/dev/null || true" EXIT
-  for i in $(seq 1 300); do
-    curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
-    kill -0 $agent 2>/dev/null || { tail -n 30 "$WORK/agent.log" >&2; die "the agent exited"; }
-    sleep 0.1
-  done
-  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { tail -n 30 "$WORK/agent.log" >&2; die "no /health"; }
+  source "$LIB"
+  wait_health "$PORT" "$agent" || { tail -n 30 "$WORK/agent.log" >&2; die "no /health (or the agent exited)"; }
   code=$(curl -sS -o "$WORK/post.json" -w "%{http_code}" -XPOST "http://127.0.0.1:$PORT/v1/events" \
     -H "Content-Type: application/json" -d "{\"stream\":\"dist\",\"key\":\"k1\",\"data\":{\"from\":\"tarball\"}}")
   [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] || die "POST answered $code: $(cat "$WORK/post.json")"
