@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.hub.Hub;
+import dev.outpost.edge.live.FramedMemory;
 import dev.outpost.edge.live.LiveFeed;
 import dev.outpost.edge.live.Outlet;
 import dev.outpost.edge.live.TailRefusal;
@@ -185,11 +186,13 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                     .subscribeAll(
                             tail.filter(),
                             node -> fleetFramings.computeIfAbsent(
-                                    node, n -> new SseFraming(ByteBufAllocator.DEFAULT, n, true)),
+                                    node,
+                                    n -> new SseFraming(ByteBufAllocator.DEFAULT, FramedMemory.process(), n, true)),
                             outlet);
         }
         String node = tail.nodes().getFirst();
-        SseFraming f = nodeFramings.computeIfAbsent(node, n -> new SseFraming(ByteBufAllocator.DEFAULT, n, false));
+        SseFraming f = nodeFramings.computeIfAbsent(
+                node, n -> new SseFraming(ByteBufAllocator.DEFAULT, FramedMemory.process(), n, false));
         return hub.tail().feed(node).subscribe(tail.filter(), tail.start(), f, outlet);
     }
 

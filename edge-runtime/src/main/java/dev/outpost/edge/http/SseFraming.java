@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.outpost.edge.live.FramedMemory;
 import dev.outpost.edge.live.Framing;
 import dev.outpost.edge.live.Round;
 import io.netty.buffer.ByteBuf;
@@ -31,6 +32,7 @@ final class SseFraming implements Framing {
             Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(": heartbeat\n\n", StandardCharsets.US_ASCII));
 
     private final ByteBufAllocator alloc;
+    private final FramedMemory memory;
     private final EventLine line = new EventLine(); // feed thread only (frame)
 
     /** The node whose log a hub tails (its events carry "node"), or null on a node's own tail. */
@@ -39,13 +41,19 @@ final class SseFraming implements Framing {
     private final boolean nodeInId;
 
     SseFraming(ByteBufAllocator alloc) {
-        this(alloc, null, false);
+        this(alloc, FramedMemory.process(), null, false);
     }
 
-    SseFraming(ByteBufAllocator alloc, String node, boolean nodeInId) {
+    SseFraming(ByteBufAllocator alloc, FramedMemory memory, String node, boolean nodeInId) {
         this.alloc = alloc;
+        this.memory = memory;
         this.node = node;
         this.nodeInId = nodeInId;
+    }
+
+    @Override
+    public boolean roomy() {
+        return memory.roomy();
     }
 
     @Override
@@ -57,9 +65,12 @@ final class SseFraming implements Framing {
         int[] ends = new int[n];
         // Direct: every subscriber's write is a slice of these bytes, and a heap buffer would be copied into a new
         // direct one per subscriber per write by the channel (with 2,000 subscribers that filled the direct-memory
-        // cap); the heap when direct memory is short (DirectMemory).
+        // cap); not framed now when framed rounds hold their share of it (FramedMemory).
         int size = Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 96);
-        ByteBuf out = DirectMemory.roomy() ? alloc.directBuffer(size) : alloc.heapBuffer(size);
+        ByteBuf out = memory.take(size);
+        if (out == null) {
+            return null;
+        }
         for (int i = 0; i < n; i++) {
             writeEvent(round, i, out);
             ends[i] = out.writerIndex();

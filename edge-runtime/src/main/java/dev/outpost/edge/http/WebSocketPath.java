@@ -1,10 +1,10 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.live.FramedMemory;
 import dev.outpost.edge.live.LiveFeed;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -54,7 +54,7 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
 
     private final LiveFeed feed;
     private final ApiScreen tokens;
-    private final WsFraming framing = new WsFraming(ByteBufAllocator.DEFAULT);
+    private final WsFraming framing = new WsFraming(FramedMemory.process());
 
     public WebSocketPath(LiveFeed feed, ApiScreen tokens) {
         this.feed = feed;

@@ -1,9 +1,9 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.live.FramedMemory;
 import dev.outpost.edge.live.Framing;
 import dev.outpost.edge.live.Round;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
 /**
@@ -12,11 +12,16 @@ import io.netty.buffer.Unpooled;
  * shared bytes in a header and a trailer and dropping the first comma ({@link WebSocketPath}). Feed thread only.
  */
 final class WsFraming implements Framing {
-    private final ByteBufAllocator alloc;
+    private final FramedMemory memory;
     private final EventLine line = new EventLine();
 
-    WsFraming(ByteBufAllocator alloc) {
-        this.alloc = alloc;
+    WsFraming(FramedMemory memory) {
+        this.memory = memory;
+    }
+
+    @Override
+    public boolean roomy() {
+        return memory.roomy();
     }
 
     @Override
@@ -28,7 +33,10 @@ final class WsFraming implements Framing {
         int[] ends = new int[n];
         // Direct, as SseFraming: the subscribers' messages wrap slices of it and are written without a copy.
         int size = Math.max(256, round.payloadOffset(n - 1) + round.payloadLength(n - 1) + n * 64);
-        ByteBuf out = DirectMemory.roomy() ? alloc.directBuffer(size) : alloc.heapBuffer(size);
+        ByteBuf out = memory.take(size);
+        if (out == null) {
+            return null;
+        }
         for (int i = 0; i < n; i++) {
             if (line.readable(round, i)) {
                 out.writeByte(',');

@@ -20,5 +20,11 @@ public interface Framing {
         }
     }
 
+    /** The round framed, or null when the memory for framed rounds is short ({@link FramedMemory#take}). */
     Framed frame(Round round);
+
+    /** Whether there is memory to frame a round now: worth reading one from the log for a subscriber behind. */
+    default boolean roomy() {
+        return true;
+    }
 }

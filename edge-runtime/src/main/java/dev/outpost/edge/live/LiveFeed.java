@@ -72,6 +72,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** The agent's feed over its own log ({@code state} serves state watches). */
     public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
         this(log, state, new FeedPool(config, metrics, "outpost_live"), nanos, "outpost-live-feed");
+        FramedMemory.process().register(metrics, "outpost_live");
     }
 
     /** A feed over {@code log} in {@code pool}; {@code state} null: no state watches. */
@@ -368,9 +369,15 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     /** One bounded helping for a subscriber behind the feed: from the recent rounds when they hold it, else the log. */
     private void serve(Subscriber s, long now) {
+        if (!s.framingRoomy()) {
+            recent.shedOldest(); // what pending writes do not hold, the window may: it gives way
+        }
         if (recent.covers(s.cursor())) {
             recent.serve(s, now);
             return;
+        }
+        if (!s.framingRoomy()) {
+            return; // a round read now could not be framed: framed rounds hold their memory limit
         }
         s.deleted(log.firstSeq());
         // Sized by what this subscriber can take: a read for one should not fetch what it cannot send.
@@ -400,7 +407,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
     }
 
-    private void closeAll(String reason) {
+    /** Ends every subscription and lets the recent rounds go (the feed stops; tests call it to end a run). */
+    void closeAll(String reason) {
         admitArrivals();
         for (Subscriber s : live) {
             s.close(reason);

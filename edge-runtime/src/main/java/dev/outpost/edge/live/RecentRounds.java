@@ -54,6 +54,18 @@ final class RecentRounds {
         return Subscriber.Taken.YES;
     }
 
+    /**
+     * Lets the oldest round go: framed rounds hold their memory limit, and the window's framings must not be what keeps
+     * every subscriber behind from being served.
+     */
+    void shedOldest() {
+        Round old = rounds.pollFirst();
+        if (old != null) {
+            bytes -= old.payloadBytes();
+            old.release();
+        }
+    }
+
     /** Lets every round go (the feed moved on without reading, or stops). */
     void clear() {
         for (Round r : rounds) {

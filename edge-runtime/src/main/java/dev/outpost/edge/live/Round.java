@@ -161,6 +161,7 @@ public final class Round {
     /**
      * The round framed by {@code framing}, framed once and shared (feed thread only): every framing asked for is kept
      * until {@link #release}, so subscribers of two transports taking turns do not frame the round again and again.
+     * Null when the framing has no memory for it now.
      */
     Framing.Framed framed(Framing framing) {
         for (int k = 0; k < framings; k++) {
@@ -173,6 +174,9 @@ public final class Round {
             framed = Arrays.copyOf(framed, framings * 2);
         }
         Framing.Framed f = framing.frame(this);
+        if (f == null) {
+            return null; // no memory to frame it now: asked again later
+        }
         framedBy[framings] = framing;
         framed[framings++] = f;
         return f;

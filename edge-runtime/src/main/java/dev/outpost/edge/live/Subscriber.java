@@ -78,6 +78,11 @@ final class Subscriber {
         return cursor;
     }
 
+    /** Whether this subscriber's transport has memory to frame a round now. */
+    boolean framingRoomy() {
+        return framing.roomy();
+    }
+
     boolean live() {
         return live;
     }
@@ -135,6 +140,9 @@ final class Subscriber {
         int n = select(round);
         if (n > 0) {
             Framing.Framed f = round.framed(framing);
+            if (f == null) {
+                return Taken.FULL; // no memory to frame it: the feed serves this subscriber once there is
+            }
             int k = fitting(f, n);
             if (k > 0) {
                 send(slices(f, k), k);
