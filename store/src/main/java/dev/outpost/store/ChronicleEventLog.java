@@ -92,6 +92,9 @@ public final class ChronicleEventLog implements EventLog {
     private final GroupIndex groups;
     private final Quarantine quarantine;
     private final GroupCommit groupCommit;
+    /** Where numbering continues if retention deletes every record (SeqFloor). */
+    private final SeqFloor floor;
+
     private volatile long lastSeq;
     /** The cycle of the last append (a different current cycle means the next append creates a file). */
     private int writtenCycle = Integer.MIN_VALUE;
@@ -168,6 +171,7 @@ public final class ChronicleEventLog implements EventLog {
         }
         this.writer = new GroupWriter(queue, dir);
         this.groups = new GroupIndex(queue, quarantine);
+        this.floor = new SeqFloor(dir);
         recover();
         int current = queue.lastCycle();
         if (current != Integer.MIN_VALUE) {
@@ -414,8 +418,8 @@ public final class ChronicleEventLog implements EventLog {
             }
         }
         lastSeq = recoveredSeq;
-        shared.lastSeq = Math.max(shared.lastSeq, recoveredSeq);
-        clock.observe(recoveredHlc);
+        shared.lastSeq = Math.max(shared.lastSeq, Math.max(recoveredSeq, floor.seq()));
+        clock.observe(Math.max(recoveredHlc, floor.hlc()));
         try (LogCursor c = cursor(tailer(), 0)) {
             c.tailer.toStart();
             RecordView v = new RecordView();
@@ -536,6 +540,8 @@ public final class ChronicleEventLog implements EventLog {
                         null);
             }
             Path f = cycleFile(cycle);
+            // Before the records go: numbering must not restart from below them (SeqFloor).
+            floor.raise(shared.lastSeq, clock.now());
             long bytes;
             try {
                 bytes = Files.size(f);

@@ -168,4 +168,36 @@ class RetentionTest {
             assertEquals(Map.of("bulk-a", 2L, "bulk-b", 1L), d.eventsByStream());
         }
     }
+
+    /**
+     * Retention may delete every file of every lane (their cycles are over and nothing was written since); a sequence
+     * number is still never given twice, across a restart too: sync cursors, Last-Event-ID and the hub's received
+     * ranges all rest on it.
+     */
+    @Test
+    void seqsNeverRestartAfterRetentionDeletedEveryFile() throws Exception {
+        long last;
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
+            fill(log, 2);
+            last = log.lastSeq();
+            for (Lane l : Lane.values()) {
+                for (ChronicleEventLog.Cycle c : log.lane(l).cycles(100)) {
+                    log.lane(l).deleteCycle(c.cycle());
+                }
+            }
+            assertTrue(present(log).isEmpty(), "every record was deleted");
+            assertEquals(last + 1, log.append(Lane.NORMAL, List.of(draft("n"))).firstSeq(), "while open");
+            last++;
+            wallMillis.addAndGet(1050);
+            for (Lane l : Lane.values()) {
+                for (ChronicleEventLog.Cycle c : log.lane(l).cycles(100)) {
+                    log.lane(l).deleteCycle(c.cycle());
+                }
+            }
+        }
+        try (LanedEventLog log = LanedEventLog.open(secondly(dir), new HybridClock(wallMillis::get))) {
+            assertTrue(log.lastSeq() >= last, "after a restart the log is at " + log.lastSeq() + ", was at " + last);
+            assertEquals(last + 1, log.append(Lane.HIGH, List.of(draft("h"))).firstSeq(), "after a restart");
+        }
+    }
 }
