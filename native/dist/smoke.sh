@@ -6,6 +6,8 @@
 # the runtime lacks shows up here as a failing path.
 # usage: smoke.sh HOME_DIR WORK_DIR
 set -euo pipefail
+# (grep without -q below: -q stops reading at the first match, curl then fails writing the rest,
+# and pipefail turns that into a failure once a body outgrows the pipe buffer)
 HOME_DIR=$1 WORK=$2
 die() { printf '[dist-smoke] FAIL: %s\n' "$*" >&2; for f in "$WORK"/*.log; do echo "== $f" >&2; tail -n 15 "$f" >&2; done; exit 1; }
 # shellcheck source=lib.sh
@@ -47,19 +49,19 @@ curl -fsS -XPOST "$E/v1/events" -H 'Content-Type: application/json' \
 printf '%s\n' '{"stream":"motors","key":"m2","data":{"motor":"m2","temp":20}}' \
   '{"stream":"dist","key":"k","data":{"from":"tarball"}}' \
   | curl -fsS -XPOST "$E/v1/events" -H 'Content-Type: application/x-ndjson' --data-binary @- >/dev/null || die "POST NDJSON"
-curl -fsS "$E/v1/events?stream=dist" | grep -q '"tarball"' || die "the event did not come back"
+curl -fsS "$E/v1/events?stream=dist" | grep '"tarball"' >/dev/null || die "the event did not come back"
 curl -fsS -XPUT "$E/v1/state/devices/d1" -H 'Content-Type: application/json' -d '{"fw":"1.2"}' >/dev/null || die "PUT state"
-curl -fsS "$E/v1/state/devices/d1" | grep -q '"1.2"' || die "GET state"
+curl -fsS "$E/v1/state/devices/d1" | grep '"1.2"' >/dev/null || die "GET state"
 curl -sS -N --max-time 3 "$E/v1/events/tail?stream=motors&from_seq=1" > "$WORK/tail.txt" 2>/dev/null || true
 grep -q '"m2"' "$WORK/tail.txt" || die "the live tail sent no event: $(head -c 300 "$WORK/tail.txt")"
-for _ in $(seq 1 100); do curl -fsS "$E/v1/events?stream=alerts" | grep -q '"hot"' && break; sleep 0.1; done
-curl -fsS "$E/v1/events?stream=alerts" | grep -q '"hot"' || die "the rule raised no alert"
-for _ in $(seq 1 100); do curl -fsS "$E/v1/rollups/temp-per-motor" | grep -q '"m1"' && break; sleep 0.1; done
-curl -fsS "$E/v1/rollups/temp-per-motor" | grep -q '"m1"' || die "the rollup has no window"
-curl -fsS "$E/metrics" | grep -q '^outpost_ingest_events_total' || die "metrics"
-curl -fsS "$E/v1/governor" | grep -q '"level"' || die "governor"
-for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep -q '"tarball"' && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep -q '"tarball"' || die "the event did not reach the hub"
+for _ in $(seq 1 100); do curl -fsS "$E/v1/events?stream=alerts" | grep '"hot"' >/dev/null && break; sleep 0.1; done
+curl -fsS "$E/v1/events?stream=alerts" | grep '"hot"' >/dev/null || die "the rule raised no alert"
+for _ in $(seq 1 100); do curl -fsS "$E/v1/rollups/temp-per-motor" | grep '"m1"' >/dev/null && break; sleep 0.1; done
+curl -fsS "$E/v1/rollups/temp-per-motor" | grep '"m1"' >/dev/null || die "the rollup has no window"
+curl -fsS "$E/metrics" | grep '^outpost_ingest_events_total' >/dev/null || die "metrics"
+curl -fsS "$E/v1/governor" | grep '"level"' >/dev/null || die "governor"
+for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep '"tarball"' >/dev/null && break; sleep 0.1; done
+curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep '"tarball"' >/dev/null || die "the event did not reach the hub"
 "$HOME_DIR/bin/outpost" top --url "$E" --once --interval-millis 200 | grep -q "level" || die "outpost top"
 code=$(curl -sS -o "$WORK/bad.json" -w '%{http_code}' -XPOST "$E/v1/events" -H 'Content-Type: application/json' -d '{bad')
 [[ $code == 400 ]] && grep -q 'problem\|title' "$WORK/bad.json" || die "a bad event got $code: $(cat "$WORK/bad.json")"
