@@ -46,6 +46,9 @@ mkdir -p "$STAGE"/{bin,app/lib,conf,licenses}
 cp "$JAR" "$STAGE/app/"
 cp edge-runtime/target/lib/*.jar "$STAGE/app/lib/"
 python3 native/dist/slim-jars.py "$STAGE/app/lib" "$ARCH"
+# The Kafka client (11 MiB) serves only hubs with hub.backend: kafka, never a device; such a hub runs
+# from a checkout (docs/FLEET-KAFKA.md, "Shipping"), and this one says so if asked.
+rm -f "$STAGE"/app/lib/kafka-clients-*.jar
 
 # The modules: what jdeps finds in the classes, plus what is only reached by name at run time.
 DEPS=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  *   <li>Exactly-once in effect: a record whose sequence is in the ranges is never stored again.
  * </ul>
  */
-public final class HubReceiver {
+public final class HubReceiver implements PushStore {
     private static final Logger LOG = LoggerFactory.getLogger(HubReceiver.class);
 
     /** Prefix of the catalog cursor holding what the hub received from a node. */
@@ -71,6 +71,7 @@ public final class HubReceiver {
     }
 
     /** Stores the records of {@code b} the hub does not have; returns once they are durable. */
+    @Override
     public PushAck receive(PushBatch b) {
         AckedRanges r = ranges(b.node(), b.lane());
         synchronized (r) {
@@ -126,6 +127,7 @@ public final class HubReceiver {
     }
 
     /** What the hub holds of a node's lane (a copy), for an edge re-deriving its cursor. */
+    @Override
     public AckedRanges received(String node, Lane lane) {
         AckedRanges r = ranges(node, lane);
         synchronized (r) {

@@ -43,6 +43,52 @@ final class HubKeys {
     static final ConfigKey<Map<String, String>> NODES = SECTION.add(ConfigKey.mapping(
             "hub.nodes", "The nodes this hub accepts: node id -> token (at least 16 characters).", HubKeys::nodes));
 
+    static final ConfigKey<String> BACKEND = SECTION.add(ConfigKey.oneOf(
+            "hub.backend",
+            "local",
+            List.of("local", "kafka"),
+            "Where pushed records go: 'local' (one log per node on this hub's disk) or 'kafka' (the cluster of"
+                    + " hub.kafka_bootstrap_servers, shared by several hubs; docs/FLEET-KAFKA.md)."));
+    static final ConfigKey<String> KAFKA_BOOTSTRAP_SERVERS = SECTION.add(ConfigKey.text(
+            "hub.kafka_bootstrap_servers",
+            "",
+            "Kafka brokers to start from (host:port,host:port); required with hub.backend: kafka."));
+    static final ConfigKey<String> KAFKA_TOPIC_PREFIX = SECTION.add(ConfigKey.text(
+            "hub.kafka_topic_prefix",
+            "outpost",
+            "Prefix of the hub's topics: PREFIX.events.LANE (the records), PREFIX.received (what each node lane"
+                    + " delivered, compacted)."));
+    static final ConfigKey<Integer> KAFKA_SHARDS = SECTION.add(ConfigKey.integer(
+            "hub.kafka_shards",
+            32,
+            1,
+            1_024,
+            "shards",
+            "Ownership shards of the fleet's nodes (the partitions of PREFIX.received); fixed once the topic"
+                    + " exists."));
+    static final ConfigKey<Integer> KAFKA_TRANSACTION_TIMEOUT_MILLIS = SECTION.add(ConfigKey.integer(
+            "hub.kafka_transaction_timeout_millis",
+            60_000,
+            1_000,
+            900_000,
+            "milliseconds",
+            "How long Kafka waits before aborting a transaction a hub left open (a hub killed mid-push)."));
+    static final ConfigKey<Map<String, String>> KAFKA_PRODUCER = SECTION.add(ConfigKey.mapping(
+            "hub.kafka_producer",
+            "Kafka producer settings passed as they are (TLS, SASL, compression.type, linger.ms); the hub sets"
+                    + " the ones its guarantees rest on itself.",
+            HubKeys::producer));
+
+    /** Producer settings the hub sets itself: exactly once rests on them. */
+    static final List<String> KAFKA_RESERVED = List.of(
+            "transactional.id",
+            "enable.idempotence",
+            "acks",
+            "key.serializer",
+            "value.serializer",
+            "bootstrap.servers",
+            "transaction.timeout.ms");
+
     private HubKeys() {}
 
     static OutpostConfig.Hub read(ConfigValues v) {
@@ -52,7 +98,38 @@ final class HubKeys {
                 v.get(BODY_BYTES_MAX),
                 v.get(NODE_LOGS_OPEN_MAX),
                 v.get(ROLLUP_RETENTION_HOURS),
-                v.get(NODES));
+                v.get(NODES),
+                v.get(BACKEND),
+                new OutpostConfig.Kafka(
+                        v.get(KAFKA_BOOTSTRAP_SERVERS).strip(),
+                        v.get(KAFKA_TOPIC_PREFIX).strip(),
+                        v.get(KAFKA_SHARDS),
+                        v.get(KAFKA_TRANSACTION_TIMEOUT_MILLIS),
+                        v.get(KAFKA_PRODUCER)));
+    }
+
+    /** {@code hub.kafka_producer: {SETTING: VALUE}}, none of {@link #KAFKA_RESERVED}. */
+    private static Map<String, String> producer(Object raw, String source) {
+        if (raw == null) {
+            return Map.of();
+        }
+        if (!(raw instanceof Map<?, ?> m)) {
+            throw new ConfigException(
+                    "hub.kafka_producer",
+                    "config error in " + source + ": 'hub.kafka_producer' must be a mapping of producer settings");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            String k = String.valueOf(e.getKey());
+            if (KAFKA_RESERVED.contains(k)) {
+                throw new ConfigException(
+                        "hub.kafka_producer." + k,
+                        "config error in " + source + ": '" + k + "' is set by the hub (exactly once rests on it);"
+                                + " remove it from hub.kafka_producer. The hub sets: " + KAFKA_RESERVED);
+            }
+            out.put(k, String.valueOf(e.getValue()));
+        }
+        return Map.copyOf(out);
     }
 
     /** {@code hub.nodes: {NODE_ID: TOKEN}}: the nodes a hub accepts and their tokens. */

@@ -132,7 +132,26 @@ public record OutpostConfig(
             long bodyBytesMax,
             int nodeLogsOpenMax,
             int rollupRetentionHours,
-            Map<String, String> nodes) {}
+            Map<String, String> nodes,
+            String backend,
+            Kafka kafka) {
+        /** True when pushed records go to Kafka (hub.backend: kafka). */
+        public boolean kafkaBackend() {
+            return backend.equals("kafka");
+        }
+    }
+
+    /**
+     * The Kafka backend of a hub (docs/FLEET-KAFKA.md).
+     *
+     * @param producer settings passed to the producers as they are (none the hub sets itself)
+     */
+    public record Kafka(
+            String bootstrapServers,
+            String topicPrefix,
+            int shards,
+            int transactionTimeoutMillis,
+            Map<String, String> producer) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */
     record Definitions(Map<String, Object> rules, Map<String, Object> rollups) {
@@ -291,6 +310,12 @@ public record OutpostConfig(
     }
 
     private void checkSyncAndQuery() {
+        if (hub.kafkaBackend() && hub.kafka().bootstrapServers().isEmpty()) {
+            throw new ConfigException(
+                    "hub.kafka_bootstrap_servers",
+                    "config error: hub.kafka_bootstrap_servers must name the Kafka brokers (host:port,...) when"
+                            + " hub.backend is kafka");
+        }
         if (sync.upstream() != null && sync.token().isEmpty()) {
             throw new ConfigException(
                     "sync.token",

@@ -8,6 +8,7 @@ import dev.outpost.store.Catalog;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.LogOptions;
 import dev.outpost.sync.HubReceiver;
+import dev.outpost.sync.PushStore;
 import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public final class Hub implements AutoCloseable {
     private final LongAdder windows;
     private final LongAdder windowsInvalid;
     private final LongAdder windowsStale;
-    private final HubReceiver receiver;
+    private final PushStore receiver;
     private final FleetChanges changes;
     private final FleetTail tail;
     private final Semaphore admission;
@@ -66,11 +67,13 @@ public final class Hub implements AutoCloseable {
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
                 BATCH_RECORDS_MAX);
         this.fleetLogs = new FleetLogs(config.data().dir().resolve("hub"), nodeLogs, hub.nodeLogsOpenMax());
-        this.receiver = new HubReceiver(
-                fleetLogs,
-                catalog,
-                (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
-                config.log().blockBytes() / 8);
+        this.receiver = hub.kafkaBackend()
+                ? kafkaStore(hub.kafka())
+                : new HubReceiver(
+                        fleetLogs,
+                        catalog,
+                        (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
+                        config.log().blockBytes() / 8);
         this.changes = new FleetChanges(ownLog);
         this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
@@ -91,6 +94,20 @@ public final class Hub implements AutoCloseable {
         this.stored = metrics.counter("outpost_hub_records_stored_total", "Pushed records this hub stored.");
         this.duplicates = metrics.counter(
                 "outpost_hub_records_duplicate_total", "Pushed records this hub already had (resends, not stored).");
+    }
+
+    /**
+     * The Kafka backend; the client library is left out of the device distribution, which is said plainly rather than
+     * failing on a missing class (KafkaPushStore is only loaded once the library is known to be there).
+     */
+    private static PushStore kafkaStore(OutpostConfig.Kafka kafka) {
+        try {
+            Class.forName("org.apache.kafka.clients.producer.KafkaProducer", false, Hub.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("hub.backend: kafka needs the Kafka client library, which the device"
+                    + " distribution leaves out; run this hub from a checkout (./outpost hub)");
+        }
+        return KafkaPushStore.open(kafka);
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
@@ -153,8 +170,8 @@ public final class Hub implements AutoCloseable {
         return limits;
     }
 
-    /** Stores pushes in the nodes' logs. */
-    public HubReceiver receiver() {
+    /** Stores pushes: in the nodes' logs, or in Kafka (hub.backend). */
+    public PushStore receiver() {
         return receiver;
     }
 
@@ -178,6 +195,11 @@ public final class Hub implements AutoCloseable {
         try {
             tail.close();
             fleetLogs.close();
+            if (receiver instanceof AutoCloseable c) {
+                c.close();
+            }
+        } catch (Exception e) {
+            LOG.warn("hub: closing the push store failed: {}", e.toString());
         } finally {
             rollups.close();
         }

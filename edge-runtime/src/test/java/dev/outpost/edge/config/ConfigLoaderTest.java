@@ -1,5 +1,6 @@
 package dev.outpost.edge.config;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,6 +62,22 @@ class ConfigLoaderTest {
                         .contains(
                                 "allowed top-level keys: node, data, http, log, compress, ingest, state, budget, query"),
                 top.getMessage());
+    }
+
+    @Test
+    void aKafkaHubNeedsItsBrokersAndKeepsTheSettingsItsGuaranteesRestOn() {
+        assertEquals(
+                "hub.kafka_bootstrap_servers", bad("hub:\n  backend: kafka\n").key());
+        ConfigException e = bad(
+                "hub:\n  backend: kafka\n  kafka_bootstrap_servers: k:9092\n" + "  kafka_producer:\n    acks: \"1\"\n");
+        assertEquals("hub.kafka_producer.acks", e.key());
+        assertTrue(e.getMessage().contains("set by the hub"), e.getMessage());
+        assertTrue(bad("hub:\n  backend: pulsar\n").getMessage().contains("allowed values: local, kafka"));
+        OutpostConfig c = assertDoesNotThrow(() -> load("hub:\n  backend: kafka\n  kafka_bootstrap_servers: k:9092\n"
+                + "  kafka_producer:\n    compression.type: zstd\n"));
+        assertTrue(c.hub().kafkaBackend());
+        assertEquals(Map.of("compression.type", "zstd"), c.hub().kafka().producer());
+        assertEquals(32, c.hub().kafka().shards());
     }
 
     @Test

@@ -1,0 +1,136 @@
+package dev.outpost.edge.hub;
+
+import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.store.Lane;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node) and {@code PREFIX.received} for what
+ * each node lane delivered (compacted, one partition per ownership shard). Created when absent, with the brokers'
+ * default replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
+ */
+final class KafkaTopics {
+    /** How long the hub waits for the cluster at start. */
+    static final long ADMIN_TIMEOUT_MILLIS = 30_000;
+
+    private final String received;
+    private final Map<Lane, String> events;
+
+    private KafkaTopics(String received, Map<Lane, String> events) {
+        this.received = received;
+        this.events = events;
+    }
+
+    String received() {
+        return received;
+    }
+
+    String events(Lane lane) {
+        return events.get(lane);
+    }
+
+    /** Client settings shared by the hub's producers, consumer and admin: the brokers and the pass-through ones. */
+    static Properties clientProperties(OutpostConfig.Kafka config) {
+        Properties p = new Properties();
+        p.putAll(config.producer());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return p;
+    }
+
+    static KafkaTopics ensure(OutpostConfig.Kafka config) {
+        Map<Lane, String> events = new EnumMap<>(Lane.class);
+        for (Lane l : Lane.values()) {
+            events.put(l, config.topicPrefix() + ".events." + l.id());
+        }
+        String received = config.topicPrefix() + ".received";
+        Properties p = adminProperties(config);
+        try (Admin admin = Admin.create(p)) {
+            Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            if (!existing.contains(received)) {
+                missing.add(new NewTopic(received, Optional.of(config.shards()), Optional.empty())
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            }
+            for (String t : events.values()) {
+                if (!existing.contains(t)) {
+                    missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
+                }
+            }
+            create(admin, missing);
+            checkShards(admin, received, config.shards());
+        } catch (ExecutionException | TimeoutException e) {
+            throw unreachable(config, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unreachable(config, e);
+        }
+        return new KafkaTopics(received, events);
+    }
+
+    private static Properties adminProperties(OutpostConfig.Kafka config) {
+        Properties p = new Properties();
+        // Only what an admin client understands of the pass-through settings: security and timeouts.
+        Set<String> known = AdminClientConfig.configNames();
+        Map<String, String> mine = new HashMap<>();
+        config.producer().forEach((k, v) -> {
+            if (known.contains(k)) {
+                mine.put(k, v);
+            }
+        });
+        p.putAll(mine);
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT_MILLIS);
+        return p;
+    }
+
+    private static void create(Admin admin, List<NewTopic> missing)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (missing.isEmpty()) {
+            return;
+        }
+        try {
+            admin.createTopics(missing).all().get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw e; // another hub creating them at the same moment is fine
+            }
+        }
+    }
+
+    private static void checkShards(Admin admin, String received, int shards)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        TopicDescription d = admin.describeTopics(List.of(received))
+                .allTopicNames()
+                .get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .get(received);
+        if (d.partitions().size() != shards) {
+            throw new IllegalStateException("hub.kafka_shards is " + shards + " but topic " + received + " has "
+                    + d.partitions().size() + " partitions: every hub of a fleet must use the topic's count (set"
+                    + " hub.kafka_shards: " + d.partitions().size() + ")");
+        }
+    }
+
+    private static IllegalStateException unreachable(OutpostConfig.Kafka config, Exception e) {
+        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        return new IllegalStateException(
+                "cannot set up the hub's topics at " + config.bootstrapServers() + " (hub.kafka_bootstrap_servers): "
+                        + cause.getMessage() + "; check that the brokers are up and the settings in hub.kafka_producer",
+                cause);
+    }
+}

@@ -1,0 +1,215 @@
+package dev.outpost.edge.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Main;
+import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.sync.TestFleet;
+import dev.outpost.store.AckedRanges;
+import dev.outpost.store.Lane;
+import dev.outpost.sync.SyncException;
+import dev.outpost.sync.wire.PushAck;
+import dev.outpost.sync.wire.PushBatch;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hub's Kafka backend against a real broker (a child process, {@link KafkaBroker}): each record once, whatever is
+ * resent and across restarts of the hub; a hub whose shards another took writes nothing more; what a read_committed
+ * consumer sees carries the node, lane, sequence number and time.
+ */
+class KafkaPushStoreTest {
+    @TempDir
+    static Path dir;
+
+    static KafkaBroker broker;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = KafkaBroker.start(dir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private static OutpostConfig.Kafka config(String prefix) {
+        return new OutpostConfig.Kafka(broker.bootstrapServers(), prefix, 4, 10_000, Map.of("linger.ms", "1"));
+    }
+
+    private static PushBatch batch(String node, Lane lane, long from, long to) {
+        List<PushBatch.Record> records = new ArrayList<>();
+        for (long seq = from; seq <= to; seq++) {
+            byte[] payload = ("{\"n\":" + seq + "}").getBytes(StandardCharsets.UTF_8);
+            records.add(new PushBatch.Record(seq, (1_700_000_000_000L + seq) << 16, "s", payload));
+        }
+        return new PushBatch(node, lane, from, to, records);
+    }
+
+    @Test
+    void eachRecordIsWrittenOnceAcrossResendsAndRestarts() throws Exception {
+        OutpostConfig.Kafka c = config("once");
+        try (KafkaPushStore store = KafkaPushStore.open(c)) {
+            assertAck(store.receive(batch("n1", Lane.NORMAL, 1, 10)), 10, 0);
+            assertAck(store.receive(batch("n1", Lane.NORMAL, 1, 10)), 0, 10);
+            assertAck(store.receive(batch("n1", Lane.NORMAL, 6, 15)), 5, 5);
+            assertAck(store.receive(batch("n2", Lane.NORMAL, 1, 3)), 3, 0);
+        }
+        try (KafkaPushStore again = KafkaPushStore.open(c)) {
+            assertEquals(
+                    List.of(new AckedRanges.Range(1, 15)),
+                    again.received("n1", Lane.NORMAL).ranges());
+            assertAck(again.receive(batch("n1", Lane.NORMAL, 1, 20)), 5, 15);
+            assertTrue(again.received("n1", Lane.HIGH).isEmpty());
+        }
+        Map<String, List<Long>> seen = readCommitted("once.events.normal");
+        assertEquals(range(1, 20), seen.get("n1"), "node n1: every sequence number once, in order");
+        assertEquals(range(1, 3), seen.get("n2"));
+    }
+
+    @Test
+    void aHubWhoseShardsAnotherTookWritesNothingMore() throws Exception {
+        OutpostConfig.Kafka c = config("fence");
+        try (KafkaPushStore first = KafkaPushStore.open(c)) {
+            assertAck(first.receive(batch("n1", Lane.HIGH, 1, 5)), 5, 0);
+            try (KafkaPushStore second = KafkaPushStore.open(c)) {
+                SyncException e = assertThrows(SyncException.class, () -> first.receive(batch("n1", Lane.HIGH, 6, 9)));
+                assertEquals(503, e.status());
+                assertTrue(!first.holdsAllShards());
+                assertAck(second.receive(batch("n1", Lane.HIGH, 1, 9)), 4, 5);
+            }
+        }
+        assertEquals(range(1, 9), readCommitted("fence.events.high").get("n1"));
+    }
+
+    @Test
+    void recordsCarryTheNodeLaneSequenceAndTime() throws Exception {
+        try (KafkaPushStore store = KafkaPushStore.open(config("headers"))) {
+            store.receive(batch("gw-7", Lane.CRITICAL, 41, 41));
+        }
+        ConsumerRecord<byte[], byte[]> r = all("headers.events.critical").getFirst();
+        assertEquals("gw-7", new String(r.key(), StandardCharsets.UTF_8));
+        assertEquals("{\"n\":41}", new String(r.value(), StandardCharsets.UTF_8));
+        assertEquals("gw-7", header(r, "node"));
+        assertEquals("critical", header(r, "lane"));
+        assertEquals("41", header(r, "seq"));
+        assertEquals(Long.toString((1_700_000_000_000L + 41) << 16), header(r, "hlc"));
+        assertEquals(Long.toString(1_700_000_000_041L), header(r, "ingest_time"));
+        assertEquals(1_700_000_000_041L, r.timestamp());
+    }
+
+    /**
+     * Point 1 end to end: an edge, unchanged, pushes to a hub with hub.backend: kafka; every event it ingested arrives
+     * in the lane's topic exactly once, and the edge's cursor is acknowledged.
+     */
+    @Test
+    void anEdgePushesThroughAKafkaHubAsItWouldToALocalOne() throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("fleet"));
+        try (TestFleet fleet = new TestFleet(dir.resolve("fleet"))) {
+            Main.RunningAgent hub = fleet.hub("  backend: kafka\n  kafka_bootstrap_servers: "
+                    + broker.bootstrapServers() + "\n  kafka_shards: 4\n  kafka_topic_prefix: e2e\n");
+            Main.RunningAgent edge = fleet.edge("edge-1", TestFleet.TOKEN_1, hub.port(), "");
+            HttpClient http = HttpClient.newHttpClient();
+            for (int round = 0; round < 5; round++) {
+                StringBuilder b = new StringBuilder();
+                for (int i = 0; i < 40; i++) {
+                    b.append("{\"stream\":\"plant\",\"data\":{\"n\":")
+                            .append(round * 40 + i)
+                            .append("}}\n");
+                }
+                HttpResponse<String> r = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port() + "/v1/events"))
+                                .header("Content-Type", "application/x-ndjson")
+                                .POST(HttpRequest.BodyPublishers.ofString(b.toString()))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+            }
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> readCommitted("e2e.events.normal")
+                                    .getOrDefault("edge-1", List.of())
+                                    .size()
+                            >= 200);
+            List<Long> seqs = readCommitted("e2e.events.normal").get("edge-1");
+            assertEquals(200, seqs.size(), "each event once");
+            assertEquals(200, new java.util.HashSet<>(seqs).size(), "no sequence number twice");
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static void assertAck(PushAck ack, int stored, int duplicates) {
+        assertEquals(stored, ack.stored(), "stored");
+        assertEquals(duplicates, ack.duplicates(), "duplicates");
+    }
+
+    private static List<Long> range(long from, long to) {
+        List<Long> out = new ArrayList<>();
+        for (long s = from; s <= to; s++) {
+            out.add(s);
+        }
+        return out;
+    }
+
+    /** The sequence numbers per node a read_committed consumer finds in {@code topic}. */
+    private static Map<String, List<Long>> readCommitted(String topic) {
+        Map<String, List<Long>> out = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : all(topic)) {
+            out.computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                    .add(Long.parseLong(header(r, "seq")));
+        }
+        return out;
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> all(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> ends = c.endOffsets(parts);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ends.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())) {
+                assertTrue(System.nanoTime() < deadline, "read " + topic + " to its end in 30 s");
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+}

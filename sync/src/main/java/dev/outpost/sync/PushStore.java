@@ -1,0 +1,23 @@
+package dev.outpost.sync;
+
+import dev.outpost.store.AckedRanges;
+import dev.outpost.store.Lane;
+import dev.outpost.sync.wire.PushAck;
+import dev.outpost.sync.wire.PushBatch;
+
+/**
+ * Where a hub keeps what its nodes push: the node logs on the hub's own disk ({@link HubReceiver}), or a Kafka
+ * cluster shared by several hubs (docs/FLEET-KAFKA.md). The edge cannot tell them apart.
+ *
+ * <p>Contract: {@link #receive} returns only once the records of the batch the store did not have are durable
+ * there, and the batch's range is part of {@link #received}; a record whose sequence number is already in the
+ * received ranges is never stored again. A failure is thrown ({@link SyncException} with a status, or a store
+ * error) and acknowledges nothing.
+ */
+public interface PushStore {
+    /** Stores the records of {@code b} this store does not have; returns once they are durable. */
+    PushAck receive(PushBatch b);
+
+    /** What the store holds of a node's lane (a copy), for an edge re-deriving its cursor. */
+    AckedRanges received(String node, Lane lane);
+}
