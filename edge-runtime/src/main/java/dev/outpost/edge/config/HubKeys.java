@@ -73,6 +73,14 @@ final class HubKeys {
             900_000,
             "milliseconds",
             "How long Kafka waits before aborting a transaction a hub left open (a hub killed mid-push)."));
+    static final ConfigKey<Integer> KAFKA_SESSION_TIMEOUT_MILLIS = SECTION.add(ConfigKey.integer(
+            "hub.kafka_session_timeout_millis",
+            10_000,
+            500,
+            300_000,
+            "milliseconds",
+            "How long a silent hub keeps its shards: after it, the other hubs of the fleet take them (and fence"
+                    + " it). Bounded below by the brokers' group.min.session.timeout.ms."));
     static final ConfigKey<Map<String, String>> KAFKA_PRODUCER = SECTION.add(ConfigKey.mapping(
             "hub.kafka_producer",
             "Kafka producer settings passed as they are (TLS, SASL, compression.type, linger.ms); the hub sets"
@@ -105,6 +113,7 @@ final class HubKeys {
                         v.get(KAFKA_TOPIC_PREFIX).strip(),
                         v.get(KAFKA_SHARDS),
                         v.get(KAFKA_TRANSACTION_TIMEOUT_MILLIS),
+                        v.get(KAFKA_SESSION_TIMEOUT_MILLIS),
                         v.get(KAFKA_PRODUCER)));
     }
 

@@ -151,6 +151,7 @@ public record OutpostConfig(
             String topicPrefix,
             int shards,
             int transactionTimeoutMillis,
+            int sessionTimeoutMillis,
             Map<String, String> producer) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */

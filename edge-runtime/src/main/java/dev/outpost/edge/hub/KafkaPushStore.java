@@ -10,6 +10,7 @@ import dev.outpost.sync.wire.PushBatch;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -23,48 +24,113 @@ import org.slf4j.LoggerFactory;
  * of {@code PREFIX.received} and one transactional producer ({@link KafkaShard}), whose {@code initTransactions}
  * fences any earlier holder of the shard and aborts what it left open. Invariants: a record whose sequence number is
  * in its node lane's committed ranges is never written again; nothing is acknowledged that is not committed; a fenced
- * shard refuses every push after it (503) and is never used again by this instance. This first form owns every shard
- * (one hub); ownership by consumer-group assignment is the next step of the design.
+ * shard refuses every push after it (503) and is never used again by this instance; a shard this hub does not own
+ * (another hub of the fleet does, {@link HubGroup}) is answered 503 (forwarding to its owner is the next step).
  */
-public final class KafkaPushStore implements PushStore, AutoCloseable {
+public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaPushStore.class);
 
-    private final KafkaTopics topics;
-    private final KafkaShard[] shards;
+    /** How long opening waits for this hub's first share of the shards. */
+    static final long FIRST_ASSIGNMENT_MILLIS = 60_000;
 
-    private KafkaPushStore(KafkaTopics topics, KafkaShard[] shards) {
+    private final OutpostConfig.Kafka config;
+    private final KafkaTopics topics;
+    /** The shards this hub owns now, by number; null where another hub owns it. */
+    private final AtomicReferenceArray<KafkaShard> shards;
+
+    private HubGroup group;
+
+    private KafkaPushStore(OutpostConfig.Kafka config, KafkaTopics topics) {
+        this.config = config;
         this.topics = topics;
-        this.shards = shards;
+        this.shards = new AtomicReferenceArray<>(config.shards());
     }
 
     /**
-     * Creates the topics if needed, takes every shard (fencing earlier holders) and loads what each has received.
+     * Creates the topics if needed, joins the fleet's hubs and waits for this hub's first share of the shards (each
+     * taken: earlier holders fenced, what it received loaded).
      *
      * @throws IllegalStateException naming the setting when the cluster cannot be reached or the topics disagree
      */
     static KafkaPushStore open(OutpostConfig.Kafka config) {
         KafkaTopics topics = KafkaTopics.ensure(config);
-        KafkaShard[] shards = new KafkaShard[config.shards()];
+        KafkaPushStore store = new KafkaPushStore(config, topics);
+        store.group = new HubGroup(config, topics, store);
         try {
-            for (int s = 0; s < shards.length; s++) {
-                shards[s] = new KafkaShard(config, topics, s);
+            if (!store.group.awaitFirstAssignment(FIRST_ASSIGNMENT_MILLIS)) {
+                throw new IllegalStateException(
+                        "no share of the shards from the hubs' group at " + config.bootstrapServers() + " in "
+                                + FIRST_ASSIGNMENT_MILLIS + " ms (hub.kafka_bootstrap_servers)");
             }
-            KafkaShard.loadReceived(config, topics, shards);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            store.close();
+            throw new IllegalStateException("interrupted while joining the hubs' group", e);
         } catch (RuntimeException e) {
-            for (KafkaShard sh : shards) {
-                if (sh != null) {
-                    sh.close();
-                }
-            }
+            store.close();
             throw e;
         }
         LOG.info(
-                "hub backend kafka at {}: {} shards, topics {}.events.<lane> and {}",
+                "hub backend kafka at {}: {} of {} shards here, topics {}.events.<lane> and {}",
                 config.bootstrapServers(),
-                shards.length,
+                store.owned(),
+                config.shards(),
                 config.topicPrefix(),
                 topics.received());
-        return new KafkaPushStore(topics, shards);
+        return store;
+    }
+
+    /** Takes shards the group gave this hub: fences their earlier holders, loads what they received, serves them. */
+    @Override
+    public void take(List<Integer> numbers) {
+        List<KafkaShard> taken = new ArrayList<>(numbers.size());
+        try {
+            for (int s : numbers) {
+                taken.add(new KafkaShard(config, topics, s));
+            }
+            KafkaShard.loadReceived(config, topics, taken);
+        } catch (RuntimeException e) {
+            LOG.error("hub: could not take shards {} ({}); their nodes get 503 until the group moves them", numbers, e);
+            taken.forEach(KafkaShard::close);
+            return;
+        }
+        for (KafkaShard sh : taken) {
+            shards.set(sh.number(), sh);
+        }
+        LOG.info("hub: took shards {}", numbers);
+    }
+
+    /** Stops serving shards the group moved away (their producers are closed once a push in progress is done). */
+    @Override
+    public void drop(List<Integer> numbers) {
+        for (int s : numbers) {
+            KafkaShard sh = shards.getAndSet(s, null);
+            if (sh != null) {
+                synchronized (sh) {
+                    sh.close();
+                }
+            }
+        }
+        LOG.info("hub: gave up shards {}", numbers);
+    }
+
+    /** Whether this hub owns shard {@code s} now. */
+    boolean owns(int s) {
+        return shards.get(s) != null;
+    }
+
+    /** How many shards this hub owns now. */
+    int owned() {
+        int n = 0;
+        for (int s = 0; s < shards.length(); s++) {
+            n += shards.get(s) != null ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Tests: this hub stops heartbeating, as if cut off (it keeps its shards until it learns it lost them). */
+    void silence() {
+        group.silence();
     }
 
     /** The shard of a node: the partition Kafka's default partitioner gives its id among {@code shards}. */
@@ -74,8 +140,11 @@ public final class KafkaPushStore implements PushStore, AutoCloseable {
 
     @Override
     public PushAck receive(PushBatch b) {
-        KafkaShard shard = shards[shardOf(b.node(), shards.length)];
+        KafkaShard shard = owner(b.node());
         synchronized (shard) {
+            if (shard.closed()) {
+                throw notHere(b.node());
+            }
             AckedRanges had = shard.ranges(b.node(), b.lane());
             List<PushBatch.Record> fresh = new ArrayList<>(b.records().size());
             for (PushBatch.Record r : b.records()) {
@@ -127,28 +196,42 @@ public final class KafkaPushStore implements PushStore, AutoCloseable {
 
     @Override
     public AckedRanges received(String node, Lane lane) {
-        KafkaShard shard = shards[shardOf(node, shards.length)];
+        KafkaShard shard = owner(node);
         synchronized (shard) {
+            if (shard.closed()) {
+                throw notHere(node);
+            }
             return AckedRanges.decode(shard.ranges(node, lane).encode(), null);
         }
     }
 
-    /** Whether this store still holds every shard (none was taken by another hub). */
-    public boolean holdsAllShards() {
-        for (KafkaShard s : shards) {
-            synchronized (s) {
-                if (s.fenced()) {
-                    return false;
-                }
-            }
+    /** The shard of {@code node} if this hub owns it now. */
+    private KafkaShard owner(String node) {
+        KafkaShard s = shards.get(shardOf(node, shards.length()));
+        if (s == null) {
+            throw notHere(node);
         }
-        return true;
+        return s;
+    }
+
+    private static SyncException notHere(String node) {
+        return new SyncException(
+                "store push in Kafka",
+                "node " + node,
+                "another hub of the fleet owns this node's shard now; retry (docs/FLEET-KAFKA.md)",
+                503,
+                null);
     }
 
     @Override
     public void close() {
-        for (KafkaShard s : shards) {
-            s.close();
+        if (group != null) {
+            group.close();
         }
+        List<Integer> all = new ArrayList<>();
+        for (int s = 0; s < shards.length(); s++) {
+            all.add(s);
+        }
+        drop(all);
     }
 }

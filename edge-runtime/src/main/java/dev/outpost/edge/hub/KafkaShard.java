@@ -48,6 +48,7 @@ final class KafkaShard implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Map<String, AckedRanges> ranges = new HashMap<>();
     private boolean fenced;
+    private boolean closed;
 
     KafkaShard(OutpostConfig.Kafka config, KafkaTopics topics, int shard) {
         this.shard = shard;
@@ -81,6 +82,15 @@ final class KafkaShard implements AutoCloseable {
         return fenced;
     }
 
+    /** Given up: another hub owns the shard now, or this hub stopped. */
+    boolean closed() {
+        return closed;
+    }
+
+    int number() {
+        return shard;
+    }
+
     /**
      * Writes {@code fresh} to {@code topic} and {@code next} as the node lane's ranges in one transaction; the ranges
      * here change only once it committed.
@@ -88,7 +98,7 @@ final class KafkaShard implements AutoCloseable {
      * @throws KafkaException if it did not commit (nothing of it is visible to read_committed readers)
      */
     void write(String node, Lane lane, String topic, List<PushBatch.Record> fresh, AckedRanges next) {
-        if (fenced) {
+        if (fenced || closed) {
             throw new ProducerFencedException("shard " + shard + " was taken by another hub");
         }
         byte[] nodeKey = node.getBytes(StandardCharsets.UTF_8);
@@ -135,7 +145,14 @@ final class KafkaShard implements AutoCloseable {
      * Reads every partition of {@code PREFIX.received} to its end (read_committed; called after every shard's {@code
      * initTransactions}, so nothing is left open) into the shards' ranges: the last record of each node lane wins.
      */
-    static void loadReceived(OutpostConfig.Kafka config, KafkaTopics topics, KafkaShard[] shards) {
+    static void loadReceived(OutpostConfig.Kafka config, KafkaTopics topics, List<KafkaShard> taken) {
+        if (taken.isEmpty()) {
+            return;
+        }
+        KafkaShard[] shards = new KafkaShard[config.shards()];
+        for (KafkaShard s : taken) {
+            shards[s.shard] = s;
+        }
         Properties p = KafkaTopics.clientProperties(config);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -144,7 +161,7 @@ final class KafkaShard implements AutoCloseable {
         p.keySet().removeIf(k -> !ConsumerConfig.configNames().contains(k));
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = new ArrayList<>();
-            for (KafkaShard s : shards) {
+            for (KafkaShard s : taken) {
                 parts.add(new TopicPartition(topics.received(), s.shard));
             }
             c.assign(parts);
@@ -184,6 +201,9 @@ final class KafkaShard implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close(Duration.ofSeconds(5));
+        if (!closed) {
+            closed = true;
+            producer.close(Duration.ofSeconds(5));
+        }
     }
 }

@@ -65,6 +65,7 @@ final class KafkaBroker implements AutoCloseable {
                         "offsets.topic.num.partitions=4",
                         "num.partitions=3",
                         "group.initial.rebalance.delay.ms=0",
+                        "group.min.session.timeout.ms=500",
                         ""));
         run(
                 List.of(
