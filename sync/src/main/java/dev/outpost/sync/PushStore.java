@@ -20,4 +20,12 @@ public interface PushStore {
 
     /** What the store holds of a node's lane (a copy), for an edge re-deriving its cursor. */
     AckedRanges received(String node, Lane lane);
+
+    /**
+     * Whether this store answers for {@code node} here: always for a hub's own disk; for a Kafka hub, while it owns
+     * the node's shard (another hub of the fleet does otherwise, and {@link #received} is refused with 503).
+     */
+    default boolean answersFor(String node) {
+        return true;
+    }
 }

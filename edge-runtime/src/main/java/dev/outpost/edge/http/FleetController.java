@@ -55,7 +55,8 @@ public class FleetController {
         }
         List<FleetNodes.Node> nodes = new ArrayList<>();
         for (String node : config.current().hub().nodes().keySet()) {
-            boolean seen = hub.fleetLogs().exists(node);
+            // On a Kafka hub, a node whose shard another hub owns is that hub's to tell of (docs/FLEET-KAFKA.md).
+            boolean seen = hub.seen(node);
             Map<Lane, FleetNodes.Received> lanes = new EnumMap<>(Lane.class);
             if (seen) {
                 for (Lane lane : Lane.values()) {

@@ -197,7 +197,13 @@ public class SyncController {
             return Problems.response(
                     400, "Invalid query", "lane must be one of critical, high, normal, bulk", 0, "lane");
         }
-        AckedRanges r = hub.receiver().received(node, l);
+        AckedRanges r;
+        try {
+            r = hub.receiver().received(node, l);
+        } catch (SyncException e) {
+            // A Kafka hub that does not own the node's shard now: the edge asks again (it obeys Retry-After).
+            return Problems.response(e.status() == 0 ? 503 : e.status(), "Cursor unavailable", e.getMessage(), 0, null);
+        }
         return HttpResponse.ok(r.encode()).contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE);
     }
 

@@ -170,6 +170,25 @@ public final class Hub implements AutoCloseable {
         return limits;
     }
 
+    /**
+     * Whether this hub has received anything from {@code node} that it can tell of: its node log exists, or (Kafka)
+     * this hub owns the node's shard and it holds ranges of some lane.
+     */
+    public boolean seen(String node) {
+        if (fleetLogs.exists(node)) {
+            return true;
+        }
+        if (!(receiver instanceof KafkaPushStore) || !receiver.answersFor(node)) {
+            return false;
+        }
+        for (dev.outpost.store.Lane l : dev.outpost.store.Lane.values()) {
+            if (!receiver.received(node, l).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Stores pushes: in the nodes' logs, or in Kafka (hub.backend). */
     public PushStore receiver() {
         return receiver;

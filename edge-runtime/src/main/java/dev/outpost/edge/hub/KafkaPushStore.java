@@ -114,6 +114,11 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         LOG.info("hub: gave up shards {}", numbers);
     }
 
+    @Override
+    public boolean answersFor(String node) {
+        return owns(shardOf(node, shards.length()));
+    }
+
     /** Whether this hub owns shard {@code s} now. */
     boolean owns(int s) {
         return shards.get(s) != null;

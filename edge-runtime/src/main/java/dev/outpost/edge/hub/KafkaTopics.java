@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node) and {@code PREFIX.received} for what
@@ -28,6 +29,8 @@ import org.apache.kafka.common.errors.TopicExistsException;
 final class KafkaTopics {
     /** How long the hub waits for the cluster at start. */
     static final long ADMIN_TIMEOUT_MILLIS = 30_000;
+    /** Pause before asking again about a topic the broker does not know yet. */
+    static final long RETRY_MILLIS = 100;
 
     private final String received;
     private final Map<Lane, String> events;
@@ -115,14 +118,30 @@ final class KafkaTopics {
 
     private static void checkShards(Admin admin, String received, int shards)
             throws InterruptedException, ExecutionException, TimeoutException {
-        TopicDescription d = admin.describeTopics(List.of(received))
-                .allTopicNames()
-                .get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                .get(received);
+        TopicDescription d = describe(admin, received);
         if (d.partitions().size() != shards) {
             throw new IllegalStateException("hub.kafka_shards is " + shards + " but topic " + received + " has "
                     + d.partitions().size() + " partitions: every hub of a fleet must use the topic's count (set"
                     + " hub.kafka_shards: " + d.partitions().size() + ")");
+        }
+    }
+
+    /** The topic's description; a topic just created may be unknown to the broker for a moment, so it asks again. */
+    private static TopicDescription describe(Admin admin, String topic)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ADMIN_TIMEOUT_MILLIS);
+        while (true) {
+            try {
+                return admin.describeTopics(List.of(topic))
+                        .allTopicNames()
+                        .get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                        .get(topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(RETRY_MILLIS); // the broker's metadata catches up with the creation: no signal to await
+            }
         }
     }
 

@@ -109,6 +109,7 @@ class KafkaPushStoreTest {
             assertAck(a.receive(batch(node, Lane.HIGH, 1, 5)), 5, 0);
             SyncException elsewhere = assertThrows(SyncException.class, () -> b.receive(batch(node, Lane.HIGH, 1, 5)));
             assertEquals(503, elsewhere.status(), "the shard is a's");
+            assertTrue(a.answersFor(node) && !b.answersFor(node));
             a.silence();
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> b.owned() == 4);
             SyncException e = assertThrows(SyncException.class, () -> a.receive(batch(node, Lane.HIGH, 6, 9)));
@@ -183,6 +184,13 @@ class KafkaPushStoreTest {
             List<Long> seqs = readCommitted("e2e.events.normal").get("edge-1");
             assertEquals(200, seqs.size(), "each event once");
             assertEquals(200, new java.util.HashSet<>(seqs).size(), "no sequence number twice");
+            HttpResponse<String> nodes = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port() + "/v1/fleet/nodes"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, nodes.statusCode(), nodes.body());
+            assertTrue(nodes.body().contains("\"node\":\"edge-1\",\"seen\":true"), nodes.body());
+            assertTrue(nodes.body().contains("\"node\":\"edge-2\",\"seen\":false"), nodes.body());
         }
     }
 
