@@ -203,6 +203,16 @@ public final class ChronicleEventLog implements EventLog {
 
     @Override
     public AppendResult append(List<EventDraft> drafts) {
+        return append(drafts, null);
+    }
+
+    @Override
+    public AppendResult append(Lane lane, List<EventDraft> drafts, java.util.concurrent.Executor acks) {
+        return append(drafts, acks);
+    }
+
+    /** Appends; with fsync durability the result's future completes on {@code acks} (null: outpost-ack). */
+    AppendResult append(List<EventDraft> drafts, java.util.concurrent.Executor acks) {
         assert !drafts.isEmpty();
         appendLock.lock();
         try {
@@ -251,7 +261,7 @@ public final class ChronicleEventLog implements EventLog {
             counters.uncompressedBytes.add(buf.position());
             bytesWritten.accept(fileGrowth(cycle, outLen));
             CompletableFuture<Void> durable =
-                    groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
+                    groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle, acks);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
         } finally {
             appendLock.unlock();

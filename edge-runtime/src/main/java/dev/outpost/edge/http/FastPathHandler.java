@@ -72,6 +72,11 @@ final class FastPathHandler extends RouterAhead.Handler {
 
     private final FastPath path;
     private ChannelHandlerContext ctx;
+    /** The loop's fsync acknowledgements ({@link LoopAcks}): where this connection's ingests complete. */
+    private LoopAcks acks;
+    /** In {@link #acks}' list of connections to flush when the running round ends. */
+    boolean flushQueued;
+
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     /** Messages read while a request for Micronaut waits for this path's answers, in order. */
     private final ArrayDeque<Object> held = new ArrayDeque<>();
@@ -110,6 +115,7 @@ final class FastPathHandler extends RouterAhead.Handler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.acks = path.acks(ctx.executor());
     }
 
     @Override
@@ -310,7 +316,7 @@ final class FastPathHandler extends RouterAhead.Handler {
         CompletableFuture<IngestOutcome> outcome;
         try {
             outcome = path.ingest(
-                    bytes, collectingRoute == FastPath.Route.INGEST_NDJSON, FastPath.idempotencyKey(request));
+                    bytes, collectingRoute == FastPath.Route.INGEST_NDJSON, FastPath.idempotencyKey(request), acks);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         } finally {
@@ -319,7 +325,15 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
             complete(slot, outcome.join(), null, version); // durability os: acknowledged at once
         } else {
-            outcome.whenComplete((o, err) -> ctx.executor().execute(() -> complete(slot, o, err, version)));
+            // fsync: group commit completes it on this loop, in one task for the round (LoopAcks); a replayed request's
+            // future may complete elsewhere, and then its answer comes over in a task of its own
+            outcome.whenComplete((o, err) -> {
+                if (ctx.executor().inEventLoop()) {
+                    complete(slot, o, err, version);
+                } else {
+                    ctx.executor().execute(() -> complete(slot, o, err, version));
+                }
+            });
         }
     }
 
@@ -357,6 +371,11 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (wrote) {
             if (reading) {
                 flushWanted = true;
+            } else if (acks.inRound()) {
+                if (!flushQueued) {
+                    flushQueued = true;
+                    acks.flushAtEnd(this); // once for all of this connection's answers in the round
+                }
             } else {
                 ctx.flush();
             }
@@ -368,6 +387,12 @@ final class FastPathHandler extends RouterAhead.Handler {
             readWanted = false;
             ctx.read();
         }
+    }
+
+    /** The fsync round that wrote answers here ended: they go out in one flush. */
+    void roundEnded() {
+        flushQueued = false;
+        ctx.flush();
     }
 
     /** Processes held messages in order, until one waits again for this path's answers. */

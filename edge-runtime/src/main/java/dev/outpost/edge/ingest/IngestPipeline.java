@@ -7,6 +7,7 @@ import dev.outpost.store.StoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -45,8 +46,15 @@ public final class IngestPipeline {
      * @param body one JSON event, or NDJSON
      * @param ndjson true for an NDJSON batch
      * @param idempotencyKey the request's Idempotency-Key, or null
+     * @param acks where the outcome completes when the log acknowledges later (durability fsync): the fast path
+     *     names its connection's event loop, so one task per fsync answers all of that loop's requests; null: the
+     *     log's own thread
      */
-    public record Request(byte[] body, boolean ndjson, String idempotencyKey) {}
+    public record Request(byte[] body, boolean ndjson, String idempotencyKey, Executor acks) {
+        public Request(byte[] body, boolean ndjson, String idempotencyKey) {
+            this(body, ndjson, idempotencyKey, null);
+        }
+    }
 
     private final EventParser parser;
     private final long bodyBytesMax;
@@ -107,7 +115,7 @@ public final class IngestPipeline {
                 rejection = check(batch);
             }
             if (rejection == null) {
-                stored = ingestor.ingest(batch.events(), request.idempotencyKey());
+                stored = ingestor.ingest(batch.events(), request.idempotencyKey(), request.acks());
             }
         } catch (InvalidInput e) {
             rejection = e.outcome();
