@@ -144,9 +144,10 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
      * Runs one ingest request (counted) through the pipeline, as the router's controller does; an outcome that waits
      * for an fsync completes on {@code acks} (the connection's event loop).
      */
-    CompletableFuture<IngestOutcome> ingest(byte[] body, boolean ndjson, String idempotencyKey, LoopAcks acks) {
+    CompletableFuture<IngestOutcome> ingest(
+            byte[] body, int length, boolean ndjson, String idempotencyKey, LoopAcks acks) {
         ingests.increment();
-        return ingest.ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey, acks));
+        return ingest.ingest(new IngestPipeline.Request(body, length, ndjson, idempotencyKey, acks));
     }
 
     /** The one {@link LoopAcks} of {@code loop}, shared by its connections. */

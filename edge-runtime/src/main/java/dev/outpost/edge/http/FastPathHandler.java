@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,20 @@ final class FastPathHandler extends RouterAhead.Handler {
 
     /** Answers outstanding on one connection before it stops reading (pipelined requests). */
     static final int PENDING_MAX = 32;
+
+    /** Largest body copied into the event loop's reused scratch array; a larger one gets an array of its own. */
+    static final int SCRATCH_BYTES_MAX = 256 * 1024;
+
+    /**
+     * The body of the ingest being run, copied out of Netty's buffers for the parser: one array per event loop, reused
+     * (the pipeline holds no part of the body once its append returned, and an ingest runs whole on the loop).
+     */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[4096];
+        }
+    };
 
     /** In {@code held}: the end of what arrived for a request handed on late (a read's end for Micronaut). */
     private static final Object READ_END = new Object();
@@ -296,7 +311,8 @@ final class FastPathHandler extends RouterAhead.Handler {
     /** The collected body goes to the ingest pipeline; its answer is written when ready and in turn. */
     private void ingest() {
         HttpRequest request = collecting;
-        byte[] bytes = new byte[(int) collected];
+        int length = (int) collected;
+        byte[] bytes = scratch(length);
         int at = 0;
         for (HttpContent part : parts) {
             ByteBuf b = part.content();
@@ -316,7 +332,11 @@ final class FastPathHandler extends RouterAhead.Handler {
         CompletableFuture<IngestOutcome> outcome;
         try {
             outcome = path.ingest(
-                    bytes, collectingRoute == FastPath.Route.INGEST_NDJSON, FastPath.idempotencyKey(request), acks);
+                    bytes,
+                    length,
+                    collectingRoute == FastPath.Route.INGEST_NDJSON,
+                    FastPath.idempotencyKey(request),
+                    acks);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         } finally {
@@ -335,6 +355,19 @@ final class FastPathHandler extends RouterAhead.Handler {
                 }
             });
         }
+    }
+
+    /** An array of at least {@code length} bytes for a body: the loop's scratch, grown up to its limit. */
+    private static byte[] scratch(int length) {
+        if (length > SCRATCH_BYTES_MAX) {
+            return new byte[length];
+        }
+        byte[] a = SCRATCH.get();
+        if (a.length < length) {
+            a = new byte[Math.min(SCRATCH_BYTES_MAX, Math.max(length, 2 * a.length))];
+            SCRATCH.set(a);
+        }
+        return a;
     }
 
     /** An ingest's outcome is known: its answer is ready, and written once it is first in line. */

@@ -193,7 +193,8 @@ public final class Ingestor {
                 }
             }
             plan.draftOfLine[i] = plan.drafts.size();
-            plan.drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
+            plan.drafts.add(
+                    new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json(), e.offset(), e.length()));
         }
         return plan;
     }
@@ -212,7 +213,9 @@ public final class Ingestor {
                             d0.lineIndex(),
                             n,
                             flatten(plan.dups),
-                            d0.payload()));
+                            d0.payload(),
+                            d0.payloadOffset(),
+                            d0.payloadLength()));
         }
         Lane lane = Lane.BULK;
         for (EventDraft d : drafts) {

@@ -28,7 +28,7 @@ class EventParserTest {
                         "  {\"stream\":\"traffic\",\"key\":\"k\",\"ts\":\"2026-11-23T04:48:17Z\",\"priority\":\"high\",\"id\":\"e1\",\"data\":{\"x\":[1,{\"y\":2}]}}\n"));
         assertEquals("traffic", e.getFirst().stream());
         assertEquals("e1", e.getFirst().id());
-        assertTrue(new String(e.getFirst().json(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
+        assertTrue(new String(e.getFirst().bytes(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
         assertNull(parser.parseSingle(b("{\"stream\":\"s\",\"ts\":1795410041516,\"data\":{}}"))
                 .getFirst()
                 .id());
@@ -39,7 +39,7 @@ class EventParserTest {
         String json = new String(
                 parser.parseSingle(b("{\n  \"stream\": \"s\",\n  \"data\": {\"a\": \"x y\"}\n}"))
                         .getFirst()
-                        .json(),
+                        .bytes(),
                 StandardCharsets.UTF_8);
         assertEquals("{\"stream\":\"s\",\"data\":{\"a\":\"x y\"}}", json);
     }
