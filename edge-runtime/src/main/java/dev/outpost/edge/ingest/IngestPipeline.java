@@ -135,7 +135,11 @@ public final class IngestPipeline {
         }
         IngestStage.Batch admitted = batch;
         IngestResult result = stored;
-        return result.durable().handle((ok, err) -> acknowledge(admitted, result, err, start));
+        CompletableFuture<Void> durable = result.durable();
+        if (durable.isDone() && !durable.isCompletedExceptionally()) { // durability os: no stage to chain
+            return CompletableFuture.completedFuture(acknowledge(admitted, result, null, start));
+        }
+        return durable.handle((ok, err) -> acknowledge(admitted, result, err, start));
     }
 
     private IngestOutcome.Invalid tooLarge(int length) {
