@@ -34,6 +34,29 @@ class EventParserTest {
                 .id());
     }
 
+    /**
+     * The fast path lends a reused scratch array longer than the body, holding an earlier body's bytes after it: only
+     * the first {@code length} bytes are the body, and the events are slices of the array itself, not copies.
+     */
+    @Test
+    void aBodyIsTheFirstLengthBytesOfItsArrayAndEventsAreSlicesOfIt() {
+        String body = "{\"stream\":\"a\",\"data\":{}}\n\n{\"stream\":\"b\",\"data\":{\"x\":1}}";
+        byte[] scratch = b(body + "\n{\"stream\":\"stale\",\"data\":{}}\n{garbage\u0000\u00ff");
+        int length = b(body).length;
+
+        List<ParsedEvent> batch = parser.parseBatch(scratch, length);
+        assertEquals(List.of("a", "b"), batch.stream().map(ParsedEvent::stream).toList());
+        assertEquals(
+                "{\"stream\":\"b\",\"data\":{\"x\":1}}", new String(batch.get(1).bytes(), StandardCharsets.UTF_8));
+        assertTrue(batch.stream().allMatch(e -> e.json() == scratch), "slices of the body, not copies");
+
+        byte[] single = b("{\"stream\":\"s\",\"data\":{}}  ]]] stale");
+        List<ParsedEvent> one = parser.parseSingle(single, b("{\"stream\":\"s\",\"data\":{}}  ").length);
+        assertEquals("{\"stream\":\"s\",\"data\":{}}", new String(one.getFirst().bytes(), StandardCharsets.UTF_8));
+        assertTrue(one.getFirst().json() == single);
+        assertEquals(0, one.getFirst().offset());
+    }
+
     @Test
     void multiLineEventIsStoredCompact() {
         String json = new String(
