@@ -29,8 +29,14 @@ import org.slf4j.LoggerFactory;
  *       RouterAhead.Handler#owed}); a request for Micronaut is handed on only once every answer of this path before it
  *       is written ({@code pending} empty) — until then it and everything after it are held, unread further. So at
  *       most one of the two paths has answers outstanding, and each writes its own in order (this one from a queue:
- *       an ingest completes when its append is durable, possibly on another thread, and is written from the event
- *       loop when it and every answer before it are done).
+ *       an ingest completes when its append is durable, and is written from the event loop when it and every answer
+ *       before it are done).
+ *   <li><b>fsync rounds.</b> With durability fsync an ingest's outcome is completed on this connection's own loop by
+ *       group commit's one task per fsync ({@link LoopAcks}); answers written in that task are flushed once per
+ *       connection when it ends. An outcome completed on another thread (a replay of another connection's request)
+ *       comes over in a task of its own.
+ *   <li><b>Scratch.</b> A body is copied into the loop's scratch array and parsed from there; the pipeline holds
+ *       nothing of it once {@code path.ingest} returned, so the next ingest on the loop may reuse it.
  *   <li><b>Bounded.</b> Reading stops while {@value #PENDING_MAX} answers are outstanding or requests are held, and
  *       resumes when they drain; a body is buffered up to http.body_bytes_max, and one that grows beyond it (chunked)
  *       is handed to Micronaut with what arrived, which answers it (413) as it does for any body.
