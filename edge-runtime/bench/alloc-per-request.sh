@@ -8,11 +8,12 @@
 # env:   SETTINGS ("true false"): the http.fast_path values to measure, in order; RATE (4000)
 #        requests/s; CONNECTIONS (10); DURATION (10) measured seconds; WARMUP (5); PORT (17391);
 #        TOP (0): also print the TOP allocation sites (JFR's allocation samples, by allocating frame
-#        and class, weighted) of each setting
+#        and class, weighted) of each setting; STACK (3): frames shown per site
 set -euo pipefail
 SETTINGS=${SETTINGS:-true false}
 RATE=${RATE:-4000}
 TOP=${TOP:-0}
+STACK=${STACK:-3}
 CONNECTIONS=${CONNECTIONS:-10}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-5}
@@ -53,8 +54,8 @@ for fp in $SETTINGS; do
   requests=$(sed -n 's/.* requests=\([0-9]*\) .*/\1/p' <<<"$out")
   "$JAVA_HOME/bin/jfr" print --json --events jdk.ThreadAllocationStatistics "$dir/rec.jfr" >"$dir/alloc.json"
   if ((TOP > 0)); then
-    "$JAVA_HOME/bin/jfr" print --json --stack-depth 3 --events jdk.ObjectAllocationSample "$dir/rec.jfr" >"$dir/samples.json"
-    python3 - "$dir/samples.json" "$TOP" "$fp" "$((start_ms + WARMUP * 1000))" "$end_ms" <<'PY'
+    "$JAVA_HOME/bin/jfr" print --json --stack-depth "$STACK" --events jdk.ObjectAllocationSample "$dir/rec.jfr" >"$dir/samples.json"
+    python3 - "$dir/samples.json" "$TOP" "$fp" "$((start_ms + WARMUP * 1000))" "$end_ms" "$STACK" <<'PY'
 import json, sys, collections, datetime
 events = json.load(open(sys.argv[1]))["recording"]["events"]
 t0, t1 = int(sys.argv[4]), int(sys.argv[5])
@@ -65,7 +66,7 @@ for e in events:
     if not t0 <= t <= t1:
         continue  # start-up and warm-up (class loading) are not the request's
     frames = (v.get("stackTrace") or {}).get("frames") or []
-    where = " < ".join(f["method"]["type"]["name"].rsplit(".", 1)[-1] + "." + f["method"]["name"] for f in frames[:3])
+    where = " < ".join(f["method"]["type"]["name"].rsplit(".", 1)[-1] + "." + f["method"]["name"] for f in frames[:int(sys.argv[6])])
     weights[(v["objectClass"]["name"], where)] += v["weight"]
 total = sum(weights.values()) or 1
 print(f"top allocation sites in the measured window, fast_path={sys.argv[3]} (share of sampled weight):")

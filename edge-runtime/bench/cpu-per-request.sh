@@ -7,13 +7,16 @@
 #   for i in 1 2 3 4; do for t in /tmp/before /tmp/after; do
 #     edge-runtime/bench/cpu-per-request.sh $t single; done; done
 #
-# usage: edge-runtime/bench/cpu-per-request.sh TREE MODE   (MODE: single | state-get)
+# usage: edge-runtime/bench/cpu-per-request.sh TREE MODE   (MODE: single | batch | state-get)
 # env:   DURATION (20), WARMUP (3), CONNECTIONS (50), PORT (17071), JFR=1 to record a profile of 12 s
-#        in the middle of the run into ./cpu-TREE-MODE.jfr (settings=profile, 2 ms sampling).
+#        in the middle of the run into ./cpu-TREE-MODE.jfr (settings=profile, 2 ms sampling),
+#        DURABILITY (os) the agent's log.durability, BATCH (10) events per NDJSON request in mode
+#        batch (the CPU is then per event). With fsync it also prints the events per fsync.
 set -euo pipefail
 TREE=$(cd "$1" && pwd); MODE=$2
-[[ $MODE == single || $MODE == state-get ]] || { echo "MODE must be single or state-get" >&2; exit 2; }
+[[ $MODE == single || $MODE == batch || $MODE == state-get ]] || { echo "MODE must be single, batch or state-get" >&2; exit 2; }
 DURATION=${DURATION:-20}; WARMUP=${WARMUP:-3}; CONNECTIONS=${CONNECTIONS:-50}; PORT=${PORT:-17071}
+DURABILITY=${DURABILITY:-os}; BATCH=${BATCH:-10}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LOADGEN_TREE=$(cd "${LOADGEN_TREE:-$ROOT}" && pwd)
 JAVA_HOME=$("$ROOT/outpost" java-home)
@@ -29,7 +32,7 @@ http:
   host: 127.0.0.1
   port: $PORT
 log:
-  durability: os
+  durability: $DURABILITY
 budget:
   disk: 32GiB
 Y
@@ -53,9 +56,18 @@ T0=$(awk '{print $14 + $15}' "/proc/$JPID/stat")
 OUT=$("$JAVA_HOME/bin/java" -XX:+UseSerialGC -Xmx256m -cp "$LOADGEN_TREE/edge-runtime/target/outpost.jar:$LOADGEN_TREE/edge-runtime/target/lib/*" \
   dev.outpost.edge.loadgen.LoadGenerator --duration-seconds "$DURATION" --warmup-seconds "$WARMUP" --event-bytes 200 \
   --label "$(basename "$TREE")-$MODE" --url "$URL" --mode "$MODE" --documents 1000 --connections "$CONNECTIONS" \
-  --expect-status 200)
+  --batch "$BATCH" --expect-status 200)
 T1=$(awk '{print $14 + $15}' "/proc/$JPID/stat")
 EPS=$(sed -n 's/.*events_per_s=\([0-9]*\).*/\1/p' <<<"$OUT")
 TICK=$(getconf CLK_TCK)
 # The CPU window covers warm-up and measurement; the rate is the measured one.
-echo "$(basename "$TREE") $MODE events_per_s=$EPS agent_cpu_us_per_request=$(( (T1 - T0) * 1000000 / TICK / (EPS * (WARMUP + DURATION)) ))"
+PER=request
+[[ $MODE == batch ]] && PER=event
+FSYNC=""
+if [[ $DURABILITY == fsync ]]; then
+  FSYNC=$(curl -fsS "http://127.0.0.1:$PORT/metrics" | awk '
+    $1 == "outpost_ingest_events_total" { ev = $2 } $1 == "outpost_log_fsyncs_total" { fs = $2 }
+    END { if (fs > 0) printf " events_per_fsync=%.1f", ev / fs }')
+fi
+echo "$(basename "$TREE") $MODE durability=$DURABILITY events_per_s=$EPS agent_cpu_us_per_$PER=$(awk -v t="$((T1 - T0))" -v k="$TICK" -v n="$((EPS * (WARMUP + DURATION)))" 'BEGIN { printf "%.1f", t * 1e6 / k / n }')$FSYNC"
+echo "  $OUT"

@@ -14,8 +14,10 @@
 #        RUNS ("a b c d") to pick runs:
 #        a nginx single, b agent single, c agent NDJSON, d agent single with fsync durability,
 #        e agent state GET (durability os; the generator first PUTs the DOCUMENTS documents),
-#        f agent state PUT with fsync durability. e and f use CONNECTIONS connections and
-#        EVENT_BYTES-byte documents, namespace "bench", ids d-0 .. d-(DOCUMENTS-1).
+#        f agent state PUT with fsync durability, g agent NDJSON batches of FSYNC_BATCH (10) with
+#        fsync durability on CONNECTIONS connections. e and f use CONNECTIONS connections and
+#        EVENT_BYTES-byte documents, namespace "bench", ids d-0 .. d-(DOCUMENTS-1). Runs d and g
+#        also print the events per fsync over the run (warm-up included), from /metrics.
 #
 # Prints the load generator's summary lines, the agent's peak RSS, and a markdown table for
 # docs/BENCHMARKS.md. Everything it starts is stopped on exit, also on failure or Ctrl-C.
@@ -31,6 +33,7 @@ AGENT_EXPECT_STATUS=${AGENT_EXPECT_STATUS:-200}
 NGINX_PORT=${NGINX_PORT:-18080}
 AGENT_PORT=${AGENT_PORT:-17070}
 DOCUMENTS=${DOCUMENTS:-1000}
+FSYNC_BATCH=${FSYNC_BATCH:-10}
 RUNS=${RUNS:-a b c d}
 FAST_PATH=${FAST_PATH:-true}
 HOST=127.0.0.1 # never anything else
@@ -41,11 +44,11 @@ cd "$ROOT"
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
 
-for v in DURATION WARMUP CONNECTIONS BATCH_CONNECTIONS BATCH EVENT_BYTES AGENT_EXPECT_STATUS NGINX_PORT AGENT_PORT DOCUMENTS; do
+for v in DURATION WARMUP CONNECTIONS BATCH_CONNECTIONS BATCH FSYNC_BATCH EVENT_BYTES AGENT_EXPECT_STATUS NGINX_PORT AGENT_PORT DOCUMENTS; do
   [[ ${!v} =~ ^[0-9]+([.][0-9]+)?$ ]] || die "$v must be a number, not '${!v}'"
 done
 [[ $FAST_PATH =~ ^(true|false)$ ]] || die "FAST_PATH must be true or false, not '$FAST_PATH'"
-[[ $RUNS =~ ^[abcdef\ ]+$ ]] || die "RUNS must list runs among a b c d e f, not '$RUNS'"
+[[ $RUNS =~ ^[abcdefg\ ]+$ ]] || die "RUNS must list runs among a b c d e f g, not '$RUNS'"
 
 # --- Java 25, found the way the launcher finds it ----------------------------------------------
 JAVA_HOME=$("$ROOT/outpost" java-home) || die "Java 25 not found (see the message above)"
@@ -266,13 +269,34 @@ if want b || want c || want e; then
   stop_agent
 fi
 
-if want d || want f; then
+fsync_counts() { # "events fsyncs" from the agent's metrics
+  curl -fsS "http://$HOST:$AGENT_PORT/metrics" | awk '
+    $1 == "outpost_ingest_events_total" { ev = $2 } $1 == "outpost_log_fsyncs_total" { fs = $2 }
+    END { printf "%d %d\n", ev, fs }'
+}
+per_fsync() { # $1 label, $2 counts before: prints the events per fsync since
+  local before=($2) after
+  after=($(fsync_counts))
+  local ev=$((after[0] - before[0])) fs=$((after[1] - before[1]))
+  echo "$1: events=$ev fsyncs=$fs events_per_fsync=$(awk -v e="$ev" -v f="$fs" 'BEGIN { printf "%.1f", (f > 0 ? e / f : 0) }')"
+}
+
+if want d || want f || want g; then
   start_agent fsync
   JVM=$(jvm_pid "$AGENT_PID")
   if want d; then
     log "run d: agent (fsync), single events, $CONNECTIONS connections"
+    counts=$(fsync_counts)
     loadgen --label agent-fsync-single --url "http://$HOST:$AGENT_PORT/v1/events" --mode single \
       --connections "$CONNECTIONS" --expect-status "$AGENT_EXPECT_STATUS"
+    per_fsync agent-fsync-single "$counts"
+  fi
+  if want g; then
+    log "run g: agent (fsync), NDJSON batches of $FSYNC_BATCH, $CONNECTIONS connections"
+    counts=$(fsync_counts)
+    loadgen --label agent-fsync-ndjson --url "http://$HOST:$AGENT_PORT/v1/events" --mode batch \
+      --batch "$FSYNC_BATCH" --connections "$CONNECTIONS" --expect-status "$AGENT_EXPECT_STATUS"
+    per_fsync agent-fsync-ndjson "$counts"
   fi
   if want f; then
     # 200 (replaced) and 201 (created) both count.
@@ -314,4 +338,4 @@ for s in "${SUMMARIES[@]}"; do
     "$(kv "$s" p999_ms)" "$(kv "$s" errors)"
 done
 echo
-echo "Agent peak RSS (VmHWM): $(mib "$HWM_OS") MiB with durability os (runs b, c, e), $(mib "$HWM_FSYNC") MiB with fsync (runs d, f); RSS after start $(mib "$RSS_START_OS") MiB."
+echo "Agent peak RSS (VmHWM): $(mib "$HWM_OS") MiB with durability os (runs b, c, e), $(mib "$HWM_FSYNC") MiB with fsync (runs d, f, g); RSS after start $(mib "$RSS_START_OS") MiB."

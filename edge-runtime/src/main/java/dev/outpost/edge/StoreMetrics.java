@@ -33,6 +33,10 @@ final class StoreMetrics {
         metrics.counterFn(
                 "outpost_log_fsyncs_total", "fsync calls by group commit (durability fsync).", lc.fsyncs::sum);
         metrics.counterFn(
+                "outpost_log_fsynced_appends_total",
+                "Appends (requests) made durable by group commit's fsyncs; per fsync = this / outpost_log_fsyncs_total.",
+                lc.fsyncedAppends::sum);
+        metrics.counterFn(
                 "outpost_log_corrupt_skipped_total", "Corrupt records skipped by readers.", lc.corruptSkipped::sum);
         metrics.counterFn(
                 "outpost_log_quarantined_total", "Corrupt log groups quarantined at startup.", lc.quarantined::sum);

@@ -85,6 +85,11 @@ public final class ChronicleEventLog implements EventLog {
     private final ReentrantLock appendLock;
     private final GrowableBuffer buf = new GrowableBuffer(64 * 1024);
     private final GrowableBuffer zbuf = new GrowableBuffer(64 * 1024);
+    /** The records' checksum, reused under the append lock. */
+    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    /** What an append with durability os returns: complete, shared (nothing completes or obtrudes it again). */
+    private static final CompletableFuture<Void> DURABLE = CompletableFuture.completedFuture(null);
+
     private volatile Pressure pressure = Pressure.NONE;
     private volatile java.util.function.LongConsumer bytesWritten = n -> {};
     private final LogCounters counters;
@@ -207,6 +212,16 @@ public final class ChronicleEventLog implements EventLog {
 
     @Override
     public AppendResult append(List<EventDraft> drafts) {
+        return append(drafts, null);
+    }
+
+    @Override
+    public AppendResult append(Lane lane, List<EventDraft> drafts, java.util.concurrent.Executor acks) {
+        return append(drafts, acks);
+    }
+
+    /** Appends; with fsync durability the result's future completes on {@code acks} (null: outpost-ack). */
+    AppendResult append(List<EventDraft> drafts, java.util.concurrent.Executor acks) {
         assert !drafts.isEmpty();
         appendLock.lock();
         try {
@@ -223,7 +238,7 @@ public final class ChronicleEventLog implements EventLog {
                 if (seq == first) {
                     firstHlc = hlc;
                 }
-                RecordCodec.encode(d, seq++, hlc, buf);
+                RecordCodec.encode(d, seq++, hlc, buf, crc);
             }
             byte[] out = buf.array();
             int outLen = buf.position();
@@ -254,8 +269,7 @@ public final class ChronicleEventLog implements EventLog {
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
             bytesWritten.accept(fileGrowth(cycle, outLen));
-            CompletableFuture<Void> durable =
-                    groupCommit == null ? CompletableFuture.completedFuture(null) : groupCommit.enqueue(cycle);
+            CompletableFuture<Void> durable = groupCommit == null ? DURABLE : groupCommit.enqueue(cycle, acks);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
         } finally {
             appendLock.unlock();

@@ -10,7 +10,10 @@ package dev.outpost.store;
  * @param lineCount number of lines in the request
  * @param duplicates for the first stored event of a keyed request: pairs (line index, original
  *     sequence) of lines that were duplicates of earlier events; otherwise empty
- * @param payload compact JSON of the event object, one line
+ * @param payload holds the compact JSON of the event object, one line, at {@code payloadOffset} for {@code
+ *     payloadLength} bytes: a slice of the request's body where it can be (ingest), read only during the append
+ * @param payloadOffset where the event starts in {@code payload}
+ * @param payloadLength its length in bytes
  */
 public record EventDraft(
         String stream,
@@ -19,15 +22,30 @@ public record EventDraft(
         int lineIndex,
         int lineCount,
         long[] duplicates,
-        byte[] payload) {
+        byte[] payload,
+        int payloadOffset,
+        int payloadLength) {
 
     private static final long[] NONE = new long[0];
 
     public EventDraft {
         assert stream != null && payload != null;
+        assert payloadOffset >= 0 && payloadLength >= 0 && payloadOffset + payloadLength <= payload.length;
         if (duplicates == null) {
             duplicates = NONE;
         }
+    }
+
+    /** A draft whose payload is all of {@code payload}. */
+    public EventDraft(
+            String stream,
+            String eventId,
+            String requestKey,
+            int lineIndex,
+            int lineCount,
+            long[] duplicates,
+            byte[] payload) {
+        this(stream, eventId, requestKey, lineIndex, lineCount, duplicates, payload, 0, payload.length);
     }
 
     public static EventDraft of(String stream, byte[] payload) {

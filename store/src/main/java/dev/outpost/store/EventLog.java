@@ -22,6 +22,15 @@ public interface EventLog extends AutoCloseable {
         return append(drafts);
     }
 
+    /**
+     * Appends to {@code lane}; where the log acknowledges later (durability fsync), the result's future completes on
+     * {@code acks} — one task per fsync for all the appends that named it — or on the log's own thread if null. A log
+     * that acknowledges at once ignores it.
+     */
+    default AppendResult append(Lane lane, List<EventDraft> drafts, java.util.concurrent.Executor acks) {
+        return append(lane, drafts);
+    }
+
     /** The highest sequence number written, 0 when empty. */
     long lastSeq();
 

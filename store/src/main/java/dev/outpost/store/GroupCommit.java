@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -27,6 +29,15 @@ import org.slf4j.LoggerFactory;
  * waiter of that round (their requests get an error, never an acknowledgement). A cycle file that
  * retention deleted between the append and the fsync is not an error: its records were dropped by
  * policy and counted there, so there is nothing left to make durable; any other missing file is.
+ *
+ * <p>Delivery (issue #14 point 3). A waiter may name where it wants to be completed (its {@link
+ * Executor}, e.g. the event loop of the connection that appended). After an fsync, the round's
+ * waiters are completed by <em>one task per executor</em>, in the order they were enqueued, and
+ * the waiters that named none by one task on the {@code outpost-ack} thread: no hand-off per
+ * waiter, and the committer never runs what is chained on a future. Each waiter completes exactly
+ * once; a waiter whose executor refuses the task (shut down) is completed on {@code outpost-ack}.
+ * So an executor sees one {@code execute} per round and can act once per round around it (the
+ * fast path flushes each connection once).
  */
 final class GroupCommit implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommit.class);
@@ -45,8 +56,11 @@ final class GroupCommit implements AutoCloseable {
             java.util.concurrent.Executors.newSingleThreadExecutor(
                     r -> Thread.ofPlatform().name("outpost-ack").daemon().unstarted(r));
 
+    /** One appender waiting for the fsync: completed on {@code where}, or on outpost-ack if null. */
+    private record Waiter(CompletableFuture<Void> done, Executor where) {}
+
     private final Object lock = new Object();
-    private List<CompletableFuture<Void>> waiting = new ArrayList<>();
+    private List<Waiter> waiting = new ArrayList<>();
     private Set<Integer> dirtyCycles = new HashSet<>();
     private boolean closed;
 
@@ -65,22 +79,33 @@ final class GroupCommit implements AutoCloseable {
 
     /** Called after an excerpt in {@code cycle} is complete; the future completes once it is on disk. */
     CompletableFuture<Void> enqueue(int cycle) {
+        return enqueue(cycle, null);
+    }
+
+    /**
+     * As {@link #enqueue(int)}, the future completed on {@code where} (by one task per fsync round for all of its
+     * waiters), or on the outpost-ack thread if null.
+     */
+    CompletableFuture<Void> enqueue(int cycle, Executor where) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         synchronized (lock) {
             if (closed) {
                 f.completeExceptionally(new IllegalStateException("event log is closed"));
                 return f;
             }
-            waiting.add(f);
+            boolean idle = waiting.isEmpty();
+            waiting.add(new Waiter(f, where));
             dirtyCycles.add(cycle);
-            lock.notifyAll();
+            if (idle) {
+                lock.notifyAll(); // the committer waits only while nothing is queued
+            }
         }
         return f;
     }
 
     private void run() {
         while (true) {
-            List<CompletableFuture<Void>> batch;
+            List<Waiter> batch;
             Set<Integer> cycles;
             synchronized (lock) {
                 while (waiting.isEmpty() && !closed) {
@@ -128,7 +153,8 @@ final class GroupCommit implements AutoCloseable {
                     ch.force(false);
                 }
                 counters.fsyncs.increment();
-                acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
+                counters.fsyncedAppends.add(batch.size());
+                deliver(batch, null);
             } catch (IOException | RuntimeException e) {
                 LOG.error("fsync of the event log failed; {} waiting appends get an error", batch.size(), e);
                 StoreException se = new StoreException(
@@ -136,7 +162,7 @@ final class GroupCommit implements AutoCloseable {
                         null,
                         "check the disk (space, I/O errors); the events were not acknowledged and may be retried",
                         e);
-                acknowledger.execute(() -> batch.forEach(f -> f.completeExceptionally(se)));
+                deliver(batch, se);
             }
         }
         channels.values().forEach(ch -> {
@@ -146,6 +172,61 @@ final class GroupCommit implements AutoCloseable {
                 // closing a channel we only used to fsync: nothing left to lose
             }
         });
+    }
+
+    /**
+     * Completes one round's waiters ({@code error} null: durable): one task per executor they named, in their order,
+     * and one on outpost-ack for the rest.
+     */
+    private void deliver(List<Waiter> batch, Throwable error) {
+        List<Executor> wheres = new ArrayList<>(4);
+        List<List<CompletableFuture<Void>>> groups = new ArrayList<>(4);
+        List<CompletableFuture<Void>> unplaced = new ArrayList<>();
+        for (Waiter w : batch) {
+            if (w.where == null) {
+                unplaced.add(w.done);
+                continue;
+            }
+            int i = indexOf(wheres, w.where);
+            if (i < 0) {
+                i = wheres.size();
+                wheres.add(w.where);
+                groups.add(new ArrayList<>());
+            }
+            groups.get(i).add(w.done);
+        }
+        for (int i = 0; i < wheres.size(); i++) {
+            List<CompletableFuture<Void>> group = groups.get(i);
+            Runnable task = () -> completeAll(group, error);
+            try {
+                wheres.get(i).execute(task);
+            } catch (RejectedExecutionException shutDown) {
+                unplaced.addAll(group); // its loop is gone: the futures still complete, once, here
+            }
+        }
+        if (!unplaced.isEmpty()) {
+            acknowledger.execute(() -> completeAll(unplaced, error));
+        }
+    }
+
+    /** By identity: a handful of executors (event loops) per round, so a scan beats a map. */
+    private static int indexOf(List<Executor> wheres, Executor where) {
+        for (int i = 0; i < wheres.size(); i++) {
+            if (wheres.get(i) == where) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void completeAll(List<CompletableFuture<Void>> futures, Throwable error) {
+        for (CompletableFuture<Void> f : futures) {
+            if (error == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(error);
+            }
+        }
     }
 
     /** Closes channels of cycles retention deleted: an open channel would keep their disk space. */

@@ -44,8 +44,26 @@ final class GrowableBuffer {
     }
 
     void put(byte[] v) {
-        System.arraycopy(v, 0, array, position, v.length);
-        position += v.length;
+        put(v, 0, v.length);
+    }
+
+    void put(byte[] v, int offset, int length) {
+        System.arraycopy(v, offset, array, position, length);
+        position += length;
+    }
+
+    /** Writes {@code s} as UTF-8 (it is ASCII: one byte a character) if it is ASCII; else returns false, writing nothing. */
+    boolean putAscii(String s) {
+        int n = s.length();
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                return false; // the bytes written so far lie beyond the position: nothing was written
+            }
+            array[position + i] = (byte) c;
+        }
+        position += n;
+        return true;
     }
 
     void putShort(int v) {

@@ -67,7 +67,12 @@ public final class LanedEventLog implements LanedLog {
 
     @Override
     public AppendResult append(Lane lane, List<EventDraft> drafts) {
-        return lanes.get(lane).append(drafts);
+        return lanes.get(lane).append(drafts, null);
+    }
+
+    @Override
+    public AppendResult append(Lane lane, List<EventDraft> drafts, java.util.concurrent.Executor acks) {
+        return lanes.get(lane).append(drafts, acks);
     }
 
     @Override

@@ -12,6 +12,8 @@ public final class LogCounters {
     public final LongAdder uncompressedBytes = new LongAdder();
     /** fsync calls made by group commit. */
     public final LongAdder fsyncs = new LongAdder();
+    /** Appends made durable by those fsyncs (their ratio is the appends per fsync). */
+    public final LongAdder fsyncedAppends = new LongAdder();
     /** Corrupt records skipped while reading. */
     public final LongAdder corruptSkipped = new LongAdder();
     /** Corrupt records copied to quarantine on open. */

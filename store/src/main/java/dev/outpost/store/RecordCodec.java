@@ -74,26 +74,33 @@ final class RecordCodec {
 
     /** Appends the record to {@code buf} (grown if needed), preceded by its length. */
     static void encode(EventDraft d, long seq, long hlc, GrowableBuffer buf) {
-        byte[] stream = d.stream().getBytes(StandardCharsets.UTF_8);
-        byte[] id = d.eventId() == null ? EMPTY : d.eventId().getBytes(StandardCharsets.UTF_8);
-        byte[] key = d.requestKey() == null ? EMPTY : d.requestKey().getBytes(StandardCharsets.UTF_8);
+        encode(d, seq, hlc, buf, new CRC32C());
+    }
+
+    /**
+     * Appends the record to {@code buf} (grown if needed), preceded by its length; {@code crc} is the caller's (reset
+     * here), so a log encodes without allocating for names that are ASCII (stream names always are) and a payload
+     * copied straight from the draft's slice.
+     */
+    static void encode(EventDraft d, long seq, long hlc, GrowableBuffer buf, CRC32C crc) {
+        String stream = d.stream();
+        String id = d.eventId() == null ? "" : d.eventId();
+        String key = d.requestKey() == null ? "" : d.requestKey();
         long[] dups = d.duplicates();
-        assert stream.length <= NAME_BYTES_MAX && id.length <= NAME_BYTES_MAX && key.length <= NAME_BYTES_MAX;
         assert dups.length % 2 == 0 && dups.length / 2 <= 0xFFFF;
-        int len = FIXED_BYTES + stream.length + id.length + key.length + (dups.length / 2) * 12 + d.payload().length;
-        buf.ensure(len + 4);
-        buf.putInt(len);
+        // UTF-8 takes at most 3 bytes per UTF-16 character: room enough for the names however they encode
+        int namesMax = 3 * (stream.length() + id.length() + key.length());
+        buf.ensure(4 + FIXED_BYTES + namesMax + (dups.length / 2) * 12 + d.payloadLength());
+        int lengthAt = buf.position();
+        buf.putInt(0); // the length, once known
         int start = buf.position();
         buf.put(MAGIC);
         buf.put(VERSION);
         buf.putLong(seq);
         buf.putLong(hlc);
-        buf.putShort(stream.length);
-        buf.put(stream);
-        buf.putShort(id.length);
-        buf.put(id);
-        buf.putShort(key.length);
-        buf.put(key);
+        putName(stream, buf);
+        putName(id, buf);
+        putName(key, buf);
         buf.putInt(d.lineIndex());
         buf.putInt(d.lineCount());
         buf.putShort(dups.length / 2);
@@ -101,12 +108,35 @@ final class RecordCodec {
             buf.putInt((int) dups[i]);
             buf.putLong(dups[i + 1]);
         }
-        buf.putInt(d.payload().length);
-        buf.put(d.payload());
-        CRC32C crc = new CRC32C();
+        buf.putInt(d.payloadLength());
+        buf.put(d.payload(), d.payloadOffset(), d.payloadLength());
+        crc.reset();
         crc.update(buf.array(), start, buf.position() - start);
         buf.putInt((int) crc.getValue());
-        assert buf.position() - start == len;
+        int len = buf.position() - start;
+        byte[] a = buf.array();
+        a[lengthAt] = (byte) len;
+        a[lengthAt + 1] = (byte) (len >>> 8);
+        a[lengthAt + 2] = (byte) (len >>> 16);
+        a[lengthAt + 3] = (byte) (len >>> 24);
+    }
+
+    /** A name as a u16 length and its UTF-8 bytes: straight from the string when it is ASCII. */
+    private static void putName(String name, GrowableBuffer buf) {
+        int lengthAt = buf.position();
+        buf.putShort(0);
+        if (buf.putAscii(name)) {
+            int n = name.length();
+            assert n <= NAME_BYTES_MAX;
+            buf.array()[lengthAt] = (byte) n;
+            buf.array()[lengthAt + 1] = (byte) (n >>> 8);
+            return;
+        }
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        assert utf8.length <= NAME_BYTES_MAX;
+        buf.array()[lengthAt] = (byte) utf8.length;
+        buf.array()[lengthAt + 1] = (byte) (utf8.length >>> 8);
+        buf.put(utf8);
     }
 
     /** Writes a group header at offset 0 of {@code buf} (reserved by the caller). */

@@ -410,7 +410,7 @@ public final class Engine implements IngestStage, AutoCloseable {
             rollupsGeneration = g;
             rollupsFed = rollups.rollups().lowestCoveredSeq();
         }
-        return !rollups.rollups().specs().isEmpty();
+        return rollups.rollups().anyDefined();
     }
 
     /** Applies the rules to the event in {@link #view}; returns the rollups' fields read in the same pass, or null. */

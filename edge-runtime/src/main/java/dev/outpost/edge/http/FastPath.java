@@ -20,9 +20,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.EventExecutor;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -75,6 +77,8 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     private final boolean compression;
     private final LongAdder ingests;
     private final LongAdder healths;
+    private final LongAdder ackRounds = new LongAdder();
+    private final Map<EventExecutor, LoopAcks> acks = new ConcurrentHashMap<>();
 
     public FastPath(
             LiveConfig config,
@@ -96,6 +100,11 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
         String help = "Requests answered by the fast path ahead of the router (http.fast_path), by route.";
         metrics.counterFn("outpost_http_fast_answers_total", "route", "ingest", help, ingests::sum);
         metrics.counterFn("outpost_http_fast_answers_total", "route", "health", help, healths::sum);
+        metrics.counterFn(
+                "outpost_http_fast_ack_rounds_total",
+                "Tasks group commit ran on an event loop to answer the fast path's fsync-durable ingests: at most one"
+                        + " per event loop per fsync, however many requests it answers.",
+                ackRounds::sum);
     }
 
     @Override
@@ -131,10 +140,19 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
         return tokens.admits(h.get(HttpHeaderNames.AUTHORIZATION));
     }
 
-    /** Runs one ingest request (counted) through the pipeline, as the router's controller does. */
-    CompletableFuture<IngestOutcome> ingest(byte[] body, boolean ndjson, String idempotencyKey) {
+    /**
+     * Runs one ingest request (counted) through the pipeline, as the router's controller does; an outcome that waits
+     * for an fsync completes on {@code acks} (the connection's event loop).
+     */
+    CompletableFuture<IngestOutcome> ingest(
+            byte[] body, int length, boolean ndjson, String idempotencyKey, LoopAcks acks) {
         ingests.increment();
-        return ingest.ingest(new IngestPipeline.Request(body, ndjson, idempotencyKey));
+        return ingest.ingest(new IngestPipeline.Request(body, length, ndjson, idempotencyKey, acks));
+    }
+
+    /** The one {@link LoopAcks} of {@code loop}, shared by its connections. */
+    LoopAcks acks(EventExecutor loop) {
+        return acks.computeIfAbsent(loop, l -> new LoopAcks(l, ackRounds));
     }
 
     /** The Idempotency-Key of a request {@link #route} took (at most one). */

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +29,14 @@ import org.slf4j.LoggerFactory;
  *       RouterAhead.Handler#owed}); a request for Micronaut is handed on only once every answer of this path before it
  *       is written ({@code pending} empty) — until then it and everything after it are held, unread further. So at
  *       most one of the two paths has answers outstanding, and each writes its own in order (this one from a queue:
- *       an ingest completes when its append is durable, possibly on another thread, and is written from the event
- *       loop when it and every answer before it are done).
+ *       an ingest completes when its append is durable, and is written from the event loop when it and every answer
+ *       before it are done).
+ *   <li><b>fsync rounds.</b> With durability fsync an ingest's outcome is completed on this connection's own loop by
+ *       group commit's one task per fsync ({@link LoopAcks}); answers written in that task are flushed once per
+ *       connection when it ends. An outcome completed on another thread (a replay of another connection's request)
+ *       comes over in a task of its own.
+ *   <li><b>Scratch.</b> A body is copied into the loop's scratch array and parsed from there; the pipeline holds
+ *       nothing of it once {@code path.ingest} returned, so the next ingest on the loop may reuse it.
  *   <li><b>Bounded.</b> Reading stops while {@value #PENDING_MAX} answers are outstanding or requests are held, and
  *       resumes when they drain; a body is buffered up to http.body_bytes_max, and one that grows beyond it (chunked)
  *       is handed to Micronaut with what arrived, which answers it (413) as it does for any body.
@@ -44,6 +51,20 @@ final class FastPathHandler extends RouterAhead.Handler {
 
     /** Answers outstanding on one connection before it stops reading (pipelined requests). */
     static final int PENDING_MAX = 32;
+
+    /** Largest body copied into the event loop's reused scratch array; a larger one gets an array of its own. */
+    static final int SCRATCH_BYTES_MAX = 256 * 1024;
+
+    /**
+     * The body of the ingest being run, copied out of Netty's buffers for the parser: one array per event loop, reused
+     * (the pipeline holds no part of the body once its append returned, and an ingest runs whole on the loop).
+     */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[4096];
+        }
+    };
 
     /** In {@code held}: the end of what arrived for a request handed on late (a read's end for Micronaut). */
     private static final Object READ_END = new Object();
@@ -72,6 +93,11 @@ final class FastPathHandler extends RouterAhead.Handler {
 
     private final FastPath path;
     private ChannelHandlerContext ctx;
+    /** The loop's fsync acknowledgements ({@link LoopAcks}): where this connection's ingests complete. */
+    private LoopAcks acks;
+    /** In {@link #acks}' list of connections to flush when the running round ends. */
+    boolean flushQueued;
+
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     /** Messages read while a request for Micronaut waits for this path's answers, in order. */
     private final ArrayDeque<Object> held = new ArrayDeque<>();
@@ -110,6 +136,7 @@ final class FastPathHandler extends RouterAhead.Handler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.acks = path.acks(ctx.executor());
     }
 
     @Override
@@ -290,7 +317,8 @@ final class FastPathHandler extends RouterAhead.Handler {
     /** The collected body goes to the ingest pipeline; its answer is written when ready and in turn. */
     private void ingest() {
         HttpRequest request = collecting;
-        byte[] bytes = new byte[(int) collected];
+        int length = (int) collected;
+        byte[] bytes = scratch(length);
         int at = 0;
         for (HttpContent part : parts) {
             ByteBuf b = part.content();
@@ -310,7 +338,11 @@ final class FastPathHandler extends RouterAhead.Handler {
         CompletableFuture<IngestOutcome> outcome;
         try {
             outcome = path.ingest(
-                    bytes, collectingRoute == FastPath.Route.INGEST_NDJSON, FastPath.idempotencyKey(request));
+                    bytes,
+                    length,
+                    collectingRoute == FastPath.Route.INGEST_NDJSON,
+                    FastPath.idempotencyKey(request),
+                    acks);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         } finally {
@@ -319,8 +351,29 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (outcome.isDone() && !outcome.isCompletedExceptionally()) {
             complete(slot, outcome.join(), null, version); // durability os: acknowledged at once
         } else {
-            outcome.whenComplete((o, err) -> ctx.executor().execute(() -> complete(slot, o, err, version)));
+            // fsync: group commit completes it on this loop, in one task for the round (LoopAcks); a replayed request's
+            // future may complete elsewhere, and then its answer comes over in a task of its own
+            outcome.whenComplete((o, err) -> {
+                if (ctx.executor().inEventLoop()) {
+                    complete(slot, o, err, version);
+                } else {
+                    ctx.executor().execute(() -> complete(slot, o, err, version));
+                }
+            });
         }
+    }
+
+    /** An array of at least {@code length} bytes for a body: the loop's scratch, grown up to its limit. */
+    private static byte[] scratch(int length) {
+        if (length > SCRATCH_BYTES_MAX) {
+            return new byte[length];
+        }
+        byte[] a = SCRATCH.get();
+        if (a.length < length) {
+            a = new byte[Math.min(SCRATCH_BYTES_MAX, Math.max(length, 2 * a.length))];
+            SCRATCH.set(a);
+        }
+        return a;
     }
 
     /** An ingest's outcome is known: its answer is ready, and written once it is first in line. */
@@ -357,6 +410,11 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (wrote) {
             if (reading) {
                 flushWanted = true;
+            } else if (acks.inRound()) {
+                if (!flushQueued) {
+                    flushQueued = true;
+                    acks.flushAtEnd(this); // once for all of this connection's answers in the round
+                }
             } else {
                 ctx.flush();
             }
@@ -368,6 +426,12 @@ final class FastPathHandler extends RouterAhead.Handler {
             readWanted = false;
             ctx.read();
         }
+    }
+
+    /** The fsync round that wrote answers here ended: they go out in one flush. */
+    void roundEnded() {
+        flushQueued = false;
+        ctx.flush();
     }
 
     /** Processes held messages in order, until one waits again for this path's answers. */

@@ -13,6 +13,7 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** JSON response bodies, written with jackson-core's generator: never assembled by string concatenation. */
 final class Json {
@@ -40,13 +41,60 @@ final class Json {
 
     /** The body as UTF-8 bytes, written by the byte-oriented generator: for hot responses, with no String between. */
     static byte[] writeUtf8(Body body) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        Scratch out = SCRATCH.get();
+        if (out.inUse) { // a body written while another is (not done today): an array of its own
+            ByteArrayOutputStream own = new ByteArrayOutputStream(256);
+            write(own, body);
+            return own.toByteArray();
+        }
+        out.inUse = true;
+        try {
+            out.count = 0;
+            write(out, body);
+            return Arrays.copyOf(out.bytes, out.count);
+        } finally {
+            out.inUse = false;
+        }
+    }
+
+    private static void write(OutputStream out, Body body) {
         try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             body.write(g);
         } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            throw new UncheckedIOException(e); // an in-memory stream does not fail
         }
-        return out.toByteArray();
+    }
+
+    /**
+     * Where {@link #writeUtf8(Body)} writes before the body is copied out at its exact size: one per thread, reused,
+     * so an answer costs one array of its own length (every acknowledged ingest is answered through here).
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** A growable in-memory stream that can be reset (ByteArrayOutputStream's methods are synchronized). */
+    private static final class Scratch extends OutputStream {
+        byte[] bytes = new byte[512];
+        int count;
+        boolean inUse;
+
+        @Override
+        public void write(int b) {
+            room(1);
+            bytes[count++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            room(len);
+            System.arraycopy(b, off, bytes, count, len);
+            count += len;
+        }
+
+        private void room(int n) {
+            if (count + n > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(count + n, 2 * bytes.length));
+            }
+        }
     }
 
     /** The body written as UTF-8 into {@code out} (a pooled buffer the caller owns), with no copy between. */

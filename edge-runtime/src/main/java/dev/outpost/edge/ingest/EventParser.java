@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -74,8 +73,16 @@ public final class EventParser {
 
     /** Parses a body holding one JSON event. */
     public List<ParsedEvent> parseSingle(byte[] body) {
-        int start = skipWs(body, bodyStart(body), body.length);
-        int end = trimEnd(body, start, body.length);
+        return parseSingle(body, body.length);
+    }
+
+    /**
+     * Parses a body holding one JSON event, the first {@code length} bytes of {@code body}; the event returned is a
+     * slice of {@code body} when it is one line (valid while {@code body} is).
+     */
+    public List<ParsedEvent> parseSingle(byte[] body, int length) {
+        int start = skipWs(body, bodyStart(body, length), length);
+        int end = trimEnd(body, start, length);
         if (start == end) {
             throw new InvalidInput(
                     IngestOutcome.Fault.EMPTY_BODY, "the body holds no event; send one JSON object", 0, null);
@@ -92,12 +99,20 @@ public final class EventParser {
 
     /** Parses an NDJSON body: one event per line. */
     public List<ParsedEvent> parseBatch(byte[] body) {
+        return parseBatch(body, body.length);
+    }
+
+    /**
+     * Parses an NDJSON body, the first {@code length} bytes of {@code body}: one event per line, each a slice of
+     * {@code body} (valid while {@code body} is).
+     */
+    public List<ParsedEvent> parseBatch(byte[] body, int length) {
         List<ParsedEvent> out = new ArrayList<>();
         int lineNo = 0;
-        int pos = bodyStart(body);
-        while (pos < body.length) {
-            int nl = indexOf(body, (byte) '\n', pos);
-            int lineEnd = nl < 0 ? body.length : nl;
+        int pos = bodyStart(body, length);
+        while (pos < length) {
+            int nl = indexOf(body, (byte) '\n', pos, length);
+            int lineEnd = nl < 0 ? length : nl;
             lineNo++;
             int s = skipWs(body, pos, lineEnd);
             int e = trimEnd(body, s, lineEnd);
@@ -133,8 +148,8 @@ public final class EventParser {
     }
 
     /** Where the JSON of a body starts: after a UTF-8 byte-order mark, if any; 400 if the body is not UTF-8. */
-    private static int bodyStart(byte[] body) {
-        String foreign = JsonText.foreignEncoding(body, 0, body.length);
+    private static int bodyStart(byte[] body, int length) {
+        String foreign = JsonText.foreignEncoding(body, 0, length);
         if (foreign != null) {
             throw new InvalidInput(
                     IngestOutcome.Fault.BAD_ENCODING,
@@ -142,7 +157,7 @@ public final class EventParser {
                     0,
                     null);
         }
-        return JsonText.bomLength(body, 0, body.length);
+        return JsonText.bomLength(body, 0, length);
     }
 
     private ParsedEvent parseOne(byte[] b, int start, int end, int lineNo) {
@@ -205,14 +220,21 @@ public final class EventParser {
         } catch (IOException e) {
             throw bad(lineNo, null, "unreadable JSON: " + e.getMessage());
         }
+        return event(b, start, end, lineNo, stream, id, hasData);
+    }
+
+    /** The parsed event, once its required fields are known to be there. */
+    private ParsedEvent event(byte[] b, int start, int end, int lineNo, String stream, String id, boolean hasData) {
         if (stream == null) {
             throw bad(lineNo, "stream", "missing required field 'stream'");
         }
         if (!hasData) {
             throw bad(lineNo, "data", "missing required field 'data'");
         }
-        byte[] stored = hasLineBreak(b, start, end) ? compact(b, start, end) : Arrays.copyOfRange(b, start, end);
-        return new ParsedEvent(stream, id, stored);
+        // one line already (the usual case): stored from the body itself, no copy
+        return hasLineBreak(b, start, end)
+                ? new ParsedEvent(stream, id, compact(b, start, end))
+                : new ParsedEvent(stream, id, b, start, end - start);
     }
 
     /** The index of {@code name} in {@link #FIELDS}, or -1: a switch on the name's hash, not a scan of the list. */
@@ -386,8 +408,8 @@ public final class EventParser {
         return new InvalidInput(IngestOutcome.Fault.MALFORMED_EVENT, detail, lineNo, field);
     }
 
-    private static int indexOf(byte[] b, byte v, int from) {
-        for (int i = from; i < b.length; i++) {
+    private static int indexOf(byte[] b, byte v, int from, int to) {
+        for (int i = from; i < to; i++) {
             if (b[i] == v) {
                 return i;
             }

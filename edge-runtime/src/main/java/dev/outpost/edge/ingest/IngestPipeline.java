@@ -7,6 +7,7 @@ import dev.outpost.store.StoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -42,11 +43,20 @@ public final class IngestPipeline {
     /**
      * One ingest request as received.
      *
-     * @param body one JSON event, or NDJSON
+     * @param body one JSON event, or NDJSON, in its first {@code length} bytes: the fast path lends its connection's
+     *     scratch buffer, which it reuses once {@link #ingest} returns (nothing holds the body after the append)
+     * @param length the body's length in bytes
      * @param ndjson true for an NDJSON batch
      * @param idempotencyKey the request's Idempotency-Key, or null
+     * @param acks where the outcome completes when the log acknowledges later (durability fsync): the fast path
+     *     names its connection's event loop, so one task per fsync answers all of that loop's requests; null: the
+     *     log's own thread
      */
-    public record Request(byte[] body, boolean ndjson, String idempotencyKey) {}
+    public record Request(byte[] body, int length, boolean ndjson, String idempotencyKey, Executor acks) {
+        public Request(byte[] body, boolean ndjson, String idempotencyKey) {
+            this(body, body.length, ndjson, idempotencyKey, null);
+        }
+    }
 
     private final EventParser parser;
     private final long bodyBytesMax;
@@ -101,13 +111,13 @@ public final class IngestPipeline {
         IngestResult stored = null;
         IngestOutcome.Rejection rejection;
         try {
-            rejection = tooLarge(request.body());
+            rejection = tooLarge(request.length());
             if (rejection == null) {
                 batch = parse(request);
                 rejection = check(batch);
             }
             if (rejection == null) {
-                stored = ingestor.ingest(batch.events(), request.idempotencyKey());
+                stored = ingestor.ingest(batch.events(), request.idempotencyKey(), request.acks());
             }
         } catch (InvalidInput e) {
             rejection = e.outcome();
@@ -125,24 +135,28 @@ public final class IngestPipeline {
         }
         IngestStage.Batch admitted = batch;
         IngestResult result = stored;
-        return result.durable().handle((ok, err) -> acknowledge(admitted, result, err, start));
+        CompletableFuture<Void> durable = result.durable();
+        if (durable.isDone() && !durable.isCompletedExceptionally()) { // durability os: no stage to chain
+            return CompletableFuture.completedFuture(acknowledge(admitted, result, null, start));
+        }
+        return durable.handle((ok, err) -> acknowledge(admitted, result, err, start));
     }
 
-    private IngestOutcome.Invalid tooLarge(byte[] body) {
-        if (body.length <= bodyBytesMax) {
+    private IngestOutcome.Invalid tooLarge(int length) {
+        if (length <= bodyBytesMax) {
             return null;
         }
         return new IngestOutcome.Invalid(
                 IngestOutcome.Fault.BODY_TOO_LARGE,
                 0,
                 null,
-                "the body is " + body.length + " bytes; at most http.body_bytes_max = " + bodyBytesMax
-                        + " are accepted");
+                "the body is " + length + " bytes; at most http.body_bytes_max = " + bodyBytesMax + " are accepted");
     }
 
     private IngestStage.Batch parse(Request request) {
-        List<ParsedEvent> parsed =
-                request.ndjson() ? parser.parseBatch(request.body()) : parser.parseSingle(request.body());
+        List<ParsedEvent> parsed = request.ndjson()
+                ? parser.parseBatch(request.body(), request.length())
+                : parser.parseSingle(request.body(), request.length());
         return new IngestStage.Batch(parsed, request.ndjson(), request.idempotencyKey());
     }
 

@@ -16,7 +16,9 @@ import java.util.List;
  *       whole: later stages do not run and nothing is stored.
  *   <li>{@link #acknowledged} runs once the request's events are durable and the client is being answered (only for a
  *       request that stored something), on the thread that completed durability: it must not block either. An
- *       exception there is logged and does not change the answer (the events are stored).
+ *       exception there is logged and does not change the answer (the events are stored). It must not read the
+ *       events' bytes ({@link ParsedEvent#json}): they are slices of the request's body, which the fast path reuses
+ *       once the append returned (read what was stored from the log).
  * </ul>
  */
 public interface IngestStage {

@@ -81,6 +81,14 @@ public final class Ingestor {
 
     /** Stores {@code events} (all or nothing) unless the request or events were seen before. */
     public IngestResult ingest(List<ParsedEvent> events, String requestKey) {
+        return ingest(events, requestKey, null);
+    }
+
+    /**
+     * As {@link #ingest(List, String)}; the result's {@code durable} completes on {@code acks} when the log
+     * acknowledges later (durability fsync; null: on the log's own thread). A replay keeps its original future.
+     */
+    public IngestResult ingest(List<ParsedEvent> events, String requestKey, java.util.concurrent.Executor acks) {
         checkKey(requestKey);
         synchronized (this) {
             IngestResult replay = replay(requestKey, events.size());
@@ -90,7 +98,7 @@ public final class Ingestor {
             Plan plan = plan(events, requestKey);
             CompletableFuture<Void> durable = plan.drafts.isEmpty()
                     ? CompletableFuture.completedFuture(null)
-                    : append(plan, requestKey, events.size());
+                    : append(plan, requestKey, events.size(), acks);
             plan.resolveRepeats();
             for (int i = 0; i < events.size(); i++) {
                 ParsedEvent e = events.get(i);
@@ -185,13 +193,14 @@ public final class Ingestor {
                 }
             }
             plan.draftOfLine[i] = plan.drafts.size();
-            plan.drafts.add(new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json()));
+            plan.drafts.add(
+                    new EventDraft(e.stream(), e.id(), requestKey, i, n, null, e.json(), e.offset(), e.length()));
         }
         return plan;
     }
 
     /** Appends the plan's drafts as one group, to the highest lane among their streams; fills in their sequences. */
-    private CompletableFuture<Void> append(Plan plan, String requestKey, int n) {
+    private CompletableFuture<Void> append(Plan plan, String requestKey, int n, java.util.concurrent.Executor acks) {
         List<EventDraft> drafts = plan.drafts;
         if (requestKey != null && plan.dups != null) {
             EventDraft d0 = drafts.getFirst();
@@ -204,7 +213,9 @@ public final class Ingestor {
                             d0.lineIndex(),
                             n,
                             flatten(plan.dups),
-                            d0.payload()));
+                            d0.payload(),
+                            d0.payloadOffset(),
+                            d0.payloadLength()));
         }
         Lane lane = Lane.BULK;
         for (EventDraft d : drafts) {
@@ -213,7 +224,7 @@ public final class Ingestor {
                 lane = l;
             }
         }
-        AppendResult r = log.append(lane, drafts);
+        AppendResult r = log.append(lane, drafts, acks);
         for (int i = 0; i < n; i++) {
             if (plan.draftOfLine[i] >= 0) {
                 plan.seqs[i] = r.firstSeq() + plan.draftOfLine[i];

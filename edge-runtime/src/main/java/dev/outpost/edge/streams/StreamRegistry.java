@@ -217,7 +217,7 @@ public final class StreamRegistry {
             if (s == null || s.schema() == null) {
                 continue;
             }
-            Map<?, ?> event = (Map<?, ?>) JsonTree.parse(e.json(), 0, e.json().length);
+            Map<?, ?> event = (Map<?, ?>) JsonTree.parse(e.json(), e.offset(), e.length());
             StreamSchema.Violation why = s.schema().validate(event.get("data"));
             if (why != null) {
                 int line = batch.line(i);

@@ -52,14 +52,14 @@ class EventEncodingAndRangeTest {
     void aLeadingByteOrderMarkIsSkippedAndNeverStored() {
         String ev = "{\"stream\":\"s\",\"data\":{\"a\":1}}";
         assertArrayEquals(
-                utf8(ev), parser.parseSingle(cat(BOM, utf8(ev))).getFirst().json());
+                utf8(ev), parser.parseSingle(cat(BOM, utf8(ev))).getFirst().bytes());
         assertArrayEquals(
                 utf8(ev),
-                parser.parseSingle(cat(BOM, utf8("  " + ev + "\n"))).getFirst().json());
+                parser.parseSingle(cat(BOM, utf8("  " + ev + "\n"))).getFirst().bytes());
         List<ParsedEvent> b = parser.parseBatch(cat(BOM, utf8(ev + "\n" + ev + "\n")));
         assertEquals(2, b.size());
-        assertArrayEquals(utf8(ev), b.get(0).json());
-        assertArrayEquals(utf8(ev), b.get(1).json());
+        assertArrayEquals(utf8(ev), b.get(0).bytes());
+        assertArrayEquals(utf8(ev), b.get(1).bytes());
         // Only at the start of the body: one at the start of a later line is a fault of that line.
         assertProblem(batch(cat(utf8(ev + "\n"), BOM, utf8(ev))), MALFORMED_EVENT, 2, null, "byte-order mark");
         assertProblem(single(BOM), EMPTY_BODY, 0, null, "no event");

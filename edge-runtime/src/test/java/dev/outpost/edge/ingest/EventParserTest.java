@@ -28,10 +28,33 @@ class EventParserTest {
                         "  {\"stream\":\"traffic\",\"key\":\"k\",\"ts\":\"2026-11-23T04:48:17Z\",\"priority\":\"high\",\"id\":\"e1\",\"data\":{\"x\":[1,{\"y\":2}]}}\n"));
         assertEquals("traffic", e.getFirst().stream());
         assertEquals("e1", e.getFirst().id());
-        assertTrue(new String(e.getFirst().json(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
+        assertTrue(new String(e.getFirst().bytes(), StandardCharsets.UTF_8).startsWith("{\"stream\""));
         assertNull(parser.parseSingle(b("{\"stream\":\"s\",\"ts\":1795410041516,\"data\":{}}"))
                 .getFirst()
                 .id());
+    }
+
+    /**
+     * The fast path lends a reused scratch array longer than the body, holding an earlier body's bytes after it: only
+     * the first {@code length} bytes are the body, and the events are slices of the array itself, not copies.
+     */
+    @Test
+    void aBodyIsTheFirstLengthBytesOfItsArrayAndEventsAreSlicesOfIt() {
+        String body = "{\"stream\":\"a\",\"data\":{}}\n\n{\"stream\":\"b\",\"data\":{\"x\":1}}";
+        byte[] scratch = b(body + "\n{\"stream\":\"stale\",\"data\":{}}\n{garbage\u0000\u00ff");
+        int length = b(body).length;
+
+        List<ParsedEvent> batch = parser.parseBatch(scratch, length);
+        assertEquals(List.of("a", "b"), batch.stream().map(ParsedEvent::stream).toList());
+        assertEquals(
+                "{\"stream\":\"b\",\"data\":{\"x\":1}}", new String(batch.get(1).bytes(), StandardCharsets.UTF_8));
+        assertTrue(batch.stream().allMatch(e -> e.json() == scratch), "slices of the body, not copies");
+
+        byte[] single = b("{\"stream\":\"s\",\"data\":{}}  ]]] stale");
+        List<ParsedEvent> one = parser.parseSingle(single, b("{\"stream\":\"s\",\"data\":{}}  ").length);
+        assertEquals("{\"stream\":\"s\",\"data\":{}}", new String(one.getFirst().bytes(), StandardCharsets.UTF_8));
+        assertTrue(one.getFirst().json() == single);
+        assertEquals(0, one.getFirst().offset());
     }
 
     @Test
@@ -39,7 +62,7 @@ class EventParserTest {
         String json = new String(
                 parser.parseSingle(b("{\n  \"stream\": \"s\",\n  \"data\": {\"a\": \"x y\"}\n}"))
                         .getFirst()
-                        .json(),
+                        .bytes(),
                 StandardCharsets.UTF_8);
         assertEquals("{\"stream\":\"s\",\"data\":{\"a\":\"x y\"}}", json);
     }

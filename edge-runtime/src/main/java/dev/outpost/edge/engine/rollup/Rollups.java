@@ -189,6 +189,11 @@ public final class Rollups implements AutoCloseable {
         return out;
     }
 
+    /** Whether any rollup is defined (asked by the engine on every wake: no list built). */
+    public boolean anyDefined() {
+        return !defined.isEmpty();
+    }
+
     /** The rollups defined, in name order. */
     public List<RollupSpec> specs() {
         return defined.values().stream().map(Defined::spec).toList();
