@@ -1,0 +1,203 @@
+package dev.outpost.edge.status;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Await;
+import dev.outpost.edge.Main;
+import dev.outpost.edge.config.ConfigLoader;
+import dev.outpost.store.json.JsonTree;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+/**
+ * The status page (issue #16) in a real browser: a real agent on loopback, Debian's headless Chromium on its page.
+ * The charts are drawn with the agent's samples, the numbers shown are those of /v1/governor and /v1/sync/status,
+ * the console stays free of errors (a Content-Security-Policy violation would be one), and a screenshot is kept
+ * under target/status-page/. One browser for the class: starting Chromium is the slow part.
+ */
+class StatusPageBrowserTest {
+    private static HeadlessChromium browser;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = new HeadlessChromium();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    private Main.RunningAgent start(String yaml) throws Exception {
+        Path cfg = dir.resolve("outpost.yaml");
+        Files.writeString(cfg, yaml);
+        return Main.start(ConfigLoader.load(cfg));
+    }
+
+    private HttpResponse<String> get(int port, String path) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private Map<?, ?> json(int port, String path) throws Exception {
+        HttpResponse<String> r = get(port, path);
+        assertEquals(200, r.statusCode(), path + ": " + r.body());
+        byte[] b = r.body().getBytes(StandardCharsets.UTF_8);
+        return (Map<?, ?>) JsonTree.parse(b, 0, b.length);
+    }
+
+    private void post(int port, String ndjson) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/events"))
+                        .header("Content-Type", "application/x-ndjson")
+                        .POST(HttpRequest.BodyPublishers.ofString(ndjson))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    private static long num(Object o) {
+        return o instanceof BigDecimal d ? d.longValue() : ((Number) o).longValue();
+    }
+
+    private static String value(String id) {
+        return browser.driver.findElement(By.id(id)).getDomAttribute("data-value");
+    }
+
+    /** Opens the page and waits until its script has drawn {@code refreshes} times. */
+    private static void open(int port, int refreshes) {
+        browser.driver.get("http://127.0.0.1:" + port + "/");
+        Await.atMost(Duration.ofSeconds(20)).until(() -> {
+            String n = browser.driver.findElement(By.tagName("body")).getDomAttribute("data-refreshes");
+            return n != null && Integer.parseInt(n) >= refreshes;
+        });
+    }
+
+    @Test
+    void edgePageChartsTheHistoryAndShowsTheApisNumbers() throws Exception {
+        try (Main.RunningAgent agent = start("""
+                node:
+                  id: store-17
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                budget:
+                  memory: 16GiB
+                streams:
+                  urgent:
+                    priority: critical
+                rules:
+                  big:
+                    stream: traffic
+                    conditions:
+                      - {field: bytes, op: gt, value: 1000000}
+                """.formatted(dir.resolve("data")))) {
+            int port = agent.port();
+            HttpResponse<String> page = get(port, "/");
+            assertEquals(200, page.statusCode());
+            String csp = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+            assertTrue(csp.contains("script-src 'self'") && csp.contains("default-src 'none'"), csp);
+            assertTrue(!page.body().contains("<script>") && !page.body().contains("://"), "nothing inline or remote");
+            assertEquals(
+                    "text/javascript; charset=utf-8",
+                    get(port, "/status/status.js")
+                            .headers()
+                            .firstValue("Content-Type")
+                            .orElseThrow());
+            assertEquals(404, get(port, "/status/other.js").statusCode());
+
+            StringBuilder batch = new StringBuilder();
+            for (int i = 0; i < 40; i++) {
+                batch.append("{\"stream\":\"traffic\",\"data\":{\"bytes\":")
+                        .append(i % 10 == 0 ? 5_000_000 : 10)
+                        .append("}}\n");
+            }
+            batch.append("{\"stream\":\"urgent\",\"data\":{\"x\":1}}\n");
+            post(port, batch.toString());
+            // The second sample (5 s after the first) has the ingest rate; the engine raised 4 alerts by then.
+            Await.atMost(Duration.ofSeconds(15))
+                    .until(() -> ((List<?>) json(port, "/v1/status/history").get("samples")).size() >= 2);
+            Await.atMost(Duration.ofSeconds(10))
+                    .until(() -> get(port, "/v1/events?stream=alerts")
+                                    .body()
+                                    .lines()
+                                    .filter(l -> l.contains("\"rule\""))
+                                    .count()
+                            == 4);
+
+            open(port, 1);
+            Map<?, ?> history = json(port, "/v1/status/history");
+            List<?> samples = (List<?>) history.get("samples");
+            assertTrue(
+                    samples.stream().anyMatch(s -> num(((Map<?, ?>) s).get("ingest_events_per_second")) > 0),
+                    "a sample with the ingest rate: " + history);
+            assertChartDrawn("pressure-chart", "memory", samples.size());
+            assertChartDrawn("rates-chart", "ingest events/s", samples.size());
+
+            Map<?, ?> governor = json(port, "/v1/governor");
+            Map<?, ?> sync = json(port, "/v1/sync/status");
+            Map<?, ?> risk = (Map<?, ?>) governor.get("data_at_risk");
+            assertEquals(governor.get("level"), value("level"));
+            assertEquals(String.valueOf(num(risk.get("events"))), value("risk-events"));
+            assertEquals(45L, num(risk.get("events")), "41 events and 4 alerts, offline: all at risk");
+            assertEquals(String.valueOf(num(risk.get("bytes"))), value("risk-bytes"));
+            assertEquals(sync.get("link"), value("sync-link"));
+            assertEquals("offline", value("sync-link"));
+            for (String lane : List.of("critical", "high", "normal", "bulk")) {
+                Map<?, ?> l = (Map<?, ?>) ((Map<?, ?>) sync.get("lanes")).get(lane);
+                assertEquals(String.valueOf(num(l.get("backlog_records"))), value("lane-" + lane + "-records"), lane);
+                assertEquals(String.valueOf(num(l.get("backlog_bytes"))), value("lane-" + lane + "-bytes"), lane);
+            }
+            String sampledAt = browser.driver.findElement(By.id("dimensions")).getDomAttribute("data-sampled-at");
+            if (sampledAt.equals(String.valueOf(num(governor.get("sampled_at"))))) { // same governor sample
+                Map<?, ?> disk = (Map<?, ?>) ((Map<?, ?>) governor.get("dimensions")).get("disk");
+                assertEquals(
+                        new BigDecimal(value("pressure-disk")).doubleValue(),
+                        ((Number) disk.get("pressure")).doubleValue(),
+                        1e-9);
+            }
+            assertEquals(
+                    4, browser.driver.findElements(By.cssSelector("#alerts li")).size(), "the alerts listed");
+            assertTrue(browser.driver.findElement(By.id("alerts")).getText().contains("big"));
+            assertTrue(
+                    browser.driver.findElement(By.id("fleet")).getDomAttribute("hidden") != null,
+                    "no fleet on an edge");
+            browser.screenshot("edge");
+            assertEquals(List.of(), browser.consoleErrors(), "console errors");
+        }
+    }
+
+    /** The chart has a line named {@code series} through one point per sample. */
+    private static void assertChartDrawn(String chart, String series, int samples) {
+        WebElement line =
+                browser.driver.findElement(By.cssSelector("#" + chart + " polyline[data-series='" + series + "']"));
+        int points = line.getDomAttribute("points").trim().split(" ").length;
+        assertTrue(points >= samples && points >= 2, chart + " " + series + ": " + points + " points");
+        assertTrue(line.getSize().getWidth() > 0, chart + " is drawn");
+    }
+}
