@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.outpost.edge.Await;
 import dev.outpost.edge.Main;
 import dev.outpost.edge.config.ConfigLoader;
+import dev.outpost.edge.sync.TestFleet;
 import dev.outpost.store.json.JsonTree;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -90,6 +91,8 @@ class StatusPageBrowserTest {
 
     /** Opens the page and waits until its script has drawn {@code refreshes} times. */
     private static void open(int port, int refreshes) {
+        browser.driver.get("about:blank"); // a page of an agent stopped earlier must not count against this one
+        browser.consoleErrors();
         browser.driver.get("http://127.0.0.1:" + port + "/");
         Await.atMost(Duration.ofSeconds(20)).until(() -> {
             String n = browser.driver.findElement(By.tagName("body")).getDomAttribute("data-refreshes");
@@ -150,9 +153,9 @@ class StatusPageBrowserTest {
                                     .count()
                             == 4);
 
-            open(port, 1);
             Map<?, ?> history = json(port, "/v1/status/history");
-            List<?> samples = (List<?>) history.get("samples");
+            List<?> samples = (List<?>) history.get("samples"); // the page, opened after, has at least these
+            open(port, 1);
             assertTrue(
                     samples.stream().anyMatch(s -> num(((Map<?, ?>) s).get("ingest_events_per_second")) > 0),
                     "a sample with the ingest rate: " + history);
@@ -192,12 +195,91 @@ class StatusPageBrowserTest {
         }
     }
 
+    @Test
+    void hubPageHasASortableFleetTableWithTheNodesApisNumbers() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = fleet.hub("");
+            int port = hub.port();
+            Main.RunningAgent edge = fleet.edge("edge-1", TestFleet.TOKEN_1, port, "");
+            post(edge.port(), "{\"stream\":\"s\",\"data\":{\"a\":1}}\n{\"stream\":\"s\",\"data\":{\"a\":2}}\n");
+            // edge-2 sends a push the hub cannot read: counted as its error, with what it was told.
+            HttpResponse<String> bad = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sync/push"))
+                            .header("Content-Type", "application/vnd.outpost.push-batch")
+                            .header("X-Outpost-Node", "edge-2")
+                            .header("Authorization", "Bearer " + TestFleet.TOKEN_2)
+                            .POST(HttpRequest.BodyPublishers.ofString("not a batch"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, bad.statusCode(), bad.body());
+            Await.atMost(Duration.ofSeconds(20)).until(() -> {
+                Map<?, ?> n = node(json(port, "/v1/fleet/nodes"), "edge-1");
+                return n.get("last_seen") instanceof Number && num(n.get("backlog_records")) == 0;
+            });
+
+            open(port, 1);
+            Map<?, ?> nodes = json(port, "/v1/fleet/nodes");
+            Map<?, ?> one = node(nodes, "edge-1");
+            Map<?, ?> two = node(nodes, "edge-2");
+            assertEquals(1L, num(two.get("errors")));
+            assertEquals(List.of("edge-1", "edge-2"), fleetColumn(0), "by node at first");
+            assertEquals(List.of("0", "-1"), fleetValues(2), "backlog: edge-1 reported none left, edge-2 never pushed");
+            assertEquals(
+                    String.valueOf(num(one.get("lag_seconds"))), fleetValues(3).getFirst());
+            assertEquals(List.of("0", "1"), fleetValues(4), "errors");
+            assertEquals(
+                    String.valueOf(num(one.get("last_seen"))), fleetValues(1).getFirst());
+            assertTrue(fleetColumn(5)
+                    .get(1)
+                    .contains(((Map<?, ?>) two.get("last_error")).get("message").toString()));
+
+            header("node").click();
+            assertEquals(List.of("edge-2", "edge-1"), fleetColumn(0), "by node, descending");
+            header("errors").click();
+            assertEquals(List.of("edge-1", "edge-2"), fleetColumn(0), "by errors, ascending");
+            header("errors").click();
+            assertEquals(List.of("edge-2", "edge-1"), fleetColumn(0), "by errors, descending");
+            header("last_seen").click();
+            assertEquals(List.of("edge-2", "edge-1"), fleetColumn(0), "never seen first");
+            assertTrue(browser.driver.findElement(By.id("role")).getText().equals("hub"));
+            assertChartDrawn("rates-chart", "received from nodes/s", 1);
+            browser.screenshot("hub");
+            assertEquals(List.of(), browser.consoleErrors(), "console errors");
+        }
+    }
+
+    private static Map<?, ?> node(Map<?, ?> nodes, String id) {
+        return (Map<?, ?>) ((List<?>) nodes.get("nodes"))
+                .stream()
+                        .filter(n -> id.equals(((Map<?, ?>) n).get("node")))
+                        .findFirst()
+                        .orElseThrow();
+    }
+
+    private static WebElement header(String key) {
+        return browser.driver.findElement(By.cssSelector("#fleet-table th[data-key='" + key + "']"));
+    }
+
+    private static List<String> fleetColumn(int i) {
+        return browser.driver.findElements(By.cssSelector("#fleet-nodes tr")).stream()
+                .map(tr -> tr.findElements(By.tagName("td")).get(i).getText())
+                .toList();
+    }
+
+    private static List<String> fleetValues(int i) {
+        return browser.driver.findElements(By.cssSelector("#fleet-nodes tr")).stream()
+                .map(tr -> tr.findElements(By.tagName("td")).get(i).getDomAttribute("data-value"))
+                .toList();
+    }
+
     /** The chart has a line named {@code series} through one point per sample. */
     private static void assertChartDrawn(String chart, String series, int samples) {
         WebElement line =
                 browser.driver.findElement(By.cssSelector("#" + chart + " polyline[data-series='" + series + "']"));
         int points = line.getDomAttribute("points").trim().split(" ").length;
-        assertTrue(points >= samples && points >= 2, chart + " " + series + ": " + points + " points");
-        assertTrue(line.getSize().getWidth() > 0, chart + " is drawn");
+        assertTrue(points >= Math.max(1, samples), chart + " " + series + ": " + points + " points");
+        if (points >= 2) {
+            assertTrue(line.getSize().getWidth() > 0, chart + " is drawn");
+        }
     }
 }
