@@ -16,7 +16,7 @@ import java.util.Map;
  *     "received_records_upper_bound":..,"next_expected_seq":..},...}},{"node":M,"seen":false},...]}
  * </pre>
  *
- * With a node's {@link Activity} (what this hub saw of its pushes since it started), after {@code seen}:
+ * With a node's {@link Activity} (what this hub saw of its pushes since it started), last:
  * {@code "last_seen":ms|null,"lag_seconds":S|null,"backlog_records":N|null,"backlog_bytes":B|null,"errors":N,
  * "last_error":{"at":ms,"status":S,"message":".."}|null}.
  */
@@ -75,9 +75,6 @@ public record FleetNodes(List<Node> nodes) {
                 g.writeStartObject();
                 g.writeStringField("node", n.node());
                 g.writeBooleanField("seen", n.seen());
-                if (n.activity() != null) {
-                    writeActivity(g, n.activity());
-                }
                 if (n.seen()) {
                     g.writeObjectFieldStart("lanes");
                     for (Map.Entry<Lane, Received> e : n.lanes().entrySet()) {
@@ -89,6 +86,9 @@ public record FleetNodes(List<Node> nodes) {
                         g.writeEndObject();
                     }
                     g.writeEndObject();
+                }
+                if (n.activity() != null) {
+                    writeActivity(g, n.activity());
                 }
                 g.writeEndObject();
             }
