@@ -270,28 +270,34 @@ function problem(text) {
   p.textContent = text || "";
 }
 
+// Each panel is drawn from its own answer: one endpoint failing (or missing on an older agent) leaves
+// the others up to date, and the banner names what could not be read.
 async function refresh() {
   const now = Date.now();
   try {
     const h = await get("/v1/status/history");
     byId("node").textContent = h.node;
     byId("role").textContent = h.hub ? "hub" : "edge";
-    const [g, s, r, q, a] = await Promise.all([get("/v1/governor"), get("/v1/sync/status"),
-      get("/v1/retention?limit=20"), get("/v1/quarantine"),
-      get("/v1/events?stream=" + encodeURIComponent(h.alert_stream) + "&from_time=" + (h.now - HOUR_MILLIS) + "&limit=500")]);
-    drawHistory(h);
-    drawGovernor(g, h.now);
-    drawSync(s, h.now);
-    drawRetention(r);
-    drawAlerts(a, h.now);
-    drawQuarantine(q);
     byId("fleet").hidden = !h.hub;
-    if (h.hub) {
-      fleetRows = (await get("/v1/fleet/nodes")).nodes;
-      drawFleet(h.now);
-    }
+    const alerts = "/v1/events?stream=" + encodeURIComponent(h.alert_stream) + "&from_time=" + (h.now - HOUR_MILLIS);
+    const panels = [
+      ["/v1/governor", g => drawGovernor(g, h.now)],
+      ["/v1/sync/status", s => drawSync(s, h.now)],
+      ["/v1/retention?limit=20", drawRetention],
+      ["/v1/quarantine", drawQuarantine],
+      [alerts, a => drawAlerts(a, h.now)],
+    ];
+    if (h.hub) panels.push(["/v1/fleet/nodes", f => { fleetRows = f.nodes; drawFleet(h.now); }]);
+    const answers = await Promise.allSettled(panels.map(p => get(p[0])));
+    drawHistory(h);
+    const failed = [];
+    answers.forEach((a, i) => {
+      if (a.status === "fulfilled") panels[i][1](a.value);
+      else failed.push(a.reason);
+    });
+    if (failed.some(e => e instanceof Unauthorized)) throw new Unauthorized();
     byId("token-form").hidden = true;
-    problem("");
+    problem(failed.length ? "Could not read: " + failed.map(e => e.message).join("; ") + " (retrying)" : "");
     setValue("updated", new Date(now).toLocaleTimeString(), now);
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
   } catch (e) {

@@ -193,6 +193,7 @@ class StatusPageBrowserTest {
             assertTrue(
                     browser.driver.findElement(By.id("fleet")).getDomAttribute("hidden") != null,
                     "no fleet on an edge");
+            assertTrue(browser.driver.findElement(By.id("problem")).getDomAttribute("hidden") != null, "all read");
             browser.screenshot("edge");
             assertEquals(List.of(), browser.consoleErrors(), "console errors");
         }
@@ -246,6 +247,7 @@ class StatusPageBrowserTest {
             assertEquals(List.of("edge-2", "edge-1"), fleetColumn(0), "never seen first");
             assertTrue(browser.driver.findElement(By.id("role")).getText().equals("hub"));
             assertChartDrawn("rates-chart", "received from nodes/s", 1);
+            assertTrue(browser.driver.findElement(By.id("problem")).getDomAttribute("hidden") != null, "all read");
             browser.screenshot("hub");
             assertEquals(List.of(), browser.consoleErrors(), "console errors");
         }
