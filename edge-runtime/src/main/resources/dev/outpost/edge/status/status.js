@@ -91,10 +91,21 @@ function niceMax(v) {
   return 10 * p;
 }
 
-// series: [{name, points: [[t, v], ...]}]; draws the last hour ending at now.
-function lineChart(id, legendId, series, now, yMax, fmt, bands) {
+// The time axis: the last hour, or less while the agent has run for less (at least 5 minutes), so a
+// young agent's few samples are not squeezed against the right edge.
+function timeSpan(samples, now) {
+  const first = samples.length ? samples[0].at : now;
+  return Math.min(HOUR_MILLIS, Math.max(5 * 60000, now - first));
+}
+
+function timeX(now, span) {
+  return t => LEFT + (W - LEFT - RIGHT) * (t - (now - span)) / span;
+}
+
+// series: [{name, points: [[t, v], ...]}]; draws the span ending at now.
+function lineChart(id, legendId, series, now, span, yMax, fmt, bands) {
   const chart = clear(byId(id));
-  const x = t => LEFT + (W - LEFT - RIGHT) * (t - (now - HOUR_MILLIS)) / HOUR_MILLIS;
+  const x = timeX(now, span);
   const y = v => TOP + (H - TOP - BOTTOM) * (1 - Math.min(v, yMax) / yMax);
   for (const b of bands || []) {
     chart.appendChild(svg("rect", { class: "band", x: LEFT, width: W - LEFT - RIGHT,
@@ -107,9 +118,11 @@ function lineChart(id, legendId, series, now, yMax, fmt, bands) {
     t.textContent = fmt(v);
     chart.appendChild(t);
   }
-  for (let m = 60; m >= 0; m -= 15) {
-    const t = svg("text", { class: "tick", x: x(now - m * 60000), y: H - 6, "text-anchor": "middle" });
-    t.textContent = m === 0 ? "now" : "-" + m + " min";
+  for (let q = 4; q >= 0; q--) {
+    const exact = span / 60000 * q / 4;
+    const m = exact < 10 ? String(Math.round(exact * 10) / 10) : String(Math.round(exact));
+    const t = svg("text", { class: "tick", x: x(now - span * q / 4), y: H - 6, "text-anchor": "middle" });
+    t.textContent = q === 0 ? "now" : "-" + m + " min";
     chart.appendChild(t);
   }
   const legend = clear(byId(legendId));
@@ -132,20 +145,41 @@ function rate(v) {
   return Number.isInteger(v) || v >= 10 ? String(Math.round(v)) : v.toFixed(1);
 }
 
+// The governor's level over the hour: a strip along the top of the pressure chart, one piece per sample
+// (until the next sample, or one interval for the newest), coloured by level.
+function levelStrip(samples, now, span, interval) {
+  const chart = byId("pressure-chart");
+  const x = timeX(now, span);
+  const strip = svg("g", { class: "levels" });
+  samples.forEach((s, i) => {
+    const end = i + 1 < samples.length ? samples[i + 1].at : Math.min(now, s.at + interval);
+    const piece = svg("rect", { class: "lvl lvl-" + s.level, x: x(s.at), y: 0, height: 6,
+      width: Math.max(1, x(end) - x(s.at)) });
+    piece.dataset.level = s.level;
+    const title = svg("title", {});
+    title.textContent = new Date(s.at).toLocaleTimeString() + " " + s.level;
+    piece.appendChild(title);
+    strip.appendChild(piece);
+  });
+  chart.appendChild(strip);
+}
+
 function drawHistory(h) {
   const samples = h.samples;
   const pressure = DIMENSIONS.map(d => ({ name: d, points: samples.map(s => [s.at, s.pressure[d]]) }))
     .filter(s => s.points.some(p => p[1] !== undefined));
   const pMax = Math.max(1, ...samples.flatMap(s => Object.values(s.pressure)));
-  lineChart("pressure-chart", "pressure-legend", pressure, h.now, Math.min(2, niceMax(pMax)),
+  const span = timeSpan(samples, h.now);
+  lineChart("pressure-chart", "pressure-legend", pressure, h.now, span, Math.min(2, niceMax(pMax)),
     v => Math.round(v * 100) + " %", [[0.7, 0.85], [0.85, 0.95], [0.95, 1]]);
+  levelStrip(samples, h.now, span, h.interval_millis);
   const rates = [
     { name: "ingest events/s", points: samples.map(s => [s.at, s.ingest_events_per_second]) },
     { name: "sync records/s", points: samples.map(s => [s.at, s.sync_records_per_second]) },
   ];
   if (h.hub) rates.push({ name: "received from nodes/s", points: samples.map(s => [s.at, s.hub_records_per_second]) });
   const rMax = niceMax(Math.max(1, ...rates.flatMap(r => r.points.map(p => p[1]))));
-  lineChart("rates-chart", "rates-legend", rates, h.now, rMax, rate);
+  lineChart("rates-chart", "rates-legend", rates, h.now, span, rMax, rate);
 }
 
 // ---- the rest: tables and lists ----

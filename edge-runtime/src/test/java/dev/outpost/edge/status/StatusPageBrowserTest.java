@@ -164,6 +164,15 @@ class StatusPageBrowserTest {
                     "a sample with the ingest rate: " + history);
             assertChartDrawn("pressure-chart", "memory", samples.size());
             assertChartDrawn("rates-chart", "ingest events/s", samples.size());
+            List<String> levels = browser.driver.findElements(By.cssSelector("#pressure-chart .levels rect")).stream()
+                    .map(r -> r.getDomAttribute("data-level"))
+                    .toList();
+            assertTrue(levels.size() >= samples.size(), "the level strip has a piece per sample: " + levels);
+            assertTrue(
+                    levels.stream()
+                            .allMatch(l -> List.of("low", "medium", "elevated", "high", "critical")
+                                    .contains(l)),
+                    levels.toString());
 
             Map<?, ?> governor = json(port, "/v1/governor");
             Map<?, ?> sync = json(port, "/v1/sync/status");
