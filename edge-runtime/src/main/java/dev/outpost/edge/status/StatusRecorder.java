@@ -44,6 +44,9 @@ public final class StatusRecorder implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StatusRecorder.class);
 
+    /** The log field that says what to do about a warning (the agent's structured-log convention, issue #16). */
+    private static final String ADVICE = "outpost.advice";
+
     private final Agent agent;
     private final StatusHistory history = new StatusHistory(SAMPLES_MAX);
     private final StatusSampler sampler = new StatusSampler(history);
@@ -66,7 +69,9 @@ public final class StatusRecorder implements AutoCloseable {
         try {
             sampler.take(read(agent, clock.getAsLong()));
         } catch (RuntimeException e) {
-            LOG.warn("status page: taking a sample failed ({}); the chart skips it", e.toString());
+            LOG.atWarn()
+                    .addKeyValue(ADVICE, "none needed if it passes; if every sample fails, report it with this line")
+                    .log("status page: taking a sample failed ({}); the chart skips it", e.toString());
         }
     }
 
