@@ -133,6 +133,10 @@ class StatusPageBrowserTest {
                             .firstValue("Content-Type")
                             .orElseThrow());
             assertEquals(404, get(port, "/status/other.js").statusCode());
+            for (String asset : List.of("/status/status.js", "/status/status.css")) {
+                String text = get(port, asset).body().replace("http://www.w3.org/2000/svg", ""); // a name, not a fetch
+                assertTrue(!text.contains("://") && !text.contains("@import"), asset + " names no other host");
+            }
             HttpResponse<String> badSince = get(port, "/v1/status/history?since=yesterday");
             assertEquals(400, badSince.statusCode());
             assertTrue(badSince.body().contains("\"field\":\"since\""), badSince.body());
