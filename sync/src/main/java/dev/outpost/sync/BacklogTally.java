@@ -75,6 +75,12 @@ public final class BacklogTally {
      * @return the backlog; {@code exact} is false while the count has not reached the lane's end
      */
     public synchronized Pusher.Backlog read(int scanRecordsMax) {
+        boolean exact = count(scanRecordsMax);
+        return new Pusher.Backlog(records, bytes, records == 0 ? 0 : oldestHlc(scanRecordsMax), exact);
+    }
+
+    /** Extends the count over at most {@code scanRecordsMax} records; true if it reached the lane's end. */
+    private boolean count(int scanRecordsMax) {
         long f = lane.firstSeq();
         if (f != first) {
             first = f;
@@ -110,7 +116,7 @@ public final class BacklogTally {
             }
         }
         assert records >= 0 && bytes >= 0 : "backlog tally below zero: " + records + " records, " + bytes + " bytes";
-        return new Pusher.Backlog(records, bytes, records == 0 ? 0 : oldestHlc(scanRecordsMax), countedTo >= last);
+        return countedTo >= last;
     }
 
     /** The ingest HLC of the oldest unsent record, or 0 if none was found within the bound. */
@@ -128,5 +134,26 @@ public final class BacklogTally {
             }
         }
         return 0;
+    }
+
+    /** Most records {@link #total} reads per lane to bring its count up to date. */
+    static final int TOTAL_SCAN_RECORDS_MAX = 10_000;
+
+    /**
+     * What the lanes of {@code tallies} hold unsent, together, without looking for the oldest record (0): cheap enough
+     * for every push.
+     */
+    static Pusher.Backlog total(Iterable<BacklogTally> tallies) {
+        long records = 0;
+        long bytes = 0;
+        boolean exact = true;
+        for (BacklogTally t : tallies) {
+            synchronized (t) {
+                exact &= t.count(TOTAL_SCAN_RECORDS_MAX);
+                records += t.records;
+                bytes += t.bytes;
+            }
+        }
+        return new Pusher.Backlog(records, bytes, 0, exact);
     }
 }

@@ -309,8 +309,13 @@ public final class Pusher implements AutoCloseable {
         while ((wait = bandwidth.waitMillisFor(body.length)) > 0) {
             Thread.sleep(wait);
         }
+        Backlog all = BacklogTally.total(tallies.values()); // what is left besides this batch: the hub's fleet table
         HttpRequest req = hub.request(SyncProtocol.PUSH_PATH)
                 .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
+                .header(
+                        SyncProtocol.BACKLOG_RECORDS_HEADER,
+                        Long.toString(Math.max(0, all.records() - b.records().size())))
+                .header(SyncProtocol.BACKLOG_BYTES_HEADER, Long.toString(Math.max(0, all.bytes() - raw)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();
         counters.wireBytes.add(body.length);

@@ -64,7 +64,7 @@ public class FleetController {
                     lanes.put(lane, new FleetNodes.Received(r.rangeCount(), r.acknowledgedCount(), r.firstGap(1)));
                 }
             }
-            nodes.add(new FleetNodes.Node(node, seen, lanes));
+            nodes.add(new FleetNodes.Node(node, seen, lanes, hub.activity().of(node)));
         }
         return HttpResponse.ok(new FleetNodes(nodes).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }

@@ -115,6 +115,15 @@ public class SyncController {
         if (node == null) {
             return unauthorized();
         }
+        HttpResponse<?> answer = pushFrom(node, request, body);
+        if (answer.code() >= 400) {
+            hub.activity().refused(node, System.currentTimeMillis(), answer.code(), problemDetail(answer));
+        }
+        return answer;
+    }
+
+    /** A push from the authenticated {@code node}: stored and acknowledged, or refused. */
+    private HttpResponse<?> pushFrom(String node, HttpRequest<?> request, byte[] body) {
         String claimed = PushBatch.peekNode(body, body.length);
         if (claimed != null && !claimed.equals(node)) {
             return Problems.response(
@@ -132,6 +141,12 @@ public class SyncController {
             PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
             PushAck ack = hub.receive(b);
             hub.acknowledged(ack);
+            hub.activity()
+                    .stored(
+                            b,
+                            System.currentTimeMillis(),
+                            headerCount(request, SyncProtocol.BACKLOG_RECORDS_HEADER),
+                            headerCount(request, SyncProtocol.BACKLOG_BYTES_HEADER));
             return HttpResponse.ok(ack.toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
         } catch (WireException e) {
             return Problems.response(e.status(), "Push refused", e.getMessage(), 0, null);
@@ -143,6 +158,32 @@ public class SyncController {
             return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
         } finally {
             hub.release();
+        }
+    }
+
+    /** The {@code detail} of a problem answer (as the node was told), else its status line. */
+    private static String problemDetail(HttpResponse<?> answer) {
+        if (answer.body() instanceof String problem) {
+            byte[] b = problem.getBytes(StandardCharsets.UTF_8);
+            try {
+                if (dev.outpost.store.json.JsonTree.parse(b, 0, b.length) instanceof Map<?, ?> m
+                        && m.get("detail") instanceof String detail) {
+                    return detail;
+                }
+            } catch (RuntimeException e) {
+                // not a problem document: say what the status says
+            }
+        }
+        return answer.code() + " " + answer.reason();
+    }
+
+    /** A non-negative count a node sent in {@code header}, or -1 when it sent none (or no number). */
+    private static long headerCount(HttpRequest<?> request, String header) {
+        String v = request.getHeaders().get(header);
+        try {
+            return v == null ? -1 : Math.max(-1, Long.parseLong(v.trim()));
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

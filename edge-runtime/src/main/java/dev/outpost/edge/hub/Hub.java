@@ -54,6 +54,7 @@ public final class Hub implements AutoCloseable {
     private final LongAdder throttled;
     private final LongAdder stored;
     private final LongAdder duplicates;
+    private final NodeActivity activity = new NodeActivity();
 
     /**
      * @param nodeLogs the options of the agent's own log, which the node logs copy
@@ -163,6 +164,11 @@ public final class Hub implements AutoCloseable {
         pushes.increment();
         stored.add(ack.stored());
         duplicates.add(ack.duplicates());
+    }
+
+    /** What this hub saw of each node's pushes (the fleet table). */
+    public NodeActivity activity() {
+        return activity;
     }
 
     /** The bounds of a push body. */

@@ -7,6 +7,14 @@ public final class SyncProtocol {
     /** Header naming the node (its token goes in {@code Authorization: Bearer}). */
     public static final String NODE_HEADER = "X-Outpost-Node";
 
+    /**
+     * Headers of a push: what the node has not yet sent besides this batch (records, payload bytes), shown in the
+     * hub's fleet table. Optional: a hub ignores them when absent or malformed.
+     */
+    public static final String BACKLOG_RECORDS_HEADER = "X-Outpost-Backlog-Records";
+
+    public static final String BACKLOG_BYTES_HEADER = "X-Outpost-Backlog-Bytes";
+
     /** POST: one {@link PushBatch}; answered by a {@link PushAck}. */
     public static final String PUSH_PATH = "/v1/sync/push";
 

@@ -230,6 +230,19 @@ class WireFormatTest {
                         + "\"received_records_upper_bound\":10,\"next_expected_seq\":11}}},"
                         + "{\"node\":\"edge-\\\"2\",\"seen\":false}]}",
                 text(nodes.toJson()));
+        FleetNodes active = new FleetNodes(List.of(
+                new FleetNodes.Node(
+                        "e",
+                        true,
+                        Map.of(),
+                        new FleetNodes.Activity(5, 2500, 7, 8, 1, new FleetNodes.LastError(6, 400, "bad"))),
+                new FleetNodes.Node("f", false, Map.of(), new FleetNodes.Activity(-1, -1, -1, -1, 0, null))));
+        assertEquals(
+                "{\"nodes\":[{\"node\":\"e\",\"seen\":true,\"lanes\":{},\"last_seen\":5,\"lag_seconds\":2,"
+                        + "\"backlog_records\":7,\"backlog_bytes\":8,\"errors\":1,\"last_error\":{\"at\":6,\"status\":400,"
+                        + "\"message\":\"bad\"}},{\"node\":\"f\",\"seen\":false,\"last_seen\":null,\"lag_seconds\":null,"
+                        + "\"backlog_records\":null,\"backlog_bytes\":null,\"errors\":0,\"last_error\":null}]}",
+                text(active.toJson()));
         assertEquals("{\"seq\":12,\"hlc\":34}", text(new Published(12, 34).toJson()));
         assertEquals(new Published(12, 34), Published.parse(bytes("{\"seq\":12,\"hlc\":34}")));
         assertEquals("{\"id\":\"ab12\"}", text(new DictionaryStored("ab12").toJson()));
