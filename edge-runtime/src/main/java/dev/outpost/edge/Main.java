@@ -357,6 +357,11 @@ public final class Main {
             return agent;
         }
 
+        /** A bean of the running server (e.g. its router, for tests that compare the routes with the API's document). */
+        public <T> T bean(Class<T> type) {
+            return ctx.getBean(type);
+        }
+
         @Override
         public synchronized void close() {
             if (closed) {

@@ -8,12 +8,18 @@ public final class Problems {
     /** The problem media type. */
     public static final String MEDIA_TYPE = "application/problem+json";
 
+    /**
+     * The problem type of every error: the status and {@code title} say what kind of error it is, {@code detail} what
+     * to do (documented as the Problem schema of /v1/openapi.yaml).
+     */
+    public static final String TYPE = "about:blank";
+
     private Problems() {}
 
     public static String json(int status, String title, String detail, int line, String field) {
         return Json.write(g -> {
             g.writeStartObject();
-            g.writeStringField("type", "about:blank");
+            g.writeStringField("type", TYPE);
             g.writeStringField("title", title);
             g.writeNumberField("status", status);
             if (detail != null) {

@@ -27,6 +27,7 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -42,6 +43,16 @@ import org.slf4j.LoggerFactory;
  * authenticated by their own token ({@code hub.nodes}). Edge side: {@code GET /v1/sync/status}.
  */
 @Controller("/v1/sync")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "403", ref = OpenApiController.FORBIDDEN)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "429", ref = OpenApiController.TOO_MANY_REQUESTS)
+@ApiResponse(responseCode = "500", ref = OpenApiController.INTERNAL_ERROR)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class SyncController {
     private static final Logger LOG = LoggerFactory.getLogger(SyncController.class);
 
