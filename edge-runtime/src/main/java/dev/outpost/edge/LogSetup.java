@@ -116,7 +116,9 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
             }
             Map<String, String> fields = new LinkedHashMap<>();
             for (KeyValuePair p : pairs) {
-                fields.put(p.key, String.valueOf(p.value));
+                if (p.value != null) {
+                    fields.put(p.key, String.valueOf(p.value));
+                }
             }
             EcsJsonSerializer.serializeMDC(builder, fields);
         }

@@ -3,6 +3,7 @@ package dev.outpost.edge;
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -202,7 +203,10 @@ public final class Main {
      */
     private static void sayError(String message) {
         if (LogSetup.json()) {
-            LoggerFactory.getLogger(Main.class).error("{}", message);
+            LoggerFactory.getLogger(Main.class)
+                    .atError()
+                    .addKeyValue(LogFields.ADVICE, "change what the message names, then start the agent again")
+                    .log("{}", message);
         } else {
             System.err.println("outpost: " + message);
         }
@@ -261,7 +265,12 @@ public final class Main {
         if (agent.natives().zstd() && agent.natives().lz4Native()) {
             log.info("{}", agent.natives().message());
         } else {
-            log.warn("{}", agent.natives().message());
+            log.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "point compress.native_dir at a directory that allows executables (not"
+                                    + " a noexec mount), or set compress.native_missing: refuse to stop rather than run slower")
+                    .log("{}", agent.natives().message());
         }
         Map<String, Object> props = serverProperties(config);
         ApplicationContext ctx;

@@ -91,12 +91,18 @@ class LogFormatTest {
             assertEquals("log-node", line.get("service.node.name"));
         }
         Map<String, String> warning = lines.stream()
-                .filter(l -> "WARN".equals(l.get("log.level")) && l.containsKey(LogFields.ADVICE))
+                .filter(l -> "WARN".equals(l.get("log.level")) && l.containsKey(LogFields.LANE))
                 .findFirst()
                 .orElseThrow();
         assertEquals("bulk", warning.get(LogFields.LANE), warning.toString());
         assertEquals("bulky", warning.get(LogFields.STREAM), warning.toString());
         assertTrue(warning.get(LogFields.ADVICE).contains("budget.disk"), warning.toString());
+        for (Map<String, String> line : lines) {
+            if (Set.of("WARN", "ERROR").contains(line.get("log.level"))) {
+                assertTrue(line.containsKey(LogFields.ADVICE), "a warning says what to do: " + line);
+            }
+        }
+        assertEquals(LogFields.ADVICE, dev.outpost.governor.Governor.ADVICE_FIELD, "one name for the advice");
         assertTrue(
                 lines.stream().anyMatch(l -> l.get("message").startsWith("stopped cleanly")),
                 "the clean stop is a JSON line too");

@@ -55,8 +55,8 @@ public final class Governor implements AutoCloseable {
         void log(org.slf4j.event.Level level, String message, Throwable cause);
 
         /** A line that says what to do: by default the advice ends the message. */
-        default void advise(org.slf4j.event.Level level, String message, String advice) {
-            log(level, message + "; " + advice, null);
+        default void advise(org.slf4j.event.Level level, String message, String advice, Throwable cause) {
+            log(level, message + "; " + advice, cause);
         }
     }
 
@@ -73,8 +73,8 @@ public final class Governor implements AutoCloseable {
         }
 
         @Override
-        public void advise(org.slf4j.event.Level level, String message, String advice) {
-            LOG.atLevel(level).addKeyValue(ADVICE_FIELD, advice).log(message);
+        public void advise(org.slf4j.event.Level level, String message, String advice, Throwable cause) {
+            LOG.atLevel(level).addKeyValue(ADVICE_FIELD, advice).setCause(cause).log(message);
         }
     };
 
@@ -301,7 +301,11 @@ public final class Governor implements AutoCloseable {
         try {
             ticker.schedule(() -> tick(generation), delayMillis);
         } catch (RuntimeException e) {
-            log.log(org.slf4j.event.Level.WARN, "Governor could not schedule its next sample", e);
+            log.advise(
+                    org.slf4j.event.Level.WARN,
+                    "Governor could not schedule its next sample",
+                    "the budget is not watched until the next sample is scheduled; restart the agent if this repeats",
+                    e);
         }
     }
 
@@ -321,7 +325,11 @@ public final class Governor implements AutoCloseable {
             next = snapshot.intervalMillis();
             dispatch(snapshot);
         } catch (RuntimeException e) {
-            log.log(org.slf4j.event.Level.ERROR, "Governor sample failed", e);
+            log.advise(
+                    org.slf4j.event.Level.ERROR,
+                    "Governor sample failed",
+                    "nothing to do if it passes: the next sample retries; report it with the stack trace if it repeats",
+                    e);
         } finally {
             rearmAfter(generation, next);
         }
@@ -396,7 +404,8 @@ public final class Governor implements AutoCloseable {
                     org.slf4j.event.Level.WARN,
                     message,
                     "writes are shed by priority and data retired until the pressure falls: raise " + budgetKey
-                            + " or lower the load; GET /v1/governor shows each dimension and the actions taken");
+                            + " or lower the load; GET /v1/governor shows each dimension and the actions taken",
+                    null);
         } else {
             log.log(org.slf4j.event.Level.INFO, message, null);
         }
@@ -426,9 +435,11 @@ public final class Governor implements AutoCloseable {
                 }
                 failures.get(name).increment();
                 boolean first = failing.add(name);
-                log.log(
+                log.advise(
                         first ? org.slf4j.event.Level.WARN : org.slf4j.event.Level.DEBUG,
                         "Governor action " + name + " failed at " + level + ": " + e,
+                        "the other actions go on and this one is tried at the next sample; report it with the stack"
+                                + " trace if it repeats",
                         first ? e : null);
                 continue;
             }

@@ -188,8 +188,7 @@ public final class ChronicleEventLog implements EventLog {
                 ? new GroupCommit(
                         this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters, laneName)
                 : null;
-        LOG.atInfo()
-                .addKeyValue(LogFields.LANE, laneName)
+        LogFields.with(LOG.atInfo(), LogFields.LANE, laneName)
                 .log(
                         "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
                         dir,

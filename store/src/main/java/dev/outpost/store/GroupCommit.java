@@ -124,8 +124,7 @@ final class GroupCommit implements AutoCloseable {
                         if (!deletedByRetention.test(c)) {
                             throw gone;
                         }
-                        LOG.atInfo()
-                                .addKeyValue(LogFields.LANE, lane)
+                        LogFields.with(LOG.atInfo(), LogFields.LANE, lane)
                                 .log(
                                         "cycle {} was deleted by retention before its fsync: its records are counted"
                                                 + " as dropped there, nothing left to sync",
@@ -137,8 +136,7 @@ final class GroupCommit implements AutoCloseable {
                 counters.fsyncs.increment();
                 acknowledger.execute(() -> batch.forEach(f -> f.complete(null)));
             } catch (IOException | RuntimeException e) {
-                LOG.atError()
-                        .addKeyValue(LogFields.LANE, lane)
+                LogFields.with(LOG.atError(), LogFields.LANE, lane)
                         .addKeyValue(
                                 LogFields.ADVICE,
                                 "check the data directory's disk (space, I/O errors); the events were not acknowledged and may be retried")

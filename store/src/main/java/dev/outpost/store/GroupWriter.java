@@ -107,8 +107,7 @@ final class GroupWriter {
         } catch (InternalError e) {
             // A fault inside Chronicle's own writes: what state the appender is in is unknown.
             appenderFaulted = true;
-            LOG.atWarn()
-                    .addKeyValue(LogFields.LANE, lane)
+            LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
                     .addKeyValue(
                             LogFields.ADVICE,
                             "check the data directory's disk (space, I/O errors); the agent replaces the appender and goes on")
@@ -148,7 +147,7 @@ final class GroupWriter {
                 fresh.singleThreadedCheckDisabled(true);
                 replacementAppender = fresh;
                 appenderFaulted = false;
-                LOG.atInfo().addKeyValue(LogFields.LANE, lane).log("event log appender replaced after a fault");
+                LogFields.with(LOG.atInfo(), LogFields.LANE, lane).log("event log appender replaced after a fault");
             } catch (RuntimeException | InternalError e) {
                 throw refused(e, outLen);
             }
@@ -212,8 +211,7 @@ final class GroupWriter {
                 return Arrays.equals(h, 0, n, out, 0, n) ? queue.rollCycle().toCycle(dc.index()) : Integer.MIN_VALUE;
             }
         } catch (RuntimeException | InternalError e) {
-            LOG.atWarn()
-                    .addKeyValue(LogFields.LANE, lane)
+            LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
                     .addKeyValue(
                             LogFields.ADVICE,
                             "check the data directory's disk (space, I/O errors); the write is refused and the client may retry it")

@@ -1,5 +1,7 @@
 package dev.outpost.store;
 
+import org.slf4j.spi.LoggingEventBuilder;
+
 /**
  * The names of the structured fields the agent's log lines carry (SLF4J key-value pairs: {@code
  * LOG.atWarn().addKeyValue(LogFields.LANE, lane.id())...}), so a log shipper can select by them: written as
@@ -24,4 +26,9 @@ public final class LogFields {
     public static final String ADVICE = "outpost.advice";
 
     private LogFields() {}
+
+    /** {@code line} with the field {@code key} if {@code value} is known (a log opened alone has no lane). */
+    public static LoggingEventBuilder with(LoggingEventBuilder line, String key, Object value) {
+        return value == null ? line : line.addKeyValue(key, value);
+    }
 }

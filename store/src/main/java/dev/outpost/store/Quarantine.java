@@ -62,8 +62,7 @@ final class Quarantine {
                     StandardOpenOption.SYNC);
         } catch (IOException e) {
             // Still skip it in this run; the next start will find and try to quarantine it again.
-            LOG.atError()
-                    .addKeyValue(LogFields.LANE, lane)
+            LogFields.with(LOG.atError(), LogFields.LANE, lane)
                     .addKeyValue(
                             LogFields.ADVICE, "check the data directory's filesystem (space, permissions, I/O errors)")
                     .setCause(e)
@@ -71,8 +70,7 @@ final class Quarantine {
         }
         indexes.add(index);
         counters.quarantined.increment();
-        LOG.atWarn()
-                .addKeyValue(LogFields.LANE, lane)
+        LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
                 .addKeyValue(
                         LogFields.ADVICE,
                         "nothing to do for the agent, which goes on without it; keep the file to inspect it (GET"

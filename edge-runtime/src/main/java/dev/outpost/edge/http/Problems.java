@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.store.LogFields;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MutableHttpResponse;
 
@@ -79,7 +80,13 @@ public final class Problems {
         long now = System.nanoTime();
         long last = DISK_FULL_LOGGED_AT.get();
         if (now - last >= 10_000_000_000L && DISK_FULL_LOGGED_AT.compareAndSet(last, now)) {
-            org.slf4j.LoggerFactory.getLogger(Problems.class).warn("writes refused with 507: {}", why);
+            org.slf4j.LoggerFactory.getLogger(Problems.class)
+                    .atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "free space on the data directory's filesystem (it filled before"
+                                    + " budget.disk did) or lower budget.disk below its free space; writes resume by themselves")
+                    .log("writes refused with 507: {}", why);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import dev.outpost.sync.Pusher;
 import dev.outpost.sync.SyncException;
@@ -150,7 +151,13 @@ public class SyncController {
             int st = e.status() == 0 ? 500 : e.status();
             return Problems.response(st, "Push refused", e.getMessage(), 0, null);
         } catch (StoreException e) {
-            LOG.error("push from node {} could not be stored", node, e);
+            LOG.atError()
+                    .addKeyValue(LogFields.NODE, node)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the hub's data directory (disk space, I/O errors); the node" + " retries the push")
+                    .setCause(e)
+                    .log("push from node {} could not be stored", node);
             return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
         } finally {
             hub.release();
@@ -296,7 +303,12 @@ public class SyncController {
             change = new FleetChange.Unreadable(null, null, e.getMessage());
         }
         if (change instanceof FleetChange.Unreadable u) {
-            LOG.warn("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "publish the change again (PUT /v1/fleet/...); run one version on"
+                                    + " the hub and its nodes")
+                    .log("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
             return null;
         }
         return change;

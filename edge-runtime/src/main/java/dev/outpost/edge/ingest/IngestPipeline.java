@@ -3,6 +3,7 @@ package dev.outpost.edge.ingest;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.DiskFullException;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,7 +116,13 @@ public final class IngestPipeline {
             rejection = new IngestOutcome.Refused(
                     IngestOutcome.Reason.FILESYSTEM_FULL, e.getMessage(), RETRY_AFTER_SECONDS);
         } catch (StoreException e) {
-            LOG.error("ingest failed", e);
+            LOG.atError()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the data directory's disk (space, I/O errors); the client got"
+                                    + " 503 and may retry")
+                    .setCause(e)
+                    .log("ingest failed");
             rejection = new IngestOutcome.Refused(
                     IngestOutcome.Reason.STORE_UNAVAILABLE, e.getMessage(), RETRY_AFTER_SECONDS);
         }
@@ -161,7 +168,13 @@ public final class IngestPipeline {
         latency.recordNanos(clockNanos.getAsLong() - start);
         if (err != null) {
             rejected.increment();
-            LOG.error("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1], err);
+            LOG.atError()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the data directory's disk (space, I/O errors); the client got"
+                                    + " 503 and may retry with the same Idempotency-Key")
+                    .setCause(err)
+                    .log("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1]);
             return new IngestOutcome.Refused(
                     IngestOutcome.Reason.NOT_DURABLE,
                     "the events could not be made durable: " + err.getMessage()
@@ -179,7 +192,13 @@ public final class IngestPipeline {
             try {
                 stage.acknowledged(batch, accepted);
             } catch (RuntimeException e) {
-                LOG.warn("ingest stage {} failed after events {}..{} were stored", stage, r.seqs()[0], e);
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "the events are stored; the engine or a live tail may have missed"
+                                        + " them until restart; report this with the stack trace")
+                        .setCause(e)
+                        .log("ingest stage {} failed after events {}.. were stored", stage, r.seqs()[0]);
             }
         }
         return accepted;
