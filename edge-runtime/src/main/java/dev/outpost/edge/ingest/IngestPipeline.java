@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,11 +117,8 @@ public final class IngestPipeline {
             rejection = new IngestOutcome.Refused(
                     IngestOutcome.Reason.FILESYSTEM_FULL, e.getMessage(), RETRY_AFTER_SECONDS);
         } catch (StoreException e) {
-            LOG.atError()
-                    .addKeyValue(
-                            LogFields.ADVICE,
-                            "check the data directory's disk (space, I/O errors); the client got"
-                                    + " 503 and may retry")
+            LogFields.with(LOG.atError(), LogFields.STREAM, batch == null ? null : streams(batch))
+                    .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
                     .setCause(e)
                     .log("ingest failed");
             rejection = new IngestOutcome.Refused(
@@ -169,10 +167,8 @@ public final class IngestPipeline {
         if (err != null) {
             rejected.increment();
             LOG.atError()
-                    .addKeyValue(
-                            LogFields.ADVICE,
-                            "check the data directory's disk (space, I/O errors); the client got"
-                                    + " 503 and may retry with the same Idempotency-Key")
+                    .addKeyValue(LogFields.STREAM, streams(batch))
+                    .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
                     .setCause(err)
                     .log("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1]);
             return new IngestOutcome.Refused(
@@ -193,6 +189,7 @@ public final class IngestPipeline {
                 stage.acknowledged(batch, accepted);
             } catch (RuntimeException e) {
                 LOG.atWarn()
+                        .addKeyValue(LogFields.STREAM, streams(batch))
                         .addKeyValue(
                                 LogFields.ADVICE,
                                 "the events are stored; the engine or a live tail may have missed"
@@ -202,6 +199,19 @@ public final class IngestPipeline {
             }
         }
         return accepted;
+    }
+
+    /** What to do when the store refuses a write (the client got 503). */
+    private static final String STORE_ADVICE =
+            "check the data directory's disk (space, I/O errors); the client got 503 and may retry (same Idempotency-Key)";
+
+    /** The streams of a request, for its log line: each once, at most 8. */
+    private static String streams(IngestStage.Batch batch) {
+        return batch.events().stream()
+                .map(ParsedEvent::stream)
+                .distinct()
+                .limit(8)
+                .collect(Collectors.joining(","));
     }
 
     /** Events stored so far (the governor's ingest-rate probe reads it). */
