@@ -14,7 +14,7 @@ die() { printf '[dist-smoke] FAIL: %s\n' "$*" >&2; for f in "$WORK"/*.log; do ec
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HUB=$(free_port) EDGE=$(free_port) TOKEN=node-token-0123456789abcdef
 cat > "$WORK/hub.yaml" <<YAML
-node: {id: hq}
+node: {id: hq, log_format: json}
 data: {dir: $WORK/hub-data}
 http: {host: 127.0.0.1, port: $HUB}
 hub:
@@ -39,7 +39,7 @@ rollups:
 YAML
 pids=()
 trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
-"$HOME_DIR/bin/outpost" hub --config "$WORK/hub.yaml" > "$WORK/hub.log" 2>&1 & pids+=($!)
+"$HOME_DIR/bin/outpost" hub --config "$WORK/hub.yaml" > "$WORK/hub.log" 2> "$WORK/hub-stderr.log" & pids+=($!)
 OUTPOST_JAVA_OPTS=${EDGE_JAVA_OPTS:-} "$HOME_DIR/bin/outpost" run --config "$WORK/edge.yaml" > "$WORK/edge.log" 2>&1 & pids+=($!)
 wait_health "$HUB" "${pids[0]}" || die "the hub did not start"
 wait_health "$EDGE" "${pids[1]}" || die "the edge did not start"
@@ -63,9 +63,16 @@ curl -fsS "$E/v1/governor" | grep '"level"' >/dev/null || die "governor"
 for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep '"tarball"' >/dev/null && break; sleep 0.1; done
 curl -fsS "http://127.0.0.1:$HUB/v1/fleet/events?node=edge-1&stream=dist" | grep '"tarball"' >/dev/null || die "the event did not reach the hub"
 "$HOME_DIR/bin/outpost" top --url "$E" --once --interval-millis 200 | grep -q "level" || die "outpost top"
+curl -fsS "$E/v1/openapi.yaml" | grep -q '^openapi: 3\.1' || die "the OpenAPI document"
+# the hub logs JSON lines (node.log_format: json): each line one object, with the ECS fields
+python3 - "$WORK/hub-stderr.log" <<'PY' || die "the hub's JSON log"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.endswith("\n")]
+assert lines and all({"@timestamp", "log.level", "message", "service.node.name"} <= l.keys() for l in lines), lines[:3]
+PY
 code=$(curl -sS -o "$WORK/bad.json" -w '%{http_code}' -XPOST "$E/v1/events" -H 'Content-Type: application/json' -d '{bad')
 [[ $code == 400 ]] && grep -q 'problem\|title' "$WORK/bad.json" || die "a bad event got $code: $(cat "$WORK/bad.json")"
 "$HOME_DIR/bin/outpost" check-config "$WORK/edge.yaml" > /dev/null || die "check-config"
 kill -TERM "${pids[1]}"; wait "${pids[1]}" 2>/dev/null || true
 "$HOME_DIR/bin/outpost" fsck "$WORK/edge-data" > "$WORK/fsck.log" 2>&1 || die "fsck of the stopped edge: $(cat "$WORK/fsck.log")"
-echo "[dist-smoke] ok: hub and edge, ingest, bad input, state, tail, rule and alert, rollup, sync to the hub, top, check-config, fsck"
+echo "[dist-smoke] ok: hub and edge, ingest, bad input, OpenAPI, JSON log, state, tail, rule and alert, rollup, sync to the hub, top, check-config, fsck"

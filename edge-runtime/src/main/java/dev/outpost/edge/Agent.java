@@ -31,6 +31,7 @@ import dev.outpost.store.ChronicleStateStore;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.LogOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -305,7 +306,14 @@ public final class Agent implements AutoCloseable {
                         long cutoff = HybridClock.atMillis(System.currentTimeMillis() - ttlSeconds * 1000);
                         state.compactTombstones(cutoff, TOMBSTONES_PER_RUN_MAX);
                     } catch (RuntimeException e) {
-                        LOG.error("tombstone compaction failed", e); // contained: retried at the next tick
+                        // contained: retried at the next tick
+                        LOG.atError()
+                                .addKeyValue(
+                                        LogFields.ADVICE,
+                                        "nothing to do if it passes: retried at the next tick;"
+                                                + " check the data directory's disk if it repeats")
+                                .setCause(e)
+                                .log("tombstone compaction failed");
                     }
                 },
                 everyMillis,

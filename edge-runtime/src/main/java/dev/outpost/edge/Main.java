@@ -3,6 +3,7 @@ package dev.outpost.edge;
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -196,20 +197,35 @@ public final class Main {
         }
     }
 
+    /**
+     * An error about the whole agent, on stderr: a line {@code outpost: ...} in text, a logged error with
+     * {@code node.log_format: json} (so every line of stderr stays one JSON object).
+     */
+    private static void sayError(String message) {
+        if (LogSetup.json()) {
+            LoggerFactory.getLogger(Main.class)
+                    .atError()
+                    .addKeyValue(LogFields.ADVICE, "change what the message names, then start the agent again")
+                    .log("{}", message);
+        } else {
+            System.err.println("outpost: " + message);
+        }
+    }
+
     /** Says why the start failed and returns the exit code; rethrows what is not a known start failure. */
     private static int startFailure(OutpostConfig config, RuntimeException e) {
         if (e instanceof ConfigException) {
             // A TLS file read again at start (e.g. changed since the configuration was checked).
-            System.err.println("outpost: " + e.getMessage());
+            sayError(e.getMessage());
             return EXIT_USAGE;
         }
         if (e instanceof StoreException || e instanceof IllegalStateException) {
             // IllegalStateException: native codecs could not load and compress.native_missing is refuse.
-            System.err.println("outpost: cannot start: " + e.getMessage());
+            sayError("cannot start: " + e.getMessage());
             return EXIT_START_FAILED;
         }
         if (e instanceof io.micronaut.http.server.exceptions.ServerStartupException) {
-            System.err.println("outpost: cannot start: cannot listen on "
+            sayError("cannot start: cannot listen on "
                     + config.http().host() + ":" + config.http().port()
                     + " (http.host, http.port): "
                     + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage())
@@ -231,25 +247,30 @@ public final class Main {
         if (heap + stateFile + reserve <= config.budget().memoryBytes()) {
             return true;
         }
-        System.err.println(
-                "outpost: config error: budget.memory (" + config.budget().memoryBytes() + " bytes) is smaller"
-                        + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
-                        + stateFile
-                        + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
-                        + (reserve >> 20)
-                        + " MiB for the JVM's own memory and the log's mapped blocks (log.block_bytes);"
-                        + " raise budget.memory or lower those");
+        sayError("config error: budget.memory (" + config.budget().memoryBytes() + " bytes) is smaller"
+                + " than the heap (" + heap + " bytes: -Xmx, set by OUTPOST_HEAP) plus the state file ("
+                + stateFile
+                + " bytes, sized from state.documents_max and state.doc_bytes_avg) plus "
+                + (reserve >> 20)
+                + " MiB for the JVM's own memory and the log's mapped blocks (log.block_bytes);"
+                + " raise budget.memory or lower those");
         return false;
     }
 
     /** Starts the agent and its HTTP server; close the result to stop both. */
     public static RunningAgent start(OutpostConfig config) {
+        LogSetup.use(config.node().logFormat(), config.node().id());
         Logger log = LoggerFactory.getLogger(Main.class);
         Agent agent = new Agent(config);
         if (agent.natives().zstd() && agent.natives().lz4Native()) {
             log.info("{}", agent.natives().message());
         } else {
-            log.warn("{}", agent.natives().message());
+            log.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "point compress.native_dir at a directory that allows executables (not"
+                                    + " a noexec mount), or set compress.native_missing: refuse to stop rather than run slower")
+                    .log("{}", agent.natives().message());
         }
         Map<String, Object> props = serverProperties(config);
         ApplicationContext ctx;
@@ -357,6 +378,11 @@ public final class Main {
             return agent;
         }
 
+        /** A bean of the running server (e.g. its router, for tests that compare the routes with the API's document). */
+        public <T> T bean(Class<T> type) {
+            return ctx.getBean(type);
+        }
+
         @Override
         public synchronized void close() {
             if (closed) {
@@ -370,10 +396,14 @@ public final class Main {
             } finally {
                 agent.close();
             }
-            // Straight to stderr: closing the context may already have stopped the logging system.
-            System.err.println(
-                    "outpost: stopped cleanly (event log closed " + agent.log().summary() + ")");
-            System.err.flush();
+            if (LogSetup.json()) {
+                log.info("stopped cleanly (event log closed {})", agent.log().summary());
+            } else {
+                // Straight to stderr: launchers wait for this line whatever the log level.
+                System.err.println("outpost: stopped cleanly (event log closed "
+                        + agent.log().summary() + ")");
+                System.err.flush();
+            }
         }
     }
 }

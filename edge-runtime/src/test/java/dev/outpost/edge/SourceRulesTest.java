@@ -74,6 +74,40 @@ class SourceRulesTest {
                 "JSON must be written with jackson-core's JsonGenerator (or Serde) and read with a parser");
     }
 
+    /** A warning or error logged the plain way: {@code LOG.warn(...)}, {@code log.error(...)}. */
+    static final Pattern PLAIN_WARNING = Pattern.compile("\\b(?:LOG|log|getLogger\\([^)]*\\))\\s*\\.(?:warn|error)\\(");
+
+    /**
+     * Issue #16 point 4: warnings and errors say what to do, as a field ({@code outpost.advice}, dev.outpost.store
+     * .LogFields.ADVICE; the governor's {@code Governor.ADVICE_FIELD}): written {@code LOG.atWarn().addKeyValue(
+     * LogFields.ADVICE, ...)...log(...)}, never {@code LOG.warn(...)}, so a new warning without advice fails here.
+     */
+    @Test
+    void warningsAndErrorsCarryAdvice() {
+        List<String> found = new ArrayList<>();
+        Pattern fluent = Pattern.compile("\\.at(?:Warn|Error)\\(\\)");
+        for (Path f : mainSources()) {
+            String rel = ROOT.relativize(f).toString();
+            if (rel.contains("/loadgen/") || rel.contains("/top/")) {
+                continue; // command-line tools that print to the terminal, not the agent's log
+            }
+            String text = String.join("\n", read(f));
+            Matcher plain = PLAIN_WARNING.matcher(text);
+            while (plain.find()) {
+                found.add(rel + ": " + plain.group());
+            }
+            Matcher m = fluent.matcher(text);
+            while (m.find()) {
+                int end = text.indexOf(".log(", m.end());
+                String call = text.substring(m.start(), end < 0 ? text.length() : end);
+                if (!call.contains("ADVICE")) {
+                    found.add(rel + ": " + call.lines().findFirst().orElse("").strip() + " (no advice)");
+                }
+            }
+        }
+        assertEquals(List.of(), found, "warnings and errors carry LogFields.ADVICE: what the operator should do");
+    }
+
     @Test
     void syncSeesOnlyStoreInterfacesAndNotTheGovernor() {
         List<String> found = new ArrayList<>();

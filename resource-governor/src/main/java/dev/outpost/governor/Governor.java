@@ -53,10 +53,30 @@ public final class Governor implements AutoCloseable {
     @FunctionalInterface
     interface LogSink {
         void log(org.slf4j.event.Level level, String message, Throwable cause);
+
+        /** A line that says what to do: by default the advice ends the message. */
+        default void advise(org.slf4j.event.Level level, String message, String advice, Throwable cause) {
+            log(level, message + "; " + advice, cause);
+        }
     }
 
-    static final LogSink SLF4J =
-            (level, message, cause) -> LOG.atLevel(level).setCause(cause).log(message);
+    /**
+     * The log field that carries a warning's advice: the name dev.outpost.store.LogFields.ADVICE gives it, which
+     * this module cannot see (it depends on nothing of ours); LogFormatTest checks they agree.
+     */
+    public static final String ADVICE_FIELD = "outpost.advice";
+
+    static final LogSink SLF4J = new LogSink() {
+        @Override
+        public void log(org.slf4j.event.Level level, String message, Throwable cause) {
+            LOG.atLevel(level).setCause(cause).log(message);
+        }
+
+        @Override
+        public void advise(org.slf4j.event.Level level, String message, String advice, Throwable cause) {
+            LOG.atLevel(level).addKeyValue(ADVICE_FIELD, advice).setCause(cause).log(message);
+        }
+    };
 
     private final Budget budget;
     private final Map<Dimension, Probe> probes;
@@ -281,7 +301,11 @@ public final class Governor implements AutoCloseable {
         try {
             ticker.schedule(() -> tick(generation), delayMillis);
         } catch (RuntimeException e) {
-            log.log(org.slf4j.event.Level.WARN, "Governor could not schedule its next sample", e);
+            log.advise(
+                    org.slf4j.event.Level.WARN,
+                    "Governor could not schedule its next sample",
+                    "the budget is not watched until the next sample is scheduled; restart the agent if this repeats",
+                    e);
         }
     }
 
@@ -301,7 +325,11 @@ public final class Governor implements AutoCloseable {
             next = snapshot.intervalMillis();
             dispatch(snapshot);
         } catch (RuntimeException e) {
-            log.log(org.slf4j.event.Level.ERROR, "Governor sample failed", e);
+            log.advise(
+                    org.slf4j.event.Level.ERROR,
+                    "Governor sample failed",
+                    "nothing to do if it passes: the next sample retries; report it with the stack trace if it repeats",
+                    e);
         } finally {
             rearmAfter(generation, next);
         }
@@ -357,9 +385,9 @@ public final class Governor implements AutoCloseable {
             return false;
         }
         transitions.incrementAndGet(to.ordinal());
-        String worst = snapshot.readings().values().stream()
-                .max((a, b) -> Double.compare(a.pressure(), b.pressure()))
-                .map(r -> String.format(
+        java.util.Optional<Reading> top =
+                snapshot.readings().values().stream().max((a, b) -> Double.compare(a.pressure(), b.pressure()));
+        String worst = top.map(r -> String.format(
                         Locale.ROOT,
                         "%s at %.1f%% (%d of %d)",
                         r.dimension(),
@@ -367,11 +395,20 @@ public final class Governor implements AutoCloseable {
                         r.usage(),
                         r.limit()))
                 .orElse("nothing measured");
-        log.log(
-                to.compareTo(Level.HIGH) >= 0 ? org.slf4j.event.Level.WARN : org.slf4j.event.Level.INFO,
-                "Governor level " + from + " -> " + to + ": " + worst + "; sampling every " + snapshot.intervalMillis()
-                        + " ms",
-                null);
+        String message = "Governor level " + from + " -> " + to + ": " + worst + "; sampling every "
+                + snapshot.intervalMillis() + " ms";
+        if (to.compareTo(Level.HIGH) >= 0) {
+            String budgetKey = top.map(r -> "budget." + r.dimension().name().toLowerCase(Locale.ROOT))
+                    .orElse("the budget");
+            log.advise(
+                    org.slf4j.event.Level.WARN,
+                    message,
+                    "writes are shed by priority and data retired until the pressure falls: raise " + budgetKey
+                            + " or lower the load; GET /v1/governor shows each dimension and the actions taken",
+                    null);
+        } else {
+            log.log(org.slf4j.event.Level.INFO, message, null);
+        }
         return true;
     }
 
@@ -398,9 +435,11 @@ public final class Governor implements AutoCloseable {
                 }
                 failures.get(name).increment();
                 boolean first = failing.add(name);
-                log.log(
+                log.advise(
                         first ? org.slf4j.event.Level.WARN : org.slf4j.event.Level.DEBUG,
                         "Governor action " + name + " failed at " + level + ": " + e,
+                        "the other actions go on and this one is tried at the next sample; report it with the stack"
+                                + " trace if it repeats",
                         first ? e : null);
                 continue;
             }

@@ -165,7 +165,9 @@ class GovernorTest {
         assertEquals(
                 List.of(
                         "INFO Governor level LOW -> MEDIUM: DISK at 60.0% (60 of 100); sampling every 15000 ms",
-                        "WARN Governor level MEDIUM -> HIGH: DISK at 90.0% (90 of 100); sampling every 2000 ms",
+                        "WARN Governor level MEDIUM -> HIGH: DISK at 90.0% (90 of 100); sampling every 2000 ms; writes are shed"
+                                + " by priority and data retired until the pressure falls: raise budget.disk or lower"
+                                + " the load; GET /v1/governor shows each dimension and the actions taken",
                         "INFO Governor level HIGH -> LOW: DISK at 10.0% (10 of 100); sampling every 60000 ms"),
                 logs);
         assertEquals(1, g.transitions(Level.MEDIUM));

@@ -180,9 +180,14 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
                         "read dictionary " + Long.toHexString(id), file, "the catalog may be damaged", e);
             }
             if (d.id() != id) {
-                LOG.error(
-                        "dictionary {} in the catalog does not match its id (content changed); ignoring it",
-                        Long.toHexString(id));
+                LOG.atError()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "train the stream's dictionary again (POST /v1/dictionaries);"
+                                        + " data compressed with the old one stays unreadable until the catalog is restored")
+                        .log(
+                                "dictionary {} in the catalog does not match its id (content changed); ignoring it",
+                                Long.toHexString(id));
                 return null;
             }
             evictTo(cacheMax - 1);
@@ -525,7 +530,10 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
         try {
             db.close();
         } catch (SQLException e) {
-            LOG.warn("closing catalog {} failed", file, e);
+            LOG.atWarn()
+                    .addKeyValue(LogFields.ADVICE, "nothing to do: SQLite recovers its journal at the next start")
+                    .setCause(e)
+                    .log("closing catalog {} failed", file);
         }
     }
 

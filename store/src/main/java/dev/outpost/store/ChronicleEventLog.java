@@ -129,6 +129,9 @@ public final class ChronicleEventLog implements EventLog {
         volatile long lastSeq;
     }
 
+    /** The lane this log is (its directory's name), or null for a log opened alone. */
+    private final String laneName;
+
     private ChronicleEventLog(LogOptions options, HybridClock clock, Shared shared, boolean standalone) {
         this.options = options;
         this.standalone = standalone;
@@ -136,7 +139,9 @@ public final class ChronicleEventLog implements EventLog {
         this.shared = shared;
         this.appendLock = shared.appendLock;
         this.counters = shared.counters;
-        this.quarantine = new Quarantine(options.quarantineDirectory(), counters);
+        // a lane's directory is named after its lane (LanedEventLog); the log lines about it name the lane
+        this.laneName = standalone ? null : String.valueOf(options.directory().getFileName());
+        this.quarantine = new Quarantine(options.quarantineDirectory(), counters, laneName);
         Path dir = options.directory();
         try {
             Files.createDirectories(dir);
@@ -174,7 +179,7 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
         }
-        this.writer = new GroupWriter(queue, dir);
+        this.writer = new GroupWriter(queue, dir, laneName);
         this.groups = new GroupIndex(queue, quarantine);
         this.floor = new SeqFloor(dir);
         recover();
@@ -189,15 +194,17 @@ public final class ChronicleEventLog implements EventLog {
             }
         }
         this.groupCommit = options.durability() == Durability.FSYNC
-                ? new GroupCommit(this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters)
+                ? new GroupCommit(
+                        this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters, laneName)
                 : null;
-        LOG.info(
-                "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
-                dir,
-                firstSeq,
-                lastSeq,
-                options.durability().name().toLowerCase(),
-                options.rollCycle());
+        LogFields.with(LOG.atInfo(), LogFields.LANE, laneName)
+                .log(
+                        "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
+                        dir,
+                        firstSeq,
+                        lastSeq,
+                        options.durability().name().toLowerCase(),
+                        options.rollCycle());
     }
 
     /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */

@@ -194,12 +194,17 @@ public final class ChronicleStateStore implements StateStore {
             if (!recovered) {
                 return b.createPersistedTo(f.path().toFile());
             }
-            LOG.warn(
-                    "state file {} was not closed cleanly (the agent was killed or lost power, or an older version"
-                            + " wrote it): opening it with Chronicle Map's recovery, which warns about exclusive access"
-                            + " (this process holds {})",
-                    f.path(),
-                    files.lockPath());
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "nothing to do now; stop the agent with SIGTERM (systemctl stop) rather than a kill so the"
+                                    + " file is closed cleanly")
+                    .log(
+                            "state file {} was not closed cleanly (the agent was killed or lost power, or an older version"
+                                    + " wrote it): opening it with Chronicle Map's recovery, which warns about exclusive access"
+                                    + " (this process holds {})",
+                            f.path(),
+                            files.lockPath());
             return b.recoverPersistedTo(f.path().toFile(), true);
         } catch (IOException | RuntimeException e) {
             throw new StoreException(
@@ -230,7 +235,13 @@ public final class ChronicleStateStore implements StateStore {
             try {
                 migrate(target);
             } catch (StoreException e) {
-                LOG.warn("state file {} stays as it is: copying it to a smaller one failed", f.path(), e);
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "nothing to do: the file stays usable; check free space on the"
+                                        + " data directory if it happens at every start")
+                        .setCause(e)
+                        .log("state file {} stays as it is: copying it to a smaller one failed", f.path());
             }
         }
     }
@@ -345,10 +356,14 @@ public final class ChronicleStateStore implements StateStore {
             files.retire(old.file());
             reportFileBytes(-oldBytes);
         } catch (IOException e) {
-            LOG.warn(
-                    "could not delete the previous state file {}; the next start deletes it",
-                    old.file().path(),
-                    e);
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "nothing to do: the next start deletes it (or delete it while the" + " agent is stopped)")
+                    .setCause(e)
+                    .log(
+                            "could not delete the previous state file {}; the next start deletes it",
+                            old.file().path());
         }
         steps.accept("retired");
         LOG.info(
@@ -554,10 +569,15 @@ public final class ChronicleStateStore implements StateStore {
         StateDoc d = StateValueCodec.decodeOrNull(key, b);
         if (d == null) {
             corrupt.increment();
-            LOG.error(
-                    "state document {} in {} is corrupt (checksum or format); it reads as absent",
-                    key.replace(SEPARATOR, '/'),
-                    current.file().path());
+            LOG.atError()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "write the document again (PUT /v1/state/...) or let the hub send it"
+                                    + " again; check the disk if more follow")
+                    .log(
+                            "state document {} in {} is corrupt (checksum or format); it reads as absent",
+                            key.replace(SEPARATOR, '/'),
+                            current.file().path());
         }
         return d;
     }
@@ -582,10 +602,12 @@ public final class ChronicleStateStore implements StateStore {
             StateDirectory.fsync(current.file().path());
             files.markClosed();
         } catch (IOException e) {
-            LOG.warn(
-                    "state file {} closed but not marked clean; the next start recovers it",
-                    current.file().path(),
-                    e);
+            LOG.atWarn()
+                    .addKeyValue(LogFields.ADVICE, "nothing to do: the next start recovers it")
+                    .setCause(e)
+                    .log(
+                            "state file {} closed but not marked clean; the next start recovers it",
+                            current.file().path());
         } finally {
             files.close();
         }

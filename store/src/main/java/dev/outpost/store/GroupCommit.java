@@ -64,11 +64,16 @@ final class GroupCommit implements AutoCloseable {
     private Set<Integer> dirtyCycles = new HashSet<>();
     private boolean closed;
 
+    /** The lane this commits (named in log lines), or null. */
+    private final String lane;
+
     GroupCommit(
             IntFunction<Path> cycleFile,
             java.util.function.IntPredicate deletedByRetention,
             long delayMicros,
-            LogCounters counters) {
+            LogCounters counters,
+            String lane) {
+        this.lane = lane;
         this.cycleFile = cycleFile;
         this.deletedByRetention = deletedByRetention;
         this.delayMicros = delayMicros;
@@ -144,10 +149,11 @@ final class GroupCommit implements AutoCloseable {
                         if (!deletedByRetention.test(c)) {
                             throw gone;
                         }
-                        LOG.info(
-                                "cycle {} was deleted by retention before its fsync: its records are counted"
-                                        + " as dropped there, nothing left to sync",
-                                c);
+                        LogFields.with(LOG.atInfo(), LogFields.LANE, lane)
+                                .log(
+                                        "cycle {} was deleted by retention before its fsync: its records are counted"
+                                                + " as dropped there, nothing left to sync",
+                                        c);
                         continue;
                     }
                     ch.force(false);
@@ -156,7 +162,12 @@ final class GroupCommit implements AutoCloseable {
                 counters.fsyncedAppends.add(batch.size());
                 deliver(batch, null);
             } catch (IOException | RuntimeException e) {
-                LOG.error("fsync of the event log failed; {} waiting appends get an error", batch.size(), e);
+                LogFields.with(LOG.atError(), LogFields.LANE, lane)
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "check the data directory's disk (space, I/O errors); the events were not acknowledged and may be retried")
+                        .setCause(e)
+                        .log("fsync of the event log failed; {} waiting appends get an error", batch.size());
                 StoreException se = new StoreException(
                         "fsync event log cycles " + cycles,
                         null,

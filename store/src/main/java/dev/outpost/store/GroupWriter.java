@@ -50,7 +50,11 @@ final class GroupWriter {
     private long reservedTo;
     private java.nio.ByteBuffer zeros;
 
-    GroupWriter(SingleChronicleQueue queue, Path directory) {
+    /** The lane this writes (named in log lines), or null. */
+    private final String lane;
+
+    GroupWriter(SingleChronicleQueue queue, Path directory, String lane) {
+        this.lane = lane;
         this.queue = queue;
         this.directory = directory;
         this.appender = queue.createAppender();
@@ -103,7 +107,12 @@ final class GroupWriter {
         } catch (InternalError e) {
             // A fault inside Chronicle's own writes: what state the appender is in is unknown.
             appenderFaulted = true;
-            LOG.warn("a write to the event log's mapped file faulted; the appender will be replaced", e);
+            LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the data directory's disk (space, I/O errors); the agent replaces the appender and goes on")
+                    .setCause(e)
+                    .log("a write to the event log's mapped file faulted; the appender will be replaced");
             int committedCycle = committedCycle(out);
             if (committedCycle != Integer.MIN_VALUE) {
                 return committedCycle; // the excerpt was complete before the fault
@@ -138,7 +147,7 @@ final class GroupWriter {
                 fresh.singleThreadedCheckDisabled(true);
                 replacementAppender = fresh;
                 appenderFaulted = false;
-                LOG.info("event log appender replaced after a fault");
+                LogFields.with(LOG.atInfo(), LogFields.LANE, lane).log("event log appender replaced after a fault");
             } catch (RuntimeException | InternalError e) {
                 throw refused(e, outLen);
             }
@@ -202,7 +211,12 @@ final class GroupWriter {
                 return Arrays.equals(h, 0, n, out, 0, n) ? queue.rollCycle().toCycle(dc.index()) : Integer.MIN_VALUE;
             }
         } catch (RuntimeException | InternalError e) {
-            LOG.warn("could not read the event log's tail after a fault", e);
+            LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the data directory's disk (space, I/O errors); the write is refused and the client may retry it")
+                    .setCause(e)
+                    .log("could not read the event log's tail after a fault");
             return Integer.MIN_VALUE;
         }
     }

@@ -28,7 +28,11 @@ final class Quarantine {
     private final LogCounters counters;
     private final Set<Long> indexes = ConcurrentHashMap.newKeySet();
 
-    Quarantine(Path dir, LogCounters counters) {
+    private final String lane;
+
+    /** @param lane the lane whose log this is, named in the log lines (null for a log opened alone) */
+    Quarantine(Path dir, LogCounters counters, String lane) {
+        this.lane = lane;
         this.dir = dir;
         this.counters = counters;
     }
@@ -58,17 +62,26 @@ final class Quarantine {
                     StandardOpenOption.SYNC);
         } catch (IOException e) {
             // Still skip it in this run; the next start will find and try to quarantine it again.
-            LOG.error("could not write quarantine file {}; the corrupt group is skipped but not kept aside", file, e);
+            LogFields.with(LOG.atError(), LogFields.LANE, lane)
+                    .addKeyValue(
+                            LogFields.ADVICE, "check the data directory's filesystem (space, permissions, I/O errors)")
+                    .setCause(e)
+                    .log("could not write quarantine file {}; the corrupt group is skipped but not kept aside", file);
         }
         indexes.add(index);
         counters.quarantined.increment();
-        LOG.warn(
-                "quarantined a corrupt group of {} bytes at log index {} (cycle {}) to {}: its checksum does not match;"
-                        + " it was never acknowledged or the disk lost it",
-                len,
-                index,
-                cycle,
-                file);
+        LogFields.with(LOG.atWarn(), LogFields.LANE, lane)
+                .addKeyValue(
+                        LogFields.ADVICE,
+                        "nothing to do for the agent, which goes on without it; keep the file to inspect it (GET"
+                                + " /v1/quarantine lists them) and check the disk if it happens again")
+                .log(
+                        "quarantined a corrupt group of {} bytes at log index {} (cycle {}) to {}: its checksum does not match;"
+                                + " it was never acknowledged or the disk lost it",
+                        len,
+                        index,
+                        cycle,
+                        file);
     }
 
     boolean holds(long index) {

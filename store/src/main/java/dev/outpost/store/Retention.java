@@ -208,12 +208,14 @@ public final class Retention {
             }
         });
         if (!covered[0]) {
-            LOG.info(
-                    "retention: cycle {} of lane {} (seq {}..{}) waits until its rollups cover it",
-                    c.cycle(),
-                    lane.id(),
-                    c.firstSeq(),
-                    c.lastSeq());
+            LOG.atInfo()
+                    .addKeyValue(LogFields.LANE, lane.id())
+                    .log(
+                            "retention: cycle {} of lane {} (seq {}..{}) waits until its rollups cover it",
+                            c.cycle(),
+                            lane.id(),
+                            c.firstSeq(),
+                            c.lastSeq());
         }
         return covered[0];
     }
@@ -251,30 +253,44 @@ public final class Retention {
                 unsynced,
                 summarised);
         if (counts[1] > 0) {
-            LOG.warn(
-                    "retention dropped {} unsynced events ({} bytes) of lane {}: cycle {}, seq {}..{}, {}; per stream {}",
-                    counts[1],
-                    bytes,
-                    lane.id(),
-                    c.cycle(),
-                    c.firstSeq(),
-                    c.lastSeq(),
-                    reason,
-                    unsynced);
+            LOG.atWarn()
+                    .addKeyValue(LogFields.LANE, lane.id())
+                    .addKeyValue(LogFields.STREAM, String.join(",", new java.util.TreeSet<>(unsynced.keySet())))
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "these events are lost for the hub: raise budget.disk, restore the upstream link"
+                                    + " (GET /v1/sync/status) so data syncs before the disk fills, or move streams"
+                                    + " that must not be lost to a higher priority")
+                    .log(
+                            "retention dropped {} unsynced events ({} bytes) of lane {}: cycle {}, seq {}..{}, {}; per stream {}",
+                            counts[1],
+                            bytes,
+                            lane.id(),
+                            c.cycle(),
+                            c.firstSeq(),
+                            c.lastSeq(),
+                            reason,
+                            unsynced);
         } else {
-            LOG.info(
-                    "retention retired {} synced events ({} bytes) of lane {}: cycle {}, seq {}..{}",
-                    counts[0],
-                    bytes,
-                    lane.id(),
-                    c.cycle(),
-                    c.firstSeq(),
-                    c.lastSeq());
+            LOG.atInfo()
+                    .addKeyValue(LogFields.LANE, lane.id())
+                    .log(
+                            "retention retired {} synced events ({} bytes) of lane {}: cycle {}, seq {}..{}",
+                            counts[0],
+                            bytes,
+                            lane.id(),
+                            c.cycle(),
+                            c.firstSeq(),
+                            c.lastSeq());
         }
         try {
             listener.deleted(d);
         } catch (RuntimeException e) {
-            LOG.error("retention listener failed for cycle {} of lane {}", c.cycle(), lane.id(), e);
+            LOG.atError()
+                    .addKeyValue(LogFields.LANE, lane.id())
+                    .addKeyValue(LogFields.ADVICE, "the cycle is deleted; GET /v1/retention may lack it. Report this")
+                    .setCause(e)
+                    .log("retention listener failed for cycle {} of lane {}", c.cycle(), lane.id());
         }
         return bytes;
     }

@@ -35,7 +35,7 @@ class GroupCommitTest {
         Path live = Files.writeString(dir.resolve("7.cq4"), "x");
         Set<Integer> deleted = Set.of(5);
         LogCounters counters = new LogCounters();
-        try (GroupCommit g = new GroupCommit(c -> dir.resolve(c + ".cq4"), deleted::contains, 0, counters)) {
+        try (GroupCommit g = new GroupCommit(c -> dir.resolve(c + ".cq4"), deleted::contains, 0, counters, null)) {
             g.enqueue(7).get(5, TimeUnit.SECONDS);
             assertEquals(1, counters.fsyncs.sum());
 

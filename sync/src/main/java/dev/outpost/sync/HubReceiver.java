@@ -7,6 +7,7 @@ import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedLog;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.RecordView;
 import dev.outpost.store.SyncCursors;
 import dev.outpost.sync.wire.PushAck;
@@ -143,12 +144,18 @@ public final class HubReceiver implements PushStore {
         AckedRanges r = positions.syncCursor(CURSOR_PREFIX + node, lane.id());
         int repaired = logs.with(node, log -> rebuild(log, lane, r));
         if (repaired > 0) {
-            LOG.warn(
-                    "node {} lane {}: {} stored records were missing from the received ranges (a crash between"
-                            + " storing and recording); added back",
-                    node,
-                    lane.id(),
-                    repaired);
+            LOG.atWarn()
+                    .addKeyValue(LogFields.NODE, node)
+                    .addKeyValue(LogFields.LANE, lane.id())
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "nothing to do: repaired, and the node is not asked to send them" + " again")
+                    .log(
+                            "node {} lane {}: {} stored records were missing from the received ranges (a crash between"
+                                    + " storing and recording); added back",
+                            node,
+                            lane.id(),
+                            repaired);
             positions.putSyncCursor(CURSOR_PREFIX + node, lane.id(), r);
         }
         return r;

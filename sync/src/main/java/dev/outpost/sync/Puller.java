@@ -1,6 +1,7 @@
 package dev.outpost.sync;
 
 import dev.outpost.store.AckedRanges;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.SyncCursors;
 import dev.outpost.sync.wire.FleetChange;
 import dev.outpost.sync.wire.PullPage;
@@ -120,7 +121,9 @@ public final class Puller implements AutoCloseable {
             try {
                 pollOnce(POLL_WAIT_MILLIS);
                 if (failures > 0) {
-                    LOG.info("sync: pull from {} recovered after {} failures", hubUri, failures);
+                    LOG.atInfo()
+                            .addKeyValue(LogFields.HUB, hubUri)
+                            .log("sync: pull from {} recovered after {} failures", hubUri, failures);
                 }
                 failures = 0;
             } catch (InterruptedException e) {
@@ -129,7 +132,9 @@ public final class Puller implements AutoCloseable {
                 failures++;
                 lastError = hub.describe(e);
                 if (failures == 1) {
-                    LOG.warn("sync: pull from {} failed: {}; backing off", hubUri, lastError);
+                    SyncLog.about(LOG.atWarn(), hubUri, null)
+                            .addKeyValue(LogFields.ADVICE, SyncLog.LINK_ADVICE)
+                            .log("sync: pull from {} failed: {}; backing off", hubUri, lastError);
                 }
                 try {
                     Thread.sleep(Math.max(1, backoff.waitMillis(failures)));
@@ -169,7 +174,13 @@ public final class Puller implements AutoCloseable {
     private void apply(PullPage.Change c) {
         if (c.change() instanceof FleetChange.Unreadable u) {
             failedChanges.increment();
-            LOG.error("sync: change {} from {} cannot be read and is skipped: {}", c.seq(), hubUri, u.problem());
+            LOG.atError()
+                    .addKeyValue(LogFields.HUB, hubUri)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "run the same version on this node as on the hub; the change is"
+                                    + " not applied here until the hub publishes it again")
+                    .log("sync: change {} from {} cannot be read and is skipped: {}", c.seq(), hubUri, u.problem());
             return;
         }
         try {
@@ -177,7 +188,14 @@ public final class Puller implements AutoCloseable {
             applied.increment();
         } catch (RuntimeException e) {
             failedChanges.increment();
-            LOG.error("sync: change {} from {} could not be applied and is skipped", c.seq(), hubUri, e);
+            LOG.atError()
+                    .addKeyValue(LogFields.HUB, hubUri)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "the change is not applied here: publish it again from the hub once"
+                                    + " the cause below is fixed")
+                    .setCause(e)
+                    .log("sync: change {} from {} could not be applied and is skipped", c.seq(), hubUri);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.outpost.compress.Purpose;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedLog;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.SyncCursors;
 import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
@@ -167,7 +168,7 @@ public final class Pusher implements AutoCloseable {
     /** Starts the sync thread. */
     public Pusher start() {
         thread.start();
-        LOG.info("sync: pushing to {} as node {}", o.hub(), o.node());
+        SyncLog.about(LOG.atInfo(), o.hub(), null).log("sync: pushing to {} as node {}", o.hub(), o.node());
         return this;
     }
 
@@ -181,6 +182,7 @@ public final class Pusher implements AutoCloseable {
     private void loop() {
         PushBatch prepared = null;
         while (running) {
+            Lane lane = null; // the batch's, for the log (none while the cursors of all lanes are read)
             try {
                 long wait = breaker.waitMillis();
                 if (wait > 0) {
@@ -196,6 +198,7 @@ public final class Pusher implements AutoCloseable {
                 }
                 PushBatch b = prepared != null ? prepared : schedule.next(null);
                 prepared = null;
+                lane = b == null ? null : b.lane();
                 if (b == null) {
                     wake.tryAcquire(o.idlePollMillis(), TimeUnit.MILLISECONDS);
                     continue;
@@ -210,10 +213,10 @@ public final class Pusher implements AutoCloseable {
                 return;
             } catch (Throttled t) {
                 counters.throttled.increment();
-                LOG.info("sync: hub {} asked to wait {} s", o.hub(), t.seconds);
+                SyncLog.about(LOG.atInfo(), o.hub(), lane).log("sync: hub {} asked to wait {} s", o.hub(), t.seconds);
                 sleepQuietly(t.seconds * 1000);
             } catch (RuntimeException | IOException e) {
-                failed(e);
+                failed(e, lane);
             }
         }
     }
@@ -229,7 +232,7 @@ public final class Pusher implements AutoCloseable {
         }
     }
 
-    private void failed(Exception e) {
+    private void failed(Exception e, Lane lane) {
         counters.failures.increment();
         rederive = true;
         long now = System.currentTimeMillis();
@@ -241,16 +244,18 @@ public final class Pusher implements AutoCloseable {
         boolean wasClosed = breaker.state() == CircuitBreaker.State.CLOSED;
         boolean opened = breaker.failure();
         consecutiveFailures = breaker.failures();
-        if (opened && wasClosed) {
-            LOG.warn(
-                    "sync: circuit to {} opened after {} failures over {} ms; next attempt in {} ms; last error: {}",
-                    o.hub(),
-                    breaker.failures(),
-                    now - failingSinceMillis,
-                    o.breakerOpenMillis(),
-                    lastError);
-        } else if (breaker.failures() == 1) {
-            LOG.warn("sync: push to {} failed: {}; backing off", o.hub(), lastError);
+        if (opened && wasClosed || breaker.failures() == 1) {
+            SyncLog.about(LOG.atWarn(), o.hub(), lane)
+                    .addKeyValue(LogFields.ADVICE, SyncLog.LINK_ADVICE)
+                    .log(
+                            "sync: push to {} failed: {}; {}",
+                            o.hub(),
+                            lastError,
+                            opened && wasClosed
+                                    ? "circuit opened after " + breaker.failures() + " failures over "
+                                            + (now - failingSinceMillis) + " ms; next attempt in "
+                                            + o.breakerOpenMillis() + " ms"
+                                    : "backing off");
         }
         link = opened ? Link.CIRCUIT_OPEN : Link.BACKING_OFF;
         if (!opened) {
@@ -262,11 +267,12 @@ public final class Pusher implements AutoCloseable {
         int ended = breaker.success();
         consecutiveFailures = 0;
         if (ended > 0) {
-            LOG.info(
-                    "sync: link to {} recovered after {} failures over {} ms",
-                    o.hub(),
-                    ended,
-                    System.currentTimeMillis() - failingSinceMillis);
+            SyncLog.about(LOG.atInfo(), o.hub(), null)
+                    .log(
+                            "sync: link to {} recovered after {} failures over {} ms",
+                            o.hub(),
+                            ended,
+                            System.currentTimeMillis() - failingSinceMillis);
         }
         if (link != Link.CONNECTED) {
             schedule.linkUp();
@@ -351,7 +357,9 @@ public final class Pusher implements AutoCloseable {
             throw hub.refused("upload dictionary " + id, resp.statusCode(), resp.body());
         }
         uploadedDictionaries.add(d.id());
-        LOG.info("sync: wire dictionary {} of stream {} uploaded to {}", id, stream, o.hub());
+        SyncLog.about(LOG.atInfo(), o.hub(), null)
+                .addKeyValue(LogFields.STREAM, stream)
+                .log("sync: wire dictionary {} of stream {} uploaded to {}", id, stream, o.hub());
     }
 
     /** Applies the hub's answer to {@code b}: advances the cursor on an acknowledgement, else throws. */
@@ -417,7 +425,8 @@ public final class Pusher implements AutoCloseable {
             AckedRanges remote = AckedRanges.decode(resp.body(), null);
             AckedRanges local = schedule.acked(lane);
             if (!remote.equals(local)) {
-                LOG.info("sync: lane {} cursor re-derived from the hub: {} (was {})", lane.id(), remote, local);
+                SyncLog.about(LOG.atInfo(), o.hub(), lane)
+                        .log("sync: lane {} cursor re-derived from the hub: {} (was {})", lane.id(), remote, local);
                 schedule.replace(lane, remote);
                 positions.putSyncCursor(cursorKey, lane.id(), remote);
                 tallies.get(lane).replace(snapshot(lane));

@@ -1,5 +1,6 @@
 package dev.outpost.edge.config;
 
+import dev.outpost.store.LogFields;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -85,17 +86,27 @@ public final class LiveConfig {
                         s.key(), storedValue(s.rawValue()), "the catalog (set by hub " + s.origin() + ")");
                 ok.put(s.key(), s);
             } catch (ConfigException e) {
-                LOG.warn("config: ignoring a stored hub setting: {}", e.getMessage());
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "set the key again from the hub (PUT /v1/fleet/config/{target})"
+                                        + " with a value this version accepts")
+                        .log("config: ignoring a stored hub setting: {}", e.getMessage());
             }
         }
         OutpostConfig c;
         try {
             c = file.withLive(values(ok));
         } catch (ConfigException e) {
-            LOG.warn(
-                    "config: ignoring the stored hub settings {}: with this file they break a rule: {}",
-                    ok.keySet(),
-                    e.getMessage());
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "change this file or set the keys again from the hub so that they"
+                                    + " agree (GET /v1/config shows what is in force)")
+                    .log(
+                            "config: ignoring the stored hub settings {}: with this file they break a rule: {}",
+                            ok.keySet(),
+                            e.getMessage());
             ok.clear();
             c = file;
         }
@@ -181,7 +192,12 @@ public final class LiveConfig {
             try {
                 l.accept(c);
             } catch (RuntimeException ex) {
-                LOG.error("config: a listener failed on the new configuration", ex);
+                LOG.atError()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "restart the agent to apply the configuration in full, and report" + " this")
+                        .setCause(ex)
+                        .log("config: a listener failed on the new configuration");
             }
         }
     }

@@ -47,8 +47,11 @@ public record OutpostConfig(
         Map<String, Object> rollups,
         ConfigValues values) {
 
-    /** @param id this node's id, unique in the fleet (the host name when not configured) */
-    public record Node(String id) {}
+    /**
+     * @param id this node's id, unique in the fleet (the host name when not configured)
+     * @param logFormat {@code text} or {@code json} (the agent's own log on stderr)
+     */
+    public record Node(String id, String logFormat) {}
 
     /** @param dir the data directory */
     public record Data(Path dir) {}

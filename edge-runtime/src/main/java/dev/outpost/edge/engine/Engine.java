@@ -11,6 +11,7 @@ import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.RecordView;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -298,11 +299,13 @@ public final class Engine implements IngestStage, AutoCloseable {
     private void run() {
         if (threadNice > 0) {
             ThreadNice.setForCurrentThread(threadNice)
-                    .ifPresent(why -> LOG.warn(
-                            "engine: thread priority not lowered (engine.thread_nice {}): {}; the engine competes"
-                                    + " with ingest for the cores as an equal",
-                            threadNice,
-                            why));
+                    .ifPresent(why -> LOG.atWarn()
+                            .addKeyValue(LogFields.ADVICE, "grant CAP_SYS_NICE, or set engine.thread_nice: 0")
+                            .log(
+                                    "engine: thread priority not lowered (engine.thread_nice {}): {}; the engine competes"
+                                            + " with ingest for the cores as an equal",
+                                    threadNice,
+                                    why));
         }
         while (running) {
             boolean busy;
@@ -310,11 +313,13 @@ public final class Engine implements IngestStage, AutoCloseable {
                 busy = round();
             } catch (RuntimeException e) {
                 failedRounds++;
-                LOG.error(
-                        "engine: a round after seq {} failed; going back to the last checkpoint and retrying in {} ms",
-                        position,
-                        RETRY_WAIT_MILLIS,
-                        e);
+                LOG.atError()
+                        .addKeyValue(LogFields.ADVICE, "if it repeats at this seq, run outpost fsck and report it")
+                        .setCause(e)
+                        .log(
+                                "engine: a round after seq {} failed; going back to the last checkpoint and retrying in {} ms",
+                                position,
+                                RETRY_WAIT_MILLIS);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(RETRY_WAIT_MILLIS));
                 recoverQuietly();
                 continue;
@@ -330,7 +335,10 @@ public final class Engine implements IngestStage, AutoCloseable {
         try {
             recover();
         } catch (RuntimeException e) {
-            LOG.error("engine: cannot read the last checkpoint; retrying", e);
+            LOG.atError()
+                    .addKeyValue(LogFields.ADVICE, "check the disk of catalog.db; the engine retries")
+                    .setCause(e)
+                    .log("engine: cannot read the last checkpoint; retrying");
         }
     }
 
@@ -451,7 +459,9 @@ public final class Engine implements IngestStage, AutoCloseable {
                             drafts -> log.append(Lane.HIGH, drafts).durable().join(),
                             TimeUnit.MILLISECONDS.toNanos(EMIT_BUDGET_MILLIS));
         } catch (RuntimeException e) {
-            LOG.warn("engine: final rollup windows not emitted ({}); retrying at the next flush", e.toString());
+            LOG.atWarn()
+                    .addKeyValue(LogFields.ADVICE, "if it repeats, check the disk of data/rollups.db")
+                    .log("engine: final rollup windows not emitted ({}); retrying at the next flush", e.toString());
         }
     }
 
@@ -478,9 +488,11 @@ public final class Engine implements IngestStage, AutoCloseable {
             try {
                 checkpoint();
             } catch (RuntimeException e) {
-                LOG.warn(
-                        "engine: last checkpoint not stored ({}); the next start replays from the one before",
-                        e.getMessage());
+                LOG.atWarn()
+                        .addKeyValue(LogFields.ADVICE, "check the disk of catalog.db; alerts stay exactly-once")
+                        .log(
+                                "engine: last checkpoint not stored ({}); the next start replays from the one before",
+                                e.getMessage());
             }
         }
     }

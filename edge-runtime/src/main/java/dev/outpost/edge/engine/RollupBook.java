@@ -5,6 +5,7 @@ import dev.outpost.edge.engine.rollup.RollupSpec;
 import dev.outpost.edge.engine.rollup.Rollups;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.EngineRecords;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.Retention;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,15 @@ public final class RollupBook {
                 next.put(
                         row.name(), new Entry(RollupSpec.parse(row.name(), parse(row.definitionJson())), row.source()));
             } catch (RollupRefusal r) {
-                LOG.warn("rollups: stored rollup '{}' no longer parses and is dropped: {}", row.name(), r.getMessage());
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "define the rollup again (PUT /v1/rollups/{name}) in a form this"
+                                        + " version accepts (docs/API.md, Rollups)")
+                        .log(
+                                "rollups: stored rollup '{}' no longer parses and is dropped: {}",
+                                row.name(),
+                                r.getMessage());
             }
         }
         rollups.define(specs(next), logLastSeq.getAsLong());

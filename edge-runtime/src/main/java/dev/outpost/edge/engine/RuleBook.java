@@ -3,6 +3,7 @@ package dev.outpost.edge.engine;
 import dev.outpost.edge.streams.StreamSchema;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.EngineRecords;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,11 +75,16 @@ public final class RuleBook {
                 compile(with);
                 next = with;
             } catch (RuleRefusal r) {
-                LOG.warn(
-                        "rules: stored rule '{}' (set by {}) no longer compiles and is dropped: {}",
-                        row.name(),
-                        row.source(),
-                        r.getMessage());
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "fix the rule and PUT it again (/v1/rules/{name}, or from the"
+                                        + " hub that set it); docs/RULES.md")
+                        .log(
+                                "rules: stored rule '{}' (set by {}) no longer compiles and is dropped: {}",
+                                row.name(),
+                                row.source(),
+                                r.getMessage());
             }
         }
         rules.putAll(next);

@@ -10,11 +10,16 @@ import dev.outpost.governor.Governor;
 import dev.outpost.governor.Level;
 import dev.outpost.governor.Reading;
 import dev.outpost.governor.Snapshot;
+import dev.outpost.store.LogFields;
 import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Shedding writes under pressure (BRIEF §6): the ingest pipeline's admission stage, and governor action
@@ -48,8 +53,20 @@ public final class Shedding implements IngestStage, Action {
     /** Seconds a refused client is told to wait (the governor samples every 0.5-2 s at HIGH and above). */
     static final int RETRY_AFTER_SECONDS = 1;
 
+    /** At most one warning per lane in this time: every write is refused while the pressure lasts. */
+    static final long WARN_EVERY_NANOS = 10_000_000_000L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Shedding.class);
+
     private final Governor governor;
     private final Function<String, String> priorityOf;
+    /** When each lane's refusal was last logged (System.nanoTime), by priority class. */
+    private final Map<String, AtomicLong> warnedAt = Map.of(
+            "critical", new AtomicLong(Long.MIN_VALUE / 2),
+            "high", new AtomicLong(Long.MIN_VALUE / 2),
+            "normal", new AtomicLong(Long.MIN_VALUE / 2),
+            "bulk", new AtomicLong(Long.MIN_VALUE / 2));
+
     private final LongAdder shed;
     private Level announced = Level.LOW; // on the governor's thread only
 
@@ -92,19 +109,62 @@ public final class Shedding implements IngestStage, Action {
             };
             if (refuse) {
                 shed.add(batch.events().size());
-                return refusal(s, priority, e.stream());
+                IngestOutcome.Refused refused = refusal(s, priority, e.stream());
+                warn(s, priority, e.stream());
+                return refused;
             }
         }
         return null;
     }
 
-    private static IngestOutcome.Refused refusal(Snapshot s, String priority, String stream) {
+    /** Says that {@code priority} writes are refused, naming the lane and stream and what to do (rate-limited). */
+    private void warn(Snapshot s, String priority, String stream) {
+        AtomicLong last = warnedAt.get(priority);
+        long now = System.nanoTime();
+        long was = last == null ? now : last.get();
+        if (last == null || now - was < WARN_EVERY_NANOS || !last.compareAndSet(was, now)) {
+            return;
+        }
+        Reading worst = worst(s);
+        Dimension d = worst == null ? Dimension.DISK : worst.dimension();
+        LOG.atWarn()
+                .addKeyValue(LogFields.LANE, priority)
+                .addKeyValue(LogFields.STREAM, stream)
+                .addKeyValue(LogFields.ADVICE, advice(d, priority))
+                .log(
+                        "ingest: refusing {} writes (stream '{}' first) at level {}: {} at {} % of its budget;"
+                                + " clients get 429/507 with Retry-After",
+                        priority,
+                        stream,
+                        s.level(),
+                        d.name().toLowerCase(Locale.ROOT),
+                        worst == null ? "?" : Math.round(worst.pressure() * 100));
+    }
+
+    /** What an operator can do about writes refused under pressure on {@code d}. */
+    static String advice(Dimension d, String priority) {
+        return switch (d) {
+            case DISK ->
+                "raise budget.disk, shorten retention_seconds of the " + priority + " streams, or restore the"
+                        + " upstream link (sync.upstream) so synced data can be retired";
+            case MEMORY -> "raise budget.memory, or lower live.subscribers_max and the dedup windows";
+            case INGEST_RATE -> "raise budget.ingest_rate or slow the senders down";
+            default -> "see GET /v1/governor for the dimension under pressure";
+        };
+    }
+
+    private static Reading worst(Snapshot s) {
         Reading worst = null;
         for (Reading r : s.readings().values()) {
             if (worst == null || r.pressure() > worst.pressure()) {
                 worst = r;
             }
         }
+        return worst;
+    }
+
+    private static IngestOutcome.Refused refusal(Snapshot s, String priority, String stream) {
+        Reading worst = worst(s);
         boolean onDisk = worst != null && worst.dimension() == Dimension.DISK;
         String why = "the agent is at level " + s.level() + " ("
                 + (worst == null

@@ -4,6 +4,7 @@ import dev.outpost.edge.config.LiveConfig;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 
 /**
  * GET /v1/config: the keys a hub may change at runtime, the value in force of each and where it
@@ -11,6 +12,9 @@ import io.micronaut.http.annotation.Get;
  * change this node refused. Other keys are not shown: they hold tokens and paths.
  */
 @Controller("/v1/config")
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class ConfigController {
     private final LiveConfig live;
 

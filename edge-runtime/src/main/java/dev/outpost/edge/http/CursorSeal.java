@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.store.LogFields;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -71,11 +72,15 @@ public final class CursorSeal {
                     restrict(file);
                     return new CursorSeal(k);
                 }
-                LOG.warn(
-                        "{} holds {} bytes, not a {}-byte key: replacing it; paging cursors issued before are refused",
-                        file,
-                        k.length,
-                        KEY_BYTES);
+                LOG.atWarn()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "nothing to do: clients that were paging start again from the" + " first page")
+                        .log(
+                                "{} holds {} bytes, not a {}-byte key: replacing it; paging cursors issued before are refused",
+                                file,
+                                k.length,
+                                KEY_BYTES);
             }
             byte[] k = new byte[KEY_BYTES];
             RANDOM.nextBytes(k);

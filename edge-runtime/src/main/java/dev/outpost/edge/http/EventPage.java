@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.HybridClock;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.RecordView;
 import java.io.IOException;
 import java.io.InputStream;
@@ -188,10 +189,15 @@ final class EventPage extends InputStream {
         if (unreadable > 0
                 && now - last >= UNREADABLE_LOG_INTERVAL_NANOS
                 && UNREADABLE_LOGGED_AT.compareAndSet(last, now)) {
-            LOG.warn(
-                    "read: skipped {} stored events that are not JSON in any encoding (first at seq {})",
-                    unreadable,
-                    firstUnreadableSeq);
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "the records stay in the log unchanged; outpost fsck on the data"
+                                    + " directory lists damaged ones")
+                    .log(
+                            "read: skipped {} stored events that are not JSON in any encoding (first at seq {})",
+                            unreadable,
+                            firstUnreadableSeq);
         }
     }
 

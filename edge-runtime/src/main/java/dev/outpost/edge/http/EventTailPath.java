@@ -60,7 +60,7 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
     static final long CLOSE_GRACE_MILLIS = 2_000;
 
     private static final String STATE_PREFIX = "/v1/state/";
-    private static final String WATCH_SUFFIX = "/watch";
+    static final String WATCH_SUFFIX = "/watch";
 
     private final LiveFeed feed;
     private final ApiScreen tokens;

@@ -16,6 +16,7 @@ import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.server.types.files.StreamedFile;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -23,6 +24,15 @@ import java.util.concurrent.CompletableFuture;
 
 /** POST /v1/events (ingest) and GET /v1/events (read). See docs/API.md. */
 @Controller("/v1/events")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "422", ref = OpenApiController.UNPROCESSABLE)
+@ApiResponse(responseCode = "429", ref = OpenApiController.TOO_MANY_REQUESTS)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
+@ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
 public class EventsController {
     /** Why a cursor is refused (every API that takes one says the same). */
     static final String CURSOR_NOT_OURS = "cursor is not one this agent issued for this query: pass next_cursor as"

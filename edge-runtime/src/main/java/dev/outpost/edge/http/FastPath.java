@@ -53,8 +53,8 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     /** The handler's name in the pipeline. */
     static final String NAME = "outpost-fast-path";
 
-    private static final String EVENTS = "/v1/events";
-    private static final String HEALTH = "/health";
+    static final String EVENTS = "/v1/events";
+    static final String HEALTH = "/health";
     private static final AsciiString IDEMPOTENCY_KEY = AsciiString.cached("Idempotency-Key");
     private static final AsciiString ANY = AsciiString.cached("*/*");
 

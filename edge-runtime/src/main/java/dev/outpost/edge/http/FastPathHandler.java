@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.store.LogFields;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -385,7 +386,10 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (err == null && outcome != null) {
             answer = IngestAnswers.of(outcome);
         } else {
-            LOG.error("ingest failed", err);
+            LOG.atError()
+                    .addKeyValue(LogFields.ADVICE, "the client got 500 and may retry; report this with the stack trace")
+                    .setCause(err)
+                    .log("ingest failed");
             answer = Problems.answer(500, "Internal Server Error", "ingest failed; see the agent's log", 0, null);
         }
         slot.response = answer.toNetty(ctx.alloc(), version, slot.close);

@@ -18,6 +18,7 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -29,6 +30,13 @@ import java.util.Map;
  * output as GET /v1/events (sequence numbers are the hub's; each event is as the node stored it).
  */
 @Controller("/v1/fleet")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class FleetController {
     private final Hub hub; // null: not a hub
     private final LiveConfig config;

@@ -19,13 +19,21 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 
 /** /health (liveness and readiness), /metrics (Prometheus text format), and the operator's views. No token needed. */
 @Controller
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class OpsController {
+    /** /health and readiness: DOWN while starting or stopping, or too many connections (problem+json). */
+    private static final String NOT_READY =
+            "not ready (status DOWN, application/json), or every connection of the budget in use (problem+json)";
     /** Most entries GET /v1/quarantine lists. */
     static final int QUARANTINE_LISTED_MAX = 1000;
 
@@ -48,6 +56,13 @@ public class OpsController {
         this.metrics = metrics;
     }
 
+    @ApiResponse(
+            responseCode = "503",
+            description = NOT_READY,
+            content = {
+                @Content(mediaType = MediaType.APPLICATION_JSON),
+                @Content(mediaType = Problems.MEDIA_TYPE, schema = @Schema(ref = OpenApiController.PROBLEM))
+            })
     @Get(value = "/health", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<byte[]> health() {
         return health(agent).toMicronaut();
@@ -73,6 +88,13 @@ public class OpsController {
         return HttpResponse.ok(status("UP"));
     }
 
+    @ApiResponse(
+            responseCode = "503",
+            description = NOT_READY,
+            content = {
+                @Content(mediaType = MediaType.APPLICATION_JSON),
+                @Content(mediaType = Problems.MEDIA_TYPE, schema = @Schema(ref = OpenApiController.PROBLEM))
+            })
     @Get(value = "/health/readiness", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> readiness() {
         boolean ready = agent.ready();
@@ -92,6 +114,7 @@ public class OpsController {
      * The governor: every dimension, the level, the interval, the registered actions with their counts, recent
      * actions, and data at risk.
      */
+    @ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
     @Get(value = "/v1/governor", produces = MediaType.APPLICATION_JSON)
     public String governor() {
         Governor g = governance.governor();
@@ -159,6 +182,7 @@ public class OpsController {
     }
 
     /** What was kept aside as corrupt (never deleted by the agent): GET /v1/quarantine. */
+    @ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
     @Get(value = "/v1/quarantine", produces = MediaType.APPLICATION_JSON)
     public String quarantine() {
         List<Catalog.QuarantineRow> rows = catalog.quarantine(QUARANTINE_LISTED_MAX);
@@ -183,6 +207,8 @@ public class OpsController {
      * The retention log, newest first: GET /v1/retention?limit=N. One entry per deleted log cycle file, with its
      * events per stream and how many of them upstream did not have yet (lost).
      */
+    @ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+    @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
     @Get(value = "/v1/retention", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> retention(@Nullable @QueryValue String limit) {
         int n = RETENTION_LISTED_DEFAULT;

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.store.LogFields;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MutableHttpResponse;
 
@@ -8,12 +9,18 @@ public final class Problems {
     /** The problem media type. */
     public static final String MEDIA_TYPE = "application/problem+json";
 
+    /**
+     * The problem type of every error: the status and {@code title} say what kind of error it is, {@code detail} what
+     * to do (documented as the Problem schema of /v1/openapi.yaml).
+     */
+    public static final String TYPE = "about:blank";
+
     private Problems() {}
 
     public static String json(int status, String title, String detail, int line, String field) {
         return Json.write(g -> {
             g.writeStartObject();
-            g.writeStringField("type", "about:blank");
+            g.writeStringField("type", TYPE);
             g.writeStringField("title", title);
             g.writeNumberField("status", status);
             if (detail != null) {
@@ -73,7 +80,13 @@ public final class Problems {
         long now = System.nanoTime();
         long last = DISK_FULL_LOGGED_AT.get();
         if (now - last >= 10_000_000_000L && DISK_FULL_LOGGED_AT.compareAndSet(last, now)) {
-            org.slf4j.LoggerFactory.getLogger(Problems.class).warn("writes refused with 507: {}", why);
+            org.slf4j.LoggerFactory.getLogger(Problems.class)
+                    .atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "free space on the data directory's filesystem (it filled before"
+                                    + " budget.disk did) or lower budget.disk below its free space; writes resume by themselves")
+                    .log("writes refused with 507: {}", why);
         }
     }
 }

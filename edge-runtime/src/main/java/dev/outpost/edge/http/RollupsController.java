@@ -20,6 +20,7 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,14 @@ import java.util.Set;
  * last line a trailer with the cursor and the rollup's progress), {@code PUT|DELETE /v1/rollups/{name}}.
  */
 @Controller("/v1/rollups")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
+@ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
 public class RollupsController {
     /** Windows per page when the request does not say. */
     static final int LIMIT_DEFAULT = 1_000;

@@ -16,6 +16,7 @@ import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.io.IOException;
 import java.util.Map;
 
@@ -24,6 +25,14 @@ import java.util.Map;
  * is 422 naming the rule, the condition and the field; a rule declared in the configuration file is 409 to change.
  */
 @Controller("/v1/rules")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "422", ref = OpenApiController.UNPROCESSABLE)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class RulesController {
     private final RuleBook rules;
 
@@ -88,7 +97,7 @@ public class RulesController {
     static MutableHttpResponse<String> refused(RuleRefusal e) {
         String body = Json.write(g -> {
             g.writeStartObject();
-            g.writeStringField("type", "about:blank");
+            g.writeStringField("type", Problems.TYPE);
             g.writeStringField("title", "Invalid rule");
             g.writeNumberField("status", 422);
             g.writeStringField("detail", e.getMessage());

@@ -27,6 +27,7 @@ import io.micronaut.http.annotation.Patch;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Put;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -41,6 +42,17 @@ import java.util.function.UnaryOperator;
  * application/json-patch+json} (RFC 6902). A write is answered once it is durable.
  */
 @Controller("/v1/state")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
+@ApiResponse(responseCode = "412", ref = OpenApiController.PRECONDITION_FAILED)
+@ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "422", ref = OpenApiController.UNPROCESSABLE)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
+@ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
 public class StateController {
     /** RFC 7396 media type. */
     public static final String MERGE_PATCH = "application/merge-patch+json";

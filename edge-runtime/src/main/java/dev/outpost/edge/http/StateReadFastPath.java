@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.LongAdder;
  */
 @Singleton
 public class StateReadFastPath {
-    private static final String PREFIX = "/v1/state/";
+    static final String PREFIX = "/v1/state/";
     /** Room for the envelope around a document (names, version, times, origin), so the buffer rarely grows. */
     private static final int DOC_ENVELOPE_BYTES = 512;
 

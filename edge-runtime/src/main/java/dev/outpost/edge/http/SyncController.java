@@ -7,6 +7,7 @@ import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import dev.outpost.sync.Pusher;
 import dev.outpost.sync.SyncException;
@@ -27,6 +28,7 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -42,6 +44,16 @@ import org.slf4j.LoggerFactory;
  * authenticated by their own token ({@code hub.nodes}). Edge side: {@code GET /v1/sync/status}.
  */
 @Controller("/v1/sync")
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "403", ref = OpenApiController.FORBIDDEN)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
+@ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "429", ref = OpenApiController.TOO_MANY_REQUESTS)
+@ApiResponse(responseCode = "500", ref = OpenApiController.INTERNAL_ERROR)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class SyncController {
     private static final Logger LOG = LoggerFactory.getLogger(SyncController.class);
 
@@ -154,7 +166,13 @@ public class SyncController {
             int st = e.status() == 0 ? 500 : e.status();
             return Problems.response(st, "Push refused", e.getMessage(), 0, null);
         } catch (StoreException e) {
-            LOG.error("push from node {} could not be stored", node, e);
+            LOG.atError()
+                    .addKeyValue(LogFields.NODE, node)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "check the hub's data directory (disk space, I/O errors); the node" + " retries the push")
+                    .setCause(e)
+                    .log("push from node {} could not be stored", node);
             return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
         } finally {
             hub.release();
@@ -332,7 +350,12 @@ public class SyncController {
             change = new FleetChange.Unreadable(null, null, e.getMessage());
         }
         if (change instanceof FleetChange.Unreadable u) {
-            LOG.warn("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "publish the change again (PUT /v1/fleet/...); run one version on"
+                                    + " the hub and its nodes")
+                    .log("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
             return null;
         }
         return change;

@@ -9,6 +9,7 @@ import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Header;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 
 /**
  * GET /v1/events/tail when {@link EventTailPath} did not take it: answers why it cannot stream, with the checks the
@@ -16,6 +17,12 @@ import io.micronaut.http.annotation.Header;
  * filter's). A request that passes them all got here because it was not alone on its connection, or not HTTP/1.1.
  */
 @Controller
+@ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+@ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
+@ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class TailController {
     private final LiveFeed feed;
     private final Hub hub; // null: not a hub

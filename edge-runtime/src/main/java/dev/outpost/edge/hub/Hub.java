@@ -6,6 +6,7 @@ import dev.outpost.edge.engine.rollup.FleetRollups;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.EventLog;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.LogOptions;
 import dev.outpost.sync.HubReceiver;
 import dev.outpost.sync.PushStore;
@@ -140,11 +141,17 @@ public final class Hub implements AutoCloseable {
                             new FleetRollups.Received(r.seq(), FinalWindow.parse(r.payload(), 0, r.payload().length)));
                 } catch (IllegalArgumentException e) {
                     windowsInvalid.increment();
-                    LOG.warn(
-                            "node {} seq {}: not a final rollup window ({}); skipped",
-                            b.node(),
-                            r.seq(),
-                            e.getMessage());
+                    LOG.atWarn()
+                            .addKeyValue(LogFields.NODE, b.node())
+                            .addKeyValue(
+                                    LogFields.ADVICE,
+                                    "run the same version on the hub as on the node; the node's"
+                                            + " raw events are kept, only this window is missing from GET /v1/fleet/rollups")
+                            .log(
+                                    "node {} seq {}: not a final rollup window ({}); skipped",
+                                    b.node(),
+                                    r.seq(),
+                                    e.getMessage());
                 }
             }
         }

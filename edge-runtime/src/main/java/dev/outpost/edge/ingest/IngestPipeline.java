@@ -3,6 +3,7 @@ package dev.outpost.edge.ingest;
 import dev.outpost.edge.metrics.Histogram;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.store.DiskFullException;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.StoreException;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,7 +127,10 @@ public final class IngestPipeline {
             rejection = new IngestOutcome.Refused(
                     IngestOutcome.Reason.FILESYSTEM_FULL, e.getMessage(), RETRY_AFTER_SECONDS);
         } catch (StoreException e) {
-            LOG.error("ingest failed", e);
+            LogFields.with(LOG.atError(), LogFields.STREAM, batch == null ? null : streams(batch))
+                    .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
+                    .setCause(e)
+                    .log("ingest failed");
             rejection = new IngestOutcome.Refused(
                     IngestOutcome.Reason.STORE_UNAVAILABLE, e.getMessage(), RETRY_AFTER_SECONDS);
         }
@@ -175,7 +180,11 @@ public final class IngestPipeline {
         latency.recordNanos(clockNanos.getAsLong() - start);
         if (err != null) {
             rejected.increment();
-            LOG.error("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1], err);
+            LOG.atError()
+                    .addKeyValue(LogFields.STREAM, streams(batch))
+                    .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
+                    .setCause(err)
+                    .log("events {}..{} not acknowledged: not durable", r.seqs()[0], r.seqs()[r.seqs().length - 1]);
             return new IngestOutcome.Refused(
                     IngestOutcome.Reason.NOT_DURABLE,
                     "the events could not be made durable: " + err.getMessage()
@@ -193,10 +202,30 @@ public final class IngestPipeline {
             try {
                 stage.acknowledged(batch, accepted);
             } catch (RuntimeException e) {
-                LOG.warn("ingest stage {} failed after events {}..{} were stored", stage, r.seqs()[0], e);
+                LOG.atWarn()
+                        .addKeyValue(LogFields.STREAM, streams(batch))
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "the events are stored; the engine or a live tail may have missed"
+                                        + " them until restart; report this with the stack trace")
+                        .setCause(e)
+                        .log("ingest stage {} failed after events {}.. were stored", stage, r.seqs()[0]);
             }
         }
         return accepted;
+    }
+
+    /** What to do when the store refuses a write (the client got 503). */
+    private static final String STORE_ADVICE =
+            "check the data directory's disk (space, I/O errors); the client got 503 and may retry (same Idempotency-Key)";
+
+    /** The streams of a request, for its log line: each once, at most 8. */
+    private static String streams(IngestStage.Batch batch) {
+        return batch.events().stream()
+                .map(ParsedEvent::stream)
+                .distinct()
+                .limit(8)
+                .collect(Collectors.joining(","));
     }
 
     /** Events stored so far (the governor's ingest-rate probe reads it). */

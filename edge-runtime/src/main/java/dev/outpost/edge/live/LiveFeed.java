@@ -6,6 +6,7 @@ import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.metrics.Metrics;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.store.EventLog;
+import dev.outpost.store.LogFields;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -221,7 +222,12 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 // Contained: a failing read must not end every subscription; the next turn tries again.
-                LOG.error("live feed: a turn failed", e);
+                LOG.atError()
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "nothing to do if it passes: the next turn retries; report it if" + " it repeats")
+                        .setCause(e)
+                        .log("live feed: a turn failed");
                 LockSupport.parkNanos(this, POLL_NANOS);
             }
         }

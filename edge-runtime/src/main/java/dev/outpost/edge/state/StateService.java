@@ -8,6 +8,7 @@ import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.RecordView;
 import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStore;
@@ -172,10 +173,7 @@ public final class StateService {
         return change(namespace, id, pre, null, true);
     }
 
-    /**
-     * One change under the lock: precondition, new content ({@code edit} null = delete), log
-     * append, store update.
-     */
+    /** One change under the lock: precondition, new content ({@code edit} null = delete), log append, store update. */
     private Change change(String ns, String id, Precondition pre, UnaryOperator<Object> edit, boolean mustExist) {
         synchronized (lock) {
             StateDoc old = store.get(ns, id);
@@ -403,8 +401,8 @@ public final class StateService {
     }
 
     /**
-     * Removes tombstones last changed before {@code beforeHlc} (at most {@code max} per call);
-     * returns how many. The delete stays in the event log, so sync already has it.
+     * Removes tombstones last changed before {@code beforeHlc} (at most {@code max} per call); returns how many. The
+     * delete stays in the event log, so sync already has it.
      */
     public int compactTombstones(long beforeHlc, int max) {
         int removed = 0;
@@ -464,13 +462,15 @@ public final class StateService {
                             ns, id, version, hlc, (String) data.get("origin"), v.seq(), deleted, doc, history));
                     applied++;
                 } catch (dev.outpost.store.StateStoreFullException full) {
-                    LOG.error(
-                            "state change {}/{} v{} at seq {} could not be replayed: {}",
-                            ns,
-                            id,
-                            version,
-                            v.seq(),
-                            full.getMessage());
+                    LOG.atError()
+                            .addKeyValue(LogFields.ADVICE, "raise state.documents_max; replayed at the next start")
+                            .log(
+                                    "state change {}/{} v{} at seq {} not replayed: {}",
+                                    ns,
+                                    id,
+                                    version,
+                                    v.seq(),
+                                    full.getMessage());
                 }
             }
         }

@@ -7,6 +7,7 @@ import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.ingest.ParsedEvent;
 import dev.outpost.store.Catalog;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.store.json.JsonTree;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -70,11 +71,17 @@ public final class StreamRegistry {
             try {
                 catalog.putStream(row);
             } catch (dev.outpost.store.StoreException ex) {
-                LOG.warn(
-                        "streams: declared stream '{}' is in force but could not be stored in the catalog ({});"
-                                + " it is stored at the next start",
-                        e.getKey(),
-                        ex.getMessage());
+                LOG.atWarn()
+                        .addKeyValue(LogFields.STREAM, e.getKey())
+                        .addKeyValue(
+                                LogFields.ADVICE,
+                                "check the data directory's disk (catalog.db); the declaration is"
+                                        + " in force meanwhile")
+                        .log(
+                                "streams: declared stream '{}' is in force but could not be stored in the catalog ({});"
+                                        + " it is stored at the next start",
+                                e.getKey(),
+                                ex.getMessage());
             }
             streams.put(e.getKey(), stream(row, d.schema()));
         }

@@ -12,6 +12,7 @@ import dev.outpost.store.Catalog;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
 import dev.outpost.store.LanedEventLog;
+import dev.outpost.store.LogFields;
 import dev.outpost.sync.BacklogTally;
 import dev.outpost.sync.Puller;
 import dev.outpost.sync.PushCounters;
@@ -122,11 +123,16 @@ public final class Upstream implements AutoCloseable {
 
     private static void warnIfPlain(URI upstream) {
         if ("http".equals(upstream.getScheme()) && !Tls.isLoopback(upstream)) {
-            LOG.warn(
-                    "sync: sync.upstream {} is plain http:// to another host: this node's token (sync.token)"
-                            + " and its data travel unencrypted; serve the hub over HTTPS"
-                            + " (http.tls_key_store) and use an https:// upstream",
-                    upstream);
+            LOG.atWarn()
+                    .addKeyValue(LogFields.HUB, upstream)
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "serve the hub over HTTPS (http.tls_key_store) and use an https://" + " sync.upstream")
+                    .log(
+                            "sync: sync.upstream {} is plain http:// to another host: this node's token (sync.token)"
+                                    + " and its data travel unencrypted; serve the hub over HTTPS"
+                                    + " (http.tls_key_store) and use an https:// upstream",
+                            upstream);
         }
     }
 

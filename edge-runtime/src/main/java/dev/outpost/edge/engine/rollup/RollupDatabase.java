@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine.rollup;
 
+import dev.outpost.store.LogFields;
 import dev.outpost.store.SchemaMigrations;
 import dev.outpost.store.StoreException;
 import java.io.IOException;
@@ -268,7 +269,9 @@ final class RollupDatabase implements AutoCloseable {
             try {
                 c.close();
             } catch (SQLException e) {
-                LOG.warn("closing rollups {}: {}", file, e.toString());
+                LOG.atWarn()
+                        .addKeyValue(LogFields.ADVICE, "nothing to do: SQLite recovers its journal at the next start")
+                        .log("closing rollups {}: {}", file, e.toString());
             }
         }
     }
