@@ -104,10 +104,12 @@ final class SeqFloor {
         } catch (NumberFormatException e) {
             // falls through: not a floor this version wrote
         }
-        LOG.warn(
-                "{}: not a valid sequence floor (ignored; the log continues from its last record). If every cycle"
-                        + " file was deleted too, sequence numbers may repeat: check the hub's received ranges.",
-                file);
+        LOG.atWarn()
+                .addKeyValue(
+                        LogFields.ADVICE,
+                        "if every cycle file of the log was deleted too, check the hub's received ranges: sequence"
+                                + " numbers may repeat")
+                .log("{}: not a valid sequence floor (ignored; the log continues from its last record)", file);
         return new long[] {0, 0};
     }
 

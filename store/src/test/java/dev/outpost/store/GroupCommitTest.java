@@ -95,7 +95,8 @@ class GroupCommitTest {
                         },
                         c -> false,
                         0,
-                        counters)) {
+                        counters,
+                        null)) {
             CompletableFuture<Void> first = g.enqueue(1, a);
             assertTrue(inFirstFsync.await(5, TimeUnit.SECONDS));
             List<CompletableFuture<Void>> round = new ArrayList<>();
@@ -139,7 +140,7 @@ class GroupCommitTest {
             throw new RejectedExecutionException("loop shut down");
         };
         LogCounters counters = new LogCounters();
-        try (GroupCommit g = new GroupCommit(c -> dir.resolve(c + ".cq4"), c -> false, 0, counters)) {
+        try (GroupCommit g = new GroupCommit(c -> dir.resolve(c + ".cq4"), c -> false, 0, counters, null)) {
             AtomicInteger runs = new AtomicInteger();
             CompletableFuture<Void> f = g.enqueue(3, shutDown);
             f.thenRun(runs::incrementAndGet);

@@ -159,9 +159,7 @@ public final class Pusher implements AutoCloseable {
             acked.put(lane, positions.syncCursor(cursorKey, lane.id()));
         }
         this.schedule = new PushSchedule(log, o.node(), acked, o.batchRecordsMax(), o.batchBytesMax(), scale);
-        for (Lane lane : Lane.values()) {
-            tallies.put(lane, new BacklogTally(log.lane(lane), snapshot(lane)));
-        }
+        java.util.Arrays.stream(Lane.values()).forEach(l -> tallies.put(l, new BacklogTally(log.lane(l), snapshot(l))));
         this.thread = Thread.ofPlatform().name("outpost-sync-push").daemon().unstarted(this::loop);
     }
 
@@ -267,12 +265,9 @@ public final class Pusher implements AutoCloseable {
         int ended = breaker.success();
         consecutiveFailures = 0;
         if (ended > 0) {
+            long ms = System.currentTimeMillis() - failingSinceMillis;
             SyncLog.about(LOG.atInfo(), o.hub(), null)
-                    .log(
-                            "sync: link to {} recovered after {} failures over {} ms",
-                            o.hub(),
-                            ended,
-                            System.currentTimeMillis() - failingSinceMillis);
+                    .log("sync: link recovered after {} failures over {} ms", ended, ms);
         }
         if (link != Link.CONNECTED) {
             schedule.linkUp();
@@ -316,11 +311,10 @@ public final class Pusher implements AutoCloseable {
             Thread.sleep(wait);
         }
         Backlog all = BacklogTally.total(tallies.values()); // what is left besides this batch: the hub's fleet table
+        String records = Long.toString(Math.max(0, all.records() - b.records().size()));
         HttpRequest req = hub.request(SyncProtocol.PUSH_PATH)
                 .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
-                .header(
-                        SyncProtocol.BACKLOG_RECORDS_HEADER,
-                        Long.toString(Math.max(0, all.records() - b.records().size())))
+                .header(SyncProtocol.BACKLOG_RECORDS_HEADER, records)
                 .header(SyncProtocol.BACKLOG_BYTES_HEADER, Long.toString(Math.max(0, all.bytes() - raw)))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                 .build();

@@ -11,6 +11,7 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.QueryValue;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -28,6 +29,8 @@ import java.util.Map;
  * files (no inline script or style, no eval), requests only to the agent, no framing.
  */
 @Controller
+@ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class StatusController {
     /** Only the agent's own files and endpoints; nothing inline, nothing elsewhere. */
     static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self';"
@@ -69,6 +72,7 @@ public class StatusController {
     }
 
     @Get(value = "/status/{file}")
+    @ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
     public HttpResponse<?> asset(@PathVariable String file) {
         byte[] body = assets.get(file);
         if (body == null) {
@@ -91,6 +95,8 @@ public class StatusController {
      * page needs to read the rest: this node's id, whether it is a hub, and the alert stream.
      */
     @Get(value = "/v1/status/history", produces = MediaType.APPLICATION_JSON)
+    @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
+    @ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
     public HttpResponse<?> history(@Nullable @QueryValue String since) {
         long now = System.currentTimeMillis();
         long from = now - StatusRecorder.SAMPLES_MAX * StatusRecorder.SAMPLE_INTERVAL_MILLIS;

@@ -231,7 +231,9 @@ public final class Hub implements AutoCloseable {
                 c.close();
             }
         } catch (Exception e) {
-            LOG.warn("hub: closing the push store failed: {}", e.toString());
+            LOG.atWarn()
+                    .addKeyValue(LogFields.ADVICE, "none needed: the store's writes were acknowledged or retried")
+                    .log("hub: closing the push store failed: {}", e.toString());
         } finally {
             rollups.close();
         }

@@ -1,6 +1,7 @@
 package dev.outpost.edge.hub;
 
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.store.LogFields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -90,7 +91,10 @@ final class HubGroup implements AutoCloseable {
         } catch (WakeupException e) {
             // closing
         } catch (KafkaException e) {
-            LOG.error("hub group: membership failed ({}); this hub serves no shard until restarted", e.toString());
+            LOG.atError()
+                    .addKeyValue(
+                            LogFields.ADVICE, "check the Kafka cluster and hub.kafka_producer, then restart this hub")
+                    .log("hub group: membership failed ({}); this hub serves no shard until restarted", e.toString());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.outpost.edge.hub;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.Lane;
+import dev.outpost.store.LogFields;
 import dev.outpost.sync.PushStore;
 import dev.outpost.sync.SyncException;
 import dev.outpost.sync.wire.PushAck;
@@ -90,7 +91,9 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
             }
             KafkaShard.loadReceived(config, topics, taken);
         } catch (RuntimeException e) {
-            LOG.error("hub: could not take shards {} ({}); their nodes get 503 until the group moves them", numbers, e);
+            LOG.atError()
+                    .addKeyValue(LogFields.ADVICE, "check the Kafka cluster; restart this hub if it persists")
+                    .log("hub: could not take shards {}; their nodes get 503 until the group moves them", numbers, e);
             taken.forEach(KafkaShard::close);
             return;
         }
@@ -181,13 +184,17 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         try {
             shard.write(b.node(), b.lane(), topics.events(b.lane()), fresh, next);
         } catch (KafkaException e) {
-            LOG.warn(
-                    "node {} lane {}: push of {}..{} not stored in Kafka ({}); the node resends it",
-                    b.node(),
-                    b.lane().id(),
-                    b.fromSeq(),
-                    b.toSeq(),
-                    e.toString());
+            LOG.atWarn()
+                    .addKeyValue(LogFields.NODE, b.node())
+                    .addKeyValue(LogFields.LANE, b.lane().id())
+                    .addKeyValue(
+                            LogFields.ADVICE,
+                            "none needed if it passes: the node resends; else check the Kafka cluster")
+                    .log(
+                            "push of {}..{} not stored in Kafka ({}); the node resends it",
+                            b.fromSeq(),
+                            b.toSeq(),
+                            e.toString());
             throw new SyncException(
                     "store push in Kafka",
                     "node " + b.node() + " lane " + b.lane().id(),
