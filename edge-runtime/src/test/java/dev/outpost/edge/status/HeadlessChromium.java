@@ -17,8 +17,8 @@ import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * Debian's headless Chromium driven through its own chromedriver (packages {@code chromium} and
- * {@code chromium-driver}, which .ci/run installs). Nothing is downloaded: both executables are named, so Selenium
- * Manager never runs. A missing browser is a test failure saying what to install, never a skip, so CI cannot pass
+ * {@code chromium-driver}, which .ci/browser installs: CI first, or this class when they are missing). Nothing is
+ * downloaded: both executables are named, so Selenium Manager never runs. A missing browser is a test failure saying what to install, never a skip, so CI cannot pass
  * without having looked at the page.
  */
 final class HeadlessChromium implements AutoCloseable {
@@ -31,6 +31,7 @@ final class HeadlessChromium implements AutoCloseable {
     private final ChromeDriverService service;
 
     HeadlessChromium() {
+        installIfMissing();
         for (String exe : List.of(BROWSER, DRIVER)) {
             if (!Files.isExecutable(Path.of(exe))) {
                 throw new AssertionError(exe + " is missing: the status page's browser test needs Debian's chromium"
@@ -58,6 +59,26 @@ final class HeadlessChromium implements AutoCloseable {
                 .build();
         this.driver = new ChromeDriver(service, options);
         driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
+    }
+
+    /**
+     * With Debian's default paths and either executable missing, runs the project's installer (.ci/browser: apt, as
+     * root or with sudo), so the README's test command works on a fresh machine; its failure is reported below.
+     */
+    private static synchronized void installIfMissing() {
+        boolean defaults = BROWSER.equals("/usr/bin/chromium") && DRIVER.equals("/usr/bin/chromedriver");
+        if (!defaults || (Files.isExecutable(Path.of(BROWSER)) && Files.isExecutable(Path.of(DRIVER)))) {
+            return;
+        }
+        Path installer = Path.of("..", ".ci", "browser").toAbsolutePath().normalize();
+        try {
+            Process p = new ProcessBuilder(installer.toString()).inheritIO().start();
+            p.waitFor(10, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (java.io.IOException e) {
+            // reported by the check that follows
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The console messages since the last call, at SEVERE (errors, CSP violations, failed requests). */
