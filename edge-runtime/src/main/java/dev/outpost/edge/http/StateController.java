@@ -10,6 +10,7 @@ import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStoreFullException;
 import dev.outpost.store.StoreException;
 import dev.outpost.store.json.JsonPatch;
+import dev.outpost.store.json.JsonPatchException;
 import dev.outpost.store.json.JsonTree;
 import dev.outpost.store.json.MergePatch;
 import io.micronaut.core.annotation.Nullable;
@@ -161,6 +162,12 @@ public class StateController {
                 : current -> {
                     try {
                         return JsonPatch.apply(current, patch);
+                    } catch (JsonPatchException e) {
+                        // A patch that is no valid RFC 6902 patch is the request's fault (RFC 5789 §2.2: 400); a
+                        // valid one that does not apply to this document (a failed test, a missing path) is 409.
+                        throw e.malformed()
+                                ? new ProblemException(400, "Invalid patch", e.getMessage(), 0, e.pointer())
+                                : new ProblemException(409, "Patch cannot be applied", e.getMessage(), 0, e.pointer());
                     } catch (RuntimeException e) {
                         throw new ProblemException(409, "Patch cannot be applied", e.getMessage(), 0, null);
                     }
