@@ -53,14 +53,31 @@ public class EventsController {
                 .thenApply(o -> IngestAnswers.of(o).toMicronaut());
     }
 
+    /** The query parameters of GET /v1/events. */
+    private static final java.util.Set<String> READ_PARAMETERS =
+            java.util.Set.of("stream", "from_seq", "from_time", "to_time", "limit", "cursor");
+
     @Get(produces = NDJSON)
     public HttpResponse<?> read(
+            HttpRequest<?> request,
             @Nullable @QueryValue String stream,
             @Nullable @QueryValue("from_seq") String fromSeq,
             @Nullable @QueryValue("from_time") String fromTime,
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
+        // A misspelt parameter (strem=, from_sequence=) would otherwise read the whole log silently, as the tail and
+        // /v1/aggregate already refuse.
+        for (String name : request.getParameters().names()) {
+            if (!READ_PARAMETERS.contains(name)) {
+                return Problems.response(
+                        400,
+                        "Invalid query",
+                        "unknown parameter; allowed: stream, from_seq, from_time, to_time, limit, cursor",
+                        0,
+                        name);
+            }
+        }
         return page(
                 queries,
                 cursorSeal,
