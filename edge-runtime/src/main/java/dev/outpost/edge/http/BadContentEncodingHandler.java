@@ -19,11 +19,12 @@ public class BadContentEncodingHandler implements ExceptionHandler<Decompression
     @Override
     @SuppressWarnings("rawtypes") // Micronaut's interface declares the raw type
     public HttpResponse<?> handle(HttpRequest request, DecompressionException e) {
-        String encoding = request.getHeaders().get("Content-Encoding");
+        // The decoder has already taken Content-Encoding off the request's headers (and decodes a Transfer-Encoding
+        // such as gzip the same way), so the detail cannot quote the value.
         return Problems.response(
                 400,
                 "Bad Request",
-                "the body does not decode as Content-Encoding " + encoding + " says: " + e.getMessage(),
+                "the body does not decode as its Content-Encoding says: " + e.getMessage(),
                 0,
                 "Content-Encoding");
     }

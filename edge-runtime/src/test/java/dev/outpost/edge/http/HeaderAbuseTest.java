@@ -60,6 +60,11 @@ class HeaderAbuseTest extends AgentHttpTest {
             assertTrue(r.startsWith("HTTP/1.1 400"), encoding + ": " + r);
             assertTrue(r.contains("\"field\":\"Content-Encoding\""), r);
         }
+        String te = exchange(
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip\r\n"
+                        + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n",
+                body);
+        assertTrue(te.startsWith("HTTP/1.1 400"), te);
         assertEquals(0, agent.agent().metrics().value("outpost_ingest_events_total"));
         assertEquals(200, send("GET", "/health", null, null).statusCode());
     }
