@@ -66,18 +66,7 @@ public class EventsController {
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
-        // A misspelt parameter (strem=, from_sequence=) would otherwise read the whole log silently, as the tail and
-        // /v1/aggregate already refuse.
-        for (String name : request.getParameters().names()) {
-            if (!READ_PARAMETERS.contains(name)) {
-                return Problems.response(
-                        400,
-                        "Invalid query",
-                        "unknown parameter; allowed: stream, from_seq, from_time, to_time, limit, cursor",
-                        0,
-                        name);
-            }
-        }
+        KnownParameters.check(request, READ_PARAMETERS);
         return page(
                 queries,
                 cursorSeal,

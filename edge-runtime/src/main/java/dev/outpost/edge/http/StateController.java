@@ -181,12 +181,17 @@ public class StateController {
         return answer(() -> state.delete(namespace, id, precondition(ifMatch, null)));
     }
 
+    /** The query parameters of a state listing. */
+    private static final java.util.Set<String> LIST_PARAMETERS = java.util.Set.of("prefix", "cursor", "limit");
+
     @Get(value = "/{namespace}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> list(
+            HttpRequest<?> request,
             @PathVariable String namespace,
             @Nullable @QueryValue String prefix,
             @Nullable @QueryValue String cursor,
             @Nullable @QueryValue String limit) {
+        KnownParameters.check(request, LIST_PARAMETERS);
         int n = config.current().query().limitDefault();
         if (limit != null) {
             try {

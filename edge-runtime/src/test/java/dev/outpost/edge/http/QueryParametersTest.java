@@ -15,12 +15,15 @@ class QueryParametersTest extends AgentHttpTest {
     }
 
     @Test
-    void anUnknownParameterOfAnEventsReadIsRefusedNotIgnored() throws Exception {
+    void anUnknownParameterOfAnEventsReadOrStateListingIsRefusedNotIgnored() throws Exception {
         start("");
         send("POST", "/v1/events", "application/json", "{\"stream\":\"a\",\"data\":{}}");
         refused("/v1/events?strem=b", "strem");
         refused("/v1/events?limit=5&from_sequence=100", "from_sequence");
         assertEquals(200, send("GET", "/v1/events?stream=a&limit=5", null, null).statusCode());
+        refused("/v1/state/ns?prefx=a", "prefx");
+        assertEquals(
+                200, send("GET", "/v1/state/ns?prefix=a&limit=5", null, null).statusCode());
     }
 
     @Test
