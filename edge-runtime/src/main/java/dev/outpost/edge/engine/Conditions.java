@@ -268,6 +268,10 @@ final class Conditions {
         if (pattern.length() > RuleSpec.PATTERN_CHARS_MAX) {
             throw refuse(at, c.field(), "the pattern is longer than " + RuleSpec.PATTERN_CHARS_MAX + " characters");
         }
+        String tooLarge = RegexSize.tooLarge(pattern);
+        if (tooLarge != null) {
+            throw refuse(at, c.field(), "invalid regex: " + tooLarge);
+        }
         Pattern compiled;
         try {
             compiled = Pattern.compile(pattern);

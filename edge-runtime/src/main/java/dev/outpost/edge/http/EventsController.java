@@ -63,14 +63,20 @@ public class EventsController {
                 .thenApply(o -> IngestAnswers.of(o).toMicronaut());
     }
 
+    /** The query parameters of GET /v1/events. */
+    private static final java.util.Set<String> READ_PARAMETERS =
+            java.util.Set.of("stream", "from_seq", "from_time", "to_time", "limit", "cursor");
+
     @Get(produces = NDJSON)
     public HttpResponse<?> read(
+            HttpRequest<?> request,
             @Nullable @QueryValue String stream,
             @Nullable @QueryValue("from_seq") String fromSeq,
             @Nullable @QueryValue("from_time") String fromTime,
             @Nullable @QueryValue("to_time") String toTime,
             @Nullable @QueryValue String limit,
             @Nullable @QueryValue String cursor) {
+        KnownParameters.check(request, READ_PARAMETERS);
         return page(
                 queries,
                 cursorSeal,

@@ -10,6 +10,7 @@ import dev.outpost.store.StateDoc;
 import dev.outpost.store.StateStoreFullException;
 import dev.outpost.store.StoreException;
 import dev.outpost.store.json.JsonPatch;
+import dev.outpost.store.json.JsonPatchException;
 import dev.outpost.store.json.JsonTree;
 import dev.outpost.store.json.MergePatch;
 import io.micronaut.core.annotation.Nullable;
@@ -173,6 +174,12 @@ public class StateController {
                 : current -> {
                     try {
                         return JsonPatch.apply(current, patch);
+                    } catch (JsonPatchException e) {
+                        // A patch that is no valid RFC 6902 patch is the request's fault (RFC 5789 §2.2: 400); a
+                        // valid one that does not apply to this document (a failed test, a missing path) is 409.
+                        throw e.malformed()
+                                ? new ProblemException(400, "Invalid patch", e.getMessage(), 0, e.pointer())
+                                : new ProblemException(409, "Patch cannot be applied", e.getMessage(), 0, e.pointer());
                     } catch (RuntimeException e) {
                         throw new ProblemException(409, "Patch cannot be applied", e.getMessage(), 0, null);
                     }
@@ -186,12 +193,17 @@ public class StateController {
         return answer(() -> state.delete(namespace, id, precondition(ifMatch, null)));
     }
 
+    /** The query parameters of a state listing. */
+    private static final java.util.Set<String> LIST_PARAMETERS = java.util.Set.of("prefix", "cursor", "limit");
+
     @Get(value = "/{namespace}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<String> list(
+            HttpRequest<?> request,
             @PathVariable String namespace,
             @Nullable @QueryValue String prefix,
             @Nullable @QueryValue String cursor,
             @Nullable @QueryValue String limit) {
+        KnownParameters.check(request, LIST_PARAMETERS);
         int n = config.current().query().limitDefault();
         if (limit != null) {
             try {

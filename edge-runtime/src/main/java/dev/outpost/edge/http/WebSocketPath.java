@@ -19,6 +19,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -107,6 +109,12 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }
+            if (session != null && cause instanceof CorruptedWebSocketFrameException) {
+                // A protocol violation (bad UTF-8, an unmasked or oversized control frame...): the decoder or the
+                // validator has already sent the close with its code and closes after it (closing here could cut the
+                // close frame off). Passed on, the router logged it as an ERROR.
+                return;
+            }
             ctx.fireExceptionCaught(cause);
         }
 
@@ -145,6 +153,9 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
             });
             if (p.get("wsdecoder") != null) { // added by the handshake, where the HTTP decoder was
                 p.addAfter("wsdecoder", "ws-aggregator", new WebSocketFrameAggregator(MESSAGE_BYTES_MAX));
+                // Text that is not UTF-8 fails the connection with 1007 (RFC 6455 §8.1), as Netty's protocol
+                // handler would; without it the text was decoded with replacement characters and answered.
+                p.addAfter("wsdecoder", "ws-utf8", new Utf8FrameValidator());
             }
         }
     }

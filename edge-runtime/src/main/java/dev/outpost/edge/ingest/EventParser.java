@@ -195,13 +195,7 @@ public final class EventParser {
                     case "id" -> id = noControls(string(p, v, lineNo, f, ID_CHARS_MAX, true), lineNo, f);
                     case "priority" -> checkPriority(string(p, v, lineNo, f, 16, true), lineNo);
                     case "ts" -> checkTs(p, v, lineNo);
-                    case "data" -> {
-                        if (v != JsonToken.START_OBJECT) {
-                            throw bad(lineNo, f, "data must be a JSON object");
-                        }
-                        p.skipChildren();
-                        hasData = true;
-                    }
+                    case "data" -> hasData = skipData(p, v, lineNo);
                     default -> throw new AssertionError(f);
                 }
             }
@@ -235,6 +229,22 @@ public final class EventParser {
         return hasLineBreak(b, start, end)
                 ? new ParsedEvent(stream, id, compact(b, start, end))
                 : new ParsedEvent(stream, id, b, start, end - start);
+    }
+
+    /**
+     * Checks that data is an object and reads past it. A fault inside it (nested too deep, a number too long, broken
+     * syntax) is the data field's: the problem names it, as for a fault the byte checks find there.
+     */
+    private static boolean skipData(JsonParser p, JsonToken v, int lineNo) throws IOException {
+        if (v != JsonToken.START_OBJECT) {
+            throw bad(lineNo, "data", "data must be a JSON object");
+        }
+        try {
+            p.skipChildren();
+        } catch (JsonProcessingException e) {
+            throw bad(lineNo, "data", "malformed JSON: " + e.getOriginalMessage());
+        }
+        return true;
     }
 
     /** The index of {@code name} in {@link #FIELDS}, or -1: a switch on the name's hash, not a scan of the list. */

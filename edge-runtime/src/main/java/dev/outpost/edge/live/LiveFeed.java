@@ -403,7 +403,15 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             return;
         }
         heartbeatScanNanos = now;
-        for (Subscriber s : live) {
+        for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
+            Subscriber s = it.next();
+            if (s.closed()) {
+                // Let go here too, not only when the next round is offered: on an idle log no round comes, and the
+                // slots of gone subscribers would refuse new ones (503) until some event arrived.
+                it.remove();
+                pool.release(1);
+                continue;
+            }
             s.tick(now, pool.heartbeatNanos, budget.allows());
             budget.spent(s.takeSent());
         }

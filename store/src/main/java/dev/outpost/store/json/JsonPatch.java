@@ -85,16 +85,18 @@ public final class JsonPatch {
 
     private static List<Operation> validate(Object patch) {
         if (!(patch instanceof List<?> list)) {
-            throw new JsonPatchException(-1, null, null, "must be an array of operations, not " + JsonTree.kind(patch));
+            throw JsonPatchException.malformed(
+                    -1, null, null, null, "must be an array of operations, not " + JsonTree.kind(patch));
         }
         if (list.size() > OPERATIONS_MAX) {
-            throw new JsonPatchException(
-                    -1, null, null, list.size() + " operations; at most " + OPERATIONS_MAX + " are allowed");
+            throw JsonPatchException.malformed(
+                    -1, null, null, null, list.size() + " operations; at most " + OPERATIONS_MAX + " are allowed");
         }
         List<Operation> ops = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
             if (!(list.get(i) instanceof Map<?, ?> m)) {
-                throw new JsonPatchException(i, null, null, "must be an object, not " + JsonTree.kind(list.get(i)));
+                throw JsonPatchException.malformed(
+                        i, null, null, null, "must be an object, not " + JsonTree.kind(list.get(i)));
             }
             Op op = op(i, m.get("op"));
             String path = string(i, op, null, m, "path");
@@ -105,20 +107,24 @@ public final class JsonPatch {
                 if (op == Op.MOVE
                         && from.size() < to.size()
                         && to.subList(0, from.size()).equals(from)) {
-                    throw new JsonPatchException(
-                            i, op.label, path, "cannot move a value into itself: \"from\" is a prefix of \"path\"");
+                    throw JsonPatchException.malformed(
+                            i,
+                            op.label,
+                            path,
+                            "from",
+                            "cannot move a value into itself: \"from\" is a prefix of \"path\"");
                 }
             }
             Object value = null;
             if (op == Op.ADD || op == Op.REPLACE || op == Op.TEST) {
                 if (!m.containsKey("value")) {
-                    throw new JsonPatchException(i, op.label, path, "missing \"value\"");
+                    throw JsonPatchException.malformed(i, op.label, path, "value", "missing \"value\"");
                 }
                 try {
                     // Copied once here, which also checks it, so the result shares no structure with the patch.
                     value = JsonTree.copy(m.get("value"));
                 } catch (JsonTreeException e) {
-                    throw new JsonPatchException(i, op.label, path, "value: " + e.getMessage());
+                    throw JsonPatchException.malformed(i, op.label, path, "value", "value: " + e.getMessage());
                 }
             }
             ops.add(new Operation(i, op, path, to, from, value));
@@ -128,25 +134,25 @@ public final class JsonPatch {
 
     private static Op op(int i, Object op) {
         if (op == null) {
-            throw new JsonPatchException(i, null, null, "missing \"op\"");
+            throw JsonPatchException.malformed(i, null, null, "op", "missing \"op\"");
         }
         for (Op o : Op.values()) {
             if (o.label.equals(op)) {
                 return o;
             }
         }
-        throw new JsonPatchException(
-                i, null, null, "unknown \"op\" " + op + "; expected add, remove, replace, move, copy or test");
+        throw JsonPatchException.malformed(
+                i, null, null, "op", "unknown \"op\" " + op + "; expected add, remove, replace, move, copy or test");
     }
 
     private static String string(int i, Op op, String path, Map<?, ?> m, String member) {
         Object v = m.get(member);
         if (v == null) {
-            throw new JsonPatchException(i, op.label, path, "missing \"" + member + "\"");
+            throw JsonPatchException.malformed(i, op.label, path, member, "missing \"" + member + "\"");
         }
         if (!(v instanceof String s)) {
-            throw new JsonPatchException(
-                    i, op.label, path, "\"" + member + "\" must be a string, not " + JsonTree.kind(v));
+            throw JsonPatchException.malformed(
+                    i, op.label, path, member, "\"" + member + "\" must be a string, not " + JsonTree.kind(v));
         }
         return s;
     }
@@ -155,8 +161,12 @@ public final class JsonPatch {
         try {
             return JsonPointer.parse(pointer);
         } catch (IllegalArgumentException e) {
-            throw new JsonPatchException(
-                    i, op.label, path, "\"" + member + "\" " + pointer + " is not a JSON Pointer: " + e.getMessage());
+            throw JsonPatchException.malformed(
+                    i,
+                    op.label,
+                    path,
+                    member,
+                    "\"" + member + "\" " + pointer + " is not a JSON Pointer: " + e.getMessage());
         }
     }
 

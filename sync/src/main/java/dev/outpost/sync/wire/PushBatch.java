@@ -197,7 +197,7 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
             need(plain, pos[0], 8);
             long hlc = getLong(plain, pos[0]);
             pos[0] += 8;
-            int sl = (int) readVarint(plain, pos);
+            int sl = length(plain, pos);
             need(plain, pos[0], sl);
             if (sl < 1 || sl > 128) {
                 throw bad("record " + i + " has a stream name of " + sl + " bytes", 400);
@@ -212,7 +212,7 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
                 lastStreamBytes = java.util.Arrays.copyOfRange(plain, pos[0], pos[0] + sl);
             }
             pos[0] += sl;
-            int pl = (int) readVarint(plain, pos);
+            int pl = length(plain, pos);
             need(plain, pos[0], pl);
             byte[] payload = java.util.Arrays.copyOfRange(plain, pos[0], pos[0] + pl);
             pos[0] += pl;
@@ -237,8 +237,18 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         return new WireException("decode push batch", "request body", what, status, null);
     }
 
+    /** A length varint, bounded by the record section (a lying one is refused, not truncated to an int). */
+    private static int length(byte[] b, int[] pos) {
+        long n = readVarint(b, pos);
+        if (n > b.length - pos[0]) {
+            throw bad("a record runs past the end of the record section", 400);
+        }
+        return (int) n;
+    }
+
     private static void need(byte[] b, int pos, int n) {
-        if (n < 0 || pos + n > b.length) {
+        // n > b.length - pos, not pos + n > b.length: a length near Integer.MAX_VALUE must not overflow past the check
+        if (n < 0 || n > b.length - pos) {
             throw bad("a record runs past the end of the record section", 400);
         }
     }
