@@ -109,21 +109,10 @@ public final class HubReceiver implements PushStore {
             if (!r.add(b.fromSeq(), b.toSeq())) {
                 // Stored (so nothing is lost) but not recorded: the edge resends and the records are
                 // found in the log on the next rebuild at worst. Tell it to send in order.
-                throw new SyncException(
-                        "record received range",
-                        "node " + b.node() + " lane " + b.lane().id(),
-                        "too many gaps in what this node sent; send the oldest unacknowledged data first",
-                        409,
-                        null);
+                throw PushStore.tooManyGaps(b);
             }
             positions.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
-            return new PushAck(
-                    b.node(),
-                    b.lane(),
-                    b.fromSeq(),
-                    b.toSeq(),
-                    fresh.size(),
-                    b.records().size() - fresh.size());
+            return PushAck.of(b, fresh.size());
         }
     }
 

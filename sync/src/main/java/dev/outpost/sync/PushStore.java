@@ -28,4 +28,17 @@ public interface PushStore {
     default boolean answersFor(String node) {
         return true;
     }
+
+    /**
+     * The refusal when a node lane's received ranges would pass their count limit ({@link AckedRanges#RANGES_MAX}):
+     * the node must send its oldest unacknowledged data first.
+     */
+    static SyncException tooManyGaps(PushBatch b) {
+        return new SyncException(
+                "record received range",
+                "node " + b.node() + " lane " + b.lane().id(),
+                "too many gaps in what this node sent; send the oldest unacknowledged data first",
+                409,
+                null);
+    }
 }

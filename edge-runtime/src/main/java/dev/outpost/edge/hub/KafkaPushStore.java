@@ -162,21 +162,10 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
             }
             AckedRanges next = AckedRanges.decode(had.encode(), null);
             if (!next.add(b.fromSeq(), b.toSeq())) {
-                throw new SyncException(
-                        "record received range",
-                        "node " + b.node() + " lane " + b.lane().id(),
-                        "too many gaps in what this node sent; send the oldest unacknowledged data first",
-                        409,
-                        null);
+                throw PushStore.tooManyGaps(b);
             }
             commit(shard, b, fresh, next);
-            return new PushAck(
-                    b.node(),
-                    b.lane(),
-                    b.fromSeq(),
-                    b.toSeq(),
-                    fresh.size(),
-                    b.records().size() - fresh.size());
+            return PushAck.of(b, fresh.size());
         }
     }
 

@@ -12,6 +12,12 @@ import dev.outpost.store.Lane;
  * @param duplicates records it already had (resends)
  */
 public record PushAck(String node, Lane lane, long fromSeq, long toSeq, int stored, int duplicates) {
+    /** The acknowledgement of {@code b}, of which {@code stored} records were new (the rest resends). */
+    public static PushAck of(PushBatch b, int stored) {
+        return new PushAck(
+                b.node(), b.lane(), b.fromSeq(), b.toSeq(), stored, b.records().size() - stored);
+    }
+
     public byte[] toJson() {
         return JsonMessage.write(g -> {
             g.writeStartObject();
