@@ -107,11 +107,9 @@ public final class ChronicleEventLog implements EventLog {
     /** Free bytes a new cycle file needs before Chronicle may create it (its header and first index). */
     static final long NEW_CYCLE_ROOM_BYTES = 1L << 20;
 
-    /** The cycle whose file {@link #fileGrowth} last measured, its size then, and bytes since. */
-    private int measuredCycle = Integer.MIN_VALUE;
+    /** How much the cycle files grew, for disk accounting (under the append lock). */
+    private final FileGrowth growth;
 
-    private long measuredBytes;
-    private long writtenSinceMeasured;
     private volatile long firstSeq;
     private volatile boolean closed;
     /** A log opened alone says when it closes; a lane leaves that to its {@link LanedEventLog}. */
@@ -182,12 +180,12 @@ public final class ChronicleEventLog implements EventLog {
         this.writer = new GroupWriter(queue, dir, laneName);
         this.groups = new GroupIndex(queue, quarantine);
         this.floor = new SeqFloor(dir);
+        this.growth = new FileGrowth(this::cycleFile, options.blockBytes());
         recover();
         int current = queue.lastCycle();
         if (current != Integer.MIN_VALUE) {
             try {
-                measuredBytes = Files.size(cycleFile(current));
-                measuredCycle = current; // already on disk: only growth from here on is news
+                growth.measured(current, Files.size(cycleFile(current))); // on disk: only growth is news
                 writtenCycle = current;
             } catch (IOException | StoreException e) {
                 // unmeasured: the first append measures it
@@ -275,7 +273,7 @@ public final class ChronicleEventLog implements EventLog {
             counters.appended.add(drafts.size());
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
-            bytesWritten.accept(fileGrowth(cycle, outLen));
+            bytesWritten.accept(growth.after(cycle, outLen));
             CompletableFuture<Void> durable = groupCommit == null ? DURABLE : groupCommit.enqueue(cycle, acks);
             return new AppendResult(first, drafts.size(), firstHlc, durable);
         } finally {
@@ -327,31 +325,6 @@ public final class ChronicleEventLog implements EventLog {
             }
             return lastSeq + 1;
         }
-    }
-
-    /**
-     * How many bytes the log's files grew by with an append of {@code written} bytes to {@code
-     * cycle}, as apparent file sizes (what disk accounting counts: Chronicle sizes a new cycle
-     * file at a block and an overlap, and grows it a block at a time). The file is measured when a
-     * cycle starts and after every eighth of a block written, so the reported total lags the real
-     * size by at most a block. Called under the append lock.
-     */
-    private long fileGrowth(int cycle, long written) {
-        if (cycle == measuredCycle && writtenSinceMeasured + written < options.blockBytes() / 8) {
-            writtenSinceMeasured += written;
-            return 0;
-        }
-        long size;
-        try {
-            size = Files.size(cycleFile(cycle));
-        } catch (IOException | StoreException e) {
-            size = measuredBytes + written; // cannot look: count what was written
-        }
-        long growth = cycle == measuredCycle ? Math.max(0, size - measuredBytes) : size;
-        measuredCycle = cycle;
-        measuredBytes = size;
-        writtenSinceMeasured = 0;
-        return growth;
     }
 
     /** Most recently deleted cycles remembered, for group commit to tell retention from a lost file. */
@@ -450,7 +423,7 @@ public final class ChronicleEventLog implements EventLog {
 
     /**
      * Called after every append with how much the log's files grew (apparent sizes, see {@link
-     * #fileGrowth}; often 0), under the append lock: keep it cheap (disk tracking).
+     * FileGrowth}; often 0), under the append lock: keep it cheap (disk tracking).
      */
     public void onBytesWritten(java.util.function.LongConsumer listener) {
         this.bytesWritten = listener;

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * sizes, and throws {@code IllegalStateException} once it grows past about its max bloat factor. So
  * the first map is sized for {@link #INITIAL_ENTRIES} documents (under 1 MiB at the default
  * average size), and a write that would take the map past the entries it was sized for, or past
- * {@link #BYTES_HEADROOM} of the bytes it was sized for, first migrates to a map of twice the
+ * {@link StateMapSizing#BYTES_HEADROOM} of the bytes it was sized for, first migrates to a map of twice the
  * entries (at most {@link #capacity()}): never past its entries, so never near Chronicle's
  * exception. At capacity the write is refused with a typed {@link StateStoreFullException}. A
  * migration is crash-safe (see {@link StateDirectory}): the new map is written beside the old,
@@ -50,12 +50,6 @@ public final class ChronicleStateStore implements StateStore {
     public static final int HISTORY_MAX = StateValueCodec.HISTORY_MAX;
     /** Separates namespace and id in a key (never valid in either). */
     static final char SEPARATOR = '\u0000';
-    /** Chronicle's allowance over {@code entries}: head room kept below it by never filling past entries. */
-    static final double MAX_BLOAT_FACTOR = 2.0;
-    /** Share of the sized byte volume (entries x average entry) a map fills before it grows or refuses. */
-    static final double BYTES_HEADROOM = 1.5;
-    /** Bytes an entry costs beyond its value: key, Chronicle's entry header, value header. */
-    static final int ENTRY_OVERHEAD_BYTES = 48 + 64;
     /** Documents the first map is sized for: 0.9 MiB of file at the default 512-byte average. */
     public static final long INITIAL_ENTRIES = 1024;
     /** A map at least this many times larger than its documents need is copied to a smaller one on open. */
@@ -85,6 +79,7 @@ public final class ChronicleStateStore implements StateStore {
     private final long capacity;
     private final int averageDocBytes;
     private final long initialEntries;
+    private final StateMapSizing sizing;
     /** Test fault points: called with "copying", "copied", "published", "retired" during a migration. */
     private final Consumer<String> steps;
     /** The map in use; replaced (under the write lock of {@link #swap} and this object's monitor) by a migration. */
@@ -112,6 +107,7 @@ public final class ChronicleStateStore implements StateStore {
         this.capacity = capacity;
         this.averageDocBytes = averageDocBytes;
         this.initialEntries = Math.max(1, initialEntries);
+        this.sizing = new StateMapSizing(capacity, averageDocBytes, this.initialEntries);
         this.steps = steps;
         StateDirectory.MapFile f;
         try {
@@ -175,21 +171,9 @@ public final class ChronicleStateStore implements StateStore {
         return s;
     }
 
-    private static ChronicleMapBuilder<String, byte[]> builder(long entries, int averageDocBytes) {
-        return ChronicleMapBuilder.of(String.class, byte[].class)
-                .name("outpost-state")
-                .entries(entries)
-                .averageKeySize(48)
-                .averageValueSize(averageDocBytes + 64)
-                .maxBloatFactor(MAX_BLOAT_FACTOR)
-                // Closed by close(), in order, after the agent stopped writing: Chronicle's own JVM exit
-                // hook would close it concurrently with the agent's shutdown.
-                .skipCloseOnExitHook(true);
-    }
-
     /** Opens an existing map file; with Chronicle's recovery only if the store was not closed cleanly. */
     private ChronicleMap<String, byte[]> openExisting(StateDirectory.MapFile f) {
-        ChronicleMapBuilder<String, byte[]> b = builder(f.entries(), averageDocBytes);
+        ChronicleMapBuilder<String, byte[]> b = sizing.builder(f.entries());
         try {
             if (!recovered) {
                 return b.createPersistedTo(f.path().toFile());
@@ -219,7 +203,7 @@ public final class ChronicleStateStore implements StateStore {
     private void load() {
         for (var e : current.map().entrySet()) {
             keys.add(e.getKey());
-            bytesHeld.addAndGet(e.getValue().length + ENTRY_OVERHEAD_BYTES);
+            bytesHeld.addAndGet(e.getValue().length + StateMapSizing.ENTRY_OVERHEAD_BYTES);
             StateDoc d = decode(e.getKey(), e.getValue());
             if (d != null) {
                 maxLogSeq.accumulateAndGet(d.logSeq(), Math::max);
@@ -246,18 +230,12 @@ public final class ChronicleStateStore implements StateStore {
         }
     }
 
-    /** Entries of the smallest step (initial, doubled, ..., capacity, then doubled on) that holds {@code count} and {@code bytes}. */
     private long entriesFor(long count, long bytes) {
-        long e = Math.min(initialEntries, capacity);
-        while (count > e || bytes > bytesFor(e)) {
-            e = e < capacity ? Math.min(2 * e, capacity) : 2 * e;
-        }
-        return e;
+        return sizing.entriesFor(count, bytes);
     }
 
-    /** Most value bytes (with per-entry overhead) a map sized for {@code entries} takes. */
     private long bytesFor(long entries) {
-        return (long) (entries * (double) (averageDocBytes + ENTRY_OVERHEAD_BYTES) * BYTES_HEADROOM);
+        return sizing.bytesFor(entries);
     }
 
     /**
@@ -273,7 +251,7 @@ public final class ChronicleStateStore implements StateStore {
         boolean published = false;
         try {
             Files.deleteIfExists(tmp);
-            m = builder(next.entries(), averageDocBytes).createPersistedTo(tmp.toFile());
+            m = sizing.builder(next.entries()).createPersistedTo(tmp.toFile());
             tmpBytes = tmp.toFile().length();
             reportFileBytes(tmpBytes);
             if (from != null) {
@@ -298,8 +276,7 @@ public final class ChronicleStateStore implements StateStore {
             }
             return new Generation(
                     next,
-                    builder(next.entries(), averageDocBytes)
-                            .createPersistedTo(next.path().toFile()));
+                    sizing.builder(next.entries()).createPersistedTo(next.path().toFile()));
         } catch (IOException | RuntimeException e) {
             if (m != null) {
                 try {
@@ -457,7 +434,7 @@ public final class ChronicleStateStore implements StateStore {
             return false;
         }
         keys.remove(k);
-        bytesHeld.addAndGet(-(old.length + ENTRY_OVERHEAD_BYTES));
+        bytesHeld.addAndGet(-(old.length + StateMapSizing.ENTRY_OVERHEAD_BYTES));
         return true;
     }
 
@@ -499,7 +476,9 @@ public final class ChronicleStateStore implements StateStore {
     private long room(String k, int valueBytes) {
         checkWritable();
         byte[] old = current.map().get(k);
-        long delta = valueBytes + ENTRY_OVERHEAD_BYTES - (old == null ? 0 : old.length + ENTRY_OVERHEAD_BYTES);
+        long delta = valueBytes
+                + StateMapSizing.ENTRY_OVERHEAD_BYTES
+                - (old == null ? 0 : old.length + StateMapSizing.ENTRY_OVERHEAD_BYTES);
         if (old == null && keys.size() >= capacity) {
             throw new StateStoreFullException(current.file().path(), capacity);
         }
