@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,7 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
     private final Path root;
     private final LogOptions template;
     private final int openMax;
+    private final LongAdder opened;
     private final Map<String, Entry> open = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
 
@@ -77,9 +79,18 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
      * @param template durability, roll cycle and block size for the node logs
      */
     public FleetLogs(Path root, LogOptions template, int openMax) {
+        this(root, template, openMax, new LongAdder());
+    }
+
+    /**
+     * @param opened counts each opening of a node log (churn: a node log closed beyond openMax and opened again
+     *     counts again)
+     */
+    public FleetLogs(Path root, LogOptions template, int openMax, LongAdder opened) {
         this.root = root;
         this.template = template;
         this.openMax = openMax;
+        this.opened = opened;
     }
 
     @Override
@@ -108,10 +119,16 @@ public final class FleetLogs implements HubReceiver.NodeLogs, AutoCloseable {
                             template.blockBytes()),
                     HybridClock.system()));
             open.put(node, e);
+            opened.increment();
         }
         e.users++;
         trim();
         return new Lease(node, e);
+    }
+
+    /** How many times a node log was opened since start (reopenings included). */
+    public long opened() {
+        return opened.sum();
     }
 
     /** How many node logs are open now (at most openMax, plus any in use beyond it). */

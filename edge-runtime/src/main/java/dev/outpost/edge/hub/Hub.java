@@ -68,7 +68,14 @@ public final class Hub implements AutoCloseable {
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
                 BATCH_RECORDS_MAX);
-        this.fleetLogs = new FleetLogs(config.data().dir().resolve("hub"), nodeLogs, hub.nodeLogsOpenMax());
+        this.fleetLogs = new FleetLogs(
+                config.data().dir().resolve("hub"),
+                nodeLogs,
+                hub.nodeLogsOpenMax(),
+                metrics.counter(
+                        "outpost_hub_node_logs_opened_total",
+                        "Node logs this hub opened (reopenings after hub.node_logs_open_max closed one included):"
+                                + " churn; 0 with hub.backend: kafka."));
         this.receiver = hub.kafkaBackend()
                 ? kafkaStore(hub.kafka())
                 : new HubReceiver(

@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * those. {@code errors} are unexpected statuses and I/O errors in the window, {@code warmup_errors}
  * those before it.
  *
+ * <p>{@code --mode fleet} is another tool behind the same command: {@link FleetRun} (simulated nodes pushing their
+ * backlogs to hubs with the sync protocol), with its own options.
+ *
  * <p>Exit codes: 0 ok; 1 no successful request or any error; 2 bad arguments.
  *
  * <p>The parts: {@link Options} (the command line), {@link DocumentSetup} (state-get's documents),
@@ -43,7 +46,8 @@ public final class LoadGenerator {
         --connections N           keep-alive connections, one thread each (50)
         --mode MODE               single: one JSON event per POST; batch: NDJSON batches;
                                   state-put / state-get: PUT / GET state documents under
-                                  --url (http://127.0.0.1:7070/v1/state/NAMESPACE) (single)
+                                  --url (http://127.0.0.1:7070/v1/state/NAMESPACE) (single);
+                                  fleet: many nodes push backlogs to hubs (--mode fleet --help)
         --batch N                 events per POST in batch mode (100)
         --documents N             state modes: document ids d-0 .. d-(N-1) (1000)
         --duration-seconds S      measured time after warm-up (10)
@@ -71,6 +75,9 @@ public final class LoadGenerator {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (FleetOptions.chosen(args)) {
+            return FleetRun.run(args, out, err);
+        }
         Options o;
         try {
             o = Options.parse(args);

@@ -19,7 +19,7 @@ enum Mode {
                 return m;
             }
         }
-        throw new IllegalArgumentException("--mode must be single, batch, state-put or state-get, not " + s);
+        throw new IllegalArgumentException("--mode must be single, batch, state-put, state-get or fleet, not " + s);
     }
 
     boolean state() {
