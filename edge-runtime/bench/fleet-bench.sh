@@ -139,7 +139,7 @@ HUB2=$HUB_PID
 # The second hub's arrival moves half the shards (hub-1 gives them up, hub-2 fences their transactional ids and loads
 # what they received): wait until hub-2 serves some, so the run sees a settled group.
 for _ in $(seq 1 600); do grep -q "took shards \[[0-9]" "$OUT/hub-2.log" && break; sleep 0.1; done
-shards() { grep -o "took shards \[[0-9][0-9, ]*\]" "$OUT/$1.log" | tail -1; }
+shards() { grep -o "\(took\|gave up\) shards \[[0-9][0-9, ]*\]" "$OUT/$1.log" | tail -1; }
 echo "fleet-bench: hubs up on $HUB1_PORT and $HUB2_PORT (budget.memory $HUB_MEMORY); hub-1 $(shards hub-1); hub-2 $(shards hub-2)"
 
 rss_watch() { # $1 pid, $2 file: the peak VmRSS in KiB, sampled every 200 ms while the process lives
@@ -157,6 +157,9 @@ PIDS+=($!)
 RSS_START_1=$(awk '/^VmRSS:/{print $2}' "/proc/$HUB1/status")
 RSS_START_2=$(awk '/^VmRSS:/{print $2}' "/proc/$HUB2/status")
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system CPU time, clock ticks
+TICKS=$(getconf CLK_TCK)
+CPU0_B=$(cpu_ticks "$BROKER"); CPU0_1=$(cpu_ticks "$HUB1"); CPU0_2=$(cpu_ticks "$HUB2")
 echo "fleet-bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 CMD=("$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED -cp "$JAR" dev.outpost.edge.loadgen.LoadGenerator --mode fleet
   --hubs "http://127.0.0.1:$HUB1_PORT,http://127.0.0.1:$HUB2_PORT" --nodes-file "$TMP/hub-1.yaml" --nodes "$NODES"
@@ -168,6 +171,9 @@ set +e
 RC=$?
 set -e
 echo "fleet-bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+cpu_used() { awk -v a="$1" -v b="$2" -v t="$TICKS" 'BEGIN {printf "%.1f", (b - a) / t}'; }
+echo "fleet-bench: CPU seconds during the run: broker $(cpu_used "$CPU0_B" "$(cpu_ticks "$BROKER")")" \
+  "hub-1 $(cpu_used "$CPU0_1" "$(cpu_ticks "$HUB1")") hub-2 $(cpu_used "$CPU0_2" "$(cpu_ticks "$HUB2")")"
 cat "$TMP/summary"
 [ -s "$OUT/loadgen.err" ] && head -5 "$OUT/loadgen.err"
 
