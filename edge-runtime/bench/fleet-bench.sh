@@ -166,14 +166,21 @@ CMD=("$JAVA" -Xmx2g --enable-native-access=ALL-UNNAMED -cp "$JAR" dev.outpost.ed
   --events-per-node "$EVENTS" --event-bytes "$EVENT_BYTES" --high-percent "$HIGH_PERCENT" --batch "$BATCH"
   --hub-concurrency "$HUB_CONCURRENCY" --start-jitter-millis "$START_JITTER_MILLIS" --timeout-seconds 900 --verify
   --label fleet-into-kafka)
+# The load generator's CPU time: the shell's reaped children's, before and after (times must run in this shell).
+children_cpu() { tail -1 "$1" | awk '{gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4}'; }
+times >"$TMP/times0"
+LG0=$(children_cpu "$TMP/times0")
 set +e
 "${CMD[@]}" >"$TMP/summary" 2>"$OUT/loadgen.err"
 RC=$?
 set -e
+times >"$TMP/times1"
+LG1=$(children_cpu "$TMP/times1")
 echo "fleet-bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 cpu_used() { awk -v a="$1" -v b="$2" -v t="$TICKS" 'BEGIN {printf "%.1f", (b - a) / t}'; }
 echo "fleet-bench: CPU seconds during the run: broker $(cpu_used "$CPU0_B" "$(cpu_ticks "$BROKER")")" \
-  "hub-1 $(cpu_used "$CPU0_1" "$(cpu_ticks "$HUB1")") hub-2 $(cpu_used "$CPU0_2" "$(cpu_ticks "$HUB2")")"
+  "hub-1 $(cpu_used "$CPU0_1" "$(cpu_ticks "$HUB1")") hub-2 $(cpu_used "$CPU0_2" "$(cpu_ticks "$HUB2")")" \
+  "load generator $(awk -v a="$LG0" -v b="$LG1" 'BEGIN {printf "%.1f", b - a}')"
 cat "$TMP/summary"
 [ -s "$OUT/loadgen.err" ] && head -5 "$OUT/loadgen.err"
 
