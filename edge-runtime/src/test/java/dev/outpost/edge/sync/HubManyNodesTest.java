@@ -109,6 +109,13 @@ class HubManyNodesTest {
             String metrics = get(hub.port(), "/metrics");
             assertTrue(
                     metrics.contains("outpost_hub_records_stored_total " + NODES * BATCHES * RECORDS), "stored once");
+            // Node log churn: 120 nodes through 6 open logs reopen them (each push may find its log closed).
+            java.util.regex.Matcher opened = Pattern.compile("(?m)^outpost_hub_node_logs_opened_total ([0-9.]+)$")
+                    .matcher(metrics);
+            assertTrue(opened.find(), "the churn metric is exported");
+            long opens = (long) Double.parseDouble(opened.group(1));
+            System.out.println("HubManyNodesTest: node logs opened " + opens + " times");
+            assertTrue(opens > NODES, "more openings than nodes: logs were closed and opened again, " + opens);
         }
     }
 
