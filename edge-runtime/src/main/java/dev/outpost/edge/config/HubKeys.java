@@ -87,6 +87,13 @@ final class HubKeys {
                     + " the ones its guarantees rest on itself.",
             HubKeys::producer));
 
+    static final ConfigKey<String> KAFKA_ADVERTISED_URL = SECTION.add(ConfigKey.text(
+            "hub.kafka_advertised_url",
+            "",
+            "How the other hubs of the fleet reach this one (http://host:port); a push for a node whose shard"
+                    + " another hub owns is forwarded there. Empty: this hub cannot be forwarded to (pushes for its"
+                    + " shards that reach another hub get 503 and the node retries)."));
+
     /** Producer settings the hub sets itself: exactly once rests on them. */
     static final List<String> KAFKA_RESERVED = List.of(
             "transactional.id",
@@ -114,7 +121,33 @@ final class HubKeys {
                         v.get(KAFKA_SHARDS),
                         v.get(KAFKA_TRANSACTION_TIMEOUT_MILLIS),
                         v.get(KAFKA_SESSION_TIMEOUT_MILLIS),
-                        v.get(KAFKA_PRODUCER)));
+                        v.get(KAFKA_PRODUCER),
+                        advertisedUrl(v.get(KAFKA_ADVERTISED_URL).strip())));
+    }
+
+    /** {@code hub.kafka_advertised_url}: empty, or an absolute http(s) URL without a path. */
+    private static String advertisedUrl(String url) {
+        if (url.isEmpty()) {
+            return url;
+        }
+        java.net.URI u;
+        try {
+            u = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            u = null;
+        }
+        if (u == null
+                || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+                || u.getHost() == null
+                || (u.getRawPath() != null
+                        && !u.getRawPath().isEmpty()
+                        && !u.getRawPath().equals("/"))) {
+            throw new ConfigException(
+                    "hub.kafka_advertised_url",
+                    "config error: hub.kafka_advertised_url must be empty or http(s)://host:port (no path), not '" + url
+                            + "'");
+        }
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     /** {@code hub.kafka_producer: {SETTING: VALUE}}, none of {@link #KAFKA_RESERVED}. */

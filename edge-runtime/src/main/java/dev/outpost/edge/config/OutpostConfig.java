@@ -148,6 +148,7 @@ public record OutpostConfig(
      * The Kafka backend of a hub (docs/FLEET-KAFKA.md).
      *
      * @param producer settings passed to the producers as they are (none the hub sets itself)
+     * @param advertisedUrl how the fleet's other hubs reach this one (forwarding); empty if they cannot
      */
     public record Kafka(
             String bootstrapServers,
@@ -155,7 +156,8 @@ public record OutpostConfig(
             int shards,
             int transactionTimeoutMillis,
             int sessionTimeoutMillis,
-            Map<String, String> producer) {}
+            Map<String, String> producer,
+            String advertisedUrl) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */
     record Definitions(Map<String, Object> rules, Map<String, Object> rollups) {

@@ -80,12 +80,42 @@ public class SyncController {
     private final LiveConfig config;
     private final Catalog catalog;
     private final Upstream upstream;
+    private final OwnerForward forward; // null: not a hub of a fleet of hubs
 
     public SyncController(@Nullable Hub hub, LiveConfig config, Catalog catalog, Upstream upstream) {
         this.hub = hub;
         this.config = config;
         this.catalog = catalog;
         this.upstream = upstream;
+        this.forward = hub != null && hub.fleetOfHubs() ? new OwnerForward() : null;
+    }
+
+    /**
+     * The owner's answer to {@code request} when another hub of the fleet owns {@code node}'s shard (forwarded once,
+     * holding one of this hub's push slots meanwhile); null when this hub answers it itself.
+     */
+    private HttpResponse<?> forwarded(String node, HttpRequest<?> request, byte[] body) {
+        if (forward == null || OwnerForward.forwarded(request)) {
+            return null;
+        }
+        String owner = hub.ownerUrl(node);
+        if (owner == null) {
+            return null;
+        }
+        if (!hub.admit()) {
+            return busy();
+        }
+        try {
+            hub.forwardedRequest();
+            return forward.forward(owner, request, body);
+        } finally {
+            hub.release();
+        }
+    }
+
+    private static HttpResponse<?> busy() {
+        return Problems.response(
+                429, "Too many pushes", "the hub is handling hub.push_concurrency_max pushes; retry later", 0, null);
     }
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
@@ -119,6 +149,7 @@ public class SyncController {
     }
 
     @Post(value = "/push", consumes = SyncProtocol.PUSH_CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> push(HttpRequest<?> request, @Body byte[] body) {
         if (hub == null) {
             return notHub();
@@ -126,6 +157,10 @@ public class SyncController {
         String node = authenticate(request);
         if (node == null) {
             return unauthorized();
+        }
+        HttpResponse<?> relayed = forwarded(node, request, body);
+        if (relayed != null) {
+            return relayed; // the owner recorded the node's activity
         }
         HttpResponse<?> answer = pushFrom(node, request, body);
         if (answer.code() >= 400) {
@@ -142,12 +177,7 @@ public class SyncController {
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
         if (!hub.admit()) {
-            return Problems.response(
-                    429,
-                    "Too many pushes",
-                    "the hub is handling hub.push_concurrency_max pushes; retry later",
-                    0,
-                    null);
+            return busy();
         }
         try {
             PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
@@ -210,6 +240,7 @@ public class SyncController {
             value = "/dictionaries/{id}",
             consumes = MediaType.APPLICATION_OCTET_STREAM,
             produces = MediaType.APPLICATION_JSON)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> putDictionary(
             HttpRequest<?> request,
             @io.micronaut.http.annotation.PathVariable String id,
@@ -218,7 +249,8 @@ public class SyncController {
         if (hub == null) {
             return notHub();
         }
-        if (authenticate(request) == null) {
+        String node = authenticate(request);
+        if (node == null) {
             return unauthorized();
         }
         if (stream == null || !dev.outpost.edge.ingest.EventParser.validName(stream)) {
@@ -237,10 +269,15 @@ public class SyncController {
                     "id");
         }
         catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
+        HttpResponse<?> relayed = forwarded(node, request, body); // the owner decodes the node's pushes
+        if (relayed != null) {
+            return relayed;
+        }
         return HttpResponse.ok(new DictionaryStored(id).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> cursor(HttpRequest<?> request, @Nullable @QueryValue String lane) {
         if (hub == null) {
             return notHub();
@@ -248,6 +285,10 @@ public class SyncController {
         String node = authenticate(request);
         if (node == null) {
             return unauthorized();
+        }
+        HttpResponse<?> relayed = forwarded(node, request, null);
+        if (relayed != null) {
+            return relayed;
         }
         Lane l;
         try {

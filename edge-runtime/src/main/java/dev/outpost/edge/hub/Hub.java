@@ -55,6 +55,7 @@ public final class Hub implements AutoCloseable {
     private final LongAdder throttled;
     private final LongAdder stored;
     private final LongAdder duplicates;
+    private final LongAdder forwarded;
     private final NodeActivity activity = new NodeActivity();
 
     /**
@@ -69,8 +70,15 @@ public final class Hub implements AutoCloseable {
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
                 BATCH_RECORDS_MAX);
         this.fleetLogs = new FleetLogs(config.data().dir().resolve("hub"), nodeLogs, hub.nodeLogsOpenMax());
+        this.forwarded = metrics.counter(
+                "outpost_hub_forwarded_total",
+                "Node requests this hub forwarded to the hub that owns the node's shard (hub.backend: kafka).");
         this.receiver = hub.kafkaBackend()
-                ? kafkaStore(hub.kafka())
+                ? kafkaStore(
+                        hub.kafka(),
+                        metrics.counter(
+                                "outpost_hub_kafka_transactions_total",
+                                "Kafka transactions this hub committed for pushes (several pushes share one)."))
                 : new HubReceiver(
                         fleetLogs,
                         catalog,
@@ -102,14 +110,14 @@ public final class Hub implements AutoCloseable {
      * The Kafka backend; the client library is left out of the device distribution, which is said plainly rather than
      * failing on a missing class (KafkaPushStore is only loaded once the library is known to be there).
      */
-    private static PushStore kafkaStore(OutpostConfig.Kafka kafka) {
+    private static PushStore kafkaStore(OutpostConfig.Kafka kafka, LongAdder transactions) {
         try {
             Class.forName("org.apache.kafka.clients.producer.KafkaProducer", false, Hub.class.getClassLoader());
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("hub.backend: kafka needs the Kafka client library, which the device"
                     + " distribution leaves out; run this hub from a checkout (./outpost hub)");
         }
-        return KafkaPushStore.open(kafka);
+        return KafkaPushStore.open(kafka, transactions);
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
@@ -200,6 +208,29 @@ public final class Hub implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * The URL of the fleet's hub that owns {@code node} (hub.backend: kafka), to forward its sync requests to; null
+     * when this hub answers for it itself or nobody can (the local backend always answers itself).
+     */
+    public String ownerUrl(String node) {
+        return receiver instanceof KafkaPushStore k ? k.ownerUrl(node) : null;
+    }
+
+    /** Node requests forwarded so far. */
+    long forwardedCount() {
+        return forwarded.sum();
+    }
+
+    /** Counts a node request forwarded to the owner of its shard. */
+    public void forwardedRequest() {
+        forwarded.increment();
+    }
+
+    /** Whether requests may have to be forwarded to other hubs of the fleet (hub.backend: kafka). */
+    public boolean fleetOfHubs() {
+        return receiver instanceof KafkaPushStore;
     }
 
     /** Stores pushes: in the nodes' logs, or in Kafka (hub.backend). */

@@ -22,8 +22,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node) and {@code PREFIX.received} for what
- * each node lane delivered (compacted, one partition per ownership shard). Created when absent, with the brokers'
+ * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node), {@code PREFIX.received} for what
+ * each node lane delivered (compacted, one partition per ownership shard) and {@code PREFIX.hubs}, the owners'
+ * directory (compacted, one partition). Created when absent, with the brokers'
  * default replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
  */
 final class KafkaTopics {
@@ -33,15 +34,22 @@ final class KafkaTopics {
     static final long RETRY_MILLIS = 100;
 
     private final String received;
+    private final String hubs;
     private final Map<Lane, String> events;
 
-    private KafkaTopics(String received, Map<Lane, String> events) {
+    private KafkaTopics(String received, String hubs, Map<Lane, String> events) {
         this.received = received;
+        this.hubs = hubs;
         this.events = events;
     }
 
     String received() {
         return received;
+    }
+
+    /** The owners' directory: shard number to the URL of the hub that owns it (compacted, one partition). */
+    String hubs() {
+        return hubs;
     }
 
     String events(Lane lane) {
@@ -62,12 +70,17 @@ final class KafkaTopics {
             events.put(l, config.topicPrefix() + ".events." + l.id());
         }
         String received = config.topicPrefix() + ".received";
+        String hubs = config.topicPrefix() + ".hubs";
         Properties p = adminProperties(config);
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             List<NewTopic> missing = new ArrayList<>();
             if (!existing.contains(received)) {
                 missing.add(new NewTopic(received, Optional.of(config.shards()), Optional.empty())
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            }
+            if (!existing.contains(hubs)) {
+                missing.add(new NewTopic(hubs, Optional.of(1), Optional.empty())
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
             }
             for (String t : events.values()) {
@@ -83,7 +96,7 @@ final class KafkaTopics {
             Thread.currentThread().interrupt();
             throw unreachable(config, e);
         }
-        return new KafkaTopics(received, events);
+        return new KafkaTopics(received, hubs, events);
     }
 
     private static Properties adminProperties(OutpostConfig.Kafka config) {
