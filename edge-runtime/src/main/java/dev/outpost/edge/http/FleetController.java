@@ -42,12 +42,14 @@ public class FleetController {
     private final LiveConfig config;
     private final EventQueries queries;
     private final CursorSeal cursorSeal;
+    private final FleetNodesFanOut fanOut; // null: not a hub of a fleet of hubs
 
     public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries, CursorSeal cursorSeal) {
         this.hub = hub;
         this.config = config;
         this.queries = queries;
         this.cursorSeal = cursorSeal;
+        this.fanOut = hub != null && hub.fleetOfHubs() ? new FleetNodesFanOut() : null;
     }
 
     private HttpResponse<?> notHub() {
@@ -55,14 +57,23 @@ public class FleetController {
                 404, "Not a hub", "this agent is not in hub mode (run 'outpost hub' or set hub.enabled)", 0, null);
     }
 
-    /** The nodes this hub accepts, and what it has received from each, per lane. */
+    /**
+     * The nodes this hub accepts, and what it has received from each, per lane; on a fleet of hubs (hub.backend:
+     * kafka), a node another hub owns is as its owner tells, with {@code hub} naming the owner.
+     */
     @Get(value = "/nodes", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<?> nodes() {
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
+    public HttpResponse<?> nodes(io.micronaut.http.HttpRequest<?> request) {
         if (hub == null) {
             return notHub();
         }
         List<FleetNodes.Node> nodes = new ArrayList<>();
+        Map<String, String> owners = new LinkedHashMap<>();
         for (String node : config.current().hub().nodes().keySet()) {
+            String owner = fanOut == null || OwnerForward.forwarded(request) ? null : hub.ownerUrl(node);
+            if (owner != null) {
+                owners.put(node, owner);
+            }
             // On a Kafka hub, a node whose shard another hub owns is that hub's to tell of (docs/FLEET-KAFKA.md).
             boolean seen = hub.seen(node);
             Map<Lane, FleetNodes.Received> lanes = new EnumMap<>(Lane.class);
@@ -74,7 +85,11 @@ public class FleetController {
             }
             nodes.add(new FleetNodes.Node(node, seen, lanes, hub.activity().of(node)));
         }
-        return HttpResponse.ok(new FleetNodes(nodes).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        byte[] json = new FleetNodes(nodes).toJson();
+        if (!owners.isEmpty()) {
+            json = fanOut.merge(json, owners, request);
+        }
+        return HttpResponse.ok(json).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     /** A change for its target (a node of hub.nodes, or {@code all}), published for the nodes to pull. */

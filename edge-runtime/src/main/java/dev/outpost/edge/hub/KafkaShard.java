@@ -290,7 +290,9 @@ final class KafkaShard implements AutoCloseable {
         h.add("seq", Long.toString(r.seq()).getBytes(StandardCharsets.US_ASCII));
         h.add("hlc", Long.toString(r.hlc()).getBytes(StandardCharsets.US_ASCII));
         h.add("ingest_time", Long.toString(millis).getBytes(StandardCharsets.US_ASCII));
-        return new ProducerRecord<>(topic, null, millis, nodeKey, r.payload(), h);
+        // The record's timestamp is the hub's write time, not the node's: the topic's time retention counts from it,
+        // so a backlog older than retention.ms (a node back after a long outage) is not deleted on arrival.
+        return new ProducerRecord<>(topic, null, null, nodeKey, r.payload(), h);
     }
 
     /**
