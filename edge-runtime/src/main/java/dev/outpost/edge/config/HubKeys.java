@@ -87,6 +87,20 @@ final class HubKeys {
                     + " the ones its guarantees rest on itself.",
             HubKeys::producer));
 
+    static final ConfigKey<String> KAFKA_TOPICS = SECTION.add(ConfigKey.oneOf(
+            "hub.kafka_topics",
+            "lane",
+            List.of("lane", "stream"),
+            "Topics of the records: 'lane' (PREFIX.events.LANE, four topics) or 'stream' (PREFIX.stream.STREAM, a"
+                    + " topic per stream, created when its first record arrives)."));
+    static final ConfigKey<Integer> KAFKA_STREAM_TOPICS_MAX = SECTION.add(ConfigKey.integer(
+            "hub.kafka_stream_topics_max",
+            1_000,
+            1,
+            100_000,
+            "topics",
+            "With hub.kafka_topics: stream, the stream topics a hub creates at most; a push of a further stream"
+                    + " gets 503 (the node keeps it) until this is raised."));
     static final ConfigKey<String> KAFKA_ADVERTISED_URL = SECTION.add(ConfigKey.text(
             "hub.kafka_advertised_url",
             "",
@@ -122,7 +136,9 @@ final class HubKeys {
                         v.get(KAFKA_TRANSACTION_TIMEOUT_MILLIS),
                         v.get(KAFKA_SESSION_TIMEOUT_MILLIS),
                         v.get(KAFKA_PRODUCER),
-                        advertisedUrl(v.get(KAFKA_ADVERTISED_URL).strip())));
+                        advertisedUrl(v.get(KAFKA_ADVERTISED_URL).strip()),
+                        v.get(KAFKA_TOPICS).equals("stream"),
+                        v.get(KAFKA_STREAM_TOPICS_MAX)));
     }
 
     /** {@code hub.kafka_advertised_url}: empty, or an absolute http(s) URL without a path. */

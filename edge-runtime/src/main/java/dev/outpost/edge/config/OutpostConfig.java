@@ -149,6 +149,8 @@ public record OutpostConfig(
      *
      * @param producer settings passed to the producers as they are (none the hub sets itself)
      * @param advertisedUrl how the fleet's other hubs reach this one (forwarding); empty if they cannot
+     * @param topicPerStream records go to a topic per stream instead of per lane
+     * @param streamTopicsMax stream topics a hub creates at most
      */
     public record Kafka(
             String bootstrapServers,
@@ -157,7 +159,9 @@ public record OutpostConfig(
             int transactionTimeoutMillis,
             int sessionTimeoutMillis,
             Map<String, String> producer,
-            String advertisedUrl) {}
+            String advertisedUrl,
+            boolean topicPerStream,
+            int streamTopicsMax) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */
     record Definitions(Map<String, Object> rules, Map<String, Object> rollups) {

@@ -164,8 +164,26 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     @Override
     public PushAck receive(PushBatch b) {
         KafkaShard shard = owner(b.node());
+        java.util.Set<String> streams = new java.util.HashSet<>();
+        b.records().forEach(r -> streams.add(r.stream()));
+        boolean created;
         try {
-            return shard.push(b, topics.events(b.lane()));
+            created = topics.ensureStreams(streams);
+        } catch (IllegalStateException e) {
+            throw new SyncException(
+                    "create stream topics", "node " + b.node(), e.getMessage() + "; retry later", 503, e);
+        }
+        if (!created) {
+            throw new SyncException(
+                    "store push in Kafka",
+                    "node " + b.node() + " lane " + b.lane().id(),
+                    "a topic per stream would pass hub.kafka_stream_topics_max (" + config.streamTopicsMax()
+                            + "); the node keeps the batch until the limit is raised",
+                    503,
+                    null);
+        }
+        try {
+            return shard.push(b);
         } catch (KafkaException e) {
             LOG.atWarn()
                     .addKeyValue(LogFields.NODE, b.node())

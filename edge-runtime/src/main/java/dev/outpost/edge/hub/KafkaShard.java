@@ -59,6 +59,7 @@ final class KafkaShard implements AutoCloseable {
     private final int shard;
     private final String received;
     private final String hubs;
+    private final KafkaTopics topics;
     private final KafkaProducer<byte[], byte[]> producer;
     /** Committed ranges by node lane; a value is never changed once here (replaced by a new one). */
     private final Map<String, AckedRanges> ranges = new ConcurrentHashMap<>();
@@ -72,15 +73,13 @@ final class KafkaShard implements AutoCloseable {
     /** A push waiting for its round; its outcome is set under the commit lock. */
     private static final class Pending {
         final PushBatch batch;
-        final String topic;
         List<PushBatch.Record> fresh;
         PushAck ack;
         RuntimeException failure;
         boolean done;
 
-        Pending(PushBatch batch, String topic) {
+        Pending(PushBatch batch) {
             this.batch = batch;
-            this.topic = topic;
         }
 
         void fail(RuntimeException e) {
@@ -94,6 +93,7 @@ final class KafkaShard implements AutoCloseable {
         this.transactions = transactions;
         this.received = topics.received();
         this.hubs = topics.hubs();
+        this.topics = topics;
         Properties p = KafkaTopics.clientProperties(config);
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.topicPrefix() + "-shard-" + shard);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -156,14 +156,14 @@ final class KafkaShard implements AutoCloseable {
     }
 
     /**
-     * Writes the records of {@code b} the shard does not have to {@code topic}, and the node lane's ranges with the
+     * Writes the records of {@code b} the shard does not have to their topics, and the node lane's ranges with the
      * batch's added, in a transaction shared with the pushes queued at the same moment; returns once it committed.
      *
      * @throws KafkaException if it did not commit (nothing of it is visible to read_committed readers)
      * @throws dev.outpost.sync.SyncException 409 when the ranges would have too many gaps, 503 once the shard is closed
      */
-    PushAck push(PushBatch b, String topic) {
-        Pending p = new Pending(b, topic);
+    PushAck push(PushBatch b) {
+        Pending p = new Pending(b);
         synchronized (queue) {
             queue.add(p);
         }
@@ -252,7 +252,7 @@ final class KafkaShard implements AutoCloseable {
                 String node = p.batch.node();
                 byte[] nodeKey = node.getBytes(StandardCharsets.UTF_8);
                 for (PushBatch.Record r : p.fresh) {
-                    producer.send(record(p.topic, nodeKey, node, p.batch.lane(), r));
+                    producer.send(record(topics.events(p.batch.lane(), r.stream()), nodeKey, node, p.batch.lane(), r));
                 }
             }
             for (Map.Entry<String, AckedRanges> e : next.entrySet()) {

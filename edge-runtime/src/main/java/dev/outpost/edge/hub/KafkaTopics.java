@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -33,14 +34,60 @@ final class KafkaTopics {
     /** Pause before asking again about a topic the broker does not know yet. */
     static final long RETRY_MILLIS = 100;
 
+    private final OutpostConfig.Kafka config;
     private final String received;
     private final String hubs;
     private final Map<Lane, String> events;
+    /** With a topic per stream: the stream topics known to exist (bounded by hub.kafka_stream_topics_max). */
+    private final Set<String> streamTopics = ConcurrentHashMap.newKeySet();
 
-    private KafkaTopics(String received, String hubs, Map<Lane, String> events) {
+    private KafkaTopics(OutpostConfig.Kafka config, String received, String hubs, Map<Lane, String> events) {
+        this.config = config;
         this.received = received;
         this.hubs = hubs;
         this.events = events;
+    }
+
+    /** The topic of a record of {@code stream} in {@code lane} (hub.kafka_topics). */
+    String events(Lane lane, String stream) {
+        return config.topicPerStream() ? config.topicPrefix() + ".stream." + stream : events.get(lane);
+    }
+
+    /**
+     * With a topic per stream, creates the topics of {@code streams} that do not exist yet (once per hub process);
+     * false when that would pass hub.kafka_stream_topics_max (nothing is created then).
+     *
+     * @throws IllegalStateException when the cluster refuses or cannot be reached
+     */
+    boolean ensureStreams(Set<String> streams) {
+        if (!config.topicPerStream()) {
+            return true;
+        }
+        List<NewTopic> missing = new ArrayList<>();
+        for (String stream : streams) {
+            String t = events(Lane.NORMAL, stream);
+            if (!streamTopics.contains(t)) {
+                missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
+            }
+        }
+        if (missing.isEmpty()) {
+            return true;
+        }
+        synchronized (streamTopics) {
+            if (streamTopics.size() + missing.size() > config.streamTopicsMax()) {
+                return false;
+            }
+            try (Admin admin = Admin.create(adminProperties(config))) {
+                create(admin, missing);
+            } catch (ExecutionException | TimeoutException e) {
+                throw unreachable(config, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unreachable(config, e);
+            }
+            missing.forEach(t -> streamTopics.add(t.name()));
+            return true;
+        }
     }
 
     String received() {
@@ -96,7 +143,7 @@ final class KafkaTopics {
             Thread.currentThread().interrupt();
             throw unreachable(config, e);
         }
-        return new KafkaTopics(received, hubs, events);
+        return new KafkaTopics(config, received, hubs, events);
     }
 
     private static Properties adminProperties(OutpostConfig.Kafka config) {
