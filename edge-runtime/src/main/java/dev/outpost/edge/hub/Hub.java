@@ -36,6 +36,12 @@ public final class Hub implements AutoCloseable {
     /** Most records a hub accepts in one push (a larger one is refused and the edge halves its batches). */
     public static final int BATCH_RECORDS_MAX = 20_000;
 
+    /**
+     * The Kafka backend's producers buffer at most budget.memory / this, together (each shard's producer its share;
+     * at least {@link KafkaShard#BUFFER_BYTES_MIN} each).
+     */
+    static final int KAFKA_BUFFER_SHARE = 16;
+
     /** The nodes' final rollup windows, in the data directory. */
     public static final String ROLLUPS_FILE = "hub-rollups.db";
 
@@ -76,6 +82,9 @@ public final class Hub implements AutoCloseable {
         this.receiver = hub.kafkaBackend()
                 ? kafkaStore(
                         hub.kafka(),
+                        config.budget().memoryBytes()
+                                / KAFKA_BUFFER_SHARE
+                                / hub.kafka().shards(),
                         metrics.counter(
                                 "outpost_hub_kafka_transactions_total",
                                 "Kafka transactions this hub committed for pushes (several pushes share one)."))
@@ -110,14 +119,14 @@ public final class Hub implements AutoCloseable {
      * The Kafka backend; the client library is left out of the device distribution, which is said plainly rather than
      * failing on a missing class (KafkaPushStore is only loaded once the library is known to be there).
      */
-    private static PushStore kafkaStore(OutpostConfig.Kafka kafka, LongAdder transactions) {
+    private static PushStore kafkaStore(OutpostConfig.Kafka kafka, long bufferBytes, LongAdder transactions) {
         try {
             Class.forName("org.apache.kafka.clients.producer.KafkaProducer", false, Hub.class.getClassLoader());
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("hub.backend: kafka needs the Kafka client library, which the device"
                     + " distribution leaves out; run this hub from a checkout (./outpost hub)");
         }
-        return KafkaPushStore.open(kafka, transactions);
+        return KafkaPushStore.open(kafka, transactions, bufferBytes);
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */

@@ -47,7 +47,11 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     /** Transactions committed for pushes (a metric). */
     private final LongAdder transactions;
 
-    private KafkaPushStore(OutpostConfig.Kafka config, KafkaTopics topics, LongAdder transactions) {
+    /** Each shard producer's buffer.memory. */
+    private final long bufferBytes;
+
+    private KafkaPushStore(OutpostConfig.Kafka config, KafkaTopics topics, LongAdder transactions, long bufferBytes) {
+        this.bufferBytes = bufferBytes;
         this.config = config;
         this.topics = topics;
         this.transactions = transactions;
@@ -61,8 +65,16 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
      * @throws IllegalStateException naming the setting when the cluster cannot be reached or the topics disagree
      */
     static KafkaPushStore open(OutpostConfig.Kafka config, LongAdder transactions) {
+        return open(config, transactions, KafkaShard.BUFFER_BYTES_MIN);
+    }
+
+    /**
+     * As {@link #open(OutpostConfig.Kafka, LongAdder)}, each shard's producer buffering at most {@code bufferBytes}
+     * (its buffer.memory, unless hub.kafka_producer sets one).
+     */
+    static KafkaPushStore open(OutpostConfig.Kafka config, LongAdder transactions, long bufferBytes) {
         KafkaTopics topics = KafkaTopics.ensure(config);
-        KafkaPushStore store = new KafkaPushStore(config, topics, transactions);
+        KafkaPushStore store = new KafkaPushStore(config, topics, transactions, bufferBytes);
         try {
             store.directory = new HubDirectory(config, topics);
             store.group = new HubGroup(config, topics, store);
@@ -95,7 +107,7 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         List<KafkaShard> taken = new ArrayList<>(numbers.size());
         try {
             for (int s : numbers) {
-                taken.add(new KafkaShard(config, topics, s, transactions));
+                taken.add(new KafkaShard(config, topics, s, transactions, bufferBytes));
             }
             KafkaShard.loadReceived(config, topics, taken);
             for (KafkaShard sh : taken) {

@@ -51,6 +51,12 @@ final class KafkaShard implements AutoCloseable {
     /** How long loading the received ranges may take at start. */
     static final long LOAD_TIMEOUT_MILLIS = 60_000;
 
+    /**
+     * Least buffer.memory of a shard's producer. Every shard a hub may own has a producer, so their buffers together are
+     * bounded by the hub's budget (Hub sizes them), not by Kafka's default of 32 MiB each.
+     */
+    static final long BUFFER_BYTES_MIN = 1 << 20;
+
     /** Most records one transaction takes from the queue (a round holds at least one push whatever its size). */
     static final int ROUND_RECORDS_MAX = 50_000;
 
@@ -88,13 +94,14 @@ final class KafkaShard implements AutoCloseable {
         }
     }
 
-    KafkaShard(OutpostConfig.Kafka config, KafkaTopics topics, int shard, LongAdder transactions) {
+    KafkaShard(OutpostConfig.Kafka config, KafkaTopics topics, int shard, LongAdder transactions, long bufferBytes) {
         this.shard = shard;
         this.transactions = transactions;
         this.received = topics.received();
         this.hubs = topics.hubs();
         this.topics = topics;
         Properties p = KafkaTopics.clientProperties(config);
+        p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(Math.max(BUFFER_BYTES_MIN, bufferBytes)));
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.topicPrefix() + "-shard-" + shard);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
