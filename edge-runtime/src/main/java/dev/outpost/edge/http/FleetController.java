@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.hub.FleetChanges;
 import dev.outpost.edge.hub.FleetLogs;
 import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
@@ -28,6 +29,10 @@ import java.util.Map;
 /**
  * Fleet queries on a hub: what each node pushed, by node, stream and time. Same paging and
  * output as GET /v1/events (sequence numbers are the hub's; each event is as the node stored it).
+ * And the fleet changes an operator publishes for the nodes to pull (PUT/DELETE /v1/fleet/state,
+ * streams, rules, config): 202 once published, 507 past hub.fleet_changes_bytes_max, 503 if Kafka
+ * did not confirm. With hub.backend: kafka the node logs are not here: GET /v1/fleet/events answers
+ * 501 naming the topics to read instead (docs/FLEET-KAFKA.md).
  */
 @Controller("/v1/fleet")
 @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
@@ -36,7 +41,9 @@ import java.util.Map;
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
 @ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
 @ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
+@ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
 @ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
+@ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
 public class FleetController {
     private final Hub hub; // null: not a hub
     private final LiveConfig config;
@@ -87,9 +94,28 @@ public class FleetController {
                 && !config.current().hub().nodes().containsKey(target)) {
             return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
         }
-        return HttpResponse.accepted()
-                .body(hub.changes().publish(change).toJson())
-                .contentType(MediaType.APPLICATION_JSON_TYPE);
+        return switch (hub.changes().publish(change)) {
+            case FleetChanges.Outcome.Done d ->
+                HttpResponse.accepted().body(d.published().toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
+            case FleetChanges.Outcome.Full f ->
+                Problems.response(
+                        507,
+                        "Fleet changes full",
+                        "this hub holds " + f.liveBytes() + " bytes of fleet changes and this one takes "
+                                + f.changeBytes() + ": past hub.fleet_changes_bytes_max (" + f.bytesMax()
+                                + " bytes); replace or delete changes of the same objects, or raise the limit on"
+                                + " every hub",
+                        0,
+                        null);
+            case FleetChanges.Outcome.TooLarge t ->
+                Problems.response(
+                        413,
+                        "Change too large",
+                        "the change is " + t.changeBytes() + " bytes; the fleet topic takes at most " + t.bytesMax(),
+                        0,
+                        null);
+            case FleetChanges.Outcome.Unavailable u -> Problems.response(503, "Not published", u.detail(), 0, null);
+        };
     }
 
     private static Object jsonObject(byte[] body, String what) {
@@ -255,6 +281,16 @@ public class FleetController {
                 || !EventParser.validName(node)
                 || !config.current().hub().nodes().containsKey(node)) {
             return Problems.response(400, "Invalid query", "node must name one of the nodes in hub.nodes", 0, "node");
+        }
+        if (hub.kafkaBackend()) {
+            return Problems.response(
+                    501,
+                    Problems.KAFKA_BACKEND,
+                    Problems.kafkaBackend(
+                            "GET /v1/fleet/events",
+                            config.current().hub().kafka().topicPrefix()),
+                    0,
+                    "hub.backend");
         }
         if (!hub.fleetLogs().exists(node)) {
             return Problems.response(404, "No data", "node '" + node + "' has not pushed anything yet", 0, "node");

@@ -48,6 +48,8 @@ public final class Hub implements AutoCloseable {
     private final LongAdder windowsStale;
     private final PushStore receiver;
     private final FleetChanges changes;
+    private final boolean kafka;
+    private final String kafkaTopicPrefix;
     private final FleetTail tail;
     private final Semaphore admission;
     private final PushBatch.Limits limits;
@@ -76,7 +78,9 @@ public final class Hub implements AutoCloseable {
                         catalog,
                         (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
                         config.log().blockBytes() / 8);
-        this.changes = new FleetChanges(ownLog);
+        this.kafka = hub.kafkaBackend();
+        this.kafkaTopicPrefix = hub.kafka().topicPrefix();
+        this.changes = kafka ? kafkaChanges(hub, receiver) : new LocalFleetChanges(ownLog);
         this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
                 config.data().dir().resolve(ROLLUPS_FILE),
@@ -110,6 +114,35 @@ public final class Hub implements AutoCloseable {
                     + " distribution leaves out; run this hub from a checkout (./outpost hub)");
         }
         return KafkaPushStore.open(kafka);
+    }
+
+    /** The fleet topic (the push store checked that the client library is there); the store is closed if it fails. */
+    private static FleetChanges kafkaChanges(OutpostConfig.Hub hub, PushStore receiver) {
+        try {
+            return KafkaFleetChanges.open(hub.kafka(), hub.fleetChangesBytesMax());
+        } catch (RuntimeException e) {
+            if (receiver instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * True with hub.backend: kafka: pushed records are in the cluster's topics, not in node logs here, so what reads
+     * node logs (fleet queries, the fleet tail, fleet rollups) is not served by this hub (docs/FLEET-KAFKA.md).
+     */
+    public boolean kafkaBackend() {
+        return kafka;
+    }
+
+    /** hub.kafka_topic_prefix (the topics HQ reads with hub.backend: kafka). */
+    public String kafkaTopicPrefix() {
+        return kafkaTopicPrefix;
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
@@ -227,6 +260,9 @@ public final class Hub implements AutoCloseable {
         try {
             tail.close();
             fleetLogs.close();
+            if (changes instanceof AutoCloseable c) {
+                c.close();
+            }
             if (receiver instanceof AutoCloseable c) {
                 c.close();
             }
