@@ -120,13 +120,13 @@ final class FleetView {
         return c.target();
     }
 
-    /** Everything up to {@code seq} was read (a position only grows); wakes the waiters. */
+    /** Everything up to {@code seq} was read (a position only grows); a move wakes the waiters. */
     synchronized void readTo(long seq) {
         if (seq > readSeq) {
             readSeq = seq;
+            version++; // only a move wakes the long polls: an idle topic costs them nothing
+            notifyAll();
         }
-        version++;
-        notifyAll();
     }
 
     synchronized long readSeq() {

@@ -80,7 +80,7 @@ public final class Hub implements AutoCloseable {
                         config.log().blockBytes() / 8);
         this.kafka = hub.kafkaBackend();
         this.kafkaTopicPrefix = hub.kafka().topicPrefix();
-        this.changes = kafka ? kafkaChanges(hub, receiver) : new LocalFleetChanges(ownLog);
+        this.changes = kafka ? kafkaChanges(hub, receiver, metrics) : new LocalFleetChanges(ownLog);
         this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
                 config.data().dir().resolve(ROLLUPS_FILE),
@@ -117,9 +117,15 @@ public final class Hub implements AutoCloseable {
     }
 
     /** The fleet topic (the push store checked that the client library is there); the store is closed if it fails. */
-    private static FleetChanges kafkaChanges(OutpostConfig.Hub hub, PushStore receiver) {
+    private static FleetChanges kafkaChanges(OutpostConfig.Hub hub, PushStore receiver, Metrics metrics) {
         try {
-            return KafkaFleetChanges.open(hub.kafka(), hub.fleetChangesBytesMax());
+            KafkaFleetChanges k = KafkaFleetChanges.open(hub.kafka(), hub.fleetChangesBytesMax());
+            metrics.gauge(
+                    "outpost_hub_fleet_changes_bytes",
+                    "Bytes of fleet changes held to serve pulls (hub.backend: kafka; at most"
+                            + " hub.fleet_changes_bytes_max).",
+                    k::bytes);
+            return k;
         } catch (RuntimeException e) {
             if (receiver instanceof AutoCloseable c) {
                 try {

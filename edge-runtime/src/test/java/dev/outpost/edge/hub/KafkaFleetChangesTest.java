@@ -202,6 +202,12 @@ class KafkaFleetChangesTest {
                     List.of(2L),
                     seqs(pull(hub, "edge-1", TestFleet.TOKEN_1, 0)),
                     "the refused change was never written; the replaced one is gone");
+            String metrics = send(hub, "GET", "/metrics", null).body();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("outpost_hub_fleet_changes_bytes (\\d+)")
+                    .matcher(metrics);
+            assertTrue(m.find(), metrics);
+            long held = Long.parseLong(m.group(1));
+            assertTrue(held > 40_000 && held <= 64 * 1024, "one document's change held: " + held);
         }
     }
 
