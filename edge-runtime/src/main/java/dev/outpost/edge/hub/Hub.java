@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hub mode ({@code outpost hub}): what the agent holds to receive its nodes' pushes and to publish changes for them
- * to pull. Exists only in hub mode.
+ * to pull (in its own log, or with hub.backend: kafka in the fleet topic every hub follows: {@link FleetChanges}).
+ * Exists only in hub mode.
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once ({@link #admit()}; the rest
  * are refused and counted, never queued); a push body is bounded ({@link #limits()}); the node logs are opened

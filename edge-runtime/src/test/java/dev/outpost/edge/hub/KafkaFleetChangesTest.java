@@ -17,9 +17,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -180,6 +191,83 @@ class KafkaFleetChangesTest {
                             .contains("\"speed\":3"));
             assertTrue(send(edge, "GET", "/v1/state/settings/mode", null).body().contains("\"m\":\"eco\""));
         }
+    }
+
+    /**
+     * The broker really compacts the fleet topic (created here to compact at once): a restarted hub that reads the
+     * compacted topic serves what the hub before it served from the whole one, at the same numbers; what compaction
+     * dropped was superseded by a later change of the same object and target, while a change for one node outlives
+     * later ones for all nodes and a configuration change outlives a later one of fewer keys.
+     */
+    @Test
+    void aHubReadingTheCompactedTopicServesWhatItServedBefore() throws Exception {
+        Path data = dir.resolve("compact");
+        Files.createDirectories(data);
+        createCompactingTopic("compact.fleet");
+        try (TestFleet fleet = new TestFleet(data)) {
+            Main.RunningAgent a = hub(fleet, data, "hub-c", "compact", "");
+            published(send(a, "PUT", "/v1/fleet/state/edge-1/settings/fan", "{\"speed\":1}"));
+            published(send(a, "PUT", "/v1/fleet/state/all/settings/fan", "{\"speed\":2}"));
+            published(
+                    send(a, "PUT", "/v1/fleet/config/edge-1", "{\"query.limit_max\":100,\"query.limit_default\":10}"));
+            published(send(a, "PUT", "/v1/fleet/config/edge-1", "{\"query.limit_max\":50}"));
+            published(send(a, "PUT", "/v1/fleet/state/edge-1/settings/fan", "{\"speed\":3}"));
+            String before = pull(a, "edge-1", TestFleet.TOKEN_1, 0);
+            assertEquals(List.of(2L, 3L, 4L, 5L), seqs(before), before);
+            // A segment is compacted once closed: changes for edge-2 roll it (segment.ms) until the cleaner ran.
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        published(send(a, "PUT", "/v1/fleet/state/edge-2/settings/filler", "{}"));
+                        return !offsets("compact.fleet").contains(0L);
+                    });
+            List<Long> kept = offsets("compact.fleet");
+            assertTrue(
+                    kept.containsAll(List.of(1L, 2L, 3L, 4L)),
+                    "compaction kept what no later change replaced: " + kept);
+            String last = pull(a, "edge-1", TestFleet.TOKEN_1, 0);
+            assertEquals(page(before).changes(), page(last).changes(), "the fillers were for edge-2");
+            a.close();
+            Main.RunningAgent again = hub(fleet, data, "hub-c2", "compact", "");
+            assertEquals(last, pull(again, "edge-1", TestFleet.TOKEN_1, 0), "the same changes at the same numbers");
+        }
+    }
+
+    /** A fleet topic that the broker compacts as soon as it can (a new segment every 100 ms, any dirt). */
+    private static void createCompactingTopic(String topic) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1)
+                            .configs(Map.of(
+                                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                                    TopicConfig.SEGMENT_MS_CONFIG, "100",
+                                    TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.01",
+                                    TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0"))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The offsets a consumer reading {@code topic} from its beginning finds. */
+    private static List<Long> offsets(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<Long> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long end = c.endOffsets(List.of(tp)).get(tp);
+            while (c.position(tp) < end) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.offset()));
+            }
+        }
+        return out;
     }
 
     /** hub.fleet_changes_bytes_max bounds what a hub holds: publishing past it is 507; replacing gives bytes back. */
