@@ -41,9 +41,7 @@ import java.util.Map;
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
 @ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
 @ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
-@ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
 @ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
-@ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
 public class FleetController {
     private final Hub hub; // null: not a hub
     private final LiveConfig config;
@@ -141,6 +139,7 @@ public class FleetController {
     }
 
     /** Sets a state document on the target nodes: PUT /v1/fleet/state/{target}/{namespace}/{id}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/state/{target}/{namespace}/{id}",
             consumes = MediaType.APPLICATION_JSON,
@@ -160,6 +159,7 @@ public class FleetController {
     }
 
     /** Deletes a state document on the target nodes. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Delete(
             value = "/state/{target}/{namespace}/{id}",
             produces = MediaType.APPLICATION_JSON)
@@ -173,6 +173,7 @@ public class FleetController {
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/streams/{target}/{name}",
             consumes = MediaType.APPLICATION_JSON,
@@ -192,6 +193,7 @@ public class FleetController {
      * PUT /v1/rules/{name}. The rule is checked here as far as the hub can (names, operators, values); each node checks
      * it against its own stream schemas when it applies it.
      */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/rules/{target}/{name}",
             consumes = MediaType.APPLICATION_JSON,
@@ -213,6 +215,7 @@ public class FleetController {
     }
 
     /** Deletes an engine rule on the target nodes: DELETE /v1/fleet/rules/{target}/{name}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Delete(value = "/rules/{target}/{name}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> deleteRule(
             @io.micronaut.http.annotation.PathVariable String target,
@@ -228,6 +231,7 @@ public class FleetController {
      * Each key and value is checked here as the node will check it; a node still refuses a change
      * that breaks a rule with its own file (e.g. query.limit_default above its query.limit_max).
      */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/config/{target}",
             consumes = MediaType.APPLICATION_JSON,
@@ -263,6 +267,7 @@ public class FleetController {
      * GET /v1/fleet/events?node=N plus the parameters of GET /v1/events (on the hub's receipt time),
      * and node_from_time / node_to_time on the node's own ingest time.
      */
+    @ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
     @Get(value = "/events", produces = EventsController.NDJSON)
     public HttpResponse<?> events(
             @Nullable @QueryValue String node,

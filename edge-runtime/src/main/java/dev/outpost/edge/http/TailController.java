@@ -23,7 +23,6 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 @ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
 @ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
-@ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
 @ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class TailController {
     private final LiveFeed feed;
@@ -35,6 +34,7 @@ public class TailController {
     }
 
     /** The hub's fleet tail when {@link EventTailPath} did not take it (the same checks). */
+    @ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
     @Get(
             value = TailRequest.FLEET_PATH,
             produces = {Problems.MEDIA_TYPE, "text/event-stream", "application/json"})
