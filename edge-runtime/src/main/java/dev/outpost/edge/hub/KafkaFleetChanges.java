@@ -187,8 +187,12 @@ public final class KafkaFleetChanges implements FleetChanges, AutoCloseable {
         }
     }
 
+    /**
+     * Publishes one change at a time: the byte limit is checked against what is held with no other publish of this
+     * hub in flight (operators' changes are few; each waits for Kafka anyway).
+     */
     @Override
-    public Outcome publish(FleetChange change) {
+    public synchronized Outcome publish(FleetChange change) {
         String key = FleetView.identity(change);
         byte[] value = change.toJson();
         if (value.length > KafkaTopics.FLEET_RECORD_BYTES_MAX) {
