@@ -40,6 +40,14 @@ final class HubKeys {
             87_600,
             "hours",
             "How long the hub keeps the nodes' final rollup windows (hub-rollups.db), after each window's end."));
+    static final ConfigKey<Long> FLEET_CHANGES_BYTES_MAX = SECTION.add(ConfigKey.bytes(
+            "hub.fleet_changes_bytes_max",
+            16 * MIB,
+            64 * KIB,
+            1024 * MIB,
+            "With hub.backend: kafka, most bytes of fleet changes (the latest per object, PREFIX.fleet) a hub holds"
+                    + " in memory to serve pulls; publishing past it gets 507. Use one value on every hub of a"
+                    + " fleet."));
     static final ConfigKey<Map<String, String>> NODES = SECTION.add(ConfigKey.mapping(
             "hub.nodes", "The nodes this hub accepts: node id -> token (at least 16 characters).", HubKeys::nodes));
 
@@ -57,7 +65,7 @@ final class HubKeys {
             "hub.kafka_topic_prefix",
             "outpost",
             "Prefix of the hub's topics: PREFIX.events.LANE (the records), PREFIX.received (what each node lane"
-                    + " delivered, compacted)."));
+                    + " delivered, compacted), PREFIX.fleet (the fleet changes nodes pull, compacted)."));
     static final ConfigKey<Integer> KAFKA_SHARDS = SECTION.add(ConfigKey.integer(
             "hub.kafka_shards",
             32,
@@ -127,6 +135,7 @@ final class HubKeys {
                 v.get(BODY_BYTES_MAX),
                 v.get(NODE_LOGS_OPEN_MAX),
                 v.get(ROLLUP_RETENTION_HOURS),
+                v.get(FLEET_CHANGES_BYTES_MAX),
                 v.get(NODES),
                 v.get(BACKEND),
                 new OutpostConfig.Kafka(

@@ -128,6 +128,7 @@ public record OutpostConfig(
      *
      * @param enabled true in hub mode ({@code outpost hub} sets it)
      * @param rollupRetentionHours how long the nodes' final rollup windows are kept after their end
+     * @param fleetChangesBytesMax with the Kafka backend, most bytes of fleet changes held in memory for pulls
      */
     public record Hub(
             boolean enabled,
@@ -135,6 +136,7 @@ public record OutpostConfig(
             long bodyBytesMax,
             int nodeLogsOpenMax,
             int rollupRetentionHours,
+            long fleetChangesBytesMax,
             Map<String, String> nodes,
             String backend,
             Kafka kafka) {

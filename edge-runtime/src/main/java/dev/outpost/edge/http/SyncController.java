@@ -12,7 +12,6 @@ import dev.outpost.store.StoreException;
 import dev.outpost.sync.Pusher;
 import dev.outpost.sync.SyncException;
 import dev.outpost.sync.wire.DictionaryStored;
-import dev.outpost.sync.wire.FleetChange;
 import dev.outpost.sync.wire.PullPage;
 import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
@@ -69,9 +68,6 @@ public class SyncController {
 
     /** Most changes in one pull answer. */
     static final int PULL_CHANGES_MAX = 1000;
-
-    /** Most hub log records one pull reads looking for changes. */
-    static final int PULL_SCAN_RECORDS_MAX = 100_000;
 
     /** Most records one /v1/sync/status reads per lane to bring its kept backlog count up to date. */
     static final int STATUS_SCAN_RECORDS_MAX = 200_000;
@@ -308,10 +304,11 @@ public class SyncController {
     }
 
     /**
-     * Long poll for the changes addressed to the calling node or to all nodes, after hub sequence
+     * Long poll for the changes addressed to the calling node or to all nodes, after sequence
      * {@code after}: NDJSON lines {@code {"seq":S,"hlc":H,"change":{...}}} and a last line
      * {@code {"next":N}} (pass N as {@code after} next time). Held open up to {@code wait_millis}
-     * when there is nothing new.
+     * when there is nothing new. Sequences are the hub log's (hub.backend: local) or the fleet topic's
+     * offsets + 1, the same at every hub of the fleet (hub.backend: kafka; docs/FLEET-KAFKA.md).
      */
     @Get(value = "/pull", produces = EventsController.NDJSON)
     @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
@@ -341,7 +338,7 @@ public class SyncController {
         while (true) {
             long version = hub.changes().version();
             List<PullPage.Change> changes = new ArrayList<>();
-            long next = scanChanges(node, from, changes);
+            long next = hub.changes().scan(node, from, PULL_CHANGES_MAX, changes);
             long left = deadline - System.currentTimeMillis();
             if (!changes.isEmpty() || left <= 0) {
                 return HttpResponse.ok(new PullPage(changes, next).toNdjson()).contentType(EventsController.NDJSON);
@@ -354,52 +351,6 @@ public class SyncController {
                 return Problems.response(503, "Shutting down", "the hub is stopping; retry", 0, null);
             }
         }
-    }
-
-    /** Adds the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
-    private long scanChanges(String node, long from, List<PullPage.Change> out) {
-        dev.outpost.store.EventLog log = hub.changes().log();
-        long last = Math.max(from, 0);
-        if (log.lastSeq() <= from) {
-            return last;
-        }
-        byte[] stream = FleetChange.STREAM.getBytes(StandardCharsets.UTF_8);
-        int scanned = 0;
-        try (var c = log.cursorFromSeq(from + 1)) {
-            var v = new dev.outpost.store.RecordView();
-            while (scanned < PULL_SCAN_RECORDS_MAX && out.size() < PULL_CHANGES_MAX && c.next(v)) {
-                scanned++;
-                last = v.seq();
-                if (!v.streamEquals(stream)) {
-                    continue;
-                }
-                FleetChange change = readStored(v);
-                if (change != null && change.isFor(node)) {
-                    out.add(new PullPage.Change(v.seq(), v.hlc(), change));
-                }
-            }
-        }
-        return last;
-    }
-
-    /** The change a fleet event of the hub's log holds; null (logged) if this hub cannot read it. */
-    private static FleetChange readStored(dev.outpost.store.RecordView v) {
-        FleetChange change;
-        try {
-            change = FleetChange.fromStoredEvent(v.payloadArray(), v.payloadOffset(), v.payloadLength());
-        } catch (WireException e) {
-            change = new FleetChange.Unreadable(null, null, e.getMessage());
-        }
-        if (change instanceof FleetChange.Unreadable u) {
-            LOG.atWarn()
-                    .addKeyValue(
-                            LogFields.ADVICE,
-                            "publish the change again (PUT /v1/fleet/...); run one version on"
-                                    + " the hub and its nodes")
-                    .log("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
-            return null;
-        }
-        return change;
     }
 
     /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */

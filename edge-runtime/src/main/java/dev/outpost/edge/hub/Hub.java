@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hub mode ({@code outpost hub}): what the agent holds to receive its nodes' pushes and to publish changes for them
- * to pull. Exists only in hub mode.
+ * to pull (in its own log, or with hub.backend: kafka in the fleet topic every hub follows: {@link FleetChanges}).
+ * Exists only in hub mode.
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once ({@link #admit()}; the rest
  * are refused and counted, never queued); a push body is bounded ({@link #limits()}); the node logs are opened
@@ -54,6 +55,8 @@ public final class Hub implements AutoCloseable {
     private final LongAdder windowsStale;
     private final PushStore receiver;
     private final FleetChanges changes;
+    private final boolean kafka;
+    private final String kafkaTopicPrefix;
     private final FleetTail tail;
     private final Semaphore admission;
     private final PushBatch.Limits limits;
@@ -93,7 +96,9 @@ public final class Hub implements AutoCloseable {
                         catalog,
                         (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
                         config.log().blockBytes() / 8);
-        this.changes = new FleetChanges(ownLog);
+        this.kafka = hub.kafkaBackend();
+        this.kafkaTopicPrefix = hub.kafka().topicPrefix();
+        this.changes = kafka ? kafkaChanges(hub, receiver, metrics) : new LocalFleetChanges(ownLog);
         this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
                 config.data().dir().resolve(ROLLUPS_FILE),
@@ -127,6 +132,41 @@ public final class Hub implements AutoCloseable {
                     + " distribution leaves out; run this hub from a checkout (./outpost hub)");
         }
         return KafkaPushStore.open(kafka, transactions, bufferBytes);
+    }
+
+    /** The fleet topic (the push store checked that the client library is there); the store is closed if it fails. */
+    private static FleetChanges kafkaChanges(OutpostConfig.Hub hub, PushStore receiver, Metrics metrics) {
+        try {
+            KafkaFleetChanges k = KafkaFleetChanges.open(hub.kafka(), hub.fleetChangesBytesMax());
+            metrics.gauge(
+                    "outpost_hub_fleet_changes_bytes",
+                    "Bytes of fleet changes held to serve pulls (hub.backend: kafka; at most"
+                            + " hub.fleet_changes_bytes_max).",
+                    k::bytes);
+            return k;
+        } catch (RuntimeException e) {
+            if (receiver instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * True with hub.backend: kafka: pushed records are in the cluster's topics, not in node logs here, so what reads
+     * node logs (fleet queries, the fleet tail, fleet rollups) is not served by this hub (docs/FLEET-KAFKA.md).
+     */
+    public boolean kafkaBackend() {
+        return kafka;
+    }
+
+    /** hub.kafka_topic_prefix (the topics HQ reads with hub.backend: kafka). */
+    public String kafkaTopicPrefix() {
+        return kafkaTopicPrefix;
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
@@ -267,6 +307,9 @@ public final class Hub implements AutoCloseable {
         try {
             tail.close();
             fleetLogs.close();
+            if (changes instanceof AutoCloseable c) {
+                c.close();
+            }
             if (receiver instanceof AutoCloseable c) {
                 c.close();
             }

@@ -24,15 +24,22 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node), {@code PREFIX.received} for what
- * each node lane delivered (compacted, one partition per ownership shard) and {@code PREFIX.hubs}, the owners'
- * directory (compacted, one partition). Created when absent, with the brokers'
- * default replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
+ * each node lane delivered (compacted, one partition per ownership shard), {@code PREFIX.hubs}, the owners'
+ * directory (compacted, one partition), and {@code PREFIX.fleet} for the fleet changes the nodes pull (compacted, one
+ * partition: one order for every hub, {@link KafkaFleetChanges}). Created when absent, with the brokers' default
+ * replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
  */
 final class KafkaTopics {
     /** How long the hub waits for the cluster at start. */
     static final long ADMIN_TIMEOUT_MILLIS = 30_000;
     /** Pause before asking again about a topic the broker does not know yet. */
     static final long RETRY_MILLIS = 100;
+
+    /**
+     * Largest record of the fleet topic, bytes: a state document of state.doc_bytes_max's top (16 MiB) and its change's
+     * JSON around it. Set on the topic (max.message.bytes) and the fleet producer (max.request.size).
+     */
+    static final int FLEET_RECORD_BYTES_MAX = 20 << 20;
 
     private final OutpostConfig.Kafka config;
     private final String received;
@@ -41,11 +48,20 @@ final class KafkaTopics {
     /** With a topic per stream: the stream topics known to exist (bounded by hub.kafka_stream_topics_max). */
     private final Set<String> streamTopics = ConcurrentHashMap.newKeySet();
 
-    private KafkaTopics(OutpostConfig.Kafka config, String received, String hubs, Map<Lane, String> events) {
+    private final String fleet;
+
+    private KafkaTopics(
+            OutpostConfig.Kafka config, String received, String hubs, Map<Lane, String> events, String fleet) {
         this.config = config;
         this.received = received;
         this.hubs = hubs;
         this.events = events;
+        this.fleet = fleet;
+    }
+
+    /** The compacted topic of fleet changes (one partition). */
+    String fleet() {
+        return fleet;
     }
 
     /** The topic of a record of {@code stream} in {@code lane} (hub.kafka_topics). */
@@ -118,6 +134,7 @@ final class KafkaTopics {
         }
         String received = config.topicPrefix() + ".received";
         String hubs = config.topicPrefix() + ".hubs";
+        String fleet = config.topicPrefix() + ".fleet";
         Properties p = adminProperties(config);
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -130,6 +147,14 @@ final class KafkaTopics {
                 missing.add(new NewTopic(hubs, Optional.of(1), Optional.empty())
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
             }
+            if (!existing.contains(fleet)) {
+                missing.add(new NewTopic(fleet, Optional.of(1), Optional.empty())
+                        .configs(Map.of(
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_COMPACT,
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                                Integer.toString(FLEET_RECORD_BYTES_MAX))));
+            }
             for (String t : events.values()) {
                 if (!existing.contains(t)) {
                     missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
@@ -137,13 +162,14 @@ final class KafkaTopics {
             }
             create(admin, missing);
             checkShards(admin, received, config.shards());
+            checkFleet(admin, fleet);
         } catch (ExecutionException | TimeoutException e) {
             throw unreachable(config, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unreachable(config, e);
         }
-        return new KafkaTopics(config, received, hubs, events);
+        return new KafkaTopics(config, received, hubs, events, fleet);
     }
 
     private static Properties adminProperties(OutpostConfig.Kafka config) {
@@ -183,6 +209,15 @@ final class KafkaTopics {
             throw new IllegalStateException("hub.kafka_shards is " + shards + " but topic " + received + " has "
                     + d.partitions().size() + " partitions: every hub of a fleet must use the topic's count (set"
                     + " hub.kafka_shards: " + d.partitions().size() + ")");
+        }
+    }
+
+    private static void checkFleet(Admin admin, String fleet)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        int partitions = describe(admin, fleet).partitions().size();
+        if (partitions != 1) {
+            throw new IllegalStateException("topic " + fleet + " has " + partitions + " partitions; the fleet changes"
+                    + " need exactly 1 (one order for every hub): delete it or set another hub.kafka_topic_prefix");
         }
     }
 
