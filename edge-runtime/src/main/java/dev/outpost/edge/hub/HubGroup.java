@@ -47,15 +47,21 @@ final class HubGroup implements AutoCloseable {
 
         /** These shards are no longer this hub's (revoked, or lost to a timeout): stop serving them. */
         void drop(List<Integer> shards);
+
+        /** This shard is still this hub's but is not served (its producer failed, or taking it did): take it again. */
+        void retake(int shard);
     }
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Owner owner;
     private final Thread thread;
     /** Runs take and drop in the order Kafka decided them, off the polling thread (taking a shard takes seconds). */
-    private final java.util.concurrent.ExecutorService ownerTasks =
-            java.util.concurrent.Executors.newSingleThreadExecutor(
+    private final java.util.concurrent.ScheduledExecutorService ownerTasks =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("outpost-hub-shards").daemon().factory());
+
+    /** The shards the group assigns to this hub now (changed in the rebalance callbacks, read anywhere). */
+    private final java.util.Set<Integer> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final CountDownLatch assigned = new CountDownLatch(1);
     private volatile boolean running = true;
@@ -85,6 +91,26 @@ final class HubGroup implements AutoCloseable {
         return assigned.await(millis, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Takes {@code shard} again after {@code delayMillis} if the group still assigns it to this hub then (in order with
+     * take and drop). The delay lets a hub that was fenced because another took the shard learn of its loss first,
+     * so it does not fence the new owner in turn.
+     */
+    void retakeLater(int shard, long delayMillis) {
+        try {
+            ownerTasks.schedule(
+                    () -> {
+                        if (held.contains(shard)) {
+                            owner.retake(shard);
+                        }
+                    },
+                    delayMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
     /** Tests: this hub stops heartbeating without leaving the group (cut off from the cluster). */
     void silence() {
         silent = true;
@@ -110,6 +136,7 @@ final class HubGroup implements AutoCloseable {
         public void onPartitionsAssigned(Collection<TopicPartition> parts) {
             consumer.pause(parts);
             List<Integer> shards = shards(parts);
+            held.addAll(shards);
             ownerTasks.execute(() -> {
                 owner.take(shards);
                 assigned.countDown();
@@ -119,12 +146,14 @@ final class HubGroup implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> parts) {
             List<Integer> shards = shards(parts);
+            held.removeAll(shards);
             ownerTasks.execute(() -> owner.drop(shards));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> parts) {
             List<Integer> shards = shards(parts);
+            held.removeAll(shards);
             ownerTasks.execute(() -> owner.drop(shards));
         }
     }

@@ -115,9 +115,10 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
             }
         } catch (RuntimeException e) {
             LOG.atError()
-                    .addKeyValue(LogFields.ADVICE, "check the Kafka cluster; restart this hub if it persists")
-                    .log("hub: could not take shards {}; their nodes get 503 until the group moves them", numbers, e);
+                    .addKeyValue(LogFields.ADVICE, "check the Kafka cluster; the hub tries again")
+                    .log("hub: could not take shards {}; their nodes get 503 until they are taken again", numbers, e);
             taken.forEach(KafkaShard::close);
+            numbers.forEach(s -> group.retakeLater(s, config.sessionTimeoutMillis()));
             return;
         }
         for (KafkaShard sh : taken) {
@@ -125,6 +126,29 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
             directory.announced(sh.number(), config.advertisedUrl());
         }
         LOG.info("hub: took shards {}", numbers);
+    }
+
+    @Override
+    public void retake(int shard) {
+        if (shards.get(shard) == null) {
+            take(List.of(shard));
+        }
+    }
+
+    /**
+     * A shard whose producer can write no more (fenced, or a failure Kafka's client cannot recover from) is given up
+     * here and taken again later if the group still assigns it to this hub (a transaction timed out, the cluster
+     * restarted); if another hub took it, the group says so first and nothing is retaken.
+     */
+    private void broken(KafkaShard shard) {
+        if (shards.compareAndSet(shard.number(), shard, null)) {
+            shard.close();
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE, "none needed: its nodes retry; check the Kafka cluster if it repeats")
+                    .log("hub: shard {} can write no more; taking it again if it is still this hub's", shard.number());
+            group.retakeLater(shard.number(), config.sessionTimeoutMillis());
+        }
     }
 
     /** Stops serving shards the group moved away (their producers are closed once a push in progress is done). */
@@ -147,6 +171,11 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     /** Whether this hub owns shard {@code s} now. */
     boolean owns(int s) {
         return shards.get(s) != null;
+    }
+
+    /** Tests: the shard of {@code node} if this hub serves it now, else null. */
+    KafkaShard shardOf(String node) {
+        return shards.get(shardOf(node, shards.length()));
     }
 
     /** Transactions committed for pushes so far. */
@@ -197,6 +226,9 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         try {
             return shard.push(b);
         } catch (KafkaException e) {
+            if (shard.fenced()) {
+                broken(shard);
+            }
             LOG.atWarn()
                     .addKeyValue(LogFields.NODE, b.node())
                     .addKeyValue(LogFields.LANE, b.lane().id())

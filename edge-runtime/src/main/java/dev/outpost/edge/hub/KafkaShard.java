@@ -130,6 +130,11 @@ final class KafkaShard implements AutoCloseable {
         return fenced;
     }
 
+    /** Tests: as if the coordinator had bumped the epoch under this producer (a transaction timed out). */
+    void fenceLocally() {
+        fenced = true;
+    }
+
     /** Given up: another hub owns the shard now, or this hub stopped. */
     boolean closed() {
         return closed;

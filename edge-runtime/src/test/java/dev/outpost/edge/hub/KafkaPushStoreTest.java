@@ -318,6 +318,26 @@ class KafkaPushStoreTest {
         assertEquals(List.of(2L), readCommitted("per.stream.door").get("p1"));
     }
 
+    /**
+     * A shard whose producer can write no more while the group still gives it to this hub (a transaction that timed
+     * out, a cluster restart) is taken again: its pushes get 503 meanwhile, then succeed, each record once.
+     */
+    @Test
+    void aShardWhoseProducerBrokeIsTakenAgain() throws Exception {
+        try (KafkaPushStore store = KafkaPushStore.open(config("retake"), new LongAdder())) {
+            assertAck(store.receive(batch("r1", Lane.NORMAL, 1, 5)), 5, 0);
+            KafkaShard before = store.shardOf("r1");
+            before.fenceLocally();
+            SyncException e = assertThrows(SyncException.class, () -> store.receive(batch("r1", Lane.NORMAL, 1, 8)));
+            assertEquals(503, e.status());
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> store.shardOf("r1") != null && store.shardOf("r1") != before);
+            assertAck(store.receive(batch("r1", Lane.NORMAL, 1, 8)), 3, 5);
+        }
+        assertEquals(range(1, 8), readCommitted("retake.events.normal").get("r1"));
+    }
+
     /** A node id whose shard {@code store} owns. */
     private static String nodeIn(KafkaPushStore store) {
         for (int i = 0; ; i++) {
