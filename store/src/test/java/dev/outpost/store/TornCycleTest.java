@@ -1,0 +1,216 @@
+package dev.outpost.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A cycle file whose framing is damaged before its written end (a document header overwritten mid-file), on real
+ * files: the records before the damage stay readable, no sequence number is handed out twice, every write acknowledged
+ * after the restart reads back (also after another restart), and the loss is counted and quarantined.
+ */
+class TornCycleTest {
+    @TempDir
+    Path dir;
+
+    /** How a document header is damaged. */
+    enum Damage {
+        ZEROED,
+        GARBAGE,
+        SHORT_LENGTH,
+        LONG_LENGTH
+    }
+
+    static final int GROUPS = 100;
+
+    static EventDraft draft(String json) {
+        return EventDraft.of("s", json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static List<Long> seqs(EventLog log) {
+        List<Long> out = new ArrayList<>();
+        try (EventCursor c = log.cursorFromSeq(0)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                out.add(v.seq());
+            }
+        }
+        return out;
+    }
+
+    /** File offsets of the document headers of every excerpt of the queue in {@code logDir}, in order. */
+    static List<Long> headerOffsets(Path logDir) {
+        List<Long> out = new ArrayList<>();
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(logDir.toFile())
+                        .readOnly(true)
+                        .build();
+                ExcerptTailer t = q.createTailer().toStart()) {
+            while (true) {
+                try (DocumentContext dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return out;
+                    }
+                    out.add(dc.wire().bytes().readPosition() - 4);
+                }
+            }
+        }
+    }
+
+    static Path onlyCycleFile(Path logDir) throws IOException {
+        try (Stream<Path> s = Files.list(logDir)) {
+            return s.filter(p -> p.toString().endsWith(".cq4")).findFirst().orElseThrow();
+        }
+    }
+
+    static void damage(Path file, long headerAt, Damage how) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(headerAt);
+            int header = Integer.reverseBytes(raf.readInt());
+            int len = header & 0x3FFFFFFF;
+            int damaged = switch (how) {
+                case ZEROED -> 0;
+                case GARBAGE -> 0xDEADBEEF;
+                case SHORT_LENGTH -> (header & ~0x3FFFFFFF) | (len / 2);
+                case LONG_LENGTH -> (header & ~0x3FFFFFFF) | (len + 0x7F00);
+            };
+            raf.seek(headerAt);
+            raf.writeInt(Integer.reverseBytes(damaged));
+        }
+    }
+
+    @Test
+    void aDamagedHeaderMidFileNeverReusesNumbersAndLaterWritesReadBack() throws IOException {
+        for (Damage how : Damage.values()) {
+            for (int at : new int[] {10, 50, 97, GROUPS - 1}) {
+                check(dir.resolve(how + "-" + at), how, at);
+            }
+        }
+    }
+
+    private void check(Path data, Damage how, int at) throws IOException {
+        String what = how + " at group " + at + ": ";
+        LogOptions o = LogOptions.defaults(data).withCompress(false);
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            for (int i = 0; i < GROUPS; i++) {
+                log.append(List.of(draft("{\"i\":" + i + "}")));
+            }
+        }
+        long handedOut = GROUPS;
+        List<Long> offsets = headerOffsets(data.resolve("log"));
+        assertEquals(GROUPS, offsets.size());
+        damage(onlyCycleFile(data.resolve("log")), offsets.get(at), how);
+
+        List<Long> acknowledged = new ArrayList<>();
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            List<Long> before = seqs(log);
+            assertTrue(before.size() >= at, what + "the records before the damage read back: " + before.size());
+            for (int i = 0; i < before.size(); i++) {
+                assertEquals(i + 1L, before.get(i), what + "in order, none missing before the damage");
+            }
+            assertTrue(log.counters().quarantined.sum() >= 1, what + "the loss is counted");
+            assertTrue(log.quarantinedGroupCount() >= 1, what + "and quarantined");
+            for (int i = 0; i < 5; i++) {
+                AppendResult r = log.append(List.of(draft("{\"new\":" + i + "}")));
+                assertTrue(r.firstSeq() > handedOut, what + "new seq " + r.firstSeq() + " above " + handedOut);
+                acknowledged.add(r.firstSeq());
+            }
+            assertTrue(seqs(log).containsAll(acknowledged), what + "acknowledged writes read back: " + seqs(log));
+        }
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            List<Long> all = seqs(log);
+            assertTrue(all.containsAll(acknowledged), what + "after another restart: " + all);
+            assertEquals(0, log.counters().quarantined.sum(), what + "the tear is not counted twice");
+            assertEquals(acknowledged.getLast(), log.lastSeq());
+            long next = log.append(List.of(draft("{}"))).firstSeq();
+            assertEquals(acknowledged.getLast() + 1, next, what + "numbering goes on from the new cycle");
+        }
+    }
+
+    @Test
+    void aTornLastCycleIsQuarantinedFlooredAndLeftForANewCycle() throws IOException {
+        LogOptions o = LogOptions.defaults(dir).withCompress(false);
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            for (int i = 0; i < GROUPS; i++) {
+                log.append(List.of(draft("{\"i\":" + i + "}"), draft("{\"j\":" + i + "}")));
+            }
+        }
+        Path cycle = onlyCycleFile(dir.resolve("log"));
+        damage(cycle, headerOffsets(dir.resolve("log")).get(40), Damage.GARBAGE);
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            assertEquals(80, log.lastSeq(), "the lane's last readable record");
+            assertEquals(60, log.counters().quarantined.sum(), "60 groups after the tear are lost");
+            Path q = log.quarantineFile(log.quarantinedGroups().getFirst());
+            assertTrue(Files.size(q) > 0, "the torn region is kept aside");
+            assertTrue(Files.readString(dir.resolve("quarantine").resolve(Quarantine.TORN))
+                    .strip()
+                    .endsWith(" " + log.quarantinedGroups().getFirst()));
+            assertEquals(201, log.append(List.of(draft("{}"))).firstSeq(), "above the 200 handed out");
+            try (Stream<Path> s = Files.list(dir.resolve("log"))) {
+                assertEquals(2, s.filter(p -> p.toString().endsWith(".cq4")).count(), "a new cycle file");
+            }
+            try (EventCursor c = log.cursorFromSeq(150)) {
+                RecordView v = new RecordView();
+                assertTrue(c.next(v));
+                assertEquals(201, v.seq(), "a seek into the lost range lands after it, never on the lost records");
+                assertFalse(c.next(v));
+            }
+        }
+        assertTrue(new SeqFloor(dir.resolve("log")).seq() >= 200, "the floor is on disk");
+    }
+
+    @Test
+    void readersGoOnPastAnOlderCycleTornAfterItWasClosed() throws IOException {
+        AtomicLong now = new AtomicLong(1_800_000_000_000L);
+        HybridClock clock = new HybridClock(now::get);
+        LogOptions o = LogOptions.defaults(dir).withCompress(false).withRollCycle("SECONDLY");
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, clock)) {
+            for (int i = 0; i < 20; i++) {
+                log.append(List.of(draft("{\"old\":" + i + "}")));
+            }
+            now.addAndGet(2_000);
+            for (int i = 0; i < 5; i++) {
+                log.append(List.of(draft("{\"new\":" + i + "}")));
+            }
+        }
+        Path older;
+        try (Stream<Path> s = Files.list(dir.resolve("log"))) {
+            older = s.filter(p -> p.toString().endsWith(".cq4"))
+                    .sorted()
+                    .findFirst()
+                    .orElseThrow();
+        }
+        damage(older, headerOffsets(dir.resolve("log")).get(8), Damage.ZEROED);
+        LogCheck.Report r = LogCheck.check(dir.resolve("log"), dir.resolve("quarantine"), n -> {});
+        assertEquals(1, r.torn(), "fsck finds the tear");
+        assertEquals(12, r.tornGroups());
+        assertFalse(r.clean());
+        assertEquals(8 + 5, r.records(), "fsck reads on past it");
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, clock)) {
+            List<Long> all = seqs(log);
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 21L, 22L, 23L, 24L, 25L), all);
+            assertEquals(1, log.counters().corruptSkipped.sum(), "the unrecorded tear is counted by the reader");
+            assertEquals(1, log.recordTears(), "--repair records it");
+            assertNotNull(log.quarantineFile(log.quarantinedGroups().getFirst()));
+        }
+        LogCheck.Report after = LogCheck.check(dir.resolve("log"), dir.resolve("quarantine"), n -> {});
+        assertTrue(after.clean(), "recorded: " + after);
+        assertEquals(13, after.records());
+    }
+}
