@@ -122,6 +122,9 @@ final class TornCycle {
             if (after == 0 || after == Wires.END_OF_DATA) {
                 return null; // the walk ended on the last excerpt written, and nothing follows it
             }
+            if (Wires.isNotComplete(after) && lastGroupVerifies(queue, lastRead)) {
+                return null; // a write that never completed (kill -9 mid-append): Chronicle's appender deals with it
+            }
             // The last excerpt's length is wrong: it does not end where the written data does. It is lost as well.
             long before = rc.toSequenceNumber(lastRead) == 0 ? -1 : lastRead - 1;
             return new Tear(cycle, lastRead, before, lastRead, wp, wp, header, false);
@@ -136,6 +139,25 @@ final class TornCycle {
                 wp,
                 header,
                 intact(header));
+    }
+
+    /** Whether the excerpt at {@code index} holds a group whose header and records all verify. */
+    private static boolean lastGroupVerifies(SingleChronicleQueue queue, long index) {
+        try (ExcerptTailer t = queue.createTailer()) {
+            t.singleThreadedCheckDisabled(true);
+            if (!t.moveToIndex(index)) {
+                return false;
+            }
+            try (DocumentContext dc = t.readingDocument()) {
+                if (!dc.isPresent()) {
+                    return false;
+                }
+                Bytes<?> b = dc.wire().bytes();
+                byte[] g = new byte[(int) b.readRemaining()];
+                b.read(g, 0, g.length);
+                return new GroupInflater().verifiedTail(g, g.length, new RecordView()) != null;
+            }
+        }
     }
 
     /** The little-endian int at {@code pos} of {@code file} (0 past its end or if unreadable). */

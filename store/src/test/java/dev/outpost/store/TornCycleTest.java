@@ -213,4 +213,66 @@ class TornCycleTest {
         assertTrue(after.clean(), "recorded: " + after);
         assertEquals(13, after.records());
     }
+
+    @Test
+    void aWriteThatNeverCompletedAfterTheLastExcerptIsNoTear() throws IOException {
+        LogOptions o = LogOptions.defaults(dir).withCompress(false);
+        try (ChronicleEventLog log = ChronicleEventLog.open(o, HybridClock.system())) {
+            for (int i = 0; i < 20; i++) {
+                log.append(List.of(draft("{\"i\":" + i + "}")));
+            }
+        }
+        List<Long> offsets = headerOffsets(dir.resolve("log"));
+        long last = offsets.getLast();
+        Path file = onlyCycleFile(dir.resolve("log"));
+        long next;
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(last);
+            int len = Integer.reverseBytes(raf.readInt()) & 0x3FFFFFFF;
+            next = (last + 4 + len + 3) & ~3L;
+            raf.seek(next);
+            raf.writeInt(Integer.reverseBytes(0x80000000 | 40)); // kill -9 in the middle of an excerpt
+            raf.write(new byte[] {'G', 1, 2, 3});
+        }
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(
+                        dir.resolve("log").toFile())
+                .readOnly(true)
+                .build()) {
+            assertEquals(null, TornCycle.find(q, q.lastCycle()), "an unfinished write is not a tear");
+        }
+        LogCheck.Report r = LogCheck.check(dir.resolve("log"), dir.resolve("quarantine"), n -> {});
+        assertTrue(r.clean(), r.toString());
+        assertEquals(20, r.records());
+    }
+
+    @Test
+    void aTornLaneNumbersAboveEveryLaneAndTheMergedLogReadsOn() throws IOException {
+        LogOptions o = LogOptions.defaults(dir).withCompress(false);
+        try (LanedEventLog log = LanedEventLog.open(o, HybridClock.system())) {
+            for (int i = 0; i < 60; i++) {
+                log.append(i % 3 == 0 ? Lane.HIGH : Lane.NORMAL, List.of(draft("{\"i\":" + i + "}")));
+            }
+        }
+        Path normal = dir.resolve("log").resolve("normal");
+        damage(onlyCycleFile(normal), headerOffsets(normal).get(15), Damage.GARBAGE);
+        List<Long> acknowledged = new ArrayList<>();
+        try (LanedEventLog log = LanedEventLog.open(o, HybridClock.system())) {
+            List<Long> readable = seqs(log);
+            assertTrue(
+                    readable.containsAll(List.of(1L, 2L, 3L, 58L)), "before the tear and the other lane: " + readable);
+            assertEquals(25, log.counters().quarantined.sum(), "the normal lane's 40 groups from its 16th on");
+            for (Lane lane : List.of(Lane.NORMAL, Lane.HIGH, Lane.NORMAL)) {
+                long seq = log.append(lane, List.of(draft("{}"))).firstSeq();
+                assertTrue(seq > 60, "above every number handed out in any lane: " + seq);
+                acknowledged.add(seq);
+            }
+        }
+        try (LanedEventLog log = LanedEventLog.open(o, HybridClock.system())) {
+            List<Long> all = seqs(log);
+            assertTrue(all.containsAll(acknowledged), all.toString());
+            for (int i = 1; i < all.size(); i++) {
+                assertTrue(all.get(i) > all.get(i - 1), "one increasing log: " + all);
+            }
+        }
+    }
 }
