@@ -8,6 +8,7 @@ import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.RollingChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
 
 /**
@@ -37,6 +38,8 @@ final class LogCursor implements EventCursor {
     private final Set<Long> quarantinedGroups;
     /** Cycle to the index of its first unreachable excerpt ({@link Long#MAX_VALUE}: not torn). */
     private final IntToLongFunction tornAt;
+    /** Longer excerpts are lengths read from damaged bytes: skipped, never copied. */
+    private final long excerptBytesMax;
 
     LogCursor(
             ExcerptTailer tailer,
@@ -51,6 +54,9 @@ final class LogCursor implements EventCursor {
         this.counters = counters;
         this.quarantinedGroups = quarantinedGroups;
         this.tornAt = tornAt;
+        this.excerptBytesMax = tailer.queue() instanceof SingleChronicleQueue q
+                ? TornCycle.excerptBytesMax(q)
+                : Integer.MAX_VALUE - 16;
     }
 
     @Override
@@ -99,7 +105,12 @@ final class LogCursor implements EventCursor {
                         continue;
                     } else {
                         Bytes<?> b = dc.wire().bytes();
-                        int len = (int) b.readRemaining();
+                        long claimed = b.readRemaining();
+                        if (claimed > excerptBytesMax) {
+                            counters.corruptSkipped.increment(); // a length read from damaged bytes
+                            continue;
+                        }
+                        int len = (int) claimed;
                         if (stored.length < len) {
                             stored = new byte[Math.max(len, stored.length * 2)];
                         }

@@ -103,7 +103,9 @@ final class LogRecovery {
                 }
                 idx = dc.index();
                 Bytes<?> b = dc.wire().bytes();
-                len = (int) b.readRemaining();
+                long stored = b.readRemaining();
+                // a length read from damaged bytes: keep its start aside, never allocate what it claims
+                len = (int) Math.min(stored, stored > TornCycle.excerptBytesMax(queue) ? 64 << 10 : stored);
                 if (group.length < len) {
                     group = new byte[len];
                 }

@@ -62,13 +62,21 @@ final class TornCycle {
         }
     }
 
-    /** A complete data header whose length fits in an excerpt (Chronicle refuses excerpts of a quarter block). */
-    static boolean intact(int header) {
+    /** A complete data header whose length fits in an excerpt of {@code queue}. */
+    static boolean intact(SingleChronicleQueue queue, int header) {
         return header != 0
                 && header != Wires.END_OF_DATA
                 && Wires.isReady(header)
                 && Wires.isData(header)
-                && Wires.lengthOf(header) <= (1 << 29);
+                && Wires.lengthOf(header) <= excerptBytesMax(queue);
+    }
+
+    /**
+     * The longest excerpt {@code queue} takes (Chronicle refuses one over a quarter block): a longer one is a length
+     * header read from damaged bytes, and no reader copies it.
+     */
+    static long excerptBytesMax(SingleChronicleQueue queue) {
+        return queue.blockSize() / 4;
     }
 
     /** The tear of {@code cycle}, or null if a forward walk reaches its written end (or it holds nothing). */
@@ -109,6 +117,9 @@ final class TornCycle {
                             break;
                         }
                         Bytes<?> b = dc.wire().bytes();
+                        if (b.readRemaining() > excerptBytesMax(queue)) {
+                            break; // a length read from damaged bytes: the walk went astray here
+                        }
                         lastRead = dc.index();
                         lastPos = b.readPosition() - Wires.SPB_HEADER_SIZE;
                         end = b.readLimit();
@@ -138,7 +149,7 @@ final class TornCycle {
                 Math.max(0, end),
                 wp,
                 header,
-                intact(header));
+                intact(queue, header));
     }
 
     /** Whether the excerpt at {@code index} holds a group whose header and records all verify. */
