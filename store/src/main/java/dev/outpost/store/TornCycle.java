@@ -22,8 +22,9 @@ import net.openhft.chronicle.wire.Wires;
  * start. If a header in the middle is overwritten (zeros, garbage, a wrong length), a forward reader stops there, while
  * the write position still names an excerpt further on: everything between is unreadable, and an appender that went on
  * in that cycle would hand out sequence numbers it cannot prove unused and acknowledge writes no reader reaches. So a
- * cycle is torn when a forward walk over its excerpts (Chronicle's own tailer: the path every reader takes) does not
- * end on the excerpt at the write position. The walk reads one header per excerpt; start-up walks each lane's last
+ * cycle is torn when a forward walk over its excerpts (Chronicle's own tailer: the path every reader takes) ends before
+ * the excerpt at the write position, or its last excerpt is followed by anything but zeros, an end marker or a write
+ * left unfinished (the write position may lag the last excerpt by one: kill -9 between the two updates). The walk reads one header per excerpt; start-up walks each lane's last
  * cycle (the one appends would extend), {@code fsck} every cycle. Invariants: a clean cycle is never reported torn (its
  * last excerpt is at the write position); nothing here writes to the cycle except {@link #seal}, which puts
  * Chronicle's end-of-file marker at the written end, where Chronicle itself puts it when it rolls.
@@ -128,7 +129,8 @@ final class TornCycle {
             }
         }
         long lastWritten = rc.toIndex(cycle, Math.max(0, written - 1));
-        if (lastPos == wp) {
+        if (lastPos >= wp) {
+            // Past it: a kill -9 between an excerpt's completion and the write position's update; Chronicle catches up.
             int after = intAt(file, (end + 3) & ~3L);
             if (after == 0 || after == Wires.END_OF_DATA) {
                 return null; // the walk ended on the last excerpt written, and nothing follows it
