@@ -7,6 +7,7 @@ import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.queue.TailerState;
 import net.openhft.chronicle.queue.impl.RollingChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -159,6 +160,9 @@ final class LogCursor implements EventCursor {
                 dc.rollbackOnClose();
                 return true; // a roll in progress: read it normally
             }
+        }
+        if (tailer.state() == TailerState.END_OF_CYCLE) {
+            return false; // the cycle's end marker: the next cycle's first excerpt is not complete yet
         }
         counters.corruptSkipped.increment();
         return toCycleAfter(cycle);
