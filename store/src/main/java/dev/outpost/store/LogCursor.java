@@ -143,8 +143,8 @@ final class LogCursor implements EventCursor {
      */
     private boolean atTear() {
         int cycle = tailer.cycle();
-        if (lastCycle != Integer.MAX_VALUE && cycle >= lastCycle) {
-            return false; // reading one cycle: its end is the cursor's end
+        if (cycle < 0 || (lastCycle != Integer.MAX_VALUE && cycle >= lastCycle)) {
+            return false; // not in a cycle yet; or reading one cycle, whose end is the cursor's end
         }
         if (tornAt.applyAsLong(cycle) != Long.MAX_VALUE) {
             return toCycleAfter(cycle);
