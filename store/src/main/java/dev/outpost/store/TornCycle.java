@@ -93,11 +93,11 @@ final class TornCycle {
             wp = store.writePosition();
             header = wp > 0 ? store.bytes().readVolatileInt(wp) : 0;
             file = store.file().toPath();
-            if (wp <= 0 || cleanByHeaders(store, wp, excerptBytesMax(queue))) {
-                return null; // nothing written in it, or its headers lead to the written end and stop there
-            }
         } finally {
             queue.closeStore(store);
+        }
+        if (wp <= 0) {
+            return null; // nothing written in it
         }
         RollCycle rc = queue.rollCycle();
         long lastRead = -1;
@@ -152,53 +152,6 @@ final class TornCycle {
                 wp,
                 header,
                 intact(queue, header));
-    }
-
-    /** {@link #cleanByHeaders} for {@code cycle} (tests: the fast path must say yes to every clean cycle). */
-    static boolean cleanByHeaders(SingleChronicleQueue queue, int cycle) {
-        SingleChronicleQueueStore store = queue.storeForCycle(cycle, queue.epoch(), false, null);
-        try {
-            return store != null && cleanByHeaders(store, store.writePosition(), excerptBytesMax(queue));
-        } finally {
-            if (store != null) {
-                queue.closeStore(store);
-            }
-        }
-    }
-
-    /**
-     * The fast path: follows the 4-byte headers from the start of the file as Chronicle's readers do (a header is read
-     * at the next 4-byte boundary when the file pads; metadata is skipped by its length) and says whether they lead to
-     * the header at the write position and end right after its excerpt (zeros or an end marker). Only a yes is trusted:
-     * anything else is decided by the walk with Chronicle's tailer ({@link #find}), so a framing detail this reads
-     * differently can cost time, never a false tear. About a tenth of the tailer's cost per excerpt.
-     */
-    private static boolean cleanByHeaders(SingleChronicleQueueStore store, long wp, long lengthMax) {
-        Bytes<?> b = store.bytes();
-        boolean pad = store.dataVersion() > 0;
-        long size = store.file().length();
-        long pos = 0;
-        boolean atWritten = false;
-        while (true) {
-            if (pad) {
-                pos = (pos + 3) & ~3L;
-            }
-            if (pos + 4 > size) {
-                return false;
-            }
-            int h = b.readVolatileInt(pos);
-            if (atWritten) {
-                return h == 0 || h == Wires.END_OF_DATA;
-            }
-            if (h == 0 || !Wires.isReady(h) || Wires.lengthOf(h) > lengthMax) {
-                return false; // stops short of the write position: let the tailer decide
-            }
-            if (pos > wp) {
-                return false;
-            }
-            atWritten = pos == wp;
-            pos += Wires.SPB_HEADER_SIZE + Wires.lengthOf(h);
-        }
     }
 
     /** Whether the excerpt at {@code index} holds a group whose header and records all verify. */

@@ -284,7 +284,7 @@ class TornCycleTest {
      */
     @Test
     void randomDamageKeepsTheInvariants() throws IOException {
-        for (long seed = 1; seed <= 40; seed++) {
+        for (long seed = 1; seed <= 30; seed++) {
             java.util.Random rnd = new java.util.Random(seed);
             Path data = dir.resolve("seed-" + seed);
             LogOptions o = LogOptions.defaults(data).withCompress(rnd.nextBoolean());
@@ -345,53 +345,6 @@ class TornCycleTest {
                     assertTrue(all.get(i) > all.get(i - 1), what + "one increasing log: " + all);
                 }
             }
-        }
-    }
-
-    @Test
-    void theFastHeaderWalkSaysCleanForEveryCleanCycleAndNotAfterDamage() throws IOException {
-        AtomicLong now = new AtomicLong(1_800_000_000_000L);
-        java.util.Random rnd = new java.util.Random(7);
-        // SECONDLY: small index arrays, so many metadata documents sit between the groups; odd sizes test padding.
-        LogOptions o = LogOptions.defaults(dir).withRollCycle("SECONDLY");
-        try (ChronicleEventLog log = ChronicleEventLog.open(o, new HybridClock(now::get))) {
-            for (int i = 0; i < 3000; i++) {
-                List<EventDraft> ds = new ArrayList<>();
-                for (int k = 1 + rnd.nextInt(rnd.nextInt(20) == 0 ? 40 : 2); k > 0; k--) {
-                    ds.add(draft("{\"i\":" + i + ",\"p\":\"" + "ab".repeat(rnd.nextInt(200)) + "\"}"));
-                }
-                log.append(ds);
-                if (i % 1000 == 999) {
-                    now.addAndGet(1_000);
-                }
-            }
-        }
-        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(
-                        dir.resolve("log").toFile())
-                .readOnly(true)
-                .build()) {
-            List<Long> cycles = new ArrayList<>(q.listCyclesBetween(q.firstCycle(), q.lastCycle()));
-            assertEquals(3, cycles.size());
-            for (long c : cycles) {
-                assertTrue(TornCycle.cleanByHeaders(q, (int) c), "cycle " + c);
-                assertEquals(null, TornCycle.find(q, (int) c));
-            }
-        }
-        Path last;
-        try (Stream<Path> s = Files.list(dir.resolve("log"))) {
-            last = s.filter(p -> p.toString().endsWith(".cq4"))
-                    .sorted()
-                    .toList()
-                    .getLast();
-        }
-        List<Long> offsets = headerOffsets(dir.resolve("log"));
-        damage(last, offsets.get(offsets.size() - 500), Damage.ZEROED);
-        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(
-                        dir.resolve("log").toFile())
-                .readOnly(true)
-                .build()) {
-            assertFalse(TornCycle.cleanByHeaders(q, q.lastCycle()));
-            assertNotNull(TornCycle.find(q, q.lastCycle()));
         }
     }
 }
