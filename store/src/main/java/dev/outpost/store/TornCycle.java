@@ -85,6 +85,7 @@ final class TornCycle {
         long wp;
         int header;
         Path file;
+        boolean padded;
         SingleChronicleQueueStore store = queue.storeForCycle(cycle, queue.epoch(), false, null);
         if (store == null) {
             return null;
@@ -93,6 +94,7 @@ final class TornCycle {
             wp = store.writePosition();
             header = wp > 0 ? store.bytes().readVolatileInt(wp) : 0;
             file = store.file().toPath();
+            padded = store.dataVersion() > 0; // headers then start at 4-byte boundaries
         } finally {
             queue.closeStore(store);
         }
@@ -131,7 +133,7 @@ final class TornCycle {
         long lastWritten = rc.toIndex(cycle, Math.max(0, written - 1));
         if (lastPos >= wp) {
             // Past it: a kill -9 between an excerpt's completion and the write position's update; Chronicle catches up.
-            int after = intAt(file, (end + 3) & ~3L);
+            int after = intAt(file, padded ? (end + 3) & ~3L : end);
             if (after == 0 || after == Wires.END_OF_DATA) {
                 return null; // the walk ended on the last excerpt written, and nothing follows it
             }
