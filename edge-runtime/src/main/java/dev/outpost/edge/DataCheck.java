@@ -34,15 +34,16 @@ import java.util.stream.Stream;
  * checked), and each SQLite file (catalog, rollups) gets {@code PRAGMA integrity_check} on a read-only connection. The
  * state file is a Chronicle Map, whose only way in recovers what a crash left (it writes), so its records are checked by
  * {@code --repair}, which opens the log, the catalog and the state file exactly as a start does — salvaging torn tails
- * and quarantining corrupt groups — closes them, and checks again. It refuses to touch a directory an agent holds (the
+ * and quarantining corrupt groups — and records torn cycles in every cycle of the log (a start checks only each lane's
+ * last cycle, see {@code LogRecovery}), closes them, and checks again. It refuses to touch a directory an agent holds (the
  * state file's lock) and holds that lock itself while it reads. Exit 0 when clean, 1 when something is wrong (or
  * cannot be read), 2 for a bad command line.
  */
 final class DataCheck {
     private static final String USAGE = """
             usage: outpost fsck DATA_DIR [--repair] [--config FILE]
-              --repair        open the directory as a start does (salvage torn tails, quarantine corrupt groups,
-                              recover the state file), then check again
+              --repair        open the directory as a start does (salvage torn tails, quarantine corrupt groups and
+                              torn cycles, recover the state file), then check again
               --config FILE   the agent's configuration (log options for --repair; data.dir is DATA_DIR)
             """;
 
@@ -140,13 +141,17 @@ final class DataCheck {
                     err.print("\r\033[K");
                 }
                 out.println(String.format(
-                        "%-16s %,d records%s, corrupt %d, quarantined groups %d, out of order %d",
+                        "%-16s %,d records%s, corrupt %d, quarantined groups %d, out of order %d%s",
                         name,
                         r.records(),
                         r.records() == 0 ? "" : " (seq " + r.firstSeq() + ".." + r.lastSeq() + ")",
                         r.corrupt(),
                         r.quarantined(),
-                        r.outOfOrder()));
+                        r.outOfOrder(),
+                        r.torn() == 0
+                                ? ""
+                                : ", TORN cycles " + r.torn() + " (" + r.tornGroups()
+                                        + " groups after the tear unreadable)"));
                 problems += r.clean() ? 0 : 1;
             } catch (StoreException e) {
                 out.println(String.format("%-16s UNREADABLE: %s", name, e.getMessage()));
@@ -255,7 +260,8 @@ final class DataCheck {
                 ChronicleStateStore state = ChronicleStateStore.open(
                         dir.resolve("state").resolve("state.cm3"), cfg.state().documentsMax(), (int)
                                 cfg.state().docBytesAvg())) {
-            out.println("repair: log " + log.summary() + "; quarantined groups "
+            int tears = log.recordTears();
+            out.println("repair: log " + log.summary() + "; torn cycles recorded " + tears + "; quarantined groups "
                     + log.counters().quarantined.sum() + "; state entries " + state.size()
                     + (state.recoveredOnOpen() ? " (recovered)" : "") + ", corrupt values " + state.corrupt.sum()
                     + "; catalog schema " + catalog.schemaVersion());

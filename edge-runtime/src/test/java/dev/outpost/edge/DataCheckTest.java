@@ -118,6 +118,45 @@ class DataCheckTest {
     }
 
     @Test
+    void aCycleTornMidFileIsReportedAndTheNextStartNumbersAboveItInANewCycle() throws Exception {
+        ingest(40);
+        Path cycle = cycleFile();
+        long header = excerptHeaders(data().resolve("log").resolve("normal")).get(20);
+        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(cycle.toFile(), "rw")) {
+            raf.seek(header);
+            raf.writeInt(0); // a document header zeroed mid-file: groups 21..40 are past the tear
+        }
+        assertEquals(1, fsck(data().toString()), out());
+        assertTrue(out().contains("20 records (seq 1..20)") && out().contains("TORN cycles 1 (20 groups"), out());
+
+        ingest(3); // a start records the tear (the lane's last cycle) and appends in a new cycle file
+        assertEquals(0, fsck(data().toString()), "recorded by the start: " + out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("log/normal +23 records \\(seq 1\\.\\.(\\d+)\\)")
+                .matcher(out());
+        assertTrue(m.find(), out());
+        assertTrue(Long.parseLong(m.group(1)) > 40, "new numbers above the 40 handed out before: " + out());
+        assertTrue(out().contains("quarantined groups 1"), out());
+    }
+
+    /** File offsets of the document headers of a lane's excerpts, in order (read through a read-only queue). */
+    static List<Long> excerptHeaders(Path lane) {
+        List<Long> out = new java.util.ArrayList<>();
+        try (var q = net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder.single(lane.toFile())
+                        .readOnly(true)
+                        .build();
+                var t = q.createTailer().toStart()) {
+            while (true) {
+                try (var dc = t.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        return out;
+                    }
+                    out.add(dc.wire().bytes().readPosition() - 4);
+                }
+            }
+        }
+    }
+
+    @Test
     void aBadCommandLineSaysWhatItTakes() {
         assertEquals(Main.EXIT_USAGE, fsck());
         assertEquals(Main.EXIT_USAGE, fsck(dir.toString()), "no log/ in it");

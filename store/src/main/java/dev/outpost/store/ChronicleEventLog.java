@@ -18,15 +18,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
-import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.RollCycles;
-import net.openhft.chronicle.queue.TailerDirection;
 import net.openhft.chronicle.queue.impl.StoreFileListener;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
-import net.openhft.chronicle.wire.DocumentContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +46,9 @@ import org.slf4j.LoggerFactory;
  *   <li>On open, corrupt groups at the tail are copied to the quarantine directory, recorded there,
  *       and skipped from then on; they never block startup. Corrupt records elsewhere are skipped
  *       by readers and counted.
+ *   <li>A torn last cycle (framing broken before its written end, {@link TornCycle}) is quarantined,
+ *       numbering continues above anything it may hold, and appends go to a new cycle ({@link
+ *       LogRecovery}).
  * </ul>
  */
 public final class ChronicleEventLog implements EventLog {
@@ -79,7 +79,11 @@ public final class ChronicleEventLog implements EventLog {
 
     private final LogOptions options;
     private final SingleChronicleQueue queue;
+    /** Created after recovery: Chronicle's appender must not meet a torn cycle's written end before it is sealed. */
     private final GroupWriter writer;
+    /** The queue's time never goes below this: the start of the last cycle, or of the one after a torn last cycle. */
+    private volatile long cycleFloorMillis;
+
     private final HybridClock clock;
     private final Shared shared;
     private final ReentrantLock appendLock;
@@ -154,7 +158,8 @@ public final class ChronicleEventLog implements EventLog {
         try {
             this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
                     .rollCycle(roll)
-                    .timeProvider(clock::monotonicMillis) // cycles roll on the clock that stamps events
+                    // cycles roll on the clock that stamps events, never back into the last cycle or a torn one
+                    .timeProvider(() -> Math.max(clock.monotonicMillis(), cycleFloorMillis))
                     .blockSize(options.blockBytes())
                     .storeFileListener(new StoreFileListener() {
                         @Override
@@ -177,11 +182,11 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
         }
-        this.writer = new GroupWriter(queue, dir, laneName);
         this.groups = new GroupIndex(queue, quarantine);
         this.floor = new SeqFloor(dir);
         this.growth = new FileGrowth(this::cycleFile, options.blockBytes());
         recover();
+        this.writer = new GroupWriter(queue, dir, laneName);
         int current = queue.lastCycle();
         if (current != Integer.MIN_VALUE) {
             try {
@@ -366,7 +371,7 @@ public final class ChronicleEventLog implements EventLog {
     }
 
     private LogCursor cursor(ExcerptTailer t, long fromSeq) {
-        return new LogCursor(t, fromSeq, queue.rollCycle(), counters, quarantine.indexes());
+        return new LogCursor(t, fromSeq, queue.rollCycle(), counters, quarantine.indexes(), quarantine::tornAt);
     }
 
     private ExcerptTailer tailer() {
@@ -375,49 +380,43 @@ public final class ChronicleEventLog implements EventLog {
         return t;
     }
 
-    /** Finds the last fully valid group from the end; quarantines corrupt groups after it. */
+    /**
+     * Finds the last fully valid group (quarantining corrupt groups after it) and deals with a torn last cycle
+     * ({@link LogRecovery}); sets where numbering, the clock and the queue's cycles continue.
+     */
     private void recover() {
-        long recoveredSeq = 0;
-        long recoveredHlc = 0;
-        try (ExcerptTailer t = tailer()) {
-            t.direction(TailerDirection.BACKWARD).toEnd();
-            byte[] group = new byte[64 * 1024];
-            RecordView v = new RecordView();
-            GroupInflater inflater = new GroupInflater();
-            while (true) {
-                long idx;
-                int len;
-                try (DocumentContext dc = t.readingDocument()) {
-                    if (!dc.isPresent()) {
-                        break;
-                    }
-                    idx = dc.index();
-                    Bytes<?> b = dc.wire().bytes();
-                    len = (int) b.readRemaining();
-                    if (group.length < len) {
-                        group = new byte[len];
-                    }
-                    b.read(group, 0, len);
-                }
-                if (quarantine.holds(idx)) {
-                    continue;
-                }
-                long[] tail = inflater.verifiedTail(group, len, v);
-                if (tail != null) {
-                    recoveredSeq = tail[0];
-                    recoveredHlc = tail[1];
-                    break;
-                }
-                quarantine.add(idx, queue.rollCycle().toCycle(idx), group, len);
-            }
+        int last = queue.lastCycle();
+        LogRecovery.Tail tail = LogRecovery.recover(
+                queue, this::tailer, this::cycleFile, quarantine, floor, clock, options.blockBytes(), shared.lastSeq);
+        lastSeq = tail.seq();
+        if (last != Integer.MIN_VALUE) {
+            cycleFloorMillis =
+                    (long) (tail.torn() ? last + 1 : last) * queue.rollCycle().lengthInMillis();
         }
-        lastSeq = recoveredSeq;
-        shared.lastSeq = Math.max(shared.lastSeq, Math.max(recoveredSeq, floor.seq()));
-        clock.observe(Math.max(recoveredHlc, floor.hlc()));
+        shared.lastSeq = Math.max(shared.lastSeq, Math.max(tail.seq(), floor.seq()));
+        clock.observe(Math.max(tail.hlc(), floor.hlc()));
         try (LogCursor c = cursor(tailer(), 0)) {
             c.tailer.toStart();
             RecordView v = new RecordView();
             firstSeq = c.next(v) ? v.seq : lastSeq + 1;
+        }
+    }
+
+    /**
+     * Walks every cycle (not only the last, as an open does) and quarantines, counts and seals any tear not recorded
+     * yet, raising the floor above it ({@code outpost fsck --repair}). Reads the whole log.
+     *
+     * @return the tears newly recorded
+     */
+    public int recordTears() {
+        appendLock.lock();
+        try {
+            long[] found = LogRecovery.recordTears(
+                    queue, this::cycleFile, quarantine, floor, clock, options.blockBytes(), shared.lastSeq);
+            shared.lastSeq = Math.max(shared.lastSeq, found[1]);
+            return (int) found[0];
+        } finally {
+            appendLock.unlock();
         }
     }
 

@@ -13,7 +13,7 @@ import net.openhft.chronicle.wire.DocumentContext;
  * Finds groups in the event log by the keys in their headers (first seq, first HLC), without reading records: the
  * cycle by its first group's keys (cached per cycle), then a binary search over the cycle's excerpts. Groups are
  * appended in seq and HLC order, so both keys increase along the log. Invariants: quarantined groups are never read;
- * a header that does not parse is treated as absent; the cache is dropped for a cycle retention deletes ({@link
+ * a header that does not parse is treated as absent; excerpts at or past a cycle's tear are never searched; the cache is dropped for a cycle retention deletes ({@link
  * #forget}). Thread-safe for the cache; each caller brings its own tailer.
  */
 final class GroupIndex {
@@ -56,7 +56,7 @@ final class GroupIndex {
         }
         int cycle = (int) chosenCycle;
         RollCycle rc = queue.rollCycle();
-        long n = t.excerptsInCycle(cycle);
+        long n = readableExcerpts(t, cycle);
         long lo = 0;
         long hi = n - 1;
         long best = 0;
@@ -84,7 +84,7 @@ final class GroupIndex {
         if (cached != null) {
             return cached;
         }
-        long n = t.excerptsInCycle(cycle);
+        long n = readableExcerpts(t, cycle);
         RollCycle rc = queue.rollCycle();
         for (long i = 0; i < n; i++) {
             long idx = rc.toIndex(cycle, i);
@@ -125,7 +125,7 @@ final class GroupIndex {
     /** Sequence number of the last record of the last readable group of {@code cycle}, 0 if none. */
     long lastSeqOfCycle(ExcerptTailer t, int cycle) {
         RollCycle rc = queue.rollCycle();
-        for (long i = t.excerptsInCycle(cycle) - 1; i >= 0; i--) {
+        for (long i = readableExcerpts(t, cycle) - 1; i >= 0; i--) {
             long idx = rc.toIndex(cycle, i);
             if (quarantine.holds(idx) || !t.moveToIndex(idx)) {
                 continue;
@@ -146,6 +146,13 @@ final class GroupIndex {
             }
         }
         return 0;
+    }
+
+    /** Excerpts of {@code cycle} readers may read: all of them, or those before its tear ({@link TornCycle}). */
+    private long readableExcerpts(ExcerptTailer t, int cycle) {
+        long n = t.excerptsInCycle(cycle);
+        long torn = quarantine.tornAt(cycle);
+        return torn == Long.MAX_VALUE ? n : Math.min(n, queue.rollCycle().toSequenceNumber(torn));
     }
 
     /** Retention deleted {@code cycle}: its keys are gone. */

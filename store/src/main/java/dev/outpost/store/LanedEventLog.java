@@ -130,6 +130,15 @@ public final class LanedEventLog implements LanedLog {
         lanes.values().forEach(l -> l.pressure(p));
     }
 
+    /** Records torn cycles in every cycle of every lane ({@link ChronicleEventLog#recordTears}); returns how many. */
+    public int recordTears() {
+        int n = 0;
+        for (ChronicleEventLog l : lanes.values()) {
+            n += l.recordTears();
+        }
+        return n;
+    }
+
     /** A group quarantined on open: its lane, log index and the file it was copied to. */
     public record Quarantined(Lane lane, long index, Path file) {}
 

@@ -3,7 +3,9 @@ package dev.outpost.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
@@ -15,7 +17,9 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
  * Offline verification of one lane of an event log (for {@code outpost fsck}): every group read from the start through
  * the cursor the agent reads with, in a read-only queue, so that nothing on disk changes — corrupt groups and records are
  * counted, not quarantined; groups the agent already quarantined are counted and passed over. Also checks that sequence
- * numbers rise. Start-up recovery (the agent, or {@code fsck --repair}) is what salvages and quarantines.
+ * numbers rise, and walks every cycle for a tear ({@link TornCycle}: framing broken before the written end), reading
+ * on at the next cycle as the agent's readers do. Start-up recovery (the agent: the last cycle; {@code fsck --repair}:
+ * every cycle) is what salvages and quarantines.
  */
 public final class LogCheck {
     /**
@@ -25,12 +29,22 @@ public final class LogCheck {
      * @param corrupt records and groups that do not decode (checksum, lengths), skipped
      * @param quarantined groups recovery set aside earlier (listed in the lane's quarantine)
      * @param outOfOrder records whose seq is not above the one before
+     * @param torn torn cycles not recorded in the quarantine yet (a start or --repair records them)
+     * @param tornGroups groups those torn cycles lost (written after the tear, unreadable)
      */
     public record Report(
-            String lane, long records, long corrupt, long quarantined, long outOfOrder, long firstSeq, long lastSeq) {
-        /** True when nothing is wrong (quarantined groups were dealt with already). */
+            String lane,
+            long records,
+            long corrupt,
+            long quarantined,
+            long outOfOrder,
+            long firstSeq,
+            long lastSeq,
+            long torn,
+            long tornGroups) {
+        /** True when nothing is wrong (quarantined groups and recorded tears were dealt with already). */
         public boolean clean() {
-            return corrupt == 0 && outOfOrder == 0;
+            return corrupt == 0 && outOfOrder == 0 && torn == 0;
         }
     }
 
@@ -44,6 +58,15 @@ public final class LogCheck {
      */
     public static Report check(Path laneDir, Path quarantineDir, LongConsumer progress) {
         Set<Long> quarantined = quarantined(quarantineDir);
+        Map<Integer, Long> recorded;
+        try {
+            recorded = Quarantine.readTorn(quarantineDir);
+        } catch (IOException | RuntimeException e) {
+            throw new StoreException("read torn cycle list", quarantineDir, "the file lists 'cycle index' per line", e);
+        }
+        Map<Integer, Long> tornAt = new HashMap<>(recorded);
+        long torn = 0;
+        long tornGroups = 0;
         LogCounters counters = new LogCounters();
         long records = 0;
         long outOfOrder = 0;
@@ -53,7 +76,20 @@ public final class LogCheck {
                         .readOnly(true)
                         .build();
                 ExcerptTailer t = q.createTailer().toStart();
-                LogCursor c = new LogCursor(t, 1, q.rollCycle(), counters, quarantined)) {
+                LogCursor c = new LogCursor(
+                        t, 1, q.rollCycle(), counters, quarantined, cy -> tornAt.getOrDefault(cy, Long.MAX_VALUE))) {
+            int firstCycle = q.firstCycle();
+            int lastCycle = q.lastCycle();
+            if (firstCycle != Integer.MAX_VALUE && lastCycle != Integer.MIN_VALUE) {
+                for (Long cy : q.listCyclesBetween(firstCycle, lastCycle)) {
+                    TornCycle.Tear tear = recorded.containsKey(cy.intValue()) ? null : TornCycle.find(q, cy.intValue());
+                    if (tear != null) {
+                        tornAt.put(tear.cycle(), tear.firstLostIndex());
+                        torn++;
+                        tornGroups += tear.lostGroups();
+                    }
+                }
+            }
             RecordView v = new RecordView();
             while (c.next(v)) {
                 if (records == 0) {
@@ -77,7 +113,9 @@ public final class LogCheck {
                 quarantined.size(),
                 outOfOrder,
                 first,
-                last);
+                last,
+                torn,
+                tornGroups);
     }
 
     private static Set<Long> quarantined(Path dir) {

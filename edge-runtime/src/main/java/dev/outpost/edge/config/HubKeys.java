@@ -40,6 +40,14 @@ final class HubKeys {
             87_600,
             "hours",
             "How long the hub keeps the nodes' final rollup windows (hub-rollups.db), after each window's end."));
+    static final ConfigKey<Long> FLEET_CHANGES_BYTES_MAX = SECTION.add(ConfigKey.bytes(
+            "hub.fleet_changes_bytes_max",
+            16 * MIB,
+            64 * KIB,
+            1024 * MIB,
+            "With hub.backend: kafka, most bytes of fleet changes (the latest per object, PREFIX.fleet) a hub holds"
+                    + " in memory to serve pulls; publishing past it gets 507. Use one value on every hub of a"
+                    + " fleet."));
     static final ConfigKey<Map<String, String>> NODES = SECTION.add(ConfigKey.mapping(
             "hub.nodes", "The nodes this hub accepts: node id -> token (at least 16 characters).", HubKeys::nodes));
 
@@ -57,7 +65,7 @@ final class HubKeys {
             "hub.kafka_topic_prefix",
             "outpost",
             "Prefix of the hub's topics: PREFIX.events.LANE (the records), PREFIX.received (what each node lane"
-                    + " delivered, compacted)."));
+                    + " delivered, compacted), PREFIX.fleet (the fleet changes nodes pull, compacted)."));
     static final ConfigKey<Integer> KAFKA_SHARDS = SECTION.add(ConfigKey.integer(
             "hub.kafka_shards",
             32,
@@ -87,6 +95,27 @@ final class HubKeys {
                     + " the ones its guarantees rest on itself.",
             HubKeys::producer));
 
+    static final ConfigKey<String> KAFKA_TOPICS = SECTION.add(ConfigKey.oneOf(
+            "hub.kafka_topics",
+            "lane",
+            List.of("lane", "stream"),
+            "Topics of the records: 'lane' (PREFIX.events.LANE, four topics) or 'stream' (PREFIX.stream.STREAM, a"
+                    + " topic per stream, created when its first record arrives)."));
+    static final ConfigKey<Integer> KAFKA_STREAM_TOPICS_MAX = SECTION.add(ConfigKey.integer(
+            "hub.kafka_stream_topics_max",
+            1_000,
+            1,
+            100_000,
+            "topics",
+            "With hub.kafka_topics: stream, the stream topics a hub creates at most; a push of a further stream"
+                    + " gets 503 (the node keeps it) until this is raised."));
+    static final ConfigKey<String> KAFKA_ADVERTISED_URL = SECTION.add(ConfigKey.text(
+            "hub.kafka_advertised_url",
+            "",
+            "How the other hubs of the fleet reach this one (http://host:port); a push for a node whose shard"
+                    + " another hub owns is forwarded there. Empty: this hub cannot be forwarded to (pushes for its"
+                    + " shards that reach another hub get 503 and the node retries)."));
+
     /** Producer settings the hub sets itself: exactly once rests on them. */
     static final List<String> KAFKA_RESERVED = List.of(
             "transactional.id",
@@ -106,6 +135,7 @@ final class HubKeys {
                 v.get(BODY_BYTES_MAX),
                 v.get(NODE_LOGS_OPEN_MAX),
                 v.get(ROLLUP_RETENTION_HOURS),
+                v.get(FLEET_CHANGES_BYTES_MAX),
                 v.get(NODES),
                 v.get(BACKEND),
                 new OutpostConfig.Kafka(
@@ -114,7 +144,35 @@ final class HubKeys {
                         v.get(KAFKA_SHARDS),
                         v.get(KAFKA_TRANSACTION_TIMEOUT_MILLIS),
                         v.get(KAFKA_SESSION_TIMEOUT_MILLIS),
-                        v.get(KAFKA_PRODUCER)));
+                        v.get(KAFKA_PRODUCER),
+                        advertisedUrl(v.get(KAFKA_ADVERTISED_URL).strip()),
+                        v.get(KAFKA_TOPICS).equals("stream"),
+                        v.get(KAFKA_STREAM_TOPICS_MAX)));
+    }
+
+    /** {@code hub.kafka_advertised_url}: empty, or an absolute http(s) URL without a path. */
+    private static String advertisedUrl(String url) {
+        if (url.isEmpty()) {
+            return url;
+        }
+        java.net.URI u;
+        try {
+            u = new java.net.URI(url);
+        } catch (java.net.URISyntaxException e) {
+            u = null;
+        }
+        if (u == null
+                || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))
+                || u.getHost() == null
+                || (u.getRawPath() != null
+                        && !u.getRawPath().isEmpty()
+                        && !u.getRawPath().equals("/"))) {
+            throw new ConfigException(
+                    "hub.kafka_advertised_url",
+                    "config error: hub.kafka_advertised_url must be empty or http(s)://host:port (no path), not '" + url
+                            + "'");
+        }
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     /** {@code hub.kafka_producer: {SETTING: VALUE}}, none of {@link #KAFKA_RESERVED}. */

@@ -128,6 +128,7 @@ public record OutpostConfig(
      *
      * @param enabled true in hub mode ({@code outpost hub} sets it)
      * @param rollupRetentionHours how long the nodes' final rollup windows are kept after their end
+     * @param fleetChangesBytesMax with the Kafka backend, most bytes of fleet changes held in memory for pulls
      */
     public record Hub(
             boolean enabled,
@@ -135,6 +136,7 @@ public record OutpostConfig(
             long bodyBytesMax,
             int nodeLogsOpenMax,
             int rollupRetentionHours,
+            long fleetChangesBytesMax,
             Map<String, String> nodes,
             String backend,
             Kafka kafka) {
@@ -148,6 +150,9 @@ public record OutpostConfig(
      * The Kafka backend of a hub (docs/FLEET-KAFKA.md).
      *
      * @param producer settings passed to the producers as they are (none the hub sets itself)
+     * @param advertisedUrl how the fleet's other hubs reach this one (forwarding); empty if they cannot
+     * @param topicPerStream records go to a topic per stream instead of per lane
+     * @param streamTopicsMax stream topics a hub creates at most
      */
     public record Kafka(
             String bootstrapServers,
@@ -155,7 +160,10 @@ public record OutpostConfig(
             int shards,
             int transactionTimeoutMillis,
             int sessionTimeoutMillis,
-            Map<String, String> producer) {}
+            Map<String, String> producer,
+            String advertisedUrl,
+            boolean topicPerStream,
+            int streamTopicsMax) {}
 
     /** The engine's definitions from the file: rules and rollups by name (definition trees). */
     record Definitions(Map<String, Object> rules, Map<String, Object> rollups) {

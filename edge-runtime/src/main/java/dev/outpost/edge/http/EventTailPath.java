@@ -231,12 +231,15 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         return QueryStringDecoder.decodeComponent(uri.substring(STATE_PREFIX.length(), end));
     }
 
-    /** The tail path this request is for (the fleet one only on a hub), if this path may serve it; else null. */
+    /**
+     * The tail path this request is for (the fleet one only on a hub with node logs: with hub.backend: kafka the
+     * controller refuses it), if this path may serve it; else null.
+     */
     private String served(HttpRequest request) {
         String uri = request.uri();
         String path = at(uri, TailRequest.PATH)
                 ? TailRequest.PATH
-                : at(uri, TailRequest.FLEET_PATH) && hub != null ? TailRequest.FLEET_PATH : null;
+                : at(uri, TailRequest.FLEET_PATH) && hub != null && !hub.kafkaBackend() ? TailRequest.FLEET_PATH : null;
         return path != null && serves(request) ? path : null;
     }
 

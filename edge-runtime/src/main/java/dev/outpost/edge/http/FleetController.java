@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.config.ConfigException;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.hub.FleetChanges;
 import dev.outpost.edge.hub.FleetLogs;
 import dev.outpost.edge.hub.Hub;
 import dev.outpost.edge.ingest.EventParser;
@@ -28,6 +29,10 @@ import java.util.Map;
 /**
  * Fleet queries on a hub: what each node pushed, by node, stream and time. Same paging and
  * output as GET /v1/events (sequence numbers are the hub's; each event is as the node stored it).
+ * And the fleet changes an operator publishes for the nodes to pull (PUT/DELETE /v1/fleet/state,
+ * streams, rules, config): 202 once published, 507 past hub.fleet_changes_bytes_max, 503 if Kafka
+ * did not confirm. With hub.backend: kafka the node logs are not here: GET /v1/fleet/events answers
+ * 501 naming the topics to read instead (docs/FLEET-KAFKA.md).
  */
 @Controller("/v1/fleet")
 @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
@@ -42,12 +47,14 @@ public class FleetController {
     private final LiveConfig config;
     private final EventQueries queries;
     private final CursorSeal cursorSeal;
+    private final FleetNodesFanOut fanOut; // null: not a hub of a fleet of hubs
 
     public FleetController(@Nullable Hub hub, LiveConfig config, EventQueries queries, CursorSeal cursorSeal) {
         this.hub = hub;
         this.config = config;
         this.queries = queries;
         this.cursorSeal = cursorSeal;
+        this.fanOut = hub != null && hub.fleetOfHubs() ? new FleetNodesFanOut() : null;
     }
 
     private HttpResponse<?> notHub() {
@@ -55,14 +62,23 @@ public class FleetController {
                 404, "Not a hub", "this agent is not in hub mode (run 'outpost hub' or set hub.enabled)", 0, null);
     }
 
-    /** The nodes this hub accepts, and what it has received from each, per lane. */
+    /**
+     * The nodes this hub accepts, and what it has received from each, per lane; on a fleet of hubs (hub.backend:
+     * kafka), a node another hub owns is as its owner tells, with {@code hub} naming the owner.
+     */
     @Get(value = "/nodes", produces = MediaType.APPLICATION_JSON)
-    public HttpResponse<?> nodes() {
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
+    public HttpResponse<?> nodes(io.micronaut.http.HttpRequest<?> request) {
         if (hub == null) {
             return notHub();
         }
         List<FleetNodes.Node> nodes = new ArrayList<>();
+        Map<String, String> owners = new LinkedHashMap<>();
         for (String node : config.current().hub().nodes().keySet()) {
+            String owner = fanOut == null || OwnerForward.forwarded(request) ? null : hub.ownerUrl(node);
+            if (owner != null) {
+                owners.put(node, owner);
+            }
             // On a Kafka hub, a node whose shard another hub owns is that hub's to tell of (docs/FLEET-KAFKA.md).
             boolean seen = hub.seen(node);
             Map<Lane, FleetNodes.Received> lanes = new EnumMap<>(Lane.class);
@@ -74,7 +90,11 @@ public class FleetController {
             }
             nodes.add(new FleetNodes.Node(node, seen, lanes, hub.activity().of(node)));
         }
-        return HttpResponse.ok(new FleetNodes(nodes).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
+        byte[] json = new FleetNodes(nodes).toJson();
+        if (!owners.isEmpty()) {
+            json = fanOut.merge(json, owners, request);
+        }
+        return HttpResponse.ok(json).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     /** A change for its target (a node of hub.nodes, or {@code all}), published for the nodes to pull. */
@@ -87,9 +107,28 @@ public class FleetController {
                 && !config.current().hub().nodes().containsKey(target)) {
             return Problems.response(400, "Invalid target", "target must be 'all' or a node of hub.nodes", 0, "target");
         }
-        return HttpResponse.accepted()
-                .body(hub.changes().publish(change).toJson())
-                .contentType(MediaType.APPLICATION_JSON_TYPE);
+        return switch (hub.changes().publish(change)) {
+            case FleetChanges.Outcome.Done d ->
+                HttpResponse.accepted().body(d.published().toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
+            case FleetChanges.Outcome.Full f ->
+                Problems.response(
+                        507,
+                        "Fleet changes full",
+                        "this hub holds " + f.liveBytes() + " bytes of fleet changes and this one takes "
+                                + f.changeBytes() + ": past hub.fleet_changes_bytes_max (" + f.bytesMax()
+                                + " bytes); replace or delete changes of the same objects, or raise the limit on"
+                                + " every hub",
+                        0,
+                        null);
+            case FleetChanges.Outcome.TooLarge t ->
+                Problems.response(
+                        413,
+                        "Change too large",
+                        "the change is " + t.changeBytes() + " bytes; the fleet topic takes at most " + t.bytesMax(),
+                        0,
+                        null);
+            case FleetChanges.Outcome.Unavailable u -> Problems.response(503, "Not published", u.detail(), 0, null);
+        };
     }
 
     private static Object jsonObject(byte[] body, String what) {
@@ -115,6 +154,7 @@ public class FleetController {
     }
 
     /** Sets a state document on the target nodes: PUT /v1/fleet/state/{target}/{namespace}/{id}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/state/{target}/{namespace}/{id}",
             consumes = MediaType.APPLICATION_JSON,
@@ -134,6 +174,7 @@ public class FleetController {
     }
 
     /** Deletes a state document on the target nodes. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Delete(
             value = "/state/{target}/{namespace}/{id}",
             produces = MediaType.APPLICATION_JSON)
@@ -147,6 +188,7 @@ public class FleetController {
     }
 
     /** Declares a stream on the target nodes: PUT /v1/fleet/streams/{target}/{name}, body as PUT /v1/streams/{name}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/streams/{target}/{name}",
             consumes = MediaType.APPLICATION_JSON,
@@ -166,6 +208,7 @@ public class FleetController {
      * PUT /v1/rules/{name}. The rule is checked here as far as the hub can (names, operators, values); each node checks
      * it against its own stream schemas when it applies it.
      */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/rules/{target}/{name}",
             consumes = MediaType.APPLICATION_JSON,
@@ -187,6 +230,7 @@ public class FleetController {
     }
 
     /** Deletes an engine rule on the target nodes: DELETE /v1/fleet/rules/{target}/{name}. */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Delete(value = "/rules/{target}/{name}", produces = MediaType.APPLICATION_JSON)
     public HttpResponse<?> deleteRule(
             @io.micronaut.http.annotation.PathVariable String target,
@@ -202,6 +246,7 @@ public class FleetController {
      * Each key and value is checked here as the node will check it; a node still refuses a change
      * that breaks a rule with its own file (e.g. query.limit_default above its query.limit_max).
      */
+    @ApiResponse(responseCode = "507", ref = OpenApiController.INSUFFICIENT_STORAGE)
     @io.micronaut.http.annotation.Put(
             value = "/config/{target}",
             consumes = MediaType.APPLICATION_JSON,
@@ -237,6 +282,7 @@ public class FleetController {
      * GET /v1/fleet/events?node=N plus the parameters of GET /v1/events (on the hub's receipt time),
      * and node_from_time / node_to_time on the node's own ingest time.
      */
+    @ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
     @Get(value = "/events", produces = EventsController.NDJSON)
     public HttpResponse<?> events(
             @Nullable @QueryValue String node,
@@ -255,6 +301,16 @@ public class FleetController {
                 || !EventParser.validName(node)
                 || !config.current().hub().nodes().containsKey(node)) {
             return Problems.response(400, "Invalid query", "node must name one of the nodes in hub.nodes", 0, "node");
+        }
+        if (hub.kafkaBackend()) {
+            return Problems.response(
+                    501,
+                    Problems.KAFKA_BACKEND,
+                    Problems.kafkaBackend(
+                            "GET /v1/fleet/events",
+                            config.current().hub().kafka().topicPrefix()),
+                    0,
+                    "hub.backend");
         }
         if (!hub.fleetLogs().exists(node)) {
             return Problems.response(404, "No data", "node '" + node + "' has not pushed anything yet", 0, "node");

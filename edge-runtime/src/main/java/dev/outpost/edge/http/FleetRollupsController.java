@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.engine.rollup.FinalWindow;
 import dev.outpost.edge.engine.rollup.FleetRollups;
 import dev.outpost.edge.engine.rollup.RollupRefusal;
 import dev.outpost.edge.engine.rollup.Row;
@@ -27,13 +28,15 @@ import java.util.Set;
  * The nodes' rollups on a hub: {@code GET /v1/fleet/rollups} (each rollup and the nodes that sent windows of it) and
  * {@code GET /v1/fleet/rollups/{name}?node=&from=&to=&limit=&cursor=&FIELD=VALUE}, the node's rollup query over the
  * final windows the nodes sent: one node's with {@code node}, else all nodes merged per (window, group). Same rows and
- * paging as {@code GET /v1/rollups/{name}}; the trailer's {@code status} names the nodes merged.
+ * paging as {@code GET /v1/rollups/{name}}; the trailer's {@code status} names the nodes merged. With hub.backend: kafka,
+ * 501 naming the topics (docs/FLEET-KAFKA.md).
  */
 @Controller("/v1/fleet/rollups")
 @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
 @ApiResponse(responseCode = "401", ref = OpenApiController.UNAUTHORIZED)
 @ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
 @ApiResponse(responseCode = "503", ref = OpenApiController.SERVICE_UNAVAILABLE)
 public class FleetRollupsController {
     private static final Set<String> PARAMETERS = Set.of("node", "from", "to", "limit", "cursor");
@@ -51,11 +54,28 @@ public class FleetRollupsController {
                 404, "Not a hub", "this agent is not in hub mode (run 'outpost hub' or set hub.enabled)", 0, null);
     }
 
+    /**
+     * With hub.backend: kafka the final windows are records of the events topics (stream {@value FinalWindow#STREAM},
+     * from whichever hub took each push), not all in this hub's file: refused rather than answered in part.
+     */
+    private HttpResponse<String> kafkaBackend(String what) {
+        return Problems.response(
+                501,
+                Problems.KAFKA_BACKEND,
+                Problems.kafkaBackend(what, config.current().hub().kafka().topicPrefix())
+                        + "; the final rollup windows are the records of stream " + FinalWindow.STREAM,
+                0,
+                "hub.backend");
+    }
+
     @Get(produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
     public HttpResponse<String> list() {
         if (hub == null) {
             return notHub();
+        }
+        if (hub.kafkaBackend()) {
+            return kafkaBackend("GET /v1/fleet/rollups");
         }
         Map<String, List<String>> all = hub.rollups().rollups();
         return HttpResponse.ok(Json.write(g -> {
@@ -82,6 +102,9 @@ public class FleetRollupsController {
     public HttpResponse<?> windows(@PathVariable String name, HttpRequest<?> request) {
         if (hub == null) {
             return notHub();
+        }
+        if (hub.kafkaBackend()) {
+            return kafkaBackend("GET /v1/fleet/rollups/{name}");
         }
         Map<String, List<String>> params = request.getParameters().asMap();
         Map<String, String> filters = new LinkedHashMap<>();

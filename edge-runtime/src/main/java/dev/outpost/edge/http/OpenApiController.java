@@ -55,6 +55,7 @@ public class OpenApiController {
     static final String UPGRADE_REQUIRED = RESPONSES + "UpgradeRequired";
     static final String TOO_MANY_REQUESTS = RESPONSES + "TooManyRequests";
     static final String INTERNAL_ERROR = RESPONSES + "InternalServerError";
+    static final String NOT_IMPLEMENTED = RESPONSES + "NotImplemented";
     static final String SERVICE_UNAVAILABLE = RESPONSES + "ServiceUnavailable";
     static final String INSUFFICIENT_STORAGE = RESPONSES + "InsufficientStorage";
 

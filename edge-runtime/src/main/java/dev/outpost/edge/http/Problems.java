@@ -17,6 +17,20 @@ public final class Problems {
 
     private Problems() {}
 
+    /** Title of a hub's refusal of what reads node logs, with hub.backend: kafka (answered with 501). */
+    static final String KAFKA_BACKEND = "Not served with hub.backend: kafka";
+
+    /**
+     * Why a hub with hub.backend: kafka does not serve {@code what}, and where the data is instead: the topics with
+     * {@code prefix} (hub.kafka_topic_prefix), HQ's interface (docs/FLEET-KAFKA.md).
+     */
+    static String kafkaBackend(String what, String prefix) {
+        return what + " reads the node logs of a hub with hub.backend: local; this hub writes what nodes push to Kafka"
+                + " (hub.backend: kafka), so read it there: topics " + prefix + ".events.<lane> (key: the node id;"
+                + " headers node, lane, stream, seq, hlc, ingest_time; a node's records from a time on with the"
+                + " consumer's offsetsForTimes). docs/FLEET-KAFKA.md";
+    }
+
     public static String json(int status, String title, String detail, int line, String field) {
         return Json.write(g -> {
             g.writeStartObject();

@@ -12,7 +12,6 @@ import dev.outpost.store.StoreException;
 import dev.outpost.sync.Pusher;
 import dev.outpost.sync.SyncException;
 import dev.outpost.sync.wire.DictionaryStored;
-import dev.outpost.sync.wire.FleetChange;
 import dev.outpost.sync.wire.PullPage;
 import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
@@ -70,9 +69,6 @@ public class SyncController {
     /** Most changes in one pull answer. */
     static final int PULL_CHANGES_MAX = 1000;
 
-    /** Most hub log records one pull reads looking for changes. */
-    static final int PULL_SCAN_RECORDS_MAX = 100_000;
-
     /** Most records one /v1/sync/status reads per lane to bring its kept backlog count up to date. */
     static final int STATUS_SCAN_RECORDS_MAX = 200_000;
 
@@ -80,12 +76,42 @@ public class SyncController {
     private final LiveConfig config;
     private final Catalog catalog;
     private final Upstream upstream;
+    private final OwnerForward forward; // null: not a hub of a fleet of hubs
 
     public SyncController(@Nullable Hub hub, LiveConfig config, Catalog catalog, Upstream upstream) {
         this.hub = hub;
         this.config = config;
         this.catalog = catalog;
         this.upstream = upstream;
+        this.forward = hub != null && hub.fleetOfHubs() ? new OwnerForward() : null;
+    }
+
+    /**
+     * The owner's answer to {@code request} when another hub of the fleet owns {@code node}'s shard (forwarded once,
+     * holding one of this hub's push slots meanwhile); null when this hub answers it itself.
+     */
+    private HttpResponse<?> forwarded(String node, HttpRequest<?> request, byte[] body) {
+        if (forward == null || OwnerForward.forwarded(request)) {
+            return null;
+        }
+        String owner = hub.ownerUrl(node);
+        if (owner == null) {
+            return null;
+        }
+        if (!hub.admit()) {
+            return busy();
+        }
+        try {
+            hub.forwardedRequest();
+            return forward.forward(owner, request, body);
+        } finally {
+            hub.release();
+        }
+    }
+
+    private static HttpResponse<?> busy() {
+        return Problems.response(
+                429, "Too many pushes", "the hub is handling hub.push_concurrency_max pushes; retry later", 0, null);
     }
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
@@ -119,6 +145,7 @@ public class SyncController {
     }
 
     @Post(value = "/push", consumes = SyncProtocol.PUSH_CONTENT_TYPE, produces = MediaType.APPLICATION_JSON)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> push(HttpRequest<?> request, @Body byte[] body) {
         if (hub == null) {
             return notHub();
@@ -126,6 +153,10 @@ public class SyncController {
         String node = authenticate(request);
         if (node == null) {
             return unauthorized();
+        }
+        HttpResponse<?> relayed = forwarded(node, request, body);
+        if (relayed != null) {
+            return relayed; // the owner recorded the node's activity
         }
         HttpResponse<?> answer = pushFrom(node, request, body);
         if (answer.code() >= 400) {
@@ -142,12 +173,7 @@ public class SyncController {
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
         if (!hub.admit()) {
-            return Problems.response(
-                    429,
-                    "Too many pushes",
-                    "the hub is handling hub.push_concurrency_max pushes; retry later",
-                    0,
-                    null);
+            return busy();
         }
         try {
             PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
@@ -210,6 +236,7 @@ public class SyncController {
             value = "/dictionaries/{id}",
             consumes = MediaType.APPLICATION_OCTET_STREAM,
             produces = MediaType.APPLICATION_JSON)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> putDictionary(
             HttpRequest<?> request,
             @io.micronaut.http.annotation.PathVariable String id,
@@ -218,7 +245,8 @@ public class SyncController {
         if (hub == null) {
             return notHub();
         }
-        if (authenticate(request) == null) {
+        String node = authenticate(request);
+        if (node == null) {
             return unauthorized();
         }
         if (stream == null || !dev.outpost.edge.ingest.EventParser.validName(stream)) {
@@ -237,10 +265,15 @@ public class SyncController {
                     "id");
         }
         catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
+        HttpResponse<?> relayed = forwarded(node, request, body); // the owner decodes the node's pushes
+        if (relayed != null) {
+            return relayed;
+        }
         return HttpResponse.ok(new DictionaryStored(id).toJson()).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(value = "/cursor", produces = MediaType.APPLICATION_OCTET_STREAM)
+    @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
     public HttpResponse<?> cursor(HttpRequest<?> request, @Nullable @QueryValue String lane) {
         if (hub == null) {
             return notHub();
@@ -248,6 +281,10 @@ public class SyncController {
         String node = authenticate(request);
         if (node == null) {
             return unauthorized();
+        }
+        HttpResponse<?> relayed = forwarded(node, request, null);
+        if (relayed != null) {
+            return relayed;
         }
         Lane l;
         try {
@@ -267,10 +304,11 @@ public class SyncController {
     }
 
     /**
-     * Long poll for the changes addressed to the calling node or to all nodes, after hub sequence
+     * Long poll for the changes addressed to the calling node or to all nodes, after sequence
      * {@code after}: NDJSON lines {@code {"seq":S,"hlc":H,"change":{...}}} and a last line
      * {@code {"next":N}} (pass N as {@code after} next time). Held open up to {@code wait_millis}
-     * when there is nothing new.
+     * when there is nothing new. Sequences are the hub log's (hub.backend: local) or the fleet topic's
+     * offsets + 1, the same at every hub of the fleet (hub.backend: kafka; docs/FLEET-KAFKA.md).
      */
     @Get(value = "/pull", produces = EventsController.NDJSON)
     @io.micronaut.scheduling.annotation.ExecuteOn(io.micronaut.scheduling.TaskExecutors.BLOCKING)
@@ -300,7 +338,7 @@ public class SyncController {
         while (true) {
             long version = hub.changes().version();
             List<PullPage.Change> changes = new ArrayList<>();
-            long next = scanChanges(node, from, changes);
+            long next = hub.changes().scan(node, from, PULL_CHANGES_MAX, changes);
             long left = deadline - System.currentTimeMillis();
             if (!changes.isEmpty() || left <= 0) {
                 return HttpResponse.ok(new PullPage(changes, next).toNdjson()).contentType(EventsController.NDJSON);
@@ -313,52 +351,6 @@ public class SyncController {
                 return Problems.response(503, "Shutting down", "the hub is stopping; retry", 0, null);
             }
         }
-    }
-
-    /** Adds the changes for {@code node} after {@code from} to {@code out}; returns the last sequence read. */
-    private long scanChanges(String node, long from, List<PullPage.Change> out) {
-        dev.outpost.store.EventLog log = hub.changes().log();
-        long last = Math.max(from, 0);
-        if (log.lastSeq() <= from) {
-            return last;
-        }
-        byte[] stream = FleetChange.STREAM.getBytes(StandardCharsets.UTF_8);
-        int scanned = 0;
-        try (var c = log.cursorFromSeq(from + 1)) {
-            var v = new dev.outpost.store.RecordView();
-            while (scanned < PULL_SCAN_RECORDS_MAX && out.size() < PULL_CHANGES_MAX && c.next(v)) {
-                scanned++;
-                last = v.seq();
-                if (!v.streamEquals(stream)) {
-                    continue;
-                }
-                FleetChange change = readStored(v);
-                if (change != null && change.isFor(node)) {
-                    out.add(new PullPage.Change(v.seq(), v.hlc(), change));
-                }
-            }
-        }
-        return last;
-    }
-
-    /** The change a fleet event of the hub's log holds; null (logged) if this hub cannot read it. */
-    private static FleetChange readStored(dev.outpost.store.RecordView v) {
-        FleetChange change;
-        try {
-            change = FleetChange.fromStoredEvent(v.payloadArray(), v.payloadOffset(), v.payloadLength());
-        } catch (WireException e) {
-            change = new FleetChange.Unreadable(null, null, e.getMessage());
-        }
-        if (change instanceof FleetChange.Unreadable u) {
-            LOG.atWarn()
-                    .addKeyValue(
-                            LogFields.ADVICE,
-                            "publish the change again (PUT /v1/fleet/...); run one version on"
-                                    + " the hub and its nodes")
-                    .log("fleet change at hub sequence {} cannot be read and is not sent: {}", v.seq(), u.problem());
-            return null;
-        }
-        return change;
     }
 
     /** Connectivity, per-lane backlog, last success and last error of the push to the upstream hub. */

@@ -14,7 +14,8 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 /**
  * GET /v1/events/tail when {@link EventTailPath} did not take it: answers why it cannot stream, with the checks the
  * path makes (a bad parameter or start is 400 naming it, a full house 503 with Retry-After; the token is the API
- * filter's). A request that passes them all got here because it was not alone on its connection, or not HTTP/1.1.
+ * filter's). A request that passes them all got here because it was not alone on its connection, or not HTTP/1.1. The
+ * fleet tail on a hub with hub.backend: kafka always comes here (no node logs to tail): 501 naming the topics.
  */
 @Controller
 @ApiResponse(responseCode = "400", ref = OpenApiController.BAD_REQUEST)
@@ -33,6 +34,7 @@ public class TailController {
     }
 
     /** The hub's fleet tail when {@link EventTailPath} did not take it (the same checks). */
+    @ApiResponse(responseCode = "501", ref = OpenApiController.NOT_IMPLEMENTED)
     @Get(
             value = TailRequest.FLEET_PATH,
             produces = {Problems.MEDIA_TYPE, "text/event-stream", "application/json"})
@@ -40,6 +42,14 @@ public class TailController {
             HttpRequest<?> request, @Nullable @Header("Last-Event-ID") String lastEventId) {
         if (hub == null) {
             return Problems.response(404, "Not a hub", "this agent is not a hub (hub.enabled)", 0, null);
+        }
+        if (hub.kafkaBackend()) {
+            return Problems.response(
+                    501,
+                    Problems.KAFKA_BACKEND,
+                    Problems.kafkaBackend(TailRequest.FLEET_PATH, hub.kafkaTopicPrefix()),
+                    0,
+                    "hub.backend");
         }
         TailRequest tail = TailRequest.parse(request.getUri().toString(), lastEventId, true);
         try {

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Hub mode ({@code outpost hub}): what the agent holds to receive its nodes' pushes and to publish changes for them
- * to pull. Exists only in hub mode.
+ * to pull (in its own log, or with hub.backend: kafka in the fleet topic every hub follows: {@link FleetChanges}).
+ * Exists only in hub mode.
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once ({@link #admit()}; the rest
  * are refused and counted, never queued); a push body is bounded ({@link #limits()}); the node logs are opened
@@ -36,6 +37,12 @@ public final class Hub implements AutoCloseable {
     /** Most records a hub accepts in one push (a larger one is refused and the edge halves its batches). */
     public static final int BATCH_RECORDS_MAX = 20_000;
 
+    /**
+     * The Kafka backend's producers buffer at most budget.memory / this, together (each shard's producer its share;
+     * at least {@link KafkaShard#BUFFER_BYTES_MIN} each).
+     */
+    static final int KAFKA_BUFFER_SHARE = 16;
+
     /** The nodes' final rollup windows, in the data directory. */
     public static final String ROLLUPS_FILE = "hub-rollups.db";
 
@@ -48,6 +55,8 @@ public final class Hub implements AutoCloseable {
     private final LongAdder windowsStale;
     private final PushStore receiver;
     private final FleetChanges changes;
+    private final boolean kafka;
+    private final String kafkaTopicPrefix;
     private final FleetTail tail;
     private final Semaphore admission;
     private final PushBatch.Limits limits;
@@ -55,6 +64,7 @@ public final class Hub implements AutoCloseable {
     private final LongAdder throttled;
     private final LongAdder stored;
     private final LongAdder duplicates;
+    private final LongAdder forwarded;
     private final NodeActivity activity = new NodeActivity();
 
     /**
@@ -76,14 +86,26 @@ public final class Hub implements AutoCloseable {
                         "outpost_hub_node_logs_opened_total",
                         "Node logs this hub opened (reopenings after hub.node_logs_open_max closed one included):"
                                 + " churn; 0 with hub.backend: kafka."));
+        this.forwarded = metrics.counter(
+                "outpost_hub_forwarded_total",
+                "Node requests this hub forwarded to the hub that owns the node's shard (hub.backend: kafka).");
         this.receiver = hub.kafkaBackend()
-                ? kafkaStore(hub.kafka())
+                ? kafkaStore(
+                        hub.kafka(),
+                        config.budget().memoryBytes()
+                                / KAFKA_BUFFER_SHARE
+                                / hub.kafka().shards(),
+                        metrics.counter(
+                                "outpost_hub_kafka_transactions_total",
+                                "Kafka transactions this hub committed for pushes (several pushes share one)."))
                 : new HubReceiver(
                         fleetLogs,
                         catalog,
                         (hub.pushConcurrencyMax() + 1) * BATCH_RECORDS_MAX,
                         config.log().blockBytes() / 8);
-        this.changes = new FleetChanges(ownLog);
+        this.kafka = hub.kafkaBackend();
+        this.kafkaTopicPrefix = hub.kafka().topicPrefix();
+        this.changes = kafka ? kafkaChanges(hub, receiver, metrics) : new LocalFleetChanges(ownLog);
         this.tail = new FleetTail(fleetLogs, config, metrics);
         this.rollups = FleetRollups.open(
                 config.data().dir().resolve(ROLLUPS_FILE),
@@ -109,14 +131,49 @@ public final class Hub implements AutoCloseable {
      * The Kafka backend; the client library is left out of the device distribution, which is said plainly rather than
      * failing on a missing class (KafkaPushStore is only loaded once the library is known to be there).
      */
-    private static PushStore kafkaStore(OutpostConfig.Kafka kafka) {
+    private static PushStore kafkaStore(OutpostConfig.Kafka kafka, long bufferBytes, LongAdder transactions) {
         try {
             Class.forName("org.apache.kafka.clients.producer.KafkaProducer", false, Hub.class.getClassLoader());
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("hub.backend: kafka needs the Kafka client library, which the device"
                     + " distribution leaves out; run this hub from a checkout (./outpost hub)");
         }
-        return KafkaPushStore.open(kafka);
+        return KafkaPushStore.open(kafka, transactions, bufferBytes);
+    }
+
+    /** The fleet topic (the push store checked that the client library is there); the store is closed if it fails. */
+    private static FleetChanges kafkaChanges(OutpostConfig.Hub hub, PushStore receiver, Metrics metrics) {
+        try {
+            KafkaFleetChanges k = KafkaFleetChanges.open(hub.kafka(), hub.fleetChangesBytesMax());
+            metrics.gauge(
+                    "outpost_hub_fleet_changes_bytes",
+                    "Bytes of fleet changes held to serve pulls (hub.backend: kafka; at most"
+                            + " hub.fleet_changes_bytes_max).",
+                    k::bytes);
+            return k;
+        } catch (RuntimeException e) {
+            if (receiver instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * True with hub.backend: kafka: pushed records are in the cluster's topics, not in node logs here, so what reads
+     * node logs (fleet queries, the fleet tail, fleet rollups) is not served by this hub (docs/FLEET-KAFKA.md).
+     */
+    public boolean kafkaBackend() {
+        return kafka;
+    }
+
+    /** hub.kafka_topic_prefix (the topics HQ reads with hub.backend: kafka). */
+    public String kafkaTopicPrefix() {
+        return kafkaTopicPrefix;
     }
 
     /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
@@ -139,6 +196,9 @@ public final class Hub implements AutoCloseable {
      */
     public PushAck receive(PushBatch b) {
         PushAck ack = receiver.receive(b);
+        if (fleetOfHubs()) {
+            return ack; // the windows are records of the events topic; GET /v1/fleet/rollups is a local-backend feature
+        }
         tail.received(b.node());
         List<FleetRollups.Received> found = new ArrayList<>();
         for (PushBatch.Record r : b.records()) {
@@ -209,6 +269,29 @@ public final class Hub implements AutoCloseable {
         return false;
     }
 
+    /**
+     * The URL of the fleet's hub that owns {@code node} (hub.backend: kafka), to forward its sync requests to; null
+     * when this hub answers for it itself or nobody can (the local backend always answers itself).
+     */
+    public String ownerUrl(String node) {
+        return receiver instanceof KafkaPushStore k ? k.ownerUrl(node) : null;
+    }
+
+    /** Node requests forwarded so far. */
+    long forwardedCount() {
+        return forwarded.sum();
+    }
+
+    /** Counts a node request forwarded to the owner of its shard. */
+    public void forwardedRequest() {
+        forwarded.increment();
+    }
+
+    /** Whether requests may have to be forwarded to other hubs of the fleet (hub.backend: kafka). */
+    public boolean fleetOfHubs() {
+        return receiver instanceof KafkaPushStore;
+    }
+
     /** Stores pushes: in the nodes' logs, or in Kafka (hub.backend). */
     public PushStore receiver() {
         return receiver;
@@ -234,6 +317,9 @@ public final class Hub implements AutoCloseable {
         try {
             tail.close();
             fleetLogs.close();
+            if (changes instanceof AutoCloseable c) {
+                c.close();
+            }
             if (receiver instanceof AutoCloseable c) {
                 c.close();
             }

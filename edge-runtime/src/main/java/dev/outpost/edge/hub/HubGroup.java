@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * ids. The consumer reads nothing (its partitions are paused); its thread only polls, which keeps the membership and
  * runs the rebalance callbacks. Cooperative rebalancing moves only the partitions that change hands, so a hub joining
  * or leaving does not make every other hub drop and retake its shards. Invariants: {@link Owner#take} and {@link
- * Owner#drop} run on this group's thread only, in the order Kafka decides; nothing else touches the consumer but
- * {@link #close}'s wake-up.
+ * Owner#drop} run on one thread of their own, in the order Kafka decided them, never on the polling thread (taking a
+ * shard — fencing, reading its ranges, announcing — takes seconds, and a poll loop held that long was put out of the
+ * group by max.poll.interval.ms, dropping every shard); nothing else touches the consumer but {@link #close}'s
+ * wake-up.
  */
 final class HubGroup implements AutoCloseable {
     /** How often the group's thread polls (keeps the membership alive; well under any session timeout). */
@@ -45,11 +47,22 @@ final class HubGroup implements AutoCloseable {
 
         /** These shards are no longer this hub's (revoked, or lost to a timeout): stop serving them. */
         void drop(List<Integer> shards);
+
+        /** This shard is still this hub's but is not served (its producer failed, or taking it did): take it again. */
+        void retake(int shard);
     }
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Owner owner;
     private final Thread thread;
+    /** Runs take and drop in the order Kafka decided them, off the polling thread (taking a shard takes seconds). */
+    private final java.util.concurrent.ScheduledExecutorService ownerTasks =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("outpost-hub-shards").daemon().factory());
+
+    /** The shards the group assigns to this hub now (changed in the rebalance callbacks, read anywhere). */
+    private final java.util.Set<Integer> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final CountDownLatch assigned = new CountDownLatch(1);
     private volatile boolean running = true;
     /** Tests: stop polling without leaving the group, as a hub cut off from the cluster would. */
@@ -78,6 +91,26 @@ final class HubGroup implements AutoCloseable {
         return assigned.await(millis, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Takes {@code shard} again after {@code delayMillis} if the group still assigns it to this hub then (in order with
+     * take and drop). The delay lets a hub that was fenced because another took the shard learn of its loss first,
+     * so it does not fence the new owner in turn.
+     */
+    void retakeLater(int shard, long delayMillis) {
+        try {
+            ownerTasks.schedule(
+                    () -> {
+                        if (held.contains(shard)) {
+                            owner.retake(shard);
+                        }
+                    },
+                    delayMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
+        }
+    }
+
     /** Tests: this hub stops heartbeating without leaving the group (cut off from the cluster). */
     void silence() {
         silent = true;
@@ -102,18 +135,26 @@ final class HubGroup implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> parts) {
             consumer.pause(parts);
-            owner.take(shards(parts));
-            assigned.countDown();
+            List<Integer> shards = shards(parts);
+            held.addAll(shards);
+            ownerTasks.execute(() -> {
+                owner.take(shards);
+                assigned.countDown();
+            });
         }
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> parts) {
-            owner.drop(shards(parts));
+            List<Integer> shards = shards(parts);
+            held.removeAll(shards);
+            ownerTasks.execute(() -> owner.drop(shards));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> parts) {
-            owner.drop(shards(parts));
+            List<Integer> shards = shards(parts);
+            held.removeAll(shards);
+            ownerTasks.execute(() -> owner.drop(shards));
         }
     }
 
@@ -136,6 +177,12 @@ final class HubGroup implements AutoCloseable {
         }
         if (!thread.isAlive()) {
             consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+        }
+        ownerTasks.shutdown();
+        try {
+            ownerTasks.awaitTermination(KafkaShard.LOAD_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

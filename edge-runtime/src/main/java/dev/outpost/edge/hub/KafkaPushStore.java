@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * of {@code PREFIX.received} and one transactional producer ({@link KafkaShard}), whose {@code initTransactions}
  * fences any earlier holder of the shard and aborts what it left open. Invariants: a record whose sequence number is
  * in its node lane's committed ranges is never written again; nothing is acknowledged that is not committed; a fenced
- * shard refuses every push after it (503) and is never used again by this instance; a shard this hub does not own
- * (another hub of the fleet does, {@link HubGroup}) is answered 503 (forwarding to its owner is the next step).
+ * shard refuses every push after it (503) and is never used again by this instance; a push for a shard this hub does
+ * not own (another hub of the fleet does, {@link HubGroup}) is refused here with 503, and the HTTP layer forwards it
+ * to the owner the directory names ({@link #ownerUrl}, {@link HubDirectory}) before it gets that far.
  */
 public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.Owner {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaPushStore.class);
@@ -40,10 +42,19 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     private final AtomicReferenceArray<KafkaShard> shards;
 
     private HubGroup group;
+    private HubDirectory directory;
 
-    private KafkaPushStore(OutpostConfig.Kafka config, KafkaTopics topics) {
+    /** Transactions committed for pushes (a metric). */
+    private final LongAdder transactions;
+
+    /** Each shard producer's buffer.memory. */
+    private final long bufferBytes;
+
+    private KafkaPushStore(OutpostConfig.Kafka config, KafkaTopics topics, LongAdder transactions, long bufferBytes) {
+        this.bufferBytes = bufferBytes;
         this.config = config;
         this.topics = topics;
+        this.transactions = transactions;
         this.shards = new AtomicReferenceArray<>(config.shards());
     }
 
@@ -53,11 +64,20 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
      *
      * @throws IllegalStateException naming the setting when the cluster cannot be reached or the topics disagree
      */
-    static KafkaPushStore open(OutpostConfig.Kafka config) {
+    static KafkaPushStore open(OutpostConfig.Kafka config, LongAdder transactions) {
+        return open(config, transactions, KafkaShard.BUFFER_BYTES_MIN);
+    }
+
+    /**
+     * As {@link #open(OutpostConfig.Kafka, LongAdder)}, each shard's producer buffering at most {@code bufferBytes}
+     * (its buffer.memory, unless hub.kafka_producer sets one).
+     */
+    static KafkaPushStore open(OutpostConfig.Kafka config, LongAdder transactions, long bufferBytes) {
         KafkaTopics topics = KafkaTopics.ensure(config);
-        KafkaPushStore store = new KafkaPushStore(config, topics);
-        store.group = new HubGroup(config, topics, store);
+        KafkaPushStore store = new KafkaPushStore(config, topics, transactions, bufferBytes);
         try {
+            store.directory = new HubDirectory(config, topics);
+            store.group = new HubGroup(config, topics, store);
             if (!store.group.awaitFirstAssignment(FIRST_ASSIGNMENT_MILLIS)) {
                 throw new IllegalStateException(
                         "no share of the shards from the hubs' group at " + config.bootstrapServers() + " in "
@@ -87,20 +107,48 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         List<KafkaShard> taken = new ArrayList<>(numbers.size());
         try {
             for (int s : numbers) {
-                taken.add(new KafkaShard(config, topics, s));
+                taken.add(new KafkaShard(config, topics, s, transactions, bufferBytes));
             }
             KafkaShard.loadReceived(config, topics, taken);
+            for (KafkaShard sh : taken) {
+                sh.announce(config.advertisedUrl());
+            }
         } catch (RuntimeException e) {
             LOG.atError()
-                    .addKeyValue(LogFields.ADVICE, "check the Kafka cluster; restart this hub if it persists")
-                    .log("hub: could not take shards {}; their nodes get 503 until the group moves them", numbers, e);
+                    .addKeyValue(LogFields.ADVICE, "check the Kafka cluster; the hub tries again")
+                    .log("hub: could not take shards {}; their nodes get 503 until they are taken again", numbers, e);
             taken.forEach(KafkaShard::close);
+            numbers.forEach(s -> group.retakeLater(s, config.sessionTimeoutMillis()));
             return;
         }
         for (KafkaShard sh : taken) {
             shards.set(sh.number(), sh);
+            directory.announced(sh.number(), config.advertisedUrl());
         }
         LOG.info("hub: took shards {}", numbers);
+    }
+
+    @Override
+    public void retake(int shard) {
+        if (shards.get(shard) == null) {
+            take(List.of(shard));
+        }
+    }
+
+    /**
+     * A shard whose producer can write no more (fenced, or a failure Kafka's client cannot recover from) is given up
+     * here and taken again later if the group still assigns it to this hub (a transaction timed out, the cluster
+     * restarted); if another hub took it, the group says so first and nothing is retaken.
+     */
+    private void broken(KafkaShard shard) {
+        if (shards.compareAndSet(shard.number(), shard, null)) {
+            shard.close();
+            LOG.atWarn()
+                    .addKeyValue(
+                            LogFields.ADVICE, "none needed: its nodes retry; check the Kafka cluster if it repeats")
+                    .log("hub: shard {} can write no more; taking it again if it is still this hub's", shard.number());
+            group.retakeLater(shard.number(), config.sessionTimeoutMillis());
+        }
     }
 
     /** Stops serving shards the group moved away (their producers are closed once a push in progress is done). */
@@ -109,9 +157,7 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         for (int s : numbers) {
             KafkaShard sh = shards.getAndSet(s, null);
             if (sh != null) {
-                synchronized (sh) {
-                    sh.close();
-                }
+                sh.close();
             }
         }
         LOG.info("hub: gave up shards {}", numbers);
@@ -125,6 +171,16 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     /** Whether this hub owns shard {@code s} now. */
     boolean owns(int s) {
         return shards.get(s) != null;
+    }
+
+    /** Tests: the shard of {@code node} if this hub serves it now, else null. */
+    KafkaShard shardOf(String node) {
+        return shards.get(shardOf(node, shards.length()));
+    }
+
+    /** Transactions committed for pushes so far. */
+    long transactions() {
+        return transactions.sum();
     }
 
     /** How many shards this hub owns now. */
@@ -149,30 +205,30 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     @Override
     public PushAck receive(PushBatch b) {
         KafkaShard shard = owner(b.node());
-        synchronized (shard) {
-            if (shard.closed()) {
-                throw notHere(b.node());
-            }
-            AckedRanges had = shard.ranges(b.node(), b.lane());
-            List<PushBatch.Record> fresh = new ArrayList<>(b.records().size());
-            for (PushBatch.Record r : b.records()) {
-                if (!had.contains(r.seq())) {
-                    fresh.add(r);
-                }
-            }
-            AckedRanges next = AckedRanges.decode(had.encode(), null);
-            if (!next.add(b.fromSeq(), b.toSeq())) {
-                throw PushStore.tooManyGaps(b);
-            }
-            commit(shard, b, fresh, next);
-            return PushAck.of(b, fresh.size());
-        }
-    }
-
-    private void commit(KafkaShard shard, PushBatch b, List<PushBatch.Record> fresh, AckedRanges next) {
+        java.util.Set<String> streams = new java.util.HashSet<>();
+        b.records().forEach(r -> streams.add(r.stream()));
+        boolean created;
         try {
-            shard.write(b.node(), b.lane(), topics.events(b.lane()), fresh, next);
+            created = topics.ensureStreams(streams);
+        } catch (IllegalStateException e) {
+            throw new SyncException(
+                    "create stream topics", "node " + b.node(), e.getMessage() + "; retry later", 503, e);
+        }
+        if (!created) {
+            throw new SyncException(
+                    "store push in Kafka",
+                    "node " + b.node() + " lane " + b.lane().id(),
+                    "a topic per stream would pass hub.kafka_stream_topics_max (" + config.streamTopicsMax()
+                            + "); the node keeps the batch until the limit is raised",
+                    503,
+                    null);
+        }
+        try {
+            return shard.push(b);
         } catch (KafkaException e) {
+            if (shard.fenced()) {
+                broken(shard);
+            }
             LOG.atWarn()
                     .addKeyValue(LogFields.NODE, b.node())
                     .addKeyValue(LogFields.LANE, b.lane().id())
@@ -198,12 +254,23 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
     @Override
     public AckedRanges received(String node, Lane lane) {
         KafkaShard shard = owner(node);
-        synchronized (shard) {
-            if (shard.closed()) {
-                throw notHere(node);
-            }
-            return AckedRanges.decode(shard.ranges(node, lane).encode(), null);
+        if (shard.closed()) {
+            throw notHere(node);
         }
+        return AckedRanges.decode(shard.ranges(node, lane).encode(), null);
+    }
+
+    /**
+     * The URL of the hub of the fleet that owns {@code node}'s shard, to forward its requests to; null when this hub
+     * owns it, or when the owner is not known or cannot be reached (the node is told to retry).
+     */
+    public String ownerUrl(String node) {
+        int s = shardOf(node, shards.length());
+        if (owns(s)) {
+            return null;
+        }
+        String url = directory.owner(s);
+        return url == null || url.equals(config.advertisedUrl()) ? null : url;
     }
 
     /** The shard of {@code node} if this hub owns it now. */
@@ -215,7 +282,7 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
         return s;
     }
 
-    private static SyncException notHere(String node) {
+    static SyncException notHere(String node) {
         return new SyncException(
                 "store push in Kafka",
                 "node " + node,
@@ -234,5 +301,8 @@ public final class KafkaPushStore implements PushStore, AutoCloseable, HubGroup.
             all.add(s);
         }
         drop(all);
+        if (directory != null) {
+            directory.close();
+        }
     }
 }

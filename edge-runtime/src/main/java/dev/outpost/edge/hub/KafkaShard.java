@@ -4,14 +4,20 @@ import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.HybridClock;
 import dev.outpost.store.Lane;
+import dev.outpost.sync.PushStore;
+import dev.outpost.sync.wire.PushAck;
 import dev.outpost.sync.wire.PushBatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -33,27 +39,69 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <p>Design note. {@code initTransactions} in the constructor bumps the id's epoch: an earlier holder (a hub that was
  * cut off, a previous run) can no longer commit, and whatever it left open is aborted before this one reads the
- * partition. Invariants: {@link #ranges} is exactly what committed transactions hold, since it changes only after a
- * commit returned; after a fencing or any error the producer cannot recover from, the shard is {@link #fenced} and
- * writes nothing more. Callers hold the shard's monitor.
+ * partition. Pushes are committed in groups ({@link #push}): a push joins the queue, and whichever pusher holds the
+ * commit lock takes everything queued (up to {@link #ROUND_RECORDS_MAX} records) into one transaction, so the
+ * shard's throughput grows with its pushers instead of being one commit per push. Invariants: {@link #ranges} is
+ * exactly what committed transactions hold, since it changes only after a commit returned; within a round, a push is
+ * checked against the ranges with the earlier pushes of the round added, so a batch sent twice in one round is written
+ * once; every push gets exactly one outcome, and only after its round committed or failed; after a fencing or any
+ * error the producer cannot recover from, the shard is {@link #fenced} and writes nothing more.
  */
 final class KafkaShard implements AutoCloseable {
     /** How long loading the received ranges may take at start. */
     static final long LOAD_TIMEOUT_MILLIS = 60_000;
 
+    /**
+     * Least buffer.memory of a shard's producer. Every shard a hub may own has a producer, so their buffers together are
+     * bounded by the hub's budget (Hub sizes them), not by Kafka's default of 32 MiB each.
+     */
+    static final long BUFFER_BYTES_MIN = 1 << 20;
+
+    /** Most records one transaction takes from the queue (a round holds at least one push whatever its size). */
+    static final int ROUND_RECORDS_MAX = 50_000;
+
     private static final AckedRanges NONE = new AckedRanges();
 
     private final int shard;
     private final String received;
+    private final String hubs;
+    private final KafkaTopics topics;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final Map<String, AckedRanges> ranges = new HashMap<>();
-    private boolean fenced;
-    private boolean closed;
+    /** Committed ranges by node lane; a value is never changed once here (replaced by a new one). */
+    private final Map<String, AckedRanges> ranges = new ConcurrentHashMap<>();
 
-    KafkaShard(OutpostConfig.Kafka config, KafkaTopics topics, int shard) {
+    private final LongAdder transactions;
+    private final ReentrantLock committing = new ReentrantLock();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by itself
+    private volatile boolean fenced;
+    private volatile boolean closed;
+
+    /** A push waiting for its round; its outcome is set under the commit lock. */
+    private static final class Pending {
+        final PushBatch batch;
+        List<PushBatch.Record> fresh;
+        PushAck ack;
+        RuntimeException failure;
+        boolean done;
+
+        Pending(PushBatch batch) {
+            this.batch = batch;
+        }
+
+        void fail(RuntimeException e) {
+            failure = e;
+            done = true;
+        }
+    }
+
+    KafkaShard(OutpostConfig.Kafka config, KafkaTopics topics, int shard, LongAdder transactions, long bufferBytes) {
         this.shard = shard;
+        this.transactions = transactions;
         this.received = topics.received();
+        this.hubs = topics.hubs();
+        this.topics = topics;
         Properties p = KafkaTopics.clientProperties(config);
+        p.putIfAbsent(ProducerConfig.BUFFER_MEMORY_CONFIG, Long.toString(Math.max(BUFFER_BYTES_MIN, bufferBytes)));
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.topicPrefix() + "-shard-" + shard);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -82,6 +130,11 @@ final class KafkaShard implements AutoCloseable {
         return fenced;
     }
 
+    /** Tests: as if the coordinator had bumped the epoch under this producer (a transaction timed out). */
+    void fenceLocally() {
+        fenced = true;
+    }
+
     /** Given up: another hub owns the shard now, or this hub stopped. */
     boolean closed() {
         return closed;
@@ -92,23 +145,135 @@ final class KafkaShard implements AutoCloseable {
     }
 
     /**
-     * Writes {@code fresh} to {@code topic} and {@code next} as the node lane's ranges in one transaction; the ranges
-     * here change only once it committed.
+     * Announces this hub as the shard's owner in the directory ({@code url} empty: it cannot be reached), in a
+     * transaction of the shard's producer so that a fenced hub cannot overwrite the entry.
      *
-     * @throws KafkaException if it did not commit (nothing of it is visible to read_committed readers)
+     * @throws KafkaException if it did not commit
      */
-    void write(String node, Lane lane, String topic, List<PushBatch.Record> fresh, AckedRanges next) {
-        if (fenced || closed) {
-            throw new ProducerFencedException("shard " + shard + " was taken by another hub");
-        }
-        byte[] nodeKey = node.getBytes(StandardCharsets.UTF_8);
+    void announce(String url) {
+        committing.lock();
         try {
             producer.beginTransaction();
-            for (PushBatch.Record r : fresh) {
-                producer.send(record(topic, nodeKey, node, lane, r));
+            producer.send(new ProducerRecord<>(hubs, 0, HubDirectory.key(shard), HubDirectory.value(url)));
+            producer.commitTransaction();
+        } catch (ProducerFencedException | InvalidProducerEpochException e) {
+            fenced = true;
+            throw e;
+        } catch (KafkaException e) {
+            abort();
+            throw e;
+        } finally {
+            committing.unlock();
+        }
+    }
+
+    /**
+     * Writes the records of {@code b} the shard does not have to their topics, and the node lane's ranges with the
+     * batch's added, in a transaction shared with the pushes queued at the same moment; returns once it committed.
+     *
+     * @throws KafkaException if it did not commit (nothing of it is visible to read_committed readers)
+     * @throws dev.outpost.sync.SyncException 409 when the ranges would have too many gaps, 503 once the shard is closed
+     */
+    PushAck push(PushBatch b) {
+        Pending p = new Pending(b);
+        synchronized (queue) {
+            queue.add(p);
+        }
+        committing.lock();
+        try {
+            while (!p.done) {
+                commitRound();
             }
-            producer.send(new ProducerRecord<>(
-                    received, shard, key(node, lane).getBytes(StandardCharsets.UTF_8), next.encode()));
+        } finally {
+            committing.unlock();
+        }
+        if (p.failure != null) {
+            throw p.failure;
+        }
+        return p.ack;
+    }
+
+    /** Takes a round of queued pushes and commits it (commit lock held). */
+    private void commitRound() {
+        List<Pending> round = takeRound();
+        if (closed || fenced) {
+            RuntimeException e = closed
+                    ? KafkaPushStore.notHere(round.get(0).batch.node())
+                    : new ProducerFencedException("shard " + shard + " was taken by another hub");
+            round.forEach(p -> p.fail(e));
+            return;
+        }
+        Map<String, AckedRanges> next = new HashMap<>();
+        List<Pending> accepted = new ArrayList<>(round.size());
+        for (Pending p : round) {
+            String k = key(p.batch.node(), p.batch.lane());
+            AckedRanges had = next.getOrDefault(k, ranges.getOrDefault(k, NONE));
+            AckedRanges grown = AckedRanges.decode(had.encode(), null);
+            if (!grown.add(p.batch.fromSeq(), p.batch.toSeq())) {
+                p.fail(PushStore.tooManyGaps(p.batch));
+                continue;
+            }
+            p.fresh = new ArrayList<>(p.batch.records().size());
+            for (PushBatch.Record r : p.batch.records()) {
+                if (!had.contains(r.seq())) {
+                    p.fresh.add(r);
+                }
+            }
+            next.put(k, grown);
+            accepted.add(p);
+        }
+        if (accepted.isEmpty()) {
+            return;
+        }
+        try {
+            write(accepted, next);
+        } catch (KafkaException e) {
+            accepted.forEach(p -> p.fail(e));
+            return;
+        }
+        ranges.putAll(next);
+        transactions.increment();
+        for (Pending p : accepted) {
+            p.ack = PushAck.of(p.batch, p.fresh.size());
+            p.done = true;
+        }
+    }
+
+    /** The queued pushes of the next round: all of them up to {@link #ROUND_RECORDS_MAX} records, at least one. */
+    private List<Pending> takeRound() {
+        List<Pending> round = new ArrayList<>();
+        int records = 0;
+        synchronized (queue) {
+            while (!queue.isEmpty()) {
+                int n = queue.peek().batch.records().size();
+                if (!round.isEmpty() && records + n > ROUND_RECORDS_MAX) {
+                    break;
+                }
+                round.add(queue.poll());
+                records += n;
+            }
+        }
+        return round;
+    }
+
+    /** One transaction: every accepted push's fresh records, then the node lanes' new ranges. */
+    private void write(List<Pending> accepted, Map<String, AckedRanges> next) {
+        try {
+            producer.beginTransaction();
+            for (Pending p : accepted) {
+                String node = p.batch.node();
+                byte[] nodeKey = node.getBytes(StandardCharsets.UTF_8);
+                for (PushBatch.Record r : p.fresh) {
+                    producer.send(record(topics.events(p.batch.lane(), r.stream()), nodeKey, node, p.batch.lane(), r));
+                }
+            }
+            for (Map.Entry<String, AckedRanges> e : next.entrySet()) {
+                producer.send(new ProducerRecord<>(
+                        received,
+                        shard,
+                        e.getKey().getBytes(StandardCharsets.UTF_8),
+                        e.getValue().encode()));
+            }
             producer.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             fenced = true;
@@ -117,7 +282,6 @@ final class KafkaShard implements AutoCloseable {
             abort();
             throw e;
         }
-        ranges.put(key(node, lane), next);
     }
 
     private void abort() {
@@ -138,7 +302,9 @@ final class KafkaShard implements AutoCloseable {
         h.add("seq", Long.toString(r.seq()).getBytes(StandardCharsets.US_ASCII));
         h.add("hlc", Long.toString(r.hlc()).getBytes(StandardCharsets.US_ASCII));
         h.add("ingest_time", Long.toString(millis).getBytes(StandardCharsets.US_ASCII));
-        return new ProducerRecord<>(topic, null, millis, nodeKey, r.payload(), h);
+        // The record's timestamp is the hub's write time, not the node's: the topic's time retention counts from it,
+        // so a backlog older than retention.ms (a node back after a long outage) is not deleted on arrival.
+        return new ProducerRecord<>(topic, null, null, nodeKey, r.payload(), h);
     }
 
     /**
@@ -199,11 +365,17 @@ final class KafkaShard implements AutoCloseable {
         }
     }
 
+    /** Stops the shard once a round in progress is done; pushes still queued then get 503. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            producer.close(Duration.ofSeconds(5));
+        committing.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                producer.close(Duration.ofSeconds(5));
+            }
+        } finally {
+            committing.unlock();
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,9 +23,11 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node) and {@code PREFIX.received} for what
- * each node lane delivered (compacted, one partition per ownership shard). Created when absent, with the brokers'
- * default replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
+ * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node), {@code PREFIX.received} for what
+ * each node lane delivered (compacted, one partition per ownership shard), {@code PREFIX.hubs}, the owners'
+ * directory (compacted, one partition), and {@code PREFIX.fleet} for the fleet changes the nodes pull (compacted, one
+ * partition: one order for every hub, {@link KafkaFleetChanges}). Created when absent, with the brokers' default
+ * replication; an existing {@code received} topic must have {@code hub.kafka_shards} partitions.
  */
 final class KafkaTopics {
     /** How long the hub waits for the cluster at start. */
@@ -32,16 +35,84 @@ final class KafkaTopics {
     /** Pause before asking again about a topic the broker does not know yet. */
     static final long RETRY_MILLIS = 100;
 
-    private final String received;
-    private final Map<Lane, String> events;
+    /**
+     * Largest record of the fleet topic, bytes: a state document of state.doc_bytes_max's top (16 MiB) and its change's
+     * JSON around it. Set on the topic (max.message.bytes) and the fleet producer (max.request.size).
+     */
+    static final int FLEET_RECORD_BYTES_MAX = 20 << 20;
 
-    private KafkaTopics(String received, Map<Lane, String> events) {
+    private final OutpostConfig.Kafka config;
+    private final String received;
+    private final String hubs;
+    private final Map<Lane, String> events;
+    /** With a topic per stream: the stream topics known to exist (bounded by hub.kafka_stream_topics_max). */
+    private final Set<String> streamTopics = ConcurrentHashMap.newKeySet();
+
+    private final String fleet;
+
+    private KafkaTopics(
+            OutpostConfig.Kafka config, String received, String hubs, Map<Lane, String> events, String fleet) {
+        this.config = config;
         this.received = received;
+        this.hubs = hubs;
         this.events = events;
+        this.fleet = fleet;
+    }
+
+    /** The compacted topic of fleet changes (one partition). */
+    String fleet() {
+        return fleet;
+    }
+
+    /** The topic of a record of {@code stream} in {@code lane} (hub.kafka_topics). */
+    String events(Lane lane, String stream) {
+        return config.topicPerStream() ? config.topicPrefix() + ".stream." + stream : events.get(lane);
+    }
+
+    /**
+     * With a topic per stream, creates the topics of {@code streams} that do not exist yet (once per hub process);
+     * false when that would pass hub.kafka_stream_topics_max (nothing is created then).
+     *
+     * @throws IllegalStateException when the cluster refuses or cannot be reached
+     */
+    boolean ensureStreams(Set<String> streams) {
+        if (!config.topicPerStream()) {
+            return true;
+        }
+        List<NewTopic> missing = new ArrayList<>();
+        for (String stream : streams) {
+            String t = events(Lane.NORMAL, stream);
+            if (!streamTopics.contains(t)) {
+                missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
+            }
+        }
+        if (missing.isEmpty()) {
+            return true;
+        }
+        synchronized (streamTopics) {
+            if (streamTopics.size() + missing.size() > config.streamTopicsMax()) {
+                return false;
+            }
+            try (Admin admin = Admin.create(adminProperties(config))) {
+                create(admin, missing);
+            } catch (ExecutionException | TimeoutException e) {
+                throw unreachable(config, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unreachable(config, e);
+            }
+            missing.forEach(t -> streamTopics.add(t.name()));
+            return true;
+        }
     }
 
     String received() {
         return received;
+    }
+
+    /** The owners' directory: shard number to the URL of the hub that owns it (compacted, one partition). */
+    String hubs() {
+        return hubs;
     }
 
     String events(Lane lane) {
@@ -62,6 +133,8 @@ final class KafkaTopics {
             events.put(l, config.topicPrefix() + ".events." + l.id());
         }
         String received = config.topicPrefix() + ".received";
+        String hubs = config.topicPrefix() + ".hubs";
+        String fleet = config.topicPrefix() + ".fleet";
         Properties p = adminProperties(config);
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get(ADMIN_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
@@ -70,6 +143,18 @@ final class KafkaTopics {
                 missing.add(new NewTopic(received, Optional.of(config.shards()), Optional.empty())
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
             }
+            if (!existing.contains(hubs)) {
+                missing.add(new NewTopic(hubs, Optional.of(1), Optional.empty())
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            }
+            if (!existing.contains(fleet)) {
+                missing.add(new NewTopic(fleet, Optional.of(1), Optional.empty())
+                        .configs(Map.of(
+                                TopicConfig.CLEANUP_POLICY_CONFIG,
+                                TopicConfig.CLEANUP_POLICY_COMPACT,
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                                Integer.toString(FLEET_RECORD_BYTES_MAX))));
+            }
             for (String t : events.values()) {
                 if (!existing.contains(t)) {
                     missing.add(new NewTopic(t, Optional.empty(), Optional.empty()));
@@ -77,13 +162,14 @@ final class KafkaTopics {
             }
             create(admin, missing);
             checkShards(admin, received, config.shards());
+            checkFleet(admin, fleet);
         } catch (ExecutionException | TimeoutException e) {
             throw unreachable(config, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw unreachable(config, e);
         }
-        return new KafkaTopics(received, events);
+        return new KafkaTopics(config, received, hubs, events, fleet);
     }
 
     private static Properties adminProperties(OutpostConfig.Kafka config) {
@@ -123,6 +209,15 @@ final class KafkaTopics {
             throw new IllegalStateException("hub.kafka_shards is " + shards + " but topic " + received + " has "
                     + d.partitions().size() + " partitions: every hub of a fleet must use the topic's count (set"
                     + " hub.kafka_shards: " + d.partitions().size() + ")");
+        }
+    }
+
+    private static void checkFleet(Admin admin, String fleet)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        int partitions = describe(admin, fleet).partitions().size();
+        if (partitions != 1) {
+            throw new IllegalStateException("topic " + fleet + " has " + partitions + " partitions; the fleet changes"
+                    + " need exactly 1 (one order for every hub): delete it or set another hub.kafka_topic_prefix");
         }
     }
 

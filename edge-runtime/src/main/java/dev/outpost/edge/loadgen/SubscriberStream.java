@@ -32,7 +32,7 @@ final class SubscriberStream {
     private final InputStream in;
     private final Supplier<Worker.Shared> window;
     final LatencyHistogram latency = new LatencyHistogram();
-    long events;
+    volatile long events; // one writer: this stream's reader thread
     private byte[] buf = new byte[32 * 1024];
     private int pos;
     private int lim;
@@ -128,9 +128,7 @@ final class SubscriberStream {
     /** Records the latency of every event in {@code [from, to)} (each starts with {"seq":N,"ingest_time":MS). */
     private void scan(int from, int to) {
         long now = System.currentTimeMillis();
-        long t = System.nanoTime();
         Worker.Shared w = window.get();
-        boolean measured = t >= w.measureStart && t < w.measureEnd;
         for (int i = brace(from, to); i >= 0; i = brace(i + 1, to)) {
             int d = after(i + 1, to, SEQ);
             if (d < 0) {
@@ -147,7 +145,9 @@ final class SubscriberStream {
             while (d < to && buf[d] >= '0' && buf[d] <= '9') {
                 ms = ms * 10 + (buf[d++] - '0');
             }
-            if (measured) {
+            // Counted by when the agent appended it, not when it arrived: an event of the window delivered late
+            // still counts (with its latency), one appended after the window does not.
+            if (ms >= w.measureStartMillis && ms < w.measureEndMillis) {
                 events++;
                 latency.record(Math.max(LatencyHistogram.MIN_NANOS, (now - ms) * 1_000_000));
             }

@@ -114,13 +114,47 @@ final class Subscribers {
         return frame;
     }
 
+    private void drain() {
+        long deadline = System.nanoTime() + DRAIN_MILLIS_MAX * 1_000_000;
+        long last = -1;
+        while (System.nanoTime() < deadline) {
+            long now = 0;
+            synchronized (streams) {
+                for (SubscriberStream s : streams) {
+                    now += s.events;
+                }
+            }
+            if (now == last) {
+                return;
+            }
+            last = now;
+            try {
+                Thread.sleep(DRAIN_QUIET_MILLIS); // polling counts that have no signal of their own
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** Measures in the window of {@code run} (the workers' own), once they start. */
     void window(Worker.Shared run) {
         this.shared = run;
     }
 
-    /** Ends every subscription and returns the summary's subscriber part. */
+    /** Longest {@link #stop} waits for the window's events still on their way to the subscribers. */
+    static final long DRAIN_MILLIS_MAX = 5_000;
+
+    /** How long the subscribers' counts must stand still for the drain to be over. */
+    static final long DRAIN_QUIET_MILLIS = 300;
+
+    /**
+     * Ends every subscription and returns the summary's subscriber part; first waits (at most {@link
+     * #DRAIN_MILLIS_MAX}) until the subscribers have received nothing more for {@link #DRAIN_QUIET_MILLIS}, so events
+     * of the window delivered late are counted.
+     */
     String stop() {
+        drain();
         shared.stop = true;
         synchronized (sockets) {
             for (Socket s : sockets) {

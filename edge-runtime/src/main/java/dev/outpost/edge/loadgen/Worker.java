@@ -22,6 +22,10 @@ final class Worker implements Runnable {
         final Options options;
         final long measureStart;
         final long measureEnd;
+        /** The window on the wall clock (the agent's ingest_time is on it): what subscribers count by. */
+        final long measureStartMillis;
+
+        final long measureEndMillis;
         final AtomicLong measured = new AtomicLong();
         final AtomicLong maxReachedAt = new AtomicLong();
         final ConcurrentHashMap<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
@@ -31,6 +35,9 @@ final class Worker implements Runnable {
             this.options = o;
             this.measureStart = start + (long) (o.warmupSeconds() * 1e9);
             this.measureEnd = measureStart + (long) (o.durationSeconds() * 1e9);
+            long wallMinusNanoMillis = System.currentTimeMillis() - System.nanoTime() / 1_000_000;
+            this.measureStartMillis = wallMinusNanoMillis + measureStart / 1_000_000;
+            this.measureEndMillis = wallMinusNanoMillis + measureEnd / 1_000_000;
         }
 
         void errorKind(String kind) {

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void aKafkaHubNeedsItsBrokersAndKeepsTheSettingsItsGuaranteesRestOn() {
+    void aKafkaHubNeedsItsBrokersAndKeepsTheSettingsItsGuaranteesRestOn() throws Exception {
         assertEquals(
                 "hub.kafka_bootstrap_servers", bad("hub:\n  backend: kafka\n").key());
         ConfigException e = bad(
@@ -78,6 +78,19 @@ class ConfigLoaderTest {
         assertTrue(c.hub().kafkaBackend());
         assertEquals(Map.of("compression.type", "zstd"), c.hub().kafka().producer());
         assertEquals(32, c.hub().kafka().shards());
+        assertEquals("", c.hub().kafka().advertisedUrl());
+        for (String url : List.of("ftp://hub:7070", "hub:7070", "http://hub:7070/v1")) {
+            assertEquals(
+                    "hub.kafka_advertised_url",
+                    bad("hub:\n  kafka_advertised_url: \"" + url + "\"\n").key(),
+                    url);
+        }
+        assertEquals(
+                "http://hub-2:7070",
+                load("hub:\n  kafka_advertised_url: http://hub-2:7070/\n")
+                        .hub()
+                        .kafka()
+                        .advertisedUrl());
     }
 
     @Test
@@ -212,7 +225,10 @@ class ConfigLoaderTest {
                             .findFirst()
                             .orElseThrow();
                 case PATH -> "elsewhere";
-                case STRING -> k.path().equals("sync.upstream") ? "http://hub.example:7070" : "other";
+                case STRING ->
+                    k.path().equals("sync.upstream") || k.path().equals("hub.kafka_advertised_url")
+                            ? "http://hub.example:7070"
+                            : "other";
                 case MAP -> Map.of("node-1", "0123456789abcdef");
             };
             ConfigValues changed = defaults.with(k.path(), k.parse(other, "test"));

@@ -22,7 +22,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
  * (offline first) into {@code target/kafka-broker.classpath}, so the broker's own dependencies (Scala, log4j, another
  * Jackson) stay out of the agent's test classpath. Its output goes to {@code DIR/broker.log}.
  */
-final class KafkaBroker implements AutoCloseable {
+public final class KafkaBroker implements AutoCloseable {
     /** Longest the broker may take to answer after its start. */
     static final long START_TIMEOUT_MILLIS = 90_000;
 
@@ -35,12 +35,12 @@ final class KafkaBroker implements AutoCloseable {
     }
 
     /** host:port of the broker's client listener. */
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return bootstrap;
     }
 
     /** Starts a broker with its data in {@code dir}; returns once it answers an admin request. */
-    static KafkaBroker start(Path dir) throws Exception {
+    public static KafkaBroker start(Path dir) throws Exception {
         String cp = classpath();
         int port = freePort();
         int controller = freePort();
