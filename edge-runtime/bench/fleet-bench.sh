@@ -112,6 +112,7 @@ hub:
   kafka_shards: $SHARDS
   push_concurrency_max: $PUSH_CONCURRENCY
   kafka_producer: $KAFKA_PRODUCER
+$([ "${FORWARD:-1}" = "1" ] && echo "  kafka_advertised_url: http://127.0.0.1:$2")
 YAML
   "$JAVA" -cp "$JAR" dev.outpost.edge.loadgen.LoadGenerator --mode fleet --nodes "$NODES" --print-hub-nodes
 }
@@ -193,6 +194,8 @@ for h in 1 2; do
     "duplicates=$(metric "$port" outpost_hub_records_duplicate_total)" \
     "throttled_429=$(metric "$port" outpost_hub_pushes_throttled_total)" \
     "node_logs_opened=$(metric "$port" outpost_hub_node_logs_opened_total)" \
+    "kafka_transactions=$(metric "$port" outpost_hub_kafka_transactions_total)" \
+    "forwarded=$(metric "$port" outpost_hub_forwarded_total)" \
     "rss_start_mib=$((start / 1024)) rss_peak_mib=$(($(cat "$TMP/rss-$h" 2>/dev/null || echo 0) / 1024)) budget=$HUB_MEMORY"
 done
 if [ "${PROFILE:-0}" = "1" ]; then
