@@ -87,8 +87,9 @@ public class SyncController {
     }
 
     /**
-     * The owner's answer to {@code request} when another hub of the fleet owns {@code node}'s shard (forwarded once,
-     * holding one of this hub's push slots meanwhile); null when this hub answers it itself.
+     * The owner's answer to {@code request} when another hub of the fleet owns {@code node}'s shard (forwarded once; a
+     * request with a body holds one of this hub's push slots meanwhile, a cursor read only its connection, as it
+     * would here); null when this hub answers it itself.
      */
     private HttpResponse<?> forwarded(String node, HttpRequest<?> request, byte[] body) {
         if (forward == null || OwnerForward.forwarded(request)) {
@@ -98,11 +99,14 @@ public class SyncController {
         if (owner == null) {
             return null;
         }
+        hub.forwardedRequest();
+        if (body == null) {
+            return forward.forward(owner, request, null);
+        }
         if (!hub.admit()) {
             return busy();
         }
         try {
-            hub.forwardedRequest();
             return forward.forward(owner, request, body);
         } finally {
             hub.release();
