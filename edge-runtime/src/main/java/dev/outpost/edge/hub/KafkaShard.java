@@ -153,15 +153,8 @@ final class KafkaShard implements AutoCloseable {
     void announce(String url) {
         committing.lock();
         try {
-            producer.beginTransaction();
-            producer.send(new ProducerRecord<>(hubs, 0, HubDirectory.key(shard), HubDirectory.value(url)));
-            producer.commitTransaction();
-        } catch (ProducerFencedException | InvalidProducerEpochException e) {
-            fenced = true;
-            throw e;
-        } catch (KafkaException e) {
-            abort();
-            throw e;
+            inTransaction(() ->
+                    producer.send(new ProducerRecord<>(hubs, 0, HubDirectory.key(shard), HubDirectory.value(url))));
         } finally {
             committing.unlock();
         }
@@ -258,8 +251,7 @@ final class KafkaShard implements AutoCloseable {
 
     /** One transaction: every accepted push's fresh records, then the node lanes' new ranges. */
     private void write(List<Pending> accepted, Map<String, AckedRanges> next) {
-        try {
-            producer.beginTransaction();
+        inTransaction(() -> {
             for (Pending p : accepted) {
                 String node = p.batch.node();
                 byte[] nodeKey = node.getBytes(StandardCharsets.UTF_8);
@@ -274,6 +266,19 @@ final class KafkaShard implements AutoCloseable {
                         e.getKey().getBytes(StandardCharsets.UTF_8),
                         e.getValue().encode()));
             }
+        });
+    }
+
+    /**
+     * Runs {@code sends} in one transaction of the shard's producer; a fencing marks the shard fenced, any other
+     * failure aborts the transaction (and marks it fenced if even that fails).
+     *
+     * @throws KafkaException if it did not commit
+     */
+    private void inTransaction(Runnable sends) {
+        try {
+            producer.beginTransaction();
+            sends.run();
             producer.commitTransaction();
         } catch (ProducerFencedException | InvalidProducerEpochException e) {
             fenced = true;
