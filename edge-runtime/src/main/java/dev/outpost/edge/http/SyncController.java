@@ -103,19 +103,25 @@ public class SyncController {
         if (body == null) {
             return forward.forward(owner, request, null);
         }
-        if (!hub.admit()) {
+        int held = hub.admit(body.length);
+        if (held < 0) {
             return busy();
         }
         try {
             return forward.forward(owner, request, body);
         } finally {
-            hub.release();
+            hub.release(held);
         }
     }
 
     private static HttpResponse<?> busy() {
         return Problems.response(
-                429, "Too many pushes", "the hub is handling hub.push_concurrency_max pushes; retry later", 0, null);
+                429,
+                "Too many pushes",
+                "the hub is handling hub.push_concurrency_max pushes, or as many bytes of pushes as its memory budget allows;"
+                        + " retry later",
+                0,
+                null);
     }
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
@@ -176,7 +182,8 @@ public class SyncController {
             return Problems.response(
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
-        if (!hub.admit()) {
+        int held = hub.admit(body.length);
+        if (held < 0) {
             return busy();
         }
         try {
@@ -205,7 +212,7 @@ public class SyncController {
                     .log("push from node {} could not be stored", node);
             return Problems.response(503, "Store unavailable", e.getMessage(), 0, null);
         } finally {
-            hub.release();
+            hub.release(held);
         }
     }
 

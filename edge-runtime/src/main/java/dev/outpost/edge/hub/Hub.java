@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  * to pull (in its own log, or with hub.backend: kafka in the fleet topic every hub follows: {@link FleetChanges}).
  * Exists only in hub mode.
  *
- * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once ({@link #admit()}; the rest
- * are refused and counted, never queued); a push body is bounded ({@link #limits()}); the node logs are opened
+ * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once, holding together at most
+ * budget.memory / {@value #PUSH_MEMORY_SHARE} by their bodies' size ({@link #admit}; the rest are refused and counted,
+ * never queued); a push body is bounded ({@link #limits()}); the node logs are opened
  * lazily, at most hub.node_logs_open_max at once ({@link FleetLogs}). The final rollup windows a push carries
  * (stream {@value FinalWindow#STREAM}) are upserted into {@value #ROLLUPS_FILE} after the push is stored and before it
  * is acknowledged, every one of the batch, new or resent, so a crash between storing and upserting is repaired by the
@@ -42,6 +43,12 @@ public final class Hub implements AutoCloseable {
      * at least {@link KafkaShard#BUFFER_BYTES_MIN} each).
      */
     static final int KAFKA_BUFFER_SHARE = 16;
+
+    /** The pushes in hand hold at most budget.memory / this, together. */
+    static final int PUSH_MEMORY_SHARE = 8;
+
+    /** What a push in hand is taken to hold, per byte of its body. */
+    static final int PUSH_MEMORY_PER_BODY_BYTE = 4;
 
     /** The nodes' final rollup windows, in the data directory. */
     public static final String ROLLUPS_FILE = "hub-rollups.db";
@@ -59,6 +66,10 @@ public final class Hub implements AutoCloseable {
     private final String kafkaTopicPrefix;
     private final FleetTail tail;
     private final Semaphore admission;
+    /** KiB of budget.memory the pushes in hand may hold together ({@link #admit}). */
+    private final Semaphore pushMemoryKib;
+
+    private final int pushMemoryKibMax;
     private final PushBatch.Limits limits;
     private final LongAdder pushes;
     private final LongAdder throttled;
@@ -74,6 +85,8 @@ public final class Hub implements AutoCloseable {
     public Hub(OutpostConfig config, LogOptions nodeLogs, Catalog catalog, EventLog ownLog, Metrics metrics) {
         OutpostConfig.Hub hub = config.hub();
         this.admission = new Semaphore(hub.pushConcurrencyMax());
+        this.pushMemoryKibMax = (int) Math.max(1, config.budget().memoryBytes() / PUSH_MEMORY_SHARE / 1024);
+        this.pushMemoryKib = new Semaphore(pushMemoryKibMax);
         this.limits = new PushBatch.Limits(
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
@@ -121,7 +134,8 @@ public final class Hub implements AutoCloseable {
                 "Final rollup windows of a declaration the node had replaced by the time they arrived (skipped).");
         this.pushes = metrics.counter("outpost_hub_pushes_total", "Pushes this hub acknowledged.");
         this.throttled = metrics.counter(
-                "outpost_hub_pushes_throttled_total", "Pushes refused with 429 beyond hub.push_concurrency_max.");
+                "outpost_hub_pushes_throttled_total",
+                "Pushes refused with 429 beyond hub.push_concurrency_max or the memory share of pushes in hand.");
         this.stored = metrics.counter("outpost_hub_records_stored_total", "Pushed records this hub stored.");
         this.duplicates = metrics.counter(
                 "outpost_hub_records_duplicate_total", "Pushed records this hub already had (resends, not stored).");
@@ -176,17 +190,30 @@ public final class Hub implements AutoCloseable {
         return kafkaTopicPrefix;
     }
 
-    /** Takes one of the hub.push_concurrency_max push slots; false (counted) if none is free. */
-    public boolean admit() {
-        if (admission.tryAcquire()) {
-            return true;
+    /**
+     * Takes one of the hub.push_concurrency_max push slots and the memory a push of {@code bodyBytes} may hold
+     * ({@value #PUSH_MEMORY_PER_BODY_BYTE} times its body: the body, its decoded records, the store's copy), out of
+     * budget.memory / {@value #PUSH_MEMORY_SHARE} for all pushes in hand; returns what to give back to {@link
+     * #release}, or -1 (counted) if either is not free. A push larger than the whole share takes all of it, so one push
+     * always gets through an idle hub.
+     */
+    public int admit(long bodyBytes) {
+        if (!admission.tryAcquire()) {
+            throttled.increment();
+            return -1;
         }
-        throttled.increment();
-        return false;
+        int kib = (int) Math.min(pushMemoryKibMax, Math.max(1, bodyBytes * PUSH_MEMORY_PER_BODY_BYTE / 1024));
+        if (!pushMemoryKib.tryAcquire(kib)) {
+            admission.release();
+            throttled.increment();
+            return -1;
+        }
+        return kib;
     }
 
-    /** Gives back a slot {@link #admit()} took. */
-    public void release() {
+    /** Gives back what {@link #admit} took. */
+    public void release(int held) {
+        pushMemoryKib.release(held);
         admission.release();
     }
 
