@@ -7,6 +7,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The command line of the load generator's fleet mode ({@link FleetRun#USAGE}): checked as it is read, in argument
@@ -55,31 +56,8 @@ record FleetOptions(
     /** Returns null for --help. {@code --mode fleet} is accepted (it is how this mode was chosen). */
     static FleetOptions parse(String[] args) {
         Values v = new Values();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                return null;
-            }
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + a);
-            }
-            String name;
-            String value;
-            int eq = a.indexOf('=');
-            if (eq > 0) {
-                name = a.substring(2, eq);
-                value = a.substring(eq + 1);
-            } else if (a.equals("--print-hub-nodes") || a.equals("--verify")) {
-                name = a.substring(2);
-                value = "true";
-            } else {
-                name = a.substring(2);
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value for --" + name);
-                }
-                value = args[++i];
-            }
-            v.set(name, value);
+        if (!Arguments.scan(args, Set.of("print-hub-nodes", "verify"), v::set)) {
+            return null;
         }
         return v.options();
     }

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
+import java.util.Set;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -35,28 +36,8 @@ record Options(
     /** Returns null for --help. */
     static Options parse(String[] args) {
         Values v = new Values();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                return null;
-            }
-            if (!a.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument: " + a);
-            }
-            String name;
-            String value;
-            int eq = a.indexOf('=');
-            if (eq > 0) {
-                name = a.substring(2, eq);
-                value = a.substring(eq + 1);
-            } else {
-                name = a.substring(2);
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("missing value for --" + name);
-                }
-                value = args[++i];
-            }
-            v.set(name, value);
+        if (!Arguments.scan(args, Set.of(), v::set)) {
+            return null;
         }
         return v.options();
     }
