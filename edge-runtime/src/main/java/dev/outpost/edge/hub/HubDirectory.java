@@ -7,13 +7,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,12 +41,7 @@ final class HubDirectory implements AutoCloseable {
 
     HubDirectory(OutpostConfig.Kafka config, KafkaTopics topics) {
         this.owners = new AtomicReferenceArray<>(config.shards());
-        Properties p = KafkaTopics.clientProperties(config);
-        p.keySet().removeIf(k -> !ConsumerConfig.configNames().contains(k));
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        Properties p = KafkaTopics.readerProperties(config);
         this.consumer = new KafkaConsumer<>(p);
         List<TopicPartition> part = List.of(new TopicPartition(topics.hubs(), 0));
         consumer.assign(part);

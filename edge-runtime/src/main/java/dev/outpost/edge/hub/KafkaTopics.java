@@ -18,9 +18,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The hub's topics: {@code PREFIX.events.LANE} for the records (keyed by node), {@code PREFIX.received} for what
@@ -124,6 +126,20 @@ final class KafkaTopics {
         Properties p = new Properties();
         p.putAll(config.producer());
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        return p;
+    }
+
+    /**
+     * Settings of a consumer that reads topics without a group: only consumer settings of the pass-through ones,
+     * committed records only, no offsets committed, raw bytes.
+     */
+    static Properties readerProperties(OutpostConfig.Kafka config) {
+        Properties p = clientProperties(config);
+        p.keySet().removeIf(k -> !ConsumerConfig.configNames().contains(k));
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
     }
 
