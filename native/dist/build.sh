@@ -8,9 +8,10 @@
 #
 # The tarball holds:
 #   bin/outpost          the launcher (no JDK needed: it runs runtime/bin/java)
-#   runtime/             a jlink image with only the modules Outpost needs (jdk.compiler included:
-#                        chronicle-values loads javac's classes, though nothing is compiled at start)
+#   runtime/             a jlink image with only the modules Outpost needs (no jdk.compiler: nothing
+#                        is compiled at run time)
 #   app/outpost.jar, app/lib/*.jar, app/jvm.args (the JVM flags of pom.xml outpost.jvm.opens)
+#   app/no-javac.jar     the stand-in for javac that chronicle-values' static initialiser looks up
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
 #   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
@@ -54,26 +55,36 @@ rm -f "$STAGE"/app/lib/kafka-clients-*.jar
 DEPS=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \
   --class-path "$STAGE/app/lib/*" "$STAGE/app/outpost.jar" "$STAGE"/app/lib/*.jar 2>/dev/null | tail -n1)
 [[ $DEPS == java.base* ]] || die "jdeps gave no module list: $DEPS"
-# jdk.compiler: chronicle-values' CompilerUtils loads javac's JavacTool in its static initialiser,
-# so the module must be there, though nothing is compiled at start any more (the one class Chronicle
-# Map would compile ships with the store module); its ct.sym (symbols for --release) is left out.
-# jdk.zipfs and jdk.localedata are not needed; jdk.crypto.ec lives in java.base since JDK 22.
+# jdk.compiler is left out (2.8 MB of the tarball): chronicle-values' CompilerUtils loads javac in its
+# static initialiser, though nothing is compiled at start any more (the one class Chronicle Map would
+# compile ships with the store module); app/no-javac.jar holds the stand-in it then finds
+# (native/dist/no-javac, DECISIONS "The device distribution").
+# jdk.zipfs: Micronaut lists its service entries inside the jars through the zip file system (a
+# service provider, which jdeps does not see). jdk.localedata is not needed; jdk.crypto.ec lives in
+# java.base since JDK 22.
 # java.desktop: jdeps finds it (java.beans in chronicle-core, snakeyaml, micronaut-router; java.awt
 # in jna), but no path of the agent reaches it (test.sh's smoke runs every one on this runtime),
 # and it is 11.5 MiB of the tarball.
-MODULES="$(echo "$DEPS" | sed 's/,java\.desktop//'),jdk.compiler,java.management,jdk.charsets"
+MODULES="$(echo "$DEPS" | sed 's/,java\.desktop//; s/,jdk\.compiler//'),java.management,jdk.charsets,jdk.zipfs"
 log "jlink: $MODULES"
 "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
   --compress zip-6 --exclude-files "**/lib/ct.sym" --output "$STAGE/runtime"
-# The JVM's symbol table (not its dynamic symbols, which linking and JNI need): 5 MiB of libjvm.so,
-# 1.5 MiB of the tarball; a crash report then names fewer frames inside the JVM itself.
+# The shared libraries' symbol tables (not their dynamic symbols, which linking and JNI need): 5 MiB of
+# libjvm.so, 1.5 MiB of the tarball; a crash report then names fewer frames inside the JVM itself.
 if command -v strip >/dev/null; then
-  chmod u+w "$STAGE/runtime/lib/server/libjvm.so"
-  strip --strip-unneeded "$STAGE/runtime/lib/server/libjvm.so"
+  find "$STAGE/runtime/lib" -name '*.so' -exec chmod u+w {} + -exec strip --strip-unneeded {} +
 fi
+# The stand-in for javac (see jdk.compiler above), compiled where jdk.compiler is not visible.
+SHIM="$OUT/no-javac-classes"
+rm -rf "$SHIM"
+"$JAVA_HOME/bin/javac" --limit-modules java.base,java.compiler --release 25 -d "$SHIM" \
+  native/dist/no-javac/com/sun/tools/javac/api/JavacTool.java
+"$JAVA_HOME/bin/jar" --create --file "$STAGE/app/no-javac.jar" -C "$SHIM" .
 
 # The JVM flags the project runs with (pom.xml outpost.jvm.opens), as a java argument file.
-sed -n 's:.*<outpost.jvm.opens>\(.*\)</outpost.jvm.opens>.*:\1:p' pom.xml | tr ' ' '\n' | sed '/^$/d' > "$STAGE/app/jvm.args"
+# Less the export of a javac package: the runtime has no jdk.compiler (the JVM would warn of it).
+sed -n 's:.*<outpost.jvm.opens>\(.*\)</outpost.jvm.opens>.*:\1:p' pom.xml | tr ' ' '\n' \
+  | sed '/^$/d; /=jdk\.compiler\//d' > "$STAGE/app/jvm.args"
 [[ -s $STAGE/app/jvm.args ]] || die "outpost.jvm.opens not found in pom.xml"
 cp native/dist/outpost "$STAGE/bin/outpost"
 chmod 755 "$STAGE/bin/outpost"
