@@ -97,7 +97,18 @@ public final class JvmSizing {
     /** The initial heap, MiB (at most -Xmx). */
     static final long INITIAL_HEAP_MIB = 16;
 
-    /** The flags for {@code c}: heap, direct-memory cap, GC, and for small budgets the C1-only JIT. */
+    /**
+     * How often the JVM hands the C heap's freed memory back to the system ({@code malloc_trim}). The
+     * JIT compilers' arenas, freed after each compilation, otherwise stay resident in glibc's per-thread
+     * arenas: ~12 MiB of an idle agent's RSS at the default budget (docs/BENCHMARKS.md, the device
+     * distribution). A trim of that little C heap takes well under a millisecond.
+     */
+    static final long TRIM_NATIVE_HEAP_INTERVAL_MILLIS = 1000;
+
+    /**
+     * The flags for {@code c}: heap, direct-memory cap, GC, trimming of the C heap, and for small budgets
+     * the C1-only JIT.
+     */
     public static List<String> flags(OutpostConfig c) {
         boolean c1 = c1Only(c);
         long rest = Math.max(0, c.budget().memoryBytes() - stateFileBytes(c) - nonHeapReserveBytes(c, c1));
@@ -109,7 +120,8 @@ public final class JvmSizing {
                 // heap grows to -Xmx as load needs it.
                 "-Xms" + Math.min(heap >> 20, INITIAL_HEAP_MIB) + "m",
                 "-XX:MaxDirectMemorySize=" + (direct >> 20) + "m",
-                "-XX:+UseSerialGC"));
+                "-XX:+UseSerialGC",
+                "-XX:TrimNativeHeapInterval=" + TRIM_NATIVE_HEAP_INTERVAL_MILLIS));
         if (c1) {
             flags.add("-XX:TieredStopAtLevel=1");
         }

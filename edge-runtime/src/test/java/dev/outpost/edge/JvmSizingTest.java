@@ -35,6 +35,7 @@ class JvmSizingTest {
                 flags + " + state " + stateMib + " MiB + the JVM's own memory must fit 512 MiB");
         assertTrue(heap >= 150, "a 512 MiB budget still gets a useful heap: " + flags);
         assertTrue(flags.contains("-XX:+UseSerialGC"));
+        assertTrue(flags.contains("-XX:TrimNativeHeapInterval=1000"), "freed C heap handed back: " + flags);
         assertFalse(flags.stream().anyMatch(f -> f.startsWith("-XX:TieredStopAtLevel")), "C2 at 512 MiB: " + flags);
         Path small = dir.resolve("small.yaml");
         Files.writeString(small, "budget:\n  memory: 256MiB\nstate:\n  documents_max: 10000\n");
@@ -57,6 +58,7 @@ class JvmSizingTest {
                         "-Xms16m",
                         "-XX:MaxDirectMemorySize=16m",
                         "-XX:+UseSerialGC",
+                        "-XX:TrimNativeHeapInterval=1000",
                         "-XX:TieredStopAtLevel=1"),
                 JvmSizing.flags(c));
     }
