@@ -28,6 +28,8 @@ public final class Round {
     private int used;
     private final long from;
     private long lastExamined;
+    /** Records above this seq were written by this process, whose writers all check or generate clean JSON. */
+    private long cleanAfterSeq = Long.MAX_VALUE;
     /** The framings this round was framed by and their bytes (a transport or two: SSE, WebSocket; a hub's per node). */
     private Framing[] framedBy = new Framing[2];
 
@@ -51,7 +53,13 @@ public final class Round {
      * bytesMax} payload bytes.
      */
     static Round read(EventLog log, long fromSeq, long toSeq, int recordsMax, int bytesMax) {
+        return read(log, fromSeq, toSeq, recordsMax, bytesMax, Long.MAX_VALUE);
+    }
+
+    /** As {@link #read(EventLog, long, long, int, int)}; records above {@code cleanAfterSeq} are {@link #clean}. */
+    static Round read(EventLog log, long fromSeq, long toSeq, int recordsMax, int bytesMax, long cleanAfterSeq) {
         Round r = new Round(recordsMax, fromSeq);
+        r.cleanAfterSeq = cleanAfterSeq;
         if (fromSeq > toSeq) {
             return r;
         }
@@ -103,6 +111,15 @@ public final class Round {
 
     public long seq(int i) {
         return seqs[i];
+    }
+
+    /**
+     * Whether record {@code i}'s payload is known to be one line of clean JSON with at least one member — written by
+     * this process into its own log (ingest checks every event; the engine and state write what Jackson generated) —
+     * so a transport need not check it again (a log's older records, and what a hub's nodes pushed, are checked).
+     */
+    public boolean clean(int i) {
+        return seqs[i] > cleanAfterSeq;
     }
 
     public long hlc(int i) {

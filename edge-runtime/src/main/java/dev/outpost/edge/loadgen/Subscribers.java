@@ -35,6 +35,8 @@ final class Subscribers {
     private final LongAdder errors = new LongAdder();
     private final int sse;
     private final int ws;
+    /** The shortest event the generator writes (each subscriber's scan skips that much of every event it finds). */
+    private int eventBytesMin;
 
     private Subscribers(Worker.Shared shared, HttpConnection.Target target, String host, int sse, int ws) {
         this.shared = shared;
@@ -47,6 +49,7 @@ final class Subscribers {
     /** Starts the subscribers and waits (bounded) until each has its stream open. */
     static Subscribers start(Options o, HttpConnection.Target target, Worker.Shared shared) {
         Subscribers s = new Subscribers(shared, target, o.hostHeader(), o.sseSubscribers(), o.wsSubscribers());
+        s.eventBytesMin = Payloads.eventBytesMin(o.eventBytes());
         for (int i = 0; i < s.sse + s.ws; i++) {
             boolean isWs = i >= s.sse;
             s.threads.add(Thread.ofVirtual().name("subscriber-" + i).start(() -> s.follow(o.stream(), isWs)));
@@ -64,7 +67,7 @@ final class Subscribers {
             socket.connect(target.address(), 10_000);
             socket.setTcpNoDelay(true);
             OutputStream out = socket.getOutputStream();
-            SubscriberStream in = new SubscriberStream(socket.getInputStream(), () -> shared);
+            SubscriberStream in = new SubscriberStream(socket.getInputStream(), () -> shared, eventBytesMin);
             streams.add(in);
             if (isWs) {
                 out.write(("GET /v1/ws HTTP/1.1\r\nHost: " + host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
