@@ -315,6 +315,11 @@ public final class ChronicleEventLog implements EventLog {
     }
 
     @Override
+    public LogFollower follow(long fromSeq) {
+        return new LogFollower((LogCursor) cursorFromSeq(fromSeq));
+    }
+
+    @Override
     public long seqAtOrAfterTime(long hlc) {
         try (ExcerptTailer t = tailer()) {
             long index = groups.findGroup(t, hlc, true);

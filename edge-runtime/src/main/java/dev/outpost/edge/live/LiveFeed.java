@@ -72,6 +72,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private volatile boolean running = true;
     private long position;
     private long heartbeatScanNanos;
+    /** Reads the rounds at the head (feed thread only). */
+    private final HeadReader headReader;
 
     /** The agent's feed over its own log ({@code state} serves state watches). */
     public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
@@ -93,6 +95,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             String threadName,
             long cleanAfterSeq) {
         this.cleanAfterSeq = cleanAfterSeq;
+        this.headReader = new HeadReader(log, cleanAfterSeq, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
         this.log = log;
         this.state = state;
         this.pool = pool;
@@ -298,7 +301,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
             return false;
         }
-        Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX, cleanAfterSeq);
+        Round round = headReader.read(position + 1, limit);
         long now = nanos.getAsLong();
         for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
             Subscriber s = it.next();
@@ -451,6 +454,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             w.close(reason);
         }
         pool.release(live.size() + catchingUp.size() + watchers.size());
+        headReader.close();
         recent.clear();
         live.clear();
         catchingUp.clear();

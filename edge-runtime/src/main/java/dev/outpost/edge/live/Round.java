@@ -1,6 +1,7 @@
 package dev.outpost.edge.live;
 
 import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventFollower;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.RecordView;
 import java.util.Arrays;
@@ -19,10 +20,14 @@ import java.util.Set;
  * toSeq}, so nothing not yet acknowledged is read.
  */
 public final class Round {
-    private final long[] seqs;
-    private final long[] hlcs;
-    private final String[] streams;
-    private final int[] ends;
+    /** Records a round has room for before it grows (most rounds at the head hold a request's worth or less). */
+    private static final int RECORDS_INITIAL = 64;
+
+    private final int recordsMax;
+    private long[] seqs;
+    private long[] hlcs;
+    private String[] streams;
+    private int[] ends;
     private byte[] payloads;
     private int count;
     private int used;
@@ -39,11 +44,13 @@ public final class Round {
     private Map<Set<String>, int[]> byStreams;
 
     private Round(int recordsMax, long from) {
-        seqs = new long[recordsMax];
-        hlcs = new long[recordsMax];
-        streams = new String[recordsMax];
-        ends = new int[recordsMax];
-        payloads = new byte[16 * 1024];
+        this.recordsMax = recordsMax;
+        int n = Math.min(recordsMax, RECORDS_INITIAL);
+        seqs = new long[n];
+        hlcs = new long[n];
+        streams = new String[n];
+        ends = new int[n];
+        payloads = new byte[4 * 1024];
         this.from = from;
         lastExamined = from - 1;
     }
@@ -74,7 +81,30 @@ public final class Round {
         return r;
     }
 
+    /** As {@link #read(EventLog, long, long, int, int, long)}, reading on with {@code follower} (at {@code fromSeq}). */
+    static Round follow(
+            EventFollower follower, long fromSeq, long toSeq, int recordsMax, int bytesMax, long cleanAfterSeq) {
+        Round r = new Round(recordsMax, fromSeq);
+        r.cleanAfterSeq = cleanAfterSeq;
+        if (fromSeq > toSeq) {
+            return r;
+        }
+        RecordView view = new RecordView();
+        while (r.count < recordsMax && r.used < bytesMax && follower.next(view, toSeq)) {
+            r.add(view);
+        }
+        r.lastExamined = r.count < recordsMax && r.used < bytesMax ? toSeq : r.lastExamined;
+        return r;
+    }
+
     private void add(RecordView view) {
+        if (count == seqs.length) {
+            int n = Math.min(recordsMax, count * 2);
+            seqs = Arrays.copyOf(seqs, n);
+            hlcs = Arrays.copyOf(hlcs, n);
+            streams = Arrays.copyOf(streams, n);
+            ends = Arrays.copyOf(ends, n);
+        }
         int len = view.payloadLength();
         if (used + len > payloads.length) {
             payloads = Arrays.copyOf(payloads, Math.max(payloads.length * 2, used + len));
