@@ -114,7 +114,10 @@ live_metrics() { # the agent's live counters so far (events sent, skipped, gap m
     | tr '\n' ' ' | sed 's/outpost_live_//g' || true
 }
 rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)
-  ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE)" ) &
+  # base: after the warm-up; before: right before this run (runs a and b before it grow the heap for their load)
+  local before
+  before=$(rss_mib)
+  ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE, before this run $before)" ) &
   RSS_JOB=$!
 }
 
