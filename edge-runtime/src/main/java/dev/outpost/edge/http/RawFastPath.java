@@ -60,6 +60,8 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
     private boolean guardLooked;
     /** Bytes of a request not complete yet. */
     private ByteBuf cumulation;
+    /** Body bytes of the held request reported to the guard; -1 while none is reported (no body arriving). */
+    private long bodyBytesReported = -1;
     /** Everything from here on is the codec's. */
     private boolean handedOver;
     /** Bytes handed over but not passed on yet: this path's answers before them are not all out. */
@@ -108,11 +110,11 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
         try {
             while (buf.isReadable()) {
                 int n = request.parse(buf, path.bodyBytesMax(), path.compression());
-                if (n == RawRequest.NEED_MORE) {
+                if (n == RawRequest.NEED_MORE && (!request.headComplete || bodyArriving(buf))) {
                     cumulation = buf;
                     return;
                 }
-                if (n == RawRequest.NOT_HOT || !answer(buf, n)) {
+                if (n < 0 || !answer(buf, n)) {
                     handOver(buf);
                     return;
                 }
@@ -161,13 +163,42 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
         return true;
     }
 
+    /**
+     * The held request's head is complete, its body arriving: the slow-client guard learns of the body's bytes (its
+     * body-rate rule). False if the guard declines the request: it goes to the codec, to meet the same rule there.
+     */
+    private boolean bodyArriving(ByteBuf buf) {
+        long arrived = buf.readableBytes() - request.headBytes;
+        if (bodyBytesReported < 0) {
+            if (guard() != null && !guard.rawBodyStart(arrived)) {
+                return false;
+            }
+        } else if (guard != null) {
+            guard.rawBodyBytes(arrived - bodyBytesReported);
+        }
+        bodyBytesReported = arrived;
+        return true;
+    }
+
     /** The slow-client guard's admission of a request ({@link SlowClientGuard#rawRequest}). */
     private boolean admitted(boolean probe) {
+        if (bodyBytesReported >= 0) {
+            bodyBytesReported = -1; // admitted when its body began
+            if (guard != null) {
+                guard.rawBodyEnd();
+            }
+            return true;
+        }
+        return guard() == null || guard.rawRequest(probe);
+    }
+
+    /** The connection's slow-client guard, or null. */
+    private SlowClientGuard guard() {
         if (!guardLooked) {
             guardLooked = true;
             guard = (SlowClientGuard) ctx.pipeline().get(SlowClientGuard.NAME);
         }
-        return guard == null || guard.rawRequest(probe);
+        return guard;
     }
 
     /** The body {@code [from, from + length)} of {@code buf} goes to the ingest pipeline; answered when durable. */

@@ -81,6 +81,9 @@ final class RawRequest {
     int headBytes;
 
     int contentLength;
+    /** With {@link #NEED_MORE}: the head is complete (and hot), the body is still arriving. */
+    boolean headComplete;
+
     String authorization;
     String idempotencyKey;
     boolean acceptEncoding;
@@ -103,6 +106,7 @@ final class RawRequest {
     int parse(ByteBuf b, long bodyBytesMax, boolean compression) {
         int start = b.readerIndex();
         int end = b.writerIndex();
+        headComplete = false;
         int at = requestLine(b, start, end);
         if (at < 0) {
             return at;
@@ -125,6 +129,7 @@ final class RawRequest {
                 return NOT_HOT;
             }
         }
+        headComplete = true;
         return end - start < total ? NEED_MORE : (int) total;
     }
 

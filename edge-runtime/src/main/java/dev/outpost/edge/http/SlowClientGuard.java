@@ -55,8 +55,8 @@ import java.util.function.LongSupplier;
  * <p>Requests the raw fast path answers ahead of the codec ({@link RawFastPath}) never pass here as
  * messages; it reports them ({@link #rawRequest}, {@link #rawAnswered}), so the phases, the
  * eviction check and the probes' rule are these, for both paths. A request that path holds
- * incomplete (at most {@link RawRequest#REQUEST_BYTES_MAX}) is, to this guard, a read that brought
- * no message: partial headers, due within http.header_timeout_millis.
+ * incomplete (at most {@link RawRequest#REQUEST_BYTES_MAX}) is, to this guard, partial headers
+ * until its head is complete ({@link #rawBodyStart}), then a body under the body-rate rule.
  */
 final class SlowClientGuard extends ChannelDuplexHandler {
     /** The handler's name in the pipeline. */
@@ -224,6 +224,35 @@ final class SlowClientGuard extends ChannelDuplexHandler {
         requests++;
         owed++;
         return true;
+    }
+
+    /**
+     * The raw fast path holds a request whose head it has and whose body is arriving: admitted as by {@link
+     * #rawRequest}, and from now on in the body phase, under the body-rate rule, as the codec's requests are.
+     *
+     * @param bytes the body's bytes that arrived so far
+     * @return whether the raw path may go on with it
+     */
+    boolean rawBodyStart(long bytes) {
+        if (!rawRequest(false)) {
+            return false;
+        }
+        inBody = true;
+        bodyBytes = bytes;
+        bodyWaitedNanos = 0;
+        demand = false;
+        return true;
+    }
+
+    /** More of a body {@link #rawBodyStart} began arrived. */
+    void rawBodyBytes(long bytes) {
+        bodyBytes += bytes;
+        readAny = true;
+    }
+
+    /** The body {@link #rawBodyStart} began is complete: the request is processing until {@link #rawAnswered}. */
+    void rawBodyEnd() {
+        inBody = false;
     }
 
     /** The raw fast path wrote its answer to a request {@link #rawRequest} admitted. */
