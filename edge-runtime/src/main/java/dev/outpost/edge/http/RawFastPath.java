@@ -90,8 +90,12 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
             ctx.fireChannelRead(msg);
             return;
         }
-        if (gone || !(msg instanceof ByteBuf in)) {
+        if (gone) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!(msg instanceof ByteBuf in)) {
+            ctx.fireChannelRead(msg); // not bytes (a proxy-protocol header, say): not this path's business
             return;
         }
         reading = true;
@@ -108,7 +112,7 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
     /** Answers the complete hot requests at the start of {@code buf} (owned), then keeps or hands over the rest. */
     private void take(ByteBuf buf) {
         try {
-            while (buf.isReadable()) {
+            while (buf.isReadable() && !gone) {
                 int n = request.parse(buf, path.bodyBytesMax(), path.compression());
                 if (n == RawRequest.NEED_MORE && (!request.headComplete || bodyArriving(buf))) {
                     cumulation = buf;

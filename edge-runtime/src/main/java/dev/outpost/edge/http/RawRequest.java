@@ -1,6 +1,7 @@
 package dev.outpost.edge.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -23,6 +24,21 @@ final class RawRequest {
     static final int NEED_MORE = -1;
     /** Not a request this path answers (or not one it is sure about): the codec's. */
     static final int NOT_HOT = -2;
+    /** Internal: the head did not end in the bytes copied so far, and more have arrived. */
+    private static final int WIDER = -3;
+    /** Bytes of a request copied first to parse its head (most heads are a few hundred bytes). */
+    private static final int FIRST_WINDOW_BYTES = 1024;
+
+    /**
+     * The head is parsed from a copy: one bounds-checked copy out of the pooled buffer instead of a checked read per
+     * byte; one array per event loop (a parse runs whole on its loop; the strings it makes are copies).
+     */
+    private static final FastThreadLocal<byte[]> HEAD = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[HEAD_BYTES_MAX];
+        }
+    };
 
     /** Longest head (request line and headers) taken here; well under the codec's own limit. */
     static final int HEAD_BYTES_MAX = 4096;
@@ -103,19 +119,22 @@ final class RawRequest {
      *
      * @return the length of the complete hot request there, {@link #NEED_MORE} or {@link #NOT_HOT}
      */
-    int parse(ByteBuf b, long bodyBytesMax, boolean compression) {
-        int start = b.readerIndex();
-        int end = b.writerIndex();
+    int parse(ByteBuf buf, long bodyBytesMax, boolean compression) {
         headComplete = false;
-        int at = requestLine(b, start, end);
-        if (at < 0) {
-            return at;
+        int avail = buf.readableBytes();
+        byte[] b = HEAD.get();
+        int window = Math.min(avail, FIRST_WINDOW_BYTES);
+        buf.getBytes(buf.readerIndex(), b, 0, window);
+        int head = head(b, window, avail);
+        if (head == WIDER) {
+            int wider = Math.min(avail, HEAD_BYTES_MAX);
+            buf.getBytes(buf.readerIndex() + window, b, window, wider - window);
+            head = head(b, wider, avail);
         }
-        int head = headers(b, at, end);
         if (head < 0) {
             return head;
         }
-        headBytes = head - start;
+        headBytes = head;
         if (!framing(b) || !plain(b, compression)) {
             return NOT_HOT;
         }
@@ -130,11 +149,17 @@ final class RawRequest {
             }
         }
         headComplete = true;
-        return end - start < total ? NEED_MORE : (int) total;
+        return avail < total ? NEED_MORE : (int) total;
+    }
+
+    /** The head's length in {@code b[0, end)} ({@code avail} bytes arrived), or NEED_MORE, NOT_HOT or WIDER. */
+    private int head(byte[] b, int end, int avail) {
+        int at = requestLine(b, 0, end);
+        return at < 0 ? at : headers(b, at, end, avail);
     }
 
     /** The offset after a hot request line at {@code start}, sets {@link #kind}; or NEED_MORE / NOT_HOT. */
-    private int requestLine(ByteBuf b, int start, int end) {
+    private int requestLine(byte[] b, int start, int end) {
         int m = match(b, start, end, POST_EVENTS);
         if (m != NOT_HOT) {
             kind = Kind.INGEST_JSON; // or NDJSON, by the Content-Type
@@ -152,11 +177,11 @@ final class RawRequest {
         kind = Kind.STATE;
         int from = start + GET_STATE.length;
         int limit = Math.min(end, from + STATE_PATH_BYTES_MAX + 1);
-        int space = b.indexOf(from, limit, (byte) ' ');
+        int space = indexOf(b, from, limit, (byte) ' ');
         if (space < 0) {
             return limit == end ? NEED_MORE : NOT_HOT;
         }
-        String path = b.toString(from, space - from, StandardCharsets.ISO_8859_1);
+        String path = new String(b, from, space - from, StandardCharsets.ISO_8859_1);
         int slash = path.indexOf('/');
         if (slash < 0
                 || !StateReadFastPath.plainSegment(path, 0, slash)
@@ -173,10 +198,10 @@ final class RawRequest {
     }
 
     /** 0 if {@code lit} is at {@code at}; NEED_MORE if what arrived is a prefix of it; else NOT_HOT. */
-    private static int match(ByteBuf b, int at, int end, byte[] lit) {
+    private static int match(byte[] b, int at, int end, byte[] lit) {
         int n = Math.min(lit.length, end - at);
         for (int i = 0; i < n; i++) {
-            if (b.getByte(at + i) != lit[i]) {
+            if (b[at + i] != lit[i]) {
                 return NOT_HOT;
             }
         }
@@ -184,15 +209,15 @@ final class RawRequest {
     }
 
     /** Reads the header lines from {@code at}; the offset after the empty line, or NEED_MORE / NOT_HOT. */
-    private int headers(ByteBuf b, int at, int end) {
+    private int headers(byte[] b, int at, int end, int avail) {
         seen = 0;
-        int limit = Math.min(end, b.readerIndex() + HEAD_BYTES_MAX);
+        int limit = Math.min(end, HEAD_BYTES_MAX);
         while (true) {
-            int nl = b.indexOf(at, limit, (byte) '\n');
+            int nl = indexOf(b, at, limit, (byte) '\n');
             if (nl < 0) {
-                return limit == end ? NEED_MORE : NOT_HOT;
+                return limit >= HEAD_BYTES_MAX ? NOT_HOT : end < avail ? WIDER : NEED_MORE;
             }
-            if (nl == at || b.getByte(nl - 1) != '\r') {
+            if (nl == at || b[nl - 1] != '\r') {
                 return NOT_HOT; // a bare LF
             }
             if (nl - 1 == at) {
@@ -206,24 +231,24 @@ final class RawRequest {
     }
 
     /** One header line {@code [from, to)} (without CRLF): a token, a colon, a value of visible ASCII. */
-    private boolean header(ByteBuf b, int from, int to) {
+    private boolean header(byte[] b, int from, int to) {
         int colon = from;
-        while (colon < to && tchar(b.getByte(colon))) {
+        while (colon < to && tchar(b[colon])) {
             colon++;
         }
-        if (colon == from || colon == to || b.getByte(colon) != ':') {
+        if (colon == from || colon == to || b[colon] != ':') {
             return false; // no name, obs-fold, whitespace before the colon, a character outside a token
         }
         int vs = colon + 1;
-        while (vs < to && ows(b.getByte(vs))) {
+        while (vs < to && ows(b[vs])) {
             vs++;
         }
         int ve = to;
-        while (ve > vs && ows(b.getByte(ve - 1))) {
+        while (ve > vs && ows(b[ve - 1])) {
             ve--;
         }
         for (int i = vs; i < ve; i++) {
-            byte c = b.getByte(i);
+            byte c = b[i];
             if ((c < 0x20 && c != '\t') || c >= 0x7F) {
                 return false; // a control character, DEL or a byte beyond ASCII: the codec's to judge
             }
@@ -242,7 +267,7 @@ final class RawRequest {
     }
 
     /** The index in {@link #NAMES} of the header name {@code [from, to)}, or -1. */
-    private static int known(ByteBuf b, int from, int to) {
+    private static int known(byte[] b, int from, int to) {
         int n = to - from;
         for (int i = 0; i < NAME_BYTES.length; i++) {
             byte[] lit = NAME_BYTES[i];
@@ -253,9 +278,9 @@ final class RawRequest {
         return -1;
     }
 
-    private static boolean equalsIgnoreCase(ByteBuf b, int at, byte[] lowerLit) {
+    private static boolean equalsIgnoreCase(byte[] b, int at, byte[] lowerLit) {
         for (int i = 0; i < lowerLit.length; i++) {
-            int c = b.getByte(at + i);
+            int c = b[at + i];
             if (c >= 'A' && c <= 'Z') {
                 c += 'a' - 'A';
             }
@@ -267,7 +292,7 @@ final class RawRequest {
     }
 
     /** Content-Length as the kind needs it (one, 1..10 digits, on ingests; none on GETs); sets the length. */
-    private boolean framing(ByteBuf b) {
+    private boolean framing(byte[] b) {
         if ((seen & NEVER) != 0) {
             return false;
         }
@@ -286,7 +311,7 @@ final class RawRequest {
         }
         long n = 0;
         for (int i = vs; i < ve; i++) {
-            byte c = b.getByte(i);
+            byte c = b[i];
             if (c < '0' || c > '9') {
                 return false;
             }
@@ -300,7 +325,7 @@ final class RawRequest {
     }
 
     /** Connection, Accept and Accept-Encoding as the fast path takes them; the token and the key read. */
-    private boolean plain(ByteBuf b, boolean compression) {
+    private boolean plain(byte[] b, boolean compression) {
         if (has(CONNECTION) && !valueIgnoreCase(b, CONNECTION, KEEP_ALIVE)) {
             return false; // close (and anything else): the codec's, which closes after the answer
         }
@@ -317,7 +342,7 @@ final class RawRequest {
     }
 
     /** JSON or NDJSON by Content-Type, as {@link FastPath#ingestKind} tells them; null for any other. */
-    private Kind ingestKind(ByteBuf b) {
+    private Kind ingestKind(byte[] b) {
         if (!has(CONTENT_TYPE) || value(b, CONTENT_TYPE, JSON)) {
             return Kind.INGEST_JSON;
         }
@@ -335,36 +360,53 @@ final class RawRequest {
         return (seen & (1 << name)) != 0;
     }
 
-    private boolean value(ByteBuf b, int name, byte[] lit) {
+    private boolean value(byte[] b, int name, byte[] lit) {
         int vs = valueStart[name];
         if (valueEnd[name] - vs != lit.length) {
             return false;
         }
         for (int i = 0; i < lit.length; i++) {
-            if (b.getByte(vs + i) != lit[i]) {
+            if (b[vs + i] != lit[i]) {
                 return false;
             }
         }
         return true;
     }
 
-    private boolean valueIgnoreCase(ByteBuf b, int name, byte[] lowerLit) {
+    private boolean valueIgnoreCase(byte[] b, int name, byte[] lowerLit) {
         return valueEnd[name] - valueStart[name] == lowerLit.length && equalsIgnoreCase(b, valueStart[name], lowerLit);
     }
 
     /** The value of a header that appeared, as the codec would give it (ASCII), or null. */
-    private String string(ByteBuf b, int name) {
+    private String string(byte[] b, int name) {
         return has(name)
-                ? b.toString(valueStart[name], valueEnd[name] - valueStart[name], StandardCharsets.ISO_8859_1)
+                ? new String(b, valueStart[name], valueEnd[name] - valueStart[name], StandardCharsets.ISO_8859_1)
                 : null;
     }
 
     /** RFC 9110 token characters. */
     private static boolean tchar(byte c) {
-        return c >= 'a' && c <= 'z'
-                || c >= 'A' && c <= 'Z'
-                || c >= '0' && c <= '9'
-                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        return c >= 0 && TCHAR[c];
+    }
+
+    private static final boolean[] TCHAR = new boolean[128];
+
+    static {
+        for (int c = 0; c < 128; c++) {
+            TCHAR[c] = c >= 'a' && c <= 'z'
+                    || c >= 'A' && c <= 'Z'
+                    || c >= '0' && c <= '9'
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        }
+    }
+
+    private static int indexOf(byte[] b, int from, int to, byte v) {
+        for (int i = from; i < to; i++) {
+            if (b[i] == v) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean ows(byte c) {
