@@ -4,7 +4,8 @@
 # usage: edge-runtime/bench/live-bench.sh
 # env:   SSE (1000) and WS (1000) subscribers for runs b and c, IDLE (10000) idle subscribers for run d
 #        (half SSE, half WebSocket), RATE_EVENTS (2000) events per second for run c, DURATION (15),
-#        WARMUP (3), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
+#        WARMUP (3), BUFFER_BYTES (8KiB: live.buffer_bytes_max), BUSY_SEND (32MiB:
+#        live.busy_send_bytes_per_second_max), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
 #        RUNS ("a b c d"), LOADGEN_JAVA_OPTS (extra JVM options of the load generator, e.g. JFR):
 #        a  plain NDJSON batch ingest, as fast as it goes, no subscribers (the reference)
 #        b  the same with SSE + WS subscribers each receiving every event (throughput ratio b/a)
@@ -75,6 +76,7 @@ live:
   subscribers_max: $((IDLE + 1000))
   buffer_bytes_max: ${BUFFER_BYTES:-8KiB}
   buffer_messages_max: 1000
+  busy_send_bytes_per_second_max: ${BUSY_SEND:-32MiB}
 YAML
 OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$TMP/agent/outpost.yaml" </dev/null >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!
@@ -91,7 +93,17 @@ done
 rss_mib() { echo $(( $(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$JPID/status") / 1024 )); }
 log "agent pid $JPID, RSS $(rss_mib) MiB"
 
+agent_cpu_s() { # the agent's CPU seconds so far (user + system)
+  awk '{ printf "%.1f", ($14 + $15) / 100 }' "/proc/$JPID/stat"
+}
+TIMEFORMAT='[live-bench] load generator CPU: user %U s, system %S s, wall %R s'
 loadgen() {
+  local before
+  before=$(agent_cpu_s)
+  time loadgen_run "$@"
+  log "agent CPU over the run (warm-up included): $(awk -v a="$before" -v b="$(agent_cpu_s)" 'BEGIN { printf "%.1f", b - a }') s"
+}
+loadgen_run() {
   "$JAVA" -XX:+UseSerialGC -Xms64m -Xmx1g ${LOADGEN_JAVA_OPTS:-} -cp "$CP" dev.outpost.edge.loadgen.LoadGenerator \
     --url "http://$HOST:$AGENT_PORT/v1/events" --mode batch --batch "$BATCH" --event-bytes "$EVENT_BYTES" \
     --warmup-seconds "$WARMUP" "$@"
@@ -102,7 +114,10 @@ live_metrics() { # the agent's live counters so far (events sent, skipped, gap m
     | tr '\n' ' ' | sed 's/outpost_live_//g' || true
 }
 rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)
-  ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE)" ) &
+  # base: after the warm-up; before: right before this run (runs a and b before it grow the heap for their load)
+  local before
+  before=$(rss_mib)
+  ( sleep "$1"; log "RSS with $2: $(rss_mib) MiB (base $RSS_BASE, before this run $before)" ) &
   RSS_JOB=$!
 }
 

@@ -269,6 +269,7 @@ public final class ChronicleEventLog implements EventLog {
             RecordCodec.writeGroupHeader(out, magic, drafts.size(), first, firstHlc);
             writer.checkRoomForNewCycle(writtenCycle);
             int cycle = writer.write(out, outLen);
+            groups.appended(first, writer.lastIndex());
             writtenCycle = cycle;
             if (firstSeq > lastSeq) {
                 firstSeq = first; // was empty: a lane's first record follows the other lanes' numbers
@@ -311,6 +312,11 @@ public final class ChronicleEventLog implements EventLog {
             t.toStart();
         }
         return cursor(t, fromSeq);
+    }
+
+    @Override
+    public LogFollower follow(long fromSeq) {
+        return new LogFollower((LogCursor) cursorFromSeq(fromSeq));
     }
 
     @Override

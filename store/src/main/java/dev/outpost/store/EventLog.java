@@ -40,6 +40,11 @@ public interface EventLog extends AutoCloseable {
     /** A cursor positioned at the first readable record with sequence number >= {@code fromSeq}. */
     EventCursor cursorFromSeq(long fromSeq);
 
+    /** A follower from the first readable record with sequence number >= {@code fromSeq} ({@link EventFollower}). */
+    default EventFollower follow(long fromSeq) {
+        return EventFollower.reopening(this, fromSeq);
+    }
+
     /** The lowest sequence number whose ingest time is >= {@code hlc}, or {@code lastSeq() + 1}. */
     long seqAtOrAfterTime(long hlc);
 

@@ -14,7 +14,10 @@ import net.openhft.chronicle.wire.DocumentContext;
  * cycle by its first group's keys (cached per cycle), then a binary search over the cycle's excerpts. Groups are
  * appended in seq and HLC order, so both keys increase along the log. Invariants: quarantined groups are never read;
  * a header that does not parse is treated as absent; excerpts at or past a cycle's tear are never searched; the cache is dropped for a cycle retention deletes ({@link
- * #forget}). Thread-safe for the cache; each caller brings its own tailer.
+ * #forget}). A seq among the groups this process appended last is found without a search ({@link #appended}: a
+ * reader following the head, as the live feed and sync do, opens a cursor per round; the search listed the
+ * directory and read ~20 group headers each time); those are groups just written, never quarantined or torn, and
+ * retention deleting any cycle forgets them all. Thread-safe for the caches; each caller brings its own tailer.
  */
 final class GroupIndex {
     /** No group: the log is empty. */
@@ -23,6 +26,15 @@ final class GroupIndex {
     private final SingleChronicleQueue queue;
     private final Quarantine quarantine;
     private final Map<Integer, long[]> cycleFirstKeys = new ConcurrentHashMap<>();
+
+    /** How many of the most recently appended groups are remembered (first seq, index), for readers at the head. */
+    static final int RECENT_GROUPS = 1_024;
+
+    /** Pairs (first seq, index) of the last groups this process appended, a ring from {@link #recentStart}. */
+    private final long[] recent = new long[2 * RECENT_GROUPS];
+
+    private int recentStart;
+    private int recentCount;
 
     GroupIndex(SingleChronicleQueue queue, Quarantine quarantine) {
         this.queue = queue;
@@ -34,6 +46,10 @@ final class GroupIndex {
      * first group if key is before all; NONE if the log is empty.
      */
     long findGroup(ExcerptTailer t, long key, boolean byTime) {
+        long recent = byTime ? NONE : recentGroup(key);
+        if (recent != NONE) {
+            return recent;
+        }
         int first = queue.firstCycle();
         int last = queue.lastCycle();
         if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
@@ -158,5 +174,53 @@ final class GroupIndex {
     /** Retention deleted {@code cycle}: its keys are gone. */
     void forget(int cycle) {
         cycleFirstKeys.remove(cycle);
+        synchronized (recent) {
+            recentCount = 0; // rarely: retention deletes old cycles, the recent groups are refound from the file
+        }
+    }
+
+    /**
+     * The group whose first seq is {@code firstSeq} was appended at {@code index} ({@link #NONE}: unknown, as after a
+     * fault); under the log's append lock, in seq order.
+     */
+    void appended(long firstSeq, long index) {
+        synchronized (recent) {
+            if (index == NONE) {
+                recentCount = 0; // a group of unknown index: the ones before it would answer for its seqs
+                return;
+            }
+            int slot = (recentStart + recentCount) % RECENT_GROUPS;
+            if (recentCount == RECENT_GROUPS) {
+                recentStart = (recentStart + 1) % RECENT_GROUPS;
+            } else {
+                recentCount++;
+            }
+            recent[2 * slot] = firstSeq;
+            recent[2 * slot + 1] = index;
+        }
+    }
+
+    /**
+     * The index of the last recently appended group whose first seq is {@code <= seq}, or {@link #NONE} when {@code
+     * seq} is older than the groups remembered (or none is): readers following the head find their group without a
+     * search over the cycle's excerpts.
+     */
+    private long recentGroup(long seq) {
+        synchronized (recent) {
+            if (recentCount == 0 || recent[2 * recentStart] > seq) {
+                return NONE;
+            }
+            int lo = 0;
+            int hi = recentCount - 1;
+            while (lo < hi) { // the last entry whose first seq <= seq; entry lo qualifies
+                int mid = (lo + hi + 1) >>> 1;
+                if (recent[2 * ((recentStart + mid) % RECENT_GROUPS)] <= seq) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return recent[2 * ((recentStart + lo) % RECENT_GROUPS) + 1];
+        }
     }
 }

@@ -14,7 +14,8 @@ final class GroupInflater {
     static final FrameCodec FRAMES =
             new FrameCodec(new DecodeLimits(Integer.MAX_VALUE - 1024, FrameCodec.EXPANSION_RATIO_MAX));
 
-    private byte[] plain = new byte[64 * 1024];
+    /** Sized by the first compressed group met (a cursor per round at the head must not cost 64 KiB of garbage). */
+    private byte[] plain = new byte[0];
     /** The plain group after a successful {@link #inflate}: header then length-prefixed records. */
     byte[] bytes;
     /** Its length. */

@@ -42,6 +42,8 @@ final class GroupWriter {
     private final SingleChronicleQueue queue;
     private final Path directory;
     private final ExcerptAppender appender;
+    /** See {@link #lastIndex}; under the log's append lock. */
+    private long lastIndex = GroupIndex.NONE;
     /** The appender in use after a fault made {@link #appender} unusable. */
     private ExcerptAppender replacementAppender;
 
@@ -86,6 +88,11 @@ final class GroupWriter {
         }
     }
 
+    /** The index of the group {@link #write} wrote last, or {@link GroupIndex#NONE} if it cannot tell. */
+    long lastIndex() {
+        return lastIndex;
+    }
+
     /** Writes one group as one excerpt, all or nothing; returns its cycle. Under the log's append lock. */
     int write(byte[] out, int outLen) {
         ExcerptAppender a = writer(outLen);
@@ -101,6 +108,7 @@ final class GroupWriter {
                     throw e;
                 }
             }
+            lastIndex = a.lastIndexAppended();
             return a.cycle();
         } catch (IOException e) {
             throw refused(e, outLen);
@@ -113,6 +121,7 @@ final class GroupWriter {
                             "check the data directory's disk (space, I/O errors); the agent replaces the appender and goes on")
                     .setCause(e)
                     .log("a write to the event log's mapped file faulted; the appender will be replaced");
+            lastIndex = GroupIndex.NONE;
             int committedCycle = committedCycle(out);
             if (committedCycle != Integer.MIN_VALUE) {
                 return committedCycle; // the excerpt was complete before the fault

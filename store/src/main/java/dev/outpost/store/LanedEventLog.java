@@ -103,6 +103,43 @@ public final class LanedEventLog implements LanedLog {
         return cs.size() == 1 ? new Bounded(cs.getFirst(), bound) : new Merged(cs, bound);
     }
 
+    /** Every lane's follower, merged by seq (a lane empty now may be written later: each is followed). */
+    @Override
+    public EventFollower follow(long fromSeq) {
+        List<LogFollower> fs = new ArrayList<>(lanes.size());
+        for (ChronicleEventLog l : lanes.values()) {
+            fs.add(l.follow(fromSeq));
+        }
+        LogFollower[] all = fs.toArray(LogFollower[]::new);
+        return new EventFollower() {
+            @Override
+            public boolean next(RecordView view, long toSeq) {
+                int best = -1;
+                RecordView bestHead = null;
+                for (int i = 0; i < all.length; i++) {
+                    RecordView h = all[i].peek(toSeq);
+                    if (h != null && (bestHead == null || h.seq < bestHead.seq)) {
+                        best = i;
+                        bestHead = h;
+                    }
+                }
+                if (best < 0) {
+                    return false;
+                }
+                view.copyFrom(bestHead);
+                all[best].take();
+                return true;
+            }
+
+            @Override
+            public void close() {
+                for (LogFollower f : all) {
+                    f.close();
+                }
+            }
+        };
+    }
+
     @Override
     public long seqAtOrAfterTime(long hlc) {
         long best = lastSeq() + 1;

@@ -25,7 +25,9 @@ final class LogCursor implements EventCursor {
     final ExcerptTailer tailer;
     private final long fromSeq;
     private final GroupInflater inflater = new GroupInflater();
-    private byte[] stored = new byte[64 * 1024];
+    /** Grown to the largest group read (live tails open a cursor per round: a fixed 64 KiB each was their garbage). */
+    private byte[] stored = new byte[0];
+
     private int storedLen;
     private byte[] group;
     private int groupLen;

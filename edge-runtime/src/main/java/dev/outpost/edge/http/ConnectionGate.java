@@ -102,6 +102,7 @@ public class ConnectionGate implements BeanCreatedEventListener<NettyServerCusto
                         ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC,
                         SlowClientGuard.NAME,
                         new SlowClientGuard(limits, clock, budget, closes, refused));
+                p.addAfter(SlowClientGuard.NAME, LingeringClose.NAME, new LingeringClose());
             }
         }
     }

@@ -54,6 +54,9 @@ final class EventLine {
     /** Whether event {@code i} of the round can be sent (false: unreadable in any encoding); then call {@link #write}. */
     boolean readable(Round r, int i) {
         repaired = false;
+        if (r.clean(i)) {
+            return true; // this process wrote it, checked or generated: a second token walk would only cost CPU
+        }
         PayloadRepair.Verdict v = repair.inspect(r.payloads(), r.payloadOffset(i), r.payloadLength(i));
         repaired = v == PayloadRepair.Verdict.REPAIRED;
         return v != PayloadRepair.Verdict.UNREADABLE;

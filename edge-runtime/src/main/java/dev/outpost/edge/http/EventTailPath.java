@@ -65,13 +65,15 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
     private final LiveFeed feed;
     private final ApiScreen tokens;
     private final Hub hub; // null: not a hub
+    private final LoopWrites writes;
     private final SseFraming framing = new SseFraming(ByteBufAllocator.DEFAULT);
     /** Per node log a hub tails: framing for one node's tail, and for the fleet-wide one (each on its feed's thread). */
     private final Map<String, SseFraming> nodeFramings = new ConcurrentHashMap<>();
 
     private final Map<String, SseFraming> fleetFramings = new ConcurrentHashMap<>();
 
-    public EventTailPath(LiveFeed feed, ApiScreen tokens, @Nullable Hub hub) {
+    public EventTailPath(LiveFeed feed, ApiScreen tokens, @Nullable Hub hub, LoopWrites writes) {
+        this.writes = writes;
         this.feed = feed;
         this.tokens = tokens;
         this.hub = hub;
@@ -298,14 +300,17 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         }
 
         private void write(ByteBuf bytes, Runnable taken) {
-            ctx.writeAndFlush(new DefaultHttpContent(bytes)).addListener(f -> taken.run());
+            writes.write(ctx, new DefaultHttpContent(bytes), taken);
         }
 
         @Override
         public void close(String reason) {
-            ctx.write(new DefaultHttpContent(framing.closing(reason)));
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
-            ctx.executor().schedule(() -> ctx.channel().close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            ByteBuf closing = framing.closing(reason);
+            writes.run(ctx, () -> {
+                ctx.write(new DefaultHttpContent(closing));
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                ctx.executor().schedule(() -> ctx.channel().close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            });
         }
     }
 }

@@ -58,7 +58,10 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
     private final ApiScreen tokens;
     private final WsFraming framing = new WsFraming(FramedMemory.process());
 
-    public WebSocketPath(LiveFeed feed, ApiScreen tokens) {
+    private final LoopWrites writes;
+
+    public WebSocketPath(LiveFeed feed, ApiScreen tokens, LoopWrites writes) {
+        this.writes = writes;
         this.feed = feed;
         this.tokens = tokens;
     }
@@ -145,7 +148,7 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
             if (p.get(SlowClientGuard.NAME) != null) {
                 p.remove(SlowClientGuard.NAME); // it times HTTP requests; a session is timed by its own pings
             }
-            session = new WsSession(ctx, handshaker, feed, framing);
+            session = new WsSession(ctx, handshaker, feed, framing, writes);
             handshaker.handshake(ctx.channel(), full).addListener(f -> {
                 if (!f.isSuccess()) {
                     ctx.close();

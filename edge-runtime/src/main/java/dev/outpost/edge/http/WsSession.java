@@ -52,7 +52,16 @@ final class WsSession {
     private final WsFraming framing;
     private final Map<String, LiveFeed.Subscription> subscriptions = new HashMap<>();
 
-    WsSession(ChannelHandlerContext ctx, WebSocketServerHandshaker handshaker, LiveFeed feed, WsFraming framing) {
+    /** The feed's writes (from its thread) to this connection, batched per event loop. */
+    private final LoopWrites writes;
+
+    WsSession(
+            ChannelHandlerContext ctx,
+            WebSocketServerHandshaker handshaker,
+            LiveFeed feed,
+            WsFraming framing,
+            LoopWrites writes) {
+        this.writes = writes;
         this.ctx = ctx;
         this.handshaker = handshaker;
         this.feed = feed;
@@ -231,13 +240,18 @@ final class WsSession {
 
     /** Sends a control message: a JSON object with the fields {@code body} writes. Any thread. */
     private io.netty.channel.ChannelFuture send(Json.Body body) {
+        return ctx.writeAndFlush(new TextWebSocketFrame(control(body)));
+    }
+
+    /** A control message: a JSON object with the fields {@code body} writes. */
+    private ByteBuf control(Json.Body body) {
         ByteBuf out = ctx.alloc().buffer(128);
         Json.writeUtf8(out, g -> {
             g.writeStartObject();
             body.write(g);
             g.writeEndObject();
         });
-        return ctx.writeAndFlush(new TextWebSocketFrame(out));
+        return out;
     }
 
     /** One state watch's messages on this connection: snapshot, change (the document's id as doc_id), end. */
@@ -342,33 +356,36 @@ final class WsSession {
             }
             frames.skipBytes(1); // the first event's leading comma
             ByteBuf message = Unpooled.wrappedBuffer(3, eventsHead.duplicate(), frames, EVENTS_END.duplicate());
-            ctx.writeAndFlush(new TextWebSocketFrame(message)).addListener(f -> taken.run());
+            writes.write(ctx, new TextWebSocketFrame(message), taken);
         }
 
         @Override
         public void gap(long fromSeq, long toSeq, long skipped, Runnable taken) {
-            send(g -> {
-                        g.writeStringField("type", "gap");
-                        g.writeStringField("id", id);
-                        g.writeNumberField("from_seq", fromSeq);
-                        g.writeNumberField("to_seq", toSeq);
-                        g.writeNumberField("skipped", skipped);
-                    })
-                    .addListener(f -> taken.run());
+            ByteBuf gap = control(g -> {
+                g.writeStringField("type", "gap");
+                g.writeStringField("id", id);
+                g.writeNumberField("from_seq", fromSeq);
+                g.writeNumberField("to_seq", toSeq);
+                g.writeNumberField("skipped", skipped);
+            });
+            writes.write(ctx, new TextWebSocketFrame(gap), taken);
         }
 
         @Override
         public void heartbeat(Runnable taken) {
-            ctx.writeAndFlush(new PingWebSocketFrame()).addListener(f -> taken.run());
+            writes.write(ctx, new PingWebSocketFrame(), taken);
         }
 
         @Override
         public void close(String reason) {
-            ctx.executor().execute(() -> subscriptions.remove(id));
-            send(g -> {
+            ByteBuf end = control(g -> {
                 g.writeStringField("type", "end");
                 g.writeStringField("id", id);
                 g.writeStringField("reason", reason);
+            });
+            writes.run(ctx, () -> {
+                subscriptions.remove(id);
+                ctx.writeAndFlush(new TextWebSocketFrame(end));
             });
         }
     }

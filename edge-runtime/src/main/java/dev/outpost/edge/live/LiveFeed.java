@@ -51,6 +51,9 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     }
 
     private final EventLog log;
+    /** See {@link Round#clean}. */
+    private final long cleanAfterSeq;
+
     private final FeedPool pool;
     private final LongSupplier nanos;
     private final AtomicLong acked = new AtomicLong();
@@ -69,15 +72,30 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private volatile boolean running = true;
     private long position;
     private long heartbeatScanNanos;
+    /** Reads the rounds at the head (feed thread only). */
+    private final HeadReader headReader;
 
     /** The agent's feed over its own log ({@code state} serves state watches). */
     public LiveFeed(EventLog log, StateService state, OutpostConfig config, Metrics metrics, LongSupplier nanos) {
-        this(log, state, new FeedPool(config, metrics, "outpost_live"), nanos, "outpost-live-feed");
+        this(log, state, new FeedPool(config, metrics, "outpost_live"), nanos, "outpost-live-feed", log.lastSeq());
         FramedMemory.process().register(metrics, "outpost_live");
     }
 
-    /** A feed over {@code log} in {@code pool}; {@code state} null: no state watches. */
+    /** A feed over {@code log} (a hub's copy of a node's) in {@code pool}; {@code state} null: no state watches. */
     public LiveFeed(EventLog log, StateService state, FeedPool pool, LongSupplier nanos, String threadName) {
+        this(log, state, pool, nanos, threadName, Long.MAX_VALUE);
+    }
+
+    /** {@code cleanAfterSeq}: records above it are this process's own writes ({@link Round#clean}). */
+    private LiveFeed(
+            EventLog log,
+            StateService state,
+            FeedPool pool,
+            LongSupplier nanos,
+            String threadName,
+            long cleanAfterSeq) {
+        this.cleanAfterSeq = cleanAfterSeq;
+        this.headReader = new HeadReader(log, cleanAfterSeq, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
         this.log = log;
         this.state = state;
         this.pool = pool;
@@ -283,7 +301,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
             return false;
         }
-        Round round = Round.read(log, position + 1, limit, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
+        Round round = headReader.read(position + 1, limit);
         long now = nanos.getAsLong();
         for (Iterator<Subscriber> it = live.iterator(); it.hasNext(); ) {
             Subscriber s = it.next();
@@ -331,7 +349,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             }
             worked |= owed && !w.snapshotOwed();
             if (!w.snapshotOwed() && w.cursor() < position) {
-                Round round = Round.read(log, w.cursor() + 1, position, ROUND_RECORDS_MAX, ROUND_BYTES_MAX);
+                Round round =
+                        Round.read(log, w.cursor() + 1, position, ROUND_RECORDS_MAX, ROUND_BYTES_MAX, cleanAfterSeq);
                 w.deliver(round);
                 worked = true;
             }
@@ -392,7 +411,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
                 s.cursor() + 1,
                 position,
                 Math.min(ROUND_RECORDS_MAX, s.freeMessages()),
-                Math.min(ROUND_BYTES_MAX, s.freeBytes()));
+                Math.min(ROUND_BYTES_MAX, s.freeBytes()),
+                cleanAfterSeq);
         s.deliver(round, now);
         round.release();
     }
@@ -434,6 +454,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
             w.close(reason);
         }
         pool.release(live.size() + catchingUp.size() + watchers.size());
+        headReader.close();
         recent.clear();
         live.clear();
         catchingUp.clear();

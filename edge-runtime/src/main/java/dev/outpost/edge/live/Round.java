@@ -1,6 +1,7 @@
 package dev.outpost.edge.live;
 
 import dev.outpost.store.EventCursor;
+import dev.outpost.store.EventFollower;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.RecordView;
 import java.util.Arrays;
@@ -19,15 +20,21 @@ import java.util.Set;
  * toSeq}, so nothing not yet acknowledged is read.
  */
 public final class Round {
-    private final long[] seqs;
-    private final long[] hlcs;
-    private final String[] streams;
-    private final int[] ends;
+    /** Records a round has room for before it grows (most rounds at the head hold a request's worth or less). */
+    private static final int RECORDS_INITIAL = 64;
+
+    private final int recordsMax;
+    private long[] seqs;
+    private long[] hlcs;
+    private String[] streams;
+    private int[] ends;
     private byte[] payloads;
     private int count;
     private int used;
     private final long from;
     private long lastExamined;
+    /** Records above this seq were written by this process, whose writers all check or generate clean JSON. */
+    private long cleanAfterSeq = Long.MAX_VALUE;
     /** The framings this round was framed by and their bytes (a transport or two: SSE, WebSocket; a hub's per node). */
     private Framing[] framedBy = new Framing[2];
 
@@ -37,11 +44,13 @@ public final class Round {
     private Map<Set<String>, int[]> byStreams;
 
     private Round(int recordsMax, long from) {
-        seqs = new long[recordsMax];
-        hlcs = new long[recordsMax];
-        streams = new String[recordsMax];
-        ends = new int[recordsMax];
-        payloads = new byte[16 * 1024];
+        this.recordsMax = recordsMax;
+        int n = Math.min(recordsMax, RECORDS_INITIAL);
+        seqs = new long[n];
+        hlcs = new long[n];
+        streams = new String[n];
+        ends = new int[n];
+        payloads = new byte[4 * 1024];
         this.from = from;
         lastExamined = from - 1;
     }
@@ -51,7 +60,13 @@ public final class Round {
      * bytesMax} payload bytes.
      */
     static Round read(EventLog log, long fromSeq, long toSeq, int recordsMax, int bytesMax) {
+        return read(log, fromSeq, toSeq, recordsMax, bytesMax, Long.MAX_VALUE);
+    }
+
+    /** As {@link #read(EventLog, long, long, int, int)}; records above {@code cleanAfterSeq} are {@link #clean}. */
+    static Round read(EventLog log, long fromSeq, long toSeq, int recordsMax, int bytesMax, long cleanAfterSeq) {
         Round r = new Round(recordsMax, fromSeq);
+        r.cleanAfterSeq = cleanAfterSeq;
         if (fromSeq > toSeq) {
             return r;
         }
@@ -66,7 +81,30 @@ public final class Round {
         return r;
     }
 
+    /** As {@link #read(EventLog, long, long, int, int, long)}, reading on with {@code follower} (at {@code fromSeq}). */
+    static Round follow(
+            EventFollower follower, long fromSeq, long toSeq, int recordsMax, int bytesMax, long cleanAfterSeq) {
+        Round r = new Round(recordsMax, fromSeq);
+        r.cleanAfterSeq = cleanAfterSeq;
+        if (fromSeq > toSeq) {
+            return r;
+        }
+        RecordView view = new RecordView();
+        while (r.count < recordsMax && r.used < bytesMax && follower.next(view, toSeq)) {
+            r.add(view);
+        }
+        r.lastExamined = r.count < recordsMax && r.used < bytesMax ? toSeq : r.lastExamined;
+        return r;
+    }
+
     private void add(RecordView view) {
+        if (count == seqs.length) {
+            int n = Math.min(recordsMax, count * 2);
+            seqs = Arrays.copyOf(seqs, n);
+            hlcs = Arrays.copyOf(hlcs, n);
+            streams = Arrays.copyOf(streams, n);
+            ends = Arrays.copyOf(ends, n);
+        }
         int len = view.payloadLength();
         if (used + len > payloads.length) {
             payloads = Arrays.copyOf(payloads, Math.max(payloads.length * 2, used + len));
@@ -103,6 +141,15 @@ public final class Round {
 
     public long seq(int i) {
         return seqs[i];
+    }
+
+    /**
+     * Whether record {@code i}'s payload is known to be one line of clean JSON with at least one member — written by
+     * this process into its own log (ingest checks every event; the engine and state write what Jackson generated) —
+     * so a transport need not check it again (a log's older records, and what a hub's nodes pushed, are checked).
+     */
+    public boolean clean(int i) {
+        return seqs[i] > cleanAfterSeq;
     }
 
     public long hlc(int i) {

@@ -23,6 +23,14 @@ final class Payloads {
 
     private Payloads() {}
 
+    /**
+     * No event {@link #event} builds for {@code targetBytes} is shorter than this (a padded one has exactly {@code
+     * targetBytes}; one without room for a padding note falls short by at most the note's own bytes).
+     */
+    static int eventBytesMin(int targetBytes) {
+        return Math.max(0, targetBytes - ",\"note\":\"\"".length() - 1);
+    }
+
     /** One telemetry event as compact JSON, padded to {@code targetBytes} when there is room. */
     static String event(SplittableRandom rnd, String stream, int targetBytes) {
         String head =

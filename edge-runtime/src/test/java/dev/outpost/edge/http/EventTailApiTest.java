@@ -114,6 +114,44 @@ class EventTailApiTest extends AgentHttpTest {
         }
     }
 
+    /**
+     * What an earlier run stored unchecked (versions before ingest checked encodings) is checked again by the tail —
+     * repaired or skipped as GET /v1/events does — while what this run wrote is sent as written (Round#clean).
+     */
+    @Test
+    void recordsOfAnEarlierRunAreCheckedAgainAndThisRunsAreSentAsWritten() throws Exception {
+        start("");
+        String event = "{\"stream\":\"a\",\"data\":{\"t\":\"é\"}}";
+        for (byte[] p : List.of(
+                event.getBytes(java.nio.charset.StandardCharsets.UTF_16LE),
+                "not json".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                event.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+            agent.agent()
+                    .log()
+                    .append(
+                            dev.outpost.store.Lane.NORMAL,
+                            List.of(new dev.outpost.store.EventDraft("a", null, null, 0, 1, null, p)))
+                    .durable()
+                    .join();
+        }
+        agent.close();
+        agent = Main.start(ConfigLoader.load(dir.resolve("outpost.yaml")));
+        try (SseSubscriber s = tail("?from_seq=1")) {
+            SseSubscriber.Message first = s.nextEvent(WAIT);
+            assertEquals("1", first.id());
+            assertTrue(
+                    first.data().contains("\"repaired\":true") && first.data().contains("é"), first.data());
+            SseSubscriber.Message third = s.nextEvent(WAIT);
+            assertEquals("3", third.id(), "the unreadable record is skipped: " + third);
+            assertTrue(!third.data().contains("repaired"), third.data());
+            post("a", 0, 1, "k");
+            SseSubscriber.Message live = s.nextEvent(WAIT);
+            assertEquals("4", live.id());
+            assertTrue(
+                    live.data().startsWith("{\"seq\":4,") && live.data().endsWith("\"data\":{\"n\":0}}"), live.data());
+        }
+    }
+
     @Test
     void aQuietStreamGetsHeartbeats() throws Exception {
         start("live:\n  heartbeat_millis: 100\n");

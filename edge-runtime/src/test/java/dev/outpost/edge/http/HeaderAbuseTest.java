@@ -49,6 +49,34 @@ class HeaderAbuseTest extends AgentHttpTest {
     }
 
     @Test
+    void aBodyOverTheLimitIsAnswered413WhileTheClientIsStillSendingIt() throws Exception {
+        start("");
+        int length = 8 << 20; // http.body_bytes_max is 1 MiB by default
+        try (Socket s = new Socket("127.0.0.1", agent.port())) {
+            s.setSoTimeout(10_000);
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    s.getOutputStream()
+                            .write(("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                                            + "Content-Length: " + length + "\r\nConnection: close\r\n\r\n")
+                                    .getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().write(new byte[length]);
+                } catch (IOException e) {
+                    // the agent may close its side once it answered: what it answered is what counts
+                }
+            });
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            s.getInputStream().transferTo(out);
+            String r = out.toString(StandardCharsets.UTF_8);
+            assertTrue(r.startsWith("HTTP/1.1 413"), r);
+            assertTrue(r.contains("application/problem+json"), r);
+            sender.join();
+        }
+        assertEquals(0, agent.agent().metrics().value("outpost_ingest_events_total"));
+        assertEquals(200, send("GET", "/health", null, null).statusCode());
+    }
+
+    @Test
     void aBodyThatIsNotWhatItsContentEncodingSaysIs400AndStoresNothing() throws Exception {
         start("");
         byte[] body = "{\"stream\":\"s\",\"data\":{}}".getBytes(StandardCharsets.UTF_8);
