@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -94,5 +95,51 @@ record Answer(int status, String contentType, List<String> headers, byte[] body)
             h.add(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return r;
+    }
+
+    /**
+     * The answer on a kept-alive HTTP/1.1 connection as bytes, exactly as {@link #toNetty}'s response leaves Netty's
+     * encoder (the same status line, headers in the same order, the body): for the raw fast path ({@link
+     * RawFastPath}), which writes ahead of the codec.
+     */
+    ByteBuf toHttp11(ByteBufAllocator alloc) {
+        ByteBuf out = alloc.buffer(HEAD_BYTES + body.length);
+        statusLine(out, status);
+        header(out, typeAsString() ? CONTENT_TYPE_AS_STRING : HttpHeaderNames.CONTENT_TYPE, contentType);
+        for (int i = 0; i < headers.size(); i += 2) {
+            header(out, headers.get(i), headers.get(i + 1));
+        }
+        header(out, HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
+        out.writeShort(CRLF);
+        out.writeBytes(body);
+        return out;
+    }
+
+    /** Room for a status line and a few headers, so the buffer rarely grows. */
+    private static final int HEAD_BYTES = 160;
+
+    private static final int CRLF = ('\r' << 8) | '\n';
+
+    /** {@code HTTP/1.1 <code> <reason>} and CRLF, as Netty's encoder writes an HTTP/1.1 response's status line. */
+    static void statusLine(ByteBuf out, int status) {
+        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
+        out.writeCharSequence("HTTP/1.1 ", StandardCharsets.US_ASCII);
+        out.writeCharSequence(s.codeAsText(), StandardCharsets.US_ASCII);
+        out.writeByte(' ');
+        out.writeCharSequence(s.reasonPhrase(), StandardCharsets.US_ASCII);
+        out.writeShort(CRLF);
+    }
+
+    /** {@code name: value} and CRLF, as Netty's encoder writes a header. */
+    static void header(ByteBuf out, CharSequence name, CharSequence value) {
+        out.writeCharSequence(name, StandardCharsets.US_ASCII);
+        out.writeShort((':' << 8) | ' ');
+        out.writeCharSequence(value, StandardCharsets.US_ASCII);
+        out.writeShort(CRLF);
+    }
+
+    /** The empty line that ends a head. */
+    static void endHead(ByteBuf out) {
+        out.writeShort(CRLF);
     }
 }

@@ -10,6 +10,8 @@ import io.micronaut.context.event.BeanCreatedEventListener;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -77,6 +79,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     private final boolean compression;
     private final LongAdder ingests;
     private final LongAdder healths;
+    private final LongAdder raw = new LongAdder();
     private final LongAdder ackRounds = new LongAdder();
     private final Map<EventExecutor, LoopAcks> acks = new ConcurrentHashMap<>();
 
@@ -101,6 +104,10 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
         metrics.counterFn("outpost_http_fast_answers_total", "route", "ingest", help, ingests::sum);
         metrics.counterFn("outpost_http_fast_answers_total", "route", "health", help, healths::sum);
         metrics.counterFn(
+                "outpost_http_fast_raw_answers_total",
+                "Requests the fast path answered from the bytes read, ahead of Netty's HTTP codec (any route).",
+                raw::sum);
+        metrics.counterFn(
                 "outpost_http_fast_ack_rounds_total",
                 "Tasks group commit ran on an event loop to answer the fast path's fsync-durable ingests: at most one"
                         + " per event loop per fsync, however many requests it answers.",
@@ -111,6 +118,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
         if (enabled) {
             RouterAhead.install(event, NAME, () -> new FastPathHandler(this));
+            RouterAhead.installBeforeCodec(event, RawFastPath.NAME, () -> new RawFastPath(this));
         }
         return event.getBean();
     }
@@ -122,6 +130,22 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
 
     long bodyBytesMax() {
         return bodyBytesMax;
+    }
+
+    /** Whether the router compresses answers (then the fast path leaves requests with Accept-Encoding to it). */
+    boolean compression() {
+        return compression;
+    }
+
+    /** One request answered ahead of the codec ({@link RawFastPath}). */
+    void answeredRaw() {
+        raw.increment();
+    }
+
+    /** The state GET's answer as bytes ({@link StateReadFastPath#rawAnswer}), or null to hand the request on. */
+    ByteBuf stateRaw(
+            ByteBufAllocator alloc, String namespace, String id, String authorization, boolean acceptEncoding) {
+        return state.rawAnswer(alloc, namespace, id, authorization, acceptEncoding);
     }
 
     /** The state GET's answer, or null to leave the request to the router. */
@@ -137,7 +161,12 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
 
     /** Whether a /v1 request with these headers passes the token check (else it gets {@link ApiScreen#UNAUTHORIZED}). */
     boolean admits(HttpHeaders h) {
-        return tokens.admits(h.get(HttpHeaderNames.AUTHORIZATION));
+        return admits(h.get(HttpHeaderNames.AUTHORIZATION));
+    }
+
+    /** Whether a /v1 request with this Authorization header (or null) passes the token check. */
+    boolean admits(String authorization) {
+        return tokens.admits(authorization);
     }
 
     /**
@@ -239,7 +268,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     }
 
     /** JSON or NDJSON by Content-Type as the router's controller tells them, or null for any other type or charset. */
-    private static Route ingestKind(String contentType) {
+    static Route ingestKind(String contentType) {
         if (contentType == null || contentType.equals(MediaType.APPLICATION_JSON)) {
             return Route.INGEST_JSON;
         }

@@ -1,7 +1,6 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.ingest.IngestOutcome;
-import dev.outpost.store.LogFields;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,8 +15,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The fast path on one connection ({@link FastPath}): takes the requests it answers, hands the others to Micronaut, and
@@ -47,9 +44,7 @@ import org.slf4j.LoggerFactory;
  *       read or answered.
  * </ul>
  */
-final class FastPathHandler extends RouterAhead.Handler {
-    private static final Logger LOG = LoggerFactory.getLogger(FastPathHandler.class);
-
+final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Connection {
     /** Answers outstanding on one connection before it stops reading (pipelined requests). */
     static final int PENDING_MAX = 32;
 
@@ -365,7 +360,7 @@ final class FastPathHandler extends RouterAhead.Handler {
     }
 
     /** An array of at least {@code length} bytes for a body: the loop's scratch, grown up to its limit. */
-    private static byte[] scratch(int length) {
+    static byte[] scratch(int length) {
         if (length > SCRATCH_BYTES_MAX) {
             return new byte[length];
         }
@@ -382,16 +377,7 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (gone) {
             return;
         }
-        Answer answer;
-        if (err == null && outcome != null) {
-            answer = IngestAnswers.of(outcome);
-        } else {
-            LOG.atError()
-                    .addKeyValue(LogFields.ADVICE, "the client got 500 and may retry; report this with the stack trace")
-                    .setCause(err)
-                    .log("ingest failed");
-            answer = Problems.answer(500, "Internal Server Error", "ingest failed; see the agent's log", 0, null);
-        }
+        Answer answer = IngestAnswers.of(outcome, err);
         slot.response = answer.toNetty(ctx.alloc(), version, slot.close);
         drain();
     }
@@ -432,8 +418,8 @@ final class FastPathHandler extends RouterAhead.Handler {
         }
     }
 
-    /** The fsync round that wrote answers here ended: they go out in one flush. */
-    void roundEnded() {
+    @Override
+    public void roundEnded() {
         flushQueued = false;
         ctx.flush();
     }

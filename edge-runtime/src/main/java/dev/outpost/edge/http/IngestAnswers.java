@@ -1,6 +1,9 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.ingest.IngestOutcome;
+import dev.outpost.store.LogFields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How POST /v1/events answers each {@link IngestOutcome}: 200 with the sequence numbers, or a problem+json body with
@@ -8,7 +11,21 @@ import dev.outpost.edge.ingest.IngestOutcome;
  * ({@link EventsController}) and the fast path ({@link FastPath}) write what it answers.
  */
 final class IngestAnswers {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestAnswers.class);
+
     private IngestAnswers() {}
+
+    /** The fast paths' answer to an ingest that ended with {@code outcome}, or failed with {@code err} (500, logged). */
+    static Answer of(IngestOutcome outcome, Throwable err) {
+        if (err == null && outcome != null) {
+            return of(outcome);
+        }
+        LOG.atError()
+                .addKeyValue(LogFields.ADVICE, "the client got 500 and may retry; report this with the stack trace")
+                .setCause(err)
+                .log("ingest failed");
+        return Problems.answer(500, "Internal Server Error", "ingest failed; see the agent's log", 0, null);
+    }
 
     static Answer of(IngestOutcome outcome) {
         return switch (outcome) {

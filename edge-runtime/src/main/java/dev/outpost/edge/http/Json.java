@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.SerializableString;
+import dev.outpost.edge.ingest.LoopBufferRecyclers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,7 +20,8 @@ import java.util.Arrays;
 /** JSON response bodies, written with jackson-core's generator: never assembled by string concatenation. */
 final class Json {
     /** Thread-safe; generators are not, so each body gets its own. */
-    static final JsonFactory FACTORY = new JsonFactory();
+    static final JsonFactory FACTORY =
+            JsonFactory.builder().recyclerPool(LoopBufferRecyclers.POOL).build();
 
     private Json() {}
 
@@ -69,7 +72,12 @@ final class Json {
      * Where {@link #writeUtf8(Body)} writes before the body is copied out at its exact size: one per thread, reused,
      * so an answer costs one array of its own length (every acknowledged ingest is answered through here).
      */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
 
     /** A growable in-memory stream that can be reset (ByteArrayOutputStream's methods are synchronized). */
     private static final class Scratch extends OutputStream {

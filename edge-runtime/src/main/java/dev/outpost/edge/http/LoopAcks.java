@@ -15,12 +15,12 @@ import java.util.concurrent.atomic.LongAdder;
  * the handler's answer right there — no task per request. While a round runs ({@link #inRound}), a handler that wrote
  * answers does not flush at once but asks to be flushed ({@link #flushAtEnd}); at the round's end each such connection
  * is flushed once. Invariants: everything here runs on the one loop (no locks); a handler is in the list at most once
- * per round (its own flag, {@link FastPathHandler#flushQueued}); a connection that went since asking is flushed
+ * per round (its own flag); a connection that went since asking is flushed
  * harmlessly (Netty drops a flush on a closed channel).
  */
 final class LoopAcks implements Executor {
     private final EventExecutor loop;
-    private final List<FastPathHandler> toFlush = new ArrayList<>();
+    private final List<Connection> toFlush = new ArrayList<>();
     private final LongAdder rounds;
     private boolean inRound;
 
@@ -42,11 +42,17 @@ final class LoopAcks implements Executor {
             round.run();
         } finally {
             inRound = false;
-            for (FastPathHandler h : toFlush) {
+            for (Connection h : toFlush) {
                 h.roundEnded();
             }
             toFlush.clear();
         }
+    }
+
+    /** A connection's fast-path handler ({@link FastPathHandler}, {@link RawFastPath}) that wrote answers in a round. */
+    interface Connection {
+        /** The round that wrote answers ended: they go out in one flush. */
+        void roundEnded();
     }
 
     /** Whether a round's completions are running now (on the loop). */
@@ -55,7 +61,7 @@ final class LoopAcks implements Executor {
     }
 
     /** {@code handler} wrote answers in this round: flush it once at the round's end. */
-    void flushAtEnd(FastPathHandler handler) {
+    void flushAtEnd(Connection handler) {
         toFlush.add(handler);
     }
 }

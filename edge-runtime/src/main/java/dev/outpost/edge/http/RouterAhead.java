@@ -27,14 +27,25 @@ final class RouterAhead {
             BeanCreatedEvent<NettyServerCustomizer.Registry> event,
             String name,
             Supplier<ChannelDuplexHandler> handler) {
-        event.getBean().register(new Customizer(null, name, handler));
+        event.getBean().register(new Customizer(null, name, handler, false));
     }
 
-    private record Customizer(Channel channel, String name, Supplier<ChannelDuplexHandler> handler)
+    /**
+     * Registers {@code handler} (one new instance per connection) under {@code name} right before Netty's HTTP codec
+     * on HTTP/1 connections: it sees the connection's bytes (after TLS) and writes bytes.
+     */
+    static void installBeforeCodec(
+            BeanCreatedEvent<NettyServerCustomizer.Registry> event,
+            String name,
+            Supplier<ChannelDuplexHandler> handler) {
+        event.getBean().register(new Customizer(null, name, handler, true));
+    }
+
+    private record Customizer(Channel channel, String name, Supplier<ChannelDuplexHandler> handler, boolean beforeCodec)
             implements NettyServerCustomizer {
         @Override
         public NettyServerCustomizer specializeForChannel(Channel ch, ChannelRole role) {
-            return role == ChannelRole.CONNECTION ? new Customizer(ch, name, handler) : this;
+            return role == ChannelRole.CONNECTION ? new Customizer(ch, name, handler, beforeCodec) : this;
         }
 
         @Override
@@ -46,7 +57,12 @@ final class RouterAhead {
             if (p.get(ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC) != null
                     && p.get(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND) != null
                     && p.get(name) == null) {
-                p.addBefore(ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND, name, handler.get());
+                p.addBefore(
+                        beforeCodec
+                                ? ChannelPipelineCustomizer.HANDLER_HTTP_SERVER_CODEC
+                                : ChannelPipelineCustomizer.HANDLER_MICRONAUT_INBOUND,
+                        name,
+                        handler.get());
             }
         }
     }

@@ -51,6 +51,12 @@ import java.util.function.LongSupplier;
  * after the guard answered or closed ({@code cut}), nothing more is read or written on the
  * connection; the phase is mirrored into the connection's budget slot (awaiting = evictable). All
  * state is touched on the connection's event loop only. HTTP/1 only (the agent serves no HTTP/2).
+ *
+ * <p>Requests the raw fast path answers ahead of the codec ({@link RawFastPath}) never pass here as
+ * messages; it reports them ({@link #rawRequest}, {@link #rawAnswered}), so the phases, the
+ * eviction check and the probes' rule are these, for both paths. A request that path holds
+ * incomplete (at most {@link RawRequest#REQUEST_BYTES_MAX}) is, to this guard, partial headers
+ * until its head is complete ({@link #rawBodyStart}), then a body under the body-rate rule.
  */
 final class SlowClientGuard extends ChannelDuplexHandler {
     /** The handler's name in the pipeline. */
@@ -196,6 +202,64 @@ final class SlowClientGuard extends ChannelDuplexHandler {
         bodyWaitedNanos = 0;
         demand = false;
         return true;
+    }
+
+    /**
+     * The raw fast path ({@link RawFastPath}, ahead of the codec) has a complete request of its own in hand: the same
+     * admission as {@link #request} gives a request the codec delivers, and the connection is processing until {@link
+     * #rawAnswered}. A request declined here is handed to the codec, and meets the same rule there again (the gate
+     * closing an evicted connection, the 503 of a connection admitted for probes only).
+     *
+     * @param probe whether it is a probe ({@link #isProbe})
+     * @return whether the raw path may answer it
+     */
+    boolean rawRequest(boolean probe) {
+        if (cut
+                || (owed == 0 && !inBody && slot != null && !slot.busy())
+                || (slot != null && slot.tier == ConnectionBudget.Tier.PROBES && !probe)) {
+            return false;
+        }
+        partial = false;
+        readAny = true;
+        requests++;
+        owed++;
+        return true;
+    }
+
+    /**
+     * The raw fast path holds a request whose head it has and whose body is arriving: admitted as by {@link
+     * #rawRequest}, and from now on in the body phase, under the body-rate rule, as the codec's requests are.
+     *
+     * @param bytes the body's bytes that arrived so far
+     * @return whether the raw path may go on with it
+     */
+    boolean rawBodyStart(long bytes) {
+        if (!rawRequest(false)) {
+            return false;
+        }
+        inBody = true;
+        bodyBytes = bytes;
+        bodyWaitedNanos = 0;
+        demand = false;
+        return true;
+    }
+
+    /** More of a body {@link #rawBodyStart} began arrived. */
+    void rawBodyBytes(long bytes) {
+        bodyBytes += bytes;
+        readAny = true;
+    }
+
+    /** The body {@link #rawBodyStart} began is complete: the request is processing until {@link #rawAnswered}. */
+    void rawBodyEnd() {
+        inBody = false;
+    }
+
+    /** The raw fast path wrote its answer to a request {@link #rawRequest} admitted. */
+    void rawAnswered() {
+        if (owed > 0 && --owed == 0 && !inBody) {
+            awaiting(clock.getAsLong());
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.outpost.edge.state.StateService;
 import dev.outpost.store.StateDoc;
 import io.micronaut.http.server.netty.configuration.NettyHttpServerConfiguration;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -48,6 +49,8 @@ public class StateReadFastPath {
     static final String PREFIX = "/v1/state/";
     /** Room for the envelope around a document (names, version, times, origin), so the buffer rarely grows. */
     private static final int DOC_ENVELOPE_BYTES = 512;
+    /** Room for the status line and the three headers of a state answer. */
+    private static final int HEAD_BYTES = 128;
 
     private static final AsciiString ETAG = AsciiString.cached("ETag");
     private static final AsciiString JSON = AsciiString.cached("application/json");
@@ -100,36 +103,68 @@ public class StateReadFastPath {
         if (accept != null && !JSON.contentEquals(accept) && !ANY.contentEquals(accept)) {
             return null;
         }
-        if (!tokens.admits(h.get(HttpHeaderNames.AUTHORIZATION))) {
+        StateDoc d = document(
+                uri.substring(PREFIX.length(), slash), uri.substring(slash + 1), h.get(HttpHeaderNames.AUTHORIZATION));
+        ByteBuf body = d == null ? null : body(ctx.alloc(), d, h.contains(HttpHeaderNames.ACCEPT_ENCODING));
+        if (body == null) {
             return null;
         }
-        StateDoc d;
-        try {
-            d = state.get(uri.substring(PREFIX.length(), slash), uri.substring(slash + 1));
-        } catch (RuntimeException e) {
-            return null; // the controller answers it (and says why)
-        }
-        if (d == null) {
-            return null;
-        }
-        ByteBuf body = ctx.alloc().buffer(d.doc().length + DOC_ENVELOPE_BYTES);
-        try {
-            StateController.jsonUtf8(d, body);
-        } catch (RuntimeException e) {
-            body.release();
-            throw e;
-        }
-        if (body.readableBytes() >= compressionThreshold && h.contains(HttpHeaderNames.ACCEPT_ENCODING)) {
-            body.release();
-            return null;
-        }
-        reads.increment();
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
         r.headers()
                 .set(ETAG, StateController.etag(d.version()))
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
         return r;
+    }
+
+    /**
+     * The raw fast path's state GET ({@link RawFastPath}, whose parser checked the request's shape as {@link #answer}
+     * does): the whole answer as HTTP/1.1 bytes, the same as {@link #answer}'s response leaves Netty's encoder; or
+     * null to leave the request to the codec and the paths behind it.
+     */
+    ByteBuf rawAnswer(
+            ByteBufAllocator alloc, String namespace, String id, String authorization, boolean acceptEncoding) {
+        StateDoc d = document(namespace, id, authorization);
+        ByteBuf body = d == null ? null : body(alloc, d, acceptEncoding);
+        if (body == null) {
+            return null;
+        }
+        ByteBuf head = alloc.buffer(HEAD_BYTES);
+        Answer.statusLine(head, 200);
+        Answer.header(head, ETAG, StateController.etag(d.version()));
+        Answer.header(head, HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        Answer.header(head, HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.readableBytes()));
+        Answer.endHead(head);
+        return alloc.compositeBuffer(2).addComponents(true, head, body);
+    }
+
+    /** The document, if the token passes and it exists (else null: the router answers, and says why). */
+    private StateDoc document(String namespace, String id, String authorization) {
+        if (!tokens.admits(authorization)) {
+            return null;
+        }
+        try {
+            return state.get(namespace, id);
+        } catch (RuntimeException e) {
+            return null; // the controller answers it (and says why)
+        }
+    }
+
+    /** The document's JSON (counted as a fast read), or null when the router would compress it. */
+    private ByteBuf body(ByteBufAllocator alloc, StateDoc d, boolean acceptEncoding) {
+        ByteBuf body = alloc.buffer(d.doc().length + DOC_ENVELOPE_BYTES);
+        try {
+            StateController.jsonUtf8(d, body);
+        } catch (RuntimeException e) {
+            body.release();
+            throw e;
+        }
+        if (body.readableBytes() >= compressionThreshold && acceptEncoding) {
+            body.release();
+            return null;
+        }
+        reads.increment();
+        return body;
     }
 
     /**

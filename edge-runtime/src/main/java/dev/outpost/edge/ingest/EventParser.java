@@ -65,6 +65,7 @@ public final class EventParser {
         this.batchEventsMax = batchEventsMax;
         this.eventBytesMax = eventBytesMax;
         this.json = JsonFactory.builder()
+                .recyclerPool(LoopBufferRecyclers.POOL)
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(NESTING_DEPTH_MAX)
                         .build())
@@ -189,6 +190,9 @@ public final class EventParser {
                 }
                 seen |= bit;
                 JsonToken v = p.nextToken();
+                if (bit == DATA_BIT && v == JsonToken.START_OBJECT && dataAhead(p, b, start, end)) {
+                    return event(b, start, end, lineNo, stream, id, true); // data is valid and the last field
+                }
                 switch (f) {
                     case "stream" -> stream = checkStream(string(p, v, lineNo, f, STREAM_CHARS_MAX, false), lineNo);
                     case "key" -> noControls(string(p, v, lineNo, f, KEY_CHARS_MAX, true), lineNo, f);
@@ -245,6 +249,24 @@ public final class EventParser {
             throw bad(lineNo, "data", "malformed JSON: " + e.getOriginalMessage());
         }
         return true;
+    }
+
+    /** {@code data}'s bit among the fields seen. */
+    private static final int DATA_BIT = 1 << 5;
+
+    /**
+     * Whether {@code data}, whose '{' jackson just read, is valid JSON and the last field of the event (only the
+     * closing brace after it): then the event is complete without jackson reading further ({@link JsonSkip}).
+     * Otherwise — another field follows, or the scanner is not sure — nothing was consumed and jackson reads it as
+     * before.
+     */
+    private static boolean dataAhead(JsonParser p, byte[] b, int start, int end) {
+        int at = start + (int) p.currentTokenLocation().getByteOffset();
+        if (at < start || at >= end || b[at] != '{') {
+            return false;
+        }
+        int after = JsonSkip.object(b, at, end);
+        return after >= 0 && JsonSkip.closesObject(b, after, end);
     }
 
     /** The index of {@code name} in {@link #FIELDS}, or -1: a switch on the name's hash, not a scan of the list. */

@@ -65,8 +65,9 @@ class FastPathContractTest {
     void theFastPathAnswersByteForByteWhatTheRouterAnswers() throws Exception {
         Main.RunningAgent fast = start("fast", true);
         Main.RunningAgent router = start("router", false);
-        Map<String, String> fastAnswers = run(fast.port());
-        Map<String, String> routerAnswers = run(router.port());
+        Map<String, Long> raw = new LinkedHashMap<>();
+        Map<String, String> fastAnswers = run(fast, raw);
+        Map<String, String> routerAnswers = run(router, new LinkedHashMap<>());
         assertEquals(routerAnswers.keySet(), fastAnswers.keySet());
         List<String> differ = new ArrayList<>();
         for (String name : routerAnswers.keySet()) {
@@ -82,6 +83,33 @@ class FastPathContractTest {
         assertTrue(healths >= 2, "health requests the fast path answered: " + healths);
         assertEquals(0, router.agent().metrics().value("outpost_http_fast_answers_total{route=\"ingest\"}"));
         assertTrue(fastAnswers.get("single event").startsWith("HTTP/1.1 200 OK\r\n"), fastAnswers.get("single event"));
+        // the conversations the raw path (ahead of the codec) must have answered, so both of its halves are compared
+        for (String name : List.of(
+                "single event",
+                "ndjson batch",
+                "malformed",
+                "no token",
+                "health",
+                "state get",
+                "raw split head",
+                "raw split body",
+                "raw header case",
+                "raw pipelined hot",
+                "raw pipelined then not hot")) {
+            assertTrue(raw.get(name) > 0, "answered ahead of the codec: " + name + " " + raw);
+        }
+        for (String name : List.of(
+                "raw duplicate content-length",
+                "raw bad request line",
+                "raw space before colon",
+                "raw obs-fold",
+                "raw bare LF",
+                "raw content-length and chunked",
+                "connection close",
+                "chunked")) {
+            assertEquals(0, raw.get(name), "handed to the codec: " + name + " " + raw);
+        }
+        assertEquals(0, router.agent().metrics().value("outpost_http_fast_raw_answers_total"));
     }
 
     /**
@@ -116,9 +144,23 @@ class FastPathContractTest {
         return answer.replaceAll("\"updated_at\":\\d+", "\"updated_at\":T").replaceAll("\"hlc\":\\d+", "\"hlc\":T");
     }
 
-    /** The suite: each conversation on its own connection, in this order; what came back, by name. */
-    private static Map<String, String> run(int port) throws Exception {
-        Map<String, String> out = new LinkedHashMap<>();
+    /**
+     * The suite: each conversation on its own connection, in this order; what came back, by name. {@code raw} gets the
+     * number of requests of each the raw path (ahead of the codec) answered.
+     */
+    private static Map<String, String> run(Main.RunningAgent agent, Map<String, Long> raw) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>() {
+            private long before;
+
+            @Override
+            public String put(String name, String answer) {
+                long now = agent.agent().metrics().value("outpost_http_fast_raw_answers_total");
+                raw.put(name, now - before);
+                before = now;
+                return super.put(name, answer);
+            }
+        };
+        int port = agent.port();
         out.put("single event", talk(port, post("application/json", EVENT, AUTH)));
         out.put("ndjson batch", talk(port, post("application/x-ndjson", EVENT + "\n" + EVENT + "\n" + EVENT, AUTH)));
         out.put("ndjson bad line", talk(port, post("application/x-ndjson", EVENT + "\n{\"stream\":\n" + EVENT, AUTH)));
@@ -194,8 +236,56 @@ class FastPathContractTest {
                                 + post("application/json", "{", AUTH)
                                 + "GET /v1/nothing HTTP/1.1\r\nHost: x\r\n" + AUTH + "\r\n"
                                 + post("application/json", EVENT, AUTH)));
+        rawCases(port, out);
         out.put("health after", talk(port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
         return out;
+    }
+
+    /** What the raw path's parser decides on: split reads, odd case, repeated or malformed headers, pipelining. */
+    private static void rawCases(int port, Map<String, String> out) throws Exception {
+        String one = post("application/json", EVENT, AUTH);
+        int head = one.indexOf("\r\n\r\n");
+        out.put("raw split head", talk(port, one.substring(0, 9), one.substring(9, head + 1), one.substring(head + 1)));
+        out.put("raw split body", talk(port, one.substring(0, head + 10), one.substring(head + 10)));
+        out.put(
+                "raw header case",
+                talk(
+                        port,
+                        "POST /v1/events HTTP/1.1\r\nhOST: x\r\nauthorization: Bearer " + TOKEN
+                                + "\r\nCONTENT-TYPE: application/json\r\ncontent-length:" + EVENT.length() + " \r\n"
+                                + "Connection: Keep-Alive\r\n\r\n" + EVENT
+                                + "GET /v1/state/ns/d1 HTTP/1.1\r\nAUTHORIZATION:Bearer " + TOKEN + "\r\n\r\n"));
+        out.put(
+                "raw duplicate content-length",
+                talk(
+                        port,
+                        one.replace("Content-Length:", "Content-Length: " + EVENT.length() + "\r\nContent-Length:")));
+        out.put(
+                "raw conflicting content-length",
+                talk(port, one.replace("Content-Length:", "Content-Length: 3\r\nContent-Length:")));
+        out.put("raw signed content-length", talk(port, one.replace("Content-Length: ", "Content-Length: +")));
+        out.put(
+                "raw content-length and chunked",
+                talk(
+                        port,
+                        chunked("application/json", EVENT, AUTH)
+                                .replace("Transfer-Encoding:", "Content-Length: 12\r\nTransfer-Encoding:")));
+        out.put("raw bad request line", talkN(port, 1, one.replace(" HTTP/1.1\r\n", " HTTP/1.1 x\r\n")));
+        out.put("raw bad version", talkN(port, 1, one.replace(" HTTP/1.1\r\n", " HTTP/1.7\r\n")));
+        out.put("raw space before colon", talk(port, one.replace("Content-Type:", "Content-Type :")));
+        out.put("raw obs-fold", talk(port, one.replace("Host: x\r\n", "Host: x\r\n y\r\n")));
+        out.put("raw bare LF", talk(port, one.replace("Host: x\r\n", "Host: x\n")));
+        out.put("raw health with a body length", talk(port, "GET /health HTTP/1.1\r\nContent-Length: 0\r\n\r\n"));
+        out.put("raw pipelined hot", talk(port, one + post("application/x-ndjson", EVENT + "\n" + EVENT, AUTH) + one));
+        out.put(
+                "raw pipelined then not hot",
+                talk(
+                        port,
+                        one + "GET /health HTTP/1.1\r\n\r\n" + "GET /v1/streams HTTP/1.1\r\nHost: x\r\n" + AUTH + "\r\n"
+                                + one + "GET /health HTTP/1.1\r\n\r\n"));
+        out.put(
+                "raw pipelined then a bad line",
+                talkN(port, 2, one + one.replace(" HTTP/1.1\r\n", " HTTP/1.1 x\r\n") + one));
     }
 
     private static String post(String contentType, String body, String headers) {
@@ -253,6 +343,16 @@ class FastPathContractTest {
             int n = requests.split(" HTTP/1\\.[01]\r\n", -1).length - 1;
             boolean closing = requests.contains(" HTTP/1.0\r\n") || requests.contains("Connection: close");
             return answers(s, n, requests.startsWith("HEAD"), closing);
+        }
+    }
+
+    /** Like {@link #talk}, for requests whose request lines {@code talk} cannot count: {@code n} answers expected. */
+    private static String talkN(int port, int n, String requests) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(15_000);
+            s.getOutputStream().write(requests.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            return answers(s, n, false, true);
         }
     }
 

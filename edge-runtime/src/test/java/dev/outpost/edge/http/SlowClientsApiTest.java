@@ -132,6 +132,37 @@ class SlowClientsApiTest extends AgentHttpTest {
         assertEquals(1, closed("idle_timeout"));
     }
 
+    /**
+     * Requests answered ahead of the HTTP codec (RawFastPath) never reach the guard as messages; they are reported to
+     * it, so a connection kept busy with them outlives the header and idle timeouts, and is closed on the idle one
+     * once it stops.
+     */
+    @Test
+    void aConnectionAnsweredAheadOfTheCodecKeepsItsDeadlines() throws Exception {
+        start("  header_timeout_millis: 300\n  idle_timeout_millis: 400\n");
+        try (Socket s = raw()) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 12; i++) {
+                write(s, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertTrue(readResponse(s).startsWith("HTTP/1.1 200"));
+                Thread.sleep(150); // the client's pace: well within both timeouts, 1.8 s in all
+            }
+            assertTrue((System.nanoTime() - t0) / 1_000_000 > 700, "outlived both timeouts");
+            long t1 = System.nanoTime();
+            assertEquals("", readToEnd(s));
+            long millis = (System.nanoTime() - t1) / 1_000_000;
+            assertTrue(millis >= 200 && millis < 400 + SLACK_MILLIS, millis + " ms after the last answer");
+        }
+        assertEquals(1, closed("idle_timeout"));
+        assertEquals(0, closed("header_timeout"));
+        long raw = agent.agent().metrics().value("outpost_http_fast_raw_answers_total");
+        if ("false".equals(System.getProperty(FAST_PATH_PROPERTY))) {
+            assertEquals(0, raw, "the router's run: nothing answered ahead of it"); // the same deadlines hold there
+        } else {
+            assertTrue(raw >= 12, raw + " answered ahead of the codec");
+        }
+    }
+
     @Test
     void aBodySlowerThanTheMinimumRateIsCutWith408AndNothingIsStored() throws Exception {
         start("  body_grace_millis: 300\n  body_rate_bytes_per_second_min: 1KiB\n");
