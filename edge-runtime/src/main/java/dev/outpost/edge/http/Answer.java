@@ -110,7 +110,7 @@ record Answer(int status, String contentType, List<String> headers, byte[] body)
             header(out, headers.get(i), headers.get(i + 1));
         }
         header(out, HttpHeaderNames.CONTENT_LENGTH, Integer.toString(body.length));
-        out.writeShort(CRLF);
+        endHead(out);
         out.writeBytes(body);
         return out;
     }

@@ -44,7 +44,7 @@ import java.util.concurrent.CompletableFuture;
  *       read or answered.
  * </ul>
  */
-final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Connection {
+final class FastPathHandler extends RouterAhead.Handler {
     /** Answers outstanding on one connection before it stops reading (pipelined requests). */
     static final int PENDING_MAX = 32;
 
@@ -91,8 +91,8 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
     private ChannelHandlerContext ctx;
     /** The loop's fsync acknowledgements ({@link LoopAcks}): where this connection's ingests complete. */
     private LoopAcks acks;
-    /** In {@link #acks}' list of connections to flush when the running round ends. */
-    boolean flushQueued;
+    /** When this connection's answers are flushed. */
+    private AnswerFlush flush;
 
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     /** Messages read while a request for Micronaut waits for this path's answers, in order. */
@@ -109,10 +109,6 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
     private HttpRequest routerBound;
     /** Micronaut (or this path's owner) asked for a read this path held back. */
     private boolean readWanted;
-    /** Inside channelRead..channelReadComplete: flushes wait for the read's end. */
-    private boolean reading;
-
-    private boolean flushWanted;
     /** An answer that closes the connection was accepted, or the connection went: nothing more is read. */
     private boolean closing;
 
@@ -133,11 +129,12 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.acks = path.acks(ctx.executor());
+        this.flush = new AnswerFlush(ctx, acks);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        reading = true;
+        flush.readStarted();
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (!held.isEmpty()) {
@@ -149,11 +146,7 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        reading = false;
-        if (flushWanted) {
-            flushWanted = false;
-            ctx.flush();
-        }
+        flush.readEnded();
         ctx.fireChannelReadComplete();
     }
 
@@ -398,16 +391,7 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
             wrote = true;
         }
         if (wrote) {
-            if (reading) {
-                flushWanted = true;
-            } else if (acks.inRound()) {
-                if (!flushQueued) {
-                    flushQueued = true;
-                    acks.flushAtEnd(this); // once for all of this connection's answers in the round
-                }
-            } else {
-                ctx.flush();
-            }
+            flush.wrote();
         }
         if (pending.isEmpty() && !held.isEmpty()) {
             replay();
@@ -416,12 +400,6 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
             readWanted = false;
             ctx.read();
         }
-    }
-
-    @Override
-    public void roundEnded() {
-        flushQueued = false;
-        ctx.flush();
     }
 
     /** Processes held messages in order, until one waits again for this path's answers. */
@@ -434,7 +412,7 @@ final class FastPathHandler extends RouterAhead.Handler implements LoopAcks.Conn
                 break; // a request for Micronaut, held again: this path's answers are not all out yet
             }
         }
-        if (firedOn && !reading) {
+        if (firedOn && !flush.reading()) {
             ctx.fireChannelReadComplete(); // Micronaut acts on what it got at the end of a read
         }
     }

@@ -49,7 +49,7 @@ final class LoopAcks implements Executor {
         }
     }
 
-    /** A connection's fast-path handler ({@link FastPathHandler}, {@link RawFastPath}) that wrote answers in a round. */
+    /** A fast-path connection that wrote answers in a round ({@link AnswerFlush}). */
     interface Connection {
         /** The round that wrote answers ended: they go out in one flush. */
         void roundEnded();

@@ -41,7 +41,7 @@ import java.util.concurrent.CompletableFuture;
  *       released when the connection goes; an answer completed after that is dropped.
  * </ul>
  */
-final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connection {
+final class RawFastPath extends ChannelDuplexHandler {
     /** The handler's name in the pipeline. */
     static final String NAME = "outpost-raw-fast-path";
 
@@ -68,9 +68,9 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
     private ByteBuf held;
 
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
-    private boolean reading;
-    private boolean flushWanted;
-    private boolean flushQueued;
+    /** When this connection's answers are flushed. */
+    private AnswerFlush flush;
+
     private boolean readWanted;
     private boolean gone;
 
@@ -82,6 +82,7 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.acks = path.acks(ctx.executor());
+        this.flush = new AnswerFlush(ctx, acks);
     }
 
     @Override
@@ -98,7 +99,7 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
             ctx.fireChannelRead(msg); // not bytes (a proxy-protocol header, say): not this path's business
             return;
         }
-        reading = true;
+        flush.readStarted();
         if (held != null) {
             held = ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), held, in);
             return;
@@ -237,7 +238,7 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
     private void ready(ByteBuf answer) {
         if (pending.isEmpty()) {
             write(answer);
-            flushed();
+            flush.wrote();
         } else {
             Slot slot = new Slot();
             slot.bytes = answer;
@@ -270,13 +271,13 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
             wrote = true;
         }
         if (wrote) {
-            flushed();
+            flush.wrote();
         }
         if (pending.isEmpty() && held != null) {
             ByteBuf h = held;
             held = null;
             ctx.fireChannelRead(h);
-            if (!reading) {
+            if (!flush.reading()) {
                 ctx.fireChannelReadComplete(); // the codec's messages are acted on at the end of a read
             }
         }
@@ -284,26 +285,6 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
             readWanted = false;
             ctx.read();
         }
-    }
-
-    /** Answers were written: flushed at the read's end, the fsync round's end, or now. */
-    private void flushed() {
-        if (reading) {
-            flushWanted = true;
-        } else if (acks.inRound()) {
-            if (!flushQueued) {
-                flushQueued = true;
-                acks.flushAtEnd(this);
-            }
-        } else {
-            ctx.flush();
-        }
-    }
-
-    @Override
-    public void roundEnded() {
-        flushQueued = false;
-        ctx.flush();
     }
 
     /** From {@code buf}'s reader index on, everything is the codec's: passed on once this path's answers are out. */
@@ -318,11 +299,7 @@ final class RawFastPath extends ChannelDuplexHandler implements LoopAcks.Connect
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        reading = false;
-        if (flushWanted) {
-            flushWanted = false;
-            ctx.flush();
-        }
+        flush.readEnded();
         ctx.fireChannelReadComplete();
     }
 

@@ -32,11 +32,11 @@ final class SubscriberStream {
     private static final long BRACES = '{' * ONES;
     private static final byte[] SEQ = "\"seq\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private static final byte[] INGEST_TIME = ",\"ingest_time\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    /** {@link #unit}: the bytes from {@code pos} are not a whole chunk or frame yet. */
+    /** {@link #chunk}, {@link #frame}: the bytes from {@code pos} are not a whole chunk or frame yet. */
     private static final int PARTIAL = 0;
-    /** {@link #unit}: one chunk or frame taken. */
+    /** {@link #chunk}, {@link #frame}: one chunk or frame taken. */
     private static final int TAKEN = 1;
-    /** {@link #unit}: the stream ended (last chunk, close frame). */
+    /** {@link #chunk}, {@link #frame}: the stream ended (last chunk, close frame). */
     private static final int ENDED = 2;
     /** Reads per {@link #readable} call at most, so one busy subscriber does not hold its selector thread. */
     private static final int READS_PER_TURN_MAX = 4;
@@ -171,8 +171,11 @@ final class SubscriberStream {
             return ENDED;
         }
         long total = nl + 1 - pos + size + 2;
-        if (total > Integer.MAX_VALUE - 16 || !has(total)) {
-            return total > Integer.MAX_VALUE - 16 ? ENDED : PARTIAL;
+        if (total > Integer.MAX_VALUE - 16) {
+            return ENDED;
+        }
+        if (!has(total)) {
+            return PARTIAL;
         }
         scan(nl + 1, nl + 1 + (int) size);
         pos += (int) total;

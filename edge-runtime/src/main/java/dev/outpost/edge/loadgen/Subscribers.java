@@ -74,7 +74,8 @@ final class Subscribers {
         }
         for (int i = 0; i < s.sse + s.ws; i++) {
             boolean isWs = i >= s.sse;
-            s.threads.add(Thread.ofVirtual().name("subscriber-" + i).start(() -> s.follow(o.stream(), isWs)));
+            Reader reader = s.readers[i % READERS];
+            s.threads.add(Thread.ofVirtual().name("subscriber-" + i).start(() -> s.follow(o.stream(), isWs, reader)));
         }
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (s.connected.get() + s.errors.intValue() < s.sse + s.ws && System.nanoTime() < deadline) {
@@ -83,7 +84,7 @@ final class Subscribers {
         return s;
     }
 
-    private void follow(String stream, boolean isWs) {
+    private void follow(String stream, boolean isWs, Reader reader) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();
@@ -112,7 +113,7 @@ final class Subscribers {
             }
             streams.add(in);
             channel.configureBlocking(false);
-            readers[Math.floorMod(channel.hashCode(), readers.length)].add(channel, in);
+            reader.add(channel, in);
             connected.incrementAndGet();
         } catch (IOException e) {
             failed(e);
