@@ -61,7 +61,7 @@ class SlowSubscriberTest extends AgentHttpTest {
     }
 
     /** Reads what the socket has until {@code pattern} shows up or the connection ends. */
-    private static String readUntil(Socket s, Pattern pattern) throws Exception {
+    static String readUntil(Socket s, Pattern pattern) throws Exception {
         s.setSoTimeout(15_000);
         InputStream in = s.getInputStream();
         ByteArrayOutputStream seen = new ByteArrayOutputStream();

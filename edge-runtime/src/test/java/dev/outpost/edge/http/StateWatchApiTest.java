@@ -3,8 +3,11 @@ package dev.outpost.edge.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.outpost.edge.Await;
 import dev.outpost.store.json.JsonPatch;
 import dev.outpost.store.json.JsonTree;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -12,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,6 +125,34 @@ class StateWatchApiTest extends AgentHttpTest {
                     assertTrue(JsonTree.equal(served, r.docs.get("d" + i)), "d" + i + ": " + doc.body());
                 }
             }
+        }
+    }
+
+    /**
+     * A watcher that reads nothing while changes flow fills its buffer (live.buffer_messages_max): it has missed
+     * versions, so when it reads again it is told to resync and gets a fresh snapshot, then changes after it.
+     */
+    @Test
+    void aWatcherThatFellBehindIsToldToResyncAndGetsAFreshSnapshot() throws Exception {
+        start("live:\n  buffer_messages_max: 4\n");
+        try (Socket stalled = new Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new InetSocketAddress("127.0.0.1", agent.port()));
+            stalled.getOutputStream()
+                    .write("GET /v1/state/cfg/watch HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+            Await.atMost(WAIT).until(() -> agent.agent().metrics().value("outpost_live_subscribers") >= 1);
+            String pad = "p".repeat(16 * 1024);
+            for (int i = 0; i < 400; i++) { // ~6.5 MB of changes: more than the socket buffers hold
+                put("cfg", "d" + (i % 7), "{\"i\":" + i + ",\"pad\":\"" + pad + "\"}");
+            }
+            put("cfg", "last", "{\"marker\":\"after-the-flood\"}");
+            String text = SlowSubscriberTest.readUntil(stalled, Pattern.compile("after-the-flood"));
+            int resync = text.indexOf("\"resync\":true");
+            assertTrue(resync > 0, "no resync in " + text.length() + " bytes");
+            assertTrue(
+                    text.lastIndexOf("event: snapshot", resync) > text.indexOf("event: snapshot"), "a fresh snapshot");
+            assertTrue(text.indexOf("after-the-flood", resync) > resync, "changes go on after the fresh snapshot");
         }
     }
 
