@@ -143,8 +143,8 @@ class GroupCommitTest {
         try (GroupCommit g = new GroupCommit(c -> dir.resolve(c + ".cq4"), c -> false, 0, counters, null)) {
             AtomicInteger runs = new AtomicInteger();
             CompletableFuture<Void> f = g.enqueue(3, shutDown);
-            f.thenRun(runs::incrementAndGet);
-            f.get(5, TimeUnit.SECONDS);
+            // await the dependent action itself: get() on f may return before f's completing thread has run it
+            f.thenRun(runs::incrementAndGet).get(5, TimeUnit.SECONDS);
             assertEquals(1, runs.get());
 
             try (Loop a = new Loop("loop-a")) {
