@@ -1,5 +1,6 @@
 package dev.outpost.edge.engine;
 
+import dev.outpost.edge.ingest.Doorbell;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.metrics.Metrics;
@@ -91,6 +92,12 @@ public final class Engine implements IngestStage, AutoCloseable {
     /** Longest wait for news when idle (a missed wake-up costs at most this), milliseconds. */
     static final long IDLE_WAIT_MILLIS = 1_000;
 
+    /**
+     * How long acknowledged writes gather after a round before the engine waits for the next ({@link Doorbell}): at
+     * most this is added to a rule's reaction, and the engine wakes at most once per period however many writes come.
+     */
+    static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
     /** Wait before a failed round is retried, milliseconds. */
     static final long RETRY_WAIT_MILLIS = 1_000;
 
@@ -113,6 +120,8 @@ public final class Engine implements IngestStage, AutoCloseable {
     private final Alerting alerting;
     private final RecordView view = new RecordView();
     private final Thread thread;
+    /** Rung by acknowledged writes; the engine waits on it when idle. */
+    private final Doorbell doorbell = new Doorbell(SETTLE_NANOS);
 
     private volatile boolean running = true;
     private volatile long position;
@@ -251,7 +260,7 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     @Override
     public void acknowledged(Batch batch, IngestOutcome.Accepted accepted) {
-        LockSupport.unpark(thread);
+        doorbell.ring();
     }
 
     /** Back to the last checkpoint: position, cooldowns, detectors, and the alerts already raised after it. */
@@ -309,6 +318,7 @@ public final class Engine implements IngestStage, AutoCloseable {
         }
         while (running) {
             boolean busy;
+            doorbell.turnStarts();
             try {
                 busy = round();
             } catch (RuntimeException e) {
@@ -326,7 +336,7 @@ public final class Engine implements IngestStage, AutoCloseable {
             }
             if (!busy) {
                 checkpointIfDue();
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(IDLE_WAIT_MILLIS));
+                doorbell.await(TimeUnit.MILLISECONDS.toNanos(IDLE_WAIT_MILLIS));
             }
         }
     }
@@ -476,7 +486,8 @@ public final class Engine implements IngestStage, AutoCloseable {
     @Override
     public void close() {
         running = false;
-        LockSupport.unpark(thread);
+        doorbell.ring();
+        LockSupport.unpark(thread); // also while it settles
         if (thread.isAlive()) {
             try {
                 thread.join(TimeUnit.SECONDS.toMillis(10));

@@ -1,6 +1,7 @@
 package dev.outpost.edge.live;
 
 import dev.outpost.edge.config.OutpostConfig;
+import dev.outpost.edge.ingest.Doorbell;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestStage;
 import dev.outpost.edge.metrics.Metrics;
@@ -41,6 +42,11 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     static final int ROUND_BYTES_MAX = 128 * 1024;
     /** Longest the feed sleeps without a wake-up: the heartbeat's resolution and the follow delay of alerts. */
     static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /**
+     * How long the feed lets acknowledged writes gather after a turn before it waits for the next ({@link Doorbell}):
+     * at most this is added to a delivery, and the feed wakes at most once per period however many writes come.
+     */
+    static final long SETTLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private static final Logger LOG = LoggerFactory.getLogger(LiveFeed.class);
 
@@ -69,6 +75,9 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final List<StateWatcher> watchers = new ArrayList<>();
     private final StateService state;
     private final Thread thread;
+    /** Rung by acknowledged writes, arrivals, departures and drained buffers; the feed waits on it. */
+    private final Doorbell doorbell = new Doorbell(SETTLE_NANOS);
+
     private volatile boolean running = true;
     private long position;
     private long heartbeatScanNanos;
@@ -115,7 +124,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     public void appended() {
         acked.accumulateAndGet(log.lastSeq(), Math::max);
         writes.incrementAndGet();
-        LockSupport.unpark(thread);
+        doorbell.ring();
     }
 
     public void start() {
@@ -135,7 +144,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         }
         acked.accumulateAndGet(last, Math::max);
         writes.incrementAndGet();
-        LockSupport.unpark(thread);
+        doorbell.ring();
     }
 
     /**
@@ -218,11 +227,12 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     }
 
     private void wake() {
-        LockSupport.unpark(thread);
+        doorbell.ring();
     }
 
     /** One turn of the feed's work; true if it did any. The feed's thread only (tests drive it without one). */
     boolean turn() {
+        doorbell.turnStarts();
         budget.observe(nanos.getAsLong(), head(), writes.get());
         boolean worked = admitArrivals();
         worked |= followLive();
@@ -259,7 +269,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private void rest() {
         long hold = budget.nanosUntilAllowed(POLL_NANOS);
         if (hold == 0) {
-            LockSupport.parkNanos(this, POLL_NANOS);
+            doorbell.await(POLL_NANOS);
             return;
         }
         long until = System.nanoTime() + hold;
@@ -464,7 +474,8 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     @Override
     public void close() {
         running = false;
-        LockSupport.unpark(thread);
+        doorbell.ring();
+        LockSupport.unpark(thread); // also while it settles
         try {
             thread.join(TimeUnit.SECONDS.toMillis(5));
         } catch (InterruptedException e) {
