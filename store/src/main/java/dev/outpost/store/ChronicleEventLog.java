@@ -280,7 +280,8 @@ public final class ChronicleEventLog implements EventLog {
             counters.appendedBytes.add(outLen);
             counters.uncompressedBytes.add(buf.position());
             bytesWritten.accept(growth.after(cycle, outLen));
-            CompletableFuture<Void> durable = groupCommit == null ? DURABLE : groupCommit.enqueue(cycle, acks);
+            CompletableFuture<Void> durable =
+                    groupCommit == null ? DURABLE : groupCommit.enqueue(cycle, acks, drafts.size());
             return new AppendResult(first, drafts.size(), firstHlc, durable);
         } finally {
             appendLock.unlock();

@@ -57,7 +57,7 @@ final class GroupCommit implements AutoCloseable {
                     r -> Thread.ofPlatform().name("outpost-ack").daemon().unstarted(r));
 
     /** One appender waiting for the fsync: completed on {@code where}, or on outpost-ack if null. */
-    private record Waiter(CompletableFuture<Void> done, Executor where) {}
+    private record Waiter(CompletableFuture<Void> done, Executor where, int records) {}
 
     private final Object lock = new Object();
     private List<Waiter> waiting = new ArrayList<>();
@@ -84,7 +84,7 @@ final class GroupCommit implements AutoCloseable {
 
     /** Called after an excerpt in {@code cycle} is complete; the future completes once it is on disk. */
     CompletableFuture<Void> enqueue(int cycle) {
-        return enqueue(cycle, null);
+        return enqueue(cycle, null, 1);
     }
 
     /**
@@ -92,6 +92,11 @@ final class GroupCommit implements AutoCloseable {
      * waiters), or on the outpost-ack thread if null.
      */
     CompletableFuture<Void> enqueue(int cycle, Executor where) {
+        return enqueue(cycle, where, 1);
+    }
+
+    /** As {@link #enqueue(int, Executor)} for an append of {@code records} records (counted when fsynced). */
+    CompletableFuture<Void> enqueue(int cycle, Executor where, int records) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         synchronized (lock) {
             if (closed) {
@@ -99,7 +104,7 @@ final class GroupCommit implements AutoCloseable {
                 return f;
             }
             boolean idle = waiting.isEmpty();
-            waiting.add(new Waiter(f, where));
+            waiting.add(new Waiter(f, where, records));
             dirtyCycles.add(cycle);
             if (idle) {
                 lock.notifyAll(); // the committer waits only while nothing is queued
@@ -160,6 +165,11 @@ final class GroupCommit implements AutoCloseable {
                 }
                 counters.fsyncs.increment();
                 counters.fsyncedAppends.add(batch.size());
+                long records = 0;
+                for (Waiter w : batch) {
+                    records += w.records();
+                }
+                counters.fsyncedRecords.add(records);
                 deliver(batch, null);
             } catch (IOException | RuntimeException e) {
                 LogFields.with(LOG.atError(), LogFields.LANE, lane)

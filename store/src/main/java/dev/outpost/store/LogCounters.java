@@ -14,6 +14,8 @@ public final class LogCounters {
     public final LongAdder fsyncs = new LongAdder();
     /** Appends made durable by those fsyncs (their ratio is the appends per fsync). */
     public final LongAdder fsyncedAppends = new LongAdder();
+    /** Records made durable by those fsyncs. */
+    public final LongAdder fsyncedRecords = new LongAdder();
     /** Corrupt records skipped while reading. */
     public final LongAdder corruptSkipped = new LongAdder();
     /** Corrupt records copied to quarantine on open. */

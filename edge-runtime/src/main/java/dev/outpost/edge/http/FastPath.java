@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import dev.outpost.edge.Agent;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.ingest.AppendRound;
 import dev.outpost.edge.ingest.IngestOutcome;
 import dev.outpost.edge.ingest.IngestPipeline;
 import dev.outpost.edge.metrics.Metrics;
@@ -82,6 +83,7 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
     private final LongAdder raw = new LongAdder();
     private final LongAdder ackRounds = new LongAdder();
     private final Map<EventExecutor, LoopAcks> acks = new ConcurrentHashMap<>();
+    private final Map<EventExecutor, AppendRound> rounds = new ConcurrentHashMap<>();
 
     public FastPath(
             LiveConfig config,
@@ -177,6 +179,25 @@ public class FastPath implements BeanCreatedEventListener<NettyServerCustomizer.
             byte[] body, int length, boolean ndjson, String idempotencyKey, LoopAcks acks) {
         ingests.increment();
         return ingest.ingest(new IngestPipeline.Request(body, length, ndjson, idempotencyKey, acks));
+    }
+
+    /**
+     * As {@link #ingest(byte[], int, boolean, String, LoopAcks)} in {@code round}'s loop: one JSON event is appended
+     * with the others the loop admits in this pass ({@link AppendRound}; its {@code body} must be its own), a batch
+     * after them.
+     */
+    CompletableFuture<IngestOutcome> ingestInRound(
+            byte[] body, int length, boolean ndjson, String idempotencyKey, AppendRound round) {
+        ingests.increment();
+        return ingest.ingest(new IngestPipeline.Request(body, length, ndjson, idempotencyKey, round.acks(), round));
+    }
+
+    /** The one {@link AppendRound} of {@code loop}, shared by its connections. */
+    AppendRound round(EventExecutor loop) {
+        return rounds.computeIfAbsent(loop, l -> {
+            LoopAcks a = acks(l);
+            return new AppendRound(ingest, a::executeUncounted, a);
+        });
     }
 
     /** The one {@link LoopAcks} of {@code loop}, shared by its connections. */

@@ -32,11 +32,21 @@ final class LoopAcks implements Executor {
 
     @Override
     public void execute(Runnable round) {
-        loop.execute(() -> run(round));
+        loop.execute(() -> run(round, true));
     }
 
-    private void run(Runnable round) {
-        rounds.increment();
+    /**
+     * Runs {@code task} on the loop as a round that is not group commit's (an {@code AppendRound}): answers it
+     * completes are flushed at its end, and it is not counted in outpost_http_fast_ack_rounds_total.
+     */
+    void executeUncounted(Runnable task) {
+        loop.execute(() -> run(task, false));
+    }
+
+    private void run(Runnable round, boolean counted) {
+        if (counted) {
+            rounds.increment();
+        }
         inRound = true;
         try {
             round.run();

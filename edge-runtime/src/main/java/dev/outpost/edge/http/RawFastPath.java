@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.ingest.AppendRound;
 import dev.outpost.edge.ingest.IngestOutcome;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -54,6 +55,8 @@ final class RawFastPath extends ChannelDuplexHandler {
     private final RawRequest request = new RawRequest();
     private ChannelHandlerContext ctx;
     private LoopAcks acks;
+    /** Where this loop's single-event ingests are appended together ({@link AppendRound}). */
+    private AppendRound round;
     /** The connection's slow-client guard, found on first use (null in a pipeline without one). */
     private SlowClientGuard guard;
 
@@ -82,6 +85,7 @@ final class RawFastPath extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.acks = path.acks(ctx.executor());
+        this.round = path.round(ctx.executor());
         this.flush = new AnswerFlush(ctx, acks);
     }
 
@@ -134,6 +138,9 @@ final class RawFastPath extends ChannelDuplexHandler {
 
     /** Answers the hot request of {@code n} bytes at {@code buf}'s reader index; false to hand it over instead. */
     private boolean answer(ByteBuf buf, int n) {
+        if (request.kind != RawRequest.Kind.INGEST_JSON) {
+            round.runNow(); // events held before this request are stored before it is answered (health's last_seq)
+        }
         switch (request.kind) {
             case STATE -> {
                 ByteBuf r = path.stateRaw(
@@ -208,12 +215,14 @@ final class RawFastPath extends ChannelDuplexHandler {
 
     /** The body {@code [from, from + length)} of {@code buf} goes to the ingest pipeline; answered when durable. */
     private void ingest(ByteBuf buf, int from, int length) {
-        byte[] bytes = FastPathHandler.scratch(length);
+        boolean ndjson = request.kind == RawRequest.Kind.INGEST_NDJSON;
+        // One event waits for its loop's round, so it gets an array of its own; a batch is appended now (after what
+        // the round holds), from the loop's scratch.
+        byte[] bytes = ndjson ? FastPathHandler.scratch(length) : new byte[length];
         buf.getBytes(from, bytes, 0, length);
         CompletableFuture<IngestOutcome> outcome;
         try {
-            outcome = path.ingest(
-                    bytes, length, request.kind == RawRequest.Kind.INGEST_NDJSON, request.idempotencyKey, acks);
+            outcome = path.ingestInRound(bytes, length, ndjson, request.idempotencyKey, round);
         } catch (RuntimeException e) {
             outcome = CompletableFuture.failedFuture(e);
         }
@@ -223,8 +232,9 @@ final class RawFastPath extends ChannelDuplexHandler {
         }
         Slot slot = new Slot();
         pending.add(slot);
-        // fsync: group commit completes it on this loop, in one task for the round (LoopAcks); a replayed request's
-        // future may complete elsewhere, and then its answer comes over in a task of its own
+        // A single event: its loop's append round completes it, on this loop, in a LoopAcks round; fsync: group commit
+        // completes it on this loop, in one task for the fsync (LoopAcks); a replayed request's future may complete
+        // elsewhere, and then its answer comes over in a task of its own
         outcome.whenComplete((o, err) -> {
             if (ctx.executor().inEventLoop()) {
                 complete(slot, o, err);

@@ -53,10 +53,18 @@ public final class IngestPipeline {
      * @param acks where the outcome completes when the log acknowledges later (durability fsync): the fast path
      *     names its connection's event loop, so one task per fsync answers all of that loop's requests; null: the
      *     log's own thread
+     * @param round the connection's event loop's {@link AppendRound}: a single event is appended with the others
+     *     that loop admits in the same pass (then {@code body} must be the request's own: it is read when the round
+     *     runs), a batch after what the round holds; null: appended now
      */
-    public record Request(byte[] body, int length, boolean ndjson, String idempotencyKey, Executor acks) {
+    public record Request(
+            byte[] body, int length, boolean ndjson, String idempotencyKey, Executor acks, AppendRound round) {
         public Request(byte[] body, boolean ndjson, String idempotencyKey) {
-            this(body, body.length, ndjson, idempotencyKey, null);
+            this(body, body.length, ndjson, idempotencyKey, null, null);
+        }
+
+        public Request(byte[] body, int length, boolean ndjson, String idempotencyKey, Executor acks) {
+            this(body, length, ndjson, idempotencyKey, acks, null);
         }
     }
 
@@ -106,11 +114,13 @@ public final class IngestPipeline {
                 "POST /v1/events latency until acknowledged (including fsync when configured).");
     }
 
-    /** Runs one request through the pipeline; completes once it is acknowledged or refused. */
+    /**
+     * Runs one request through the pipeline; completes once it is acknowledged or refused. A single event with a
+     * {@link Request#round} is appended with the others of that round, when the round runs.
+     */
     public CompletableFuture<IngestOutcome> ingest(Request request) {
         long start = clockNanos.getAsLong();
         IngestStage.Batch batch = null;
-        IngestResult stored = null;
         IngestOutcome.Rejection rejection;
         try {
             rejection = tooLarge(request.length());
@@ -118,33 +128,92 @@ public final class IngestPipeline {
                 batch = parse(request);
                 rejection = check(batch);
             }
-            if (rejection == null) {
-                stored = ingestor.ingest(batch.events(), request.idempotencyKey(), request.acks());
-            }
         } catch (InvalidInput e) {
             rejection = e.outcome();
-        } catch (DiskFullException e) {
-            rejection = new IngestOutcome.Refused(
-                    IngestOutcome.Reason.FILESYSTEM_FULL, e.getMessage(), RETRY_AFTER_SECONDS);
-        } catch (StoreException e) {
-            LogFields.with(LOG.atError(), LogFields.STREAM, batch == null ? null : streams(batch))
-                    .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
-                    .setCause(e)
-                    .log("ingest failed");
-            rejection = new IngestOutcome.Refused(
-                    IngestOutcome.Reason.STORE_UNAVAILABLE, e.getMessage(), RETRY_AFTER_SECONDS);
         }
         if (rejection != null) {
             rejected.increment();
             return CompletableFuture.completedFuture(rejection);
         }
-        IngestStage.Batch admitted = batch;
-        IngestResult result = stored;
+        if (request.round() != null) {
+            if (!request.ndjson()) {
+                return request.round().add(batch, start);
+            }
+            request.round().runNow(); // what the loop held goes first: answers and seqs keep arrival order
+        }
+        Object stored;
+        try {
+            stored = ingestor.ingest(batch.events(), request.idempotencyKey(), request.acks());
+        } catch (RuntimeException e) {
+            stored = e;
+        }
+        return outcome(batch, stored, start);
+    }
+
+    /**
+     * Stores the requests a round held, in as few log groups as the ingestor can, and completes their outcomes as
+     * {@link #ingest} would have (the loop's thread; see {@link AppendRound}).
+     */
+    void storeAll(List<AppendRound.Held> held, java.util.concurrent.Executor acks) {
+        List<Ingestor.Pending> pending = new ArrayList<>(held.size());
+        for (AppendRound.Held h : held) {
+            pending.add(new Ingestor.Pending(h.batch().events(), h.batch().idempotencyKey()));
+        }
+        Object[] stored;
+        try {
+            stored = ingestor.ingestAll(pending, acks);
+        } catch (RuntimeException e) { // a bug: refuse every request rather than leave one unanswered
+            stored = new Object[held.size()];
+            java.util.Arrays.fill(stored, e);
+        }
+        for (int i = 0; i < held.size(); i++) {
+            AppendRound.Held h = held.get(i);
+            CompletableFuture<IngestOutcome> o;
+            try {
+                o = outcome(h.batch(), stored[i], h.startNanos());
+            } catch (RuntimeException e) {
+                o = CompletableFuture.failedFuture(e);
+            }
+            o.whenComplete((done, err) -> {
+                if (err != null) {
+                    h.outcome().completeExceptionally(err);
+                } else {
+                    h.outcome().complete(done);
+                }
+            });
+        }
+    }
+
+    /** The outcome of an admitted request the ingestor stored ({@link IngestResult}) or refused (an exception). */
+    private CompletableFuture<IngestOutcome> outcome(IngestStage.Batch batch, Object stored, long start) {
+        if (stored instanceof RuntimeException e) {
+            rejected.increment();
+            return CompletableFuture.completedFuture(refusal(e, batch));
+        }
+        IngestResult result = (IngestResult) stored;
         CompletableFuture<Void> durable = result.durable();
         if (durable.isDone() && !durable.isCompletedExceptionally()) { // durability os: no stage to chain
-            return CompletableFuture.completedFuture(acknowledge(admitted, result, null, start));
+            return CompletableFuture.completedFuture(acknowledge(batch, result, null, start));
         }
-        return durable.handle((ok, err) -> acknowledge(admitted, result, err, start));
+        return durable.handle((ok, err) -> acknowledge(batch, result, err, start));
+    }
+
+    /** What the client is told when the ingestor refused a request with {@code e}. */
+    private IngestOutcome.Rejection refusal(RuntimeException e, IngestStage.Batch batch) {
+        return switch (e) {
+            case InvalidInput invalid -> invalid.outcome();
+            case DiskFullException full ->
+                new IngestOutcome.Refused(IngestOutcome.Reason.FILESYSTEM_FULL, full.getMessage(), RETRY_AFTER_SECONDS);
+            case StoreException failed -> {
+                LogFields.with(LOG.atError(), LogFields.STREAM, streams(batch))
+                        .addKeyValue(LogFields.ADVICE, STORE_ADVICE)
+                        .setCause(failed)
+                        .log("ingest failed");
+                yield new IngestOutcome.Refused(
+                        IngestOutcome.Reason.STORE_UNAVAILABLE, failed.getMessage(), RETRY_AFTER_SECONDS);
+            }
+            default -> throw e; // a bug: not an outcome
+        };
     }
 
     private IngestOutcome.Invalid tooLarge(int length) {

@@ -87,29 +87,165 @@ public final class Ingestor {
     /**
      * As {@link #ingest(List, String)}; the result's {@code durable} completes on {@code acks} when the log
      * acknowledges later (durability fsync; null: on the log's own thread). A replay keeps its original future.
+     * Throws what refused the request ({@link InvalidInput}, a {@link dev.outpost.store.StoreException}).
      */
     public IngestResult ingest(List<ParsedEvent> events, String requestKey, java.util.concurrent.Executor acks) {
-        checkKey(requestKey);
+        Object r = ingestAll(List.of(new Pending(events, requestKey)), acks)[0];
+        if (r instanceof RuntimeException e) {
+            throw e;
+        }
+        return (IngestResult) r;
+    }
+
+    /** One request of {@link #ingestAll}: its events and its Idempotency-Key (or null). */
+    public record Pending(List<ParsedEvent> events, String requestKey) {}
+
+    /**
+     * Stores several requests in as few log groups as it can, each request all or nothing and with the outcome it
+     * would get alone: consecutive requests to the same lane share one group, and a request that repeats an
+     * Idempotency-Key or event id of one before it in the list waits until those are stored, so it sees them as
+     * repeats. Returns, per request in order, its {@link IngestResult} or the RuntimeException that refused it (a
+     * failed append refuses every request of its group). Results complete on {@code acks} as for {@link
+     * #ingest(List, String, java.util.concurrent.Executor)}.
+     */
+    public Object[] ingestAll(List<Pending> pending, java.util.concurrent.Executor acks) {
+        Object[] out = new Object[pending.size()];
         synchronized (this) {
-            IngestResult replay = replay(requestKey, events.size());
-            if (replay != null) {
-                return replay;
-            }
-            Plan plan = plan(events, requestKey);
-            CompletableFuture<Void> durable = plan.drafts.isEmpty()
-                    ? CompletableFuture.completedFuture(null)
-                    : append(plan, requestKey, events.size(), acks);
-            plan.resolveRepeats();
-            for (int i = 0; i < events.size(); i++) {
-                ParsedEvent e = events.get(i);
-                if (e.id() != null && plan.draftOfLine[i] >= 0) {
-                    eventIds.put(e.stream() + '\u0000' + e.id(), plan.seqs[i]);
+            Group group = new Group(acks, out);
+            for (int i = 0; i < pending.size(); i++) {
+                Pending p = pending.get(i);
+                try {
+                    checkKey(p.requestKey());
+                    if (group.repeatsAny(p)) {
+                        group.append(); // stored first, so this request finds them in the windows
+                    }
+                    IngestResult replay = replay(p.requestKey(), p.events().size());
+                    if (replay != null) {
+                        out[i] = replay;
+                        continue;
+                    }
+                    Plan plan = plan(p.events(), p.requestKey());
+                    if (plan.drafts.isEmpty()) {
+                        out[i] = remember(plan, p, CompletableFuture.completedFuture(null));
+                    } else {
+                        group.add(i, p, plan);
+                    }
+                } catch (InvalidInput e) {
+                    out[i] = e;
                 }
             }
-            if (requestKey != null) {
-                requests.put(requestKey, new Seen(plan.seqs.clone(), durable));
+            group.append();
+        }
+        return out;
+    }
+
+    /** After the append: the request's sequences resolved, its event ids and key remembered; its result. */
+    private IngestResult remember(Plan plan, Pending p, CompletableFuture<Void> durable) {
+        plan.resolveRepeats();
+        List<ParsedEvent> events = p.events();
+        for (int i = 0; i < events.size(); i++) {
+            ParsedEvent e = events.get(i);
+            if (e.id() != null && plan.draftOfLine[i] >= 0) {
+                eventIds.put(e.stream() + '\u0000' + e.id(), plan.seqs[i]);
             }
-            return new IngestResult(plan.seqs, plan.drafts.size(), false, durable);
+        }
+        if (p.requestKey() != null) {
+            requests.put(p.requestKey(), new Seen(plan.seqs.clone(), durable));
+        }
+        return new IngestResult(plan.seqs, plan.drafts.size(), false, durable);
+    }
+
+    /**
+     * Requests of one {@link #ingestAll} call waiting to be appended as one group: all to one lane, none repeating
+     * another's Idempotency-Key or event id. Under the ingestor's lock.
+     */
+    private final class Group {
+        private final java.util.concurrent.Executor acks;
+        private final Object[] out;
+        private final List<Integer> indexes = new ArrayList<>();
+        private final List<Pending> requests = new ArrayList<>();
+        private final List<Plan> plans = new ArrayList<>();
+        private final List<EventDraft> drafts = new ArrayList<>();
+        private java.util.Set<String> keys;
+        private Lane lane;
+
+        Group(java.util.concurrent.Executor acks, Object[] out) {
+            this.acks = acks;
+            this.out = out;
+        }
+
+        /** Whether {@code p} repeats a key or event id of a request held here. */
+        boolean repeatsAny(Pending p) {
+            if (keys == null) {
+                return false;
+            }
+            if (p.requestKey() != null && keys.contains("k" + p.requestKey())) {
+                return true;
+            }
+            for (ParsedEvent e : p.events()) {
+                if (e.id() != null && keys.contains("e" + e.stream() + '\u0000' + e.id())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void add(int index, Pending p, Plan plan) {
+            Lane l = laneOf(plan.drafts);
+            if (lane != null && l != lane) {
+                append(); // a group is one lane's; requests keep their order across lanes
+            }
+            lane = l;
+            indexes.add(index);
+            requests.add(p);
+            plans.add(plan);
+            drafts.addAll(drafts(plan, p.requestKey(), p.events().size()));
+            if (p.requestKey() != null) {
+                keys().add("k" + p.requestKey());
+            }
+            for (ParsedEvent e : p.events()) {
+                if (e.id() != null) {
+                    keys().add("e" + e.stream() + '\u0000' + e.id());
+                }
+            }
+        }
+
+        private java.util.Set<String> keys() {
+            if (keys == null) {
+                keys = new java.util.HashSet<>();
+            }
+            return keys;
+        }
+
+        /** Appends what is held as one group and fills in each request's result; then holds nothing. */
+        void append() {
+            if (drafts.isEmpty()) {
+                return;
+            }
+            try {
+                AppendResult r = log.append(lane, drafts, acks);
+                long first = r.firstSeq();
+                for (int k = 0; k < plans.size(); k++) {
+                    Plan plan = plans.get(k);
+                    for (int i = 0; i < plan.seqs.length; i++) {
+                        if (plan.draftOfLine[i] >= 0) {
+                            plan.seqs[i] = first + plan.draftOfLine[i];
+                        }
+                    }
+                    first += plan.drafts.size();
+                    out[indexes.get(k)] = remember(plan, requests.get(k), r.durable());
+                }
+            } catch (RuntimeException e) {
+                for (int index : indexes) {
+                    out[index] = e; // the group was not stored: none of its requests
+                }
+            }
+            indexes.clear();
+            requests.clear();
+            plans.clear();
+            drafts.clear();
+            keys = null;
+            lane = null;
         }
     }
 
@@ -199,24 +335,34 @@ public final class Ingestor {
         return plan;
     }
 
-    /** Appends the plan's drafts as one group, to the highest lane among their streams; fills in their sequences. */
-    private CompletableFuture<Void> append(Plan plan, String requestKey, int n, java.util.concurrent.Executor acks) {
+    /**
+     * The plan's drafts as they go to the log: when the request has an Idempotency-Key and repeats, its first draft
+     * carries the record of repeats (for the window's rebuild after a restart).
+     */
+    private static List<EventDraft> drafts(Plan plan, String requestKey, int n) {
         List<EventDraft> drafts = plan.drafts;
-        if (requestKey != null && plan.dups != null) {
-            EventDraft d0 = drafts.getFirst();
-            drafts.set(
-                    0,
-                    new EventDraft(
-                            d0.stream(),
-                            d0.eventId(),
-                            requestKey,
-                            d0.lineIndex(),
-                            n,
-                            flatten(plan.dups),
-                            d0.payload(),
-                            d0.payloadOffset(),
-                            d0.payloadLength()));
+        if (requestKey == null || plan.dups == null) {
+            return drafts;
         }
+        List<EventDraft> out = new ArrayList<>(drafts);
+        EventDraft d0 = drafts.getFirst();
+        out.set(
+                0,
+                new EventDraft(
+                        d0.stream(),
+                        d0.eventId(),
+                        requestKey,
+                        d0.lineIndex(),
+                        n,
+                        flatten(plan.dups),
+                        d0.payload(),
+                        d0.payloadOffset(),
+                        d0.payloadLength()));
+        return out;
+    }
+
+    /** The highest lane among the drafts' streams: a request goes whole to it, so nothing in it is demoted. */
+    private Lane laneOf(List<EventDraft> drafts) {
         Lane lane = Lane.BULK;
         for (EventDraft d : drafts) {
             Lane l = laneOf.apply(d.stream());
@@ -224,13 +370,7 @@ public final class Ingestor {
                 lane = l;
             }
         }
-        AppendResult r = log.append(lane, drafts, acks);
-        for (int i = 0; i < n; i++) {
-            if (plan.draftOfLine[i] >= 0) {
-                plan.seqs[i] = r.firstSeq() + plan.draftOfLine[i];
-            }
-        }
-        return r.durable();
+        return lane;
     }
 
     private static List<long[]> addDup(List<long[]> dups, int line, long seq) {
