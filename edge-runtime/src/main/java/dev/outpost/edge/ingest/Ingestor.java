@@ -102,9 +102,9 @@ public final class Ingestor {
 
     /**
      * Stores several requests in as few log groups as it can, each request all or nothing and with the outcome it
-     * would get alone: consecutive requests to the same lane share one group, and a request that repeats an
-     * Idempotency-Key or event id of one before it in the list waits until those are stored, so it sees them as
-     * repeats. Returns, per request in order, its {@link IngestResult} or the RuntimeException that refused it (a
+     * would get alone: consecutive requests to the same lane share one group, and a request with an Idempotency-Key
+     * or event ids waits until the requests before it that have them are stored, so it finds the dedup windows as it
+     * would one request at a time. Returns, per request in order, its {@link IngestResult} or the RuntimeException that refused it (a
      * failed append refuses every request of its group). Results complete on {@code acks} as for {@link
      * #ingest(List, String, java.util.concurrent.Executor)}.
      */
@@ -116,20 +116,15 @@ public final class Ingestor {
                 Pending p = pending.get(i);
                 try {
                     checkKey(p.requestKey());
-                    if (group.repeatsAny(p)) {
-                        group.append(); // stored first, so this request finds them in the windows
+                    if (group.changesWhat(p)) {
+                        group.append(); // stored first, so this request finds the windows as it would alone
                     }
                     IngestResult replay = replay(p.requestKey(), p.events().size());
                     if (replay != null) {
                         out[i] = replay;
                         continue;
                     }
-                    Plan plan = plan(p.events(), p.requestKey());
-                    if (plan.drafts.isEmpty()) {
-                        out[i] = remember(plan, p, CompletableFuture.completedFuture(null));
-                    } else {
-                        group.add(i, p, plan);
-                    }
+                    group.add(i, p, plan(p.events(), p.requestKey()));
                 } catch (InvalidInput e) {
                     out[i] = e;
                 }
@@ -137,6 +132,19 @@ public final class Ingestor {
             group.append();
         }
         return out;
+    }
+
+    /** Whether a request has an Idempotency-Key or event ids: the dedup windows then matter to it. */
+    private static boolean usesWindows(Pending p) {
+        if (p.requestKey() != null) {
+            return true;
+        }
+        for (ParsedEvent e : p.events()) {
+            if (e.id() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** After the append: the request's sequences resolved, its event ids and key remembered; its result. */
@@ -156,8 +164,8 @@ public final class Ingestor {
     }
 
     /**
-     * Requests of one {@link #ingestAll} call waiting to be appended as one group: all to one lane, none repeating
-     * another's Idempotency-Key or event id. Under the ingestor's lock.
+     * Requests of one {@link #ingestAll} call waiting to be appended as one group: all to one lane; none looks up the
+     * dedup windows after one that will change them. Under the ingestor's lock.
      */
     private final class Group {
         private final java.util.concurrent.Executor acks;
@@ -166,7 +174,9 @@ public final class Ingestor {
         private final List<Pending> requests = new ArrayList<>();
         private final List<Plan> plans = new ArrayList<>();
         private final List<EventDraft> drafts = new ArrayList<>();
-        private java.util.Set<String> keys;
+        /** A request held here has a key or event ids: the windows change when it is stored. */
+        private boolean remembers;
+
         private Lane lane;
 
         Group(java.util.concurrent.Executor acks, Object[] out) {
@@ -174,77 +184,68 @@ public final class Ingestor {
             this.out = out;
         }
 
-        /** Whether {@code p} repeats a key or event id of a request held here. */
-        boolean repeatsAny(Pending p) {
-            if (keys == null) {
-                return false;
-            }
-            if (p.requestKey() != null && keys.contains("k" + p.requestKey())) {
-                return true;
-            }
-            for (ParsedEvent e : p.events()) {
-                if (e.id() != null && keys.contains("e" + e.stream() + '\u0000' + e.id())) {
-                    return true;
-                }
-            }
-            return false;
+        /**
+         * Whether {@code p} must wait until what is held is stored: it looks up the windows (it has an
+         * Idempotency-Key or event ids) and requests held here will change them (adding their keys and ids, and
+         * evicting the oldest), so it would not see what it would see one request at a time.
+         */
+        boolean changesWhat(Pending p) {
+            return remembers && usesWindows(p);
         }
 
+        /** Holds a planned request; one that stores nothing (all repeats) keeps its place without a lane. */
         void add(int index, Pending p, Plan plan) {
-            Lane l = laneOf(plan.drafts);
-            if (lane != null && l != lane) {
-                append(); // a group is one lane's; requests keep their order across lanes
+            if (!plan.drafts.isEmpty()) {
+                Lane l = laneOf(plan.drafts);
+                if (lane != null && l != lane) {
+                    append(); // a group is one lane's; requests keep their order across lanes
+                }
+                lane = l;
             }
-            lane = l;
             indexes.add(index);
             requests.add(p);
             plans.add(plan);
             drafts.addAll(drafts(plan, p.requestKey(), p.events().size()));
-            if (p.requestKey() != null) {
-                keys().add("k" + p.requestKey());
-            }
-            for (ParsedEvent e : p.events()) {
-                if (e.id() != null) {
-                    keys().add("e" + e.stream() + '\u0000' + e.id());
+            remembers |= usesWindows(p);
+        }
+
+        /**
+         * Appends what is held as one group and fills in each request's result, remembering keys and ids in request
+         * order (the windows forget the oldest first, as they would one request at a time); then holds nothing.
+         */
+        void append() {
+            AppendResult r = null;
+            RuntimeException failed = null;
+            if (!drafts.isEmpty()) {
+                try {
+                    r = log.append(lane, drafts, acks);
+                } catch (RuntimeException e) {
+                    failed = e; // the group was not stored: none of its requests
                 }
             }
-        }
-
-        private java.util.Set<String> keys() {
-            if (keys == null) {
-                keys = new java.util.HashSet<>();
-            }
-            return keys;
-        }
-
-        /** Appends what is held as one group and fills in each request's result; then holds nothing. */
-        void append() {
-            if (drafts.isEmpty()) {
-                return;
-            }
-            try {
-                AppendResult r = log.append(lane, drafts, acks);
-                long first = r.firstSeq();
-                for (int k = 0; k < plans.size(); k++) {
-                    Plan plan = plans.get(k);
+            long first = r == null ? 0 : r.firstSeq();
+            for (int k = 0; k < plans.size(); k++) {
+                Plan plan = plans.get(k);
+                int index = indexes.get(k);
+                if (plan.drafts.isEmpty()) {
+                    out[index] = remember(plan, requests.get(k), CompletableFuture.completedFuture(null));
+                } else if (failed != null) {
+                    out[index] = failed;
+                } else {
                     for (int i = 0; i < plan.seqs.length; i++) {
                         if (plan.draftOfLine[i] >= 0) {
                             plan.seqs[i] = first + plan.draftOfLine[i];
                         }
                     }
                     first += plan.drafts.size();
-                    out[indexes.get(k)] = remember(plan, requests.get(k), r.durable());
-                }
-            } catch (RuntimeException e) {
-                for (int index : indexes) {
-                    out[index] = e; // the group was not stored: none of its requests
+                    out[index] = remember(plan, requests.get(k), r.durable());
                 }
             }
             indexes.clear();
             requests.clear();
             plans.clear();
             drafts.clear();
-            keys = null;
+            remembers = false;
             lane = null;
         }
     }
@@ -341,7 +342,7 @@ public final class Ingestor {
      */
     private static List<EventDraft> drafts(Plan plan, String requestKey, int n) {
         List<EventDraft> drafts = plan.drafts;
-        if (requestKey == null || plan.dups == null) {
+        if (requestKey == null || plan.dups == null || drafts.isEmpty()) {
             return drafts;
         }
         List<EventDraft> out = new ArrayList<>(drafts);
