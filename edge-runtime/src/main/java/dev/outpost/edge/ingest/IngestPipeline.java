@@ -174,6 +174,10 @@ public final class IngestPipeline {
             } catch (RuntimeException e) {
                 o = CompletableFuture.failedFuture(e);
             }
+            if (o.isDone() && !o.isCompletedExceptionally()) { // durability os: answered now, no stage to chain
+                h.outcome().complete(o.join());
+                continue;
+            }
             o.whenComplete((done, err) -> {
                 if (err != null) {
                     h.outcome().completeExceptionally(err);

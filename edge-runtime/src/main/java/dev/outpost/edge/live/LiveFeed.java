@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -64,7 +65,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     private final LongSupplier nanos;
     private final AtomicLong acked = new AtomicLong();
     /** Acknowledged writes (ingest requests, pushes), for the send budget's idea of busy. */
-    private final AtomicLong writes = new AtomicLong();
+    private final LongAdder writes = new LongAdder(); // added to by every event loop: no shared line to fight over
 
     private final ConcurrentLinkedQueue<Subscriber> arrivals = new ConcurrentLinkedQueue<>();
     private final List<Subscriber> live = new ArrayList<>();
@@ -123,7 +124,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** Events were appended and are acknowledged (a hub stored a push): reads up to the log's last seq. */
     public void appended() {
         acked.accumulateAndGet(log.lastSeq(), Math::max);
-        writes.incrementAndGet();
+        writes.increment();
         doorbell.ring();
     }
 
@@ -138,12 +139,14 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
 
     @Override
     public void acknowledged(Batch batch, IngestOutcome.Accepted accepted) {
-        long last = 0;
-        for (long seq : accepted.seqs()) {
-            last = Math.max(last, seq);
+        if (!pool.appendIsAcknowledged) { // else the head is the log's own last seq: nothing to share per request
+            long last = 0;
+            for (long seq : accepted.seqs()) {
+                last = Math.max(last, seq);
+            }
+            acked.accumulateAndGet(last, Math::max);
         }
-        acked.accumulateAndGet(last, Math::max);
-        writes.incrementAndGet();
+        writes.increment();
         doorbell.ring();
     }
 
@@ -233,7 +236,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** One turn of the feed's work; true if it did any. The feed's thread only (tests drive it without one). */
     boolean turn() {
         doorbell.turnStarts();
-        budget.observe(nanos.getAsLong(), head(), writes.get());
+        budget.observe(nanos.getAsLong(), head(), writes.sum());
         boolean worked = admitArrivals();
         worked |= followLive();
         worked |= catchUp();
