@@ -143,20 +143,9 @@ public final class Engine implements IngestStage, AutoCloseable {
 
     /**
      * @param alertStream the stream alerts are written to (engine.alert_stream); clients may not write to it
+     * @param detectorGroupsMax (detector, group) entries the anomaly conditions keep (engine.detector_groups_max)
      * @param clockMillis wall clock, for checkpoint pacing only (decisions use the events' time)
      */
-    public Engine(
-            EventLog log,
-            Catalog catalog,
-            RuleBook rules,
-            RollupBook rollups,
-            String alertStream,
-            LongSupplier clockMillis,
-            Metrics metrics) {
-        this(log, catalog, rules, rollups, alertStream, Detectors.GROUPS_MAX_DEFAULT, clockMillis, metrics);
-    }
-
-    /** @param detectorGroupsMax (detector, group) entries the anomaly conditions keep (engine.detector_groups_max) */
     public Engine(
             EventLog log,
             Catalog catalog,

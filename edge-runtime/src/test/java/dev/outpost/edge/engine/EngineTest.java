@@ -81,7 +81,15 @@ class EngineTest {
         closeLater.add(windows);
         RollupBook rollups = new RollupBook(catalog, windows, Map.of(), log::lastSeq);
         lastRollups = rollups;
-        Engine e = new Engine(log, catalog, book, rollups, "alerts", System::currentTimeMillis, new Metrics());
+        Engine e = new Engine(
+                log,
+                catalog,
+                book,
+                rollups,
+                "alerts",
+                Detectors.GROUPS_MAX_DEFAULT,
+                System::currentTimeMillis,
+                new Metrics());
         engines.add(e);
         e.threadNice(nice);
         e.start();
