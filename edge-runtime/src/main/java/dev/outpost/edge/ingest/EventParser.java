@@ -169,6 +169,12 @@ public final class EventParser {
                     fieldAt(b, start, end, fault.offset() - start),
                     fault.reason() + " (at byte " + (fault.offset() - start + 1) + " of the event)");
         }
+        ParsedEvent plain = EventScan.plain(b, start, end);
+        return plain != null ? plain : parseWithJackson(b, start, end, lineNo);
+    }
+
+    /** The event read by jackson's parser (every event {@link EventScan} is not sure of); UTF-8 checked before. */
+    ParsedEvent parseWithJackson(byte[] b, int start, int end, int lineNo) {
         String stream = null;
         String id = null;
         boolean hasData = false;
