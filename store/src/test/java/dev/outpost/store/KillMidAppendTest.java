@@ -14,6 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,6 +74,32 @@ class KillMidAppendTest {
         } finally {
             parent.destroyForcibly(); // the zombie's parent, if any: the zombie goes to a reaper
             parent.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A reused PID: the lock names a live process, here this very one (in a container the restarted agent often gets
+     * the PID of the one killed). A queue of this JVM that no log owns stops inside an append and is abandoned, as the
+     * killed agent left it; the log's open must not wait for it. Before {@link LogOwner}: 15 s, then the open failed.
+     */
+    @Test
+    void aLockNamingALiveReusedPidIsReleasedAtOnce() {
+        try (LanedEventLog log = LanedEventLog.open(options(dir), HybridClock.system())) {
+            log.append(Lane.NORMAL, List.of(EventDraft.of("s", "{}".getBytes(StandardCharsets.UTF_8))));
+        }
+        SingleChronicleQueue abandoned = SingleChronicleQueueBuilder.single(
+                        dir.resolve("log").resolve(Lane.NORMAL.id()).toFile())
+                .build();
+        DocumentContext dc = abandoned.createAppender().writingDocument(); // the lock now names this process
+        dc.wire().bytes().write(new byte[RecordCodec.GROUP_HEADER_BYTES]);
+        long t0 = System.nanoTime();
+        try (LanedEventLog log = LanedEventLog.open(options(dir), HybridClock.system())) {
+            long seq = log.append(Lane.NORMAL, List.of(EventDraft.of("s", "{}".getBytes(StandardCharsets.UTF_8))))
+                    .firstSeq();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < RESTART_MILLIS_MAX, "reopen and append " + millis + " ms");
+            assertEquals(expected(2), seqs(log));
+            assertEquals(2, seq);
         }
     }
 
