@@ -79,6 +79,8 @@ public final class ChronicleEventLog implements EventLog {
 
     private final LogOptions options;
     private final SingleChronicleQueue queue;
+    /** This process's claim to be the queue's only writer, held until close (see {@link LogOwner}). */
+    private final LogOwner owner;
     /** Created after recovery: Chronicle's appender must not meet a torn cycle's written end before it is sealed. */
     private final GroupWriter writer;
     /** The queue's time never goes below this: the start of the last cycle, or of the one after a torn last cycle. */
@@ -152,11 +154,57 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "create log directories", dir, "check permissions and free space of the data directory", e);
         }
+        // Before the queue is built: whether this process is the queue's only writer decides whether a write lock
+        // left by a killed process may be released at once (LogOwner).
+        this.owner = LogOwner.acquire(dir, laneName);
+        try {
+            this.queue = buildQueue(dir);
+            owner.releaseStaleWriteLock(queue, laneName); // before any tailer (recovery) or appender touches it
+        } catch (RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+        this.groups = new GroupIndex(queue, quarantine);
+        this.floor = new SeqFloor(dir);
+        this.growth = new FileGrowth(this::cycleFile, options.blockBytes());
+        try {
+            recover();
+            this.writer = new GroupWriter(queue, dir, laneName);
+        } catch (RuntimeException | Error e) {
+            queue.close();
+            owner.close(); // or a retry in this process would find the directory still claimed
+            throw e;
+        }
+        int current = queue.lastCycle();
+        if (current != Integer.MIN_VALUE) {
+            try {
+                growth.measured(current, Files.size(cycleFile(current))); // on disk: only growth is news
+                writtenCycle = current;
+            } catch (IOException | StoreException e) {
+                // unmeasured: the first append measures it
+            }
+        }
+        this.groupCommit = options.durability() == Durability.FSYNC
+                ? new GroupCommit(
+                        this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters, laneName)
+                : null;
+        LogFields.with(LOG.atInfo(), LogFields.LANE, laneName)
+                .log(
+                        "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
+                        dir,
+                        firstSeq,
+                        lastSeq,
+                        options.durability().name().toLowerCase(),
+                        options.rollCycle());
+    }
+
+    /** Builds the queue in {@code dir}: roll cycle, block size, the clock that stamps events, cycle files noted. */
+    private SingleChronicleQueue buildQueue(Path dir) {
         RollCycle roll = options.rollCycle().equals("SECONDLY")
                 ? net.openhft.chronicle.queue.rollcycles.TestRollCycles.TEST_SECONDLY
                 : RollCycles.valueOf(options.rollCycle());
         try {
-            this.queue = SingleChronicleQueueBuilder.single(dir.toFile())
+            return SingleChronicleQueueBuilder.single(dir.toFile())
                     .rollCycle(roll)
                     // cycles roll on the clock that stamps events, never back into the last cycle or a torn one
                     .timeProvider(() -> Math.max(clock.monotonicMillis(), cycleFloorMillis))
@@ -182,32 +230,6 @@ public final class ChronicleEventLog implements EventLog {
             throw new StoreException(
                     "open event log", dir, "the directory must be a Chronicle queue written by Outpost", e);
         }
-        this.groups = new GroupIndex(queue, quarantine);
-        this.floor = new SeqFloor(dir);
-        this.growth = new FileGrowth(this::cycleFile, options.blockBytes());
-        recover();
-        this.writer = new GroupWriter(queue, dir, laneName);
-        int current = queue.lastCycle();
-        if (current != Integer.MIN_VALUE) {
-            try {
-                growth.measured(current, Files.size(cycleFile(current))); // on disk: only growth is news
-                writtenCycle = current;
-            } catch (IOException | StoreException e) {
-                // unmeasured: the first append measures it
-            }
-        }
-        this.groupCommit = options.durability() == Durability.FSYNC
-                ? new GroupCommit(
-                        this::cycleFile, this::deletedByRetention, options.fsyncDelayMicros(), counters, laneName)
-                : null;
-        LogFields.with(LOG.atInfo(), LogFields.LANE, laneName)
-                .log(
-                        "event log open at {}: seq {}..{}, durability {}, roll cycle {}",
-                        dir,
-                        firstSeq,
-                        lastSeq,
-                        options.durability().name().toLowerCase(),
-                        options.rollCycle());
     }
 
     /** Opens (creating if needed) the log; recovers its tail; never refuses because of corrupt data. */
@@ -585,6 +607,7 @@ public final class ChronicleEventLog implements EventLog {
         }
         writer.close();
         queue.close();
+        owner.close(); // last: another process may write the queue from here on
         if (standalone) {
             LOG.info("event log at {} closed {}", options.directory(), summary());
         } else {
