@@ -124,4 +124,108 @@ class AppendRoundTest {
         }
         return out;
     }
+
+    /**
+     * On a real filesystem that runs full (a tmpfs this test mounts; needs root, as CI has): a round whose group does
+     * not fit is refused whole — every request of it answered "filesystem full", none of its events stored — and the
+     * next round, once space is freed, is stored.
+     */
+    @Test
+    void aRoundThatDoesNotFitIsRefusedWholeAndNothingOfItIsStored() throws Exception {
+        Path mnt = dir.resolve("mnt");
+        java.nio.file.Files.createDirectories(mnt);
+        String out = run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt.toString());
+        assertEquals(null, out, "cannot mount a tmpfs (this test needs root, as in CI)");
+        try {
+            LogOptions options = new LogOptions(
+                    mnt.resolve("log"),
+                    mnt.resolve("quarantine"),
+                    dev.outpost.store.Durability.OS,
+                    "FAST_HOURLY",
+                    0,
+                    false,
+                    1 << 20);
+            try (LanedEventLog log = LanedEventLog.open(options, HybridClock.system())) {
+                roundsUntilFull(log, mnt);
+            }
+        } finally {
+            assertEquals(null, run("umount", "-l", mnt.toString()));
+        }
+    }
+
+    private void roundsUntilFull(LanedEventLog log, Path mnt) throws Exception {
+        IngestPipeline pipeline = new IngestPipeline(
+                new EventParser(10, 1 << 20),
+                64 << 10,
+                b -> null,
+                b -> null,
+                List.of(),
+                new Ingestor(log, 20, 20, LANES),
+                new Metrics());
+        List<Runnable> tasks = new ArrayList<>();
+        AppendRound round = new AppendRound(pipeline, tasks::add, Runnable::run);
+        String pad = "x".repeat(20_000);
+        List<String> stored = new ArrayList<>();
+        Path filler = mnt.resolve("filler");
+        for (int r = 0; ; r++) {
+            List<String> bodies = new ArrayList<>();
+            List<CompletableFuture<IngestOutcome>> outcomes = new ArrayList<>();
+            for (int k = 0; k < 5; k++) {
+                String body = "{\"stream\":\"n1\",\"data\":{\"r\":" + r + ",\"k\":" + k + ",\"p\":\"" + pad + "\"}}";
+                bodies.add(body);
+                outcomes.add(pipeline.ingest(request(new String[] {body, null}, round)));
+            }
+            long before = log.lastSeq();
+            tasks.forEach(Runnable::run);
+            tasks.clear();
+            List<IngestOutcome> got =
+                    outcomes.stream().map(CompletableFuture::join).toList();
+            if (got.getFirst() instanceof IngestOutcome.Refused refused) {
+                assertEquals(IngestOutcome.Reason.FILESYSTEM_FULL, refused.reason());
+                for (IngestOutcome o : got) {
+                    assertTrue(o instanceof IngestOutcome.Refused, "the whole round is refused: " + got);
+                }
+                assertEquals(before, log.lastSeq(), "nothing of the refused round is stored");
+                break;
+            }
+            got.forEach(o -> assertTrue(o instanceof IngestOutcome.Accepted, o.toString()));
+            stored.addAll(bodies);
+            if (r == 0) {
+                fillLeaving(filler, 300 << 10);
+            }
+            assertTrue(r < 200, "the filesystem never ran full: the test does not test");
+        }
+        java.nio.file.Files.delete(filler);
+        String after = "{\"stream\":\"n1\",\"data\":{\"after\":true}}";
+        CompletableFuture<IngestOutcome> resumed = pipeline.ingest(request(new String[] {after, null}, round));
+        assertTrue(!resumed.isDone(), "held for the round");
+        tasks.forEach(Runnable::run);
+        assertTrue(resumed.join() instanceof IngestOutcome.Accepted, "stored once space is freed: " + resumed.join());
+        stored.add(after);
+        List<String> read = new ArrayList<>();
+        try (EventCursor c = log.cursorFromSeq(1)) {
+            RecordView v = new RecordView();
+            while (c.next(v)) {
+                read.add(new String(v.payload(), StandardCharsets.UTF_8));
+            }
+        }
+        assertEquals(stored, read, "every acknowledged event, none of the refused round");
+    }
+
+    private static void fillLeaving(Path filler, long leave) throws java.io.IOException {
+        long free = java.nio.file.Files.getFileStore(filler.getParent()).getUsableSpace();
+        byte[] chunk = new byte[64 << 10];
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(filler)) {
+            for (long left = free - leave; left > 0; left -= chunk.length) {
+                out.write(chunk, 0, (int) Math.min(chunk.length, left));
+            }
+        }
+    }
+
+    /** Runs a command; null if it succeeded, else its exit code and output. */
+    private static String run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return p.waitFor() == 0 ? null : "exit " + p.exitValue() + ": " + out.strip();
+    }
 }
