@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -182,23 +181,6 @@ class KillMidAppendTest {
 
     /** The child JVM: this JVM's module flags and class path. */
     private List<String> childCommand() {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-")
-                    || a.startsWith("--enable-native-access")
-                    || a.startsWith("--sun-misc")
-                    || a.startsWith("-Dchronicle")) {
-                cmd.add(a);
-            }
-        }
-        cmd.addAll(List.of(
-                "-Xmx64m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                KillMidAppendChild.class.getName(),
-                dir.toString(),
-                String.valueOf(GROUPS)));
-        return cmd;
+        return ChildJvm.command(KillMidAppendChild.class, dir.toString(), String.valueOf(GROUPS));
     }
 }

@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,23 +54,7 @@ class StateGrowthCrashTest {
 
     /** Runs {@link StateGrowthChild} until it reports {@code step}, then SIGKILLs it. */
     private static void killAt(Path file, String step) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-")
-                    || a.startsWith("--enable-native-access")
-                    || a.startsWith("--sun-misc")
-                    || a.startsWith("-Dchronicle")) {
-                cmd.add(a);
-            }
-        }
-        cmd.addAll(List.of(
-                "-Xmx64m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                StateGrowthChild.class.getName(),
-                file.toString(),
-                step));
+        List<String> cmd = ChildJvm.command(StateGrowthChild.class, file.toString(), step);
         Path err = Files.createTempFile("state-growth-child-", ".log");
         Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
