@@ -10,13 +10,8 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
@@ -99,7 +94,7 @@ public final class ChronicleEventLog implements EventLog {
     private volatile Pressure pressure = Pressure.NONE;
     private volatile java.util.function.LongConsumer bytesWritten = n -> {};
     private final LogCounters counters;
-    private final Map<Integer, Path> cycleFiles = new ConcurrentHashMap<>();
+    private final CycleFiles cycleFiles;
     private final GroupIndex groups;
     private final Quarantine quarantine;
     private final GroupCommit groupCommit;
@@ -138,6 +133,7 @@ public final class ChronicleEventLog implements EventLog {
 
     private ChronicleEventLog(LogOptions options, HybridClock clock, Shared shared, boolean standalone) {
         this.options = options;
+        this.cycleFiles = new CycleFiles(options.directory());
         this.standalone = standalone;
         this.clock = clock;
         this.shared = shared;
@@ -217,7 +213,7 @@ public final class ChronicleEventLog implements EventLog {
 
                         @Override
                         public void onAcquired(int cycle, File file) {
-                            cycleFiles.put(cycle, file.toPath());
+                            cycleFiles.acquired(cycle, file.toPath());
                         }
 
                         @Override
@@ -361,42 +357,14 @@ public final class ChronicleEventLog implements EventLog {
         }
     }
 
-    /** Most recently deleted cycles remembered, for group commit to tell retention from a lost file. */
-    static final int DELETED_CYCLES_REMEMBERED = 64;
-
-    /** The cycles retention deleted most recently (at most {@link #DELETED_CYCLES_REMEMBERED}). */
-    private final java.util.TreeSet<Integer> deletedCycles = new java.util.TreeSet<>();
-
     /** Whether retention deleted {@code cycle} (recently): its records are gone by policy, and counted. */
     boolean deletedByRetention(int cycle) {
-        synchronized (deletedCycles) {
-            return deletedCycles.contains(cycle);
-        }
+        return cycleFiles.deletedByRetention(cycle);
     }
 
     /** Path of the cycle file for {@code cycle}, for fsync. */
     Path cycleFile(int cycle) {
-        Path p = cycleFiles.get(cycle);
-        if (p != null) {
-            return p;
-        }
-        // Chronicle names a cycle file by formatting the cycle's start time (UTC, epoch 0) with the
-        // roll cycle's pattern; its StoreFileListener is not called for every acquisition.
-        RollCycle rc = queue.rollCycle();
-        String name = DateTimeFormatter.ofPattern(rc.format())
-                        .withZone(ZoneOffset.UTC)
-                        .format(Instant.ofEpochMilli((long) cycle * rc.lengthInMillis()))
-                + SingleChronicleQueue.SUFFIX;
-        p = options.directory().resolve(name);
-        if (!Files.exists(p)) {
-            throw new StoreException(
-                    "find cycle file " + name,
-                    options.directory(),
-                    "the queue directory changed under the agent",
-                    null);
-        }
-        cycleFiles.put(cycle, p);
-        return p;
+        return cycleFiles.file(cycle, queue.rollCycle());
     }
 
     private LogCursor cursor(ExcerptTailer t, long fromSeq) {
@@ -571,14 +539,8 @@ public final class ChronicleEventLog implements EventLog {
             } catch (IOException e) {
                 throw new StoreException("delete cycle file", f, "check permissions of the data directory", e);
             }
-            cycleFiles.remove(cycle);
+            cycleFiles.deleted(cycle);
             groups.forget(cycle);
-            synchronized (deletedCycles) {
-                deletedCycles.add(cycle);
-                if (deletedCycles.size() > DELETED_CYCLES_REMEMBERED) {
-                    deletedCycles.pollFirst();
-                }
-            }
             queue.refreshDirectoryListing();
             try (LogCursor c = cursor(tailer(), 0)) {
                 c.tailer.toStart();
