@@ -60,30 +60,26 @@ public final class AppendRound {
             length += e.length();
         }
         if (!held.isEmpty() && bytes + length > BYTES_MAX) {
-            run(); // full: this one starts the next round
+            runNow(); // full: this one starts the next round
         }
         if (held.isEmpty()) {
-            loop.execute(this::run);
+            loop.execute(this::runNow);
         }
         Held h = new Held(batch, startNanos, new CompletableFuture<>());
         held.add(h);
         bytes += length;
         if (held.size() >= REQUESTS_MAX) {
-            run();
+            runNow();
         }
         return h.outcome();
     }
 
     /**
-     * Appends what is held now: before a batch from this loop (appended at once) and before another request is
-     * answered, so what a connection sent earlier is stored before a later request of it is answered.
+     * Appends what is held now (nothing if a full round ran it already) and completes the outcomes: when the pass
+     * ends, and before a batch from this loop (appended at once) or another request is answered, so what a connection
+     * sent earlier is stored before a later request of it is answered.
      */
     public void runNow() {
-        run();
-    }
-
-    /** Appends what is held (nothing if a full round ran it already) and completes the outcomes. */
-    private void run() {
         if (held.isEmpty()) {
             return;
         }
