@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +79,7 @@ public final class Puller implements AutoCloseable {
         this.applier = applier;
         this.hub = new HubClient(
                 hub, node, token, CONNECT_TIMEOUT_MILLIS, POLL_WAIT_MILLIS + POLL_MARGIN_MILLIS, sslContext);
-        this.backoff = new Backoff(backoffBaseMillis, backoffCapMillis, ThreadLocalRandom.current());
+        this.backoff = new Backoff(backoffBaseMillis, backoffCapMillis);
         AckedRanges r = positions.syncCursor(CURSOR_PREFIX + hub, CURSOR_LANE);
         this.position = r.firstGap(1) - 1;
         this.thread = Thread.ofPlatform().name("outpost-sync-pull").daemon().unstarted(this::loop);

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,7 +149,7 @@ public final class Pusher implements AutoCloseable {
         this.cursorKey = o.hub().toString();
         this.hub = new HubClient(
                 o.hub(), o.node(), o.token(), o.requestTimeoutMillis(), o.requestTimeoutMillis(), o.sslContext());
-        this.backoff = new Backoff(o.backoffBaseMillis(), o.backoffCapMillis(), ThreadLocalRandom.current());
+        this.backoff = new Backoff(o.backoffBaseMillis(), o.backoffCapMillis());
         this.breaker = new CircuitBreaker(
                 o.breakerFailures(), o.breakerWindowMillis(), o.breakerOpenMillis(), System::currentTimeMillis);
         this.bandwidth = new Bandwidth(o.bandwidthBytesPerSecond(), System::nanoTime);
@@ -212,7 +211,7 @@ public final class Pusher implements AutoCloseable {
             } catch (Throttled t) {
                 counters.throttled.increment();
                 SyncLog.about(LOG.atInfo(), o.hub(), lane).log("sync: hub {} asked to wait {} s", o.hub(), t.seconds);
-                sleepQuietly(t.seconds * 1000);
+                sleepQuietly(backoff.retryAfterMillis(t.seconds));
             } catch (RuntimeException | IOException e) {
                 failed(e, lane);
             }

@@ -2,8 +2,11 @@ package dev.outpost.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,59 @@ class MannersTest {
             max = Math.max(max, w);
         }
         assertTrue(min < 100 && max > 4900, "full jitter spreads over [0, cap]: " + min + ".." + max);
+    }
+
+    @Test
+    void everyProcessDrawsItsOwnJitter() throws Exception {
+        // Two processes build their backoff as Pusher and Puller do (on one thread, used on a sync thread of their
+        // own): a generator that starts alike in every process would give every edge of a fleet the same waits.
+        assertNotEquals(waitsOfAChildProcess(), waitsOfAChildProcess());
+    }
+
+    private static String waitsOfAChildProcess() throws Exception {
+        Process p = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        BackoffDraws.class.getName())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals(16, out.lines().count(), out);
+        return out;
+    }
+
+    /** A child process's draws: a backoff built on the main thread, drawn from on a thread of its own. */
+    static final class BackoffDraws {
+        public static void main(String[] args) throws InterruptedException {
+            Backoff backoff = new Backoff(100, 60_000);
+            Thread t = new Thread(() -> {
+                for (int i = 0; i < 16; i++) {
+                    System.out.println(backoff.waitMillis(10) + " " + backoff.retryAfterMillis(5));
+                }
+            });
+            t.start();
+            t.join();
+        }
+    }
+
+    @Test
+    void retryAfterIsNeverShortenedAndIsSpreadUpToAsMuchAgain() {
+        Backoff b = new Backoff(100, 5000, new Random(7));
+        long min = Long.MAX_VALUE;
+        long max = 0;
+        for (int i = 0; i < 10_000; i++) {
+            long w = b.retryAfterMillis(3);
+            assertTrue(w >= 3000 && w <= 6000, "in [3 s, 6 s]: " + w);
+            min = Math.min(min, w);
+            max = Math.max(max, w);
+        }
+        assertTrue(min < 3100 && max > 5900, "spread over the whole range: " + min + ".." + max);
+        for (int i = 0; i < 1000; i++) {
+            long now = b.retryAfterMillis(0);
+            assertTrue(now >= 0 && now <= Backoff.RETRY_AFTER_SPREAD_MIN_MILLIS, "Retry-After 0: " + now);
+        }
     }
 
     @Test

@@ -220,10 +220,9 @@ final class SimulatedNode implements Runnable {
         return new Try(Outcome.WAITED, null);
     }
 
-    /** Retry-After, plus up to as much again at random (at least a few milliseconds). */
+    /** Retry-After, plus up to as much again at random, as the edge waits. */
     private void waitRetryAfter(long seconds) throws InterruptedException {
-        long ms = Math.max(10, seconds * 1000);
-        Thread.sleep(ms + random.nextLong(ms + 1));
+        Thread.sleep(Math.max(1, backoff.retryAfterMillis(seconds)));
     }
 
     /** An error as the edge sees one: counted, the cursor re-derived next, a jittered backoff first. */
