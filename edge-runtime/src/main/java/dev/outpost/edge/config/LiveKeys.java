@@ -67,6 +67,16 @@ final class LiveKeys {
             "While ingest is busy (over 50,000 events or 500 requests a second), the most bytes a second the live feed hands to"
                     + " its subscribers' connections, all together, so ingest keeps the CPU; what they miss waits in"
                     + " the log (live.lag_events_max, live.overflow apply). 0: no limit."));
+    static final ConfigKey<Integer> BUSY_SEND_CPU_PERCENT_MAX = SECTION.add(ConfigKey.integer(
+            "live.busy_send_cpu_percent_max",
+            10,
+            0,
+            100,
+            "percent",
+            "While ingest is busy, the largest share of the CPU (all cores) that writing to subscribers' connections"
+                    + " may take, as measured on the event loops; with live.busy_send_bytes_per_second_max, whichever"
+                    + " is reached first holds the feed back (the same bytes cost a slower device more). 0: no"
+                    + " limit."));
 
     private LiveKeys() {}
 
@@ -78,6 +88,7 @@ final class LiveKeys {
                 v.get(LAG_EVENTS_MAX),
                 v.get(OVERFLOW),
                 v.get(HEARTBEAT_MILLIS),
-                v.get(BUSY_SEND_BYTES_PER_SECOND_MAX));
+                v.get(BUSY_SEND_BYTES_PER_SECOND_MAX),
+                v.get(BUSY_SEND_CPU_PERCENT_MAX));
     }
 }

@@ -195,7 +195,8 @@ public record OutpostConfig(
             int lagEventsMax,
             String overflow,
             int heartbeatMillis,
-            long busySendBytesPerSecondMax) {}
+            long busySendBytesPerSecondMax,
+            int busySendCpuPercentMax) {}
 
     /**
      * The subscribers held at most: live.subscribers_max, but no more than budget.connections less the probes' share

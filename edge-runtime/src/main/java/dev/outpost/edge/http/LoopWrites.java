@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import dev.outpost.edge.live.WriteTime;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
 import jakarta.inject.Singleton;
@@ -86,6 +87,15 @@ public class LoopWrites {
 
         @Override
         public void run() {
+            long start = System.nanoTime();
+            try {
+                writeSome();
+            } finally {
+                WriteTime.process().add(System.nanoTime() - start); // the send budget's measure of the loops' time
+            }
+        }
+
+        private void writeSome() {
             scheduled.set(false); // what arrives from now on schedules a batch of its own (or is taken by this one)
             int n = 0;
             for (Pending p; n < BATCH_WRITES_MAX && (p = queue.poll()) != null; n++) {

@@ -24,6 +24,7 @@ public final class FeedPool {
     final long heartbeatNanos;
     final boolean appendIsAcknowledged;
     final long busySendBytesPerSecond;
+    final int busySendCpuPercent;
     final LiveCounters counters;
     private final AtomicInteger held = new AtomicInteger();
 
@@ -48,6 +49,7 @@ public final class FeedPool {
         this.heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(c.heartbeatMillis());
         this.appendIsAcknowledged = !config.log().durability().equals("fsync");
         this.busySendBytesPerSecond = c.busySendBytesPerSecondMax();
+        this.busySendCpuPercent = c.busySendCpuPercentMax();
         this.counters = new LiveCounters(metrics, prefix);
         metrics.gauge(prefix + "_subscribers", "Live subscriptions held.", held::get);
     }
