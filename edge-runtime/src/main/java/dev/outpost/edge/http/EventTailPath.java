@@ -181,6 +181,11 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         }
     }
 
+    /** The nodes a framing is kept for (those tailed since start; each one of hub.nodes). */
+    int framedNodes() {
+        return nodeFramings.size();
+    }
+
     /** A hub's tail of one node's log (as on the node), or of every node (live, ids "NODE:SEQ"). */
     private LiveFeed.Subscription subscribeFleet(TailRequest tail, Outlet outlet) {
         if (tail.nodes().isEmpty()) {
@@ -193,9 +198,10 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                             outlet);
         }
         String node = tail.nodes().getFirst();
+        LiveFeed feed = hub.tail().feed(node); // refuses a node not in hub.nodes before anything is kept for it
         SseFraming f = nodeFramings.computeIfAbsent(
                 node, n -> new SseFraming(ByteBufAllocator.DEFAULT, FramedMemory.process(), n, false));
-        return hub.tail().feed(node).subscribe(tail.filter(), tail.start(), f, outlet);
+        return feed.subscribe(tail.filter(), tail.start(), f, outlet);
     }
 
     /** The head of an event stream (its body follows in chunks, never ending on its own). */
