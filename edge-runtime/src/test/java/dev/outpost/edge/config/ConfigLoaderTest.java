@@ -110,6 +110,45 @@ class ConfigLoaderTest {
         assertTrue(bad("http:\n  port: 1\n  port: 2\n").getMessage().contains("not valid YAML"));
     }
 
+    /**
+     * A size past what a long holds is out of range naming the key: 17179869185GiB (2^64 + 1 GiB bytes) wrapped round
+     * to 1 GiB and was taken, and a number of more than 19 digits (a BigInteger in YAML) threw NumberFormatException.
+     */
+    @Test
+    void sizesPastALongAreOutOfRangeNotWrappedOrACrash() throws IOException {
+        for (String disk : List.of(
+                "17179869185GiB", "9223372036854775807KiB", "99999999999999999999", "99999999999999999999MiB")) {
+            ConfigException e = bad("budget:\n  disk: " + disk + "\n");
+            assertEquals("budget.disk", e.key(), disk);
+            assertTrue(
+                    e.getMessage().contains("out of range; allowed: 16777216 to 1125899906842624 bytes"),
+                    e.getMessage());
+        }
+        assertEquals(
+                1024 * 1024 * ConfigKey.GIB,
+                load("budget:\n  disk: 1048576GiB\n").budget().diskBytes());
+        ConfigException hub = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parseLive("sync.bandwidth_bytes_per_second", "99999999999999999999KiB", "hub"));
+        assertEquals("sync.bandwidth_bytes_per_second", hub.key());
+    }
+
+    /** retention_seconds is a whole number of seconds in a long's range: 1.5 was cut to 1, a BigInteger wrapped. */
+    @Test
+    void retentionSecondsIsAWholeNumberInRange() throws IOException {
+        for (String r : List.of("1.5", "99999999999999999999", "18446744073709551617", "-1", "soon")) {
+            ConfigException e = bad("streams:\n  s:\n    retention_seconds: " + r + "\n");
+            assertEquals("streams.s.retention_seconds", e.key(), r);
+            assertTrue(e.getMessage().contains("whole number of seconds from 0 to " + Long.MAX_VALUE), e.getMessage());
+        }
+        assertEquals(
+                3600,
+                load("streams:\n  s:\n    retention_seconds: 3600\n")
+                        .streams()
+                        .get("s")
+                        .retentionSeconds());
+    }
+
     @Test
     void relationshipsBetweenLimitsAreChecked() {
         ConfigException e = bad("http:\n  body_bytes_max: 64KiB\ningest:\n  event_bytes_max: 128KiB\n");
