@@ -149,6 +149,35 @@ class ConfigLoaderTest {
                         .retentionSeconds());
     }
 
+    /**
+     * node.id follows the hub's rule for the ids it accepts; an id with a space, a non-ASCII letter, over 128
+     * characters or a line break was taken and the node never synced (or broke the push header or the HTTP client).
+     */
+    @Test
+    void nodeIdIsAnIdTheHubAccepts() throws IOException {
+        assertEquals(
+                "edge-7.site_b", load("node:\n  id: edge-7.site_b\n").node().id());
+        assertEquals("42", load("node:\n  id: 42\n").node().id());
+        for (String id : List.of(
+                "\"edge 7\"", "\"\u00e9dge\"", "x".repeat(129), "\"edge\\r\\nX-Evil: 1\"", "\"edge/7\"", "\" \"")) {
+            ConfigException e = bad("node:\n  id: " + id + "\n");
+            assertEquals("node.id", e.key(), id);
+            assertTrue(e.getMessage().contains("1-128 characters of A-Z a-z 0-9 . _ -"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n") && !e.getMessage().contains("\r"), "one line: " + e.getMessage());
+        }
+        assertEquals(
+                "x".repeat(128),
+                load("node:\n  id: " + "x".repeat(128) + "\n").node().id());
+        // Not configured: the host name, if it is such an id; else startup says to set node.id.
+        assertEquals("gateway-3.plant", NodeKeys.idOrHostName("", () -> "gateway-3.plant"));
+        for (String host : List.of("my host", "h".repeat(200), "caf\u00e9")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> NodeKeys.idOrHostName("", () -> host));
+            assertEquals("node.id", e.key());
+            assertTrue(e.getMessage().contains("set node.id"), e.getMessage());
+            assertTrue(e.getMessage().contains("host name"), e.getMessage());
+        }
+    }
+
     @Test
     void relationshipsBetweenLimitsAreChecked() {
         ConfigException e = bad("http:\n  body_bytes_max: 64KiB\ningest:\n  event_bytes_max: 128KiB\n");
