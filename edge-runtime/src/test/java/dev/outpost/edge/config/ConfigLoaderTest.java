@@ -198,6 +198,26 @@ class ConfigLoaderTest {
         assertTrue(bad("budget:\n  disk: 64MiB\n").getMessage().contains("log.block_bytes"));
     }
 
+    /**
+     * A subscriber's buffer must fit in a quarter of budget.memory: 64MiB buffers in a 64MiB budget made the live
+     * subscriber limit 0 and every subscription was refused 503, with nothing said at startup.
+     */
+    @Test
+    void liveBuffersMustFitInAQuarterOfTheMemoryBudget() throws IOException {
+        ConfigException e = bad("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 64MiB\n");
+        assertEquals("live.buffer_bytes_max", e.key());
+        assertTrue(
+                e.getMessage().contains("live.buffer_bytes_max (67108864 bytes)")
+                        && e.getMessage().contains("budget.memory (67108864 / 4 = 16777216 bytes)"),
+                e.getMessage());
+        assertEquals(
+                "live.buffer_bytes_max",
+                bad("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 16388KiB\n")
+                        .key());
+        OutpostConfig c = load("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 16MiB\n");
+        assertEquals(1, c.liveSubscribersLimit(), "exactly one full buffer fits");
+    }
+
     /** The TLS files are read at startup: a bad one stops it with a message naming the key. */
     @Test
     void tlsFilesAreCheckedAtStartup() throws Exception {
