@@ -130,8 +130,16 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
             ctx.fireChannelInactive();
         }
 
-        /** Starts a state watch, or answers why not (problem+json). */
-        private void watch(ChannelHandlerContext ctx, String namespace) {
+        /** Starts a state watch of the namespace written {@code encoded} in the path, or answers why not (problem+json). */
+        private void watch(ChannelHandlerContext ctx, String encoded) {
+            String namespace;
+            try {
+                namespace = QueryStringDecoder.decodeComponent(encoded);
+            } catch (IllegalArgumentException e) { // thrown out of channelRead, it left the request unanswered
+                String detail = "the namespace has malformed percent-encoding: " + PercentEscapes.RULE;
+                refuse(ctx, 400, "Invalid namespace", detail, "namespace");
+                return;
+            }
             try {
                 StateService.checkNamespace(namespace);
             } catch (StateRefusal e) {
@@ -216,8 +224,9 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
     }
 
     /**
-     * The namespace of a state watch this path serves — {@code GET /v1/state/{namespace}/watch} asking for {@code
-     * text/event-stream} (without it, the same path reads the document whose id is "watch") — or null.
+     * The namespace (percent-encoded, as written) of a state watch this path serves — {@code GET
+     * /v1/state/{namespace}/watch} asking for {@code text/event-stream} (without it, the same path reads the document
+     * whose id is "watch") — or null.
      */
     private String watchedNamespace(HttpRequest request) {
         String uri = request.uri();
@@ -236,7 +245,7 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         if (end <= STATE_PREFIX.length() || uri.indexOf('/', STATE_PREFIX.length()) != end) {
             return null;
         }
-        return QueryStringDecoder.decodeComponent(uri.substring(STATE_PREFIX.length(), end));
+        return uri.substring(STATE_PREFIX.length(), end);
     }
 
     /**
