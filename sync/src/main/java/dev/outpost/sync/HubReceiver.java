@@ -15,6 +15,7 @@ import dev.outpost.sync.wire.PushBatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -71,49 +72,73 @@ public final class HubReceiver implements PushStore {
         this.rebuildRecordsMax = rebuildRecordsMax;
     }
 
-    /** Stores the records of {@code b} the hub does not have; returns once they are durable. */
+    /**
+     * Stores the records of {@code b} the hub does not have; returns once they are durable. A push that fails after
+     * some of its appends were made (a full disk on the second, a failed fsync) leaves records the ranges do not name:
+     * the lane's ranges are dropped and loaded again on next use, which reads them back from the log as after a crash,
+     * so a resend does not store them twice.
+     */
     @Override
     public PushAck receive(PushBatch b) {
-        AckedRanges r = ranges(b.node(), b.lane());
-        synchronized (r) {
-            List<EventDraft> fresh = new ArrayList<>(b.records().size());
-            for (PushBatch.Record rec : b.records()) {
-                if (!r.contains(rec.seq())) {
-                    fresh.add(
-                            new EventDraft(rec.stream(), rec.seq() + ":" + rec.hlc(), null, 0, 1, null, rec.payload()));
+        String key = key(b.node(), b.lane());
+        while (true) {
+            AckedRanges r = ranges(b.node(), b.lane());
+            synchronized (r) {
+                if (ranges.get(key) != r) {
+                    continue; // dropped by a push that failed while this one waited: load them again
+                }
+                try {
+                    return receiveInto(r, b);
+                } catch (RuntimeException e) {
+                    ranges.remove(key, r);
+                    throw e;
                 }
             }
-            if (!fresh.isEmpty()) {
-                // In appends of at most appendBytesMax: one append is one log excerpt, which must
-                // stay well inside a block. A crash between them is repaired like any other.
-                List<AppendResult> appended = logs.with(b.node(), log -> {
-                    List<AppendResult> out = new ArrayList<>();
-                    int start = 0;
-                    long bytes = 0;
-                    for (int i = 0; i < fresh.size(); i++) {
-                        long n = fresh.get(i).payload().length + RECORD_OVERHEAD_BYTES;
-                        if (i > start && bytes + n > appendBytesMax) {
-                            out.add(log.append(b.lane(), fresh.subList(start, i)));
-                            start = i;
-                            bytes = 0;
-                        }
-                        bytes += n;
-                    }
-                    out.add(log.append(b.lane(), fresh.subList(start, fresh.size())));
-                    return out;
-                });
-                for (AppendResult a : appended) {
-                    a.durable().join();
-                }
-            }
-            if (!r.add(b.fromSeq(), b.toSeq())) {
-                // Stored (so nothing is lost) but not recorded: the edge resends and the records are
-                // found in the log on the next rebuild at worst. Tell it to send in order.
-                throw PushStore.tooManyGaps(b);
-            }
-            positions.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
-            return PushAck.of(b, fresh.size());
         }
+    }
+
+    private PushAck receiveInto(AckedRanges r, PushBatch b) {
+        List<EventDraft> fresh = new ArrayList<>(b.records().size());
+        for (PushBatch.Record rec : b.records()) {
+            if (!r.contains(rec.seq())) {
+                fresh.add(new EventDraft(rec.stream(), rec.seq() + ":" + rec.hlc(), null, 0, 1, null, rec.payload()));
+            }
+        }
+        if (!fresh.isEmpty()) {
+            // In appends of at most appendBytesMax: one append is one log excerpt, which must
+            // stay well inside a block. A crash between them is repaired like any other.
+            List<AppendResult> appended = logs.with(b.node(), log -> {
+                List<AppendResult> out = new ArrayList<>();
+                int start = 0;
+                long bytes = 0;
+                for (int i = 0; i < fresh.size(); i++) {
+                    long n = fresh.get(i).payload().length + RECORD_OVERHEAD_BYTES;
+                    if (i > start && bytes + n > appendBytesMax) {
+                        out.add(log.append(b.lane(), fresh.subList(start, i)));
+                        start = i;
+                        bytes = 0;
+                    }
+                    bytes += n;
+                }
+                out.add(log.append(b.lane(), fresh.subList(start, fresh.size())));
+                return out;
+            });
+            for (AppendResult a : appended) {
+                try {
+                    a.durable().join();
+                } catch (CompletionException e) {
+                    // a failed fsync: the store's own exception, as a failed append would be (503, not 500)
+                    throw e.getCause() instanceof RuntimeException cause ? cause : e;
+                }
+            }
+        }
+        if (!r.add(b.fromSeq(), b.toSeq())) {
+            // Stored (so nothing is lost) but not recorded: the edge resends and the records are
+            // found in the log on the next rebuild at worst. Tell it to send in order.
+            throw PushStore.tooManyGaps(b);
+        }
+        positions.putSyncCursor(CURSOR_PREFIX + b.node(), b.lane().id(), r);
+        return PushAck.of(b, fresh.size());
     }
 
     /** What the hub holds of a node's lane (a copy), for an edge re-deriving its cursor. */
@@ -126,7 +151,11 @@ public final class HubReceiver implements PushStore {
     }
 
     private AckedRanges ranges(String node, Lane lane) {
-        return ranges.computeIfAbsent(node + "\u0000" + lane.id(), k -> load(node, lane));
+        return ranges.computeIfAbsent(key(node, lane), k -> load(node, lane));
+    }
+
+    private static String key(String node, Lane lane) {
+        return node + "\u0000" + lane.id();
     }
 
     private AckedRanges load(String node, Lane lane) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.outpost.store.AckedRanges;
 import dev.outpost.store.AppendResult;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.DiskFullException;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventDraft;
 import dev.outpost.store.EventLog;
@@ -41,6 +42,8 @@ class HubReceiverTest {
     Catalog catalog;
     final Map<String, LanedEventLog> logs = new HashMap<>();
     final AtomicInteger appends = new AtomicInteger();
+    /** Appends made before the disk is "full" (each later one fails as a full disk does); -1: never. */
+    final AtomicInteger appendsBeforeFull = new AtomicInteger(-1);
 
     /** The nodes' logs, one real laned log each; counts the appends made through it. */
     final HubReceiver.NodeLogs nodeLogs = new HubReceiver.NodeLogs() {
@@ -73,6 +76,10 @@ class HubReceiverTest {
 
         @Override
         public AppendResult append(Lane lane, List<EventDraft> drafts) {
+            int full = appendsBeforeFull.get();
+            if (full >= 0 && appends.get() >= full) {
+                throw new DiskFullException("append", dir, null);
+            }
             appends.incrementAndGet();
             return log.append(lane, drafts);
         }
@@ -200,6 +207,31 @@ class HubReceiverTest {
         assertEquals(20, r.receive(batch("edge-1", Lane.BULK, 1, 20, seqs)).stored());
         assertTrue(appends.get() >= 5, "split into bounded appends: " + appends.get());
         assertEquals(20, stored("edge-1", Lane.BULK).size());
+        assertEquals(
+                List.of(new AckedRanges.Range(1, 20)),
+                r.received("edge-1", Lane.BULK).ranges());
+    }
+
+    /** A push whose second append fails (a full disk) stored its first: resent, those are not stored again. */
+    @Test
+    void aPushThatFailedHalfwayIsNotStoredTwiceWhenResent() {
+        HubReceiver r = receiver(4 * (40 + HubReceiver.RECORD_OVERHEAD_BYTES)); // about 4 records per append
+        long[] seqs = new long[20];
+        for (int i = 0; i < seqs.length; i++) {
+            seqs[i] = i + 1;
+        }
+        PushBatch b = batch("edge-1", Lane.BULK, 1, 20, seqs);
+        appendsBeforeFull.set(1);
+        assertThrows(DiskFullException.class, () -> r.receive(b));
+        int half = stored("edge-1", Lane.BULK).size();
+        assertTrue(half > 0 && half < 20, "the first append was stored: " + half);
+        appendsBeforeFull.set(-1);
+        assertEquals(20 - half, r.receive(b).stored(), "only what was not stored");
+        List<Long> expected = new ArrayList<>();
+        for (long s = 1; s <= 20; s++) {
+            expected.add(s);
+        }
+        assertEquals(expected, stored("edge-1", Lane.BULK), "each record once");
         assertEquals(
                 List.of(new AckedRanges.Range(1, 20)),
                 r.received("edge-1", Lane.BULK).ranges());

@@ -252,7 +252,12 @@ final class ConfigKey<T> {
                 yield inRange(((Number) raw).longValue(), where);
             }
             case BYTES -> {
-                long v = bytes(raw);
+                long v;
+                try {
+                    v = bytes(raw);
+                } catch (ArithmeticException e) { // more bytes than a long holds: wrapped round before
+                    throw outOfRange(where);
+                }
                 if (v < 0) {
                     throw new ConfigException(
                             path,
@@ -266,14 +271,22 @@ final class ConfigKey<T> {
 
     private long inRange(long v, String where) {
         if (v < min || v > max) {
-            throw new ConfigException(
-                    path,
-                    where + "is out of range; allowed: " + min + " to " + max + (unit.isEmpty() ? "" : " " + unit));
+            throw outOfRange(where);
         }
         return v;
     }
 
-    /** Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size. */
+    private ConfigException outOfRange(String where) {
+        return new ConfigException(
+                path, where + "is out of range; allowed: " + min + " to " + max + (unit.isEmpty() ? "" : " " + unit));
+    }
+
+    /**
+     * Parses a size with a binary unit (KiB, MiB, GiB; KB/MB/GB are read as the same); -1 if not a size.
+     *
+     * @throws ArithmeticException if the size is more bytes than a long holds (a YAML integer read as a BigInteger,
+     *     or a number of units that overflows)
+     */
     static long bytes(Object raw) {
         if (raw instanceof Integer || raw instanceof Long) {
             return ((Number) raw).longValue();
@@ -282,12 +295,17 @@ final class ConfigKey<T> {
         if (!m.matches()) {
             return -1;
         }
-        long n = Long.parseLong(m.group(1));
+        long n;
+        try {
+            n = Long.parseLong(m.group(1)); // digits only: fails only when they are over Long.MAX_VALUE
+        } catch (NumberFormatException e) {
+            throw new ArithmeticException("more than " + Long.MAX_VALUE);
+        }
         String u = m.group(2) == null ? "b" : m.group(2).toLowerCase(Locale.ROOT);
         return switch (u) {
-            case "kib", "kb" -> n * KIB;
-            case "mib", "mb" -> n * MIB;
-            case "gib", "gb" -> n * GIB;
+            case "kib", "kb" -> Math.multiplyExact(n, KIB);
+            case "mib", "mb" -> Math.multiplyExact(n, MIB);
+            case "gib", "gb" -> Math.multiplyExact(n, GIB);
             default -> n;
         };
     }

@@ -205,14 +205,17 @@ public final class ConfigLoader {
                                 + String.join(", ", dev.outpost.edge.ingest.EventParser.PRIORITIES));
             }
             long retention = 0;
-            if (d.get("retention_seconds") != null) {
-                if (!(d.get("retention_seconds") instanceof Number n) || n.longValue() < 0) {
+            Object r = d.get("retention_seconds");
+            if (r != null) {
+                // An Integer or a Long only: 1.5 was cut to 1, and a YAML integer past a long (a BigInteger) wrapped.
+                if (!(r instanceof Integer || r instanceof Long) || ((Number) r).longValue() < 0) {
                     throw new ConfigException(
                             at + ".retention_seconds",
-                            "config error in " + source + ": '" + at
-                                    + ".retention_seconds' must be a whole number of seconds >= 0 (0: kept until the disk budget needs the space)");
+                            "config error in " + source + ": '" + at + ".retention_seconds' = '" + r
+                                    + "' is not allowed; expected a whole number of seconds from 0 to "
+                                    + Long.MAX_VALUE + " (0: kept until the disk budget needs the space)");
                 }
-                retention = n.longValue();
+                retention = ((Number) r).longValue();
             }
             Object schema = d.get("schema");
             if (schema != null) {

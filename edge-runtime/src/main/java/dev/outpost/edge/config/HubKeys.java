@@ -214,8 +214,7 @@ final class HubKeys {
             if (!dev.outpost.edge.ingest.EventParser.validName(id)) {
                 throw new ConfigException(
                         "hub.nodes." + id,
-                        "config error in " + source + ": node id '" + id
-                                + "' must be 1-128 characters of A-Z a-z 0-9 . _ -");
+                        "config error in " + source + ": node id '" + id + "' must be " + NodeKeys.ID_RULE);
             }
             if (!(e.getValue() instanceof String t) || t.length() < 16) {
                 throw new ConfigException(

@@ -319,6 +319,14 @@ public record OutpostConfig(
                     "config error: state.doc_bytes_avg (" + state.docBytesAvg()
                             + ") must not exceed state.doc_bytes_max (" + state.docBytesMax() + ")");
         }
+        if (live.bufferBytesMax() > budget.memoryBytes() / 4) { // else liveSubscribersLimit() is 0
+            throw new ConfigException(
+                    "live.buffer_bytes_max",
+                    "config error: live.buffer_bytes_max (" + live.bufferBytesMax() + " bytes) must not exceed a"
+                            + " quarter of budget.memory (" + budget.memoryBytes() + " / 4 = "
+                            + budget.memoryBytes() / 4 + " bytes): subscribers' full buffers are held in that quarter,"
+                            + " and with not one fitting every live subscription would be refused (503)");
+        }
         checkSyncAndQuery();
     }
 

@@ -130,8 +130,16 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
             ctx.fireChannelInactive();
         }
 
-        /** Starts a state watch, or answers why not (problem+json). */
-        private void watch(ChannelHandlerContext ctx, String namespace) {
+        /** Starts a state watch of the namespace written {@code encoded} in the path, or answers why not (problem+json). */
+        private void watch(ChannelHandlerContext ctx, String encoded) {
+            String namespace;
+            try {
+                namespace = QueryStringDecoder.decodeComponent(encoded);
+            } catch (IllegalArgumentException e) { // thrown out of channelRead, it left the request unanswered
+                String detail = "the namespace has malformed percent-encoding: " + PercentEscapes.RULE;
+                refuse(ctx, 400, "Invalid namespace", detail, "namespace");
+                return;
+            }
             try {
                 StateService.checkNamespace(namespace);
             } catch (StateRefusal e) {
@@ -181,6 +189,11 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         }
     }
 
+    /** The nodes a framing is kept for (those tailed since start; each one of hub.nodes). */
+    int framedNodes() {
+        return nodeFramings.size();
+    }
+
     /** A hub's tail of one node's log (as on the node), or of every node (live, ids "NODE:SEQ"). */
     private LiveFeed.Subscription subscribeFleet(TailRequest tail, Outlet outlet) {
         if (tail.nodes().isEmpty()) {
@@ -193,9 +206,10 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
                             outlet);
         }
         String node = tail.nodes().getFirst();
+        LiveFeed feed = hub.tail().feed(node); // refuses a node not in hub.nodes before anything is kept for it
         SseFraming f = nodeFramings.computeIfAbsent(
                 node, n -> new SseFraming(ByteBufAllocator.DEFAULT, FramedMemory.process(), n, false));
-        return hub.tail().feed(node).subscribe(tail.filter(), tail.start(), f, outlet);
+        return feed.subscribe(tail.filter(), tail.start(), f, outlet);
     }
 
     /** The head of an event stream (its body follows in chunks, never ending on its own). */
@@ -210,8 +224,9 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
     }
 
     /**
-     * The namespace of a state watch this path serves — {@code GET /v1/state/{namespace}/watch} asking for {@code
-     * text/event-stream} (without it, the same path reads the document whose id is "watch") — or null.
+     * The namespace (percent-encoded, as written) of a state watch this path serves — {@code GET
+     * /v1/state/{namespace}/watch} asking for {@code text/event-stream} (without it, the same path reads the document
+     * whose id is "watch") — or null.
      */
     private String watchedNamespace(HttpRequest request) {
         String uri = request.uri();
@@ -230,7 +245,7 @@ public class EventTailPath implements BeanCreatedEventListener<NettyServerCustom
         if (end <= STATE_PREFIX.length() || uri.indexOf('/', STATE_PREFIX.length()) != end) {
             return null;
         }
-        return QueryStringDecoder.decodeComponent(uri.substring(STATE_PREFIX.length(), end));
+        return uri.substring(STATE_PREFIX.length(), end);
     }
 
     /**

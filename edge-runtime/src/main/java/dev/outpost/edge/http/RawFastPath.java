@@ -34,8 +34,10 @@ import java.util.concurrent.CompletableFuture;
  *       connections) and reported answered to it, so its phases and deadlines are the codec path's; body and event
  *       limits are the ingest pipeline's and http.body_bytes_max; a request held incomplete here is bounded by {@link
  *       RawRequest#REQUEST_BYTES_MAX} and, to the guard, is headers still arriving.
- *   <li><b>Bounded.</b> Reading stops while {@link FastPathHandler#PENDING_MAX} answers are outstanding or bytes are
- *       held for the codec.
+ *   <li><b>Bounded.</b> Reading stops while {@link FastPathHandler#PENDING_MAX} answers are outstanding, bytes are
+ *       held for the codec, or the connection is not writable (its client does not read what it is sent: answers
+ *       would pile up in memory); while it is not writable no further request read is answered either — the rest of
+ *       the read waits, complete or not, until the client has taken what it was sent.
  *   <li><b>Flushes.</b> Answers written during a read are flushed once at its end; answers of an fsync round once at
  *       the round's end ({@link LoopAcks}).
  *   <li><b>Reference counts.</b> Every buffer read is released here or passed on exactly once; what is held is
@@ -118,6 +120,10 @@ final class RawFastPath extends ChannelDuplexHandler {
     private void take(ByteBuf buf) {
         try {
             while (buf.isReadable() && !gone) {
+                if (!ctx.channel().isWritable()) {
+                    cumulation = buf; // answered once the client took what it was sent (channelWritabilityChanged)
+                    return;
+                }
                 int n = request.parse(buf, path.bodyBytesMax(), path.compression());
                 if (n == RawRequest.NEED_MORE && (!request.headComplete || bodyArriving(buf))) {
                     cumulation = buf;
@@ -314,7 +320,31 @@ final class RawFastPath extends ChannelDuplexHandler {
     }
 
     private boolean mayRead() {
-        return held == null && pending.size() < FastPathHandler.PENDING_MAX;
+        return held == null
+                && pending.size() < FastPathHandler.PENDING_MAX
+                && ctx.channel().isWritable();
+    }
+
+    /** Writable again: the requests read meanwhile are answered, and reading resumes if it was held back. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && !gone) {
+            if (cumulation != null && !handedOver) {
+                ByteBuf buf = cumulation;
+                cumulation = null;
+                boolean outsideRead = !flush.reading();
+                flush.readStarted();
+                take(buf);
+                if (outsideRead) {
+                    flush.readEnded();
+                }
+            }
+            if (readWanted && mayRead()) {
+                readWanted = false;
+                ctx.read();
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -226,8 +226,10 @@ public class StateController {
         if (cursor != null && after == null) {
             throw new ProblemException(400, "Invalid query", EventsController.CURSOR_NOT_OURS, 0, "cursor");
         }
-        List<StateDoc> docs = state.list(namespace, prefix, after, n);
-        String next = docs.size() == n ? cursors.seal(docs.getLast().id()) : null;
+        StateService.Page page = state.list(namespace, prefix, after, n);
+        List<StateDoc> docs = page.docs();
+        String next =
+                page.more() && !docs.isEmpty() ? cursors.seal(docs.getLast().id()) : null;
         String body = Json.write(g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("documents");

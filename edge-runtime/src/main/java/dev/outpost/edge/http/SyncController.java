@@ -354,7 +354,10 @@ public class SyncController {
             if (!changes.isEmpty() || left <= 0) {
                 return HttpResponse.ok(new PullPage(changes, next).toNdjson()).contentType(EventsController.NDJSON);
             }
-            from = next;
+            if (next > from) {
+                from = next; // a scan reads a bounded stretch: read on before waiting for new changes
+                continue;
+            }
             try {
                 hub.changes().await(version, left);
             } catch (InterruptedException e) {

@@ -4,7 +4,6 @@ import dev.outpost.edge.live.TailFilter;
 import dev.outpost.edge.live.TailRefusal;
 import dev.outpost.edge.live.TailStart;
 import dev.outpost.store.json.JsonTree;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +36,7 @@ record TailRequest(TailFilter filter, TailStart start, List<String> nodes) {
      * node (the tail of its log: history and resume as on a node) or none (every node, live from now).
      */
     static TailRequest parse(String uri, String lastEventIdHeader, boolean fleet) {
-        QueryStringDecoder q = new QueryStringDecoder(uri, StandardCharsets.UTF_8, true, 64);
-        Map<String, List<String>> p = q.parameters();
+        Map<String, List<String>> p = PercentEscapes.parameters(uri, 64);
         for (String name : p.keySet()) {
             if (!PARAMETERS.contains(name) && !(fleet && name.equals("node"))) {
                 throw invalid(

@@ -177,9 +177,18 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
                         || tokens.admits(queryToken(uri)));
     }
 
-    /** {@code access_token} from the query, as a Bearer credential (browsers cannot set headers on a WebSocket). */
+    /**
+     * {@code access_token} from the query, as a Bearer credential (browsers cannot set headers on a WebSocket); null if
+     * absent, repeated or if the query does not decode (then the router answers 400 naming the parameter; thrown out
+     * of channelRead, the decoder's exception left the request unanswered).
+     */
     private static String queryToken(String uri) {
-        List<String> t = new QueryStringDecoder(uri).parameters().get("access_token");
+        List<String> t;
+        try {
+            t = new QueryStringDecoder(uri).parameters().get("access_token");
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
         return t == null || t.size() != 1 ? null : "Bearer " + t.get(0);
     }
 }

@@ -461,21 +461,32 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
     /** Ends every subscription and lets the recent rounds go (the feed stops; tests call it to end a run). */
     void closeAll(String reason) {
         admitArrivals();
-        for (Subscriber s : live) {
-            s.close(reason);
+        try {
+            for (Subscriber s : live) {
+                closeQuietly(() -> s.close(reason));
+            }
+            for (Subscriber s : catchingUp) {
+                closeQuietly(() -> s.close(reason));
+            }
+            for (StateWatcher w : watchers) {
+                closeQuietly(() -> w.close(reason));
+            }
+            pool.release(live.size() + catchingUp.size() + watchers.size());
+        } finally {
+            headReader.close(); // the log's reader is let go whatever the transports did
+            recent.clear();
+            live.clear();
+            catchingUp.clear();
+            watchers.clear();
         }
-        for (Subscriber s : catchingUp) {
-            s.close(reason);
+    }
+
+    /** Ends one subscription; one whose event loop already stopped (the server closed first) does not stop the rest. */
+    private static void closeQuietly(Runnable close) {
+        try {
+            close.run();
+        } catch (java.util.concurrent.RejectedExecutionException loopGone) { // and the connection with it
         }
-        for (StateWatcher w : watchers) {
-            w.close(reason);
-        }
-        pool.release(live.size() + catchingUp.size() + watchers.size());
-        headReader.close();
-        recent.clear();
-        live.clear();
-        catchingUp.clear();
-        watchers.clear();
     }
 
     @Override

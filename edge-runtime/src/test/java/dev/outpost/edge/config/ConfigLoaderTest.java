@@ -110,6 +110,74 @@ class ConfigLoaderTest {
         assertTrue(bad("http:\n  port: 1\n  port: 2\n").getMessage().contains("not valid YAML"));
     }
 
+    /**
+     * A size past what a long holds is out of range naming the key: 17179869185GiB (2^64 + 1 GiB bytes) wrapped round
+     * to 1 GiB and was taken, and a number of more than 19 digits (a BigInteger in YAML) threw NumberFormatException.
+     */
+    @Test
+    void sizesPastALongAreOutOfRangeNotWrappedOrACrash() throws IOException {
+        for (String disk : List.of(
+                "17179869185GiB", "9223372036854775807KiB", "99999999999999999999", "99999999999999999999MiB")) {
+            ConfigException e = bad("budget:\n  disk: " + disk + "\n");
+            assertEquals("budget.disk", e.key(), disk);
+            assertTrue(
+                    e.getMessage().contains("out of range; allowed: 16777216 to 1125899906842624 bytes"),
+                    e.getMessage());
+        }
+        assertEquals(
+                1024 * 1024 * ConfigKey.GIB,
+                load("budget:\n  disk: 1048576GiB\n").budget().diskBytes());
+        ConfigException hub = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parseLive("sync.bandwidth_bytes_per_second", "99999999999999999999KiB", "hub"));
+        assertEquals("sync.bandwidth_bytes_per_second", hub.key());
+    }
+
+    /** retention_seconds is a whole number of seconds in a long's range: 1.5 was cut to 1, a BigInteger wrapped. */
+    @Test
+    void retentionSecondsIsAWholeNumberInRange() throws IOException {
+        for (String r : List.of("1.5", "99999999999999999999", "18446744073709551617", "-1", "soon")) {
+            ConfigException e = bad("streams:\n  s:\n    retention_seconds: " + r + "\n");
+            assertEquals("streams.s.retention_seconds", e.key(), r);
+            assertTrue(e.getMessage().contains("whole number of seconds from 0 to " + Long.MAX_VALUE), e.getMessage());
+        }
+        assertEquals(
+                3600,
+                load("streams:\n  s:\n    retention_seconds: 3600\n")
+                        .streams()
+                        .get("s")
+                        .retentionSeconds());
+    }
+
+    /**
+     * node.id follows the hub's rule for the ids it accepts; an id with a space, a non-ASCII letter, over 128
+     * characters or a line break was taken and the node never synced (or broke the push header or the HTTP client).
+     */
+    @Test
+    void nodeIdIsAnIdTheHubAccepts() throws IOException {
+        assertEquals(
+                "edge-7.site_b", load("node:\n  id: edge-7.site_b\n").node().id());
+        assertEquals("42", load("node:\n  id: 42\n").node().id());
+        for (String id : List.of(
+                "\"edge 7\"", "\"\u00e9dge\"", "x".repeat(129), "\"edge\\r\\nX-Evil: 1\"", "\"edge/7\"", "\" \"")) {
+            ConfigException e = bad("node:\n  id: " + id + "\n");
+            assertEquals("node.id", e.key(), id);
+            assertTrue(e.getMessage().contains("1-128 characters of A-Z a-z 0-9 . _ -"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n") && !e.getMessage().contains("\r"), "one line: " + e.getMessage());
+        }
+        assertEquals(
+                "x".repeat(128),
+                load("node:\n  id: " + "x".repeat(128) + "\n").node().id());
+        // Not configured: the host name, if it is such an id; else startup says to set node.id.
+        assertEquals("gateway-3.plant", NodeKeys.idOrHostName("", () -> "gateway-3.plant"));
+        for (String host : List.of("my host", "h".repeat(200), "caf\u00e9")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> NodeKeys.idOrHostName("", () -> host));
+            assertEquals("node.id", e.key());
+            assertTrue(e.getMessage().contains("set node.id"), e.getMessage());
+            assertTrue(e.getMessage().contains("host name"), e.getMessage());
+        }
+    }
+
     @Test
     void relationshipsBetweenLimitsAreChecked() {
         ConfigException e = bad("http:\n  body_bytes_max: 64KiB\ningest:\n  event_bytes_max: 128KiB\n");
@@ -128,6 +196,26 @@ class ConfigLoaderTest {
         assertEquals("log.block_bytes", bad("http:\n  body_bytes_max: 8MiB\n").key());
         assertEquals("budget.disk", bad("budget:\n  disk: 64MiB\n").key());
         assertTrue(bad("budget:\n  disk: 64MiB\n").getMessage().contains("log.block_bytes"));
+    }
+
+    /**
+     * A subscriber's buffer must fit in a quarter of budget.memory: 64MiB buffers in a 64MiB budget made the live
+     * subscriber limit 0 and every subscription was refused 503, with nothing said at startup.
+     */
+    @Test
+    void liveBuffersMustFitInAQuarterOfTheMemoryBudget() throws IOException {
+        ConfigException e = bad("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 64MiB\n");
+        assertEquals("live.buffer_bytes_max", e.key());
+        assertTrue(
+                e.getMessage().contains("live.buffer_bytes_max (67108864 bytes)")
+                        && e.getMessage().contains("budget.memory (67108864 / 4 = 16777216 bytes)"),
+                e.getMessage());
+        assertEquals(
+                "live.buffer_bytes_max",
+                bad("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 16388KiB\n")
+                        .key());
+        OutpostConfig c = load("budget:\n  memory: 64MiB\nlive:\n  buffer_bytes_max: 16MiB\n");
+        assertEquals(1, c.liveSubscribersLimit(), "exactly one full buffer fits");
     }
 
     /** The TLS files are read at startup: a bad one stops it with a message naming the key. */

@@ -120,6 +120,11 @@ class FleetTailTest {
         HttpResponse<String> unknown = get(hub, TailRequest.FLEET_PATH + "?node=edge-9");
         assertEquals(400, unknown.statusCode(), unknown.body());
         assertTrue(unknown.body().contains("\"field\":\"node\""), unknown.body());
+        for (int i = 0; i < 50; i++) {
+            assertEquals(
+                    400, get(hub, TailRequest.FLEET_PATH + "?node=nobody-" + i).statusCode());
+        }
+        assertEquals(0, hub.bean(EventTailPath.class).framedNodes(), "nothing kept for nodes the hub refused");
         HttpResponse<String> history = get(hub, TailRequest.FLEET_PATH + "?from_seq=1");
         assertEquals(400, history.statusCode(), history.body());
         assertTrue(history.body().contains("\"field\":\"node\""), history.body());

@@ -102,6 +102,64 @@ class SlowClientsApiTest extends AgentHttpTest {
         return Long.parseLong(m.group(1));
     }
 
+    private long lastSeq() throws Exception {
+        Matcher m = Pattern.compile("\"last_seq\":(\\d+)")
+                .matcher(send("GET", "/health", null, null).body());
+        assertTrue(m.find());
+        return Long.parseLong(m.group(1));
+    }
+
+    /**
+     * A client that sends requests and never reads the answers: once what it was sent fills the sockets' buffers, the
+     * agent stops reading its requests (their answers would pile up in the agent's memory), and serves others.
+     */
+    @Test
+    void aClientThatDoesNotReadItsAnswersIsNotReadFromEither() throws Exception {
+        start("  idle_timeout_millis: 60000\n");
+        byte[] one = ("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 29"
+                        + "\r\n\r\n{\"stream\":\"s\",\"data\":{\"a\":1}}")
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] many = new byte[one.length * 1000];
+        for (int i = 0; i < 1000; i++) {
+            System.arraycopy(one, 0, many, i * one.length, one.length);
+        }
+        int rounds = 640; // 640,000 requests; the agent's answers to them (~100 bytes each) would be ~64 MB
+        try (Socket s = new Socket()) {
+            s.setReceiveBufferSize(8 * 1024); // set before connecting: the kernel does not grow it
+            s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), agent.port()));
+            long[] written = {0};
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    for (int i = 0; i < rounds; i++) {
+                        s.getOutputStream().write(many);
+                        written[0] += 1000;
+                    }
+                } catch (IOException closed) {
+                    // the socket is closed at the end of the test while this write waits
+                }
+            });
+            // Reading stops once the client's and the agent's socket buffers hold what was answered: the stored count
+            // stops growing well short of what was sent (every request sent was read and answered before).
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(new java.util.concurrent.Callable<Boolean>() {
+                        long last = -1;
+
+                        @Override
+                        public Boolean call() throws Exception {
+                            long now = lastSeq();
+                            boolean still = now == last;
+                            last = now;
+                            return still && now > 0;
+                        }
+                    });
+            long stored = lastSeq();
+            assertTrue(writer.isAlive(), "the writer is held: the agent stopped reading; stored " + stored);
+            assertTrue(stored < rounds * 1000L / 4, "stored " + stored + " of " + rounds * 1000 + " sent");
+            assertEquals(200, send("GET", "/health", null, null).statusCode(), "others are served");
+        }
+    }
+
     @Test
     void aConnectionWithoutCompleteHeadersIsClosedAfterTheHeaderTimeout() throws Exception {
         start("  header_timeout_millis: 300\n");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Await;
+import dev.outpost.edge.state.StateService;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -168,6 +169,42 @@ class StateApiTest extends AgentHttpTest {
         HttpResponse<String> page2 = send("GET", "/v1/state/ns?prefix=a-&limit=2&cursor=" + cursor, null, null);
         assertTrue(page2.body().contains("\"id\":\"a-4\"") && !page2.body().contains("b-1"), page2.body());
         assertTrue(page2.body().contains("\"next_cursor\":null"), page2.body());
+    }
+
+    /** A page stops at about 4 MiB of documents whatever its limit (it is built in memory), with a cursor on. */
+    @Test
+    void aPageOfLargeDocumentsIsBoundedByBytes() throws Exception {
+        start("");
+        String doc = "{\"v\":\"" + "x".repeat(60_000) + "\"}";
+        int docs = 80; // ~4.8 MB in all
+        for (int i = 0; i < docs; i++) {
+            assertEquals(201, put("/v1/state/big/d" + (1000 + i), doc).statusCode());
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            HttpResponse<String> page =
+                    send("GET", "/v1/state/big?limit=1000" + (cursor == null ? "" : "&cursor=" + cursor), null, null);
+            assertEquals(
+                    200,
+                    page.statusCode(),
+                    page.body().substring(0, Math.min(300, page.body().length())));
+            assertTrue(
+                    page.body().length() < StateService.PAGE_BYTES_MAX + 200_000,
+                    "bytes " + page.body().length());
+            java.util.regex.Matcher ids =
+                    java.util.regex.Pattern.compile("\"id\":\"(d\\d+)\"").matcher(page.body());
+            while (ids.find()) {
+                assertTrue(seen.add(ids.group(1)), "once: " + ids.group(1));
+            }
+            java.util.regex.Matcher next = java.util.regex.Pattern.compile("\"next_cursor\":\"([^\"]+)\"")
+                    .matcher(page.body());
+            cursor = next.find() ? next.group(1) : null;
+            pages++;
+        } while (cursor != null);
+        assertEquals(docs, seen.size(), "every document, paging on");
+        assertTrue(pages >= 2, "more than one page: " + pages);
     }
 
     @Test

@@ -71,7 +71,7 @@ class LiveFeedModelTest {
     }
 
     /** A client: what it received, in order; what it has not taken yet (its connection's backlog). */
-    private static final class Client implements Outlet {
+    private static class Client implements Outlet {
         final List<Long> events = new ArrayList<>();
         final List<long[]> gaps = new ArrayList<>();
         final Deque<Runnable> untaken = new ArrayDeque<>();
@@ -157,6 +157,35 @@ class LiveFeedModelTest {
             assertEquals(0, memory.held(), "seed " + seed + ": every framed round was let go");
         }
         assertTrue(refused > 0, "the limit was reached in some run");
+    }
+
+    /**
+     * Closing every subscription when the agent stops: a transport whose event loop already stopped (the server closed
+     * first) refuses the close; the others are still ended, every slot let go.
+     */
+    @Test
+    void closingAllGoesOnPastATransportWhoseLoopIsGone() throws Exception {
+        Path cfg = dir.resolve("close.yaml");
+        Files.writeString(cfg, "data:\n  dir: " + dir.resolve("close-data") + "\n");
+        try (LanedEventLog log =
+                LanedEventLog.open(LogOptions.defaults(dir.resolve("close-log")), HybridClock.system())) {
+            Metrics metrics = new Metrics();
+            LiveFeed feed = new LiveFeed(log, null, ConfigLoader.load(cfg), metrics, System::nanoTime);
+            Client gone = new Client() {
+                @Override
+                public synchronized void close(String reason) {
+                    throw new java.util.concurrent.RejectedExecutionException("event loop terminated");
+                }
+            };
+            Client ok = new Client();
+            feed.subscribe(TailFilter.of(List.of("a"), null, null), new TailStart.Now(), new SeqFraming(null), gone);
+            feed.subscribe(TailFilter.of(List.of("a"), null, null), new TailStart.Now(), new SeqFraming(null), ok);
+            feed.turn();
+            assertEquals(2, metrics.value("outpost_live_subscribers"));
+            feed.closeAll("the agent is stopping");
+            assertTrue(ok.ended, "the other subscription was ended");
+            assertEquals(0, metrics.value("outpost_live_subscribers"), "every slot let go");
+        }
     }
 
     private void run(long seed, Path runDir, String liveConfig, int appendMax) throws Exception {

@@ -191,7 +191,7 @@ class StateServiceTest {
         assertEquals(2, del.doc().version());
         assertNull(state.get("ns", "d"));
         assertEquals(StateRefusal.Kind.NOT_FOUND, refusal(() -> state.delete("ns", "d", NONE)));
-        assertEquals(List.of(), state.list("ns", "", null, 10));
+        assertEquals(List.of(), state.list("ns", "", null, 10).docs());
         List<StateService.HistoryEntry> h = state.history("ns", "d", 10);
         assertTrue(h.getFirst().deleted(), "the tombstone heads the history");
 
@@ -237,10 +237,12 @@ class StateServiceTest {
         state.put("other", "a-9", json("{}"), NONE);
         state.delete("ns", "a-2", NONE);
         state.delete("ns", "a-3", NONE);
-        assertEquals(List.of("a-1", "a-4"), ids(state.list("ns", "a-", null, 2)));
-        assertEquals(List.of("a-5"), ids(state.list("ns", "a-", "a-4", 2)));
-        assertEquals(List.of(), ids(state.list("ns", "a-", "a-5", 2)));
-        assertEquals(List.of("a-1", "a-4", "a-5", "b-1"), ids(state.list("ns", null, null, 100)));
+        assertEquals(List.of("a-1", "a-4"), ids(state.list("ns", "a-", null, 2).docs()));
+        assertEquals(List.of("a-5"), ids(state.list("ns", "a-", "a-4", 2).docs()));
+        assertEquals(List.of(), ids(state.list("ns", "a-", "a-5", 2).docs()));
+        assertEquals(
+                List.of("a-1", "a-4", "a-5", "b-1"),
+                ids(state.list("ns", null, null, 100).docs()));
     }
 
     static List<String> ids(List<StateDoc> docs) {
@@ -434,7 +436,7 @@ class StateServiceTest {
         }
         List<String> paged = new ArrayList<>();
         String after = null;
-        for (List<StateDoc> page; !(page = state.list("m", "a", after, 2)).isEmpty(); ) {
+        for (List<StateDoc> page; !(page = state.list("m", "a", after, 2).docs()).isEmpty(); ) {
             paged.addAll(ids(page));
             after = page.getLast().id();
         }
