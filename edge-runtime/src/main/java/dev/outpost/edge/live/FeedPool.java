@@ -54,6 +54,15 @@ public final class FeedPool {
         metrics.gauge(prefix + "_subscribers", "Live subscriptions held.", held::get);
     }
 
+    /** A feed's send budget: live.busy_send_bytes_per_second_max and the CPU share, over the loops' write time. */
+    SendBudget sendBudget() {
+        return new SendBudget(
+                busySendBytesPerSecond,
+                busySendCpuPercent,
+                Runtime.getRuntime().availableProcessors(),
+                WriteTime.process()::nanos);
+    }
+
     /** Takes a subscription slot; false (counted) when live.subscribers_max are held. */
     boolean take() {
         if (held.incrementAndGet() > subscribersMax) {

@@ -112,11 +112,7 @@ public final class LiveFeed implements IngestStage, AutoCloseable {
         this.nanos = nanos;
         this.position = log.lastSeq();
         this.acked.set(position);
-        this.budget = new SendBudget(
-                pool.busySendBytesPerSecond,
-                pool.busySendCpuPercent,
-                Runtime.getRuntime().availableProcessors(),
-                WriteTime.process()::nanos);
+        this.budget = pool.sendBudget();
         this.thread = Thread.ofPlatform().name(threadName).daemon().unstarted(this::run);
     }
 

@@ -30,6 +30,10 @@ final class SendBudget {
     static final long BUSY_EVENTS_PER_SECOND = 50_000;
     /** Or above this many acknowledged writes (requests, pushes) a second: each costs the agent its own work. */
     static final long BUSY_WRITES_PER_SECOND = 500;
+    /** Writing to subscribers above this share of all cores, with some ingest arriving, is busy too. */
+    static final int SATURATED_PERCENT = 50;
+    /** How long ingest stays busy after subscribers' writes saturated the loops. */
+    static final long SATURATED_HOLD_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Over how long the ingest rate is taken. */
     static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -39,6 +43,9 @@ final class SendBudget {
 
     private final LongSupplier writeNanos;
     private long writeNanosSeen;
+    private long writeNanosAtWindowStart;
+    private long saturatedUntil = Long.MIN_VALUE / 2;
+    private final int cores;
     private long timeTokens;
     private long windowStart = Long.MIN_VALUE;
     private long headAtWindowStart;
@@ -60,6 +67,7 @@ final class SendBudget {
         assert bytesPerSecond >= 0 && cpuPercent >= 0 && cpuPercent <= 100 && cores > 0;
         this.bytesPerSecond = bytesPerSecond;
         this.writeNanosPerSecond = TimeUnit.SECONDS.toNanos(1) * cpuPercent * cores / 100;
+        this.cores = cores;
         this.writeNanos = writeNanos;
     }
 
@@ -72,14 +80,24 @@ final class SendBudget {
             writesAtWindowStart = writes;
             refilledAt = now;
             writeNanosSeen = written;
+            writeNanosAtWindowStart = written;
             return;
         }
         long elapsed = now - windowStart;
         if (elapsed >= WINDOW_NANOS) {
             boolean wasBusy = busy;
             long second = TimeUnit.SECONDS.toNanos(1);
+            // Or subscribers took most of the loops while some ingest arrived: it would have been faster without
+            // them (unheld, they can keep ingest below the rates above, and so never be held back).
+            boolean saturated = writeNanosPerSecond > 0
+                    && writes > writesAtWindowStart
+                    && (written - writeNanosAtWindowStart) * 100 > elapsed * cores * SATURATED_PERCENT;
+            if (saturated) {
+                saturatedUntil = now + SATURATED_HOLD_NANOS; // held, the writes no longer saturate: stay busy a while
+            }
             busy = (head - headAtWindowStart) * second > BUSY_EVENTS_PER_SECOND * elapsed
-                    || (writes - writesAtWindowStart) * second > BUSY_WRITES_PER_SECOND * elapsed;
+                    || (writes - writesAtWindowStart) * second > BUSY_WRITES_PER_SECOND * elapsed
+                    || now - saturatedUntil < 0;
             if (busy && !wasBusy) {
                 tokens = bytesPerSecond / 10; // a tenth of a second's worth to start with
                 timeTokens = writeNanosPerSecond / 10;
@@ -87,6 +105,7 @@ final class SendBudget {
             windowStart = now;
             headAtWindowStart = head;
             writesAtWindowStart = writes;
+            writeNanosAtWindowStart = written;
         }
         long dt = Math.min(now - refilledAt, TimeUnit.SECONDS.toNanos(1));
         refilledAt = now;

@@ -17,6 +17,7 @@ class SendBudgetTest {
         final SendBudget budget;
         long head;
         long sends;
+        long sendCostNanos = 2 * MS;
 
         Run(long bytesPerSecond, int cpuPercent) {
             budget = new SendBudget(bytesPerSecond, cpuPercent, 2, () -> loopNanos[0]);
@@ -30,7 +31,7 @@ class SendBudgetTest {
                 if (budget.allows()) {
                     sends++;
                     budget.spent(1_000);
-                    loopNanos[0] += 2 * MS; // the loops write what they were handed (seen at the next turn)
+                    loopNanos[0] += sendCostNanos; // the loops write what they were handed (seen at the next turn)
                 }
             }
         }
@@ -66,12 +67,35 @@ class SendBudgetTest {
     @Test
     void quietIngestIsNotLimitedAndZeroMeansNoLimit() {
         Run quiet = new Run(0, 10);
+        quiet.sendCostNanos = MS / 4; // an eighth of two cores
         quiet.steps(0, 5_000, 10); // 10,000 events a second: not busy
         assertEquals(5_000, quiet.sends, "every turn may send");
         Run unlimited = new Run(0, 0);
         unlimited.steps(0, 5_000, 100); // busy, but no limit set
         assertFalse(unlimited.budget.busy());
         assertEquals(5_000, unlimited.sends);
+    }
+
+    @Test
+    void subscribersTakingMostOfTheLoopsWhileIngestTrickles() {
+        // 1,000 events and 10 requests a second: not busy by its rates; the writing takes all of both cores.
+        Run r = new Run(0, 10);
+        r.steps(0, 300, 1);
+        assertTrue(r.budget.busy(), "busy: the loops are the subscribers'");
+        long before = r.loopNanos[0];
+        r.steps(300, 10_000, 1);
+        long written = r.loopNanos[0] - before;
+        // Unheld, 20 s of writing in 10 s (both cores); held to the share, with a window unheld after each hold
+        assertTrue(written < 5_000 * MS, "held most of the time: " + written / MS + " ms");
+    }
+
+    @Test
+    void aPacedStreamWhoseWritesTakeLessThanHalfTheCoresIsNotHeldBack() {
+        Run r = new Run(0, 10);
+        r.sendCostNanos = MS / 2; // a quarter of two cores, at 2,000 events and 20 requests a second
+        r.steps(0, 10_000, 2);
+        assertFalse(r.budget.busy());
+        assertEquals(10_000, r.sends, "every turn may send");
     }
 
     @Test
