@@ -2,6 +2,7 @@ package dev.outpost.edge.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.state.StatePage;
 import dev.outpost.edge.state.StateRefusal;
 import dev.outpost.edge.state.StateService;
 import dev.outpost.store.DiskFullException;
@@ -226,7 +227,7 @@ public class StateController {
         if (cursor != null && after == null) {
             throw new ProblemException(400, "Invalid query", EventsController.CURSOR_NOT_OURS, 0, "cursor");
         }
-        StateService.Page page = state.list(namespace, prefix, after, n);
+        StatePage page = state.list(namespace, prefix, after, n);
         List<StateDoc> docs = page.docs();
         String next =
                 page.more() && !docs.isEmpty() ? cursors.seal(docs.getLast().id()) : null;

@@ -113,42 +113,10 @@ public final class StateService {
         return d == null || d.deleted() ? null : d;
     }
 
-    /** Most document bytes one page of {@link #list} holds (at least one document): a page is built in memory. */
-    public static final long PAGE_BYTES_MAX = 4L << 20;
-    /** Documents read from the store at a time while a page is built. */
-    static final int LIST_BATCH_MAX = 64;
-
-    /** A page of documents; {@code more}: the page ended at its limit or at {@link #PAGE_BYTES_MAX}, not the prefix. */
-    public record Page(List<StateDoc> docs, boolean more) {}
-
-    /**
-     * Live documents of a namespace by id prefix, after {@code afterId}, in id order: at most {@code limit}, and no
-     * more once they hold {@link #PAGE_BYTES_MAX} (a limit of 100,000 documents of 64 KiB would not fit the heap).
-     */
-    public Page list(String namespace, String prefix, String afterId, int limit) {
+    /** Live documents of a namespace by id prefix, after {@code afterId}, in id order ({@link StatePage}). */
+    public StatePage list(String namespace, String prefix, String afterId, int limit) {
         StateNames.checkNamespace(namespace);
-        String p = prefix == null ? "" : prefix;
-        List<StateDoc> out = new java.util.ArrayList<>(Math.min(limit, 1024));
-        String after = afterId;
-        long bytes = 0;
-        while (out.size() < limit && bytes < PAGE_BYTES_MAX) {
-            // Tombstones are skipped, so read on past them until the page is full or the prefix ends.
-            List<StateDoc> batch = store.list(namespace, p, after, Math.min(LIST_BATCH_MAX, limit - out.size()));
-            if (batch.isEmpty()) {
-                return new Page(out, false);
-            }
-            for (StateDoc d : batch) {
-                if (!d.deleted() && bytes < PAGE_BYTES_MAX) {
-                    out.add(d);
-                    bytes += d.doc().length;
-                }
-                after = d.id();
-                if (bytes >= PAGE_BYTES_MAX) {
-                    break;
-                }
-            }
-        }
-        return new Page(out, true);
+        return StatePage.read(store, namespace, prefix, afterId, limit);
     }
 
     /** Refuses (StateRefusal) a namespace name that is not one. */

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Await;
-import dev.outpost.edge.state.StateService;
+import dev.outpost.edge.state.StatePage;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -191,7 +191,7 @@ class StateApiTest extends AgentHttpTest {
                     page.statusCode(),
                     page.body().substring(0, Math.min(300, page.body().length())));
             assertTrue(
-                    page.body().length() < StateService.PAGE_BYTES_MAX + 200_000,
+                    page.body().length() < StatePage.PAGE_BYTES_MAX + 200_000,
                     "bytes " + page.body().length());
             java.util.regex.Matcher ids =
                     java.util.regex.Pattern.compile("\"id\":\"(d\\d+)\"").matcher(page.body());
