@@ -121,6 +121,32 @@ class FrameCodecTest {
                 () -> codec.decode(withDict, 0, withDict.length, id -> id == other.id() ? other : null));
     }
 
+    /**
+     * A codec's native contexts are reused whatever thread calls it: the hub decodes each push on a new virtual
+     * thread, and a context kept per thread leaked one native context (zstd-jni frees it only on close) per push.
+     */
+    @Test
+    void zstdContextsAreReusedAcrossThreads() throws Exception {
+        byte[] data = block(6, 8 * 1024);
+        byte[] f = codec.encode(data, 0, data.length, Choice.zstd(3, false), null);
+        assertArrayEquals(data, codec.decode(f, 0, f.length, DictionaryResolver.NONE));
+        long before = FrameCodec.zstdContextsOpen();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 200; i++) {
+                byte[] decoded = threads.submit(() -> codec.decode(f, 0, f.length, DictionaryResolver.NONE))
+                        .get();
+                assertArrayEquals(data, decoded);
+                byte[] encoded = threads.submit(() -> codec.encode(data, 0, data.length, Choice.zstd(3, false), null))
+                        .get();
+                assertArrayEquals(f, encoded);
+            }
+        }
+        assertEquals(
+                before,
+                FrameCodec.zstdContextsOpen(),
+                "one call at a time on 400 threads: the contexts the first calls made serve all of them");
+    }
+
     @Test
     void tooFewSamplesIsAClearError() {
         IllegalArgumentException e = assertThrows(

@@ -187,7 +187,7 @@ public class SyncController {
             return busy();
         }
         try {
-            PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
+            PushBatch b = hub.decoder().decode(body, body.length, catalog);
             PushAck ack = hub.receive(b);
             hub.acknowledged(ack);
             hub.activity()

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once, holding together at most
  * budget.memory / {@value #PUSH_MEMORY_SHARE} by their bodies' size ({@link #admit}; the rest are refused and counted,
- * never queued); a push body is bounded ({@link #limits()}); the node logs are opened
+ * never queued); a push body is bounded ({@link #decoder()}); the node logs are opened
  * lazily, at most hub.node_logs_open_max at once ({@link FleetLogs}). The final rollup windows a push carries
  * (stream {@value FinalWindow#STREAM}) are upserted into {@value #ROLLUPS_FILE} after the push is stored and before it
  * is acknowledged, every one of the batch, new or resent, so a crash between storing and upserting is repaired by the
@@ -70,7 +70,9 @@ public final class Hub implements AutoCloseable {
     private final Semaphore pushMemoryKib;
 
     private final int pushMemoryKibMax;
-    private final PushBatch.Limits limits;
+    /** Decodes every push: one, so its native codec contexts are reused from push to push. */
+    private final PushBatch.Decoder decoder;
+
     private final LongAdder pushes;
     private final LongAdder throttled;
     private final LongAdder stored;
@@ -87,10 +89,10 @@ public final class Hub implements AutoCloseable {
         this.admission = new Semaphore(hub.pushConcurrencyMax());
         this.pushMemoryKibMax = (int) Math.max(1, config.budget().memoryBytes() / PUSH_MEMORY_SHARE / 1024);
         this.pushMemoryKib = new Semaphore(pushMemoryKibMax);
-        this.limits = new PushBatch.Limits(
+        this.decoder = new PushBatch.Decoder(new PushBatch.Limits(
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
                 (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
-                BATCH_RECORDS_MAX);
+                BATCH_RECORDS_MAX));
         this.fleetLogs = new FleetLogs(
                 config.data().dir().resolve("hub"),
                 nodeLogs,
@@ -272,9 +274,9 @@ public final class Hub implements AutoCloseable {
         return activity;
     }
 
-    /** The bounds of a push body. */
-    public PushBatch.Limits limits() {
-        return limits;
+    /** Decodes push bodies within their bounds (the same decoder for every push). */
+    public PushBatch.Decoder decoder() {
+        return decoder;
     }
 
     /**

@@ -110,24 +110,43 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         return out.toByteArray();
     }
 
-    /** Decodes a push body from an untrusted source. */
-    public static PushBatch decode(byte[] b, int len, Limits limits, DictionaryResolver dictionaries) {
-        Header h = header(b, len, limits);
-        FrameCodec codec =
-                new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
-        byte[] plain;
-        try {
-            plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
-        } catch (FrameException e) {
-            boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
-            throw new WireException(
-                    "decode push batch",
-                    "node " + h.node(),
-                    unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
-                    unknownDict ? 422 : 400,
-                    e);
+    /**
+     * Decodes push bodies from untrusted sources within one set of {@link Limits}. Holds one frame codec, whose native
+     * contexts are reused from push to push: make one decoder and keep it (a codec per push leaked a native Zstd
+     * context each). Thread-safe.
+     */
+    public static final class Decoder {
+        private final Limits limits;
+        private final FrameCodec codec;
+
+        public Decoder(Limits limits) {
+            this.limits = limits;
+            this.codec =
+                    new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
         }
-        return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+
+        /** The bounds this decoder applies. */
+        public Limits limits() {
+            return limits;
+        }
+
+        /** Decodes a push body from an untrusted source. */
+        public PushBatch decode(byte[] b, int len, DictionaryResolver dictionaries) {
+            Header h = header(b, len, limits);
+            byte[] plain;
+            try {
+                plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
+            } catch (FrameException e) {
+                boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
+                throw new WireException(
+                        "decode push batch",
+                        "node " + h.node(),
+                        unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
+                        unknownDict ? 422 : 400,
+                        e);
+            }
+            return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+        }
     }
 
     /** What precedes the frame, checked. */
