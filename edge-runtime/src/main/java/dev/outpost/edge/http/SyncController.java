@@ -103,7 +103,7 @@ public class SyncController {
         if (body == null) {
             return forward.forward(owner, request, null);
         }
-        int held = hub.admit(body.length);
+        int held = hub.admit(body.length, body.length); // relayed, not decoded here: counted as a raw push
         if (held < 0) {
             return busy();
         }
@@ -182,7 +182,13 @@ public class SyncController {
             return Problems.response(
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
-        int held = hub.admit(body.length);
+        int held;
+        try {
+            // Charged for what it declares before anything is decoded: a small body may declare a large section.
+            held = hub.admit(body.length, hub.decoder().declaredBytes(body, body.length));
+        } catch (WireException e) {
+            return Problems.response(e.status(), "Push refused", e.getMessage(), 0, null);
+        }
         if (held < 0) {
             return busy();
         }

@@ -59,6 +59,117 @@ class HubPushDecodingTest {
                 .body();
     }
 
+    /** A hub whose budget.memory is 128 MiB: 16 MiB for the pushes in hand, at most 16 MiB / 3 of records a push. */
+    static Main.RunningAgent smallHub(TestFleet fleet, Path dir) throws Exception {
+        return fleet.start("small-hub", """
+                node:
+                  id: hq
+                data:
+                  dir: %s
+                http:
+                  port: 0
+                budget:
+                  memory: 128MiB
+                hub:
+                  nodes:
+                    edge-1: %s
+                """.formatted(dir.resolve("small-hub-data"), TestFleet.TOKEN_1), true);
+    }
+
+    /**
+     * A push body of {@code from .. from} whose frame is {@code compressed} bytes of garbage declaring {@code declared}
+     * bytes of Zstd-compressed records (frame format: compress/FrameCodec; the header checksum is right).
+     */
+    static byte[] lying(long from, int declared, int compressed) {
+        byte[] real = batch(new FrameCodec(), from, 1, Choice.NONE);
+        int frameOffset = 7 + "edge-1".length() + 24;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(real, 0, frameOffset);
+        out.write(0xC5); // frame magic
+        out.write(1 << 4 | dev.outpost.compress.Codec.ZSTD.id); // version 1, Zstd
+        out.write(0); // no dictionary
+        varint(out, declared);
+        varint(out, compressed);
+        out.writeBytes(new byte[4]); // content checksum: never reached
+        byte[] garbage = new byte[compressed];
+        new java.util.Random(7).nextBytes(garbage);
+        out.writeBytes(garbage);
+        return out.toByteArray();
+    }
+
+    static void varint(java.io.ByteArrayOutputStream out, long v) {
+        while (v >= 0x80) {
+            out.write((int) (v & 0x7F | 0x80));
+            v >>>= 7;
+        }
+        out.write((int) v);
+    }
+
+    static long metric(String metrics, String name) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(?m)^" + name + " ([0-9.]+)$").matcher(metrics);
+        assertTrue(m.find(), name + " is exported");
+        return (long) Double.parseDouble(m.group(1));
+    }
+
+    /**
+     * 200 KiB declaring 200 MiB (within the codec's 1024:1 ratio): the hub allocated the 200 MiB before Zstd found the
+     * payload was garbage (the limit was 64 x hub.body_bytes_max, 1 GiB); now the declared size is read first and
+     * refused with 413 naming the limit, nothing allocated, nothing stored, and the hub goes on serving.
+     */
+    @Test
+    void aPushDeclaringMoreThanTheHubsShareIsRefusedBeforeDecoding() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = smallHub(fleet, dir);
+            HttpResponse<String> r = push(hub, lying(1, 200 << 20, 200 << 10));
+            assertEquals(413, r.statusCode(), r.body());
+            assertEquals(
+                    "application/problem+json",
+                    r.headers().firstValue("Content-Type").orElse(""));
+            long limit = 128L * 1024 * 1024 / Hub.PUSH_MEMORY_SHARE / Hub.PUSH_MEMORY_PER_DECODED_BYTE;
+            assertTrue(r.body().contains("declares " + (200 << 20) + " uncompressed bytes"), r.body());
+            assertTrue(r.body().contains("at most " + limit + " bytes of records per push"), r.body());
+            assertEquals(0, metric(metrics(hub), "outpost_hub_records_stored_total"), "nothing stored");
+            HttpResponse<String> good = push(hub, batch(new FrameCodec(), 1, 20, Choice.zstd(3, false)));
+            assertEquals(200, good.statusCode(), good.body());
+            assertEquals(20, metric(metrics(hub), "outpost_hub_records_stored_total"), "the hub still serves");
+        }
+    }
+
+    /**
+     * Admission charges a push for the records it declares: a small body of 2 MiB of records (compressed ~50:1) was
+     * charged 4 x its body and admitted where its records did not fit; now it is turned away (429) until they fit.
+     */
+    @Test
+    void admissionChargesTheDeclaredRecords() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = smallHub(fleet, dir);
+            List<PushBatch.Record> records = new ArrayList<>();
+            String pad = "a".repeat(1000);
+            for (long seq = 1; seq <= 2000; seq++) {
+                String json = "{\"stream\":\"t\",\"id\":\"e" + seq + "\",\"data\":{\"pad\":\"" + pad + "\"}}";
+                records.add(new PushBatch.Record(seq, 1, "t", json.getBytes(StandardCharsets.UTF_8)));
+            }
+            byte[] body = new PushBatch("edge-1", Lane.NORMAL, 1, 2000, records)
+                    .encode(new FrameCodec(), Choice.zstd(3, false), null);
+            assertTrue(body.length < 100 << 10, "compressed to " + body.length + " bytes");
+            Hub h = hub.agent().hub();
+            int held = h.admit(
+                    3 << 20, 3 << 20); // a raw push of 3 MiB in hand holds 12 of the 16 MiB: ~6 MiB are not free
+            assertTrue(held > 0);
+            try {
+                HttpResponse<String> r = push(hub, body);
+                assertEquals(429, r.statusCode(), r.body());
+                assertEquals(0, metric(metrics(hub), "outpost_hub_records_stored_total"), "nothing stored");
+            } finally {
+                h.release(held);
+            }
+            HttpResponse<String> r = push(hub, body);
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(2000, metric(metrics(hub), "outpost_hub_records_stored_total"));
+        }
+    }
+
     /**
      * Each push is decoded on a new (virtual) thread of the hub: a codec made per push, or contexts kept per thread,
      * left a native Zstd decompression context behind per push (zstd-jni frees one only when it is closed).

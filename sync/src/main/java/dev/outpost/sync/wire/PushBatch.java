@@ -130,6 +130,20 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
             return limits;
         }
 
+        /**
+         * The size of the record section a push body's frame declares, read from the headers only (nothing decoded,
+         * nothing allocated): what a hub charges the push before decoding it. The headers are checked as {@link
+         * #decode} checks them: a declared size over {@link Limits#uncompressedBytesMax()} is a 413.
+         */
+        public int declaredBytes(byte[] b, int len) {
+            Header h = header(b, len, limits);
+            try {
+                return codec.header(b, h.frameOffset(), len - h.frameOffset()).uncompressedLength();
+            } catch (FrameException e) {
+                throw refused(e, h);
+            }
+        }
+
         /** Decodes a push body from an untrusted source. */
         public PushBatch decode(byte[] b, int len, DictionaryResolver dictionaries) {
             Header h = header(b, len, limits);
@@ -137,15 +151,28 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
             try {
                 plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
             } catch (FrameException e) {
-                boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
-                throw new WireException(
-                        "decode push batch",
-                        "node " + h.node(),
-                        unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
-                        unknownDict ? 422 : 400,
-                        e);
+                throw refused(e, h);
             }
             return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+        }
+
+        private WireException refused(FrameException e, Header h) {
+            String source = "node " + h.node();
+            return switch (e.kind()) {
+                case UNKNOWN_DICTIONARY ->
+                    new WireException("decode push batch", source, "upload the dictionary first", 422, e);
+                case TOO_LARGE ->
+                    new WireException(
+                            "decode push batch",
+                            source,
+                            "this hub decodes at most " + limits.uncompressedBytesMax()
+                                    + " bytes of records per push (its share of memory for pushes); send smaller"
+                                    + " batches",
+                            413,
+                            e);
+                default ->
+                    new WireException("decode push batch", source, "the frame is damaged; resend the batch", 400, e);
+            };
         }
     }
 

@@ -75,11 +75,29 @@ class PushBatchTest {
                 () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, 1 << 20, 10))
                         .decode(wire, wire.length, DictionaryResolver.NONE));
         assertEquals(413, many.status());
-        WireException expands = assertThrows(
+        WireException section = assertThrows(
                 WireException.class,
                 () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, 100, 1000))
                         .decode(wire, wire.length, DictionaryResolver.NONE));
-        assertEquals(400, expands.status());
+        assertEquals(413, section.status(), "a record section over the limit is too large, not damaged");
+        assertTrue(section.getMessage().contains("at most 100 bytes of records"), section.getMessage());
+    }
+
+    /** What a hub charges a push for before decoding it: the record section its frame declares, from the headers. */
+    @Test
+    void theDeclaredSectionIsReadFromTheHeaders() {
+        PushBatch b = sample(500);
+        byte[] zstd = b.encode(new FrameCodec(), Choice.zstd(3, false), null);
+        byte[] raw = b.encode(new FrameCodec(), Choice.NONE, null);
+        int declared = DECODER.declaredBytes(zstd, zstd.length);
+        assertEquals(DECODER.declaredBytes(raw, raw.length), declared, "the same section, however compressed");
+        assertTrue(declared > zstd.length * 5, declared + " declared by " + zstd.length + " bytes");
+        WireException over = assertThrows(
+                WireException.class,
+                () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, declared - 1, 1000))
+                        .declaredBytes(zstd, zstd.length));
+        assertEquals(413, over.status());
+        assertTrue(over.getMessage().contains("at most " + (declared - 1) + " bytes of records"), over.getMessage());
     }
 
     /** Seeded mutations: only the original batch or a typed error, never garbage or another exception. */
