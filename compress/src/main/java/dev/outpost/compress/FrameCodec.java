@@ -2,6 +2,7 @@ package dev.outpost.compress;
 
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdDictDecompress;
 import com.github.luben.zstd.ZstdException;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -297,15 +298,7 @@ public final class FrameCodec {
             }
             case ZSTD -> {
                 NativeCodecs.requireZstd("decode a Zstd frame");
-                Dictionary d = null;
-                if (h.dictionaryId() != 0) {
-                    d = dictionaries.find(h.dictionaryId());
-                    if (d == null) {
-                        throw new FrameException(
-                                FrameException.Kind.UNKNOWN_DICTIONARY,
-                                "dictionary " + Long.toHexString(h.dictionaryId()) + " is not known on this node");
-                    }
-                }
+                ZstdDictDecompress d = h.dictionaryId() == 0 ? null : digested(h.dictionaryId(), dictionaries);
                 int n = unzstd(d == null ? zstdDecompress : zstdDecompressDict, d, f, src, c, dst, dstOff, u);
                 if (n != u) {
                     throw new FrameException(
@@ -321,10 +314,27 @@ public final class FrameCodec {
         return u;
     }
 
+    /** The digested form of dictionary {@code id} for decoding; a typed error if it is unknown or Zstd cannot load it. */
+    private static ZstdDictDecompress digested(long id, DictionaryResolver dictionaries) {
+        Dictionary d = dictionaries.find(id);
+        if (d == null) {
+            throw new FrameException(
+                    FrameException.Kind.UNKNOWN_DICTIONARY,
+                    "dictionary " + Long.toHexString(id) + " is not known on this node");
+        }
+        try {
+            return d.decompressor();
+        } catch (RuntimeException e) { // stored before uploads were checked (Dictionary.loadable), or damaged
+            throw new FrameException(
+                    FrameException.Kind.CORRUPT,
+                    "dictionary " + Long.toHexString(id) + " cannot be loaded by Zstd: " + e.getMessage());
+        }
+    }
+
     /** Decompresses {@code f[src, src+c)} into {@code dst[dstOff]} with a context of {@code pool}; returns the length. */
     private static int unzstd(
             NativeContexts<ZstdDecompressCtx> pool,
-            Dictionary d,
+            ZstdDictDecompress d,
             byte[] f,
             int src,
             int c,
@@ -335,7 +345,7 @@ public final class FrameCodec {
         int n;
         try {
             if (d != null) {
-                z.loadDict(d.decompressor());
+                z.loadDict(d);
             }
             n = z.decompressByteArray(dst, dstOff, u, f, src, c);
         } catch (ZstdException e) {

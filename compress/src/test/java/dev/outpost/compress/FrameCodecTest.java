@@ -147,6 +147,33 @@ class FrameCodecTest {
                 "one call at a time on 400 threads: the contexts the first calls made serve all of them");
     }
 
+    /**
+     * Bytes that start with the Zstd dictionary magic but hold no valid tables: refused by {@link
+     * Dictionary#loadable}; a frame naming one that got stored anyway is a typed error, not an IllegalStateException.
+     */
+    @Test
+    void aDictionaryZstdCannotLoadIsRefusedAndItsFramesAreCorrupt() {
+        byte[] bad = new byte[256];
+        new Random(8).nextBytes(bad);
+        bad[0] = 0x37;
+        bad[1] = (byte) 0xA4;
+        bad[2] = 0x30;
+        bad[3] = (byte) 0xEC;
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> Dictionary.loadable(bad));
+        assertTrue(refused.getMessage().contains("cannot load"), refused.getMessage());
+        byte[] raw = "content only: loaded as it is".getBytes(StandardCharsets.UTF_8);
+        assertEquals(Dictionary.of(raw), Dictionary.loadable(raw), "bytes without the magic are raw content");
+        Dictionary stored = Dictionary.of(bad);
+        byte[] data = block(9, 1000);
+        byte[] f = codec.encode(data, 0, data.length, Choice.zstd(3, false), null);
+        f[2] = 0x01; // name dictionary 1 (a one-byte varint, as 0 was)
+        long id = codec.header(f, 0, f.length).dictionaryId();
+        FrameException e = assertThrows(
+                FrameException.class, () -> codec.decode(f, 0, f.length, wanted -> wanted == id ? stored : null));
+        assertEquals(FrameException.Kind.CORRUPT, e.kind());
+        assertTrue(e.getMessage().contains("dictionary 1 cannot be loaded"), e.getMessage());
+    }
+
     @Test
     void tooFewSamplesIsAClearError() {
         IllegalArgumentException e = assertThrows(

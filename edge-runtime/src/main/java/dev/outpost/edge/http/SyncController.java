@@ -272,14 +272,17 @@ public class SyncController {
         if (body.length == 0 || body.length > dev.outpost.compress.Dictionary.BYTES_MAX) {
             return Problems.response(413, "Dictionary too large", "a dictionary is 1 byte to 1 MiB", 0, null);
         }
-        dev.outpost.compress.Dictionary d = dev.outpost.compress.Dictionary.of(body);
-        if (!Long.toHexString(d.id()).equals(id)) {
+        String hashed = Long.toHexString(dev.outpost.compress.Dictionary.idOf(body));
+        if (!hashed.equals(id)) {
             return Problems.response(
-                    400,
-                    "Wrong id",
-                    "the dictionary's content hashes to " + Long.toHexString(d.id()) + ", not " + id,
-                    0,
-                    "id");
+                    400, "Wrong id", "the dictionary's content hashes to " + hashed + ", not " + id, 0, "id");
+        }
+        dev.outpost.compress.Dictionary d;
+        try {
+            d = dev.outpost.compress.Dictionary.loadable(body); // refused now, not at every push that names it
+        } catch (IllegalArgumentException e) {
+            return Problems.response(
+                    400, "Invalid dictionary", "the body is not a dictionary: " + e.getMessage(), 0, "body");
         }
         catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
         HttpResponse<?> relayed = forwarded(node, request, body); // the owner decodes the node's pushes

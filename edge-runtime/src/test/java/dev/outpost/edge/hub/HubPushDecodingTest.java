@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.compress.Choice;
+import dev.outpost.compress.Dictionary;
 import dev.outpost.compress.FrameCodec;
+import dev.outpost.compress.Purpose;
 import dev.outpost.edge.Main;
 import dev.outpost.edge.sync.TestFleet;
 import dev.outpost.store.HybridClock;
@@ -81,13 +83,18 @@ class HubPushDecodingTest {
      * bytes of Zstd-compressed records (frame format: compress/FrameCodec; the header checksum is right).
      */
     static byte[] lying(long from, int declared, int compressed) {
+        return lying(from, 0, declared, compressed);
+    }
+
+    /** As {@link #lying(long, int, int)}, the frame naming dictionary {@code dictId} (0: none). */
+    static byte[] lying(long from, long dictId, int declared, int compressed) {
         byte[] real = batch(new FrameCodec(), from, 1, Choice.NONE);
         int frameOffset = 7 + "edge-1".length() + 24;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         out.write(real, 0, frameOffset);
         out.write(0xC5); // frame magic
         out.write(1 << 4 | dev.outpost.compress.Codec.ZSTD.id); // version 1, Zstd
-        out.write(0); // no dictionary
+        varint(out, dictId);
         varint(out, declared);
         varint(out, compressed);
         out.writeBytes(new byte[4]); // content checksum: never reached
@@ -167,6 +174,57 @@ class HubPushDecodingTest {
             HttpResponse<String> r = push(hub, body);
             assertEquals(200, r.statusCode(), r.body());
             assertEquals(2000, metric(metrics(hub), "outpost_hub_records_stored_total"));
+        }
+    }
+
+    HttpResponse<String> putDictionary(Main.RunningAgent hub, String id, byte[] bytes) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(
+                                "http://127.0.0.1:" + hub.port() + SyncProtocol.DICTIONARIES_PATH + id + "?stream=t"))
+                        .header("Authorization", "Bearer " + TestFleet.TOKEN_1)
+                        .header(SyncProtocol.NODE_HEADER, "edge-1")
+                        .header("Content-Type", "application/octet-stream")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** 256 bytes that start with the Zstd dictionary magic (37 A4 30 EC) and hold garbage. */
+    static byte[] malformedDictionary() {
+        byte[] bad = new byte[256];
+        new java.util.Random(8).nextBytes(bad);
+        bad[0] = 0x37;
+        bad[1] = (byte) 0xA4;
+        bad[2] = 0x30;
+        bad[3] = (byte) 0xEC;
+        return bad;
+    }
+
+    /**
+     * A malformed dictionary was accepted, and every push naming it was then a 500 (Zstd's IllegalStateException out of
+     * the decoder); now the upload is 400 problem+json naming the body, and a push naming one stored before (put in the
+     * catalog directly, as an older hub did) is 400 like any damaged frame; the hub goes on serving.
+     */
+    @Test
+    void aDictionaryZstdCannotLoadIsRefusedAtUploadAndItsPushesAre400() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = fleet.hub("");
+            byte[] bad = malformedDictionary();
+            String id = Long.toHexString(Dictionary.idOf(bad));
+            HttpResponse<String> up = putDictionary(hub, id, bad);
+            assertEquals(400, up.statusCode(), up.body());
+            assertEquals(
+                    "application/problem+json",
+                    up.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(up.body().contains("\"field\":\"body\""), up.body());
+            assertTrue(hub.agent().catalog().dictionaries(10).isEmpty(), "nothing stored");
+
+            hub.agent().catalog().putDictionary("t", Purpose.WIRE, Dictionary.of(bad), 0);
+            HttpResponse<String> r = push(hub, lying(1, Dictionary.idOf(bad), 4096, 64));
+            assertEquals(400, r.statusCode(), r.body());
+            assertTrue(r.body().contains("dictionary " + id + " cannot be loaded"), r.body());
+            HttpResponse<String> good = push(hub, batch(new FrameCodec(), 1, 20, Choice.zstd(3, false)));
+            assertEquals(200, good.statusCode(), good.body());
         }
     }
 
