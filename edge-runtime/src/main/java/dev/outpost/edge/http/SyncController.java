@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
 @ApiResponse(responseCode = "403", ref = OpenApiController.FORBIDDEN)
 @ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
 @ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
 @ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
 @ApiResponse(responseCode = "429", ref = OpenApiController.TOO_MANY_REQUESTS)
@@ -284,7 +285,15 @@ public class SyncController {
             return Problems.response(
                     400, "Invalid dictionary", "the body is not a dictionary: " + e.getMessage(), 0, "body");
         }
-        catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
+        if (!catalog.tryPutDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0)) {
+            return Problems.response(
+                    409,
+                    "Dictionary id taken",
+                    "this hub holds another dictionary with id " + id
+                            + " (a collision of the 32-bit content hash); retrain the dictionary with different samples",
+                    0,
+                    "id");
+        }
         HttpResponse<?> relayed = forwarded(node, request, body); // the owner decodes the node's pushes
         if (relayed != null) {
             return relayed;

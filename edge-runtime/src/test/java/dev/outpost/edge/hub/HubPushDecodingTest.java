@@ -229,6 +229,38 @@ class HubPushDecodingTest {
     }
 
     /**
+     * Two dictionaries whose content hashes share their 32-bit id (found by a birthday search over raw-content
+     * dictionaries): the second upload threw the catalog's StoreException out of the controller, a 500; now it is 409
+     * problem+json naming the id, and the first one is kept.
+     */
+    @Test
+    void aDictionaryWhoseIdIsTakenIs409() throws Exception {
+        java.util.Map<Long, byte[]> seen = new java.util.HashMap<>();
+        byte[][] pair = null;
+        for (int i = 0; pair == null; i++) {
+            byte[] b = ("raw content dictionary " + i).getBytes(StandardCharsets.UTF_8);
+            byte[] other = seen.putIfAbsent(Dictionary.idOf(b), b);
+            if (other != null) {
+                pair = new byte[][] {other, b};
+            }
+        }
+        String id = Long.toHexString(Dictionary.idOf(pair[0]));
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = fleet.hub("");
+            assertEquals(200, putDictionary(hub, id, pair[0]).statusCode());
+            assertEquals(200, putDictionary(hub, id, pair[0]).statusCode(), "the same dictionary again");
+            HttpResponse<String> r = putDictionary(hub, id, pair[1]);
+            assertEquals(409, r.statusCode(), r.body());
+            assertEquals(
+                    "application/problem+json",
+                    r.headers().firstValue("Content-Type").orElse(""));
+            assertTrue(r.body().contains("\"field\":\"id\""), r.body());
+            assertEquals(
+                    Dictionary.of(pair[0]), hub.agent().catalog().find(Dictionary.idOf(pair[0])), "the first kept");
+        }
+    }
+
+    /**
      * Each push is decoded on a new (virtual) thread of the hub: a codec made per push, or contexts kept per thread,
      * left a native Zstd decompression context behind per push (zstd-jni frees one only when it is closed).
      */
