@@ -67,6 +67,26 @@ public final class Dictionary {
         return new Dictionary(idOf(copy), copy);
     }
 
+    /**
+     * A dictionary of these bytes (copied) that Zstd can load: digested for decoding here (kept for the decodes that
+     * follow), so one from an untrusted source is refused when it arrives, not at every frame that names it. Bytes
+     * that start with the Zstd dictionary magic must hold valid entropy tables; others are loaded as raw content.
+     * Without the native Zstd library nothing is checked (nothing can decode with it here either).
+     *
+     * @throws IllegalArgumentException saying why Zstd cannot load it
+     */
+    public static Dictionary loadable(byte[] bytes) {
+        Dictionary d = of(bytes);
+        if (NativeCodecs.status().zstd()) {
+            try {
+                d.decompressor();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("Zstd cannot load it as a dictionary (" + e.getMessage() + ")", e);
+            }
+        }
+        return d;
+    }
+
     /** The content-derived id of {@code bytes}. */
     public static long idOf(byte[] bytes) {
         try {

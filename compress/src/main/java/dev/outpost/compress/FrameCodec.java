@@ -2,6 +2,7 @@ package dev.outpost.compress;
 
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdDictDecompress;
 import com.github.luben.zstd.ZstdException;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -32,7 +33,8 @@ import net.jpountz.lz4.LZ4Exception;
  * allocates anything, then verifies the checksum; it returns exactly the encoded bytes or throws
  * {@link FrameException} — never garbage. The encoder stores raw when compressing does not make
  * the payload smaller, and never writes a frame whose expansion ratio exceeds {@value
- * #EXPANSION_RATIO_MAX}. Thread-safe: codec contexts are per thread.
+ * #EXPANSION_RATIO_MAX}. Thread-safe: a call takes a native context from the codec's pool and gives it back; keep
+ * one codec per use (a codec per request would leave its idle contexts to leak: zstd-jni frees them only on close).
  */
 public final class FrameCodec {
     /** First byte of every frame. */
@@ -45,12 +47,13 @@ public final class FrameCodec {
     public static final int EXPANSION_RATIO_MAX = 1024;
 
     private final DecodeLimits limits;
-    // Separate contexts with and without a dictionary: a context keeps its dictionary once loaded.
-    private final ThreadLocal<ZstdCompressCtx> zstdCompress = ThreadLocal.withInitial(FrameCodec::newCompressCtx);
-    private final ThreadLocal<ZstdCompressCtx> zstdCompressDict = ThreadLocal.withInitial(FrameCodec::newCompressCtx);
-    private final ThreadLocal<ZstdDecompressCtx> zstdDecompress = ThreadLocal.withInitial(FrameCodec::newDecompressCtx);
-    private final ThreadLocal<ZstdDecompressCtx> zstdDecompressDict =
-            ThreadLocal.withInitial(FrameCodec::newDecompressCtx);
+    // Separate contexts with and without a dictionary: a context keeps its dictionary once loaded. Pooled, not per
+    // thread (NativeContexts says why): make a codec once and keep it, since its idle contexts live as long as it.
+    private final NativeContexts<ZstdCompressCtx> zstdCompress = new NativeContexts<>(FrameCodec::newCompressCtx);
+    private final NativeContexts<ZstdCompressCtx> zstdCompressDict = new NativeContexts<>(FrameCodec::newCompressCtx);
+    private final NativeContexts<ZstdDecompressCtx> zstdDecompress = new NativeContexts<>(FrameCodec::newDecompressCtx);
+    private final NativeContexts<ZstdDecompressCtx> zstdDecompressDict =
+            new NativeContexts<>(FrameCodec::newDecompressCtx);
     private final ThreadLocal<byte[]> scratch = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
 
     public FrameCodec(DecodeLimits limits) {
@@ -107,20 +110,16 @@ public final class FrameCodec {
                     : NativeCodecs.lz4().highCompressor(choice.level()).compress(src, off, len, body, 0, body.length);
         } else if (codec == Codec.ZSTD) {
             NativeCodecs.requireZstd("encode a Zstd frame");
-            ZstdCompressCtx z;
-            if (choice.dictionary() && dict != null) {
-                z = zstdCompressDict.get();
-                z.loadDict(dict.compressor(choice.level()));
-                dictId = dict.id();
-            } else {
-                z = zstdCompress.get();
-                z.setLevel(choice.level());
-            }
-            try {
-                c = z.compressByteArray(body, 0, body.length, src, off, len);
-            } catch (ZstdException e) {
-                throw new IllegalStateException("Zstd failed to encode " + len + " bytes: " + e.getMessage(), e);
-            }
+            boolean withDict = choice.dictionary() && dict != null;
+            dictId = withDict ? dict.id() : 0;
+            c = zstd(
+                    withDict ? zstdCompressDict : zstdCompress,
+                    withDict ? dict : null,
+                    choice.level(),
+                    src,
+                    off,
+                    len,
+                    body);
         }
         if (codec != Codec.NONE && (long) c * EXPANSION_RATIO_MAX < len) {
             // Above the ratio cap decoders enforce: LZ4's format cannot exceed ~255x.
@@ -149,6 +148,35 @@ public final class FrameCodec {
         dst[p++] = (byte) (sum >>> 24);
         System.arraycopy(body, 0, dst, p, c);
         return p + c - dstOff;
+    }
+
+    /** Compresses {@code src[off, off+len)} into {@code body} with a context of {@code pool}; returns the length. */
+    private static int zstd(
+            NativeContexts<ZstdCompressCtx> pool,
+            Dictionary dict,
+            int level,
+            byte[] src,
+            int off,
+            int len,
+            byte[] body) {
+        ZstdCompressCtx z = pool.take();
+        int c;
+        try {
+            if (dict != null) {
+                z.loadDict(dict.compressor(level));
+            } else {
+                z.setLevel(level);
+            }
+            c = z.compressByteArray(body, 0, body.length, src, off, len);
+        } catch (ZstdException e) {
+            pool.close(z);
+            throw new IllegalStateException("Zstd failed to encode " + len + " bytes: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            pool.close(z);
+            throw e;
+        }
+        pool.give(z);
+        return c;
     }
 
     private byte[] scratch(int size) {
@@ -270,25 +298,8 @@ public final class FrameCodec {
             }
             case ZSTD -> {
                 NativeCodecs.requireZstd("decode a Zstd frame");
-                ZstdDecompressCtx z;
-                if (h.dictionaryId() != 0) {
-                    Dictionary d = dictionaries.find(h.dictionaryId());
-                    if (d == null) {
-                        throw new FrameException(
-                                FrameException.Kind.UNKNOWN_DICTIONARY,
-                                "dictionary " + Long.toHexString(h.dictionaryId()) + " is not known on this node");
-                    }
-                    z = zstdDecompressDict.get();
-                    z.loadDict(d.decompressor());
-                } else {
-                    z = zstdDecompress.get();
-                }
-                int n;
-                try {
-                    n = z.decompressByteArray(dst, dstOff, u, f, src, c);
-                } catch (ZstdException e) {
-                    throw new FrameException(FrameException.Kind.CORRUPT, "Zstd payload: " + e.getMessage());
-                }
+                ZstdDictDecompress d = h.dictionaryId() == 0 ? null : digested(h.dictionaryId(), dictionaries);
+                int n = unzstd(d == null ? zstdDecompress : zstdDecompressDict, d, f, src, c, dst, dstOff, u);
                 if (n != u) {
                     throw new FrameException(
                             FrameException.Kind.CORRUPT, "Zstd payload decodes to " + n + " bytes, not " + u);
@@ -301,6 +312,59 @@ public final class FrameCodec {
             throw new FrameException(FrameException.Kind.CHECKSUM, "content checksum does not match");
         }
         return u;
+    }
+
+    /** The digested form of dictionary {@code id} for decoding; a typed error if it is unknown or Zstd cannot load it. */
+    private static ZstdDictDecompress digested(long id, DictionaryResolver dictionaries) {
+        Dictionary d = dictionaries.find(id);
+        if (d == null) {
+            throw new FrameException(
+                    FrameException.Kind.UNKNOWN_DICTIONARY,
+                    "dictionary " + Long.toHexString(id) + " is not known on this node");
+        }
+        try {
+            return d.decompressor();
+        } catch (RuntimeException e) { // stored before uploads were checked (Dictionary.loadable), or damaged
+            throw new FrameException(
+                    FrameException.Kind.CORRUPT,
+                    "dictionary " + Long.toHexString(id) + " cannot be loaded by Zstd: " + e.getMessage());
+        }
+    }
+
+    /** Decompresses {@code f[src, src+c)} into {@code dst[dstOff]} with a context of {@code pool}; returns the length. */
+    private static int unzstd(
+            NativeContexts<ZstdDecompressCtx> pool,
+            ZstdDictDecompress d,
+            byte[] f,
+            int src,
+            int c,
+            byte[] dst,
+            int dstOff,
+            int u) {
+        ZstdDecompressCtx z = pool.take();
+        int n;
+        try {
+            if (d != null) {
+                z.loadDict(d);
+            }
+            n = z.decompressByteArray(dst, dstOff, u, f, src, c);
+        } catch (ZstdException e) {
+            pool.close(z);
+            throw new FrameException(FrameException.Kind.CORRUPT, "Zstd payload: " + e.getMessage());
+        } catch (RuntimeException e) {
+            pool.close(z);
+            throw e;
+        }
+        pool.give(z);
+        return n;
+    }
+
+    /**
+     * Native Zstd contexts of every codec in this process that are not closed: those in use, plus a few idle per
+     * codec. A number that grows with requests is a leak (a codec made per request, say).
+     */
+    public static long zstdContextsOpen() {
+        return NativeContexts.open();
     }
 
     static int putVarint(byte[] b, int p, long v) {

@@ -121,6 +121,59 @@ class FrameCodecTest {
                 () -> codec.decode(withDict, 0, withDict.length, id -> id == other.id() ? other : null));
     }
 
+    /**
+     * A codec's native contexts are reused whatever thread calls it: the hub decodes each push on a new virtual
+     * thread, and a context kept per thread leaked one native context (zstd-jni frees it only on close) per push.
+     */
+    @Test
+    void zstdContextsAreReusedAcrossThreads() throws Exception {
+        byte[] data = block(6, 8 * 1024);
+        byte[] f = codec.encode(data, 0, data.length, Choice.zstd(3, false), null);
+        assertArrayEquals(data, codec.decode(f, 0, f.length, DictionaryResolver.NONE));
+        long before = FrameCodec.zstdContextsOpen();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 200; i++) {
+                byte[] decoded = threads.submit(() -> codec.decode(f, 0, f.length, DictionaryResolver.NONE))
+                        .get();
+                assertArrayEquals(data, decoded);
+                byte[] encoded = threads.submit(() -> codec.encode(data, 0, data.length, Choice.zstd(3, false), null))
+                        .get();
+                assertArrayEquals(f, encoded);
+            }
+        }
+        assertEquals(
+                before,
+                FrameCodec.zstdContextsOpen(),
+                "one call at a time on 400 threads: the contexts the first calls made serve all of them");
+    }
+
+    /**
+     * Bytes that start with the Zstd dictionary magic but hold no valid tables: refused by {@link
+     * Dictionary#loadable}; a frame naming one that got stored anyway is a typed error, not an IllegalStateException.
+     */
+    @Test
+    void aDictionaryZstdCannotLoadIsRefusedAndItsFramesAreCorrupt() {
+        byte[] bad = new byte[256];
+        new Random(8).nextBytes(bad);
+        bad[0] = 0x37;
+        bad[1] = (byte) 0xA4;
+        bad[2] = 0x30;
+        bad[3] = (byte) 0xEC;
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> Dictionary.loadable(bad));
+        assertTrue(refused.getMessage().contains("cannot load"), refused.getMessage());
+        byte[] raw = "content only: loaded as it is".getBytes(StandardCharsets.UTF_8);
+        assertEquals(Dictionary.of(raw), Dictionary.loadable(raw), "bytes without the magic are raw content");
+        Dictionary stored = Dictionary.of(bad);
+        byte[] data = block(9, 1000);
+        byte[] f = codec.encode(data, 0, data.length, Choice.zstd(3, false), null);
+        f[2] = 0x01; // name dictionary 1 (a one-byte varint, as 0 was)
+        long id = codec.header(f, 0, f.length).dictionaryId();
+        FrameException e = assertThrows(
+                FrameException.class, () -> codec.decode(f, 0, f.length, wanted -> wanted == id ? stored : null));
+        assertEquals(FrameException.Kind.CORRUPT, e.kind());
+        assertTrue(e.getMessage().contains("dictionary 1 cannot be loaded"), e.getMessage());
+    }
+
     @Test
     void tooFewSamplesIsAClearError() {
         IllegalArgumentException e = assertThrows(

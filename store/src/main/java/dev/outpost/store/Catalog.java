@@ -134,16 +134,23 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
      * @throws StoreException if another dictionary has the same id (a 32-bit id collision)
      */
     public synchronized void putDictionary(String stream, Purpose purpose, Dictionary d, int samples) {
+        if (!tryPutDictionary(stream, purpose, d, samples)) {
+            throw new StoreException(
+                    "store dictionary " + Long.toHexString(d.id()),
+                    file,
+                    "another dictionary has the same id; retrain with different samples",
+                    null);
+        }
+    }
+
+    /**
+     * Stores a dictionary for a stream and purpose, as {@link #putDictionary}; false, with nothing stored, if another
+     * dictionary has the same id (a 32-bit id collision). Storing the same dictionary again is a no-op (true).
+     */
+    public synchronized boolean tryPutDictionary(String stream, Purpose purpose, Dictionary d, int samples) {
         Dictionary existing = find(d.id());
         if (existing != null) {
-            if (!existing.equals(d)) {
-                throw new StoreException(
-                        "store dictionary " + Long.toHexString(d.id()),
-                        file,
-                        "another dictionary has the same id; retrain with different samples",
-                        null);
-            }
-            return;
+            return existing.equals(d);
         }
         try (PreparedStatement p = db.prepareStatement(
                 "INSERT INTO dictionaries (id, stream, purpose, bytes, samples, created_at_millis) VALUES (?,?,?,?,?,?)")) {
@@ -157,6 +164,7 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
         } catch (SQLException e) {
             throw writeFailed("store dictionary", e);
         }
+        return true;
     }
 
     /** The dictionary with {@code id}, or null; verified against its content-derived id. */

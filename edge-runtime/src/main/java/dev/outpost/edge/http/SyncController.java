@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
 @ApiResponse(responseCode = "403", ref = OpenApiController.FORBIDDEN)
 @ApiResponse(responseCode = "404", ref = OpenApiController.NOT_FOUND)
 @ApiResponse(responseCode = "408", ref = OpenApiController.REQUEST_TIMEOUT)
+@ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
 @ApiResponse(responseCode = "413", ref = OpenApiController.CONTENT_TOO_LARGE)
 @ApiResponse(responseCode = "415", ref = OpenApiController.UNSUPPORTED_MEDIA_TYPE)
 @ApiResponse(responseCode = "429", ref = OpenApiController.TOO_MANY_REQUESTS)
@@ -103,7 +104,7 @@ public class SyncController {
         if (body == null) {
             return forward.forward(owner, request, null);
         }
-        int held = hub.admit(body.length);
+        int held = hub.admit(body.length, body.length); // relayed, not decoded here: counted as a raw push
         if (held < 0) {
             return busy();
         }
@@ -182,12 +183,18 @@ public class SyncController {
             return Problems.response(
                     403, "Forbidden", "node '" + node + "' may not push for node '" + claimed + "'", 0, "node");
         }
-        int held = hub.admit(body.length);
+        int held;
+        try {
+            // Charged for what it declares before anything is decoded: a small body may declare a large section.
+            held = hub.admit(body.length, hub.decoder().declaredBytes(body, body.length));
+        } catch (WireException e) {
+            return Problems.response(e.status(), "Push refused", e.getMessage(), 0, null);
+        }
         if (held < 0) {
             return busy();
         }
         try {
-            PushBatch b = PushBatch.decode(body, body.length, hub.limits(), catalog);
+            PushBatch b = hub.decoder().decode(body, body.length, catalog);
             PushAck ack = hub.receive(b);
             hub.acknowledged(ack);
             hub.activity()
@@ -266,16 +273,27 @@ public class SyncController {
         if (body.length == 0 || body.length > dev.outpost.compress.Dictionary.BYTES_MAX) {
             return Problems.response(413, "Dictionary too large", "a dictionary is 1 byte to 1 MiB", 0, null);
         }
-        dev.outpost.compress.Dictionary d = dev.outpost.compress.Dictionary.of(body);
-        if (!Long.toHexString(d.id()).equals(id)) {
+        String hashed = Long.toHexString(dev.outpost.compress.Dictionary.idOf(body));
+        if (!hashed.equals(id)) {
             return Problems.response(
-                    400,
-                    "Wrong id",
-                    "the dictionary's content hashes to " + Long.toHexString(d.id()) + ", not " + id,
+                    400, "Wrong id", "the dictionary's content hashes to " + hashed + ", not " + id, 0, "id");
+        }
+        dev.outpost.compress.Dictionary d;
+        try {
+            d = dev.outpost.compress.Dictionary.loadable(body); // refused now, not at every push that names it
+        } catch (IllegalArgumentException e) {
+            return Problems.response(
+                    400, "Invalid dictionary", "the body is not a dictionary: " + e.getMessage(), 0, "body");
+        }
+        if (!catalog.tryPutDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0)) {
+            return Problems.response(
+                    409,
+                    "Dictionary id taken",
+                    "this hub holds another dictionary with id " + id
+                            + " (a collision of the 32-bit content hash); retrain the dictionary with different samples",
                     0,
                     "id");
         }
-        catalog.putDictionary(stream, dev.outpost.compress.Purpose.WIRE, d, 0);
         HttpResponse<?> relayed = forwarded(node, request, body); // the owner decodes the node's pushes
         if (relayed != null) {
             return relayed;

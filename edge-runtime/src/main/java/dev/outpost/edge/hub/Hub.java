@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * Exists only in hub mode.
  *
  * <p>Design note. Invariants: at most hub.push_concurrency_max pushes are handled at once, holding together at most
- * budget.memory / {@value #PUSH_MEMORY_SHARE} by their bodies' size ({@link #admit}; the rest are refused and counted,
- * never queued); a push body is bounded ({@link #limits()}); the node logs are opened
+ * budget.memory / {@value #PUSH_MEMORY_SHARE} by their bodies' and declared record sections' size ({@link #admit}; the
+ * rest are refused and counted, never queued); a push body and the record section it declares are bounded ({@link
+ * #decoder()}); the node logs are opened
  * lazily, at most hub.node_logs_open_max at once ({@link FleetLogs}). The final rollup windows a push carries
  * (stream {@value FinalWindow#STREAM}) are upserted into {@value #ROLLUPS_FILE} after the push is stored and before it
  * is acknowledged, every one of the batch, new or resent, so a crash between storing and upserting is repaired by the
@@ -47,8 +48,11 @@ public final class Hub implements AutoCloseable {
     /** The pushes in hand hold at most budget.memory / this, together. */
     static final int PUSH_MEMORY_SHARE = 8;
 
-    /** What a push in hand is taken to hold, per byte of its body. */
-    static final int PUSH_MEMORY_PER_BODY_BYTE = 4;
+    /**
+     * What a push in hand is taken to hold, besides its body, per byte of the record section its frame declares: the
+     * section decoded, the records read from it, the store's copy (a raw push: four times its body, as before).
+     */
+    static final int PUSH_MEMORY_PER_DECODED_BYTE = 3;
 
     /** The nodes' final rollup windows, in the data directory. */
     public static final String ROLLUPS_FILE = "hub-rollups.db";
@@ -70,7 +74,9 @@ public final class Hub implements AutoCloseable {
     private final Semaphore pushMemoryKib;
 
     private final int pushMemoryKibMax;
-    private final PushBatch.Limits limits;
+    /** Decodes every push: one, so its native codec contexts are reused from push to push. */
+    private final PushBatch.Decoder decoder;
+
     private final LongAdder pushes;
     private final LongAdder throttled;
     private final LongAdder stored;
@@ -87,10 +93,14 @@ public final class Hub implements AutoCloseable {
         this.admission = new Semaphore(hub.pushConcurrencyMax());
         this.pushMemoryKibMax = (int) Math.max(1, config.budget().memoryBytes() / PUSH_MEMORY_SHARE / 1024);
         this.pushMemoryKib = new Semaphore(pushMemoryKibMax);
-        this.limits = new PushBatch.Limits(
+        // A push declaring more than fits the share of pushes in hand is refused before anything is allocated.
+        long decodedMax = Math.min(
+                hub.bodyBytesMax() * 64,
+                config.budget().memoryBytes() / PUSH_MEMORY_SHARE / PUSH_MEMORY_PER_DECODED_BYTE);
+        this.decoder = new PushBatch.Decoder(new PushBatch.Limits(
                 (int) Math.min(Integer.MAX_VALUE, hub.bodyBytesMax()),
-                (int) Math.min(Integer.MAX_VALUE - 64, hub.bodyBytesMax() * 64),
-                BATCH_RECORDS_MAX);
+                (int) Math.min(Integer.MAX_VALUE - 64, decodedMax),
+                BATCH_RECORDS_MAX));
         this.fleetLogs = new FleetLogs(
                 config.data().dir().resolve("hub"),
                 nodeLogs,
@@ -191,18 +201,21 @@ public final class Hub implements AutoCloseable {
     }
 
     /**
-     * Takes one of the hub.push_concurrency_max push slots and the memory a push of {@code bodyBytes} may hold
-     * ({@value #PUSH_MEMORY_PER_BODY_BYTE} times its body: the body, its decoded records, the store's copy), out of
-     * budget.memory / {@value #PUSH_MEMORY_SHARE} for all pushes in hand; returns what to give back to {@link
-     * #release}, or -1 (counted) if either is not free. A push larger than the whole share takes all of it, so one push
-     * always gets through an idle hub.
+     * Takes one of the hub.push_concurrency_max push slots and the memory a push may hold: its body plus {@value
+     * #PUSH_MEMORY_PER_DECODED_BYTE} times the record section its frame declares ({@code decodedBytes}, read from the
+     * headers before decoding: the section, the records, the store's copy), out of budget.memory / {@value
+     * #PUSH_MEMORY_SHARE} for all pushes in hand; returns what to give back to {@link #release}, or -1 (counted) if
+     * either is not free. The decoder refuses (413) a declared section larger than the share divided by {@value
+     * #PUSH_MEMORY_PER_DECODED_BYTE}; a push larger than the whole share (by its body) takes all of it, so one push always gets through
+     * an idle hub.
      */
-    public int admit(long bodyBytes) {
+    public int admit(long bodyBytes, long decodedBytes) {
         if (!admission.tryAcquire()) {
             throttled.increment();
             return -1;
         }
-        int kib = (int) Math.min(pushMemoryKibMax, Math.max(1, bodyBytes * PUSH_MEMORY_PER_BODY_BYTE / 1024));
+        long bytes = bodyBytes + decodedBytes * PUSH_MEMORY_PER_DECODED_BYTE;
+        int kib = (int) Math.min(pushMemoryKibMax, Math.max(1, bytes / 1024));
         if (!pushMemoryKib.tryAcquire(kib)) {
             admission.release();
             throttled.increment();
@@ -272,9 +285,9 @@ public final class Hub implements AutoCloseable {
         return activity;
     }
 
-    /** The bounds of a push body. */
-    public PushBatch.Limits limits() {
-        return limits;
+    /** Decodes push bodies within their bounds (the same decoder for every push). */
+    public PushBatch.Decoder decoder() {
+        return decoder;
     }
 
     /**

@@ -110,24 +110,70 @@ public record PushBatch(String node, Lane lane, long fromSeq, long toSeq, List<R
         return out.toByteArray();
     }
 
-    /** Decodes a push body from an untrusted source. */
-    public static PushBatch decode(byte[] b, int len, Limits limits, DictionaryResolver dictionaries) {
-        Header h = header(b, len, limits);
-        FrameCodec codec =
-                new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
-        byte[] plain;
-        try {
-            plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
-        } catch (FrameException e) {
-            boolean unknownDict = e.kind() == FrameException.Kind.UNKNOWN_DICTIONARY;
-            throw new WireException(
-                    "decode push batch",
-                    "node " + h.node(),
-                    unknownDict ? "upload the dictionary first" : "the frame is damaged; resend the batch",
-                    unknownDict ? 422 : 400,
-                    e);
+    /**
+     * Decodes push bodies from untrusted sources within one set of {@link Limits}. Holds one frame codec, whose native
+     * contexts are reused from push to push: make one decoder and keep it (a codec per push leaked a native Zstd
+     * context each). Thread-safe.
+     */
+    public static final class Decoder {
+        private final Limits limits;
+        private final FrameCodec codec;
+
+        public Decoder(Limits limits) {
+            this.limits = limits;
+            this.codec =
+                    new FrameCodec(new DecodeLimits(limits.uncompressedBytesMax(), FrameCodec.EXPANSION_RATIO_MAX));
         }
-        return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+
+        /** The bounds this decoder applies. */
+        public Limits limits() {
+            return limits;
+        }
+
+        /**
+         * The size of the record section a push body's frame declares, read from the headers only (nothing decoded,
+         * nothing allocated): what a hub charges the push before decoding it. The headers are checked as {@link
+         * #decode} checks them: a declared size over {@link Limits#uncompressedBytesMax()} is a 413.
+         */
+        public int declaredBytes(byte[] b, int len) {
+            Header h = header(b, len, limits);
+            try {
+                return codec.header(b, h.frameOffset(), len - h.frameOffset()).uncompressedLength();
+            } catch (FrameException e) {
+                throw refused(e, h);
+            }
+        }
+
+        /** Decodes a push body from an untrusted source. */
+        public PushBatch decode(byte[] b, int len, DictionaryResolver dictionaries) {
+            Header h = header(b, len, limits);
+            byte[] plain;
+            try {
+                plain = codec.decode(b, h.frameOffset(), len - h.frameOffset(), dictionaries);
+            } catch (FrameException e) {
+                throw refused(e, h);
+            }
+            return new PushBatch(h.node(), h.lane(), h.from(), h.to(), records(plain, h));
+        }
+
+        private WireException refused(FrameException e, Header h) {
+            String source = "node " + h.node();
+            return switch (e.kind()) {
+                case UNKNOWN_DICTIONARY ->
+                    new WireException("decode push batch", source, "upload the dictionary first", 422, e);
+                case TOO_LARGE ->
+                    new WireException(
+                            "decode push batch",
+                            source,
+                            "this hub decodes at most " + limits.uncompressedBytesMax()
+                                    + " bytes of records per push (its share of memory for pushes); send smaller"
+                                    + " batches",
+                            413,
+                            e);
+                default ->
+                    new WireException("decode push batch", source, "the frame is damaged; resend the batch", 400, e);
+            };
+        }
     }
 
     /** What precedes the frame, checked. */

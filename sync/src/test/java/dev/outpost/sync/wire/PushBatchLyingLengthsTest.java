@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * IllegalArgumentException (a 500 at the hub), one beyond 32 bits was truncated to a small int.
  */
 class PushBatchLyingLengthsTest {
-    private static final PushBatch.Limits LIMITS = new PushBatch.Limits(8 << 20, 64 << 20, 10_000);
+    private static final PushBatch.Decoder DECODER =
+            new PushBatch.Decoder(new PushBatch.Limits(8 << 20, 64 << 20, 10_000));
 
     /** A one-record batch for seq 5 whose record section is {@code plain}, with a right header and frame. */
     private static byte[] wire(byte[] plain) {
@@ -48,9 +49,7 @@ class PushBatchLyingLengthsTest {
         byte[] w = wire(section(1, 2));
         assertEquals(
                 1,
-                PushBatch.decode(w, w.length, LIMITS, DictionaryResolver.NONE)
-                        .records()
-                        .size());
+                DECODER.decode(w, w.length, DictionaryResolver.NONE).records().size());
     }
 
     @Test
@@ -67,7 +66,7 @@ class PushBatchLyingLengthsTest {
             byte[] w = wire(section(lie[0], lie[1]));
             WireException e = assertThrows(
                     WireException.class,
-                    () -> PushBatch.decode(w, w.length, LIMITS, DictionaryResolver.NONE),
+                    () -> DECODER.decode(w, w.length, DictionaryResolver.NONE),
                     lie[0] + "/" + lie[1]);
             assertEquals(400, e.status());
         }

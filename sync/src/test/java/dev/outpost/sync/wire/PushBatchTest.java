@@ -16,7 +16,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class PushBatchTest {
-    private static final PushBatch.Limits LIMITS = new PushBatch.Limits(8 << 20, 64 << 20, 10_000);
+    private static final PushBatch.Decoder DECODER =
+            new PushBatch.Decoder(new PushBatch.Limits(8 << 20, 64 << 20, 10_000));
 
     private static PushBatch sample(int n) {
         List<PushBatch.Record> rs = new ArrayList<>();
@@ -35,7 +36,7 @@ class PushBatchTest {
     void roundTripsAndCompresses() {
         PushBatch b = sample(500);
         byte[] wire = b.encode(new FrameCodec(), Choice.zstd(3, false), null);
-        PushBatch d = PushBatch.decode(wire, wire.length, LIMITS, DictionaryResolver.NONE);
+        PushBatch d = DECODER.decode(wire, wire.length, DictionaryResolver.NONE);
         assertEquals(b.node(), d.node());
         assertEquals(b.lane(), d.lane());
         assertEquals(b.fromSeq(), d.fromSeq());
@@ -56,7 +57,7 @@ class PushBatchTest {
     void anEmptyBatchCoversARange() {
         PushBatch b = new PushBatch("n", Lane.BULK, 5, 9, List.of());
         byte[] wire = b.encode(new FrameCodec(), Choice.NONE, null);
-        PushBatch d = PushBatch.decode(wire, wire.length, LIMITS, DictionaryResolver.NONE);
+        PushBatch d = DECODER.decode(wire, wire.length, DictionaryResolver.NONE);
         assertEquals(0, d.records().size());
         assertEquals(9, d.toSeq());
     }
@@ -66,19 +67,37 @@ class PushBatchTest {
         byte[] wire = sample(50).encode(new FrameCodec(), Choice.zstd(1, false), null);
         WireException big = assertThrows(
                 WireException.class,
-                () -> PushBatch.decode(
-                        wire, wire.length, new PushBatch.Limits(100, 1 << 20, 10), DictionaryResolver.NONE));
+                () -> new PushBatch.Decoder(new PushBatch.Limits(100, 1 << 20, 10))
+                        .decode(wire, wire.length, DictionaryResolver.NONE));
         assertEquals(413, big.status());
         WireException many = assertThrows(
                 WireException.class,
-                () -> PushBatch.decode(
-                        wire, wire.length, new PushBatch.Limits(1 << 20, 1 << 20, 10), DictionaryResolver.NONE));
+                () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, 1 << 20, 10))
+                        .decode(wire, wire.length, DictionaryResolver.NONE));
         assertEquals(413, many.status());
-        WireException expands = assertThrows(
+        WireException section = assertThrows(
                 WireException.class,
-                () -> PushBatch.decode(
-                        wire, wire.length, new PushBatch.Limits(1 << 20, 100, 1000), DictionaryResolver.NONE));
-        assertEquals(400, expands.status());
+                () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, 100, 1000))
+                        .decode(wire, wire.length, DictionaryResolver.NONE));
+        assertEquals(413, section.status(), "a record section over the limit is too large, not damaged");
+        assertTrue(section.getMessage().contains("at most 100 bytes of records"), section.getMessage());
+    }
+
+    /** What a hub charges a push for before decoding it: the record section its frame declares, from the headers. */
+    @Test
+    void theDeclaredSectionIsReadFromTheHeaders() {
+        PushBatch b = sample(500);
+        byte[] zstd = b.encode(new FrameCodec(), Choice.zstd(3, false), null);
+        byte[] raw = b.encode(new FrameCodec(), Choice.NONE, null);
+        int declared = DECODER.declaredBytes(zstd, zstd.length);
+        assertEquals(DECODER.declaredBytes(raw, raw.length), declared, "the same section, however compressed");
+        assertTrue(declared > zstd.length * 5, declared + " declared by " + zstd.length + " bytes");
+        WireException over = assertThrows(
+                WireException.class,
+                () -> new PushBatch.Decoder(new PushBatch.Limits(1 << 20, declared - 1, 1000))
+                        .declaredBytes(zstd, zstd.length));
+        assertEquals(413, over.status());
+        assertTrue(over.getMessage().contains("at most " + (declared - 1) + " bytes of records"), over.getMessage());
     }
 
     /** Seeded mutations: only the original batch or a typed error, never garbage or another exception. */
@@ -99,7 +118,7 @@ class PushBatchTest {
                 default -> m[rnd.nextInt(len)] = (byte) rnd.nextInt(256);
             }
             try {
-                PushBatch d = PushBatch.decode(m, len, LIMITS, DictionaryResolver.NONE);
+                PushBatch d = DECODER.decode(m, len, DictionaryResolver.NONE);
                 assertEquals(b.records().size(), d.records().size(), "seed " + seed);
                 assertEquals(b.node(), d.node(), "seed " + seed);
                 assertEquals(b.fromSeq(), d.fromSeq(), "seed " + seed);
