@@ -5,7 +5,7 @@
 # env:   SSE (1000) and WS (1000) subscribers for runs b and c, IDLE (10000) idle subscribers for run d
 #        (half SSE, half WebSocket), RATE_EVENTS (2000) events per second for run c, DURATION (15),
 #        WARMUP (3), BUFFER_BYTES (8KiB: live.buffer_bytes_max), BUSY_SEND (32MiB:
-#        live.busy_send_bytes_per_second_max), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
+#        live.busy_send_bytes_per_second_max), BUSY_CPU (0: live.busy_send_cpu_percent_max), BATCH (100), BATCH_CONNECTIONS (8), EVENT_BYTES (200), AGENT_PORT (17071),
 #        RUNS ("a b c d"), LOADGEN_JAVA_OPTS (extra JVM options of the load generator, e.g. JFR):
 #        a  plain NDJSON batch ingest, as fast as it goes, no subscribers (the reference)
 #        b  the same with SSE + WS subscribers each receiving every event (throughput ratio b/a)
@@ -77,6 +77,7 @@ live:
   buffer_bytes_max: ${BUFFER_BYTES:-8KiB}
   buffer_messages_max: 1000
   busy_send_bytes_per_second_max: ${BUSY_SEND:-32MiB}
+  busy_send_cpu_percent_max: ${BUSY_CPU:-0}
 YAML
 OUTPOST_SKIP_BUILD=1 setsid ./outpost run --config "$TMP/agent/outpost.yaml" </dev/null >"$TMP/agent.log" 2>&1 &
 AGENT_PID=$!

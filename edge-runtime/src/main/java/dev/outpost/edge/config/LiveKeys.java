@@ -69,14 +69,15 @@ final class LiveKeys {
                     + " the log (live.lag_events_max, live.overflow apply). 0: no limit."));
     static final ConfigKey<Integer> BUSY_SEND_CPU_PERCENT_MAX = SECTION.add(ConfigKey.integer(
             "live.busy_send_cpu_percent_max",
-            10,
+            0,
             0,
             100,
             "percent",
             "While ingest is busy, the largest share of the CPU (all cores) that writing to subscribers' connections"
                     + " may take, as measured on the event loops; with live.busy_send_bytes_per_second_max, whichever"
-                    + " is reached first holds the feed back (the same bytes cost a slower device more). 0: no"
-                    + " limit."));
+                    + " is reached first holds the feed back (the same bytes cost a slower device more); set, writes"
+                    + " that take over half of all cores while ingest arrives make ingest busy too. 0 (the default):"
+                    + " no limit, bytes only."));
 
     private LiveKeys() {}
 
