@@ -29,7 +29,6 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -127,27 +126,24 @@ public class SyncController {
 
     /** The node a request is from, if its token is right; else null (the caller answers 401). */
     private String authenticate(HttpRequest<?> request) {
-        String node = request.getHeaders().get(SyncProtocol.NODE_HEADER);
-        String auth = request.getHeaders().get("Authorization");
-        if (node == null || auth == null || !auth.startsWith("Bearer ")) {
-            return null;
-        }
-        String token = config.current().hub().nodes().get(node);
-        byte[] given = auth.substring(7).getBytes(StandardCharsets.UTF_8);
-        // Compared even for an unknown node, so timing does not tell which nodes exist.
-        byte[] expected = (token == null ? "\u0000unknown-node-token" : token).getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(expected, given) && token != null ? node : null;
+        return HubBodyGate.node(
+                config.current().hub().nodes(),
+                request.getHeaders().get(SyncProtocol.NODE_HEADER),
+                request.getHeaders().get("Authorization"));
     }
 
+    /** A sync request without a node's credentials (here, and ahead of its body: {@link HubBodyGate}). */
+    static final Answer UNAUTHORIZED = Problems.answer(
+                    401,
+                    "Unauthorized",
+                    "unknown node or wrong token: send 'X-Outpost-Node: <node.id>' and 'Authorization: Bearer"
+                            + " <its token in the hub's hub.nodes>'",
+                    0,
+                    "Authorization")
+            .with("WWW-Authenticate", "Bearer");
+
     private static HttpResponse<?> unauthorized() {
-        return Problems.response(
-                        401,
-                        "Unauthorized",
-                        "unknown node or wrong token: send 'X-Outpost-Node: <node.id>' and 'Authorization: Bearer"
-                                + " <its token in the hub's hub.nodes>'",
-                        0,
-                        "Authorization")
-                .header("WWW-Authenticate", "Bearer");
+        return UNAUTHORIZED.toMicronaut();
     }
 
     private HttpResponse<?> notHub() {

@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.outpost.edge.Main;
-import dev.outpost.edge.config.ConfigLoader;
 import dev.outpost.sync.wire.SyncProtocol;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  * first scan found nothing, so the change came only after the whole wait, and a node behind a busy hub never caught up.
  */
 class PullBehindBusyLogTest {
-    private static final String TOKEN = "edge-one-token-0123456789";
-
     @TempDir
     Path dir;
 
@@ -30,21 +26,8 @@ class PullBehindBusyLogTest {
 
     @Test
     void aChangeBehindMoreRecordsThanOneScanReadsReachesALongPollAtOnce() throws Exception {
-        Path cfg = dir.resolve("hub.yaml");
-        Files.writeString(cfg, """
-                node:
-                  id: hq
-                data:
-                  dir: %s
-                http:
-                  port: 0
-                budget:
-                  memory: 16GiB
-                hub:
-                  nodes:
-                    edge-1: %s
-                """.formatted(dir.resolve("hub-data"), TOKEN));
-        try (Main.RunningAgent hub = Main.start(ConfigLoader.load(cfg).asHub())) {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = fleet.hub("");
             String base = "http://127.0.0.1:" + hub.port();
             for (int r = 0; r < 130; r++) { // 130,000 events: more than one scan reads
                 StringBuilder sb = new StringBuilder();
@@ -71,7 +54,7 @@ class PullBehindBusyLogTest {
             long t0 = System.nanoTime();
             HttpResponse<String> pulled = http.send(
                     HttpRequest.newBuilder(URI.create(base + "/v1/sync/pull?after=0&wait_millis=30000"))
-                            .header("Authorization", "Bearer " + TOKEN)
+                            .header("Authorization", "Bearer " + TestFleet.TOKEN_1)
                             .header(SyncProtocol.NODE_HEADER, "edge-1")
                             .build(),
                     HttpResponse.BodyHandlers.ofString());

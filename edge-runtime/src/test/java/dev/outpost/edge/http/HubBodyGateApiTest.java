@@ -1,0 +1,88 @@
+package dev.outpost.edge.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.outpost.edge.Main;
+import dev.outpost.edge.sync.TestFleet;
+import dev.outpost.sync.wire.SyncProtocol;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A hub answers what it will not take before reading the body: a push without a node's credentials (401), another
+ * route's body over http.body_bytes_max (413) — each while the client is still to send nearly all of a large body
+ * (raw sockets: the client sends the head and a little, then waits for the answer). A node's own push goes through.
+ */
+class HubBodyGateApiTest {
+    @TempDir
+    Path dir;
+
+    /** Sends {@code head} and 4 KiB of a body it declared far larger; returns the status line of the answer. */
+    private static String answerToAHeadAlone(int port, String head) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(10_000); // the body is never completed: only an answer ahead of it arrives
+            s.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().write(new byte[4096]);
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            StringBuilder line = new StringBuilder();
+            for (int c; (c = in.read()) >= 0 && c != '\r'; ) {
+                line.append((char) c);
+            }
+            return line.toString();
+        }
+    }
+
+    @Test
+    void aHubRefusesUnvouchedPushesAndOversizedBodiesBeforeReadingThem() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            Main.RunningAgent hub = fleet.hub("");
+            int port = hub.port();
+            String noToken = answerToAHeadAlone(
+                    port,
+                    "POST /v1/sync/push HTTP/1.1\r\nHost: x\r\nContent-Type: " + SyncProtocol.PUSH_CONTENT_TYPE
+                            + "\r\nContent-Length: 12000000\r\n\r\n");
+            assertEquals("HTTP/1.1 401 Unauthorized", noToken);
+            String wrongToken = answerToAHeadAlone(
+                    port,
+                    "PUT /v1/sync/dictionaries/1 HTTP/1.1\r\nHost: x\r\nX-Outpost-Node: edge-1\r\n"
+                            + "Authorization: Bearer not-the-token\r\nContent-Length: 12000000\r\n\r\n");
+            assertEquals("HTTP/1.1 401 Unauthorized", wrongToken);
+            String large = answerToAHeadAlone(
+                    port,
+                    "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                            + "Content-Length: 12000000\r\n\r\n");
+            assertTrue(large.startsWith("HTTP/1.1 413"), large);
+            // A node's push goes on to the controller (a body that is no batch: 400 from it, not 401 here).
+            HttpResponse<String> own = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sync/push"))
+                                    .header("X-Outpost-Node", "edge-1")
+                                    .header("Authorization", "Bearer " + TestFleet.TOKEN_1)
+                                    .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {1, 2, 3}))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, own.statusCode(), own.body());
+            assertEquals(
+                    200,
+                    HttpClient.newHttpClient()
+                            .send(
+                                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
+        }
+    }
+}
