@@ -13,7 +13,7 @@ final class CompressKeys {
             "",
             "Directory the Zstd and LZ4 native libraries are unpacked to and loaded from."
                     + " Empty: <data.dir>/native. Must allow executables (not a noexec mount).",
-            s -> s.isBlank() ? null : Path.of(s).normalize()));
+            s -> s.isBlank() ? null : ConfigKey.pathOf("compress.native_dir", s)));
 
     static final ConfigKey<String> NATIVE_MISSING = SECTION.add(ConfigKey.oneOf(
             "compress.native_missing",

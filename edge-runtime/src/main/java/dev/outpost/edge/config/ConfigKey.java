@@ -101,8 +101,19 @@ final class ConfigKey<T> {
 
     /** A file path where empty means none (null). */
     static ConfigKey<Path> optionalPath(String path, String meaning) {
-        return text(
-                path, "", meaning, s -> s.isBlank() ? null : Path.of(s.strip()).normalize());
+        return text(path, "", meaning, s -> s.isBlank() ? null : pathOf(path, s.strip()));
+    }
+
+    /** {@code s} as a normalised path; a ConfigException naming {@code key} if it cannot be one (a NUL in it, say). */
+    static Path pathOf(String key, String s) {
+        try {
+            return Path.of(s).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ConfigException(
+                    key,
+                    "config error: '" + key + "' = '" + s.replace("\0", "\\0") + "' is not allowed; expected a path ("
+                            + e.getReason() + ")");
+        }
     }
 
     /** A directory that must be given (not blank). */
@@ -230,7 +241,7 @@ final class ConfigKey<T> {
                 if (!(raw instanceof String s) || s.isBlank()) {
                     throw new ConfigException(path, where + "is not allowed; expected a directory path");
                 }
-                yield Path.of(s).normalize();
+                yield pathOf(path, s);
             }
             case ENUM -> {
                 String s = String.valueOf(raw);

@@ -28,6 +28,18 @@ class ConfigLoaderTest {
         return assertThrows(ConfigException.class, () -> load(yaml));
     }
 
+    /** A path no file system takes (a NUL in it) is a config error naming the key, not a stack trace. */
+    @Test
+    void aPathThatCannotBeOneIsRefusedNamingTheKey() {
+        for (String key : new String[] {"data:\n  dir", "compress:\n  native_dir", "http:\n  tls_key_store"}) {
+            ConfigException e = bad(key + ": \"a\\0b\"\n");
+            String name = key.replace(":\n  ", ".");
+            assertTrue(
+                    e.getMessage().contains("'" + name + "'") && e.getMessage().contains("expected a path"),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void defaultsAreOfflineOnLoopbackWithDataInDotData() {
         OutpostConfig c = ConfigLoader.defaults();
