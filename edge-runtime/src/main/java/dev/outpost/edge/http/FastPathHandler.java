@@ -152,33 +152,11 @@ final class FastPathHandler extends RouterAhead.Handler {
 
     @Override
     public void read(ChannelHandlerContext ctx) {
-        if (!held.isEmpty()
-                || pending.size() >= PENDING_MAX
-                || closing
-                || !ctx.channel().isWritable()) {
+        if (!held.isEmpty() || pending.size() >= PENDING_MAX || closing) {
             readWanted = true;
             return;
         }
         ctx.read();
-    }
-
-    /** Reading resumes if it was held back and nothing holds it now. */
-    private void resumeReading(ChannelHandlerContext ctx) {
-        if (readWanted
-                && held.isEmpty()
-                && pending.size() < PENDING_MAX
-                && !closing
-                && ctx.channel().isWritable()) {
-            readWanted = false;
-            ctx.read();
-        }
-    }
-
-    /** A client that does not read what it is sent is not read from either (its answers would pile up). */
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        resumeReading(ctx);
-        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -418,7 +396,10 @@ final class FastPathHandler extends RouterAhead.Handler {
         if (pending.isEmpty() && !held.isEmpty()) {
             replay();
         }
-        resumeReading(ctx);
+        if (readWanted && held.isEmpty() && pending.size() < PENDING_MAX && !closing) {
+            readWanted = false;
+            ctx.read();
+        }
     }
 
     /** Processes held messages in order, until one waits again for this path's answers. */

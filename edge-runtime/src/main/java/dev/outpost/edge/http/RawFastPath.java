@@ -38,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
  *       held for the codec, or the connection is not writable (its client does not read what it is sent: answers
  *       would pile up in memory); while it is not writable no further request read is answered either — the rest of
  *       the read waits, complete or not, until the client has taken what it was sent.
+ *       Every read of the connection passes here (this handler is nearest the socket), so the rule holds for what
+ *       goes to the codec, the router and a WebSocket session too; the handlers behind it do not repeat it.
  *   <li><b>Flushes.</b> Answers written during a read are flushed once at its end; answers of an fsync round once at
  *       the round's end ({@link LoopAcks}).
  *   <li><b>Reference counts.</b> Every buffer read is released here or passed on exactly once; what is held is

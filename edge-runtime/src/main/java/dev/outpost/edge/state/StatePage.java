@@ -29,7 +29,7 @@ public record StatePage(List<StateDoc> docs, boolean more) {
                 return new StatePage(out, false);
             }
             for (StateDoc d : batch) {
-                if (!d.deleted() && bytes < PAGE_BYTES_MAX) {
+                if (!d.deleted()) {
                     out.add(d);
                     bytes += d.doc().length;
                 }
