@@ -57,6 +57,9 @@ public final class NativeCodecs {
             try {
                 com.github.luben.zstd.util.Native.load(dir.toFile());
                 zstd = com.github.luben.zstd.util.Native.isLoaded();
+                if (zstd) {
+                    linkZstdInBackground();
+                }
             } catch (Throwable t) { // UnsatisfiedLinkError, or whatever the unpacking threw
                 zstdWhy = String.valueOf(t);
             }
@@ -92,6 +95,21 @@ public final class NativeCodecs {
         lz4 = factory;
         status = new Status(zstd, lz4Native, dir, message);
         return status;
+    }
+
+    /**
+     * zstd-jni binds its native functions on first use (a downcall handle each, ~150 ms of CPU on a
+     * small device). Done here on a thread of its own, in parallel with whatever the process does
+     * next, the first compression (or Netty's first HTTP connection, whose compressor asks zstd for
+     * its default level) does not pay for it.
+     */
+    private static void linkZstdInBackground() {
+        Thread.ofPlatform().daemon().name("outpost-zstd-link").start(() -> {
+            try {
+                com.github.luben.zstd.Zstd.defaultCompressionLevel();
+            } catch (Throwable t) { // a broken binding shows at first real use, with its cause
+            }
+        });
     }
 
     /** The status; loads from the JVM's temp directory with fallback if nobody loaded before. */

@@ -117,8 +117,9 @@ public final class Agent implements AutoCloseable {
                             ? NativeCodecs.Mode.REFUSE
                             : NativeCodecs.Mode.FALLBACK);
             LogOptions logOptions = logOptions(config);
-            this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
             useNativeDirForSqlite(config.compress().nativeDir());
+            StartAhead.sqlite(); // while the event log opens
+            this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
             this.catalog = open(Catalog.open(config.data().dir().resolve("catalog.db")));
             this.cursorSeal = CursorSeal.load(config.data().dir());
             this.liveConfig = liveConfig(config, catalog);

@@ -31,6 +31,12 @@ public final class Main {
 
     public static void main(String[] args) {
         System.setProperty("chronicle.analytics.disable", "true");
+        // Netty's pooled allocator reports chunk allocations as JFR events: its first buffer registers
+        // them, which sets up JFR's whole metadata repository (~100 ms of the first request on a
+        // small device). Nothing of ours reads those events; -Dio.netty.jfr.enabled=true turns them on.
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
         int code = run(args);
         if (code != 0) {
             System.exit(code);
@@ -132,6 +138,7 @@ public final class Main {
     }
 
     private static int runAgent(String[] args, boolean hub) {
+        StartAhead.begin();
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) {

@@ -1,0 +1,47 @@
+package dev.outpost.edge;
+
+import dev.outpost.store.ClassPreload;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.core.convert.ConversionService;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gets the libraries of the agent's start ready on a thread of its own while the main thread reads the
+ * configuration and opens the stores: logging, Chronicle's core, Micronaut's context classes.
+ *
+ * <p>Design note. On a small device the start is mostly one thread doing first-time work — class
+ * initialisation, bindings generated at run time, service lookups — and the second core idles. Invariants:
+ * everything done here is initialisation the main thread would otherwise do itself (no store is opened,
+ * no configuration read), each part once per process under the JVM's class-initialisation lock, so the
+ * main thread, reaching a part still in progress, waits for it rather than doing it twice; the start's
+ * result does not depend on whether or when this thread runs, and a failure here shows where the main
+ * thread next uses the part. sqlite-jdbc's native library needs the configured directory, so {@link
+ * Agent} starts it ({@link #sqlite()}) once that is known.
+ */
+final class StartAhead {
+    private StartAhead() {}
+
+    /** Starts the thread; returns at once. */
+    static void begin() {
+        run("outpost-start-ahead", () -> {
+            LoggerFactory.getILoggerFactory();
+            ClassPreload.chronicle();
+            ConversionService.SHARED.getClass();
+            ApplicationContext.builder();
+        });
+    }
+
+    /** Loads sqlite-jdbc's native library on a thread of its own (after {@code org.sqlite.tmpdir} is set). */
+    static void sqlite() {
+        run("outpost-start-ahead-sqlite", ClassPreload::sqlite);
+    }
+
+    private static void run(String name, Runnable work) {
+        Thread.ofPlatform().daemon().name(name).start(() -> {
+            try {
+                work.run();
+            } catch (RuntimeException | LinkageError e) { // the main thread meets it again, with context
+            }
+        });
+    }
+}
