@@ -138,7 +138,6 @@ public final class Main {
     }
 
     private static int runAgent(String[] args, boolean hub) {
-        StartAhead.begin();
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--config") && i + 1 < args.length) {
@@ -267,6 +266,7 @@ public final class Main {
     /** Starts the agent and its HTTP server; close the result to stop both. */
     public static RunningAgent start(OutpostConfig config) {
         LogSetup.use(config.node().logFormat(), config.node().id());
+        StartAhead.begin();
         Logger log = LoggerFactory.getLogger(Main.class);
         Agent agent = new Agent(config);
         if (agent.natives().zstd() && agent.natives().lz4Native()) {

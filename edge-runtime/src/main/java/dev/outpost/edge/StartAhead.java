@@ -3,11 +3,10 @@ package dev.outpost.edge;
 import dev.outpost.store.ClassPreload;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.core.convert.ConversionService;
-import org.slf4j.LoggerFactory;
 
 /**
- * Gets the libraries of the agent's start ready on a thread of its own while the main thread reads the
- * configuration and opens the stores: logging, Chronicle's core, Micronaut's context classes.
+ * Gets the libraries of the agent's start ready on a thread of its own while the main thread opens the
+ * stores: Chronicle's core, Micronaut's context classes.
  *
  * <p>Design note. On a small device the start is mostly one thread doing first-time work — class
  * initialisation, bindings generated at run time, service lookups — and the second core idles. Invariants:
@@ -15,16 +14,17 @@ import org.slf4j.LoggerFactory;
  * no configuration read), each part once per process under the JVM's class-initialisation lock, so the
  * main thread, reaching a part still in progress, waits for it rather than doing it twice; the start's
  * result does not depend on whether or when this thread runs, and a failure here shows where the main
- * thread next uses the part. sqlite-jdbc's native library needs the configured directory, so {@link
+ * thread next uses the part. It begins once logging is set up ({@code LogSetup}): the libraries log
+ * while they initialise, and SLF4J initialised from two threads at once hands one of them stand-in
+ * loggers (a line in the wrong format, or none). sqlite-jdbc's native library needs the configured directory, so {@link
  * Agent} starts it ({@link #sqlite()}) once that is known.
  */
 final class StartAhead {
     private StartAhead() {}
 
-    /** Starts the thread; returns at once. */
+    /** Starts the thread; returns at once. Call after logging is set up. */
     static void begin() {
         run("outpost-start-ahead", () -> {
-            LoggerFactory.getILoggerFactory();
             ClassPreload.chronicle();
             ConversionService.SHARED.getClass();
             ApplicationContext.builder();
