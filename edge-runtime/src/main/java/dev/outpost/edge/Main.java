@@ -268,7 +268,14 @@ public final class Main {
         LogSetup.use(config.node().logFormat(), config.node().id());
         StartAhead.begin();
         Logger log = LoggerFactory.getLogger(Main.class);
-        Agent agent = new Agent(config);
+        CompletableFuture<ApplicationContext> context = HttpContext.startAhead(serverProperties(config));
+        Agent agent;
+        try {
+            agent = new Agent(config);
+        } catch (RuntimeException | Error e) {
+            HttpContext.closeWhenStarted(context);
+            throw e;
+        }
         if (agent.natives().zstd() && agent.natives().lz4Native()) {
             log.info("{}", agent.natives().message());
         } else {
@@ -279,26 +286,16 @@ public final class Main {
                                     + " a noexec mount), or set compress.native_missing: refuse to stop rather than run slower")
                     .log("{}", agent.natives().message());
         }
-        Map<String, Object> props = serverProperties(config);
         ApplicationContext ctx;
+        EmbeddedServer server;
         try {
-            ctx = ApplicationContext.builder()
-                    .properties(props)
-                    .singletons(agent.services())
-                    .banner(false)
-                    .deduceEnvironment(false)
-                    // Everything Micronaut needs comes from props: no application.yml or bootstrap files,
-                    // environment variables or system properties to look for at start (a start-up cost).
-                    .deduceCloudEnvironment(false)
-                    .enableDefaultPropertySources(false)
-                    .environmentPropertySource(false)
-                    .bootstrapEnvironment(false)
-                    .start();
+            ctx = HttpContext.withServices(context, agent.services());
+            server = ctx.getBean(EmbeddedServer.class);
         } catch (RuntimeException e) {
+            HttpContext.closeWhenStarted(context);
             agent.close();
             throw e;
         }
-        EmbeddedServer server = ctx.getBean(EmbeddedServer.class);
         try {
             server.start();
         } catch (RuntimeException e) {

@@ -1,12 +1,11 @@
 package dev.outpost.edge;
 
 import dev.outpost.store.ClassPreload;
-import io.micronaut.context.ApplicationContext;
-import io.micronaut.core.convert.ConversionService;
 
 /**
- * Gets the libraries of the agent's start ready on a thread of its own while the main thread opens the
- * stores: Chronicle's core, Micronaut's context classes.
+ * Gets the store's libraries ready on a thread of its own while the main thread starts opening the stores:
+ * Chronicle's core and sqlite-jdbc's native library ({@link HttpContext} starts Micronaut's context beside
+ * them).
  *
  * <p>Design note. On a small device the start is mostly one thread doing first-time work — class
  * initialisation, bindings generated at run time, service lookups — and the second core idles. Invariants:
@@ -26,8 +25,6 @@ final class StartAhead {
     static void begin() {
         run("outpost-start-ahead", () -> {
             ClassPreload.chronicle();
-            ConversionService.SHARED.getClass();
-            ApplicationContext.builder();
         });
     }
 

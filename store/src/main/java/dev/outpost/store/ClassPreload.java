@@ -21,6 +21,10 @@ public final class ClassPreload {
     public static void chronicle() {
         DeferredPosix.install();
         initialise("net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder");
+        // What building the first queue then initialises: its metadata's wire and the disk-space monitor.
+        initialise("net.openhft.chronicle.wire.WireInternal");
+        initialise("net.openhft.chronicle.wire.BinaryWire");
+        initialise("net.openhft.chronicle.threads.DiskSpaceMonitor");
         initialise("net.openhft.chronicle.map.ChronicleMapBuilder");
     }
 

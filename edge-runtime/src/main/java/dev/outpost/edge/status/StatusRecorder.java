@@ -7,8 +7,8 @@ import dev.outpost.governor.Reading;
 import dev.outpost.governor.Snapshot;
 import dev.outpost.sync.PushCounters;
 import dev.outpost.sync.Pusher;
-import io.micronaut.context.annotation.Context;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Executors;
@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
  * pressure array) and never written to disk; sampling only reads what {@code /v1/governor} and {@code /metrics} read
  * (the governor's latest snapshot, never a new one, so the page cannot change when the governor samples or acts;
  * data at risk reads at most {@value #AT_RISK_SCAN_RECORDS_MAX} uncounted records per lane); a failed sample is logged
- * and the next one is taken as usual. Created with the HTTP layer (a Micronaut context bean), stopped with it.
+ * and the next one is taken as usual. Created when the HTTP layer starts
+ * ({@code HttpContext}, once the agent's services are in the context), stopped with it.
  */
-@Context
+@Singleton
 public final class StatusRecorder implements AutoCloseable {
     /** Time between samples. */
     public static final long SAMPLE_INTERVAL_MILLIS = 5_000;
