@@ -6,7 +6,7 @@ package dev.outpost.store;
  * edge-runtime).
  *
  * <p>Design note. Chronicle's first queue initialises its core (the JVM and OS probes, and a POSIX binding
- * that jnr-ffi generates with ASM, which {@link DeferredPosix} moves to a thread of its own): most of opening
+ * that jnr-ffi generates with ASM, which {@link DeferredPosix} replaces where the agent needs it): most of opening
  * the event log in a fresh process. sqlite-jdbc's first connection unpacks its native library and compares
  * the copy with the jar's byte by byte. Invariants: these methods only initialise classes and load
  * libraries — the same work and the same result as the first real use; they open, create or lock no store

@@ -18,6 +18,7 @@ public final class DeferredPosixChild {
             s.put(StateStoreGrowthTest.doc(1));
             System.out.println("BINDING " + PosixAPI.posix().getClass().getSimpleName());
             System.out.println("STORED " + s.size());
+            System.out.println("JNR BUILT " + ((DeferredPosix) PosixAPI.posix()).built());
         }
     }
 }
