@@ -2,6 +2,7 @@ package dev.outpost.edge;
 
 import dev.outpost.edge.status.StatusRecorder;
 import io.micronaut.context.ApplicationContext;
+import io.micronaut.http.server.RouteExecutor;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -11,9 +12,10 @@ import java.util.concurrent.CompletionException;
  * given the agent's services.
  *
  * <p>Design note. Starting a context (the environment, the bean definitions of every module, the startup
- * events) needs none of the agent's services: no bean of ours is created at start. Invariants: the
- * context is started with the properties alone, and the services are registered ({@link #withServices})
- * before any bean of ours is asked for — {@link StatusRecorder}, the one bean the HTTP layer needs at
+ * events) and building the routes from the controllers' bean definitions ({@link RouteExecutor}: no controller is
+ * created) need none of the agent's services. Invariants: the context is started with the properties alone, the
+ * route executor is its only bean created before the services are registered ({@link #withServices}) — should it
+ * ever need one, every start fails at once, loudly — and no bean of ours is asked for before that — {@link StatusRecorder}, the one bean the HTTP layer needs at
  * once, is created there explicitly; a context that started is closed if the agent does not start
  * ({@link #closeWhenStarted}), and an agent whose context failed is closed by the caller, so neither
  * outlives a failed start.
@@ -26,7 +28,7 @@ final class HttpContext {
         CompletableFuture<ApplicationContext> started = new CompletableFuture<>();
         Thread.ofPlatform().name("outpost-http-start").start(() -> {
             try {
-                started.complete(ApplicationContext.builder()
+                ApplicationContext ctx = ApplicationContext.builder()
                         .properties(properties)
                         .banner(false)
                         .deduceEnvironment(false)
@@ -36,7 +38,16 @@ final class HttpContext {
                         .enableDefaultPropertySources(false)
                         .environmentPropertySource(false)
                         .bootstrapEnvironment(false)
-                        .start());
+                        .start();
+                // The routes, built from the controllers' bean definitions (no controller is created): most of
+                // creating the server, and none of it needs a service.
+                try {
+                    ctx.getBean(RouteExecutor.class);
+                } catch (RuntimeException | Error e) {
+                    ctx.close();
+                    throw e;
+                }
+                started.complete(ctx);
             } catch (RuntimeException | Error e) {
                 started.completeExceptionally(e);
             }

@@ -26,6 +26,13 @@ public final class ClassPreload {
         initialise("net.openhft.chronicle.wire.BinaryWire");
         initialise("net.openhft.chronicle.threads.DiskSpaceMonitor");
         initialise("net.openhft.chronicle.map.ChronicleMapBuilder");
+        // The state file's header model, which chronicle-values derives by reflection when the first map opens
+        // (the class itself ships pre-generated: VanillaGlobalMutableState$$Native).
+        try {
+            net.openhft.chronicle.values.Values.nativeClassFor(
+                    net.openhft.chronicle.hash.VanillaGlobalMutableState.class);
+        } catch (RuntimeException | LinkageError e) { // reported where the first map opens
+        }
     }
 
     /**
