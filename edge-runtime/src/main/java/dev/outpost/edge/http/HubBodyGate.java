@@ -1,9 +1,11 @@
 package dev.outpost.edge.http;
 
 import dev.outpost.edge.config.LiveConfig;
+import dev.outpost.edge.hub.Hub;
 import dev.outpost.sync.wire.SyncProtocol;
 import io.micronaut.context.event.BeanCreatedEvent;
 import io.micronaut.context.event.BeanCreatedEventListener;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.server.netty.NettyServerCustomizer;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,6 +17,7 @@ import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.Map;
 
 /**
@@ -23,9 +26,13 @@ import java.util.Map;
  * token vouches for could make a hub hold that much per connection before the push controller refused it. Here a
  * push, cursor or dictionary request ({@code /v1/sync/...} with a body) must name a node of hub.nodes with its token
  * (else 401), and any other request's declared body must fit http.body_bytes_max (else 413), before a byte of the
- * body goes on. Invariants: a refusal is answered only while the router owes no response on the connection (answers
- * leave in request order), else the connection is closed; what arrives after a refused head is dropped and the
- * connection closed (lingering, {@link LingeringClose}); on a node (not a hub) nothing is installed.
+ * body goes on. A vouched body is held against the hub's memory for bodies being received ({@link Hub#holdBody}) from
+ * its head until its answer is written (or the connection closes), and refused with 429 when there is no room, so
+ * many nodes pushing at once cannot make the hub hold a hub.body_bytes_max body each before admission refuses them.
+ * Invariants: a refusal is answered only while the router owes no response on the connection (answers leave in
+ * request order), else the connection is closed; what arrives after a refused head is dropped and the connection
+ * closed (lingering, {@link LingeringClose}); every hold is given back exactly once; on a node (not a hub) nothing is
+ * installed.
  */
 @Singleton
 public class HubBodyGate implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
@@ -34,15 +41,25 @@ public class HubBodyGate implements BeanCreatedEventListener<NettyServerCustomiz
 
     private static final String SYNC_PREFIX = "/v1/sync/";
 
-    private final LiveConfig config;
+    /** The answer to a vouched push the hub has no room to receive now. */
+    static final Answer BUSY = Problems.answer(
+            429,
+            "Too many pushes",
+            "the hub is receiving as many bytes of pushes as its memory budget allows; retry later",
+            0,
+            null);
 
-    public HubBodyGate(LiveConfig config) {
+    private final LiveConfig config;
+    private final Hub hub;
+
+    public HubBodyGate(LiveConfig config, @Nullable Hub hub) {
         this.config = config;
+        this.hub = hub;
     }
 
     @Override
     public NettyServerCustomizer.Registry onCreated(BeanCreatedEvent<NettyServerCustomizer.Registry> event) {
-        if (config.current().hub().enabled()) {
+        if (config.current().hub().enabled() && hub != null) {
             RouterAhead.install(event, NAME, Handler::new);
         }
         return event.getBean();
@@ -87,10 +104,29 @@ public class HubBodyGate implements BeanCreatedEventListener<NettyServerCustomiz
         return null;
     }
 
+    /**
+     * The memory a vouched request's body will hold while received, taken from its head: KiB to give back once it
+     * is answered, 0 for a request that holds none, -1 if the hub has no room.
+     */
+    private int hold(HttpRequest request) {
+        boolean vouchedBody = request.uri().startsWith(SYNC_PREFIX)
+                && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
+        if (!vouchedBody) {
+            return 0;
+        }
+        long declared = HttpUtil.isTransferEncodingChunked(request)
+                ? config.current().hub().bodyBytesMax() // a chunked body may take up to the limit
+                : HttpUtil.getContentLength(request, 0L);
+        return hub.holdBody(declared);
+    }
+
     /** One per connection; its state is touched on the connection's event loop only. */
     private final class Handler extends RouterAhead.Handler {
         /** The rest of a refused request is dropped until its end. */
         private boolean dropping;
+
+        /** What each request owed holds ({@link #hold}), oldest first. */
+        private final ArrayDeque<Integer> held = new ArrayDeque<>();
 
         @Override
         boolean taken() {
@@ -106,20 +142,54 @@ public class HubBodyGate implements BeanCreatedEventListener<NettyServerCustomiz
             }
             if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
                 Answer refused = refusal(request);
-                if (refused != null) {
-                    dropping = !(msg instanceof LastHttpContent);
-                    ReferenceCountUtil.release(msg);
-                    if (owed == 0) {
-                        ctx.writeAndFlush(refused.toNetty(ctx.alloc(), request.protocolVersion(), true))
-                                .addListener(ChannelFutureListener.CLOSE);
-                    } else {
-                        ctx.close(); // answers leave in request order: the router's before this one are not out
-                    }
+                int kib = refused == null ? hold(request) : 0;
+                if (refused != null || kib < 0) {
+                    refuse(ctx, msg, request, refused != null ? refused : BUSY);
                     return;
                 }
                 owed++;
+                held.add(kib);
             }
             ctx.fireChannelRead(msg);
+        }
+
+        private void refuse(ChannelHandlerContext ctx, Object msg, HttpRequest request, Answer answer) {
+            dropping = !(msg instanceof LastHttpContent);
+            ReferenceCountUtil.release(msg);
+            if (owed == 0) {
+                ctx.writeAndFlush(answer.toNetty(ctx.alloc(), request.protocolVersion(), true))
+                        .addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ctx.close(); // answers leave in request order: the router's before this one are not out
+            }
+        }
+
+        @Override
+        void answered() {
+            Integer kib = held.poll();
+            if (kib != null && kib > 0) {
+                hub.releaseBody(kib);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            releaseAll();
+            ctx.fireChannelInactive();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            releaseAll();
+        }
+
+        /** The connection closed (or the handler left it) with requests unanswered: gives back what they held. */
+        private void releaseAll() {
+            for (Integer kib; (kib = held.poll()) != null; ) {
+                if (kib > 0) {
+                    hub.releaseBody(kib);
+                }
+            }
         }
     }
 }

@@ -84,8 +84,12 @@ final class RouterAhead {
                     && !(msg instanceof HttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)
                     && owed > 0) {
                 owed--;
+                answered();
             }
             ctx.write(msg, promise);
         }
+
+        /** The oldest request owed has had its final response written. */
+        void answered() {}
     }
 }

@@ -74,6 +74,11 @@ public final class Hub implements AutoCloseable {
     private final Semaphore pushMemoryKib;
 
     private final int pushMemoryKibMax;
+    /**
+     * KiB of budget.memory the bodies of vouched pushes may hold while they are still being received, before
+     * {@link #admit} sees them ({@link #holdBody}); the same share as the pushes in hand.
+     */
+    private final Semaphore receivingKib;
     /** Decodes every push: one, so its native codec contexts are reused from push to push. */
     private final PushBatch.Decoder decoder;
 
@@ -93,6 +98,7 @@ public final class Hub implements AutoCloseable {
         this.admission = new Semaphore(hub.pushConcurrencyMax());
         this.pushMemoryKibMax = (int) Math.max(1, config.budget().memoryBytes() / PUSH_MEMORY_SHARE / 1024);
         this.pushMemoryKib = new Semaphore(pushMemoryKibMax);
+        this.receivingKib = new Semaphore(pushMemoryKibMax);
         // A push declaring more than fits the share of pushes in hand is refused before anything is allocated.
         long decodedMax = Math.min(
                 hub.bodyBytesMax() * 64,
@@ -222,6 +228,28 @@ public final class Hub implements AutoCloseable {
             return -1;
         }
         return kib;
+    }
+
+    /**
+     * Takes the memory a vouched request's body will hold while it is received ({@code bodyBytes}: its declared
+     * length), out of budget.memory / {@value #PUSH_MEMORY_SHARE} for all such bodies; returns what to give back to
+     * {@link #releaseBody} once the request is answered, or -1 (counted as a throttled push) if it is not free. Asked
+     * from the request's head, so a hub refuses (429) before reading a body it has no room for: without it, every
+     * node's connection could make the hub hold a whole hub.body_bytes_max body before {@link #admit} refused it. A
+     * body larger than the whole share takes all of it, so one always gets through an idle hub.
+     */
+    public int holdBody(long bodyBytes) {
+        int kib = (int) Math.min(pushMemoryKibMax, Math.max(1, (bodyBytes + 1023) / 1024));
+        if (!receivingKib.tryAcquire(kib)) {
+            throttled.increment();
+            return -1;
+        }
+        return kib;
+    }
+
+    /** Gives back what {@link #holdBody} took. */
+    public void releaseBody(int held) {
+        receivingKib.release(held);
     }
 
     /** Gives back what {@link #admit} took. */

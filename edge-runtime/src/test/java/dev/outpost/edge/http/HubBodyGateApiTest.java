@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +17,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +87,68 @@ class HubBodyGateApiTest {
                                             .build(),
                                     HttpResponse.BodyHandlers.ofString())
                             .statusCode());
+        }
+    }
+
+    /** A vouched push head declaring {@code bytes}, its body not sent. */
+    private static String pushHead(long bytes) {
+        return "POST /v1/sync/push HTTP/1.1\r\nHost: x\r\nX-Outpost-Node: edge-1\r\nAuthorization: Bearer "
+                + TestFleet.TOKEN_1 + "\r\nContent-Type: " + SyncProtocol.PUSH_CONTENT_TYPE + "\r\nContent-Length: "
+                + bytes + "\r\n\r\n";
+    }
+
+    @Test
+    void vouchedBodiesTheHubHasNoRoomToReceiveAreRefusedFromTheirHeads() throws Exception {
+        // budget.memory 256 MiB: bodies being received may hold 32 MiB together, two of these 12 MB bodies.
+        try (TestFleet fleet = new TestFleet(dir)) {
+            int port = fleet.hub("", "256MiB").port();
+            List<Socket> receiving = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                    receiving.add(s);
+                    s.getOutputStream().write(pushHead(12_000_000).getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().write(new byte[4096]);
+                    s.getOutputStream().flush();
+                }
+                // Room for the first two only: the third is refused from its head (before: no answer until its body
+                // came).
+                assertTrue(answerToAHeadAlone(port, pushHead(12_000_000)).startsWith("HTTP/1.1 429"));
+            } finally {
+                for (Socket s : receiving) {
+                    s.close();
+                }
+            }
+            // Their connections gone, what they held is given back: a push is received and reaches the controller
+            // (a body that is no batch: 400 from it).
+            HttpClient client = HttpClient.newHttpClient();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> client.send(
+                                            HttpRequest.newBuilder(
+                                                            URI.create("http://127.0.0.1:" + port + "/v1/sync/push"))
+                                                    .header("X-Outpost-Node", "edge-1")
+                                                    .header("Authorization", "Bearer " + TestFleet.TOKEN_1)
+                                                    .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
+                                                    .POST(HttpRequest.BodyPublishers.ofByteArray(
+                                                            new byte[20_000_000 / 2]))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.ofString())
+                                    .statusCode()
+                            == 400);
+            // And what an answered push held is given back with its answer: more than the room, one after another.
+            for (int i = 0; i < 4; i++) {
+                assertEquals(
+                        400,
+                        client.send(
+                                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/sync/push"))
+                                                .header("X-Outpost-Node", "edge-1")
+                                                .header("Authorization", "Bearer " + TestFleet.TOKEN_1)
+                                                .header("Content-Type", SyncProtocol.PUSH_CONTENT_TYPE)
+                                                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[10_000_000]))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode());
+            }
         }
     }
 }

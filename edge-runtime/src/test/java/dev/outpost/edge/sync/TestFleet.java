@@ -25,6 +25,11 @@ public final class TestFleet implements AutoCloseable {
 
     /** The hub "hq", knowing edge-1 and edge-2; {@code moreHub}: further keys of its hub section, each line indented by two. */
     public Main.RunningAgent hub(String moreHub) throws Exception {
+        return hub(moreHub, "16GiB");
+    }
+
+    /** The hub with budget.memory {@code memory} (e.g. {@code 256MiB}). */
+    public Main.RunningAgent hub(String moreHub, String memory) throws Exception {
         return start("hub", """
                 node:
                   id: hq
@@ -33,12 +38,12 @@ public final class TestFleet implements AutoCloseable {
                 http:
                   port: 0
                 budget:
-                  memory: 16GiB
+                  memory: %s
                 hub:
                 %s  nodes:
                     edge-1: %s
                     edge-2: %s
-                """.formatted(dir.resolve("hub-data"), moreHub, TOKEN_1, TOKEN_2), true);
+                """.formatted(dir.resolve("hub-data"), memory, moreHub, TOKEN_1, TOKEN_2), true);
     }
 
     /** An edge pushing to the hub on {@code hubPort}; {@code more}: further top-level YAML (streams, rollups, ...). */
