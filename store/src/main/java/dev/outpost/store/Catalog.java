@@ -44,6 +44,10 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
     /** Most dictionaries kept decoded in memory (each holds native Zstd tables). */
     public static final int DICTIONARY_CACHE_MAX = 64;
 
+    /** The columns of a dictionary row, as the row reader below takes them. */
+    private static final String DICTIONARY_ROW =
+            "SELECT id, stream, purpose, length(bytes), samples, created_at_millis FROM dictionaries";
+
     /** Most retention log rows kept ({@link RetentionRecords#ROWS_MAX}). */
     public static final int RETENTION_LOG_ROWS_MAX = RetentionRecords.ROWS_MAX;
 
@@ -148,10 +152,19 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
      * dictionary has the same id (a 32-bit id collision). Storing the same dictionary again is a no-op (true).
      */
     public synchronized boolean tryPutDictionary(String stream, Purpose purpose, Dictionary d, int samples) {
-        Dictionary existing = find(d.id());
-        if (existing != null) {
-            return existing.equals(d);
+        return !(storeDictionary(stream, purpose, d, samples) instanceof DictionaryPut.IdTaken);
+    }
+
+    /**
+     * Stores a dictionary for a stream and purpose unless a row holds its id already: the same dictionary (nothing
+     * changes) or another one (a 32-bit id collision, or a row whose bytes no longer match its id; nothing stored).
+     */
+    public synchronized DictionaryPut storeDictionary(String stream, Purpose purpose, Dictionary d, int samples) {
+        DictionaryInfo held = dictionaryInfo(d.id());
+        if (held != null) {
+            return d.equals(find(d.id())) ? new DictionaryPut.AlreadyStored(held) : new DictionaryPut.IdTaken(held);
         }
+        long now = System.currentTimeMillis();
         try (PreparedStatement p = db.prepareStatement(
                 "INSERT INTO dictionaries (id, stream, purpose, bytes, samples, created_at_millis) VALUES (?,?,?,?,?,?)")) {
             p.setLong(1, d.id());
@@ -159,12 +172,34 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
             p.setString(3, purpose.name());
             p.setBytes(4, d.bytes());
             p.setInt(5, samples);
-            p.setLong(6, System.currentTimeMillis());
+            p.setLong(6, now);
             p.executeUpdate();
         } catch (SQLException e) {
             throw writeFailed("store dictionary", e);
         }
-        return true;
+        return new DictionaryPut.Stored(new DictionaryInfo(d.id(), stream, purpose, d.size(), samples, now));
+    }
+
+    /** The row of the dictionary with {@code id} as stored (its bytes not checked), or null. */
+    public synchronized DictionaryInfo dictionaryInfo(long id) {
+        try (PreparedStatement p = db.prepareStatement(DICTIONARY_ROW + " WHERE id = ?")) {
+            p.setLong(1, id);
+            try (ResultSet rs = p.executeQuery()) {
+                return rs.next() ? dictionaryInfo(rs) : null;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("read dictionary " + Long.toHexString(id), file, "the catalog may be damaged", e);
+        }
+    }
+
+    private static DictionaryInfo dictionaryInfo(ResultSet rs) throws SQLException {
+        return new DictionaryInfo(
+                rs.getLong(1),
+                rs.getString(2),
+                Purpose.valueOf(rs.getString(3)),
+                rs.getInt(4),
+                rs.getInt(5),
+                rs.getLong(6));
     }
 
     /** The dictionary with {@code id}, or null; verified against its content-derived id. */
@@ -337,19 +372,12 @@ public final class Catalog implements AutoCloseable, DictionaryResolver, SyncCur
     /** Every stored dictionary, newest first (at most {@code limit}). */
     public synchronized List<DictionaryInfo> dictionaries(int limit) {
         List<DictionaryInfo> out = new ArrayList<>();
-        try (PreparedStatement p = db.prepareStatement(
-                "SELECT id, stream, purpose, length(bytes), samples, created_at_millis FROM dictionaries"
-                        + " ORDER BY created_at_millis DESC, rowid DESC LIMIT ?")) {
+        try (PreparedStatement p =
+                db.prepareStatement(DICTIONARY_ROW + " ORDER BY created_at_millis DESC, rowid DESC LIMIT ?")) {
             p.setInt(1, limit);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new DictionaryInfo(
-                            rs.getLong(1),
-                            rs.getString(2),
-                            Purpose.valueOf(rs.getString(3)),
-                            rs.getInt(4),
-                            rs.getInt(5),
-                            rs.getLong(6)));
+                    out.add(dictionaryInfo(rs));
                 }
             }
         } catch (SQLException e) {

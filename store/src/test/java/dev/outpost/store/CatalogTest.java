@@ -2,6 +2,8 @@ package dev.outpost.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,6 +98,39 @@ class CatalogTest {
                 c.find(d.id());
             }
             assertEquals(10, c.dictionaryCacheSize(), "restored: all kept again");
+        }
+    }
+
+    /**
+     * Storing says what holds the id afterwards; a row whose bytes no longer match its id (changed under the catalog)
+     * holds it too: storing the dictionary of that id threw SQLite's primary-key violation as a StoreException ("check
+     * free space"); now it is IdTaken with the row left as it was.
+     */
+    @Test
+    void storingADictionaryNamesTheRowThatHoldsItsId() throws Exception {
+        Path file = dir.resolve("catalog.db");
+        Dictionary d = Dictionary.of("dictionary content".getBytes(StandardCharsets.UTF_8));
+        Catalog.DictionaryInfo row;
+        try (Catalog c = Catalog.open(file)) {
+            row = assertInstanceOf(DictionaryPut.Stored.class, c.storeDictionary("a", Purpose.WIRE, d, 3))
+                    .row();
+            assertEquals(List.of(row), c.dictionaries(10), "the row as stored");
+            assertEquals(new DictionaryPut.AlreadyStored(row), c.storeDictionary("b", Purpose.HOT_LOG, d, 9));
+            assertEquals(row, c.dictionaryInfo(d.id()));
+            assertNull(c.dictionaryInfo(d.id() + 1));
+        }
+        byte[] other = "other content".getBytes(StandardCharsets.UTF_8);
+        try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+                PreparedStatement p = db.prepareStatement("UPDATE dictionaries SET bytes = ?")) {
+            p.setBytes(1, other);
+            p.executeUpdate();
+        }
+        try (Catalog c = Catalog.open(file)) {
+            Catalog.DictionaryInfo damaged = new Catalog.DictionaryInfo(
+                    d.id(), "a", Purpose.WIRE, other.length, row.samples(), row.createdAtMillis());
+            assertEquals(new DictionaryPut.IdTaken(damaged), c.storeDictionary("a", Purpose.WIRE, d, 3));
+            assertFalse(c.tryPutDictionary("a", Purpose.WIRE, d, 3));
+            assertEquals(List.of(damaged), c.dictionaries(10), "nothing stored");
         }
     }
 

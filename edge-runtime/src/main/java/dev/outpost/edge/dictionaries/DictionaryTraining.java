@@ -6,6 +6,7 @@ import dev.outpost.compress.FrameException;
 import dev.outpost.compress.Purpose;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.store.Catalog;
+import dev.outpost.store.DictionaryPut;
 import dev.outpost.store.EventCursor;
 import dev.outpost.store.EventLog;
 import dev.outpost.store.RecordView;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -34,8 +34,19 @@ public final class DictionaryTraining {
     /** What a training run came to. */
     public sealed interface Outcome {}
 
-    /** Trained and stored. */
+    /**
+     * Trained and stored, as {@code dictionary}; or the same dictionary was stored for the stream and purpose before,
+     * and {@code dictionary} is that row (training again is idempotent).
+     */
     public record Trained(Catalog.DictionaryInfo dictionary) implements Outcome {}
+
+    /**
+     * The catalog holds the trained dictionary's id already, as {@code holder}, and nothing was stored: with other
+     * bytes (a collision of the 32-bit content hash) or, if {@code sameDictionary}, with the same bytes for another
+     * stream or purpose (the catalog keeps one stream and purpose per dictionary). Different samples or another size
+     * give another dictionary.
+     */
+    public record IdTaken(Catalog.DictionaryInfo holder, boolean sameDictionary) implements Outcome {}
 
     /** The stream has too few recent events to train from ({@code samples} found). */
     public record NotEnoughSamples(int samples, String why) implements Outcome {}
@@ -46,13 +57,22 @@ public final class DictionaryTraining {
     private final EventLog log;
     private final Catalog catalog;
     private final Supplier<OutpostConfig> config;
-    private final LongSupplier clockMillis;
+    private final Trainer trainer;
+
+    /** Trains a dictionary of about {@code bytes} from samples, as {@link DictionaryTrainer#train} does. */
+    interface Trainer {
+        Dictionary train(List<byte[]> samples, int bytes);
+    }
 
     public DictionaryTraining(EventLog log, Catalog catalog, Supplier<OutpostConfig> config) {
+        this(log, catalog, config, DictionaryTrainer::train);
+    }
+
+    DictionaryTraining(EventLog log, Catalog catalog, Supplier<OutpostConfig> config, Trainer trainer) {
         this.log = log;
         this.catalog = catalog;
         this.config = config;
-        this.clockMillis = System::currentTimeMillis;
+        this.trainer = trainer;
     }
 
     /** Trains a dictionary of about {@code bytes} bytes from up to {@code samples} recent events of {@code stream}. */
@@ -60,15 +80,19 @@ public final class DictionaryTraining {
         List<byte[]> recent = recentEvents(stream, Math.min(samples, SAMPLES_MAX));
         Dictionary d;
         try {
-            d = DictionaryTrainer.train(recent, bytes);
+            d = trainer.train(recent, bytes);
         } catch (IllegalArgumentException e) {
             return new NotEnoughSamples(recent.size(), e.getMessage());
         } catch (FrameException e) {
             return new ZstdUnavailable(e.getMessage());
         }
-        catalog.putDictionary(stream, purpose, d, recent.size());
-        return new Trained(
-                new Catalog.DictionaryInfo(d.id(), stream, purpose, d.size(), recent.size(), clockMillis.getAsLong()));
+        return switch (catalog.storeDictionary(stream, purpose, d, recent.size())) {
+            case DictionaryPut.Stored s -> new Trained(s.row());
+            case DictionaryPut.AlreadyStored a
+            when a.row().stream().equals(stream) && a.row().purpose() == purpose -> new Trained(a.row());
+            case DictionaryPut.AlreadyStored a -> new IdTaken(a.row(), true);
+            case DictionaryPut.IdTaken t -> new IdTaken(t.row(), false);
+        };
     }
 
     /** The stream's most recent events, reading at most query.scan_records_max records back. */

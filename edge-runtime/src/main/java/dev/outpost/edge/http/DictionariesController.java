@@ -23,7 +23,8 @@ import java.util.Locale;
 
 /**
  * Zstd dictionaries: {@code POST /v1/dictionaries?stream=S} trains one from the stream's most
- * recent events in the log and stores it in the catalog; {@code GET /v1/dictionaries} lists them.
+ * recent events in the log and stores it in the catalog (409 if the catalog holds its id already, other than as the
+ * same dictionary for the same stream and purpose); {@code GET /v1/dictionaries} lists them.
  * Training runs on the blocking pool, never on the event loop.
  */
 @Controller("/v1/dictionaries")
@@ -44,6 +45,7 @@ public class DictionariesController {
     }
 
     @Post(produces = MediaType.APPLICATION_JSON)
+    @ApiResponse(responseCode = "409", ref = OpenApiController.CONFLICT)
     @ExecuteOn(TaskExecutors.BLOCKING)
     public HttpResponse<String> train(
             @QueryValue String stream,
@@ -72,8 +74,27 @@ public class DictionariesController {
                         "stream '" + stream + "' has " + n.samples() + " recent events: " + n.why(),
                         0,
                         "samples");
+            case DictionaryTraining.IdTaken taken -> idTaken(taken);
             case DictionaryTraining.ZstdUnavailable z -> Problems.response(503, "Zstd unavailable", z.why(), 0, null);
         };
+    }
+
+    /** 409 naming the id and what holds it; the field is samples: training on others gives another dictionary. */
+    private static HttpResponse<String> idTaken(DictionaryTraining.IdTaken taken) {
+        Catalog.DictionaryInfo holder = taken.holder();
+        String id = Long.toHexString(holder.id());
+        String held = taken.sameDictionary()
+                ? "the same dictionary, id " + id + ", is stored for stream '" + holder.stream() + "', purpose "
+                        + holder.purpose().name().toLowerCase(Locale.ROOT)
+                        + " (the catalog keeps one stream and purpose per dictionary)"
+                : "the catalog holds another dictionary under id " + id + " (stream '" + holder.stream()
+                        + "'; a collision of the 32-bit content hash, or that row no longer matches its id: see the log)";
+        return Problems.response(
+                409,
+                "Dictionary id taken",
+                held + "; nothing was stored: train again with different samples or bytes",
+                0,
+                "samples");
     }
 
     @Get(produces = MediaType.APPLICATION_JSON)
