@@ -99,6 +99,11 @@ public final class Hub implements AutoCloseable {
         this.pushMemoryKibMax = (int) Math.max(1, config.budget().memoryBytes() / PUSH_MEMORY_SHARE / 1024);
         this.pushMemoryKib = new Semaphore(pushMemoryKibMax);
         this.receivingKib = new Semaphore(pushMemoryKibMax);
+        metrics.gauge(
+                "outpost_hub_push_bodies_receiving_bytes",
+                "Bytes of budget.memory held for vouched push bodies still being received (at most budget.memory / "
+                        + PUSH_MEMORY_SHARE + "; a push with no room is answered 429 from its head)",
+                () -> (long) (pushMemoryKibMax - receivingKib.availablePermits()) * 1024);
         // A push declaring more than fits the share of pushes in hand is refused before anything is allocated.
         long decodedMax = Math.min(
                 hub.bodyBytesMax() * 64,

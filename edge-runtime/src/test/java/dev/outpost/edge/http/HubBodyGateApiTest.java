@@ -90,6 +90,21 @@ class HubBodyGateApiTest {
         }
     }
 
+    /** The hub's outpost_hub_push_bodies_receiving_bytes. */
+    private static long receivingBytes(int port) throws IOException, InterruptedException {
+        String metrics = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        return metrics.lines()
+                .filter(l -> l.startsWith("outpost_hub_push_bodies_receiving_bytes "))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1).trim()))
+                .findFirst()
+                .orElseThrow();
+    }
+
     /** A vouched push head declaring {@code bytes}, its body not sent. */
     private static String pushHead(long bytes) {
         return "POST /v1/sync/push HTTP/1.1\r\nHost: x\r\nX-Outpost-Node: edge-1\r\nAuthorization: Bearer "
@@ -111,8 +126,10 @@ class HubBodyGateApiTest {
                     s.getOutputStream().write(new byte[4096]);
                     s.getOutputStream().flush();
                 }
-                // Room for the first two only: the third is refused from its head (before: no answer until its body
-                // came).
+                // Both heads taken (they arrive on connections of their own, in any order)...
+                await().atMost(Duration.ofSeconds(10)).until(() -> receivingBytes(port) >= 2 * 11_718L * 1024);
+                // ...there is room for these two only: a third is refused from its head (before: no answer until
+                // its body came).
                 assertTrue(answerToAHeadAlone(port, pushHead(12_000_000)).startsWith("HTTP/1.1 429"));
             } finally {
                 for (Socket s : receiving) {
