@@ -33,6 +33,11 @@ public class ApiScreen {
         this.token = t == null || t.isEmpty() ? null : t.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Whether requests need the token (http.api_token is set). */
+    public boolean required() {
+        return token != null;
+    }
+
     /** Whether a /v1 request with this {@code Authorization} header (or none) may pass. */
     public boolean admits(@Nullable String authorization) {
         return token == null

@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
@@ -30,18 +29,20 @@ import io.netty.util.ReferenceCountUtil;
 import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code GET /v1/ws}: upgrades to a WebSocket carrying JSON control messages and live subscriptions ({@link WsSession};
  * docs/API.md, "WebSocket"), in the Netty pipeline ahead of Micronaut's router like {@link EventTailPath}.
  *
  * <p>Design note. Only an upgrade this path can serve is taken: an HTTP/1.1 GET of the exact path with {@code Upgrade:
- * websocket}, admitted by the API token (the {@code Authorization} header, or {@code access_token} in the query for
- * browsers, RFC 6750 §2.3), while Micronaut owes no response on the connection; anything else goes on to Micronaut
- * (401 from the API filter, 404 otherwise). Once upgraded the connection is the session's: the slow-client guard
- * (which knows HTTP requests, not frames) leaves the pipeline, and the connection keeps its budget slot, busy, until it
- * closes. Invariants: a frame is at most {@link #FRAME_BYTES_MAX} and a message (fragments joined) at most {@link
- * #MESSAGE_BYTES_MAX}, beyond which Netty closes the connection with 1009; frames are only read on the event loop.
+ * websocket} and a query that decodes, admitted by the API token (the {@code Authorization} header, or {@code
+ * access_token} in the query for browsers, RFC 6750 §2.3), while Micronaut owes no response on the connection;
+ * anything else goes on to Micronaut (400 naming a malformed parameter, 401 from the API filter, 404 otherwise). Once
+ * upgraded the connection is the session's: the slow-client guard (which knows HTTP requests, not frames) leaves the
+ * pipeline, and the connection keeps its budget slot, busy, until it closes. Invariants: a frame is at most {@link
+ * #FRAME_BYTES_MAX} and a message (fragments joined) at most {@link #MESSAGE_BYTES_MAX}, beyond which Netty closes the
+ * connection with 1009; frames are only read on the event loop.
  */
 @Singleton
 public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustomizer.Registry> {
@@ -49,6 +50,10 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
     static final String NAME = "outpost-websocket";
 
     static final String PATH = "/v1/ws";
+    /** The query parameter a browser sends the API token in. */
+    static final String ACCESS_TOKEN = "access_token";
+    /** Most query parameters decoded (Netty's decoder's default, as before). */
+    private static final int QUERY_PARAMETERS_MAX = 1_024;
     /** Largest frame a client may send. */
     static final int FRAME_BYTES_MAX = 64 * 1024;
     /** Largest control message a client may send, its fragments joined. */
@@ -173,22 +178,40 @@ public class WebSocketPath implements BeanCreatedEventListener<NettyServerCustom
                 && (uri.length() == PATH.length() || uri.charAt(PATH.length()) == '?')
                 && upgrade != null
                 && upgrade.toLowerCase(Locale.ROOT).contains("websocket")
-                && (tokens.admits(request.headers().get(HttpHeaderNames.AUTHORIZATION))
-                        || tokens.admits(queryToken(uri)));
+                && admitted(request);
     }
 
     /**
-     * {@code access_token} from the query, as a Bearer credential (browsers cannot set headers on a WebSocket); null if
-     * absent, repeated or if the query does not decode (then the router answers 400 naming the parameter; thrown out
-     * of channelRead, the decoder's exception left the request unanswered).
+     * Whether the upgrade's credentials admit it. Not taken, whatever the Authorization header says, when the query
+     * does not decode or, with api tokens, names an access_token that cannot be one: the router answers 400 naming the
+     * parameter ({@link MalformedUriHandler}, {@link WebSocketController}), as it answers every malformed parameter
+     * (taken on a valid header, such a request was upgraded and the broken credential went unnoticed).
      */
-    private static String queryToken(String uri) {
-        List<String> t;
+    private boolean admitted(HttpRequest request) {
+        String queryToken;
         try {
-            t = new QueryStringDecoder(uri).parameters().get("access_token");
-        } catch (IllegalArgumentException e) {
+            queryToken = queryToken(PercentEscapes.parameters(request.uri(), QUERY_PARAMETERS_MAX), tokens);
+        } catch (ProblemException malformed) { // thrown out of channelRead, it left the request unanswered
+            return false;
+        }
+        return tokens.admits(request.headers().get(HttpHeaderNames.AUTHORIZATION))
+                || (queryToken != null && tokens.admits(queryToken));
+    }
+
+    /**
+     * {@code access_token} from the decoded query, as a Bearer credential (browsers cannot set headers on a
+     * WebSocket); null if absent or if {@code tokens} requires none (credentials are not looked at then, the header's
+     * neither). Given empty or more than once it cannot be a credential: a ProblemException, 400 naming it.
+     */
+    static String queryToken(Map<String, List<String>> query, ApiScreen tokens) {
+        List<String> t = query.get(ACCESS_TOKEN);
+        if (t == null || !tokens.required()) {
             return null;
         }
-        return t == null || t.size() != 1 ? null : "Bearer " + t.get(0);
+        if (t.size() != 1 || t.getFirst().isEmpty()) {
+            throw new ProblemException(
+                    400, "Invalid query", ACCESS_TOKEN + " must be given once, holding the API token", 0, ACCESS_TOKEN);
+        }
+        return "Bearer " + t.getFirst();
     }
 }

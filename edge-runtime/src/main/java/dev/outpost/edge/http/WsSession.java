@@ -35,7 +35,9 @@ import java.util.Set;
  * for a message it cannot take, naming the field — the connection stays up. Each subscription is one of the live feed's
  * subscribers (its own buffer, counted against live.subscribers_max). Invariants: at most {@link #SUBSCRIPTIONS_MAX}
  * per connection, ids unique among them; control messages are handled on the connection's event loop; when the
- * connection closes every subscription is cancelled once.
+ * connection closes every subscription is cancelled once; an id is the client's to reuse once unsubscribed, so what
+ * lets go of a subscription removes that one only ({@link Held#release}), and a subscription the client already
+ * unsubscribed gets no end.
  */
 final class WsSession {
     /** Most subscriptions one connection holds. */
@@ -50,7 +52,7 @@ final class WsSession {
     private final WebSocketServerHandshaker handshaker;
     private final LiveFeed feed;
     private final WsFraming framing;
-    private final Map<String, LiveFeed.Subscription> subscriptions = new HashMap<>();
+    private final Map<String, Held> subscriptions = new HashMap<>();
 
     /** The feed's writes (from its thread) to this connection, batched per event loop. */
     private final LoopWrites writes;
@@ -88,7 +90,7 @@ final class WsSession {
 
     /** The connection closed. */
     void closed() {
-        subscriptions.values().forEach(LiveFeed.Subscription::cancel);
+        subscriptions.values().forEach(h -> h.subscription.cancel());
         subscriptions.clear();
     }
 
@@ -141,6 +143,7 @@ final class WsSession {
                 return;
             }
         }
+        SubscriptionOutlet outlet;
         LiveFeed.Subscription s;
         try {
             TailRequest tail = TailRequest.of(
@@ -152,7 +155,8 @@ final class WsSession {
                             "after",
                             text(e.get("from_seq"), "from_seq"),
                             text(e.get("from_time"), "from_time")));
-            s = feed.subscribe(tail.filter(), tail.start(), framing, new SubscriptionOutlet(id));
+            outlet = new SubscriptionOutlet(id);
+            s = feed.subscribe(tail.filter(), tail.start(), framing, outlet);
         } catch (ProblemException p) {
             error(id, p.field(), p.getMessage());
             return;
@@ -160,7 +164,7 @@ final class WsSession {
             error(id, r.field(), r.getMessage());
             return;
         }
-        hold(id, s);
+        hold(outlet, s);
     }
 
     private void subscribeState(String id, Map<?, ?> state) {
@@ -174,20 +178,21 @@ final class WsSession {
             error(id, "namespace", e.getMessage());
             return;
         }
-        LiveFeed.Subscription s = feed.watch(ns, new StateWatchOutlet(id));
-        hold(id, s);
+        StateWatchOutlet outlet = new StateWatchOutlet(id);
+        hold(outlet, feed.watch(ns, outlet));
     }
 
     /** Keeps a subscription the feed granted and confirms it; null: the subscriber limit is reached. */
-    private void hold(String id, LiveFeed.Subscription s) {
+    private void hold(Held h, LiveFeed.Subscription s) {
         if (s == null) {
-            error(id, null, "live.subscribers_max subscriptions are held; try again later");
+            error(h.id, null, "live.subscribers_max subscriptions are held; try again later");
             return;
         }
-        subscriptions.put(id, s);
+        h.subscription = s;
+        subscriptions.put(h.id, h);
         send(g -> {
             g.writeStringField("type", "subscribed");
-            g.writeStringField("id", id);
+            g.writeStringField("id", h.id);
         });
     }
 
@@ -213,12 +218,12 @@ final class WsSession {
     }
 
     private void unsubscribe(String id) {
-        LiveFeed.Subscription s = id == null ? null : subscriptions.remove(id);
-        if (s == null) {
+        Held h = id == null ? null : subscriptions.remove(id);
+        if (h == null) {
             error(id, "id", "no open subscription has this id");
             return;
         }
-        s.cancel();
+        h.subscription.cancel();
         send(g -> {
             g.writeStringField("type", "unsubscribed");
             g.writeStringField("id", id);
@@ -254,12 +259,31 @@ final class WsSession {
         return out;
     }
 
-    /** One state watch's messages on this connection: snapshot, change (the document's id as doc_id), end. */
-    private final class StateWatchOutlet implements StateOutlet {
-        private final String id;
+    /**
+     * A subscription as this connection holds it, under the client's id. The feed ends one from its own thread and the
+     * cleanup runs on the loop later: by then the client may have unsubscribed it and opened another under the same
+     * id. Removed by its id alone, the cleanup then took the new one (WsSubscriptionIdsTest): the client was sent an
+     * end it could only take for the new one, could no longer unsubscribe it, and its live.subscribers_max slot leaked.
+     */
+    private abstract class Held {
+        final String id;
+        /** What the feed granted: set on the loop as it is granted, so before any cleanup of it runs there. */
+        LiveFeed.Subscription subscription;
 
-        StateWatchOutlet(String id) {
+        Held(String id) {
             this.id = id;
+        }
+
+        /** Lets this subscription go if the connection still holds it (loop only); false if it was let go already. */
+        boolean release() {
+            return subscriptions.remove(id, this);
+        }
+    }
+
+    /** One state watch's messages on this connection: snapshot, change (the document's id as doc_id), end. */
+    private final class StateWatchOutlet extends Held implements StateOutlet {
+        StateWatchOutlet(String id) {
+            super(id);
         }
 
         @Override
@@ -304,11 +328,14 @@ final class WsSession {
 
         @Override
         public void close(String reason) {
-            ctx.executor().execute(() -> subscriptions.remove(id));
-            send(g -> {
-                g.writeStringField("type", "end");
-                g.writeStringField("id", id);
-                g.writeStringField("reason", reason);
+            ctx.executor().execute(() -> {
+                if (release()) { // else the client unsubscribed it and was told so
+                    send(g -> {
+                        g.writeStringField("type", "end");
+                        g.writeStringField("id", id);
+                        g.writeStringField("reason", reason);
+                    });
+                }
             });
         }
     }
@@ -326,12 +353,11 @@ final class WsSession {
     }
 
     /** One subscription's messages on this connection. */
-    private final class SubscriptionOutlet implements Outlet {
-        private final String id;
+    private final class SubscriptionOutlet extends Held implements Outlet {
         private final ByteBuf eventsHead;
 
         SubscriptionOutlet(String id) {
-            this.id = id;
+            super(id);
             ByteBuf head = Unpooled.buffer(64);
             // The object and array stay open: the events and "]}" follow (EventLine's factory does not close them).
             try (com.fasterxml.jackson.core.JsonGenerator g = EventLine.JSON.createGenerator(
@@ -378,14 +404,14 @@ final class WsSession {
 
         @Override
         public void close(String reason) {
-            ByteBuf end = control(g -> {
-                g.writeStringField("type", "end");
-                g.writeStringField("id", id);
-                g.writeStringField("reason", reason);
-            });
             writes.run(ctx, () -> {
-                subscriptions.remove(id);
-                ctx.writeAndFlush(new TextWebSocketFrame(end));
+                if (release()) { // else the client unsubscribed it and was told so
+                    ctx.writeAndFlush(new TextWebSocketFrame(control(g -> {
+                        g.writeStringField("type", "end");
+                        g.writeStringField("id", id);
+                        g.writeStringField("reason", reason);
+                    })));
+                }
             });
         }
     }

@@ -73,6 +73,9 @@ class MalformedEscapeApiTest extends AgentHttpTest {
         // a well-formed tail still streams
         Answer ok = get("/v1/events/tail?stream=a%2Cb", sse + "Connection: close\r\n");
         assertEquals(200, ok.status(), ok.head());
+        // the WebSocket upgrade too (it was upgraded); with no api token its access_token is not looked at
+        get("/v1/ws?x=%zz", WS_HEADERS).isProblemNaming("x");
+        assertEquals(101, get("/v1/ws?access_token=", WS_HEADERS).status());
     }
 
     @Test
@@ -98,5 +101,24 @@ class MalformedEscapeApiTest extends AgentHttpTest {
         String auth = "Authorization: Bearer " + TOKEN + "\r\nAccept: text/event-stream\r\n";
         get("/v1/fleet/events/tail?node=edge%2", auth).isProblemNaming("node");
         get("/v1/events/tail?stream=%zz", auth).isProblemNaming("stream");
+    }
+
+    /**
+     * A valid Authorization header does not excuse a broken access_token beside it: the request names a credential
+     * that cannot be one (a malformed escape, empty, given twice), which is refused naming it as without the header.
+     * With the header, the upgrade took it and ignored the parameter.
+     */
+    @Test
+    void aWebSocketUpgradeWithAValidHeaderAndABrokenQueryTokenIsRefused() throws Exception {
+        start("  api_token: " + TOKEN + "\n");
+        String auth = WS_HEADERS + "Authorization: Bearer " + TOKEN + "\r\n";
+        get("/v1/ws?access_token=%", auth).isProblemNaming("access_token");
+        get("/v1/ws?access_token=" + TOKEN + "%z", auth).isProblemNaming("access_token");
+        get("/v1/ws?access_token=", auth).isProblemNaming("access_token");
+        get("/v1/ws?access_token=" + TOKEN + "&access_token=" + TOKEN, auth).isProblemNaming("access_token");
+        get("/v1/ws?x=%zz", auth).isProblemNaming("x");
+        assertEquals(101, get("/v1/ws", auth).status());
+        assertEquals(101, get("/v1/ws?access_token=" + TOKEN, auth).status());
+        assertEquals(401, get("/v1/ws?access_token=", WS_HEADERS).status(), "without the header: no credential");
     }
 }
