@@ -22,23 +22,28 @@ import org.junit.jupiter.api.Test;
 class DictionariesApiTest extends AgentHttpTest {
     private static final String TRAIN = "/v1/dictionaries?stream=traffic&samples=1500&bytes=8192";
 
+    /** 200 NDJSON events of stream {@code traffic} (network flows) drawn from {@code r}. */
+    static String trafficBatch(Random r) {
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < 200; i++) {
+            body.append("{\"stream\":\"traffic\",\"data\":{\"source_ip\":\"10.0.")
+                    .append(r.nextInt(20))
+                    .append('.')
+                    .append(r.nextInt(255))
+                    .append("\",\"bytes_transferred\":")
+                    .append(r.nextInt(2_000_000))
+                    .append(",\"protocol\":\"")
+                    .append(r.nextBoolean() ? "TCP" : "UDP")
+                    .append("\"}}\n");
+        }
+        return body.toString();
+    }
+
     /** 2,000 events of stream traffic (the same ones every run: training them gives the same dictionary). */
     private void ingest() throws Exception {
         Random r = new Random(7);
         for (int b = 0; b < 10; b++) {
-            StringBuilder body = new StringBuilder();
-            for (int i = 0; i < 200; i++) {
-                body.append("{\"stream\":\"traffic\",\"data\":{\"source_ip\":\"10.0.")
-                        .append(r.nextInt(20))
-                        .append('.')
-                        .append(r.nextInt(255))
-                        .append("\",\"bytes_transferred\":")
-                        .append(r.nextInt(2_000_000))
-                        .append(",\"protocol\":\"")
-                        .append(r.nextBoolean() ? "TCP" : "UDP")
-                        .append("\"}}\n");
-            }
-            HttpResponse<String> ok = send("POST", "/v1/events", "application/x-ndjson", body.toString());
+            HttpResponse<String> ok = send("POST", "/v1/events", "application/x-ndjson", trafficBatch(r));
             assertEquals(200, ok.statusCode(), ok.body());
         }
     }

@@ -276,19 +276,10 @@ class EventsApiTest {
         assertEquals(422, postTo("/v1/dictionaries?stream=traffic").statusCode(), "no samples yet");
         java.util.Random r = new java.util.Random(7);
         for (int b = 0; b < 10; b++) {
-            StringBuilder body = new StringBuilder();
-            for (int i = 0; i < 200; i++) {
-                body.append("{\"stream\":\"traffic\",\"data\":{\"source_ip\":\"10.0.")
-                        .append(r.nextInt(20))
-                        .append('.')
-                        .append(r.nextInt(255))
-                        .append("\",\"bytes_transferred\":")
-                        .append(r.nextInt(2_000_000))
-                        .append(",\"protocol\":\"")
-                        .append(r.nextBoolean() ? "TCP" : "UDP")
-                        .append("\"}}\n");
-            }
-            assertEquals(200, post("application/x-ndjson", body.toString()).statusCode());
+            assertEquals(
+                    200,
+                    post("application/x-ndjson", DictionariesApiTest.trafficBatch(r))
+                            .statusCode());
         }
         HttpResponse<String> trained = postTo("/v1/dictionaries?stream=traffic&samples=1500&bytes=8192");
         assertEquals(200, trained.statusCode(), trained.body());
