@@ -12,6 +12,8 @@ import dev.outpost.sync.wire.PullPage;
 import dev.outpost.sync.wire.WireException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +22,12 @@ import org.slf4j.LoggerFactory;
  * the hub's own log (their wire form is {@link FleetChange}'s); a change's sequence number is its event's in that log.
  *
  * <p>Design note. Invariants: a change is published (and {@link #version()} moves) only once it is durable, so a pull
- * that sees it can never see it vanish after a crash; a pull reads at most {@link #SCAN_RECORDS_MAX} records of the
- * log (the other streams' events are skipped but counted), so one pull's work is bounded.
+ * that sees it can never see it vanish after a crash — and a pull sees no change before that: a change's record is in
+ * the log (readable) before its fsync completes, so a scan stops at the first change past {@link #durableSeq}, the
+ * highest sequence of a change whose publishing completed (all of the log at open: what was recovered is on disk), and
+ * the next pull starts there (a change whose
+ * fsync failed is never sent: its publisher was told); a pull reads at most {@link #SCAN_RECORDS_MAX} records of the log (the other streams'
+ * events are skipped but counted), so one pull's work is bounded.
  */
 public final class LocalFleetChanges implements FleetChanges {
     /** Most hub log records one pull reads looking for changes. */
@@ -33,20 +39,33 @@ public final class LocalFleetChanges implements FleetChanges {
     private final EventLog log;
     private final Object signal = new Object();
     private long version; // guarded by signal
+    /** The highest sequence of a change known durable: every change at or below it may be sent. */
+    private volatile long durableSeq;
+    /** Changes whose publishing failed (not durable): in the log, never sent. */
+    private final Set<Long> abandoned = ConcurrentHashMap.newKeySet();
 
     /** @param log the hub's own log */
     public LocalFleetChanges(EventLog log) {
         this.log = log;
+        this.durableSeq = log.lastSeq(); // what the log holds at open was recovered from disk
     }
 
     /** Appends {@code change}; returns once it is durable. */
     @Override
     public Outcome publish(FleetChange change) {
         AppendResult r = log.append(Lane.HIGH, List.of(EventDraft.of(FleetChange.STREAM, change.toStoredEvent())));
-        r.durable().join();
-        synchronized (signal) {
-            version++;
-            signal.notifyAll();
+        try {
+            r.durable().join();
+        } catch (RuntimeException e) {
+            // Not durable, and its publisher is told so: never sent, and pulls go on past it.
+            abandoned.add(r.firstSeq());
+            throw e;
+        } finally {
+            synchronized (signal) {
+                durableSeq = Math.max(durableSeq, r.lastSeq());
+                version++;
+                signal.notifyAll();
+            }
         }
         return new Outcome.Done(new Published(r.firstSeq(), r.firstHlc()));
     }
@@ -59,12 +78,17 @@ public final class LocalFleetChanges implements FleetChanges {
         }
         int scanned = 0;
         int added = 0;
+        long durable = durableSeq;
         try (var c = log.cursorFromSeq(after + 1)) {
             RecordView v = new RecordView();
             while (scanned < SCAN_RECORDS_MAX && added < max && c.next(v)) {
                 scanned++;
+                boolean fleet = v.streamEquals(STREAM);
+                if (fleet && v.seq() > durable) {
+                    break; // in the log, not yet durable: the next pull starts here
+                }
                 last = v.seq();
-                if (!v.streamEquals(STREAM)) {
+                if (!fleet || abandoned.contains(v.seq())) {
                     continue;
                 }
                 FleetChange change = readStored(v);
