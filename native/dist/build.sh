@@ -13,6 +13,7 @@
 #   app/outpost.jar, app/lib/*.jar, app/jvm.args (the JVM flags of pom.xml outpost.jvm.opens)
 #   app/no-javac.jar     the stand-in for javac that chronicle-values' static initialiser looks up
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
+#   app/native/          zstd-jni's and sqlite-jdbc's native libraries, unpacked from their jars
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
 #   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
 set -euo pipefail
@@ -50,6 +51,28 @@ python3 native/dist/slim-jars.py "$STAGE/app/lib" "$ARCH"
 # The Kafka client (11 MiB) serves only hubs with hub.backend: kafka, never a device; such a hub runs
 # from a checkout (docs/FLEET-KAFKA.md, "Shipping"), and this one says so if asked.
 rm -f "$STAGE"/app/lib/kafka-clients-*.jar
+# zstd-jni's and sqlite-jdbc's native libraries, unpacked once here: the launcher points the agent at app/native
+# (-Doutpost.native.prebuilt), so a start unpacks nothing into the data directory (edge NativeLibraries; the jars keep
+# their copies for a start where these do not load, e.g. a noexec mount).
+case "$ARCH" in
+  amd64) SQLITE_ARCH=x86_64 ;;
+  arm64) SQLITE_ARCH=aarch64 ;;
+  *) SQLITE_ARCH=$ARCH ;;
+esac
+mkdir -p "$STAGE/app/native"
+python3 - "$STAGE/app" "$ARCH" "$SQLITE_ARCH" <<'PY'
+import glob, os, sys, zipfile
+app, arch, sqlite_arch = sys.argv[1:4]
+wanted = [("zstd-jni-*.jar", "linux/%s/libzstd-jni-" % arch), ("sqlite-jdbc-*.jar", "org/sqlite/native/Linux/%s/libsqlitejdbc.so" % sqlite_arch)]
+for pattern, prefix in wanted:
+    jars = glob.glob(os.path.join(app, "lib", pattern))
+    names = [(j, n) for j in jars for n in zipfile.ZipFile(j).namelist() if n.startswith(prefix) and n.endswith(".so")]
+    if len(names) != 1:
+        sys.exit("[dist] ERROR: expected one %s* in %s, found %s" % (prefix, pattern, names))
+    jar, name = names[0]
+    with zipfile.ZipFile(jar) as z, open(os.path.join(app, "native", os.path.basename(name)), "wb") as out:
+        out.write(z.read(name))
+PY
 
 # The modules: what jdeps finds in the classes, plus what is only reached by name at run time.
 DEPS=$("$JAVA_HOME/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps \

@@ -35,6 +35,9 @@ public final class NativeCodecs {
      */
     public record Status(boolean zstd, boolean lz4Native, Path directory, String message) {}
 
+    /** zstd-jni's system property naming the library file to load instead of unpacking its own. */
+    private static final String ZSTD_NATIVE_PATH = "ZstdNativePath";
+
     private static volatile Status status;
     private static volatile LZ4Factory lz4;
 
@@ -42,6 +45,15 @@ public final class NativeCodecs {
 
     /** Loads both libraries from {@code dir} (created if missing). Later calls return the first result. */
     public static synchronized Status load(Path dir, Mode mode) {
+        return load(dir, mode, null);
+    }
+
+    /**
+     * As {@link #load(Path, Mode)}, but zstd-jni's library is loaded from {@code prebuilt} (a directory that holds it,
+     * as unpacked when a distribution was built; null: none) when it is there and loads: nothing is unpacked for it
+     * at each start. If it does not load, it is unpacked into {@code dir} as without.
+     */
+    public static synchronized Status load(Path dir, Mode mode, Path prebuilt) {
         if (status != null) {
             return status;
         }
@@ -53,7 +65,11 @@ public final class NativeCodecs {
         }
         boolean zstd = false;
         String zstdWhy = dirProblem;
-        if (dirProblem == null) {
+        Path zstdFrom = loadPrebuiltZstd(prebuilt);
+        if (zstdFrom != null) {
+            zstd = true;
+            linkZstdInBackground();
+        } else if (dirProblem == null) {
             try {
                 com.github.luben.zstd.util.Native.load(dir.toFile());
                 zstd = com.github.luben.zstd.util.Native.isLoaded();
@@ -85,7 +101,9 @@ public final class NativeCodecs {
             factory = LZ4Factory.fastestJavaInstance();
         }
         String message = "native codecs from " + dir + ": zstd "
-                + (zstd ? "loaded" : "NOT loaded (" + zstdWhy + "); Zstd is off: wire and cold data use LZ4")
+                + (zstd
+                        ? "loaded" + (zstdFrom == null ? "" : " (from " + zstdFrom + ")")
+                        : "NOT loaded (" + zstdWhy + "); Zstd is off: wire and cold data use LZ4")
                 + ", lz4 " + (lz4Native ? "native" : "in pure Java (" + lz4Why + "); same format, slower");
         if (mode == Mode.REFUSE && (!zstd || !lz4Native)) {
             throw new IllegalStateException(message
@@ -95,6 +113,34 @@ public final class NativeCodecs {
         lz4 = factory;
         status = new Status(zstd, lz4Native, dir, message);
         return status;
+    }
+
+    /** zstd-jni's library loaded from {@code prebuilt}: its path, or null (none there, or it did not load). */
+    private static Path loadPrebuiltZstd(Path prebuilt) {
+        if (prebuilt == null) {
+            return null;
+        }
+        Path lib;
+        // The one the build unpacked from this build's zstd-jni jar (libzstd-jni-VERSION.so).
+        try (var files = Files.list(prebuilt)) {
+            lib = files.filter(f -> f.getFileName().toString().startsWith("libzstd-jni-"))
+                    .findFirst()
+                    .orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+        if (lib == null) {
+            return null;
+        }
+        System.setProperty(ZSTD_NATIVE_PATH, lib.toString());
+        try {
+            com.github.luben.zstd.util.Native.load();
+            return com.github.luben.zstd.util.Native.isLoaded() ? lib : null;
+        } catch (Throwable t) { // e.g. a noexec mount: unpacked into the native directory instead
+            return null;
+        } finally {
+            System.clearProperty(ZSTD_NATIVE_PATH);
+        }
     }
 
     /**
@@ -131,11 +177,12 @@ public final class NativeCodecs {
         }
     }
 
-    /** Prints the status for a directory: {@code NativeCodecs DIR [fallback|refuse]} (used by tests). */
+    /** Prints the status for a directory: {@code NativeCodecs DIR [fallback|refuse] [PREBUILT]} (used by tests). */
     public static void main(String[] args) {
         Mode mode = args.length > 1 && args[1].equals("refuse") ? Mode.REFUSE : Mode.FALLBACK;
         try {
-            System.out.println(load(Path.of(args[0]), mode).message());
+            System.out.println(load(Path.of(args[0]), mode, args.length > 2 ? Path.of(args[2]) : null)
+                    .message());
         } catch (IllegalStateException e) {
             System.out.println("refused: " + e.getMessage());
             System.exit(3);

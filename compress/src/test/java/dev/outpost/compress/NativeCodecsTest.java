@@ -18,6 +18,10 @@ class NativeCodecsTest {
     Path dir;
 
     private static String run(Path nativeDir, String mode, int[] exit) throws Exception {
+        return run(nativeDir, mode, null, exit);
+    }
+
+    private static String run(Path nativeDir, String mode, Path prebuilt, int[] exit) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -26,6 +30,9 @@ class NativeCodecsTest {
         cmd.add(NativeCodecs.class.getName());
         cmd.add(nativeDir.toString());
         cmd.add(mode);
+        if (prebuilt != null) {
+            cmd.add(prebuilt.toString());
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
@@ -57,5 +64,42 @@ class NativeCodecsTest {
         out = run(notADir, "refuse", exit);
         assertEquals(3, exit[0], out);
         assertTrue(out.contains("refused:") && out.contains("not noexec"), out);
+    }
+
+    /** zstd-jni's library for this machine, copied out of its jar on the class path into {@code dir}. */
+    private static Path unpackZstdInto(Path dir) throws Exception {
+        String arch = System.getProperty("os.arch").equals("aarch64") ? "aarch64" : "amd64";
+        Path jar = Path.of(com.github.luben.zstd.Zstd.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
+        try (var zip = new java.util.zip.ZipFile(jar.toFile())) {
+            var entry = zip.stream()
+                    .filter(e -> e.getName().startsWith("linux/" + arch + "/libzstd-jni-"))
+                    .findFirst()
+                    .orElseThrow();
+            Path lib = dir.resolve(Path.of(entry.getName()).getFileName().toString());
+            Files.createDirectories(dir);
+            try (var in = zip.getInputStream(entry)) {
+                Files.copy(in, lib);
+            }
+            return lib;
+        }
+    }
+
+    @Test
+    void zstdLoadsFromThePrebuiltDirectoryAndFromTheNativeDirectoryIfItCannot() throws Exception {
+        int[] exit = new int[1];
+        Path prebuilt = dir.resolve("prebuilt");
+        Path lib = unpackZstdInto(prebuilt);
+        String out = run(dir.resolve("native"), "refuse", prebuilt, exit);
+        assertEquals(0, exit[0], out);
+        assertTrue(out.contains("zstd loaded (from " + lib + ")"), out);
+
+        Files.writeString(lib, "not a library"); // e.g. damaged: unpacked into the native directory as without
+        out = run(dir.resolve("native"), "refuse", prebuilt, exit);
+        assertEquals(0, exit[0], out);
+        assertTrue(out.contains("zstd loaded,"), out);
     }
 }

@@ -33,8 +33,6 @@ import dev.outpost.store.HybridClock;
 import dev.outpost.store.LanedEventLog;
 import dev.outpost.store.LogFields;
 import dev.outpost.store.LogOptions;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -69,9 +67,6 @@ public final class Agent implements AutoCloseable {
 
     /** Most tombstones one compaction run removes. */
     static final int TOMBSTONES_PER_RUN_MAX = 10_000;
-
-    /** Free space sqlite-jdbc's native library needs to be unpacked (it is about 2 MiB), with margin. */
-    static final long SQLITE_UNPACK_BYTES_MIN = 16L << 20;
 
     /** How often tracked disk usage is reconciled with the filesystem, seconds. */
     static final long DISK_RECONCILE_SECONDS = 60;
@@ -115,9 +110,10 @@ public final class Agent implements AutoCloseable {
                     config.compress().nativeDir(),
                     config.compress().nativeMissing().equals("refuse")
                             ? NativeCodecs.Mode.REFUSE
-                            : NativeCodecs.Mode.FALLBACK);
+                            : NativeCodecs.Mode.FALLBACK,
+                    NativeLibraries.prebuilt());
             LogOptions logOptions = logOptions(config);
-            useNativeDirForSqlite(config.compress().nativeDir());
+            NativeLibraries.useForSqlite(config.compress().nativeDir());
             StartAhead.sqlite(); // while the event log opens
             this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
             this.catalog = open(Catalog.open(config.data().dir().resolve("catalog.db")));
@@ -185,25 +181,6 @@ public final class Agent implements AutoCloseable {
                 config.log().fsyncDelayMicros(),
                 config.log().compression().equals("auto"),
                 config.log().blockBytes());
-    }
-
-    /**
-     * sqlite-jdbc unpacks its native library like the codecs do: into the same directory. If that directory is
-     * unusable (the fallback case), or its disk is full (the agent must still start: it unpacks at every start),
-     * sqlite-jdbc keeps its default (java.io.tmpdir).
-     */
-    private static void useNativeDirForSqlite(Path nativeDir) {
-        if (Files.isDirectory(nativeDir) && usableBytes(nativeDir) >= SQLITE_UNPACK_BYTES_MIN) {
-            System.setProperty("org.sqlite.tmpdir", nativeDir.toString());
-        }
-    }
-
-    private static long usableBytes(Path dir) {
-        try {
-            return Files.getFileStore(dir).getUsableSpace();
-        } catch (java.io.IOException e) {
-            return 0;
-        }
     }
 
     /** The file's configuration with what hubs set (kept in the catalog) on top. */
