@@ -23,9 +23,7 @@ final class StartAhead {
 
     /** Starts the thread; returns at once. Call after logging is set up. */
     static void begin() {
-        run("outpost-start-ahead", () -> {
-            ClassPreload.chronicle();
-        });
+        run("outpost-start-ahead", ClassPreload::chronicle);
     }
 
     /** Loads sqlite-jdbc's native library on a thread of its own (after {@code org.sqlite.tmpdir} is set). */

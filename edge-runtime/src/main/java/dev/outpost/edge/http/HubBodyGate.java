@@ -109,15 +109,13 @@ public class HubBodyGate implements BeanCreatedEventListener<NettyServerCustomiz
      * is answered, 0 for a request that holds none, -1 if the hub has no room.
      */
     private int hold(HttpRequest request) {
-        boolean vouchedBody = request.uri().startsWith(SYNC_PREFIX)
-                && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
-        if (!vouchedBody) {
+        if (!request.uri().startsWith(SYNC_PREFIX)) {
             return 0;
         }
         long declared = HttpUtil.isTransferEncodingChunked(request)
                 ? config.current().hub().bodyBytesMax() // a chunked body may take up to the limit
                 : HttpUtil.getContentLength(request, 0L);
-        return hub.holdBody(declared);
+        return declared > 0 ? hub.holdBody(declared) : 0;
     }
 
     /** One per connection; its state is touched on the connection's event loop only. */
