@@ -13,7 +13,7 @@
 #   app/outpost.jar, app/lib/*.jar, app/jvm.args (the JVM flags of pom.xml outpost.jvm.opens)
 #   app/no-javac.jar     the stand-in for javac that chronicle-values' static initialiser looks up
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
-#   app/native/          zstd-jni's and sqlite-jdbc's native libraries, unpacked from their jars
+#   app/native/          the native libraries of zstd-jni, sqlite-jdbc, JNA, lz4-java and Netty's epoll, unpacked
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
 #   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
 set -euo pipefail
@@ -51,8 +51,9 @@ python3 native/dist/slim-jars.py "$STAGE/app/lib" "$ARCH"
 # The Kafka client (11 MiB) serves only hubs with hub.backend: kafka, never a device; such a hub runs
 # from a checkout (docs/FLEET-KAFKA.md, "Shipping"), and this one says so if asked.
 rm -f "$STAGE"/app/lib/kafka-clients-*.jar
-# zstd-jni's and sqlite-jdbc's native libraries, unpacked once here: the launcher points the agent at app/native
-# (-Doutpost.native.prebuilt), so a start unpacks nothing into the data directory (edge NativeLibraries; the jars keep
+# The native libraries of zstd-jni, sqlite-jdbc, JNA, lz4-java and Netty's epoll transport, unpacked once here: the
+# launcher points the agent at app/native (-Doutpost.native.prebuilt for the first three, java.library.path, which the
+# last two try first), so a start unpacks nothing into the data directory or /tmp (edge NativeLibraries; the jars keep
 # their copies for a start where these do not load, e.g. a noexec mount).
 case "$ARCH" in
   amd64) SQLITE_ARCH=x86_64 ;;
@@ -63,7 +64,12 @@ mkdir -p "$STAGE/app/native"
 python3 - "$STAGE/app" "$ARCH" "$SQLITE_ARCH" <<'PY'
 import glob, os, sys, zipfile
 app, arch, sqlite_arch = sys.argv[1:4]
-wanted = [("zstd-jni-*.jar", "linux/%s/libzstd-jni-" % arch), ("sqlite-jdbc-*.jar", "org/sqlite/native/Linux/%s/libsqlitejdbc.so" % sqlite_arch)]
+jna_arch = {"amd64": "x86-64", "arm64": "aarch64"}.get(arch, arch)
+wanted = [("zstd-jni-*.jar", "linux/%s/libzstd-jni-" % arch), ("sqlite-jdbc-*.jar", "org/sqlite/native/Linux/%s/libsqlitejdbc.so" % sqlite_arch),
+          ("jna-[0-9]*.jar", "com/sun/jna/linux-%s/libjnidispatch.so" % jna_arch),
+          ("lz4-java-*.jar", "net/jpountz/util/linux/%s/liblz4-java.so" % (arch if arch == "amd64" else sqlite_arch)),
+          ("netty-transport-native-epoll-*-linux-%s.jar" % sqlite_arch.replace("aarch64", "aarch_64"),
+           "META-INF/native/libnetty_transport_native_epoll_")]
 for pattern, prefix in wanted:
     jars = glob.glob(os.path.join(app, "lib", pattern))
     names = [(j, n) for j in jars for n in zipfile.ZipFile(j).namelist() if n.startswith(prefix) and n.endswith(".so")]

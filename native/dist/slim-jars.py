@@ -17,11 +17,13 @@ JNA_PLATFORM_ELSEWHERE = ("com/sun/jna/platform/win32/", "com/sun/jna/platform/m
                           "com/sun/jna/platform/WindowUtils", "com/sun/jna/platform/RasterRangesUtils")
 
 
-def keep_native(name, cpus):
+def keep_native(jar, name, cpus):
     low = name.lower()
     if not low.endswith(NATIVE) and ".so." not in low:
         return True
-    return "linux" in low and any(c in low for c in cpus) and "musl" not in low and "android" not in low
+    # Netty's native jars name the OS in the jar (netty-transport-native-epoll-*-linux-x86_64.jar), not the path
+    linux = "linux" in low or "-linux-" in jar.lower()
+    return linux and any(c in low for c in cpus) and "musl" not in low and "android" not in low
 
 
 def keep_class(jar, name, cpus):
@@ -45,7 +47,7 @@ def main():
     saved = 0
     for jar in sorted(os.listdir(lib)):
         path = os.path.join(lib, jar)
-        keep = lambda n: keep_native(n, cpus) and keep_class(jar, n, cpus)
+        keep = lambda n: keep_native(jar, n, cpus) and keep_class(jar, n, cpus)
         with zipfile.ZipFile(path) as z:
             dropped = [i for i in z.infolist() if not keep(i.filename)]
             if not dropped:

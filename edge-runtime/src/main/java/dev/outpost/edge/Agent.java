@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * <p>Design note. Invariants:
  *
  * <ul>
- *   <li><b>Ordered start.</b> Stores first (log, catalog, hub settings, state), then the components that use them;
+ *   <li><b>Ordered start.</b> Stores first (log, catalog, hub settings, state; the state store opens beside the
+ *       others on a thread of its own, {@link OpenAhead}), then the components that use them;
  *       the threads (governor, push, pull, housekeeping) start last, once everything they touch exists. Nothing is
  *       served before {@link Main} starts HTTP, after this constructor returns.
  *   <li><b>Reverse stop.</b> Whatever was opened is closed in the reverse order: threads that act on the stores stop
@@ -115,14 +116,17 @@ public final class Agent implements AutoCloseable {
             LogOptions logOptions = logOptions(config);
             NativeLibraries.useForSqlite(config.compress().nativeDir());
             StartAhead.sqlite(); // while the event log opens
+            OpenAhead<ChronicleStateStore> stateAhead = open(OpenAhead.start(
+                    "outpost-open-state",
+                    () -> ChronicleStateStore.open(
+                            config.data().dir().resolve("state").resolve("state.cm3"),
+                            config.state().documentsMax(),
+                            (int) config.state().docBytesAvg())));
             this.log = open(LanedEventLog.open(logOptions, HybridClock.system()));
             this.catalog = open(Catalog.open(config.data().dir().resolve("catalog.db")));
             this.cursorSeal = CursorSeal.load(config.data().dir());
             this.liveConfig = liveConfig(config, catalog);
-            this.stateStore = open(ChronicleStateStore.open(
-                    config.data().dir().resolve("state").resolve("state.cm3"),
-                    config.state().documentsMax(),
-                    (int) config.state().docBytesAvg()));
+            this.stateStore = stateAhead.get(); // closed through stateAhead
             this.state = new StateService(
                     stateStore,
                     log,

@@ -31,6 +31,11 @@ public final class Main {
 
     public static void main(String[] args) {
         System.setProperty("chronicle.analytics.disable", "true");
+        // Chronicle announces itself as its first queue opens (its banner, read from its jars' pom files):
+        // ~30 ms of the start on a small device, for lines nothing shows.
+        if (System.getProperty("chronicle.announcer.disable") == null) {
+            System.setProperty("chronicle.announcer.disable", "true");
+        }
         // Netty's pooled allocator reports chunk allocations as JFR events: its first buffer registers
         // them, which sets up JFR's whole metadata repository (~100 ms of the first request on a
         // small device). Nothing of ours reads those events; -Dio.netty.jfr.enabled=true turns them on.
@@ -266,6 +271,7 @@ public final class Main {
     /** Starts the agent and its HTTP server; close the result to stop both. */
     public static RunningAgent start(OutpostConfig config) {
         LogSetup.use(config.node().logFormat(), config.node().id());
+        NativeLibraries.useForJna(); // before anything initialises Chronicle's core
         StartAhead.begin();
         Logger log = LoggerFactory.getLogger(Main.class);
         CompletableFuture<ApplicationContext> context = HttpContext.startAhead(serverProperties(config));
