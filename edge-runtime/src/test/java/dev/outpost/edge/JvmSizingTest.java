@@ -36,6 +36,8 @@ class JvmSizingTest {
         assertTrue(heap >= 150, "a 512 MiB budget still gets a useful heap: " + flags);
         assertTrue(flags.contains("-XX:+UseSerialGC"));
         assertTrue(flags.contains("-XX:TrimNativeHeapInterval=1000"), "freed C heap handed back: " + flags);
+        assertTrue(
+                flags.contains("-XX:CompileThresholdScaling=4"), "the start's run-once code left to the interpreter");
         assertFalse(flags.stream().anyMatch(f -> f.startsWith("-XX:TieredStopAtLevel")), "C2 at 512 MiB: " + flags);
         Path small = dir.resolve("small.yaml");
         Files.writeString(small, "budget:\n  memory: 256MiB\nstate:\n  documents_max: 10000\n");
@@ -59,6 +61,7 @@ class JvmSizingTest {
                         "-XX:MaxDirectMemorySize=16m",
                         "-XX:+UseSerialGC",
                         "-XX:TrimNativeHeapInterval=1000",
+                        "-XX:CompileThresholdScaling=4",
                         "-XX:TieredStopAtLevel=1"),
                 JvmSizing.flags(c));
     }
