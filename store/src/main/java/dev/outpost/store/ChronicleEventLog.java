@@ -154,6 +154,9 @@ public final class ChronicleEventLog implements EventLog {
         // left by a killed process may be released at once (LogOwner).
         this.owner = LogOwner.acquire(dir, laneName);
         try {
+            if (owner.sole()) { // no other writer could be creating it right now
+                removeUnformattedCycle(dir);
+            }
             this.queue = buildQueue(dir);
             owner.releaseStaleWriteLock(queue, laneName); // before any tailer (recovery) or appender touches it
         } catch (RuntimeException e) {
@@ -192,6 +195,20 @@ public final class ChronicleEventLog implements EventLog {
                         lastSeq,
                         options.durability().name().toLowerCase(),
                         options.rollCycle());
+    }
+
+    /** Deletes the newest cycle file if a killed writer created it and never began it (UnformattedCycle). */
+    private void removeUnformattedCycle(Path dir) {
+        try {
+            UnformattedCycle.removeNewest(dir)
+                    .ifPresent(f -> LogFields.with(LOG.atWarn(), LogFields.LANE, laneName)
+                            .addKeyValue(
+                                    LogFields.ADVICE,
+                                    "nothing to do: it held no data (the process stopped as it created the file)")
+                            .log("event log: removed cycle file {}, created but never written", f));
+        } catch (IOException e) {
+            throw new StoreException("check the newest cycle file", dir, "check permissions of the data directory", e);
+        }
     }
 
     /** Builds the queue in {@code dir}: roll cycle, block size, the clock that stamps events, cycle files noted. */

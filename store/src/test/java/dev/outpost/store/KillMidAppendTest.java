@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
+import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
@@ -99,6 +103,50 @@ class KillMidAppendTest {
             assertTrue(millis < RESTART_MILLIS_MAX, "reopen and append " + millis + " ms");
             assertEquals(expected(2), seqs(log));
             assertEquals(2, seq);
+        }
+    }
+
+    /**
+     * The writer was killed as it created a lane's cycle file (a lane's first write, or an hourly roll): the file is
+     * there at its full size, or empty, with no header begun. AlertCrashTest met it on the critical lane's first alert:
+     * Chronicle waited out its timeouts on the missing header three times, a restart took over 30 s. Now the file,
+     * which holds nothing, is removed before the queue is built.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aCycleFileCreatedButNeverWrittenIsNoWait(boolean zeroFilled) throws Exception {
+        try (LanedEventLog log = LanedEventLog.open(options(dir), HybridClock.system())) {
+            log.append(Lane.NORMAL, List.of(EventDraft.of("s", "{}".getBytes(StandardCharsets.UTF_8))));
+        }
+        Path lane = dir.resolve("log").resolve(Lane.HIGH.id());
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.single(lane.toFile())
+                        .rollCycle(RollCycles.valueOf(options(dir).rollCycle()))
+                        .blockSize(options(dir).blockBytes())
+                        .build();
+                var a = q.createAppender()) {
+            a.writeBytes(b -> b.write(new byte[RecordCodec.GROUP_HEADER_BYTES])); // creates the lane's cycle file
+        }
+        Path cycle;
+        try (var files = Files.list(lane)) {
+            cycle = files.filter(f -> f.toString().endsWith(SingleChronicleQueue.SUFFIX))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        try (FileChannel ch = FileChannel.open(cycle, StandardOpenOption.WRITE)) {
+            if (zeroFilled) {
+                ch.write(ByteBuffer.allocate(1 << 16), 0); // as created: sized, nothing written
+            } else {
+                ch.truncate(0);
+            }
+        }
+        long t0 = System.nanoTime();
+        try (LanedEventLog log = LanedEventLog.open(options(dir), HybridClock.system())) {
+            long seq = log.append(Lane.HIGH, List.of(EventDraft.of("s", "{}".getBytes(StandardCharsets.UTF_8))))
+                    .firstSeq();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < RESTART_MILLIS_MAX, "reopen and append " + millis + " ms");
+            assertEquals(2, seq);
+            assertEquals(expected(2), seqs(log));
         }
     }
 

@@ -1,0 +1,56 @@
+package dev.outpost.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.stream.Stream;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+
+/**
+ * A lane's newest cycle file that Chronicle created but never began to write: the process was killed (or lost power)
+ * between creating the file and writing the store header at its start, as a lane's first write or an hourly roll
+ * creates one.
+ *
+ * <p>Design note. Chronicle creates a cycle file at its full size, then writes its store header (marked incomplete
+ * from its first byte on) before any excerpt. A file whose first four bytes are zero, or shorter than four bytes,
+ * therefore holds nothing at all. Left there, it makes Chronicle wait out its timeouts on the missing header, three
+ * times over (finding the last index, winding a tailer, the first append): a restart after such a kill took over 30 s
+ * (AlertCrashTest, a SIGKILL as the critical lane's first alert created its file). Invariants: only the newest cycle
+ * file is looked at (files are created in order, one at a time, by the lane's one writer) and only while this process
+ * owns the lane ({@link LogOwner}), before the queue is built; it is deleted only if it holds no byte of a header —
+ * nothing written, nothing acknowledged, so nothing is lost and nothing is quarantined.
+ */
+final class UnformattedCycle {
+    private UnformattedCycle() {}
+
+    /** Deletes {@code dir}'s newest cycle file if Chronicle never began to write it; returns it, if so. */
+    static Optional<Path> removeNewest(Path dir) throws IOException {
+        Optional<Path> newest;
+        try (Stream<Path> files = Files.list(dir)) {
+            newest = files.filter(f -> f.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX))
+                    .max(Comparator.comparing(f -> f.getFileName().toString()));
+        }
+        if (newest.isEmpty() || !unformatted(newest.get())) {
+            return Optional.empty();
+        }
+        Files.delete(newest.get());
+        return newest;
+    }
+
+    /** Whether {@code file} is shorter than a header, or its first header is zero (not begun). */
+    static boolean unformatted(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer header = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            while (header.hasRemaining() && ch.read(header, header.position()) > 0) {
+                // reads the first header
+            }
+            return header.hasRemaining() || header.getInt(0) == 0;
+        }
+    }
+}
