@@ -135,6 +135,16 @@ final class DataCheck {
         for (Path lane : lanes) {
             String name = "log/" + lane.getFileName();
             try {
+                var unwritten = LogCheck.newestCycleNeverWritten(lane);
+                if (unwritten.isPresent()) {
+                    // Chronicle would wait out its timeouts on it; it holds nothing
+                    out.println(String.format(
+                            "%-16s NOT READ: its newest cycle file %s was created but never written (the agent"
+                                    + " stopped as it made it; it holds nothing); --repair or a start removes it",
+                            name, unwritten.get().getFileName()));
+                    problems++;
+                    continue;
+                }
                 LogCheck.Report r = LogCheck.check(
                         lane, dir.resolve("quarantine").resolve(lane.getFileName()), n -> progress(name, n));
                 if (terminal) {

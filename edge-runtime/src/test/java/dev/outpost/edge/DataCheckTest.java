@@ -138,6 +138,34 @@ class DataCheckTest {
         assertTrue(out().contains("quarantined groups 1"), out());
     }
 
+    /**
+     * A cycle file created but never written (the agent killed as it made it): the check names it without reading
+     * the lane (Chronicle would wait out its timeouts, ~30 s, on it) and changes nothing; the repair removes it.
+     */
+    @Test
+    void aCycleFileNeverWrittenIsNamedAndTheRepairRemovesIt() throws Exception {
+        ingest(3);
+        // The high lane's first write created its first cycle file, sized and never written: the agent stopped there
+        Path cycle = data().resolve("log").resolve("high").resolve(cycleFile().getFileName());
+        try (var f = new java.io.RandomAccessFile(cycle.toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        var digest = digest();
+        long t0 = System.nanoTime();
+        assertEquals(1, fsck(data().toString()), out());
+        assertTrue(
+                out().contains("log/high         NOT READ")
+                        && out().contains(cycle.getFileName().toString()),
+                out());
+        assertTrue(out().contains("3 records (seq 1..3)"), "the other lanes are read: " + out());
+        assertTrue(System.nanoTime() - t0 < java.util.concurrent.TimeUnit.SECONDS.toNanos(10), "no wait on it");
+        assertEquals(digest, digest(), "a read-only check changes nothing");
+        assertEquals(0, fsck(data().toString(), "--repair"), out() + err);
+        assertTrue(!Files.exists(cycle), "the repair removed it");
+        assertEquals(0, fsck(data().toString()), out());
+        assertTrue(out().contains("3 records (seq 1..3)"), "nothing acknowledged lost: " + out());
+    }
+
     /** File offsets of the document headers of a lane's excerpts, in order (read through a read-only queue). */
     static List<Long> excerptHeaders(Path lane) {
         List<Long> out = new java.util.ArrayList<>();

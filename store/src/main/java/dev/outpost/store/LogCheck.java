@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
@@ -116,6 +117,22 @@ public final class LogCheck {
                 last,
                 torn,
                 tornGroups);
+    }
+
+    /**
+     * The lane's newest cycle file if its writer created it and never began to write it (killed in between): it holds
+     * nothing, and Chronicle, reading it, waits out its timeouts (~30 s). A start or {@code --repair} removes it
+     * ({@link UnformattedCycle}); a check leaves it and reports it instead of reading the lane.
+     *
+     * @throws StoreException if the directory cannot be listed or the file read
+     */
+    public static Optional<Path> newestCycleNeverWritten(Path laneDir) {
+        try {
+            return UnformattedCycle.newest(laneDir).filter(UnformattedCycle::unformattedQuietly);
+        } catch (IOException e) {
+            throw new StoreException(
+                    "check the newest cycle file", laneDir, "check permissions of the data directory", e);
+        }
     }
 
     private static Set<Long> quarantined(Path dir) {

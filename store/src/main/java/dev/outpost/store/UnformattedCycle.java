@@ -31,16 +31,29 @@ final class UnformattedCycle {
 
     /** Deletes {@code dir}'s newest cycle file if Chronicle never began to write it; returns it, if so. */
     static Optional<Path> removeNewest(Path dir) throws IOException {
-        Optional<Path> newest;
-        try (Stream<Path> files = Files.list(dir)) {
-            newest = files.filter(f -> f.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX))
-                    .max(Comparator.comparing(f -> f.getFileName().toString()));
-        }
+        Optional<Path> newest = newest(dir);
         if (newest.isEmpty() || !unformatted(newest.get())) {
             return Optional.empty();
         }
         Files.delete(newest.get());
         return newest;
+    }
+
+    /** {@code dir}'s newest cycle file (cycle files' names sort in time order), if any. */
+    static Optional<Path> newest(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX))
+                    .max(Comparator.comparing(f -> f.getFileName().toString()));
+        }
+    }
+
+    /** As {@link #unformatted}, with a file that cannot be read taken as formatted (Chronicle reports it). */
+    static boolean unformattedQuietly(Path file) {
+        try {
+            return unformatted(file);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Whether {@code file} is shorter than a header, or its first header is zero (not begun). */
