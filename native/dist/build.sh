@@ -65,7 +65,7 @@ python3 - "$STAGE/app" "$ARCH" "$SQLITE_ARCH" <<'PY'
 import glob, os, sys, zipfile
 app, arch, sqlite_arch = sys.argv[1:4]
 jna_arch = {"amd64": "x86-64", "arm64": "aarch64"}.get(arch, arch)
-wanted = [("zstd-jni-*.jar", "linux/%s/libzstd-jni-" % arch), ("sqlite-jdbc-*.jar", "org/sqlite/native/Linux/%s/libsqlitejdbc.so" % sqlite_arch),
+wanted = [("zstd-jni-*.jar", "linux/%s/libzstd-jni-" % (arch if arch == "amd64" else sqlite_arch)), ("sqlite-jdbc-*.jar", "org/sqlite/native/Linux/%s/libsqlitejdbc.so" % sqlite_arch),
           ("jna-[0-9]*.jar", "com/sun/jna/linux-%s/libjnidispatch.so" % jna_arch),
           ("lz4-java-*.jar", "net/jpountz/util/linux/%s/liblz4-java.so" % (arch if arch == "amd64" else sqlite_arch)),
           ("netty-transport-native-epoll-*-linux-%s.jar" % sqlite_arch.replace("aarch64", "aarch_64"),

@@ -11,7 +11,7 @@ usage: slim-jars.py LIB_DIR ARCH (amd64 | arm64)"""
 import os, sys, zipfile
 
 NATIVE = (".so", ".dylib", ".dll", ".jnilib", ".a")
-CPU = {"amd64": ("x86_64", "amd64", "x86-64"), "arm64": ("aarch64", "arm64")}
+CPU = {"amd64": ("x86_64", "amd64", "x86-64"), "arm64": ("aarch64", "arm64", "aarch_64")}  # aarch_64: Netty's
 JNR_CONSTANTS = "jnr/constants/platform/"
 JNA_PLATFORM_ELSEWHERE = ("com/sun/jna/platform/win32/", "com/sun/jna/platform/mac/", "com/sun/jna/platform/dnd/",
                           "com/sun/jna/platform/WindowUtils", "com/sun/jna/platform/RasterRangesUtils")

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,6 +40,7 @@ class NativeLibrariesTest {
      * directory, and no child process ran (JNA runs {@code ldconfig -p} when it is not told the directories).
      */
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // an agent that neither listens nor exits fails, not hangs
     void anAgentStartLoadsThePrebuiltJnaAndStartsNoProcess() throws Exception {
         Path prebuilt = Files.createDirectories(dir.resolve("native"));
         // As native/dist/build.sh unpacks them, named as the launcher names them (native/dist/outpost)

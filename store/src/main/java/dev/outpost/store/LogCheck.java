@@ -122,9 +122,10 @@ public final class LogCheck {
     /**
      * The lane's newest cycle file if its writer created it and never began to write it (killed in between): it holds
      * nothing, and Chronicle, reading it, waits out its timeouts (~30 s). A start or {@code --repair} removes it
-     * ({@link UnformattedCycle}); a check leaves it and reports it instead of reading the lane.
+     * ({@link UnformattedCycle}); a check leaves it and reports it instead of reading the lane. A file that cannot be
+     * read is not taken for one (reading the lane then reports it).
      *
-     * @throws StoreException if the directory cannot be listed or the file read
+     * @throws StoreException if the directory cannot be listed
      */
     public static Optional<Path> newestCycleNeverWritten(Path laneDir) {
         try {

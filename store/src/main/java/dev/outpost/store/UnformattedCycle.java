@@ -18,15 +18,19 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
  * creates one.
  *
  * <p>Design note. Chronicle creates a cycle file at its full size, then writes its store header (marked incomplete
- * from its first byte on) before any excerpt. A file whose first four bytes are zero, or shorter than four bytes,
- * therefore holds nothing at all. Left there, it makes Chronicle wait out its timeouts on the missing header, three
+ * from its first byte on) before any excerpt. A file that is empty or all zeros therefore holds nothing at all (a
+ * file whose first header is zero but with bytes set further on — a first page lost to a power cut — is not touched:
+ * its excerpts' numbers were handed out). Left there, it makes Chronicle wait out its timeouts on the missing header, three
  * times over (finding the last index, winding a tailer, the first append): a restart after such a kill took over 30 s
  * (AlertCrashTest, a SIGKILL as the critical lane's first alert created its file). Invariants: only the newest cycle
  * file is looked at (files are created in order, one at a time, by the lane's one writer) and only while this process
- * owns the lane ({@link LogOwner}), before the queue is built; it is deleted only if it holds no byte of a header —
- * nothing written, nothing acknowledged, so nothing is lost and nothing is quarantined.
+ * owns the lane ({@link LogOwner}), before the queue is built; it is deleted only if every byte is zero — nothing
+ * written, nothing acknowledged, so nothing is lost and nothing is quarantined.
  */
 final class UnformattedCycle {
+    /** Read at a time when checking that a file is all zeros. */
+    static final int SCAN_BYTES = 64 << 10;
+
     private UnformattedCycle() {}
 
     /** Deletes {@code dir}'s newest cycle file if Chronicle never began to write it; returns it, if so. */
@@ -47,7 +51,7 @@ final class UnformattedCycle {
         }
     }
 
-    /** As {@link #unformatted}, with a file that cannot be read taken as formatted (Chronicle reports it). */
+    /** As {@link #unformatted}, with a file that cannot be read taken as formatted (Chronicle then reports it). */
     static boolean unformattedQuietly(Path file) {
         try {
             return unformatted(file);
@@ -56,14 +60,29 @@ final class UnformattedCycle {
         }
     }
 
-    /** Whether {@code file} is shorter than a header, or its first header is zero (not begun). */
+    /**
+     * Whether {@code file} holds nothing: shorter than a header, or its first header is zero (not begun) and so is
+     * every byte after it. The whole file is read only when the first header is zero (rare); a file with any byte
+     * set (say, its first page lost to a power cut while later ones were written) is not this case and is left to
+     * Chronicle.
+     */
     static boolean unformatted(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer header = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            while (header.hasRemaining() && ch.read(header, header.position()) > 0) {
-                // reads the first header
+            ByteBuffer buf = ByteBuffer.allocate(SCAN_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = 0;
+            while (true) {
+                buf.clear();
+                int n = ch.read(buf, pos);
+                if (n <= 0) {
+                    return true;
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buf.get(i) != 0) {
+                        return false;
+                    }
+                }
+                pos += n;
             }
-            return header.hasRemaining() || header.getInt(0) == 0;
         }
     }
 }

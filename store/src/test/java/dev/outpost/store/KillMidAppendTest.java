@@ -126,7 +126,9 @@ class KillMidAppendTest {
         }
         try (FileChannel ch = FileChannel.open(cycle, StandardOpenOption.WRITE)) {
             if (zeroFilled) {
-                ch.write(ByteBuffer.allocate(1 << 16), 0); // as created: sized, nothing written
+                for (long pos = 0; pos < ch.size(); pos += 1 << 16) {
+                    ch.write(ByteBuffer.allocate(1 << 16), pos); // as created: sized, nothing written
+                }
             } else {
                 ch.truncate(0);
             }
