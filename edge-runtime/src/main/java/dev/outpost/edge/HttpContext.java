@@ -12,13 +12,13 @@ import java.util.concurrent.CompletionException;
  * given the agent's services.
  *
  * <p>Design note. Starting a context (the environment, the bean definitions of every module, the startup
- * events) and building the routes from the controllers' bean definitions ({@link RouteExecutor}: no controller is
- * created) need none of the agent's services. Invariants: the context is started with the properties alone, the
- * route executor is its only bean created before the services are registered ({@link #withServices}) — should it
- * ever need one, every start fails at once, loudly — and no bean of ours is asked for before that — {@link StatusRecorder}, the one bean the HTTP layer needs at
- * once, is created there explicitly; a context that started is closed if the agent does not start
- * ({@link #closeWhenStarted}), and an agent whose context failed is closed by the caller, so neither
- * outlives a failed start.
+ * events) and building the routes from the controllers' bean definitions ({@link RouteExecutor}: no controller
+ * is created) need none of the agent's services. Invariants: the context is started with the properties alone,
+ * the route executor is its only bean created before the services are registered ({@link #withServices}) —
+ * should it ever need one, every start fails at once, loudly — and no bean of ours is asked for before that —
+ * {@link StatusRecorder}, the one bean the HTTP layer needs at once, is created there explicitly; a context
+ * that started is closed if the agent does not start ({@link #closeWhenStarted}), and an agent whose context
+ * failed is closed by the caller, so neither outlives a failed start.
  */
 final class HttpContext {
     private HttpContext() {}

@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * that sees it can never see it vanish after a crash — and a pull sees no change before that: a change's record is in
  * the log (readable) before its fsync completes, so a scan stops at the first change past {@link #durableSeq}, the
  * highest sequence of a change whose publishing completed (all of the log at open: what was recovered is on disk), and
- * the next pull starts there (a change whose
- * fsync failed is never sent: its publisher was told); a pull reads at most {@link #SCAN_RECORDS_MAX} records of the log (the other streams'
- * events are skipped but counted), so one pull's work is bounded.
+ * the next pull starts there (a change whose fsync failed is never sent: its publisher was told); a pull reads at most
+ * {@link #SCAN_RECORDS_MAX} records of the log (the other streams' events are skipped but counted), so one pull's work
+ * is bounded.
  */
 public final class LocalFleetChanges implements FleetChanges {
     /** Most hub log records one pull reads looking for changes. */
