@@ -13,6 +13,7 @@
 #   app/outpost.jar, app/lib/*.jar, app/jvm.args (the JVM flags of pom.xml outpost.jvm.opens)
 #   app/no-javac.jar     the stand-in for javac that chronicle-values' static initialiser looks up
 #   app/outpost.aot      a JDK AOT cache trained during this build on this exact runtime
+#   app/service.index    the Micronaut services of the class path (a start reads them, not the jars)
 #   app/native/          the native libraries of zstd-jni, sqlite-jdbc, JNA, lz4-java and Netty's epoll, unpacked
 #   conf/outpost.yaml    the example configuration (docs/outpost.example.yaml)
 #   licenses/            our licence, third-party licence and notice files, THIRD-PARTY.txt
@@ -122,6 +123,10 @@ cp native/dist/outpost "$STAGE/bin/outpost"
 chmod 755 "$STAGE/bin/outpost"
 cp docs/outpost.example.yaml "$STAGE/conf/outpost.yaml"
 native/dist/licenses.sh "$STAGE/app/lib" "$STAGE/licenses"
+
+# The Micronaut services of the distribution's class path, listed once: a start reads them instead of
+# scanning every jar (edge-runtime ServiceIndex). Listed before the training, so the cache is trained on it.
+"$STAGE/bin/outpost" service-index "$STAGE/app/service.index" >&2 || die "listing the services failed"
 
 log "training the start-up cache on the distribution's own runtime"
 "$STAGE/bin/outpost" aot >&2 || die "AOT training failed"

@@ -13,7 +13,7 @@ trap 'rm -rf "$WORK"' EXIT
 tar -C "$WORK" -xzf "$TARBALL"
 HOME_DIR=$(echo "$WORK"/outpost-*)
 [[ -x $HOME_DIR/bin/outpost ]] || die "no bin/outpost in the tarball"
-for f in runtime/bin/java app/outpost.jar app/outpost.aot conf/outpost.yaml licenses/THIRD-PARTY.txt; do
+for f in runtime/bin/java app/outpost.jar app/outpost.aot app/service.index conf/outpost.yaml licenses/THIRD-PARTY.txt; do
   [[ -e $HOME_DIR/$f ]] || die "the tarball lacks $f"
 done
 # shellcheck source=lib.sh
@@ -49,6 +49,7 @@ UNSHARE=(unshare --mount)
   [ "$code" = 200 ] || [ "$code" = 201 ] || [ "$code" = 202 ] || die "POST answered $code: $(cat "$WORK/post.json")"
   curl -fsS "http://127.0.0.1:$PORT/v1/events?stream=dist" > "$WORK/get.json" || die "GET failed"
   grep -q "\"tarball\"" "$WORK/get.json" || die "the event did not come back: $(cat "$WORK/get.json")"
+  ! grep -q "service index" "$WORK/agent.log" || die "the service index was not used: $(grep "service index" "$WORK/agent.log")"
   kill -TERM $agent; wait $agent 2>/dev/null || true; trap - EXIT
   "$SMOKE" "$HOME_DIR" "$WORK"
   echo "[dist-test] ok: started from the tarball with no JDK on the machine, ingested and read back"

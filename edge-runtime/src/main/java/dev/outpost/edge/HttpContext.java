@@ -28,6 +28,7 @@ final class HttpContext {
         CompletableFuture<ApplicationContext> started = new CompletableFuture<>();
         Thread.ofPlatform().name("outpost-http-start").start(() -> {
             try {
+                ServiceIndex.useIfGiven(); // before Micronaut first looks for a service
                 ApplicationContext ctx = ApplicationContext.builder()
                         .properties(properties)
                         .banner(false)

@@ -52,7 +52,7 @@ public final class Main {
         return cli(System.out, System.err).run(args);
     }
 
-    /** The commands there are. */
+    /** The commands there are. Long because it is their table, one entry a command. */
     static Cli cli(PrintStream out, PrintStream err) {
         return new Cli(
                 List.of(
@@ -107,6 +107,14 @@ public final class Main {
                                 "",
                                 false,
                                 Cli.noOptions("train", err, TrainingRun::run)),
+                        new Cli.Command(
+                                "service-index",
+                                "service-index FILE",
+                                "list the class path's Micronaut services into FILE (the distribution's build; a"
+                                        + " start reads them instead of scanning the jars)",
+                                "",
+                                false,
+                                a -> ServiceIndex.writeCommand(a, err)),
                         new Cli.Command(
                                 "jvm-flags",
                                 "jvm-flags [--config FILE]",

@@ -81,9 +81,13 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts {@code outpost <command>} and waits (bounded) until it prints its port. */
     static AgentProcess start(Path config, Path home, String command) throws IOException {
+        return start(command(config, home, command));
+    }
+
+    /** Starts the agent {@code pb} describes ({@link #command}, amended) and waits (bounded) until it prints its port. */
+    static AgentProcess start(ProcessBuilder pb) throws IOException {
         Path errFile = java.nio.file.Files.createTempFile("outpost-agent-", ".log");
-        Process p =
-                command(config, home, command).redirectError(errFile.toFile()).start();
+        Process p = pb.redirectError(errFile.toFile()).start();
         errFile.toFile().deleteOnExit();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         Thread.ofVirtual().start(() -> {
