@@ -111,7 +111,7 @@ loadgen_run() {
 }
 want() { [[ " $RUNS " == *" $1 "* ]]; }
 live_metrics() { # the agent's live counters so far (events sent, skipped, gap messages, cut)
-  curl -sf "http://$HOST:$AGENT_PORT/metrics" | grep -E '^outpost_live_(messages_total|skipped_events_total|gaps_total|overflow_disconnects_total|framing_refused_total) ' \
+  curl -sf "http://$HOST:$AGENT_PORT/metrics" | grep -E '^outpost_live_(messages_total|skipped_events_total|gaps_total|overflow_disconnects_total|framing_refused_total|probes_total|probes_found_total) ' \
     | tr '\n' ' ' | sed 's/outpost_live_//g' || true
 }
 rss_later() { # $1 = seconds from now, $2 = what is held: prints the agent's RSS then (pid in RSS_JOB)

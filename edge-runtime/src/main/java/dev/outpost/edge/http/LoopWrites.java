@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -21,9 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * offer and often a wake-up each, and a flush per write. Here the feed's writes for one loop go into that loop's
  * queue, and one task per batch writes them all and flushes each connection once. Invariants: writes to a connection
  * keep the order they were made in (one FIFO queue per loop; a connection stays on its loop), including the actions
- * that end a stream ({@link #run}); a batch writes at most {@link #BATCH_WRITES_MAX} before the loop turns to its
- * other work (ingest shares these loops), the rest in a task after it; {@code done} runs once the write completed
- * or failed, on the loop.
+ * that end a stream ({@link #run}); a batch writes at most {@link #BATCH_WRITES_MAX} before the loop reads its
+ * connections again (ingest shares these loops), the rest after that read ({@code continueAfterReads}); {@code done}
+ * runs once the write completed or failed, on the loop.
  */
 @Singleton
 public class LoopWrites {
@@ -116,7 +117,22 @@ public class LoopWrites {
             }
             flush();
             if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) {
-                loop.execute(this); // the rest after the loop's other work
+                continueAfterReads();
+            }
+        }
+
+        /**
+         * The rest once the loop has read its connections again. Not {@code execute}: a task queued from a task runs
+         * in the same pass over the loop's tasks — Netty 4.2 polls its connections only between passes, which last
+         * until the queue is empty or io.netty.eventLoop.maxTaskProcessingQuantumMs (at least 100 ms) — so a feed
+         * that kept this queue full kept every connection of the loop, ingest too, from being read. A task scheduled
+         * with no delay joins the tasks only at the next pass, after the loop has polled (without waiting).
+         */
+        private void continueAfterReads() {
+            try {
+                loop.schedule(this, 0, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                drop(); // the loop is shut down (the agent stops)
             }
         }
 

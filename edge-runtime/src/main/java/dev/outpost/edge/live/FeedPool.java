@@ -54,13 +54,26 @@ public final class FeedPool {
         metrics.gauge(prefix + "_subscribers", "Live subscriptions held.", held::get);
     }
 
+    /** The machine's CPU use since the last reading (JDK: /proc/stat on Linux); -1 where unknown. */
+    private static final java.util.function.DoubleSupplier CPU_LOAD = cpuLoad();
+
+    private static java.util.function.DoubleSupplier cpuLoad() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os::getCpuLoad;
+        }
+        return () -> -1;
+    }
+
     /** A feed's send budget: live.busy_send_bytes_per_second_max and the CPU share, over the loops' write time. */
     SendBudget sendBudget() {
         return new SendBudget(
-                busySendBytesPerSecond,
-                busySendCpuPercent,
-                Runtime.getRuntime().availableProcessors(),
-                WriteTime.process()::nanos);
+                        busySendBytesPerSecond,
+                        busySendCpuPercent,
+                        Runtime.getRuntime().availableProcessors(),
+                        WriteTime.process()::nanos)
+                .counting(counters.probes, counters.probesFound)
+                .withCpuLoad(CPU_LOAD);
     }
 
     /** Takes a subscription slot; false (counted) when live.subscribers_max are held. */

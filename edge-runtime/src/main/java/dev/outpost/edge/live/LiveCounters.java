@@ -10,6 +10,8 @@ final class LiveCounters {
     final LongAdder gaps;
     final LongAdder disconnects;
     final LongAdder refused;
+    final LongAdder probes;
+    final LongAdder probesFound;
 
     LiveCounters(Metrics metrics, String prefix) {
         messages = metrics.counter(prefix + "_messages_total", "Events sent to live subscribers.");
@@ -23,5 +25,12 @@ final class LiveCounters {
                 "Live subscribers closed for falling more than live.lag_events_max behind (live.overflow: disconnect).");
         refused = metrics.counter(
                 prefix + "_refused_total", "Subscriptions refused because live.subscribers_max were held.");
+        probes = metrics.counter(
+                prefix + "_probes_total",
+                "Times the feed held its sends a moment to see whether the subscribers were holding ingest back.");
+        probesFound = metrics.counter(
+                prefix + "_probes_found_total",
+                "Probes that found ingest held back by the subscribers (ingest then counts as busy: the feed is held"
+                        + " to live.busy_send_bytes_per_second_max).");
     }
 }

@@ -1,6 +1,8 @@
 package dev.outpost.edge.live;
 
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,6 +26,18 @@ import java.util.function.LongSupplier;
  * Invariants: while busy, the bytes sent in any second are at most the limit plus one helping (one subscriber's
  * buffer), and the write time over any stretch is at most the share plus what was already handed to the loops; 0
  * means no limit, for either; feed thread only; time comes from the caller.
+ *
+ * <p>Probes. Ingest that the subscribers slow below the busy rates is never busy, so the subscribers are never held
+ * back, and it stays slow: a trap (docs/BENCHMARKS.md, "A slower box"). From inside the agent a client held back this
+ * way looks the same as one that sends slowly on purpose (a paced stream beside a fan-out that needs the cores), so
+ * the budget asks: when ingest and sends have gone on together unheld (in three quarters of the windows of the last
+ * {@link #PROBE_AFTER_NANOS}) with no CPU left idle ({@link #BOX_FULL_PERCENT}; where the machine's use is unknown, the loops' writes over half the cores,
+ * {@link WriteTime}), it holds the feed for {@link #PROBE_NANOS} and watches ingest. Ingest that rises above the busy rates then was held back by the
+ * subscribers: busy, as if measured (for {@link #SATURATED_HOLD_NANOS}, then by rate as ever). Ingest that does not
+ * rise was not: the next probe waits twice as long (up to {@link #PROBE_AFTER_MAX_NANOS}), so a paced stream's
+ * subscribers lose a few pauses, never the rate — and where its fan-out leaves CPU idle, none. Invariants: a probe holds the feed for at most PROBE_NANOS
+ * plus one turn; probes are at least PROBE_AFTER_NANOS apart; none while busy, without ingest, without sends, with
+ * CPU idle, or with no byte limit to apply.
  */
 final class SendBudget {
     /** Ingest above this many events a second (acknowledged) is busy. */
@@ -36,6 +50,19 @@ final class SendBudget {
     static final long SATURATED_HOLD_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Over how long the ingest rate is taken. */
     static final long WINDOW_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Ingest and sends together, unheld, this long: a probe (the first; each that finds nothing doubles it). */
+    static final long PROBE_AFTER_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** Windows in the first wait before a probe (three quarters of them with ingest and sends together). */
+    static final int PROBE_WINDOWS = (int) (PROBE_AFTER_NANOS / WINDOW_NANOS);
+    /** The machine's CPU use at or over which nothing is left idle (probes need it). */
+    static final int BOX_FULL_PERCENT = 90;
+    /** The longest wait between probes. */
+    static final long PROBE_AFTER_MAX_NANOS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * How long a probe holds the feed: long enough for what was already handed to the loops and the sockets to drain
+     * and a held-back client to show its rate (25 ms did not, on a two-core box with 2,000 subscribers).
+     */
+    static final long PROBE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final long bytesPerSecond;
     /** Write time allowed per second while busy, nanoseconds (0: no limit). */
@@ -53,6 +80,22 @@ final class SendBudget {
     private boolean busy;
     private long tokens;
     private long refilledAt;
+    private long sentTotal;
+    private long sentAtWindowStart;
+    private long now;
+    private long probeAfter = PROBE_AFTER_NANOS;
+    private long probeDue;
+    private long togetherWindows;
+    private long writesBeforeWindow;
+    private boolean probing;
+    private long probeStart;
+    private long probeHead;
+    private long probeWrites;
+    private long probes;
+    private long probesFound;
+    private LongAdder probesCounted = new LongAdder();
+    private LongAdder probesFoundCounted = new LongAdder();
+    private DoubleSupplier cpuLoad = () -> -1;
 
     /** {@code bytesPerSecond}: what may be sent while ingest is busy (0: no limit); no limit on write time. */
     SendBudget(long bytesPerSecond) {
@@ -71,8 +114,25 @@ final class SendBudget {
         this.writeNanos = writeNanos;
     }
 
+    /** Counts probes, and those that found ingest held back, in {@code probes} and {@code found} too (metrics). */
+    SendBudget counting(LongAdder probes, LongAdder found) {
+        this.probesCounted = probes;
+        this.probesFoundCounted = found;
+        return this;
+    }
+
+    /**
+     * The machine's CPU use since the last call, 0 to 1 (negative: unknown, and the loops' write time decides), read
+     * once a window: probes only where nothing is left idle.
+     */
+    SendBudget withCpuLoad(DoubleSupplier load) {
+        this.cpuLoad = load;
+        return this;
+    }
+
     /** Takes note of the acknowledged head and count of acknowledged writes at {@code now}; once per turn. */
     void observe(long now, long head, long writes) {
+        this.now = now;
         long written = writeNanos.getAsLong();
         if (windowStart == Long.MIN_VALUE) {
             windowStart = now;
@@ -81,7 +141,11 @@ final class SendBudget {
             refilledAt = now;
             writeNanosSeen = written;
             writeNanosAtWindowStart = written;
+            probeDue = now; // the first probe waits for PROBE_WINDOWS windows of ingest and sends together
             return;
+        }
+        if (probing && now - (probeStart + PROBE_NANOS) >= 0) {
+            endProbe(now, head, writes);
         }
         long elapsed = now - windowStart;
         if (elapsed >= WINDOW_NANOS) {
@@ -99,9 +163,15 @@ final class SendBudget {
                     || (writes - writesAtWindowStart) * second > BUSY_WRITES_PER_SECOND * elapsed
                     || now - saturatedUntil < 0;
             if (busy && !wasBusy) {
-                tokens = bytesPerSecond / 10; // a tenth of a second's worth to start with
-                timeTokens = writeNanosPerSecond / 10;
+                startBusy();
             }
+            // nothing left idle (or, unknown, the loops' writes over half of all cores): where a paced stream's
+            // fan-out leaves room, no probe pauses it
+            double load = cpuLoad.getAsDouble();
+            boolean full = load >= 0
+                    ? load * 100 >= BOX_FULL_PERCENT
+                    : (written - writeNanosAtWindowStart) * 100 > elapsed * cores * SATURATED_PERCENT;
+            maybeProbe(now, head, writes, full);
             windowStart = now;
             headAtWindowStart = head;
             writesAtWindowStart = writes;
@@ -116,6 +186,66 @@ final class SendBudget {
         timeTokens = Math.min(writeNanosPerSecond / 10, timeTokens + earned - (busy ? spentWriting : 0));
     }
 
+    private void startBusy() {
+        tokens = bytesPerSecond / 10; // a tenth of a second's worth to start with
+        timeTokens = writeNanosPerSecond / 10;
+    }
+
+    /** At a window's end: a probe if ingest and sends went on together, unheld, since the last one was due. */
+    private void maybeProbe(long now, long head, long writes, boolean full) {
+        boolean together = !busy
+                && !probing
+                && bytesPerSecond > 0
+                && full
+                && writes > writesBeforeWindow // over two windows: held-back requests come in bursts
+                && sentTotal > sentAtWindowStart;
+        sentAtWindowStart = sentTotal;
+        writesBeforeWindow = writesAtWindowStart;
+        // Most windows of the last PROBE_AFTER_NANOS, not all: one without a send, or a reading under the mark, must
+        // not start the wait again.
+        togetherWindows = togetherWindows << 1 | (together ? 1 : 0);
+        boolean mostly = Long.bitCount(togetherWindows & (1L << PROBE_WINDOWS) - 1) * 4 >= PROBE_WINDOWS * 3;
+        if (together && mostly && now - probeDue >= 0) {
+            probing = true;
+            probes++;
+            probesCounted.increment();
+            probeStart = now;
+            probeHead = head;
+            probeWrites = writes;
+        }
+    }
+
+    private void endProbe(long now, long head, long writes) {
+        probing = false;
+        long elapsed = Math.max(1, now - probeStart);
+        long second = TimeUnit.SECONDS.toNanos(1);
+        boolean heldBack = (head - probeHead) * second > BUSY_EVENTS_PER_SECOND * elapsed
+                || (writes - probeWrites) * second > BUSY_WRITES_PER_SECOND * elapsed;
+        if (heldBack) {
+            probesFound++;
+            probesFoundCounted.increment();
+            probeAfter = PROBE_AFTER_NANOS;
+            saturatedUntil = now + SATURATED_HOLD_NANOS;
+            if (!busy) {
+                busy = true;
+                startBusy();
+            }
+        } else {
+            probeAfter = Math.min(PROBE_AFTER_MAX_NANOS, probeAfter * 2);
+        }
+        probeDue = now + probeAfter;
+    }
+
+    /** Probes made so far. */
+    long probes() {
+        return probes;
+    }
+
+    /** Probes that found ingest held back by the subscribers. */
+    long probesFound() {
+        return probesFound;
+    }
+
     /** Whether ingest is busy now and some limit applies. */
     boolean busy() {
         return busy && (bytesPerSecond > 0 || writeNanosPerSecond > 0);
@@ -123,11 +253,13 @@ final class SendBudget {
 
     /** Whether the feed may send now. */
     boolean allows() {
-        return !busy || (bytesPerSecond == 0 || tokens > 0) && (writeNanosPerSecond == 0 || timeTokens > 0);
+        return !probing
+                && (!busy || (bytesPerSecond == 0 || tokens > 0) && (writeNanosPerSecond == 0 || timeTokens > 0));
     }
 
     /** The feed handed {@code bytes} to connections. */
     void spent(long bytes) {
+        sentTotal += bytes;
         if (busy && bytesPerSecond > 0) {
             tokens -= bytes;
         }
@@ -137,6 +269,9 @@ final class SendBudget {
     long nanosUntilAllowed(long capNanos) {
         if (allows()) {
             return 0;
+        }
+        if (probing) {
+            return Math.min(capNanos, Math.max(1, probeStart + PROBE_NANOS - now));
         }
         long second = TimeUnit.SECONDS.toNanos(1);
         long forBytes = bytesPerSecond == 0 || tokens > 0 ? 0 : -tokens * second / bytesPerSecond;

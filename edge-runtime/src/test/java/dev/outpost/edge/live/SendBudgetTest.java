@@ -108,4 +108,112 @@ class SendBudgetTest {
         // each send is 1,000 bytes: about 100 a second over 10 s, plus at most a tenth of a second's worth saved
         assertTrue(sends <= 1_000 + 10 + 1 && sends >= 900, "sends " + sends);
     }
+
+    /**
+     * Ingest the subscribers hold back (it arrives fast only while the feed is held, as a client that sends as soon as
+     * it is answered does when subscribers take the cores): below the busy rates, so nothing would ever hold the
+     * subscribers back — until a probe holds the feed, sees ingest rise, and makes it busy; then the byte limit keeps
+     * ingest fast.
+     */
+    @Test
+    void aProbeFindsIngestHeldBackByTheSubscribersAndHoldsThemBack() {
+        long[] loopNanos = {0};
+        SendBudget budget = new SendBudget(10_000_000, 0, 2, () -> loopNanos[0]).withCpuLoad(() -> 1.0);
+        long head = 0;
+        long heldSteps = 0;
+        long eventsLastFiveSeconds = 0;
+        for (int ms = 0; ms < 20_000; ms++) {
+            budget.observe(ms * MS, head, head / 100);
+            boolean allowed = budget.allows();
+            if (allowed) {
+                budget.spent(1_000_000); // a megabyte of subscriber writes: the cores are theirs
+                loopNanos[0] += 3 * MS / 2; // three quarters of two cores
+            } else {
+                heldSteps++;
+            }
+            int events = allowed ? 2 : 200; // 2,000 events/s while they are fed, 200,000/s while not
+            head += events;
+            if (ms >= 15_000) {
+                eventsLastFiveSeconds += events;
+            }
+            if (ms < (int) (SendBudget.PROBE_AFTER_NANOS * 3 / 4 / MS)) { // most windows of it together first
+                assertTrue(allowed, "unheld before the first probe, at " + ms + " ms");
+            }
+        }
+        assertTrue(budget.probesFound() >= 1, "probes " + budget.probes());
+        assertTrue(budget.busy());
+        assertTrue(eventsLastFiveSeconds > 5 * 150_000, "ingest kept fast: " + eventsLastFiveSeconds / 5 + " events/s");
+        assertTrue(heldSteps > 15_000, "held " + heldSteps + " ms");
+    }
+
+    /**
+     * A paced stream beside a fan-out that takes the cores: probes find nothing, come ever more rarely, and hold the
+     * feed a few short pauses in all; ingest is never busy.
+     */
+    @Test
+    void aPacedStreamLosesOnlyShortPausesToProbes() {
+        long[] loopNanos = {0};
+        SendBudget budget = new SendBudget(10_000_000, 0, 2, () -> loopNanos[0]).withCpuLoad(() -> 0.97);
+        long head = 0;
+        long heldSteps = 0;
+        for (int ms = 0; ms < 120_000; ms++) {
+            head += 2; // 2,000 events/s, 20 requests/s, whatever the feed does
+            budget.observe(ms * MS, head, head / 100);
+            if (budget.allows()) {
+                budget.spent(1_000_000);
+                loopNanos[0] += 3 * MS / 2; // a fan-out that needs the cores (a slow box)
+            } else {
+                heldSteps++;
+            }
+            assertFalse(budget.busy(), "busy at " + ms + " ms");
+        }
+        // probes after 1.5, then 4, 8, 16, 32, 60 s of ingest and sends together: at most 6 in 120 s
+        assertTrue(budget.probes() >= 4 && budget.probes() <= 6, "probes " + budget.probes());
+        assertEquals(0, budget.probesFound());
+        long probeMs = SendBudget.PROBE_NANOS / MS;
+        assertTrue(heldSteps <= budget.probes() * (probeMs + 1), "held " + heldSteps + " ms");
+    }
+
+    /**
+     * Where the fan-out leaves CPU idle, nothing pauses it; where the machine's use is unknown, the loops' write time
+     * (under half the cores) tells the same.
+     */
+    @Test
+    void noProbeWhereCpuIsLeftIdle() {
+        long[] loopNanos = {0};
+        SendBudget budget = new SendBudget(10_000_000, 0, 2, () -> loopNanos[0]);
+        SendBudget idle = new SendBudget(10_000_000, 0, 2, () -> 0).withCpuLoad(() -> 0.6);
+        long head = 0;
+        for (int ms = 0; ms < 30_000; ms++) {
+            head += 2;
+            budget.observe(ms * MS, head, head / 100);
+            assertTrue(budget.allows());
+            budget.spent(1_000_000);
+            loopNanos[0] += MS / 2; // a quarter of two cores
+            idle.observe(ms * MS, head, head / 100);
+            assertTrue(idle.allows());
+            idle.spent(1_000_000);
+        }
+        assertEquals(0, budget.probes());
+        assertEquals(0, idle.probes());
+    }
+
+    @Test
+    void noProbeWithoutIngestOrWithoutALimit() {
+        long[] loopNanos = {0};
+        SendBudget quiet = new SendBudget(10_000_000, 0, 2, () -> loopNanos[0]);
+        SendBudget unlimited = new SendBudget(0, 0, 2, () -> loopNanos[0]);
+        long head = 0;
+        for (int ms = 0; ms < 30_000; ms++) {
+            loopNanos[0] += 2 * MS; // the loops full
+            quiet.observe(ms * MS, 0, 0); // sends, no ingest
+            quiet.spent(1_000);
+            head += 2;
+            unlimited.observe(ms * MS, head, head / 100);
+            unlimited.spent(1_000);
+            assertTrue(quiet.allows() && unlimited.allows());
+        }
+        assertEquals(0, quiet.probes());
+        assertEquals(0, unlimited.probes());
+    }
 }
