@@ -1,10 +1,13 @@
 package dev.outpost.edge.live;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.outpost.edge.config.OutpostConfig;
 import dev.outpost.edge.metrics.Metrics;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,11 +58,10 @@ public final class FeedPool {
     }
 
     /** The machine's CPU use since the last reading (JDK: /proc/stat on Linux); -1 where unknown. */
-    private static final java.util.function.DoubleSupplier CPU_LOAD = cpuLoad();
+    private static final DoubleSupplier CPU_LOAD = cpuLoad();
 
-    private static java.util.function.DoubleSupplier cpuLoad() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
+    private static DoubleSupplier cpuLoad() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os) {
             return os::getCpuLoad;
         }
         return () -> -1;

@@ -91,10 +91,8 @@ final class SendBudget {
     private long probeStart;
     private long probeHead;
     private long probeWrites;
-    private long probes;
-    private long probesFound;
-    private LongAdder probesCounted = new LongAdder();
-    private LongAdder probesFoundCounted = new LongAdder();
+    private LongAdder probes = new LongAdder();
+    private LongAdder probesFound = new LongAdder();
     private DoubleSupplier cpuLoad = () -> -1;
 
     /** {@code bytesPerSecond}: what may be sent while ingest is busy (0: no limit); no limit on write time. */
@@ -114,10 +112,10 @@ final class SendBudget {
         this.writeNanos = writeNanos;
     }
 
-    /** Counts probes, and those that found ingest held back, in {@code probes} and {@code found} too (metrics). */
+    /** Counts probes, and those that found ingest held back, in {@code probes} and {@code found} (metrics). */
     SendBudget counting(LongAdder probes, LongAdder found) {
-        this.probesCounted = probes;
-        this.probesFoundCounted = found;
+        this.probes = probes;
+        this.probesFound = found;
         return this;
     }
 
@@ -207,8 +205,7 @@ final class SendBudget {
         boolean mostly = Long.bitCount(togetherWindows & (1L << PROBE_WINDOWS) - 1) * 4 >= PROBE_WINDOWS * 3;
         if (together && mostly && now - probeDue >= 0) {
             probing = true;
-            probes++;
-            probesCounted.increment();
+            probes.increment();
             probeStart = now;
             probeHead = head;
             probeWrites = writes;
@@ -222,8 +219,7 @@ final class SendBudget {
         boolean heldBack = (head - probeHead) * second > BUSY_EVENTS_PER_SECOND * elapsed
                 || (writes - probeWrites) * second > BUSY_WRITES_PER_SECOND * elapsed;
         if (heldBack) {
-            probesFound++;
-            probesFoundCounted.increment();
+            probesFound.increment();
             probeAfter = PROBE_AFTER_NANOS;
             saturatedUntil = now + SATURATED_HOLD_NANOS;
             if (!busy) {
@@ -236,14 +232,14 @@ final class SendBudget {
         probeDue = now + probeAfter;
     }
 
-    /** Probes made so far. */
+    /** Probes made so far (by every budget counting into the same counters). */
     long probes() {
-        return probes;
+        return probes.sum();
     }
 
     /** Probes that found ingest held back by the subscribers. */
     long probesFound() {
-        return probesFound;
+        return probesFound.sum();
     }
 
     /** Whether ingest is busy now and some limit applies. */
